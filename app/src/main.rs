@@ -1,0 +1,2 @@
+//! The SPA.
+fn main() {}

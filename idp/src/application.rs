@@ -1,0 +1,265 @@
+//! The "Amazon Cognito MFA Application" (product page sections 1 and 2): its stored form,
+//! the admin rules for creating and changing it, and its client secret.
+//!
+//! The secret is 256 random bits, sealed under [`Purpose::ClientSecret`] so an admin can
+//! reveal and copy it (the product page's "Client secret" field); it is compared in
+//! constant time and never logged.
+
+use crate::client_auth::{validate_public_jwk, Registration};
+use crate::error::ApiFailure;
+use crate::ids::{CallbackUrl, ClientId};
+use crate::random::Entropy;
+use crate::secretbox::{MasterKey, Purpose, SealError};
+use biopass_proto::admin::{Application, ApplicationType, ClientAuthMethod, CreateApplication, UpdateApplication};
+use serde::{Deserialize, Serialize};
+
+/// An application as stored (KV `app:{client_id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationRecord {
+    pub client_id: ClientId,
+    pub name: String,
+    pub application_type: ApplicationType,
+    pub client_authentication: bool,
+    pub client_auth_method: ClientAuthMethod,
+    #[serde(default)]
+    pub public_key_jwk: Option<serde_json::Value>,
+    pub allowed_callback_urls: Vec<CallbackUrl>,
+    pub group_id: String,
+    /// The client secret, sealed to this client ID.
+    pub sealed_secret: String,
+    pub secret_rotated_at: u64,
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+fn check_name(name: &str) -> Result<String, ApiFailure> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiFailure::invalid_field("name", "the name must have 1 to 100 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiFailure::invalid_field("name", "the name cannot contain control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_jwk(jwk: Option<&serde_json::Value>) -> Result<Option<serde_json::Value>, ApiFailure> {
+    match jwk {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => validate_public_jwk(v)
+            .map(|()| Some(v.clone()))
+            .map_err(|m| ApiFailure::invalid_field("public_key_jwk", m)),
+    }
+}
+
+/// Generates a client secret: 32 random bytes, base64url.
+pub fn new_secret(rng: &mut impl Entropy) -> String {
+    rng.token::<32>()
+}
+
+impl ApplicationRecord {
+    /// Validates a create request; returns the record and the new plaintext secret.
+    ///
+    /// # Errors
+    /// An [`ApiFailure`] naming the bad field.
+    pub fn create(
+        input: &CreateApplication,
+        group_id: String,
+        master: &MasterKey,
+        rng: &mut impl Entropy,
+        now: u64,
+    ) -> Result<(Self, String), ApiFailure> {
+        let name = check_name(&input.name)?;
+        let allowed_callback_urls = CallbackUrl::parse_list(&input.allowed_callback_urls)?;
+        let public_key_jwk = check_jwk(input.public_key_jwk.as_ref())?;
+        let client_id = ClientId::generate(rng);
+        let secret = new_secret(rng);
+        let sealed_secret = master.secret_box(Purpose::ClientSecret).seal(rng, client_id.as_str(), secret.as_bytes());
+        let record = Self {
+            client_id,
+            name,
+            application_type: input.application_type,
+            client_authentication: input.client_authentication.unwrap_or(true),
+            client_auth_method: input.client_auth_method.unwrap_or(ClientAuthMethod::ClientSecret),
+            public_key_jwk,
+            allowed_callback_urls,
+            group_id,
+            sealed_secret,
+            secret_rotated_at: now,
+            created_at: now,
+            updated_at: now,
+        };
+        record.check_consistency()?;
+        Ok((record, secret))
+    }
+
+    /// Applies a partial update. The group must have been checked to exist by the caller.
+    ///
+    /// # Errors
+    /// An [`ApiFailure`] naming the bad field; the record is unchanged then.
+    pub fn update(&self, input: &UpdateApplication, now: u64) -> Result<Self, ApiFailure> {
+        let mut next = self.clone();
+        if let Some(name) = &input.name {
+            next.name = check_name(name)?;
+        }
+        if let Some(on) = input.client_authentication {
+            next.client_authentication = on;
+        }
+        if let Some(method) = input.client_auth_method {
+            next.client_auth_method = method;
+        }
+        if let Some(jwk) = &input.public_key_jwk {
+            next.public_key_jwk = check_jwk(Some(jwk))?;
+        }
+        if let Some(urls) = &input.allowed_callback_urls {
+            next.allowed_callback_urls = CallbackUrl::parse_list(urls)?;
+        }
+        if let Some(group) = &input.group_id {
+            next.group_id = group.clone();
+        }
+        next.check_consistency()?;
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    fn check_consistency(&self) -> Result<(), ApiFailure> {
+        if self.client_authentication
+            && self.client_auth_method == ClientAuthMethod::PrivateKeyJwt
+            && self.public_key_jwk.is_none()
+        {
+            return Err(ApiFailure::invalid_field(
+                "public_key_jwk",
+                "the \"Public key\" method needs the client's public key (a JWK)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replaces the secret; the old one stops working as soon as this record is stored.
+    pub fn rotate_secret(&mut self, master: &MasterKey, rng: &mut impl Entropy, now: u64) -> String {
+        let secret = new_secret(rng);
+        self.sealed_secret = master.secret_box(Purpose::ClientSecret).seal(rng, self.client_id.as_str(), secret.as_bytes());
+        self.secret_rotated_at = now;
+        self.updated_at = now;
+        secret
+    }
+
+    /// The plaintext secret.
+    ///
+    /// # Errors
+    /// [`SealError`] when it does not open (wrong master key or tampered record).
+    pub fn secret(&self, master: &MasterKey) -> Result<String, SealError> {
+        let bytes = master.secret_box(Purpose::ClientSecret).open(self.client_id.as_str(), &self.sealed_secret)?;
+        String::from_utf8(bytes).map_err(|_| SealError)
+    }
+
+    /// What client authentication needs, given the opened secret.
+    pub fn registration<'a>(&'a self, secret: &'a str) -> Registration<'a> {
+        Registration {
+            client_id: &self.client_id,
+            client_authentication: self.client_authentication,
+            method: self.client_auth_method,
+            secret,
+            public_jwk: self.public_key_jwk.as_ref(),
+        }
+    }
+
+    pub fn is_public(&self) -> bool {
+        !self.client_authentication
+    }
+
+    pub fn view(&self, issuer: &str) -> Application {
+        Application {
+            client_id: self.client_id.to_string(),
+            name: self.name.clone(),
+            application_type: self.application_type,
+            issuer: issuer.to_owned(),
+            client_authentication: self.client_authentication,
+            client_auth_method: self.client_auth_method,
+            public_key_jwk: self.public_key_jwk.clone(),
+            allowed_callback_urls: self.allowed_callback_urls.iter().map(|u| u.as_str().to_owned()).collect(),
+            group_id: self.group_id.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            secret_rotated_at: self.secret_rotated_at,
+        }
+    }
+
+    /// The CloudFormation stack name our deployment guide gives this application's stack.
+    pub fn stack_name(&self) -> String {
+        format!("biopass-{}", self.client_id.as_str().replace('_', "-").to_lowercase())
+    }
+
+    /// The prefilled `aws cloudformation update-stack` command of the product page, for a
+    /// new secret. `region` is the region of the deployment where one is known.
+    pub fn update_stack_command(&self, issuer: &str, secret: &str, region: Option<&str>) -> String {
+        let region = region.unwrap_or("<region of the deployment>");
+        format!(
+            "aws cloudformation update-stack --stack-name {stack} --use-previous-template \
+             --parameters ParameterKey=ClientId,ParameterValue={id} \
+             ParameterKey=Issuer,ParameterValue={issuer} \
+             ParameterKey=ClientSecret,ParameterValue={secret} \
+             ParameterKey=Region,ParameterValue={region} \
+             --capabilities CAPABILITY_NAMED_IAM --region {region}",
+            stack = self.stack_name(),
+            id = self.client_id,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::TestEntropy;
+
+    fn input() -> CreateApplication {
+        CreateApplication {
+            name: " Payroll ".into(),
+            application_type: ApplicationType::AmazonCognitoMfa,
+            group_id: None,
+            allowed_callback_urls: vec!["https://payroll.example/cb".into()],
+            client_authentication: None,
+            client_auth_method: None,
+            public_key_jwk: None,
+        }
+    }
+
+    #[test]
+    fn create_rotate_and_reveal() {
+        let master = MasterKey::from_bytes([1; 32]);
+        let mut rng = TestEntropy::new(1);
+        let (mut app, secret) = ApplicationRecord::create(&input(), "g1".into(), &master, &mut rng, 10).unwrap();
+        assert_eq!(app.name, "Payroll");
+        assert!(app.client_authentication);
+        assert_eq!(secret.len(), 43);
+        assert_eq!(app.secret(&master).unwrap(), secret);
+        assert!(!serde_json::to_string(&app).unwrap().contains(&secret));
+        let new = app.rotate_secret(&master, &mut rng, 20);
+        assert_ne!(new, secret);
+        assert_eq!(app.secret(&master).unwrap(), new);
+        assert_eq!(app.secret_rotated_at, 20);
+        let cmd = app.update_stack_command("https://id.example", &new, Some("eu-west-1"));
+        assert!(cmd.starts_with("aws cloudformation update-stack --stack-name biopass-"));
+        assert!(cmd.contains(&format!("ParameterKey=ClientSecret,ParameterValue={new}")));
+        assert!(cmd.contains("ParameterKey=Region,ParameterValue=eu-west-1"));
+        assert!(cmd.contains("--use-previous-template") && cmd.contains("CAPABILITY_NAMED_IAM"));
+    }
+
+    #[test]
+    fn validation() {
+        let master = MasterKey::from_bytes([1; 32]);
+        let mut rng = TestEntropy::new(1);
+        let bad_url = CreateApplication { allowed_callback_urls: vec!["http://x.example/cb".into()], ..input() };
+        assert_eq!(ApplicationRecord::create(&bad_url, "g".into(), &master, &mut rng, 0).unwrap_err().field.as_deref(), Some("allowed_callback_urls"));
+        let no_name = CreateApplication { name: "  ".into(), ..input() };
+        assert!(ApplicationRecord::create(&no_name, "g".into(), &master, &mut rng, 0).is_err());
+        let pk_without_key = CreateApplication { client_auth_method: Some(ClientAuthMethod::PrivateKeyJwt), ..input() };
+        assert_eq!(ApplicationRecord::create(&pk_without_key, "g".into(), &master, &mut rng, 0).unwrap_err().field.as_deref(), Some("public_key_jwk"));
+        let (app, _) = ApplicationRecord::create(&input(), "g".into(), &master, &mut rng, 0).unwrap();
+        let upd = UpdateApplication { allowed_callback_urls: Some(vec!["https://a.example/1".into(), "https://a.example/1".into()]), ..Default::default() };
+        assert!(app.update(&upd, 1).is_err());
+        let upd = UpdateApplication { client_authentication: Some(false), name: Some("New".into()), ..Default::default() };
+        let next = app.update(&upd, 5).unwrap();
+        assert!(next.is_public() && next.name == "New" && next.updated_at == 5);
+    }
+}

@@ -1,0 +1,38 @@
+//! Biopass edge's protocol logic: pure functions and plain data, no I/O. Time is passed in
+//! as Unix seconds and randomness as an [`random::Entropy`], so everything here is
+//! deterministic under test. The edge worker wires these to HTTP, KV and Durable Objects.
+//!
+//! # Layout
+//! - [`error`]: OAuth errors (RFC codes) and admin/login API failures.
+//! - [`ids`]: newtypes that parse: `ClientId`, `CallbackUrl`, `UserName`.
+//! - [`random`]: the entropy trait and a deterministic test source.
+//! - [`secretbox`]: AES-256-GCM at rest under keys derived from the master secret.
+//! - [`pkce`]: RFC 7636, S256 only.
+//! - [`totp`]: RFC 6238 codes, drift and single use.
+//! - [`keys`]: the ES256 signing keyset, rotation, JWKS, signing and verification.
+//! - [`claims`]: token contents and lifetimes.
+//! - [`client_auth`]: the five client authentication methods.
+//! - [`authorize`]: authorization and pushed authorization request validation.
+//! - [`grant`]: authorization codes and their redemption rules.
+//! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
+//! - [`user`]: users and their enrolled authenticators.
+//! - [`transaction`]: login transactions between `/authorize` and the code.
+//! - [`discovery`]: OpenID Connect Discovery metadata.
+//! - [`qr`]: QR codes as SVG for TOTP enrolment.
+
+pub mod application;
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod grant;
+pub mod ids;
+pub mod keys;
+pub mod pkce;
+pub mod qr;
+pub mod random;
+pub mod secretbox;
+pub mod totp;
+pub mod transaction;
+pub mod user;

@@ -1,0 +1,158 @@
+//! Admin API wire types: applications (type "Amazon Cognito MFA Application"), groups and
+//! users. Timestamps are Unix seconds.
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of application an admin can create. Only one exists today; the type picker of
+/// the console lists these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    /// "Amazon Cognito MFA Application": linked to a Cognito user pool by our stack.
+    AmazonCognitoMfa,
+}
+
+/// How the application proves its identity at the token and PAR endpoints when "Client
+/// authentication" is ticked (product page 1-1). When it is not ticked the application is
+/// public (`none`, PKCE required).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// "Client ID and Secret": `client_secret_basic` or `client_secret_post`.
+    ClientSecret,
+    /// "Public Key": `private_key_jwt` signed with the key whose public JWK is registered.
+    PrivateKeyJwt,
+    /// "JSON Web Token": `client_secret_jwt`, an HS256 assertion keyed with the secret.
+    ClientSecretJwt,
+}
+
+/// An application as the admin API shows it. The client secret is never part of it; it is
+/// revealed by its own call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub client_id: String,
+    pub name: String,
+    pub application_type: ApplicationType,
+    /// The issuer URL the Cognito stack and relying parties use.
+    pub issuer: String,
+    /// The "Client authentication" checkbox.
+    pub client_authentication: bool,
+    pub client_auth_method: ClientAuthMethod,
+    /// The registered public key for `private_key_jwt`, as a JWK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_jwk: Option<serde_json::Value>,
+    /// The "Allowed callback URLs" box: redirect URIs compared by exact string match.
+    pub allowed_callback_urls: Vec<String>,
+    /// The group users of this application are added to at first login.
+    pub group_id: String,
+    pub created_at: u64,
+    pub updated_at: u64,
+    /// When the client secret was last created or rotated.
+    pub secret_rotated_at: u64,
+}
+
+/// `POST /admin/api/applications`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateApplication {
+    pub name: String,
+    pub application_type: ApplicationType,
+    /// The group to assign; when absent a new, empty group named after the application is
+    /// created and assigned.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    #[serde(default)]
+    pub allowed_callback_urls: Vec<String>,
+    /// Defaults to true: Cognito stacks authenticate with the client secret.
+    #[serde(default)]
+    pub client_authentication: Option<bool>,
+    #[serde(default)]
+    pub client_auth_method: Option<ClientAuthMethod>,
+    #[serde(default)]
+    pub public_key_jwk: Option<serde_json::Value>,
+}
+
+/// `PATCH /admin/api/applications/{client_id}`: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateApplication {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_authentication: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_auth_method: Option<ClientAuthMethod>,
+    /// `Some(Value::Null)` removes the registered key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_jwk: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_callback_urls: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+/// `GET /admin/api/applications/{client_id}/secret`: the "Client secret" field's reveal.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecret {
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(<hidden>)")
+    }
+}
+
+/// `POST /admin/api/applications/{client_id}/secret/rotate`: the new secret and the
+/// prefilled command that updates the customer's Cognito stack (product page 1-1).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedSecret {
+    pub client_secret: String,
+    pub update_stack_command: String,
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RotatedSecret(<hidden>)")
+    }
+}
+
+/// A group of users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub created_at: u64,
+}
+
+/// `POST /admin/api/groups`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateGroup {
+    pub name: String,
+}
+
+/// Which authenticators a user has enrolled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authenticators {
+    pub totp: bool,
+    pub face: bool,
+}
+
+/// A user as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The stable subject identifier (`sub` of ID tokens).
+    pub id: String,
+    /// The (lower-cased) user name, e.g. the Cognito user name.
+    pub username: String,
+    pub groups: Vec<String>,
+    pub authenticators: Authenticators,
+    pub disabled: bool,
+    pub created_at: u64,
+}
+
+/// A list response with an opaque cursor for the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

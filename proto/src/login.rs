@@ -1,0 +1,64 @@
+//! Login API wire types: what the universal-login SPA reads and sends to finish a login
+//! transaction started at `/authorize`.
+
+use serde::{Deserialize, Serialize};
+
+/// An authenticator kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthenticatorKind {
+    Totp,
+    Face,
+}
+
+/// What the SPA must do next in a login transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum LoginStep {
+    /// The user has no authenticator yet: self-enrolment of one of `allowed`.
+    Enrol { allowed: Vec<AuthenticatorKind> },
+    /// Authenticate with one of the enrolled authenticators.
+    Authenticate { enrolled: Vec<AuthenticatorKind> },
+    /// Finished: send the browser to `redirect_to` (the client's callback with the code).
+    Done { redirect_to: String },
+}
+
+/// `GET /api/login/{transaction}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginState {
+    pub application_name: String,
+    pub username: String,
+    /// Unix seconds after which the transaction is gone.
+    pub expires_at: u64,
+    #[serde(flatten)]
+    pub step: LoginStep,
+}
+
+/// `POST /api/login/{transaction}/totp/enrol`: a new, unconfirmed TOTP secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    /// `otpauth://totp/...` for authenticator apps.
+    pub otpauth_uri: String,
+    /// The secret in base32, for manual entry.
+    pub secret: String,
+    /// The QR code of `otpauth_uri` as an SVG document.
+    pub qr_svg: String,
+}
+
+impl std::fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpEnrolment(<hidden>)")
+    }
+}
+
+/// A six-digit TOTP code typed by the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpAnswer {
+    pub code: String,
+}
+
+/// The transaction is complete: the browser goes to `redirect_to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginComplete {
+    pub redirect_to: String,
+}

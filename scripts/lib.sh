@@ -1,0 +1,20 @@
+# Shared by the set-up, run, test and bench scripts. Source it; it only sets variables
+# and defines helpers.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Everything generated or downloaded lives in this cache, outside the checkout, so a
+# fresh clone on a machine that already ran set-up starts fast.
+BIOPASS_CACHE=${BIOPASS_CACHE:-$HOME/.cache/biopass}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BIOPASS_CACHE/target}
+VENV=$BIOPASS_CACHE/venv
+CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
+export PATH="$CARGO_BIN:$ROOT/node_modules/.bin:$PATH"
+export WRANGLER_SEND_METRICS=false
+
+# Pinned tool versions. WASM_BINDGEN must equal the wasm-bindgen in Cargo.lock.
+WASM_BINDGEN_VERSION=0.2.130
+WORKER_BUILD_VERSION=0.8.7
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
