@@ -1,1 +1,146 @@
-//! Face pipeline.
+//! Face pipeline of Biopass edge on [tract](https://github.com/sonos/tract): detect faces,
+//! find 68 landmarks, estimate head pose, align, check liveness, embed, and match.
+//!
+//! The same code runs in the browser (wasm32 in a Web Worker: tracking and guidance),
+//! in the edge worker (wasm32: the server re-runs liveness and embedding on the crops the
+//! browser sends, and decides), and natively (tests and benches).
+//!
+//! # Usage
+//! ```no_run
+//! # fn main() -> biopass_model::Result<()> {
+//! use biopass_model::{Frame, ModelBytes, Pipeline, similarity, MATCH_THRESHOLD};
+//! # let (detect, landmark, liveness, feature) = (&[][..], &[][..], &[][..], &[][..]);
+//! # let (width, height, rgba) = (1u32, 1u32, vec![0u8; 4]);
+//! // Load once (each model is parsed, optimised and planned here), reuse for every frame.
+//! let pipeline = Pipeline::load(ModelBytes { detect, landmark, liveness, feature })?;
+//! let frame = Frame::new(width, height, &rgba)?; // RGBA, e.g. from a canvas
+//! for face in pipeline.detect(&frame)? {
+//!     let landmarks = pipeline.landmarks(&frame, &face)?;
+//!     let pose = biopass_model::head_pose(&landmarks); // guidance: yaw/pitch/roll
+//!     // Crops are plain RGB buffers: the browser sends them, the server rebuilds them
+//!     // with `Aligned112::from_bytes` / `Crop128::from_bytes` and re-runs the two models.
+//!     let aligned = biopass_model::align(&frame, &landmarks);
+//!     let context = biopass_model::liveness_crop(&frame, &face);
+//!     let live = pipeline.liveness(&context)?;
+//!     let probe = pipeline.embed(&aligned)?;
+//!     # let enrolled = probe.clone();
+//!     let same_person = similarity(&probe, &enrolled) >= MATCH_THRESHOLD;
+//!     # let _ = (pose, live, same_person);
+//! }
+//! # Ok(()) }
+//! ```
+//! The server needs only [`LivenessModel`] and [`FeatureModel`]; load those alone there.
+//! Model files are served as static assets at `/models/<ModelKind::file_name()>`.
+//!
+//! # Layout
+//! - [`error`]: [`Error`] (bad frame or crop size, model load, inference), [`ModelKind`].
+//! - [`frame`]: [`Frame`] (borrowed RGBA) and the serialisable crops [`Aligned112`],
+//!   [`Crop128`].
+//! - [`imageops`]: pure image operations (affine maps, bilinear crop/resize/warp, the
+//!   5-point similarity fit, channel planes).
+//! - `runtime` (private): ONNX bytes to an optimised tract plan; one `f32` run.
+//! - [`detect`]: [`Detector`], [`Face`], [`BBox`], NMS.
+//! - [`landmark`]: [`LandmarkModel`], [`Landmarks68`].
+//! - [`pose`]: [`head_pose`], [`Pose`] and its sign convention.
+//! - [`align`](mod@align): [`align()`] to the 112x112 reference points.
+//! - [`liveness`]: [`LivenessModel`], [`liveness_crop`], class semantics and channel
+//!   order (and how they were determined).
+//! - [`embed`]: [`FeatureModel`], [`Embedding`], [`similarity`], [`MATCH_THRESHOLD`].
+//!
+//! Tests: units beside the code; `tests/main.rs` checks parity with onnxruntime, detection,
+//! verification, liveness and pose on real photos (run `scripts/test-model.sh`), and the
+//! same pipeline in headless Chromium (wasm32).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod align;
+pub mod detect;
+pub mod embed;
+pub mod error;
+pub mod frame;
+pub mod imageops;
+pub mod landmark;
+pub mod liveness;
+pub mod pose;
+mod runtime;
+
+pub use align::align;
+pub use detect::{BBox, Detector, Face};
+pub use embed::{similarity, Embedding, FeatureModel, MATCH_THRESHOLD};
+pub use error::{Error, ModelKind, Result};
+pub use frame::{Aligned112, Crop128, Frame, SquareCrop};
+pub use landmark::{LandmarkModel, Landmarks68};
+pub use liveness::{liveness_crop, LivenessModel};
+pub use pose::{head_pose, Pose};
+
+/// The four ONNX files, as bytes (fetched from `/models/...` in the browser).
+#[derive(Clone, Copy, Debug)]
+pub struct ModelBytes<'a> {
+    /// `fr_detect.onnx`
+    pub detect: &'a [u8],
+    /// `fr_landmark.onnx`
+    pub landmark: &'a [u8],
+    /// `fr_liveness.onnx`
+    pub liveness: &'a [u8],
+    /// `fr_feature.onnx`
+    pub feature: &'a [u8],
+}
+
+/// All four models, loaded and optimised once, for the browser and the tests.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// Face detector.
+    pub detector: Detector,
+    /// Landmark regressor.
+    pub landmark: LandmarkModel,
+    /// Liveness classifier.
+    pub liveness: LivenessModel,
+    /// Embedding network.
+    pub feature: FeatureModel,
+}
+
+impl Pipeline {
+    /// Loads and optimises the four models.
+    ///
+    /// # Errors
+    /// [`Error::ModelLoad`] naming the first model that fails.
+    pub fn load(bytes: ModelBytes<'_>) -> Result<Self> {
+        Ok(Self {
+            detector: Detector::load(bytes.detect)?,
+            landmark: LandmarkModel::load(bytes.landmark)?,
+            liveness: LivenessModel::load(bytes.liveness)?,
+            feature: FeatureModel::load(bytes.feature)?,
+        })
+    }
+
+    /// Faces in `frame`, best first. See [`Detector::detect`].
+    ///
+    /// # Errors
+    /// [`Error::Inference`] when the network fails.
+    pub fn detect(&self, frame: &Frame<'_>) -> Result<Vec<Face>> {
+        self.detector.detect(frame)
+    }
+
+    /// The 68 landmarks of `face`. See [`LandmarkModel::landmarks`].
+    ///
+    /// # Errors
+    /// [`Error::Inference`] when the network fails.
+    pub fn landmarks(&self, frame: &Frame<'_>, face: &Face) -> Result<Landmarks68> {
+        self.landmark.landmarks(frame, face)
+    }
+
+    /// Probability that the face in `crop` is live. See [`LivenessModel::liveness`].
+    ///
+    /// # Errors
+    /// [`Error::Inference`] when the network fails.
+    pub fn liveness(&self, crop: &Crop128) -> Result<f32> {
+        self.liveness.liveness(crop)
+    }
+
+    /// Unit embedding of an aligned face. See [`FeatureModel::embed`].
+    ///
+    /// # Errors
+    /// [`Error::Inference`] when the network fails.
+    pub fn embed(&self, aligned: &Aligned112) -> Result<Embedding> {
+        self.feature.embed(aligned)
+    }
+}
