@@ -1,7 +1,60 @@
-//! Edge worker.
-use worker::*;
+//! Biopass edge's Cloudflare Worker: the OpenID provider, the login API of the universal
+//! login, and the admin API, over KV and the `Vault` Durable Object. The SPA and the face
+//! models are static assets served beside it.
+//!
+//! # Layout
+//! - [`error`]: `AppError` and the one mapping to HTTP.
+//! - [`http`]: request parsing helpers (forms, cookies, bearer tokens).
+//! - [`store`]: the per-request context and the KV stores.
+//! - [`vault`]: the Durable Object for one-time and counted things.
+//! - [`clock`]: platform time and randomness.
+//! - [`routes`]: the handlers (`oauth`, `login`, `admin`).
+//!
+//! Protocol logic lives in `biopass-idp`; wire types in `biopass-proto`.
+
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod routes;
+pub mod store;
+pub mod vault;
+
+use error::{AppError, AppResult};
+use routes::{admin, login, oauth};
+use store::Ctx;
+use worker::{event, Context, Env, Method, Request, Response};
+
+pub use vault::Vault;
 
 #[event(fetch)]
-async fn fetch(_req: Request, _env: Env, _ctx: Context) -> Result<Response> {
-    Response::ok("ok")
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    console_error_panic_hook::set_once();
+    Ok(match handle(req, env).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    })
+}
+
+async fn handle(req: Request, env: Env) -> AppResult<Response> {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let method = req.method();
+    let mut ctx = Ctx::from_env(env)?;
+    match (method, segments.as_slice()) {
+        (Method::Get, [".well-known", "openid-configuration"]) => oauth::discovery(&ctx),
+        (Method::Get, [".well-known", "jwks.json"]) => oauth::jwks(&mut ctx).await,
+        (Method::Post, ["par"]) => oauth::par(req, &mut ctx).await,
+        (Method::Get | Method::Post, ["authorize"]) => oauth::authorize(req, &mut ctx).await,
+        (Method::Post, ["token"]) => oauth::token(req, &mut ctx).await,
+        (Method::Get | Method::Post, ["userinfo"]) => oauth::userinfo(req, &mut ctx).await,
+        (Method::Get, ["api", "login", tx]) => login::state(req, &mut ctx, tx).await,
+        (Method::Post, ["api", "login", tx, "totp", "enrol"]) => login::totp_enrol(req, &mut ctx, tx).await,
+        (Method::Post, ["api", "login", tx, "totp", "enrol", "confirm"]) => login::totp_confirm(req, &mut ctx, tx).await,
+        (Method::Post, ["api", "login", tx, "totp"]) => login::totp_verify(req, &mut ctx, tx).await,
+        (_, ["admin", "api", rest @ ..]) => admin::route(req, &mut ctx, rest).await,
+        (_, [".well-known", ..] | ["par"] | ["token"] | ["authorize"] | ["userinfo"]) => {
+            Err(AppError::api(biopass_proto::error::ApiErrorCode::NotFound, "This endpoint does not support this method."))
+        }
+        _ => Err(AppError::api(biopass_proto::error::ApiErrorCode::NotFound, "No such endpoint.")),
+    }
 }

@@ -1,0 +1,19 @@
+//! The platform's time and randomness, behind the pure crate's parameters.
+
+use crate::error::{AppError, AppResult};
+use biopass_idp::random::SeededEntropy;
+
+/// Unix seconds now.
+pub fn now() -> u64 {
+    worker::Date::now().as_millis() / 1000
+}
+
+/// A CSPRNG for this request, seeded from `crypto.getRandomValues`.
+///
+/// # Errors
+/// Internal when the platform has no randomness (never on Workers).
+pub fn entropy() -> AppResult<SeededEntropy> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| AppError::internal(format!("getrandom: {e}")))?;
+    Ok(SeededEntropy::new(seed))
+}

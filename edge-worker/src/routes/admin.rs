@@ -1,0 +1,160 @@
+//! The admin API (`/admin/api/...`): applications, groups, users and signing keys.
+//! Authenticated with the bootstrap admin token (`Authorization: Bearer`), compared by
+//! SHA-256 in constant time.
+
+use crate::error::{json, AppError, AppResult};
+use crate::http::{bearer, json_body};
+use crate::store::Ctx;
+use biopass_idp::application::ApplicationRecord;
+use biopass_idp::error::ApiFailure;
+use biopass_idp::random::Entropy;
+use biopass_idp::transaction::sha256_hex;
+use biopass_proto::admin::{ClientSecret, CreateApplication, CreateGroup, Group, RotatedSecret, UpdateApplication};
+use biopass_proto::error::ApiErrorCode;
+use subtle::ConstantTimeEq;
+use worker::{Method, Request, Response};
+
+/// Checks the admin credentials of a request.
+///
+/// # Errors
+/// `unauthenticated` without a valid token.
+pub fn require_admin(req: &Request, ctx: &Ctx) -> AppResult<()> {
+    let denied = || AppError::api(ApiErrorCode::Unauthenticated, "Sign in as an administrator (a valid admin token is required).");
+    let expected = ctx.admin_token_sha256.as_deref().ok_or_else(denied)?;
+    let token = bearer(req).ok_or_else(denied)?;
+    if bool::from(sha256_hex(&token).as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(denied())
+    }
+}
+
+fn not_found(what: &str) -> AppError {
+    AppError::Api(ApiFailure::not_found(format!("No {what} with this id.")))
+}
+
+/// Routes `/admin/api/{rest}`.
+pub async fn route(mut req: Request, ctx: &mut Ctx, rest: &[&str]) -> AppResult<Response> {
+    require_admin(&req, ctx)?;
+    let method = req.method();
+    match (method, rest) {
+        (Method::Get, ["applications"]) => {
+            let apps: Vec<_> = ctx.applications().await?.iter().map(|a| a.view(&ctx.issuer)).collect();
+            json(200, &apps)
+        }
+        (Method::Post, ["applications"]) => {
+            let input: CreateApplication = json_body(&mut req).await?;
+            create_application(ctx, &input).await
+        }
+        (Method::Get, ["applications", id]) => json(200, &app(ctx, id).await?.view(&ctx.issuer)),
+        (Method::Patch, ["applications", id]) => {
+            let input: UpdateApplication = json_body(&mut req).await?;
+            let current = app(ctx, id).await?;
+            if let Some(group) = &input.group_id {
+                ensure_group(ctx, group).await?;
+            }
+            let next = current.update(&input, ctx.now)?;
+            ctx.put_application(&next).await?;
+            json(200, &next.view(&ctx.issuer))
+        }
+        (Method::Delete, ["applications", id]) => {
+            app(ctx, id).await?;
+            ctx.delete_application(id).await?;
+            json(200, &serde_json::json!({ "deleted": id }))
+        }
+        (Method::Get, ["applications", id, "secret"]) => {
+            let a = app(ctx, id).await?;
+            let client_secret = a.secret(&ctx.master).map_err(|_| AppError::internal("client secret does not open"))?;
+            json(200, &ClientSecret { client_secret })
+        }
+        (Method::Post, ["applications", id, "secret", "rotate"]) => {
+            let mut a = app(ctx, id).await?;
+            let secret = a.rotate_secret(&ctx.master, &mut ctx.rng, ctx.now);
+            ctx.put_application(&a).await?;
+            let update_stack_command = a.update_stack_command(&ctx.issuer, &secret, None);
+            json(200, &RotatedSecret { client_secret: secret, update_stack_command })
+        }
+        (Method::Get, ["groups"]) => json(200, &ctx.groups().await?),
+        (Method::Post, ["groups"]) => {
+            let input: CreateGroup = json_body(&mut req).await?;
+            let group = new_group(ctx, &input.name).await?;
+            json(201, &group)
+        }
+        (Method::Get, ["groups", id]) => json(200, &ensure_group(ctx, id).await?),
+        (Method::Delete, ["groups", id]) => {
+            ensure_group(ctx, id).await?;
+            if let Some(a) = ctx.applications().await?.iter().find(|a| a.group_id == *id) {
+                return Err(AppError::api(ApiErrorCode::Conflict, format!("The application \"{}\" uses this group; assign it another group first.", a.name)));
+            }
+            ctx.delete_group(id).await?;
+            json(200, &serde_json::json!({ "deleted": id }))
+        }
+        (Method::Get, ["users"]) => {
+            let users: Vec<_> = ctx.users().await?.iter().map(|u| u.view()).collect();
+            json(200, &users)
+        }
+        (Method::Get, ["users", id]) => {
+            let u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;
+            json(200, &u.view())
+        }
+        (Method::Delete, ["users", id, "authenticators", kind]) => {
+            let mut u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;
+            match *kind {
+                "totp" => u.totp = None,
+                "face" => u.face = None,
+                _ => return Err(AppError::Api(ApiFailure::invalid_field("kind", "the authenticator kind is totp or face"))),
+            }
+            ctx.put_user(&u).await?;
+            json(200, &u.view())
+        }
+        (Method::Post, ["keys", "rotate"]) => {
+            let kid = ctx.rotate_keyset().await?;
+            json(200, &serde_json::json!({ "kid": kid }))
+        }
+        _ => Err(AppError::api(ApiErrorCode::NotFound, "No such admin API endpoint.")),
+    }
+}
+
+async fn app(ctx: &Ctx, id: &str) -> AppResult<ApplicationRecord> {
+    ctx.application(id).await?.ok_or_else(|| not_found("application"))
+}
+
+async fn ensure_group(ctx: &Ctx, id: &str) -> AppResult<Group> {
+    ctx.group(id).await?.ok_or_else(|| AppError::Api(ApiFailure::invalid_field("group_id", "No group with this id.")))
+}
+
+async fn new_group(ctx: &mut Ctx, name: &str) -> AppResult<Group> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::Api(ApiFailure::invalid_field("name", "The group name must have 1 to 100 characters.")));
+    }
+    if ctx.groups().await?.iter().any(|g| g.name.eq_ignore_ascii_case(name)) {
+        return Err(AppError::Api(ApiFailure { code: ApiErrorCode::Conflict, ..ApiFailure::invalid_field("name", "A group with this name exists.") }));
+    }
+    let group = Group { id: ctx.rng.token::<12>(), name: name.to_owned(), created_at: ctx.now };
+    ctx.put_group(&group).await?;
+    Ok(group)
+}
+
+async fn create_application(ctx: &mut Ctx, input: &CreateApplication) -> AppResult<Response> {
+    let group_id = match &input.group_id {
+        Some(id) => ensure_group(ctx, id).await?.id,
+        None => {
+            // Every application has a group; name a new one after it, unique.
+            let base = format!("{} users", input.name.trim());
+            let existing = ctx.groups().await?;
+            let mut name = base.clone();
+            let mut n = 2;
+            while existing.iter().any(|g| g.name.eq_ignore_ascii_case(&name)) {
+                name = format!("{base} ({n})");
+                n += 1;
+            }
+            // Validate the application before creating its group.
+            ApplicationRecord::create(input, String::new(), &ctx.master, &mut ctx.rng, ctx.now)?;
+            new_group(ctx, &name).await?.id
+        }
+    };
+    let (record, _secret) = ApplicationRecord::create(input, group_id, &ctx.master, &mut ctx.rng, ctx.now)?;
+    ctx.put_application(&record).await?;
+    json(201, &record.view(&ctx.issuer))
+}

@@ -1,0 +1,185 @@
+//! The login API: what the universal-login SPA calls to finish a login transaction.
+//!
+//! Every call names the transaction in its path and must come from the browser that
+//! started it (the `bp_browser` cookie). Failed answers are counted per user in the Vault:
+//! [`MAX_FAILURES`] within [`LOCKOUT_WINDOW`] seconds lock that authenticator.
+
+use crate::error::{json, AppError, AppResult};
+use crate::http::{cookie, json_body};
+use crate::routes::oauth::BROWSER_COOKIE;
+use crate::store::Ctx;
+use biopass_idp::error::ApiFailure;
+use biopass_idp::qr;
+use biopass_idp::random::Entropy;
+use biopass_idp::secretbox::Purpose;
+use biopass_idp::totp::{self, TotpRejection, TotpSeed};
+use biopass_idp::transaction::{sha256_hex, LoginTransaction};
+use biopass_idp::user::{Enrolled, UserRecord};
+use biopass_proto::error::ApiErrorCode;
+use biopass_proto::login::{AuthenticatorKind, LoginComplete, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use worker::{Request, Response};
+
+/// Failed answers that lock an authenticator.
+pub const MAX_FAILURES: u64 = 5;
+/// The window failures are counted in, and how long a lock-out lasts (seconds).
+pub const LOCKOUT_WINDOW: u64 = 15 * 60;
+
+fn tx_key(id: &str) -> String {
+    format!("tx:{id}")
+}
+
+fn gone() -> AppError {
+    AppError::api(ApiErrorCode::Expired, "This sign-in has expired or was already completed. Go back to the application and sign in again.")
+}
+
+/// Loads a live transaction started by this browser.
+async fn load(req: &Request, ctx: &Ctx, tx_id: &str) -> AppResult<LoginTransaction> {
+    if tx_id.len() != 43 {
+        return Err(gone());
+    }
+    let tx: LoginTransaction = ctx.vault.get(&tx_key(tx_id), ctx.now).await?.ok_or_else(gone)?;
+    let browser = cookie(req, BROWSER_COOKIE).unwrap_or_default();
+    if !tx.bound_to(&browser) {
+        return Err(AppError::api(ApiErrorCode::Forbidden, "This sign-in was started in another browser. Start again from the application."));
+    }
+    Ok(tx)
+}
+
+async fn user_of(ctx: &Ctx, tx: &LoginTransaction) -> AppResult<Option<UserRecord>> {
+    match &tx.request.login_hint {
+        Some(name) => ctx.user_by_name(name.as_str()).await,
+        None => Ok(None),
+    }
+}
+
+/// `GET /api/login/{tx}`.
+pub async fn state(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let tx = load(&req, ctx, tx_id).await?;
+    let user = user_of(ctx, &tx).await?;
+    json(200, &LoginState {
+        application_name: tx.application_name.clone(),
+        username: tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default(),
+        expires_at: tx.expires_at,
+        step: tx.next_step(user.as_ref()),
+    })
+}
+
+fn lock_key(kind: &str, user_id: &str) -> String {
+    format!("fail:{kind}:{user_id}")
+}
+
+async fn ensure_not_locked(ctx: &Ctx, key: &str) -> AppResult<()> {
+    let (count, oldest) = ctx.vault.count(key, ctx.now, LOCKOUT_WINDOW).await?;
+    if count >= MAX_FAILURES {
+        let retry = (oldest + LOCKOUT_WINDOW).saturating_sub(ctx.now).max(1);
+        return Err(AppError::Api(ApiFailure {
+            retry_after: Some(retry),
+            ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts. Try again in {} minutes.", retry.div_ceil(60)))
+        }));
+    }
+    Ok(())
+}
+
+async fn count_failure(ctx: &Ctx, key: &str, message: &str) -> AppError {
+    match ctx.vault.hit(key, ctx.now, LOCKOUT_WINDOW).await {
+        Ok((count, _)) if count >= MAX_FAILURES => AppError::Api(ApiFailure {
+            retry_after: Some(LOCKOUT_WINDOW),
+            ..ApiFailure::new(ApiErrorCode::Locked, "Too many failed attempts. This authenticator is locked for 15 minutes.")
+        }),
+        Ok((count, _)) => AppError::api(ApiErrorCode::WrongAnswer, format!("{message} {} attempts left.", MAX_FAILURES - count)),
+        Err(e) => e,
+    }
+}
+
+/// Ends the transaction (exactly once) and issues the code; returns where the browser goes.
+async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, amr: Vec<String>) -> AppResult<Response> {
+    let tx: LoginTransaction = ctx.vault.take(&tx_key(tx_id), ctx.now).await?.ok_or_else(gone)?;
+    let code = ctx.rng.token::<32>();
+    let (grant, redirect_to) = tx.finish(user, amr, &code, &ctx.issuer, ctx.now);
+    ctx.vault.insert(&format!("code:{}", sha256_hex(&code)), &grant, grant.expires_at, ctx.now).await?;
+    json(200, &LoginComplete { redirect_to })
+}
+
+fn record(tx_id: &str) -> String {
+    format!("tx:{}", sha256_hex(tx_id))
+}
+
+/// `POST /api/login/{tx}/totp/enrol`: offers a new TOTP seed (not yet saved to the user).
+pub async fn totp_enrol(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let mut tx = load(&req, ctx, tx_id).await?;
+    let user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
+    match tx.next_step(Some(&user)) {
+        LoginStep::Enrol { allowed } if allowed.contains(&AuthenticatorKind::Totp) => {}
+        _ => return Err(not_allowed_to_enrol()),
+    }
+    let seed = TotpSeed::generate(&mut ctx.rng);
+    tx.pending_totp = Some(ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &record(tx_id), seed.as_bytes()));
+    if !ctx.vault.replace(&tx_key(tx_id), &tx, ctx.now).await? {
+        return Err(gone());
+    }
+    let uri = seed.otpauth_uri("Biopass", user.username.as_str());
+    let qr_svg = qr::svg(&uri).ok_or_else(|| AppError::internal("QR code rendering failed"))?;
+    json(200, &TotpEnrolment { otpauth_uri: uri, secret: seed.to_base32(), qr_svg })
+}
+
+fn not_allowed_to_enrol() -> AppError {
+    AppError::api(ApiErrorCode::Forbidden, "You have no authenticator enrolled, and this sign-in cannot enrol one. Ask your administrator.")
+}
+
+/// `POST /api/login/{tx}/totp/enrol/confirm`: the first code proves the app has the seed;
+/// the seed is saved and the login completes.
+pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let answer: TotpAnswer = json_body(&mut req).await?;
+    let tx = load(&req, ctx, tx_id).await?;
+    let mut user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
+    if !matches!(tx.next_step(Some(&user)), LoginStep::Enrol { .. }) {
+        return Err(not_allowed_to_enrol());
+    }
+    let sealed = tx.pending_totp.as_deref().ok_or_else(|| AppError::api(ApiErrorCode::InvalidInput, "Start the authenticator app set-up first."))?;
+    let seed = TotpSeed::from_bytes(
+        ctx.master.secret_box(Purpose::TotpSeed).open(&record(tx_id), sealed).map_err(|_| AppError::internal("pending TOTP seed does not open"))?,
+    );
+    let lock = lock_key("totp", &user.id);
+    ensure_not_locked(ctx, &lock).await?;
+    let step = match totp::verify(&seed, &answer.code, ctx.now, None) {
+        Ok(step) => step,
+        Err(TotpRejection::Malformed) => return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
+        Err(_) => return Err(count_failure(ctx, &lock, "That code is not right. Check your device's clock and try the current code.").await),
+    };
+    ctx.vault.advance(&format!("totp-step:{}", user.id), step).await?;
+    user.totp = Some(Enrolled {
+        sealed: ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &format!("user:{}", user.id), seed.as_bytes()),
+        enrolled_at: ctx.now,
+    });
+    ctx.put_user(&user).await?;
+    finish(ctx, tx_id, &user, vec!["otp".into()]).await
+}
+
+/// `POST /api/login/{tx}/totp`: authenticates with an enrolled TOTP.
+pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let answer: TotpAnswer = json_body(&mut req).await?;
+    let tx = load(&req, ctx, tx_id).await?;
+    let user = user_of(ctx, &tx).await?;
+    let Some((user, enrolled)) = user.and_then(|u| u.totp.clone().map(|t| (u, t))) else {
+        return Err(AppError::api(ApiErrorCode::Forbidden, "No authenticator app is enrolled for this account."));
+    };
+    let lock = lock_key("totp", &user.id);
+    ensure_not_locked(ctx, &lock).await?;
+    let seed = TotpSeed::from_bytes(
+        ctx.master
+            .secret_box(Purpose::TotpSeed)
+            .open(&format!("user:{}", user.id), &enrolled.sealed)
+            .map_err(|_| AppError::internal("TOTP seed does not open"))?,
+    );
+    match totp::verify(&seed, &answer.code, ctx.now, None) {
+        Ok(step) => {
+            // Single use, even under concurrency: the Vault moves the step forward once.
+            if !ctx.vault.advance(&format!("totp-step:{}", user.id), step).await? {
+                return Err(count_failure(ctx, &lock, "That code was already used. Wait for the next one.").await);
+            }
+            finish(ctx, tx_id, &user, vec!["otp".into()]).await
+        }
+        Err(TotpRejection::Malformed) => Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
+        Err(_) => Err(count_failure(ctx, &lock, "That code is not right.").await),
+    }
+}

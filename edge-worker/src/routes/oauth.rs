@@ -1,0 +1,215 @@
+//! The OpenID provider's endpoints: discovery, JWKS, PAR (RFC 9126), authorize, token and
+//! userinfo.
+
+use crate::error::{json, redirect, AppError, AppResult, Challenge};
+use crate::http::{bearer, cookie, form_params, one, query_params};
+use crate::store::Ctx;
+use biopass_idp::application::ApplicationRecord;
+use biopass_idp::authorize::{self, AuthorizationRequest, AuthorizeError, ClientView, Params, REQUEST_URI_PREFIX};
+use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, ID_TOKEN_TYP, REQUEST_URI_LIFETIME};
+use biopass_idp::client_auth::{authenticate, Audiences, CredentialParams, Presented};
+use biopass_idp::discovery::{metadata, paths};
+use biopass_idp::error::{OAuthError, OAuthErrorCode};
+use biopass_idp::grant::{check_redemption, token_claims, CodeGrant, Redemption};
+use biopass_idp::ids::UserName;
+use biopass_idp::random::Entropy;
+use biopass_idp::transaction::{sha256_hex, LoginTransaction};
+use biopass_idp::user::UserRecord;
+use biopass_proto::oauth::{ParResponse, TokenResponse, UserInfo};
+use serde::{Deserialize, Serialize};
+use worker::{Method, Request, Response};
+
+/// The browser-binding cookie.
+pub const BROWSER_COOKIE: &str = "bp_browser";
+
+/// A pushed request as kept under its `request_uri`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PushedRequest {
+    pub request: AuthorizationRequest,
+    /// The client authenticated when pushing (so Cognito has checked the password).
+    pub authenticated: bool,
+}
+
+pub fn discovery(ctx: &Ctx) -> AppResult<Response> {
+    json(200, &metadata(&ctx.issuer))
+}
+
+pub async fn jwks(ctx: &mut Ctx) -> AppResult<Response> {
+    let keys = ctx.keyset().await?;
+    json(200, &keys.jwks())
+}
+
+fn oauth_err(error: OAuthError, presented: Option<&Presented>) -> AppError {
+    let challenge = if presented.is_some_and(Presented::used_authorization_header) { Challenge::Basic } else { Challenge::None };
+    AppError::OAuth { error, challenge }
+}
+
+/// Authenticates the client of a token or PAR request; records assertion `jti`s.
+async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endpoint: &str) -> AppResult<ApplicationRecord> {
+    let authorization = req.headers().get("authorization")?;
+    let creds = CredentialParams {
+        client_id: one(params, "client_id")?,
+        client_secret: one(params, "client_secret")?,
+        client_assertion_type: one(params, "client_assertion_type")?,
+        client_assertion: one(params, "client_assertion")?,
+    };
+    let presented = Presented::extract(authorization.as_deref(), &creds).map_err(|e| {
+        let challenge = if authorization.is_some() { Challenge::Basic } else { Challenge::None };
+        AppError::OAuth { error: e, challenge }
+    })?;
+    let claimed = presented.claimed_client_id().unwrap_or_default();
+    let app = ctx
+        .application(&claimed)
+        .await?
+        .ok_or_else(|| oauth_err(OAuthError::invalid_client("client authentication failed"), Some(&presented)))?;
+    let secret = app.secret(&ctx.master).map_err(|_| AppError::internal("client secret does not open"))?;
+    let accepted = vec![ctx.issuer.clone(), format!("{}{endpoint}", ctx.issuer), format!("{}{}", ctx.issuer, paths::TOKEN)];
+    let auth = authenticate(&app.registration(&secret), &presented, &Audiences { accepted: &accepted }, ctx.now)
+        .map_err(|e| oauth_err(e, Some(&presented)))?;
+    if let Some((jti, until)) = auth.assertion_jti {
+        let key = format!("jti:{}:{}", app.client_id, sha256_hex(&jti));
+        if !ctx.vault.insert(&key, &true, until, ctx.now).await? {
+            return Err(oauth_err(OAuthError::invalid_client("client_assertion was already used (jti replay)"), Some(&presented)));
+        }
+    }
+    Ok(app)
+}
+
+fn client_view(app: &ApplicationRecord) -> ClientView<'_> {
+    ClientView { client_id: app.client_id.as_str(), public: app.is_public(), allowed_callback_urls: &app.allowed_callback_urls }
+}
+
+/// `POST /par`.
+pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
+    let params = form_params(&mut req).await?;
+    let app = authenticate_client(&req, &params, ctx, paths::PAR).await?;
+    let request = authorize::validate(&params, &client_view(&app), true).map_err(|e| match e {
+        AuthorizeError::Fatal(error) | AuthorizeError::Redirect { error, .. } => AppError::oauth(error),
+    })?;
+    let reference = ctx.rng.token::<32>();
+    let pushed = PushedRequest { request, authenticated: !app.is_public() };
+    ctx.vault.insert(&format!("par:{reference}"), &pushed, ctx.now + REQUEST_URI_LIFETIME, ctx.now).await?;
+    json(201, &ParResponse { request_uri: format!("{REQUEST_URI_PREFIX}{reference}"), expires_in: REQUEST_URI_LIFETIME })
+}
+
+/// `GET|POST /authorize`: validates, starts a login transaction, sends the browser to the
+/// SPA's login route.
+pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
+    let params = if req.method() == Method::Post { form_params(&mut req).await? } else { query_params(&req)? };
+    let client_id = authorize::client_id(&params).map_err(page)?;
+    let app = ctx
+        .application(&client_id)
+        .await?
+        .ok_or_else(|| AppError::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
+    let (request, may_enrol) = match one(&params, "request_uri").map_err(|_| invalid_request_uri())? {
+        Some(uri) => {
+            let reference = uri.strip_prefix(REQUEST_URI_PREFIX).ok_or_else(invalid_request_uri)?;
+            let pushed: PushedRequest = ctx.vault.take(&format!("par:{reference}"), ctx.now).await?.ok_or_else(invalid_request_uri)?;
+            if pushed.request.client_id != app.client_id.as_str() {
+                return Err(invalid_request_uri());
+            }
+            (pushed.request, pushed.authenticated)
+        }
+        None => match authorize::validate(&params, &client_view(&app), false) {
+            Ok(r) => (r, false),
+            Err(AuthorizeError::Fatal(e)) => return Err(AppError::Page(e)),
+            Err(AuthorizeError::Redirect { redirect_uri, state, error }) => {
+                return redirect(&authorize::error_redirect(&redirect_uri, state.as_deref(), &error, &ctx.issuer), None)
+            }
+        },
+    };
+    let Some(username) = request.login_hint.clone() else {
+        let e = OAuthError::new(OAuthErrorCode::LoginRequired, "the request does not say who is signing in (login_hint is required)");
+        return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
+    };
+    if let Some(user) = resolve_user(ctx, &username, &app, may_enrol).await? {
+        if user.disabled {
+            let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
+            return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
+        }
+    }
+    let existing = cookie(&req, BROWSER_COOKIE).filter(|c| c.len() == 43);
+    let browser_secret = existing.clone().unwrap_or_else(|| ctx.rng.token::<32>());
+    let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), &browser_secret, may_enrol, ctx.now);
+    let tx_id = ctx.rng.token::<32>();
+    ctx.vault.insert(&format!("tx:{tx_id}"), &tx, tx.expires_at, ctx.now).await?;
+    let secure = if ctx.issuer.starts_with("https://") { "; Secure" } else { "" };
+    let set_cookie = format!("{BROWSER_COOKIE}={browser_secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400{secure}");
+    redirect(&format!("/login?tx={tx_id}"), Some(&set_cookie))
+}
+
+fn page(e: AuthorizeError) -> AppError {
+    match e {
+        AuthorizeError::Fatal(e) | AuthorizeError::Redirect { error: e, .. } => AppError::Page(e),
+    }
+}
+
+fn invalid_request_uri() -> AppError {
+    AppError::Page(OAuthError::new(OAuthErrorCode::InvalidRequestUri, "the request_uri is unknown, expired or already used"))
+}
+
+/// Finds the user a login is for. When the request came from an authenticated client
+/// (our Cognito stack), an unknown user is registered and put in the application's group
+/// (product page section 2-1).
+pub async fn resolve_user(ctx: &mut Ctx, username: &UserName, app: &ApplicationRecord, may_enrol: bool) -> AppResult<Option<UserRecord>> {
+    if let Some(mut user) = ctx.user_by_name(username.as_str()).await? {
+        if may_enrol && user.join(&app.group_id) {
+            ctx.put_user(&user).await?;
+        }
+        return Ok(Some(user));
+    }
+    if !may_enrol {
+        return Ok(None);
+    }
+    let fresh = UserRecord::register(username.clone(), &app.group_id, &mut ctx.rng, ctx.now);
+    // Two first logins at once must make one user: the Vault decides which id wins.
+    let id: String = ctx.vault.get_or_insert(&format!("username:{username}"), &fresh.id).await?;
+    if id == fresh.id {
+        ctx.put_user(&fresh).await?;
+        Ok(Some(fresh))
+    } else {
+        ctx.user(&id).await
+    }
+}
+
+/// `POST /token`.
+pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
+    let params = form_params(&mut req).await?;
+    match one(&params, "grant_type")? {
+        Some("authorization_code") => {}
+        Some(_) => return Err(AppError::oauth(OAuthError::new(OAuthErrorCode::UnsupportedGrantType, "only authorization_code is supported"))),
+        None => return Err(AppError::oauth(OAuthError::invalid_request("grant_type is missing"))),
+    }
+    let app = authenticate_client(&req, &params, ctx, paths::TOKEN).await?;
+    let code = one(&params, "code")?.ok_or_else(|| AppError::oauth(OAuthError::invalid_request("code is missing")))?;
+    let grant: CodeGrant = ctx
+        .vault
+        .take(&format!("code:{}", sha256_hex(code)), ctx.now)
+        .await?
+        .ok_or_else(|| AppError::oauth(OAuthError::invalid_grant("the authorization code is invalid, expired or already used")))?;
+    let redemption = Redemption {
+        client_id: app.client_id.as_str(),
+        redirect_uri: one(&params, "redirect_uri")?,
+        code_verifier: one(&params, "code_verifier")?,
+    };
+    check_redemption(&grant, &redemption, ctx.now).map_err(AppError::oauth)?;
+    let keys = ctx.keyset().await?;
+    let jti = ctx.rng.token::<16>();
+    let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &ctx.issuer, jti, ctx.now);
+    let sign_err = |_| AppError::internal("signing failed");
+    let id_token = keys.sign(ID_TOKEN_TYP, &id_claims, ctx.now, id_exp).map_err(sign_err)?;
+    let access_token = keys.sign(ACCESS_TOKEN_TYP, &at_claims, ctx.now, at_exp).map_err(sign_err)?;
+    json(200, &TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_LIFETIME, id_token, scope: grant.scope.join(" ") })
+}
+
+/// `GET|POST /userinfo` with a bearer access token (RFC 6750).
+pub async fn userinfo(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
+    let invalid = |d: &str| AppError::OAuth { error: OAuthError::new(OAuthErrorCode::InvalidToken, d), challenge: Challenge::Bearer };
+    let token = bearer(&req).ok_or_else(|| invalid("an access token is required"))?;
+    let keys = ctx.keyset().await?;
+    let (claims, _) = keys.verify::<AccessTokenClaims>(&token, ctx.now).map_err(|_| invalid("the access token is invalid or expired"))?;
+    if claims.aud != format!("{}{}", ctx.issuer, paths::USERINFO) || claims.iss != ctx.issuer {
+        return Err(invalid("the access token is not for this endpoint"));
+    }
+    json(200, &UserInfo { sub: claims.sub, preferred_username: claims.preferred_username })
+}

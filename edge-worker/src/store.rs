@@ -1,0 +1,182 @@
+//! Per-request context and the KV-backed stores: applications, groups, users and the
+//! signing keyset. Things that must be exactly-once go through [`crate::vault`] instead.
+//!
+//! KV keys: `app:{client_id}`, `group:{id}`, `user:{id}`, `username:{name}` (→ id),
+//! `keyset`.
+
+use crate::error::{AppError, AppResult};
+use crate::vault::VaultClient;
+use biopass_idp::application::ApplicationRecord;
+use biopass_idp::keys::{Keyset, OpenKeyset};
+use biopass_idp::random::SeededEntropy;
+use biopass_idp::secretbox::MasterKey;
+use biopass_idp::user::UserRecord;
+use biopass_proto::admin::Group;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::kv::KvStore;
+use worker::Env;
+
+/// What every handler gets.
+pub struct Ctx {
+    pub env: Env,
+    pub kv: KvStore,
+    pub vault: VaultClient,
+    /// The issuer URL, no trailing slash (var `ISSUER`).
+    pub issuer: String,
+    pub master: MasterKey,
+    /// SHA-256 (hex) of the bootstrap admin token (secret `ADMIN_TOKEN_SHA256`).
+    pub admin_token_sha256: Option<String>,
+    pub now: u64,
+    pub rng: SeededEntropy,
+}
+
+impl Ctx {
+    /// Reads configuration from the environment.
+    ///
+    /// # Errors
+    /// Internal when a binding or the master key is missing or malformed: the deployment
+    /// is misconfigured, and the log says which.
+    pub fn from_env(env: Env) -> AppResult<Self> {
+        let issuer = env
+            .var("ISSUER")
+            .map(|v| v.to_string().trim_end_matches('/').to_owned())
+            .map_err(|_| AppError::internal("the ISSUER variable is not set"))?;
+        let master = env
+            .secret("BIOPASS_MASTER_KEY")
+            .ok()
+            .and_then(|s| MasterKey::parse(&s.to_string()))
+            .ok_or_else(|| AppError::internal("the BIOPASS_MASTER_KEY secret is missing or not 32 bytes of base64"))?;
+        let admin_token_sha256 = env.secret("ADMIN_TOKEN_SHA256").ok().map(|s| s.to_string().trim().to_lowercase());
+        let kv = env.kv("BIOPASS")?;
+        let vault = VaultClient::new(env.durable_object("VAULT")?);
+        Ok(Self { env, kv, vault, issuer, master, admin_token_sha256, now: crate::clock::now(), rng: crate::clock::entropy()? })
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, key: &str) -> AppResult<Option<T>> {
+        Ok(self.kv.get(key).json().await?)
+    }
+
+    async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> AppResult<()> {
+        self.kv.put(key, serde_json::to_string(value).map_err(|e| AppError::internal(format!("kv value: {e}")))?)?.execute().await?;
+        Ok(())
+    }
+
+    async fn list_json<T: DeserializeOwned>(&self, prefix: &str) -> AppResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut req = self.kv.list().prefix(prefix.to_owned()).limit(1000);
+            if let Some(c) = cursor.take() {
+                req = req.cursor(c);
+            }
+            let page = req.execute().await?;
+            for key in &page.keys {
+                if let Some(v) = self.get_json(&key.name).await? {
+                    out.push(v);
+                }
+            }
+            match (page.list_complete, page.cursor) {
+                (false, Some(c)) => cursor = Some(c),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    // Applications.
+
+    pub async fn application(&self, client_id: &str) -> AppResult<Option<ApplicationRecord>> {
+        if client_id.is_empty() || client_id.len() > 64 {
+            return Ok(None);
+        }
+        self.get_json(&format!("app:{client_id}")).await
+    }
+
+    pub async fn put_application(&self, app: &ApplicationRecord) -> AppResult<()> {
+        self.put_json(&format!("app:{}", app.client_id), app).await
+    }
+
+    pub async fn delete_application(&self, client_id: &str) -> AppResult<()> {
+        Ok(self.kv.delete(&format!("app:{client_id}")).await?)
+    }
+
+    pub async fn applications(&self) -> AppResult<Vec<ApplicationRecord>> {
+        let mut apps: Vec<ApplicationRecord> = self.list_json("app:").await?;
+        apps.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+        Ok(apps)
+    }
+
+    // Groups.
+
+    pub async fn group(&self, id: &str) -> AppResult<Option<Group>> {
+        self.get_json(&format!("group:{id}")).await
+    }
+
+    pub async fn put_group(&self, group: &Group) -> AppResult<()> {
+        self.put_json(&format!("group:{}", group.id), group).await
+    }
+
+    pub async fn delete_group(&self, id: &str) -> AppResult<()> {
+        Ok(self.kv.delete(&format!("group:{id}")).await?)
+    }
+
+    pub async fn groups(&self) -> AppResult<Vec<Group>> {
+        let mut groups: Vec<Group> = self.list_json("group:").await?;
+        groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        Ok(groups)
+    }
+
+    // Users.
+
+    pub async fn user(&self, id: &str) -> AppResult<Option<UserRecord>> {
+        self.get_json(&format!("user:{id}")).await
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> AppResult<Option<UserRecord>> {
+        match self.kv.get(&format!("username:{username}")).text().await? {
+            Some(id) => self.user(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn put_user(&self, user: &UserRecord) -> AppResult<()> {
+        self.put_json(&format!("user:{}", user.id), user).await?;
+        self.kv.put(&format!("username:{}", user.username), user.id.clone())?.execute().await?;
+        Ok(())
+    }
+
+    pub async fn users(&self) -> AppResult<Vec<UserRecord>> {
+        let mut users: Vec<UserRecord> = self.list_json("user:").await?;
+        users.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
+        Ok(users)
+    }
+
+    // Signing keys.
+
+    /// The keyset, created on first use. Creation goes through the Vault so that two
+    /// isolates starting at once agree on one keyset.
+    pub async fn keyset(&mut self) -> AppResult<OpenKeyset> {
+        let stored = match self.get_json::<Keyset>("keyset").await? {
+            Some(k) => k,
+            None => {
+                let fresh = Keyset::generate(&self.master, &mut self.rng, self.now);
+                let agreed: Keyset = self.vault.get_or_insert("keyset", &fresh).await?;
+                self.put_json("keyset", &agreed).await?;
+                agreed
+            }
+        };
+        stored.open(&self.master, self.now).map_err(|_| AppError::internal("signing keys do not open with BIOPASS_MASTER_KEY"))
+    }
+
+    /// Rotates the signing key; returns the new current `kid`.
+    pub async fn rotate_keyset(&mut self) -> AppResult<String> {
+        self.keyset().await?;
+        let mut stored: Keyset = self.vault.get("keyset", self.now).await?.ok_or_else(|| AppError::internal("keyset missing from the vault"))?;
+        stored.rotate(&self.master, &mut self.rng, self.now);
+        self.vault.put("keyset", &stored).await?;
+        self.put_json("keyset", &stored).await?;
+        let open = stored.open(&self.master, self.now).map_err(|_| AppError::internal("rotated keyset does not open"))?;
+        Ok(open.current_kid().unwrap_or_default().to_owned())
+    }
+}

@@ -1,0 +1,256 @@
+//! The `Vault` Durable Object: everything that must happen exactly once or be counted
+//! exactly. Each key lives in its own object instance (named by the key), so operations on
+//! one key are serialised by the runtime and operations on different keys run in parallel.
+//!
+//! Operations: [`Op::Insert`] (fails if present), [`Op::Take`] (read and delete: the
+//! one-time redemption of codes, request URIs and transactions), [`Op::Get`],
+//! [`Op::Replace`], [`Op::GetOrInsert`] and [`Op::Put`] (keyset, user-name claims),
+//! [`Op::Advance`] (a counter that only grows: TOTP steps), and [`Op::Hit`]/[`Op::Count`]
+//! (failures in a sliding window: lock-outs). An alarm deletes an entry when it expires.
+//!
+//! Within one instance an operation's storage reads and writes are not interleaved with
+//! another request's: the runtime's input gates hold new events while storage calls are in
+//! flight, and the handlers await nothing else.
+
+use crate::error::{AppError, AppResult};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
+
+/// A Vault operation. Times are Unix seconds.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    Insert { value: Value, expires_at: u64, now: u64 },
+    Take { now: u64 },
+    Get { now: u64 },
+    Replace { value: Value, now: u64 },
+    GetOrInsert { value: Value },
+    Put { value: Value },
+    Advance { to: u64 },
+    Hit { now: u64, window: u64 },
+    Count { now: u64, window: u64 },
+    Clear,
+}
+
+/// The answer to an [`Op`].
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Reply {
+    /// Insert, Replace, Advance: whether it took effect.
+    #[serde(default)]
+    pub ok: bool,
+    /// Take, Get, GetOrInsert: the value.
+    #[serde(default)]
+    pub value: Option<Value>,
+    /// Hit, Count: failures within the window; Hit: the oldest of them.
+    #[serde(default)]
+    pub count: u64,
+    #[serde(default)]
+    pub oldest: u64,
+}
+
+#[durable_object]
+pub struct Vault {
+    state: State,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    value: Value,
+    /// 0: never.
+    expires_at: u64,
+}
+
+impl Vault {
+    async fn live(&self, now: u64) -> worker::Result<Option<Entry>> {
+        let entry: Option<Entry> = self.state.storage().get("e").await?;
+        Ok(entry.filter(|e| e.expires_at == 0 || now < e.expires_at))
+    }
+
+    async fn store(&self, entry: &Entry) -> worker::Result<()> {
+        self.state.storage().put("e", entry).await?;
+        if entry.expires_at > 0 {
+            let ms = i64::try_from(entry.expires_at).unwrap_or(i64::MAX / 1000) * 1000;
+            self.state.storage().set_alarm(worker::ScheduledTime::new(js_sys_date(ms))).await?;
+        }
+        Ok(())
+    }
+
+    async fn run(&self, op: Op) -> worker::Result<Reply> {
+        let storage = self.state.storage();
+        Ok(match op {
+            Op::Insert { value, expires_at, now } => {
+                if self.live(now).await?.is_some() {
+                    Reply::default()
+                } else {
+                    self.store(&Entry { value, expires_at }).await?;
+                    Reply { ok: true, ..Reply::default() }
+                }
+            }
+            Op::Take { now } => {
+                let entry = self.live(now).await?;
+                if entry.is_some() {
+                    storage.delete("e").await?;
+                }
+                Reply { ok: entry.is_some(), value: entry.map(|e| e.value), ..Reply::default() }
+            }
+            Op::Get { now } => {
+                let entry = self.live(now).await?;
+                Reply { ok: entry.is_some(), value: entry.map(|e| e.value), ..Reply::default() }
+            }
+            Op::Replace { value, now } => match self.live(now).await? {
+                Some(old) => {
+                    storage.put("e", &Entry { value, expires_at: old.expires_at }).await?;
+                    Reply { ok: true, ..Reply::default() }
+                }
+                None => Reply::default(),
+            },
+            Op::GetOrInsert { value } => match self.live(0).await? {
+                Some(existing) => Reply { ok: false, value: Some(existing.value), ..Reply::default() },
+                None => {
+                    self.store(&Entry { value: value.clone(), expires_at: 0 }).await?;
+                    Reply { ok: true, value: Some(value), ..Reply::default() }
+                }
+            },
+            Op::Put { value } => {
+                storage.put("e", &Entry { value, expires_at: 0 }).await?;
+                Reply { ok: true, ..Reply::default() }
+            }
+            Op::Advance { to } => {
+                let current: Option<u64> = storage.get("n").await?;
+                if current.is_none_or(|c| to > c) {
+                    storage.put("n", to).await?;
+                    Reply { ok: true, ..Reply::default() }
+                } else {
+                    Reply::default()
+                }
+            }
+            Op::Hit { now, window } | Op::Count { now, window } => {
+                let mut hits: Vec<u64> = storage.get("hits").await?.unwrap_or_default();
+                hits.retain(|t| t + window > now);
+                if matches!(op, Op::Hit { .. }) {
+                    hits.push(now);
+                    storage.put("hits", &hits).await?;
+                }
+                Reply { ok: true, count: hits.len() as u64, oldest: hits.first().copied().unwrap_or(0), ..Reply::default() }
+            }
+            Op::Clear => {
+                storage.delete_all().await?;
+                Reply { ok: true, ..Reply::default() }
+            }
+        })
+    }
+}
+
+fn js_sys_date(ms: i64) -> worker::js_sys::Date {
+    worker::js_sys::Date::new(&worker::wasm_bindgen::JsValue::from_f64(ms as f64))
+}
+
+impl DurableObject for Vault {
+    fn new(state: State, _env: Env) -> Self {
+        Self { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let op: Op = req.json().await?;
+        let reply = self.run(op).await?;
+        Response::from_json(&reply)
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let now = crate::clock::now();
+        if let Some(entry) = self.state.storage().get::<Entry>("e").await? {
+            if entry.expires_at != 0 && entry.expires_at <= now {
+                self.state.storage().delete("e").await?;
+            }
+        }
+        Response::ok("")
+    }
+}
+
+/// The worker's handle on the Vault namespace.
+pub struct VaultClient {
+    ns: ObjectNamespace,
+}
+
+impl VaultClient {
+    pub fn new(ns: ObjectNamespace) -> Self {
+        Self { ns }
+    }
+
+    /// Runs `op` on the instance for `key`.
+    ///
+    /// # Errors
+    /// Internal errors when the object cannot be reached.
+    pub async fn run(&self, key: &str, op: &Op) -> AppResult<Reply> {
+        let stub = self.ns.id_from_name(key)?.get_stub()?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post);
+        let body = serde_json::to_string(op).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
+        init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
+        let req = Request::new_with_init("https://vault/op", &init)?;
+        let mut resp = stub.fetch_with_request(req).await?;
+        if resp.status_code() != 200 {
+            return Err(AppError::internal(format!("vault answered {}", resp.status_code())));
+        }
+        Ok(resp.json().await?)
+    }
+
+    /// Stores `value` under `key` until `expires_at`, unless the key is taken.
+    pub async fn insert<T: Serialize>(&self, key: &str, value: &T, expires_at: u64, now: u64) -> AppResult<bool> {
+        Ok(self.run(key, &Op::Insert { value: to_value(value)?, expires_at, now }).await?.ok)
+    }
+
+    /// Removes and returns the live value under `key`: at most one caller ever gets it.
+    pub async fn take<T: for<'de> Deserialize<'de>>(&self, key: &str, now: u64) -> AppResult<Option<T>> {
+        from_value(self.run(key, &Op::Take { now }).await?.value)
+    }
+
+    pub async fn get<T: for<'de> Deserialize<'de>>(&self, key: &str, now: u64) -> AppResult<Option<T>> {
+        from_value(self.run(key, &Op::Get { now }).await?.value)
+    }
+
+    /// Replaces the live value under `key`, keeping its expiry; false if it is gone.
+    pub async fn replace<T: Serialize>(&self, key: &str, value: &T, now: u64) -> AppResult<bool> {
+        Ok(self.run(key, &Op::Replace { value: to_value(value)?, now }).await?.ok)
+    }
+
+    /// The value under `key`, inserting `value` (forever) if there is none.
+    pub async fn get_or_insert<T: Serialize + for<'de> Deserialize<'de>>(&self, key: &str, value: &T) -> AppResult<T> {
+        from_value(self.run(key, &Op::GetOrInsert { value: to_value(value)? }).await?.value)?
+            .ok_or_else(|| AppError::internal("vault get_or_insert returned nothing"))
+    }
+
+    pub async fn put<T: Serialize>(&self, key: &str, value: &T) -> AppResult<()> {
+        self.run(key, &Op::Put { value: to_value(value)? }).await.map(|_| ())
+    }
+
+    /// Moves the counter under `key` up to `to`; false if it was already there or beyond.
+    pub async fn advance(&self, key: &str, to: u64) -> AppResult<bool> {
+        Ok(self.run(key, &Op::Advance { to }).await?.ok)
+    }
+
+    /// Records a failure now; returns the failures within `window` seconds and the oldest.
+    pub async fn hit(&self, key: &str, now: u64, window: u64) -> AppResult<(u64, u64)> {
+        let r = self.run(key, &Op::Hit { now, window }).await?;
+        Ok((r.count, r.oldest))
+    }
+
+    /// Failures within `window` seconds, and the oldest of them.
+    pub async fn count(&self, key: &str, now: u64, window: u64) -> AppResult<(u64, u64)> {
+        let r = self.run(key, &Op::Count { now, window }).await?;
+        Ok((r.count, r.oldest))
+    }
+
+    pub async fn clear(&self, key: &str) -> AppResult<()> {
+        self.run(key, &Op::Clear).await.map(|_| ())
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> AppResult<Value> {
+    serde_json::to_value(v).map_err(|e| AppError::internal(format!("vault value: {e}")))
+}
+
+fn from_value<T: for<'de> Deserialize<'de>>(v: Option<Value>) -> AppResult<Option<T>> {
+    v.map(|v| serde_json::from_value(v).map_err(|e| AppError::internal(format!("vault value: {e}")))).transpose()
+}

@@ -1,0 +1,81 @@
+// Drives a login transaction through the login API the way the SPA does, with a cookie
+// jar, and answers with TOTP codes computed like an authenticator app.
+import { base32Decode, hotp, step } from './totp.mjs';
+
+export class Browser {
+  constructor(base) {
+    this.base = base;
+    this.cookies = new Map();
+  }
+  async fetch(url, opts = {}) {
+    const headers = new Headers(opts.headers || {});
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const r = await fetch(new URL(url, this.base), { ...opts, headers, redirect: 'manual' });
+    for (const c of r.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+    return r;
+  }
+  async json(method, url, body) {
+    const r = await this.fetch(url, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json() };
+  }
+}
+
+/** An end user and their authenticator app. */
+export class Account {
+  constructor(username) {
+    this.username = username;
+    this.seed = null;
+    this.lastStep = -1;
+  }
+  /** A code for a step not used yet (the current one, or the next, which drift allows). */
+  async nextCode() {
+    for (;;) {
+      const now = step();
+      const s = Math.max(now, this.lastStep + 1);
+      if (s <= now + 1) {
+        this.lastStep = s;
+        return hotp(this.seed, s);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** Starts a login at authUrl; returns { browser, tx } once the SPA route is reached. */
+export async function startLogin(base, authUrl, browser = new Browser(base)) {
+  const r = await browser.fetch(authUrl);
+  const location = r.headers.get('location');
+  if (r.status !== 302 || !location?.startsWith('/login?tx=')) {
+    throw new Error(`authorize did not start a login: ${r.status} ${location} ${await r.text()}`);
+  }
+  return { browser, tx: new URL(location, base).searchParams.get('tx') };
+}
+
+/** Completes a login with TOTP (enrolling first if needed); returns the callback URL. */
+export async function loginWithTotp(base, authUrl, account, browser) {
+  const { browser: b, tx } = await startLogin(base, authUrl, browser);
+  const state = await b.json('GET', `/api/login/${tx}`);
+  if (state.status !== 200) throw new Error(`login state: ${JSON.stringify(state.body)}`);
+  let done;
+  if (state.body.step === 'enrol') {
+    const enrol = await b.json('POST', `/api/login/${tx}/totp/enrol`);
+    if (enrol.status !== 200) throw new Error(`enrol: ${JSON.stringify(enrol.body)}`);
+    account.seed = base32Decode(enrol.body.secret);
+    account.lastStep = -1;
+    done = await b.json('POST', `/api/login/${tx}/totp/enrol/confirm`, { code: await account.nextCode() });
+  } else if (state.body.step === 'authenticate') {
+    done = await b.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
+  } else {
+    throw new Error(`unexpected step ${JSON.stringify(state.body)}`);
+  }
+  if (done.status !== 200) throw new Error(`login failed: ${done.status} ${JSON.stringify(done.body)}`);
+  return done.body.redirect_to;
+}

@@ -1,0 +1,97 @@
+// Starts the real edge worker under `wrangler dev` on a free port with its own state
+// directory and secrets, for one test file. The worker must have been built
+// (scripts/test does it).
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A fresh state directory and secrets; pass it to startWorker (again, for restarts). */
+export function newState() {
+  const dir = mkdtempSync(join(tmpdir(), 'biopass-state-'));
+  const adminToken = randomBytes(32).toString('base64url');
+  const envFile = join(dir, 'test.env');
+  writeFileSync(envFile, [
+    `BIOPASS_MASTER_KEY=${randomBytes(32).toString('base64')}`,
+    `ADMIN_TOKEN_SHA256=${createHash('sha256').update(adminToken).digest('hex')}`,
+    '',
+  ].join('\n'));
+  return { dir, adminToken, envFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startWorker(state, { port } = {}) {
+  port ??= await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), [
+    'dev', '--ip', '127.0.0.1', '--port', String(port),
+    '--persist-to', join(state.dir, 'wrangler'),
+    '--env-file', state.envFile,
+    '--var', `ISSUER:${url}`,
+    '--inspector-port', String(await freePort()),
+    '--show-interactive-dev-session=false', '--log-level', 'warn',
+  ], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    try {
+      const r = await fetch(`${url}/.well-known/openid-configuration`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      process.kill(-child.pid, 'SIGKILL');
+      throw new Error(`wrangler dev did not start in 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    port,
+    adminToken: state.adminToken,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Calls the admin API; returns { status, body }. */
+export async function admin(worker, method, path, body, token = worker.adminToken) {
+  const r = await fetch(`${worker.url}/admin/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let parsed;
+  try { parsed = JSON.parse(text); } catch { parsed = text; }
+  return { status: r.status, body: parsed, headers: r.headers };
+}

@@ -1,0 +1,309 @@
+// The whole code flow against the real worker under wrangler dev, with openid-client as
+// the relying party: discovery, PAR, authorize, TOTP login through the login API, code
+// exchange with each client authentication method, ID token validated against our JWKS,
+// userinfo; and the failures the provider must refuse.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as client from 'openid-client';
+import { newState, startWorker, admin } from '../lib/worker.mjs';
+import { Account, loginWithTotp, startLogin } from '../lib/login.mjs';
+
+const CALLBACK = 'https://rp.example.com/callback';
+let worker, state;
+const apps = {};
+
+async function createApp(name, extra = {}) {
+  const r = await admin(worker, 'POST', '/applications', {
+    name, application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK], ...extra,
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  let secret = null;
+  if (r.body.client_authentication) {
+    const s = await admin(worker, 'GET', `/applications/${r.body.client_id}/secret`);
+    assert.equal(s.status, 200);
+    secret = s.body.client_secret;
+  }
+  return { ...r.body, secret };
+}
+
+async function rp(app, auth) {
+  return client.discovery(new URL(worker.url), app.client_id,
+    { id_token_signed_response_alg: 'ES256', redirect_uris: [CALLBACK] }, auth,
+    { execute: [client.allowInsecureRequests] });
+}
+
+/** PAR (or a plain authorization URL for public clients), login, and the callback URL. */
+async function authorizeAndLogin(config, account, { par = true } = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const st = client.randomState();
+  const params = {
+    redirect_uri: CALLBACK, scope: 'openid profile', nonce, state: st,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    login_hint: account.username,
+  };
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params) : client.buildAuthorizationUrl(config, params);
+  const callback = await loginWithTotp(worker.url, url.href, account);
+  return { callback: new URL(callback), verifier, nonce, state: st };
+}
+
+async function exchange(config, got) {
+  return client.authorizationCodeGrant(config, got.callback, {
+    pkceCodeVerifier: got.verifier, expectedNonce: got.nonce, expectedState: got.state, idTokenExpected: true,
+  });
+}
+
+function form(obj) {
+  return { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(obj).toString() };
+}
+
+before(async () => {
+  state = newState();
+  worker = await startWorker(state);
+  apps.secret = await createApp('Payroll');
+  apps.jwt = await createApp('Reports', { client_auth_method: 'client_secret_jwt' });
+  const kp = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const jwk = await crypto.subtle.exportKey('jwk', kp.publicKey);
+  apps.pk = await createApp('Mobile', { client_auth_method: 'private_key_jwt', public_key_jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } });
+  apps.pk.privateKey = kp.privateKey;
+  apps.pub = await createApp('Kiosk', { client_authentication: false });
+});
+
+after(async () => {
+  await worker?.stop();
+  state?.cleanup();
+});
+
+test('discovery names every endpoint and auth method, and the JWKS has our ES256 key', async () => {
+  const m = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
+  assert.equal(m.issuer, worker.url);
+  assert.equal(m.pushed_authorization_request_endpoint, `${worker.url}/par`);
+  assert.deepEqual(m.token_endpoint_auth_methods_supported.sort(),
+    ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'none', 'private_key_jwt']);
+  assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
+  const jwks = await (await fetch(m.jwks_uri)).json();
+  assert.equal(jwks.keys.length, 1);
+  assert.equal(jwks.keys[0].alg, 'ES256');
+  assert.ok(jwks.keys[0].kid);
+  assert.equal(jwks.keys[0].d, undefined);
+});
+
+for (const [name, appKey, makeAuth] of [
+  ['client_secret_basic', 'secret', (a) => client.ClientSecretBasic(a.secret)],
+  ['client_secret_post', 'secret', (a) => client.ClientSecretPost(a.secret)],
+  ['client_secret_jwt', 'jwt', (a) => client.ClientSecretJwt(a.secret)],
+  ['private_key_jwt', 'pk', (a) => client.PrivateKeyJwt(a.privateKey)],
+]) {
+  test(`full code flow with PAR and ${name}`, async () => {
+    const app = apps[appKey];
+    const config = await rp(app, makeAuth(app));
+    const account = new Account(`user-${name}@example.com`);
+    const got = await authorizeAndLogin(config, account);
+    const tokens = await exchange(config, got);
+    const claims = tokens.claims();
+    assert.equal(claims.iss, worker.url);
+    assert.equal(claims.aud, app.client_id);
+    assert.equal(claims.nonce, got.nonce);
+    assert.equal(claims.preferred_username, account.username);
+    assert.deepEqual(claims.amr, ['otp']);
+    assert.ok(claims.auth_time <= claims.iat && claims.exp > claims.iat);
+    const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+    assert.equal(info.preferred_username, account.username);
+    // The second login of the same user authenticates without enrolment.
+    const again = await authorizeAndLogin(config, account);
+    const t2 = await exchange(config, again);
+    assert.equal(t2.claims().sub, claims.sub);
+  });
+}
+
+test('public client: authorize without PAR, PKCE and "none"', async () => {
+  // Public clients cannot register users, so enrol through a confidential application
+  // first (the user is the same person across applications).
+  const account = new Account('kiosk-user@example.com');
+  await authorizeAndLogin(await rp(apps.secret, client.ClientSecretBasic(apps.secret.secret)), account);
+  const config = await rp(apps.pub, client.None());
+  const got = await authorizeAndLogin(config, account, { par: false });
+  const tokens = await exchange(config, got);
+  assert.equal(tokens.claims().preferred_username, account.username);
+  // Without PKCE a public client is refused, back at the callback with an error.
+  const noPkce = `${worker.url}/authorize?${new URLSearchParams({ client_id: apps.pub.client_id, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid', state: 's1', login_hint: 'kiosk-user@example.com' })}`;
+  const r = await fetch(noPkce, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  const back = new URL(r.headers.get('location'));
+  assert.equal(back.origin + back.pathname, CALLBACK);
+  assert.equal(back.searchParams.get('error'), 'invalid_request');
+  assert.equal(back.searchParams.get('state'), 's1');
+});
+
+test('a redirect_uri that is not allowed is shown as an error page, never redirected to', async () => {
+  for (const bad of ['https://evil.example.com/callback', `${CALLBACK}/`, `${CALLBACK}?x=1`, 'https://RP.example.com/callback']) {
+    const url = `${worker.url}/authorize?${new URLSearchParams({ client_id: apps.pub.client_id, redirect_uri: bad, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`;
+    const r = await fetch(url, { redirect: 'manual' });
+    assert.equal(r.status, 400, bad);
+    assert.equal(r.headers.get('location'), null);
+    assert.match(await r.text(), /allowed callback URLs/);
+  }
+  // PAR refuses it too, with the RFC error.
+  const r = await fetch(`${worker.url}/par`, form({ client_id: apps.secret.client_id, client_secret: apps.secret.secret, redirect_uri: 'https://evil.example.com/cb', response_type: 'code', scope: 'openid' }));
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error, 'invalid_request');
+});
+
+test('unknown client: error page at authorize, invalid_client at token and PAR', async () => {
+  const r = await fetch(`${worker.url}/authorize?client_id=nobody-0123456789abc&redirect_uri=${encodeURIComponent(CALLBACK)}&response_type=code&scope=openid`, { redirect: 'manual' });
+  assert.equal(r.status, 400);
+  assert.equal(r.headers.get('location'), null);
+  const t = await fetch(`${worker.url}/token`, form({ grant_type: 'authorization_code', code: 'x', client_id: 'nobody-0123456789abc', client_secret: 'y' }));
+  assert.equal(t.status, 401);
+  assert.equal((await t.json()).error, 'invalid_client');
+  const basic = Buffer.from('nobody-0123456789abc:y').toString('base64');
+  const p = await fetch(`${worker.url}/par`, { ...form({ response_type: 'code' }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` } });
+  assert.equal(p.status, 401);
+  assert.match(p.headers.get('www-authenticate'), /^Basic /);
+});
+
+/** Logs in and returns the code and the verifier, without redeeming. */
+async function freshCode(app, account) {
+  const config = await rp(app, client.ClientSecretPost(app.secret));
+  const got = await authorizeAndLogin(config, account);
+  return { code: got.callback.searchParams.get('code'), verifier: got.verifier };
+}
+
+test('wrong secret: 401 invalid_client with WWW-Authenticate for Basic', async () => {
+  const basic = Buffer.from(`${apps.secret.client_id}:wrong-secret`).toString('base64');
+  const r = await fetch(`${worker.url}/token`, { ...form({ grant_type: 'authorization_code', code: 'abc', redirect_uri: CALLBACK }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` } });
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate'), /^Basic realm=/);
+  assert.equal((await r.json()).error, 'invalid_client');
+  const post = await fetch(`${worker.url}/token`, form({ grant_type: 'authorization_code', code: 'abc', redirect_uri: CALLBACK, client_id: apps.secret.client_id, client_secret: 'wrong' }));
+  assert.equal(post.status, 401);
+  assert.equal((await post.json()).error, 'invalid_client');
+});
+
+test('wrong PKCE verifier, then reuse: invalid_grant', async () => {
+  const account = new Account('pkce-user@example.com');
+  const { code, verifier } = await freshCode(apps.secret, account);
+  const base = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: apps.secret.client_id, client_secret: apps.secret.secret };
+  const wrong = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: client.randomPKCECodeVerifier() }));
+  assert.equal(wrong.status, 400);
+  assert.equal((await wrong.json()).error, 'invalid_grant');
+  // The code is spent by the failed attempt too (RFC 6749 10.5: one use).
+  const right = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: verifier }));
+  assert.equal((await right.json()).error, 'invalid_grant');
+});
+
+test('a code is redeemed once; its second redemption fails', async () => {
+  const account = new Account('reuse-user@example.com');
+  const { code, verifier } = await freshCode(apps.secret, account);
+  const body = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier, client_id: apps.secret.client_id, client_secret: apps.secret.secret };
+  const first = await fetch(`${worker.url}/token`, form(body));
+  assert.equal(first.status, 200);
+  assert.ok((await first.json()).id_token);
+  const second = await fetch(`${worker.url}/token`, form(body));
+  assert.equal(second.status, 400);
+  assert.equal((await second.json()).error, 'invalid_grant');
+});
+
+test('one code raced by 20 concurrent redemptions: exactly one succeeds', async () => {
+  const account = new Account('race-user@example.com');
+  const { code, verifier } = await freshCode(apps.secret, account);
+  const body = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier, client_id: apps.secret.client_id, client_secret: apps.secret.secret };
+  const results = await Promise.all(Array.from({ length: 20 }, () => fetch(`${worker.url}/token`, form(body)).then(async (r) => ({ status: r.status, body: await r.json() }))));
+  const ok = results.filter((r) => r.status === 200);
+  assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.status)));
+  assert.ok(results.filter((r) => r.status !== 200).every((r) => r.body.error === 'invalid_grant'));
+});
+
+test('a rotated secret is rejected at once; the new one works', async () => {
+  const app = await createApp('Rotating');
+  const old = app.secret;
+  const rot = await admin(worker, 'POST', `/applications/${app.client_id}/secret/rotate`);
+  assert.equal(rot.status, 200);
+  assert.notEqual(rot.body.client_secret, old);
+  assert.match(rot.body.update_stack_command, new RegExp(`ParameterKey=ClientSecret,ParameterValue=${rot.body.client_secret}`));
+  const account = new Account('rotate-user@example.com');
+  const oldConfig = await rp(app, client.ClientSecretBasic(old));
+  await assert.rejects(client.buildAuthorizationUrlWithPAR(oldConfig, { redirect_uri: CALLBACK, scope: 'openid', login_hint: account.username }),
+    (e) => e instanceof client.WWWAuthenticateChallengeError && e.status === 401 && e.cause[0].scheme === 'basic');
+  const got = await authorizeAndLogin(await rp(app, client.ClientSecretBasic(rot.body.client_secret)), account);
+  const bad = await fetch(`${worker.url}/token`, form({ grant_type: 'authorization_code', code: got.callback.searchParams.get('code'), redirect_uri: CALLBACK, code_verifier: got.verifier, client_id: app.client_id, client_secret: old }));
+  assert.equal(bad.status, 401);
+  const tokens = await exchange(await rp(app, client.ClientSecretBasic(rot.body.client_secret)), got);
+  assert.ok(tokens.id_token);
+});
+
+test('a replayed private_key_jwt assertion is refused', async () => {
+  const app = apps.pk;
+  const config = await rp(app, client.PrivateKeyJwt(app.privateKey));
+  let captured;
+  config[client.customFetch] = async (url, options) => {
+    if (String(url).endsWith('/token')) captured = new URLSearchParams(options.body.toString());
+    return fetch(url, options);
+  };
+  const account = new Account('replay-user@example.com');
+  await exchange(config, await authorizeAndLogin(config, account));
+  assert.ok(captured.get('client_assertion'));
+  // A new, valid code; the old assertion must not redeem it.
+  const fresh = await rp(app, client.PrivateKeyJwt(app.privateKey));
+  const got = await authorizeAndLogin(fresh, account);
+  const replay = await fetch(`${worker.url}/token`, form({
+    grant_type: 'authorization_code', code: got.callback.searchParams.get('code'), redirect_uri: CALLBACK, code_verifier: got.verifier,
+    client_assertion_type: captured.get('client_assertion_type'), client_assertion: captured.get('client_assertion'),
+  }));
+  assert.equal(replay.status, 401);
+  const err = await replay.json();
+  assert.equal(err.error, 'invalid_client');
+  assert.match(err.error_description, /already used/);
+  // The code itself was fine: a fresh assertion redeems it.
+  assert.ok((await exchange(fresh, got)).id_token);
+});
+
+test('a request_uri works once', async () => {
+  const config = await rp(apps.secret, client.ClientSecretBasic(apps.secret.secret));
+  const url = await client.buildAuthorizationUrlWithPAR(config, { redirect_uri: CALLBACK, scope: 'openid', login_hint: 'once@example.com', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+  await startLogin(worker.url, url.href);
+  const again = await fetch(url, { redirect: 'manual' });
+  assert.equal(again.status, 400);
+  assert.match(await again.text(), /invalid_request_uri/);
+});
+
+test('userinfo refuses missing, forged and ID tokens', async () => {
+  const none = await fetch(`${worker.url}/userinfo`);
+  assert.equal(none.status, 401);
+  assert.match(none.headers.get('www-authenticate'), /^Bearer .*invalid_token/);
+  const forged = await fetch(`${worker.url}/userinfo`, { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' } });
+  assert.equal(forged.status, 401);
+});
+
+test('TOTP: a wrong code is counted, a used code is refused, five failures lock', async () => {
+  const account = new Account('lock-user@example.com');
+  const config = await rp(apps.secret, client.ClientSecretBasic(apps.secret.secret));
+  await authorizeAndLogin(config, account);
+  const params = { redirect_uri: CALLBACK, scope: 'openid', login_hint: account.username, code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' };
+  const { browser, tx } = await startLogin(worker.url, (await client.buildAuthorizationUrlWithPAR(config, params)).href);
+  // The enrolment code's step again: a replay.
+  const { hotp } = await import('../lib/totp.mjs');
+  const replay = await browser.json('POST', `/api/login/${tx}/totp`, { code: hotp(account.seed, account.lastStep) });
+  assert.equal(replay.status, 401);
+  assert.equal(replay.body.error, 'wrong_answer');
+  const malformed = await browser.json('POST', `/api/login/${tx}/totp`, { code: '12ab' });
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.field, 'code');
+  const statuses = [];
+  for (let i = 0; i < 5; i++) {
+    statuses.push((await browser.json('POST', `/api/login/${tx}/totp`, { code: '000000' === hotp(account.seed, account.lastStep + 1) ? '111111' : '000000' })).body.error);
+  }
+  assert.deepEqual(statuses, ['wrong_answer', 'wrong_answer', 'wrong_answer', 'locked', 'locked']);
+  const locked = await browser.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
+  assert.equal(locked.status, 429);
+  assert.ok(locked.body.retry_after > 0);
+});
+
+test('the login API refuses another browser', async () => {
+  const config = await rp(apps.secret, client.ClientSecretBasic(apps.secret.secret));
+  const url = await client.buildAuthorizationUrlWithPAR(config, { redirect_uri: CALLBACK, scope: 'openid', login_hint: 'someone@example.com', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+  const { tx } = await startLogin(worker.url, url.href);
+  const r = await fetch(`${worker.url}/api/login/${tx}`);
+  assert.equal(r.status, 403);
+  assert.equal((await r.json()).error, 'forbidden');
+});
