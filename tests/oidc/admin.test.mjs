@@ -1,0 +1,112 @@
+// The admin API against the real worker: applications of type "Amazon Cognito MFA
+// Application", their secrets and callback URLs, groups, users, key rotation, and the
+// typed JSON errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { newState, startWorker, admin } from '../lib/worker.mjs';
+
+let worker, state;
+before(async () => { state = newState(); worker = await startWorker(state); });
+after(async () => { await worker?.stop(); state?.cleanup(); });
+
+test('without the admin token every call is 401 with a typed error', async () => {
+  for (const token of ['', 'wrong-token']) {
+    const r = await admin(worker, 'GET', '/applications', undefined, token);
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error, 'unauthenticated');
+    assert.ok(r.body.message);
+  }
+});
+
+test('applications: create, list, get, update, reveal secret, delete', async () => {
+  const created = await admin(worker, 'POST', '/applications', {
+    name: 'Payroll', application_type: 'amazon_cognito_mfa', allowed_callback_urls: ['https://payroll.example.com/cb', 'http://localhost:3000/cb'],
+  });
+  assert.equal(created.status, 201);
+  const app = created.body;
+  assert.equal(app.issuer, worker.url);
+  assert.equal(app.client_authentication, true);
+  assert.equal(app.client_auth_method, 'client_secret');
+  assert.equal(app.client_secret, undefined, 'the secret is never part of the application view');
+  assert.ok(app.group_id, 'every application has a group');
+  const groups = await admin(worker, 'GET', '/groups');
+  assert.ok(groups.body.some((g) => g.id === app.group_id && g.name === 'Payroll users'));
+
+  const list = await admin(worker, 'GET', '/applications');
+  assert.ok(list.body.some((a) => a.client_id === app.client_id));
+  const got = await admin(worker, 'GET', `/applications/${app.client_id}`);
+  assert.deepEqual(got.body, app);
+
+  const secret = await admin(worker, 'GET', `/applications/${app.client_id}/secret`);
+  assert.equal(secret.status, 200);
+  assert.equal(Buffer.from(secret.body.client_secret, 'base64url').length, 32, '256-bit secret');
+
+  const upd = await admin(worker, 'PATCH', `/applications/${app.client_id}`, { name: 'Payroll EU', allowed_callback_urls: ['https://payroll.example.eu/cb'] });
+  assert.equal(upd.status, 200);
+  assert.equal(upd.body.name, 'Payroll EU');
+  assert.deepEqual(upd.body.allowed_callback_urls, ['https://payroll.example.eu/cb']);
+
+  const del = await admin(worker, 'DELETE', `/applications/${app.client_id}`);
+  assert.equal(del.status, 200);
+  assert.equal((await admin(worker, 'GET', `/applications/${app.client_id}`)).status, 404);
+  const metadata = await fetch(`${worker.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=authorization_code&code=x&client_id=${app.client_id}&client_secret=${secret.body.client_secret}` });
+  assert.equal(metadata.status, 401, 'a deleted application cannot authenticate');
+});
+
+test('callback URL rules: https only (http on localhost), no fragments, wildcards or duplicates', async () => {
+  for (const [urls, why] of [
+    [['http://payroll.example.com/cb'], 'http'],
+    [['https://*.example.com/cb'], 'wildcard'],
+    [['https://payroll.example.com/cb#x'], 'fragment'],
+    [['https://a.example.com/cb', 'https://a.example.com/cb'], 'duplicate'],
+    [['not a url'], 'garbage'],
+  ]) {
+    const r = await admin(worker, 'POST', '/applications', { name: 'X', application_type: 'amazon_cognito_mfa', allowed_callback_urls: urls });
+    assert.equal(r.status, 400, why);
+    assert.equal(r.body.error, 'invalid_input');
+    assert.equal(r.body.field, 'allowed_callback_urls');
+  }
+  const ok = await admin(worker, 'POST', '/applications', { name: 'Local', application_type: 'amazon_cognito_mfa', allowed_callback_urls: ['http://127.0.0.1:8080/cb', 'http://localhost/cb'] });
+  assert.equal(ok.status, 201);
+});
+
+test('bad bodies and unknown types are typed 400s, not 500s', async () => {
+  const r = await fetch(`${worker.url}/admin/api/applications`, { method: 'POST', headers: { authorization: `Bearer ${worker.adminToken}`, 'content-type': 'application/json' }, body: '{not json' });
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error, 'invalid_input');
+  const t = await admin(worker, 'POST', '/applications', { name: 'X', application_type: 'saml_app' });
+  assert.equal(t.status, 400);
+  const pk = await admin(worker, 'POST', '/applications', { name: 'PK', application_type: 'amazon_cognito_mfa', client_auth_method: 'private_key_jwt' });
+  assert.equal(pk.status, 400);
+  assert.equal(pk.body.field, 'public_key_jwk');
+  const priv = await admin(worker, 'POST', '/applications', { name: 'PK', application_type: 'amazon_cognito_mfa', client_auth_method: 'private_key_jwt', public_key_jwk: { kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'c' } });
+  assert.equal(priv.status, 400);
+  assert.match(priv.body.message, /public key only/);
+  assert.equal((await admin(worker, 'GET', '/nothing-here')).status, 404);
+});
+
+test('groups: create, list, refuse duplicates, refuse deleting a used group, assign', async () => {
+  const g = await admin(worker, 'POST', '/groups', { name: 'Finance' });
+  assert.equal(g.status, 201);
+  assert.equal((await admin(worker, 'POST', '/groups', { name: 'finance' })).status, 409);
+  const app = (await admin(worker, 'POST', '/applications', { name: 'Ledger', application_type: 'amazon_cognito_mfa', group_id: g.body.id })).body;
+  assert.equal(app.group_id, g.body.id);
+  const del = await admin(worker, 'DELETE', `/groups/${g.body.id}`);
+  assert.equal(del.status, 409);
+  assert.match(del.body.message, /Ledger/);
+  const other = (await admin(worker, 'POST', '/groups', { name: 'Audit' })).body;
+  assert.equal((await admin(worker, 'PATCH', `/applications/${app.client_id}`, { group_id: other.id })).body.group_id, other.id);
+  assert.equal((await admin(worker, 'PATCH', `/applications/${app.client_id}`, { group_id: 'no-such-group' })).status, 400);
+  assert.equal((await admin(worker, 'DELETE', `/groups/${g.body.id}`)).status, 200);
+  assert.ok(!(await admin(worker, 'GET', '/groups')).body.some((x) => x.id === g.body.id));
+});
+
+test('signing key rotation keeps the previous key in the JWKS', async () => {
+  const before = await (await fetch(`${worker.url}/.well-known/jwks.json`)).json();
+  const r = await admin(worker, 'POST', '/keys/rotate');
+  assert.equal(r.status, 200);
+  const after = await (await fetch(`${worker.url}/.well-known/jwks.json`)).json();
+  const kids = after.keys.map((k) => k.kid);
+  assert.ok(kids.includes(r.body.kid));
+  for (const k of before.keys) assert.ok(kids.includes(k.kid), 'the previous key is still published');
+});
