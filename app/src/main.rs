@@ -1,2 +1,34 @@
-//! The SPA.
-fn main() {}
+//! Biopass edge's single-page app (Leptos, client-side rendered): the universal login and
+//! the admin console. Served by the edge worker as static assets.
+//!
+//! # Layout
+//! - `main.rs`: mounts [`App`] and declares the routes.
+//! - [`api`]: every HTTP call to the worker (login API, admin API) and its error type.
+//! - [`pages`]: one module per route (`login`, `console`, `home`).
+//! - [`components`]: reusable pieces (error banner, code input).
+
+mod api;
+mod components;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+#[component]
+fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=pages::home::NotFound>
+                <Route path=path!("/") view=pages::home::Home/>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/console") view=pages::console::ConsolePage/>
+            </Routes>
+        </Router>
+    }
+}
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,130 @@
+//! The universal login route (`/login?tx=...`): reads the transaction's next step from the
+//! login API and walks the person through it. The worker decides; this page only asks.
+
+use crate::api::{self, ApiFail};
+use crate::components::{CodeInput, ErrorBanner};
+use biopass_proto::login::{AuthenticatorKind, LoginComplete, LoginState, LoginStep};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// Sends the browser back to the application with its code.
+fn go(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(url);
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let tx = move || query.read().get("tx").unwrap_or_default();
+    let state = LocalResource::new(move || {
+        let tx = tx();
+        async move { api::login_state(&tx).await }
+    });
+    view! {
+        <main class="card" aria-live="polite">
+            <Suspense fallback=|| view! { <p>"Loading your sign-in…"</p> }>
+                {move || state.get().map(|result| match result {
+                    Ok(s) => view! { <Steps tx=tx() state=s/> }.into_any(),
+                    Err(e) => view! {
+                        <h1>"Sign-in cannot continue"</h1>
+                        <p class="error" role="alert">{e.message}</p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn Steps(tx: String, state: LoginState) -> impl IntoView {
+    let header = view! {
+        <h1>"Sign in to " {state.application_name.clone()}</h1>
+        <p class="muted">"Signing in as " <strong>{state.username.clone()}</strong></p>
+    };
+    let body = match state.step {
+        LoginStep::Enrol { allowed } if allowed.contains(&AuthenticatorKind::Totp) => {
+            view! { <TotpEnrol tx=tx/> }.into_any()
+        }
+        LoginStep::Enrol { .. } => view! {
+            <p role="alert">"You have no authenticator set up, and this sign-in cannot set one up. Ask your administrator."</p>
+        }.into_any(),
+        LoginStep::Authenticate { enrolled } if enrolled.contains(&AuthenticatorKind::Totp) => {
+            view! { <TotpVerify tx=tx/> }.into_any()
+        }
+        LoginStep::Authenticate { .. } => view! {
+            <p role="alert">"None of your authenticators can be used here. Ask your administrator."</p>
+        }.into_any(),
+        LoginStep::Done { redirect_to } => {
+            go(&redirect_to);
+            view! { <p>"Signed in. Returning to the application…"</p> }.into_any()
+        }
+    };
+    view! { {header} {body} }
+}
+
+/// Submits a code and follows the redirect on success.
+fn code_action(tx: String, confirm: bool) -> Action<String, Result<LoginComplete, ApiFail>> {
+    Action::new_local(move |code: &String| {
+        let (tx, code) = (tx.clone(), code.trim().to_owned());
+        async move {
+            let done = if confirm { api::totp_confirm(&tx, code).await } else { api::totp_verify(&tx, code).await }?;
+            go(&done.redirect_to);
+            Ok(done)
+        }
+    })
+}
+
+#[component]
+fn TotpEnrol(tx: String) -> impl IntoView {
+    let offer = LocalResource::new({
+        let tx = tx.clone();
+        move || {
+            let tx = tx.clone();
+            async move { api::totp_enrol(&tx).await }
+        }
+    });
+    let code = RwSignal::new(String::new());
+    let submit = code_action(tx, true);
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    view! {
+        <h2>"Set up an authenticator app"</h2>
+        <p>"This is your first sign-in with Biopass. Scan the code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password), then type the 6-digit code it shows."</p>
+        <Suspense fallback=|| view! { <p>"Preparing your code…"</p> }>
+            {move || offer.get().map(|r| match r {
+                Ok(o) => view! {
+                    <figure class="qr">
+                        <div role="img" aria-label="QR code for your authenticator app" inner_html=o.qr_svg.clone()></div>
+                        <figcaption>"Cannot scan? Enter this key: " <code class="secret">{o.secret.clone()}</code></figcaption>
+                    </figure>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </Suspense>
+        <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
+            <CodeInput value=code label="6-digit code from the app"/>
+            <ErrorBanner error=error/>
+            <button type="submit" disabled=move || submit.pending().get()>
+                {move || if submit.pending().get() { "Checking…" } else { "Confirm and sign in" }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn TotpVerify(tx: String) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let submit = code_action(tx, false);
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    view! {
+        <h2>"Enter your code"</h2>
+        <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
+            <CodeInput value=code label="6-digit code from your authenticator app"/>
+            <ErrorBanner error=error/>
+            <button type="submit" disabled=move || submit.pending().get()>
+                {move || if submit.pending().get() { "Checking…" } else { "Sign in" }}
+            </button>
+        </form>
+    }
+}

@@ -1,0 +1,103 @@
+// The universal-login SPA in real headless Chromium against the real worker: first login
+// enrols an authenticator app from the QR page, later logins ask for the code, wrong codes
+// are explained, and the code that comes back is redeemed by openid-client.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as client from 'openid-client';
+import { newState, startWorker, admin } from '../lib/worker.mjs';
+import { Account } from '../lib/login.mjs';
+import { base32Decode } from '../lib/totp.mjs';
+import { launch, shot } from '../lib/browser.mjs';
+
+const CALLBACK = 'https://rp.example.com/callback';
+let worker, state, browser, config, app;
+
+before(async () => {
+  state = newState();
+  worker = await startWorker(state);
+  const created = (await admin(worker, 'POST', '/applications', { name: 'Payroll', application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK] })).body;
+  app = { ...created, secret: (await admin(worker, 'GET', `/applications/${created.client_id}/secret`)).body.client_secret };
+  config = await client.discovery(new URL(worker.url), app.client_id, { id_token_signed_response_alg: 'ES256' },
+    client.ClientSecretBasic(app.secret), { execute: [client.allowInsecureRequests] });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+  state?.cleanup();
+});
+
+async function begin(account) {
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: CALLBACK, scope: 'openid', nonce, login_hint: account.username,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // The relying party's callback is not on this machine: answer it here.
+  await page.route(`${CALLBACK}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>back at the application</h1>' }));
+  await page.goto(url.href);
+  return { page, context, verifier, nonce };
+}
+
+async function redeem(page, verifier, nonce) {
+  await page.waitForURL(`${CALLBACK}**`);
+  const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
+  return tokens.claims();
+}
+
+test('first login enrols an authenticator app, the second asks for its code', async () => {
+  const account = new Account('ada@example.com');
+  {
+    const { page, context, verifier, nonce } = await begin(account);
+    await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
+    await page.getByRole('img', { name: /QR code/ }).waitFor();
+    await shot(page, 'login-enrol-totp');
+    account.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
+    await page.getByLabel('6-digit code from the app').fill('000000' === (await account.nextCode()) ? '111111' : '000000');
+    account.lastStep -= 1;
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not right' }).waitFor();
+    await shot(page, 'login-enrol-wrong-code');
+    await page.getByLabel('6-digit code from the app').fill(await account.nextCode());
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    const claims = await redeem(page, verifier, nonce);
+    assert.equal(claims.preferred_username, 'ada@example.com');
+    await context.close();
+  }
+  {
+    const { page, context, verifier, nonce } = await begin(account);
+    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    await shot(page, 'login-totp');
+    await page.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const claims = await redeem(page, verifier, nonce);
+    assert.equal(claims.preferred_username, 'ada@example.com');
+    await context.close();
+  }
+});
+
+test('an expired or finished transaction is explained, not a blank page', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/login?tx=${'A'.repeat(43)}`);
+  await page.getByRole('alert').filter({ hasText: 'expired' }).waitFor();
+  await shot(page, 'login-expired');
+  await context.close();
+});
+
+test('the console lists and creates applications with the bootstrap link', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/console#token=${worker.adminToken}`);
+  await page.getByRole('cell', { name: 'Payroll' }).waitFor();
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  await page.getByLabel('New Amazon Cognito MFA Application').fill('Timesheets');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('cell', { name: 'Timesheets' }).waitFor();
+  await shot(page, 'console-applications');
+  await context.close();
+});
