@@ -15,7 +15,17 @@ use biopass_proto::admin::Group;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::kv::KvStore;
+use std::cell::RefCell;
+use std::rc::Rc;
 use worker::Env;
+
+/// Seconds an isolate keeps its opened keyset. A rotation made elsewhere is picked up
+/// within this time (plus KV propagation); retired keys stay published far longer.
+pub const KEYSET_CACHE_SECONDS: u64 = 60;
+
+thread_local! {
+    static KEYSET_CACHE: RefCell<Option<(u64, Rc<OpenKeyset>)>> = const { RefCell::new(None) };
+}
 
 /// What every handler gets.
 pub struct Ctx {
@@ -123,7 +133,7 @@ impl Ctx {
 
     pub async fn groups(&self) -> AppResult<Vec<Group>> {
         let mut groups: Vec<Group> = self.list_json("group:").await?;
-        groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        groups.sort_by_key(|g| g.name.to_lowercase());
         Ok(groups)
     }
 
@@ -155,8 +165,12 @@ impl Ctx {
     // Signing keys.
 
     /// The keyset, created on first use. Creation goes through the Vault so that two
-    /// isolates starting at once agree on one keyset.
-    pub async fn keyset(&mut self) -> AppResult<OpenKeyset> {
+    /// isolates starting at once agree on one keyset. Opened keys are kept for
+    /// [`KEYSET_CACHE_SECONDS`] in the isolate, so most requests skip KV and decryption.
+    pub async fn keyset(&mut self) -> AppResult<Rc<OpenKeyset>> {
+        if let Some(open) = KEYSET_CACHE.with(|c| c.borrow().as_ref().filter(|(at, _)| self.now < at + KEYSET_CACHE_SECONDS).map(|(_, k)| k.clone())) {
+            return Ok(open);
+        }
         let stored = match self.get_json::<Keyset>("keyset").await? {
             Some(k) => k,
             None => {
@@ -166,7 +180,9 @@ impl Ctx {
                 agreed
             }
         };
-        stored.open(&self.master, self.now).map_err(|_| AppError::internal("signing keys do not open with BIOPASS_MASTER_KEY"))
+        let open = Rc::new(stored.open(&self.master, self.now).map_err(|_| AppError::internal("signing keys do not open with BIOPASS_MASTER_KEY"))?);
+        KEYSET_CACHE.with(|c| *c.borrow_mut() = Some((self.now, open.clone())));
+        Ok(open)
     }
 
     /// Rotates the signing key; returns the new current `kid`.
@@ -176,6 +192,7 @@ impl Ctx {
         stored.rotate(&self.master, &mut self.rng, self.now);
         self.vault.put("keyset", &stored).await?;
         self.put_json("keyset", &stored).await?;
+        KEYSET_CACHE.with(|c| *c.borrow_mut() = None);
         let open = stored.open(&self.master, self.now).map_err(|_| AppError::internal("rotated keyset does not open"))?;
         Ok(open.current_kid().unwrap_or_default().to_owned())
     }

@@ -70,6 +70,7 @@ export async function startWorker(state, { port } = {}) {
   return {
     url,
     port,
+    pgid: child.pid,
     adminToken: state.adminToken,
     output: () => output,
     async stop() {
