@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Tests of the face pipeline (crate biopass-model):
+#   1. models and photos (scripts/models.sh: fetched once, SHA-256 checked);
+#   2. a Python venv with pinned onnxruntime/numpy/pillow, and the reference fixtures
+#      (model/reference/reference.py -> $BIOPASS_CACHE/model-ref, not committed);
+#   3. native tests (unit + tests/main.rs: parity, detection, verification, liveness, pose);
+#   4. the same pipeline as wasm32 (simd128) in headless Chromium (wasm-bindgen-test).
+# Exits non-zero on any failure.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ONNXRUNTIME_VERSION=1.30.0
+NUMPY_VERSION=2.4.6
+PILLOW_VERSION=12.2.0
+
+export BIOPASS_MODELS=${BIOPASS_MODELS:-$ROOT/public/models}
+export BIOPASS_PHOTOS=${BIOPASS_PHOTOS:-$BIOPASS_CACHE/photos}
+export BIOPASS_MODEL_REF=${BIOPASS_MODEL_REF:-$BIOPASS_CACHE/model-ref}
+# tract needs optimised code to run the models at a usable speed; the workspace release
+# profile is tuned for wasm size (opt-level "z", fat LTO), so tests override it here.
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+
+"$ROOT/scripts/models.sh"
+
+log "python venv ($VENV)"
+[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
+want=("onnxruntime==$ONNXRUNTIME_VERSION" "numpy==$NUMPY_VERSION" "pillow==$PILLOW_VERSION")
+have=$("$VENV/bin/pip" freeze 2>/dev/null || true)
+missing=()
+for spec in "${want[@]}"; do
+  grep -qix "$spec" <<<"$have" || missing+=("$spec")
+done
+if ((${#missing[@]})); then
+  log "pip install ${missing[*]}"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
+fi
+
+log "onnxruntime reference fixtures -> $BIOPASS_MODEL_REF"
+"$VENV/bin/python" "$ROOT/model/reference/reference.py" fixtures \
+  --models "$BIOPASS_MODELS" --photos "$BIOPASS_PHOTOS" --out "$BIOPASS_MODEL_REF"
+
+log "native tests"
+cargo test --release -p biopass-model -- --test-threads 1 --nocapture 2>&1 \
+  | grep -Ev '^parity sample[0-9]' 
+
+log "wasm32 tests in headless Chromium"
+command -v wasm-bindgen-test-runner >/dev/null \
+  || die "wasm-bindgen-test-runner missing: cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION"
+[[ $(wasm-bindgen-test-runner --version) == *" $WASM_BINDGEN_VERSION" ]] \
+  || die "wasm-bindgen-test-runner is not $WASM_BINDGEN_VERSION"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+cargo test --release --target wasm32-unknown-unknown -p biopass-model --test main -- --nocapture
+
+log "model tests passed"
