@@ -47,6 +47,7 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
         (Method::Get | Method::Post, ["authorize"]) => oauth::authorize(req, &mut ctx).await,
         (Method::Post, ["token"]) => oauth::token(req, &mut ctx).await,
         (Method::Get | Method::Post, ["userinfo"]) => oauth::userinfo(req, &mut ctx).await,
+        (Method::Post, ["cognito", "events"]) => oauth::cognito_event(req, &mut ctx).await,
         (Method::Get, ["api", "login", tx]) => login::state(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp", "enrol"]) => login::totp_enrol(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp", "enrol", "confirm"]) => login::totp_confirm(req, &mut ctx, tx).await,

@@ -2,7 +2,7 @@
 //! signing keyset. Things that must be exactly-once go through [`crate::vault`] instead.
 //!
 //! KV keys: `app:{client_id}`, `group:{id}`, `user:{id}`, `username:{name}` (→ id),
-//! `keyset`.
+//! `keyset`, `deployment:{client_id}:{account}:{region}`.
 
 use crate::error::{AppError, AppResult};
 use crate::vault::VaultClient;
@@ -11,7 +11,7 @@ use biopass_idp::keys::{Keyset, OpenKeyset};
 use biopass_idp::random::SeededEntropy;
 use biopass_idp::secretbox::MasterKey;
 use biopass_idp::user::UserRecord;
-use biopass_proto::admin::Group;
+use biopass_proto::admin::{Deployment, Group};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::kv::KvStore;
@@ -160,6 +160,22 @@ impl Ctx {
         let mut users: Vec<UserRecord> = self.list_json("user:").await?;
         users.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
         Ok(users)
+    }
+
+    // Deployments ("Previous deployments"), `deployment:{client_id}:{account}:{region}`.
+
+    pub async fn deployment(&self, key: &str) -> AppResult<Option<Deployment>> {
+        self.get_json(key).await
+    }
+
+    pub async fn put_deployment(&self, key: &str, d: &Deployment) -> AppResult<()> {
+        self.put_json(key, d).await
+    }
+
+    pub async fn deployments(&self, client_id: &str) -> AppResult<Vec<Deployment>> {
+        let mut list: Vec<Deployment> = self.list_json(&format!("deployment:{client_id}:")).await?;
+        list.sort_by_key(|d| std::cmp::Reverse(d.last_seen));
+        Ok(list)
     }
 
     // Signing keys.

@@ -14,6 +14,7 @@
 //! - [`client_auth`]: the five client authentication methods.
 //! - [`authorize`]: authorization and pushed authorization request validation.
 //! - [`grant`]: authorization codes and their redemption rules.
+//! - [`deployment`]: the "Previous deployments" records.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
@@ -24,6 +25,7 @@ pub mod application;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod deployment;
 pub mod discovery;
 pub mod error;
 pub mod grant;

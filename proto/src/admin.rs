@@ -156,3 +156,26 @@ pub struct Page<T> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
+
+/// A user pool from which at least one user tried to log in through a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPoolSeen {
+    pub user_pool_id: String,
+    pub first_seen: u64,
+    pub last_seen: u64,
+    /// Why logins from this pool are refused, if they are: `case_sensitive_user_pool`
+    /// or `phone_number_user_name`.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// A row of the "Previous deployments" box: one AWS account and region running the
+/// application's stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub aws_account_id: String,
+    pub region: String,
+    pub first_seen: u64,
+    pub last_seen: u64,
+    pub user_pools: Vec<UserPoolSeen>,
+}

@@ -110,3 +110,31 @@ test('signing key rotation keeps the previous key in the JWKS', async () => {
   assert.ok(kids.includes(r.body.kid));
   for (const k of before.keys) assert.ok(kids.includes(k.kid), 'the previous key is still published');
 });
+
+test('deployments: recorded from pushed requests and stack reports, shown per application', async () => {
+  const created = (await admin(worker, 'POST', '/applications', { name: 'Pools', application_type: 'amazon_cognito_mfa', allowed_callback_urls: ['https://app.example.com/cb'] })).body;
+  const secret = (await admin(worker, 'GET', `/applications/${created.client_id}/secret`)).body.client_secret;
+  const basic = `Basic ${Buffer.from(`${created.client_id}:${secret}`).toString('base64')}`;
+  const push = (pool, extra = {}) => fetch(`${worker.url}/par`, {
+    method: 'POST',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://app.example.com/cb', login_hint: 'pat', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', cognito_user_pool_id: pool, cognito_region: 'eu-west-1', aws_account_id: '123456789012', ...extra }),
+  });
+  assert.equal((await push('eu-west-1_AAA')).status, 201);
+  assert.equal((await push('eu-west-1_BBB')).status, 201);
+  assert.equal((await push('eu-west-1_AAA', { aws_account_id: 'not-an-account' })).status, 400);
+  const report = (body, auth = basic) => fetch(`${worker.url}/cognito/events`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await report({ aws_account_id: '123456789012', region: 'eu-west-1', user_pool_id: 'eu-west-1_CCC', error: 'case_sensitive_user_pool' });
+  assert.equal(r.status, 204);
+  assert.equal((await report({ aws_account_id: '123456789012', region: 'eu-west-1', user_pool_id: 'x', error: 'made_up' })).status, 400);
+  const wrong = await report({ aws_account_id: '123456789012', region: 'eu-west-1', user_pool_id: 'eu-west-1_DDD' }, `Basic ${Buffer.from(`${created.client_id}:nope`).toString('base64')}`);
+  assert.equal(wrong.status, 401);
+  const list = await admin(worker, 'GET', `/applications/${created.client_id}/deployments`);
+  assert.equal(list.status, 200);
+  assert.equal(list.body.length, 1);
+  const d = list.body[0];
+  assert.equal(d.aws_account_id, '123456789012');
+  assert.equal(d.region, 'eu-west-1');
+  assert.deepEqual(d.user_pools.map((p) => [p.user_pool_id, p.error]), [['eu-west-1_AAA', null], ['eu-west-1_BBB', null], ['eu-west-1_CCC', 'case_sensitive_user_pool']]);
+  assert.ok(d.first_seen > 0 && d.last_seen >= d.first_seen);
+});

@@ -74,6 +74,10 @@ pub async fn route(mut req: Request, ctx: &mut Ctx, rest: &[&str]) -> AppResult<
             let update_stack_command = a.update_stack_command(&ctx.issuer, &secret, None);
             json(200, &RotatedSecret { client_secret: secret, update_stack_command })
         }
+        (Method::Get, ["applications", id, "deployments"]) => {
+            app(ctx, id).await?;
+            json(200, &ctx.deployments(id).await?)
+        }
         (Method::Get, ["groups"]) => json(200, &ctx.groups().await?),
         (Method::Post, ["groups"]) => {
             let input: CreateGroup = json_body(&mut req).await?;

@@ -5,7 +5,8 @@ use crate::error::{json, redirect, AppError, AppResult, Challenge};
 use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
-use biopass_idp::authorize::{self, AuthorizationRequest, AuthorizeError, ClientView, Params, REQUEST_URI_PREFIX};
+use biopass_idp::authorize::{self, AuthorizationRequest, AuthorizeError, ClientView, CognitoContext, Params, REQUEST_URI_PREFIX};
+use biopass_idp::deployment;
 use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, ID_TOKEN_TYP, REQUEST_URI_LIFETIME};
 use biopass_idp::client_auth::{authenticate, Audiences, CredentialParams, Presented};
 use biopass_idp::discovery::{metadata, paths};
@@ -75,6 +76,46 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
     Ok(app)
 }
 
+/// Notes that a deployment of `app` was seen (feeds "Previous deployments").
+async fn record_deployment(ctx: &Ctx, app: &ApplicationRecord, cognito: &CognitoContext, error: Option<&str>) -> AppResult<()> {
+    let key = deployment::key(app.client_id.as_str(), cognito);
+    if let Some(updated) = deployment::observe(ctx.deployment(&key).await?, cognito, error, ctx.now) {
+        ctx.put_deployment(&key, &updated).await?;
+    }
+    Ok(())
+}
+
+/// A report from the application's Cognito stack (`POST /cognito/events`).
+#[derive(Debug, Deserialize)]
+struct StackEvent {
+    aws_account_id: String,
+    region: String,
+    user_pool_id: String,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `POST /cognito/events`: the stack reports why it refused a login (a case-sensitive
+/// user pool, a phone-number user name), so the admin sees it in "Previous deployments".
+pub async fn cognito_event(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
+    let authorization = req.headers().get("authorization")?;
+    if authorization.is_none() {
+        return Err(AppError::OAuth { error: OAuthError::invalid_client("client authentication is required"), challenge: Challenge::Basic });
+    }
+    let body: StackEvent = crate::http::json_body(&mut req).await?;
+    let app = authenticate_client(&req, &Params::new(), ctx, "/cognito/events").await?;
+    let cognito = CognitoContext { aws_account_id: body.aws_account_id, region: body.region, user_pool_id: body.user_pool_id };
+    let known = body.error.as_deref().is_none_or(|e| deployment::KNOWN_ERRORS.contains(&e));
+    if !deployment::valid_context(&cognito) || !known {
+        return Err(AppError::Api(biopass_idp::error::ApiFailure::new(
+            biopass_proto::error::ApiErrorCode::InvalidInput,
+            "the event needs a 12-digit aws_account_id, a region, a user_pool_id, and a known error or none",
+        )));
+    }
+    record_deployment(ctx, &app, &cognito, body.error.as_deref()).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
 fn client_view(app: &ApplicationRecord) -> ClientView<'_> {
     ClientView { client_id: app.client_id.as_str(), public: app.is_public(), allowed_callback_urls: &app.allowed_callback_urls }
 }
@@ -86,6 +127,12 @@ pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let request = authorize::validate(&params, &client_view(&app), true).map_err(|e| match e {
         AuthorizeError::Fatal(error) | AuthorizeError::Redirect { error, .. } => AppError::oauth(error),
     })?;
+    if let Some(cognito) = &request.cognito {
+        if !deployment::valid_context(cognito) {
+            return Err(AppError::oauth(OAuthError::invalid_request("the Cognito context (account, region, user pool) is malformed")));
+        }
+        record_deployment(ctx, &app, cognito, None).await?;
+    }
     let reference = ctx.rng.token::<32>();
     let pushed = PushedRequest { request, authenticated: !app.is_public() };
     ctx.vault.insert(&format!("par:{reference}"), &pushed, ctx.now + REQUEST_URI_LIFETIME, ctx.now).await?;
