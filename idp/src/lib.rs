@@ -15,6 +15,7 @@
 //! - [`authorize`]: authorization and pushed authorization request validation.
 //! - [`grant`]: authorization codes and their redemption rules.
 //! - [`deployment`]: the "Previous deployments" records.
+//! - [`face`]: face challenges and the decision on measured evidence.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
@@ -28,6 +29,7 @@ pub mod client_auth;
 pub mod deployment;
 pub mod discovery;
 pub mod error;
+pub mod face;
 pub mod grant;
 pub mod ids;
 pub mod keys;

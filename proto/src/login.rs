@@ -62,3 +62,58 @@ pub struct TotpAnswer {
 pub struct LoginComplete {
     pub redirect_to: String,
 }
+
+/// A head movement the person is asked to make, as seen by the camera (images are not
+/// mirrored: "left" is the person's own left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadMovement {
+    TurnLeft,
+    TurnRight,
+    LookUp,
+}
+
+/// What a face challenge is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacePurpose {
+    Enrol,
+    Authenticate,
+}
+
+/// `POST /api/login/{tx}/face/challenge`: what the person must do, once, before `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaceChallenge {
+    pub nonce: String,
+    pub expires_at: u64,
+    pub purpose: FacePurpose,
+    /// Look at the camera first, then make these movements in this order.
+    pub steps: Vec<HeadMovement>,
+}
+
+/// One captured frame of the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceFrame {
+    /// `None` for the frontal frame before the movements, else the index of the step in
+    /// [`FaceChallenge::steps`].
+    #[serde(default)]
+    pub step: Option<usize>,
+    /// The 112x112 aligned face, JPEG, base64.
+    pub aligned_jpeg: String,
+    /// The 128x128 liveness crop (face with context), JPEG, base64.
+    pub context_jpeg: String,
+    /// The browser's 68 landmarks in frame coordinates (guidance only; the server finds its
+    /// own).
+    #[serde(default)]
+    pub landmarks: Vec<[f32; 2]>,
+}
+
+/// `POST /api/login/{tx}/face` (authenticate) or `/face/enrol`: the evidence for a challenge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceEvidence {
+    pub nonce: String,
+    pub frames: Vec<EvidenceFrame>,
+    /// Enrolment only: the person agreed to the processing of their biometric data.
+    #[serde(default)]
+    pub consent: bool,
+}
