@@ -21,11 +21,13 @@
 //! - [`transaction`]: login transactions between `/authorize` and the code.
 //! - [`discovery`]: OpenID Connect Discovery metadata.
 //! - [`qr`]: QR codes as SVG for TOTP enrolment.
+//! - [`cognito`]: the CloudFormation template with the Cognito triggers for an application.
 
 pub mod application;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod cognito;
 pub mod deployment;
 pub mod discovery;
 pub mod error;

@@ -1,0 +1,190 @@
+// Biopass edge - CreateAuthChallenge trigger for Amazon Cognito custom authentication.
+// Pushes an authorization request (RFC 9126) to Biopass as the application: the user's
+// lower-cased name as login_hint, a nonce, PKCE S256, the app's redirect_uri (from the
+// ClientMetadata of RespondToAuthChallenge) and where the login comes from (user pool,
+// region, AWS account). The app gets the authorize URL; nonce, PKCE verifier, state and
+// redirect_uri stay in the private parameters for VerifyAuthChallengeResponse.
+// Refuses phone-number user names and case-sensitive user pools, and tells Biopass so
+// the admin sees why. Every call shares one budget well under Cognito's 5 s limit.
+'use strict';
+
+const crypto = require('node:crypto');
+
+const BUDGET_MS = 2500;
+const PHONE_NUMBER = /^\+[0-9]+$/;
+const caseSensitivePools = new Map(); // userPoolId -> boolean, read once per container
+
+const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
+const random = () => b64url(crypto.randomBytes(32));
+const formEncode = (s) => encodeURIComponent(s).replace(/%20/g, '+');
+
+function settings() {
+  const { ClientId, Issuer, ClientSecret } = process.env;
+  if (!ClientId || !Issuer || !ClientSecret) {
+    throw new Error('Biopass triggers are not configured: the stack must set ClientId, Issuer and ClientSecret');
+  }
+  return { clientId: ClientId, issuer: Issuer.replace(/\/+$/, ''), secret: ClientSecret };
+}
+
+/** HTTP Basic client authentication (RFC 6749 2.3.1: form-encode, then base64). */
+function basic({ clientId, secret }) {
+  return 'Basic ' + Buffer.from(`${formEncode(clientId)}:${formEncode(secret)}`).toString('base64');
+}
+
+/** fetch within what is left of the budget; a timeout or network error says what failed. */
+async function call(what, url, init, deadline) {
+  const left = deadline - Date.now();
+  if (left <= 0) throw new Error(`${what} did not answer in time`);
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(left) });
+  } catch (e) {
+    const timedOut = e && (e.name === 'TimeoutError' || e.name === 'AbortError');
+    throw new Error(timedOut ? `${what} did not answer in time` : `${what} could not be reached`);
+  }
+}
+
+const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
+const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
+const uriEncode = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+
+/** AWS Signature Version 4: the headers to add to a request. */
+function sigv4({ method, url, headers, body, region, service, accessKeyId, secretAccessKey, sessionToken, now = new Date() }) {
+  const u = new URL(url);
+  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const day = amzDate.slice(0, 8);
+  const all = { ...headers, host: u.host, 'x-amz-date': amzDate };
+  if (sessionToken) all['x-amz-security-token'] = sessionToken;
+  const names = Object.keys(all).map((k) => k.toLowerCase()).sort();
+  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
+  const query = [...u.searchParams].map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).sort().join('&');
+  const canonical = [method, u.pathname || '/', query, names.map((n) => `${n}:${lower[n]}\n`).join(''), names.join(';'), sha256(body || '')].join('\n');
+  const scope = `${day}/${region}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac('AWS4' + secretAccessKey, day), region), service), 'aws4_request');
+  const signature = crypto.createHmac('sha256', key).update(toSign).digest('hex');
+  const out = { 'x-amz-date': amzDate };
+  if (sessionToken) out['x-amz-security-token'] = sessionToken;
+  out.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  return out;
+}
+
+/** UsernameConfiguration.CaseSensitive of the pool, by a signed DescribeUserPool call. */
+async function describeCaseSensitive(userPoolId, region, deadline) {
+  const url = process.env.AWS_ENDPOINT_URL || `https://cognito-idp.${region}.amazonaws.com/`;
+  const body = JSON.stringify({ UserPoolId: userPoolId });
+  const headers = {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amz-target': 'AWSCognitoIdentityProviderService.DescribeUserPool',
+  };
+  const signed = sigv4({
+    method: 'POST', url, headers, body, region, service: 'cognito-idp',
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
+    sessionToken: process.env.AWS_SESSION_TOKEN,
+  });
+  const r = await call('Amazon Cognito (DescribeUserPool)', url, { method: 'POST', headers: { ...headers, ...signed }, body }, deadline);
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) {
+    const type = String(answer.__type || r.status).split('#').pop();
+    throw new Error(`Biopass could not read this user pool's settings (DescribeUserPool: ${type}); check the stack's IAM role and its Region parameter`);
+  }
+  const config = (answer.UserPool || {}).UsernameConfiguration;
+  // Pools without UsernameConfiguration predate the setting and are case-sensitive.
+  return !config || config.CaseSensitive !== false;
+}
+
+async function poolIsCaseSensitive(userPoolId, region, deadline) {
+  if (!caseSensitivePools.has(userPoolId)) {
+    caseSensitivePools.set(userPoolId, await describeCaseSensitive(userPoolId, region, deadline));
+  }
+  return caseSensitivePools.get(userPoolId);
+}
+
+/** Tells Biopass why a login was refused; the refusal stands even if this fails. */
+async function report(config, where, error, deadline) {
+  try {
+    const r = await call('Biopass', `${config.issuer}/cognito/events`, {
+      method: 'POST',
+      headers: { authorization: basic(config), 'content-type': 'application/json' },
+      body: JSON.stringify({ ...where, error }),
+    }, deadline);
+    if (r.status !== 204) console.log(JSON.stringify({ trigger: 'create', report: 'refused', status: r.status }));
+  } catch (e) {
+    console.log(JSON.stringify({ trigger: 'create', report: 'failed', reason: e.message }));
+  }
+}
+
+const REFUSALS = {
+  phone_number_user_name:
+    'Biopass cannot sign in users whose user name is a phone number; ask your administrator to use user names or e-mail addresses',
+  case_sensitive_user_pool:
+    'Biopass does not support user pools with case-sensitive user names; this user pool must be created with case-insensitive user names',
+};
+
+async function refuse(config, where, error, deadline) {
+  console.log(JSON.stringify({ trigger: 'create', userPoolId: where.user_pool_id, refused: error }));
+  await report(config, where, error, deadline);
+  throw new Error(REFUSALS[error]);
+}
+
+/** The pushed authorization request; returns the authorize URL and what Verify needs. */
+async function push(config, event, where, deadline) {
+  const redirectUri = (event.request.clientMetadata || {}).redirect_uri;
+  if (!redirectUri) {
+    throw new Error('The app must send ClientMetadata {"redirect_uri": "<its callback URL>"} with RespondToAuthChallenge');
+  }
+  const nonce = random();
+  const state = random();
+  const verifier = random();
+  const form = new URLSearchParams({
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: redirectUri,
+    login_hint: event.userName.toLowerCase(),
+    nonce,
+    state,
+    code_challenge: b64url(crypto.createHash('sha256').update(verifier).digest()),
+    code_challenge_method: 'S256',
+    cognito_user_pool_id: where.user_pool_id,
+    cognito_region: where.region,
+    aws_account_id: where.aws_account_id,
+  });
+  const r = await call('Biopass', `${config.issuer}/par`, {
+    method: 'POST',
+    headers: { authorization: basic(config), 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  }, deadline);
+  const answer = await r.json().catch(() => ({}));
+  if (r.status !== 201 || typeof answer.request_uri !== 'string') {
+    const why = [answer.error, answer.error_description].filter(Boolean).join(': ') || `HTTP ${r.status}`;
+    throw new Error(`Biopass refused the sign-in request (${why})`);
+  }
+  const query = new URLSearchParams({ client_id: config.clientId, request_uri: answer.request_uri });
+  return {
+    url: `${config.issuer}/authorize?${query}`,
+    secret: { nonce, code_verifier: verifier, state, redirect_uri: redirectUri },
+  };
+}
+
+exports.handler = async (event, context) => {
+  const deadline = Date.now() + BUDGET_MS;
+  const config = settings();
+  const where = {
+    aws_account_id: String((context && context.invokedFunctionArn) || '').split(':')[4] || '',
+    region: event.region,
+    user_pool_id: event.userPoolId,
+  };
+  if (event.request.userNotFound === true) throw new Error('Unknown user');
+  if (PHONE_NUMBER.test(event.userName)) return refuse(config, where, 'phone_number_user_name', deadline);
+  if (await poolIsCaseSensitive(event.userPoolId, event.region, deadline)) {
+    return refuse(config, where, 'case_sensitive_user_pool', deadline);
+  }
+  const { url, secret } = await push(config, event, where, deadline);
+  event.response = event.response || {};
+  event.response.publicChallengeParameters = { url };
+  event.response.privateChallengeParameters = secret;
+  event.response.challengeMetadata = 'BIOPASS';
+  console.log(JSON.stringify({ trigger: 'create', userPoolId: event.userPoolId, pushed: true }));
+  return event;
+};
+
+exports.sigv4 = sigv4;

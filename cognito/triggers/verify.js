@@ -1,0 +1,119 @@
+// Biopass edge - VerifyAuthChallengeResponse trigger for Amazon Cognito custom
+// authentication. The answer is the authorization code Biopass sent to the app's
+// callback. It is redeemed at Biopass's token endpoint as the application, with the PKCE
+// verifier kept by CreateAuthChallenge; the ID token's ES256 signature, iss, aud, nonce,
+// exp and user name must all check out before answerCorrect is true. Any failure is a
+// wrong answer, never an error. The code, verifier, secret and tokens are never logged.
+'use strict';
+
+const crypto = require('node:crypto');
+
+const BUDGET_MS = 2500;
+const keys = new Map(); // kid -> KeyObject, from the issuer's JWKS, per container
+
+const formEncode = (s) => encodeURIComponent(s).replace(/%20/g, '+');
+const json64 = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+
+class Rejected extends Error {}
+
+function settings() {
+  const { ClientId, Issuer, ClientSecret } = process.env;
+  if (!ClientId || !Issuer || !ClientSecret) throw new Rejected('the stack does not set ClientId, Issuer and ClientSecret');
+  return { clientId: ClientId, issuer: Issuer, base: Issuer.replace(/\/+$/, ''), secret: ClientSecret };
+}
+
+async function call(what, url, init, deadline) {
+  const left = deadline - Date.now();
+  if (left <= 0) throw new Rejected(`${what} did not answer in time`);
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(left) });
+  } catch (e) {
+    const timedOut = e && (e.name === 'TimeoutError' || e.name === 'AbortError');
+    throw new Rejected(timedOut ? `${what} did not answer in time` : `${what} could not be reached`);
+  }
+}
+
+/** Redeems the code; returns the ID token. */
+async function redeem(config, code, secret, deadline) {
+  const auth = Buffer.from(`${formEncode(config.clientId)}:${formEncode(config.secret)}`).toString('base64');
+  const r = await call('the token endpoint', `${config.base}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: secret.redirect_uri,
+      code_verifier: secret.code_verifier,
+    }).toString(),
+  }, deadline);
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Rejected(`the token endpoint answered ${r.status} ${answer.error || ''}`.trim());
+  if (typeof answer.id_token !== 'string') throw new Rejected('the token response has no id_token');
+  return answer.id_token;
+}
+
+/** The issuer's public key for kid, fetching the JWKS again when the kid is new. */
+async function publicKey(config, kid, deadline) {
+  if (!keys.has(kid)) {
+    const r = await call('the JWKS endpoint', `${config.base}/.well-known/jwks.json`, {}, deadline);
+    if (!r.ok) throw new Rejected(`the JWKS endpoint answered ${r.status}`);
+    const { keys: jwks } = await r.json();
+    for (const jwk of Array.isArray(jwks) ? jwks : []) {
+      if (jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.kid === 'string') {
+        keys.set(jwk.kid, crypto.createPublicKey({ key: jwk, format: 'jwk' }));
+      }
+    }
+  }
+  const key = keys.get(kid);
+  if (!key) throw new Rejected('the ID token is signed with an unknown key');
+  return key;
+}
+
+/** Checks the ID token: signature, then iss, aud, nonce, exp and user name. */
+async function check(config, idToken, event, secret, deadline) {
+  const parts = idToken.split('.');
+  if (parts.length !== 3) throw new Rejected('the ID token is not a JWS');
+  const header = json64(parts[0]);
+  if (header.alg !== 'ES256' || typeof header.kid !== 'string') throw new Rejected('the ID token is not ES256 with a kid');
+  const key = await publicKey(config, header.kid, deadline);
+  const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+  const signature = Buffer.from(parts[2], 'base64url');
+  if (!crypto.verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)) {
+    throw new Rejected('the ID token signature is invalid');
+  }
+  const claims = json64(parts[1]);
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (claims.iss !== config.issuer) throw new Rejected('the ID token is from another issuer');
+  if (!audiences.includes(config.clientId) || (audiences.length > 1 && claims.azp !== config.clientId)) {
+    throw new Rejected('the ID token is for another audience');
+  }
+  if (claims.nonce !== secret.nonce) throw new Rejected('the ID token nonce does not match');
+  if (!(typeof claims.exp === 'number' && claims.exp * 1000 > Date.now())) throw new Rejected('the ID token has expired');
+  if (claims.preferred_username !== event.userName.toLowerCase()) throw new Rejected('the ID token is for another user');
+}
+
+async function verify(event, deadline) {
+  const config = settings();
+  const secret = event.request.privateChallengeParameters || {};
+  const code = event.request.challengeAnswer;
+  if (typeof code !== 'string' || !code) throw new Rejected('the answer is empty');
+  if (!secret.nonce || !secret.code_verifier || !secret.redirect_uri) throw new Rejected('the challenge was not created by Biopass');
+  const idToken = await redeem(config, code, secret, deadline);
+  await check(config, idToken, event, secret, deadline);
+}
+
+exports.handler = async (event) => {
+  const deadline = Date.now() + BUDGET_MS;
+  let correct = false;
+  try {
+    await verify(event, deadline);
+    correct = true;
+  } catch (e) {
+    const reason = e instanceof Rejected ? e.message : 'unexpected response';
+    console.log(JSON.stringify({ trigger: 'verify', userPoolId: event.userPoolId, rejected: reason }));
+  }
+  event.response = event.response || {};
+  event.response.answerCorrect = correct;
+  if (correct) console.log(JSON.stringify({ trigger: 'verify', userPoolId: event.userPoolId, accepted: true }));
+  return event;
+};

@@ -1,0 +1,188 @@
+//! The CloudFormation template an admin deploys in their AWS account to put Biopass in
+//! front of a Cognito user pool: the Define, Create and Verify auth challenge triggers
+//! (Node.js, inline code), their least-privilege IAM role, the permissions for Cognito to
+//! invoke them, and outputs that say how to attach them to a user pool.
+//!
+//! The template is assembled from `cognito/template.yaml.in` and the handlers in
+//! `cognito/triggers/`, embedded at compile time, so the code the handler unit tests
+//! exercise is the code that is deployed, byte for byte.
+
+/// The template skeleton; `{{...}}` marks what [`template`] fills in.
+const SKELETON: &str = include_str!("../../cognito/template.yaml.in");
+
+/// The three triggers, as deployed (each becomes `index.js` of its function).
+pub const DEFINE_JS: &str = include_str!("../../cognito/triggers/define.js");
+pub const CREATE_JS: &str = include_str!("../../cognito/triggers/create.js");
+pub const VERIFY_JS: &str = include_str!("../../cognito/triggers/verify.js");
+
+/// CloudFormation accepts at most this many bytes of template body in a `CreateStack` or
+/// `UpdateStack` request (larger templates must go through S3); the generated template
+/// stays under it so `aws cloudformation create-stack --template-body file://...` works.
+pub const MAX_TEMPLATE_BODY: usize = 51_200;
+
+/// Indentation of the handler code inside its `ZipFile: |` block.
+const CODE_INDENT: &str = "          ";
+
+/// The template for one application, with `ClientId` and `Issuer` defaults filled in. The
+/// client secret is a `NoEcho` parameter without a default: it never appears here.
+pub fn template(client_id: &str, issuer: &str) -> String {
+    SKELETON
+        .replace("{{CLIENT_ID}}", &single_quoted(client_id))
+        .replace("{{ISSUER}}", &single_quoted(issuer))
+        .replace("{{DEFINE_JS}}\n", &block(DEFINE_JS))
+        .replace("{{CREATE_JS}}\n", &block(CREATE_JS))
+        .replace("{{VERIFY_JS}}\n", &block(VERIFY_JS))
+}
+
+/// The inside of a YAML single-quoted scalar (the skeleton supplies the quotes).
+fn single_quoted(s: &str) -> String {
+    s.replace('\'', "''").replace(['\n', '\r'], " ")
+}
+
+/// Code as the body of a YAML literal block scalar: every line indented, blank lines kept
+/// empty, ending with one newline.
+fn block(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.lines().count() * CODE_INDENT.len());
+    for line in code.trim_end().lines() {
+        if !line.is_empty() {
+            out.push_str(CODE_INDENT);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "https://biopass.example.com";
+    const CLIENT: &str = "AbCdEfGhIjKlMnOpQrStUv";
+
+    fn indent(line: &str) -> usize {
+        line.len() - line.trim_start_matches(' ').len()
+    }
+
+    /// A mapping walk over block-style YAML by indentation: the lines of `path`'s block and
+    /// the scalar after its key. Enough to check the template's structure.
+    fn lookup<'a>(doc: &'a str, path: &[&str]) -> Option<(&'a str, Vec<&'a str>)> {
+        let lines: Vec<&str> = doc.lines().collect();
+        let (mut start, mut end, mut level) = (0, lines.len(), 0);
+        let mut value = "";
+        for key in path {
+            let prefix = format!("{key}:");
+            let at = (start..end).find(|&i| {
+                let l = lines[i];
+                indent(l) == level && l.trim_start().starts_with(&prefix)
+            })?;
+            value = lines[at].trim_start()[prefix.len()..].trim();
+            let stop = (at + 1..end).find(|&i| !lines[i].trim().is_empty() && indent(lines[i]) <= level).unwrap_or(end);
+            start = at + 1;
+            end = stop;
+            level = lines[start..end].iter().find(|l| !l.trim().is_empty()).map_or(level + 2, |l| indent(l));
+        }
+        Some((value, lines[start..end].to_vec()))
+    }
+
+    fn scalar<'a>(doc: &'a str, path: &[&str]) -> &'a str {
+        lookup(doc, path).map(|(v, _)| v).unwrap_or_else(|| panic!("{path:?} is missing"))
+    }
+
+    /// The code of a function's `ZipFile: |` block, un-indented.
+    fn zip_file(doc: &str, function: &str) -> String {
+        let (marker, lines) = lookup(doc, &["Resources", function, "Properties", "Code", "ZipFile"]).unwrap();
+        assert_eq!(marker, "|");
+        let mut code: String = lines.iter().map(|l| format!("{}\n", l.strip_prefix(CODE_INDENT).unwrap_or(l))).collect();
+        while code.ends_with("\n\n") {
+            code.pop();
+        }
+        code
+    }
+
+    #[test]
+    fn parameters_with_defaults_and_a_hidden_secret() {
+        let t = template(CLIENT, ISSUER);
+        for p in ["ClientId", "Issuer", "ClientSecret", "Region"] {
+            assert_eq!(scalar(&t, &["Parameters", p, "Type"]), "String", "{p}");
+        }
+        assert_eq!(scalar(&t, &["Parameters", "ClientId", "Default"]), format!("'{CLIENT}'"));
+        assert_eq!(scalar(&t, &["Parameters", "Issuer", "Default"]), format!("'{ISSUER}'"));
+        assert_eq!(scalar(&t, &["Parameters", "ClientSecret", "NoEcho"]), "true");
+        assert!(lookup(&t, &["Parameters", "ClientSecret", "Default"]).is_none(), "the secret has no default");
+        assert!(lookup(&t, &["Parameters", "Region", "Default"]).is_none());
+        assert!(!t.contains("{{"), "every placeholder is filled");
+    }
+
+    #[test]
+    fn quotes_in_defaults_cannot_break_out() {
+        let t = template(CLIENT, "https://x.example/it's");
+        assert_eq!(scalar(&t, &["Parameters", "Issuer", "Default"]), "'https://x.example/it''s'");
+    }
+
+    #[test]
+    fn three_functions_with_the_handlers_verbatim() {
+        let t = template(CLIENT, ISSUER);
+        for (name, code) in [("DefineAuthChallenge", DEFINE_JS), ("CreateAuthChallenge", CREATE_JS), ("VerifyAuthChallengeResponse", VERIFY_JS)] {
+            assert_eq!(scalar(&t, &["Resources", name, "Type"]), "AWS::Lambda::Function");
+            assert_eq!(scalar(&t, &["Resources", name, "Properties", "Runtime"]), "nodejs24.x");
+            assert_eq!(scalar(&t, &["Resources", name, "Properties", "Handler"]), "index.handler");
+            assert_eq!(scalar(&t, &["Resources", name, "Properties", "Timeout"]), "5");
+            assert_eq!(zip_file(&t, name), format!("{}\n", code.trim_end()), "{name} is embedded verbatim");
+            assert!(!code.contains('\t') && !code.contains('\r'), "{name}: tabs or CR would change the YAML block");
+            let permission = format!("{name}Invoke");
+            assert_eq!(scalar(&t, &["Resources", &permission, "Type"]), "AWS::Lambda::Permission");
+            assert_eq!(scalar(&t, &["Resources", &permission, "Properties", "Principal"]), "cognito-idp.amazonaws.com");
+            assert_eq!(scalar(&t, &["Outputs", &format!("{name}Arn"), "Value"]), format!("!GetAtt {name}.Arn"));
+        }
+        for name in ["CreateAuthChallenge", "VerifyAuthChallengeResponse"] {
+            for (var, param) in [("ClientId", "ClientId"), ("Issuer", "Issuer"), ("ClientSecret", "ClientSecret")] {
+                let v = scalar(&t, &["Resources", name, "Properties", "Environment", "Variables", var]);
+                assert_eq!(v, format!("!Ref {param}"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_role_allows_logs_and_describe_user_pool_only() {
+        let t = template(CLIENT, ISSUER);
+        let (_, policy) = lookup(&t, &["Resources", "TriggerRole", "Properties", "Policies"]).unwrap();
+        let actions: Vec<&str> = policy
+            .iter()
+            .map(|l| l.trim().trim_start_matches("- ").trim_start_matches("Action: "))
+            .filter(|l| l.contains(':') && !l.contains(' ') && !l.starts_with("!") && !l.ends_with(':'))
+            .collect();
+        assert_eq!(actions, ["logs:CreateLogStream", "logs:PutLogEvents", "cognito-idp:DescribeUserPool"]);
+        assert!(!policy.iter().any(|l| l.contains("Resource: '*'") || l.contains("Resource: \"*\"")));
+    }
+
+    #[test]
+    fn fits_a_create_stack_request() {
+        let t = template(&"x".repeat(64), &format!("https://{}.example.com", "a".repeat(200)));
+        assert!(t.len() < MAX_TEMPLATE_BODY, "template is {} bytes", t.len());
+    }
+
+    #[test]
+    fn attach_steps_are_in_the_outputs() {
+        let t = template(CLIENT, ISSUER);
+        let (_, steps) = lookup(&t, &["Outputs", "AttachToUserPool"]).unwrap();
+        let steps = steps.join("\n");
+        for needle in ["Define auth challenge", "Create auth challenge", "Verify auth challenge response", "ALLOW_CUSTOM_AUTH", "15 minutes", "redirect_uri"] {
+            assert!(steps.contains(needle), "{needle}");
+        }
+    }
+
+    /// `scripts/test-cognito.sh` sets `BIOPASS_COGNITO_TEMPLATE` to lint the template with
+    /// cfn-lint; without it this only checks that the template is written whole.
+    #[test]
+    fn writes_the_template_for_cfn_lint() {
+        let t = template(CLIENT, ISSUER);
+        let path = std::env::var_os("BIOPASS_COGNITO_TEMPLATE")
+            .map_or_else(|| std::env::temp_dir().join(format!("biopass-cognito-{}.yaml", std::process::id())), Into::into);
+        std::fs::write(&path, &t).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), t);
+        if std::env::var_os("BIOPASS_COGNITO_TEMPLATE").is_none() {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
