@@ -85,14 +85,14 @@ export async function startFakeIssuer() {
   fake.url = `http://127.0.0.1:${server.address().port}`;
   fake.of = (path) => fake.requests.filter((r) => r.path === path);
   /** A code that redeems for an ID token with these claims (defaults: all correct). */
+  /** The claims of a correct ID token for `nonce`, with `overrides`. */
+  fake.claims = (nonce, overrides = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss: fake.url, sub: 'u1', aud: CLIENT_ID, azp: CLIENT_ID, iat: now, exp: now + 300, auth_time: now, nonce, preferred_username: 'ada@example.com', ...overrides };
+  };
   fake.issue = (nonce, claims = {}, { header = {}, key } = {}) => {
     const code = randomBytes(16).toString('base64url');
-    const now = Math.floor(Date.now() / 1000);
-    fake.codes.set(code, {
-      claims: { iss: fake.url, sub: 'u1', aud: CLIENT_ID, azp: CLIENT_ID, iat: now, exp: now + 300, auth_time: now, nonce, preferred_username: 'ada@example.com', ...claims },
-      header,
-      key,
-    });
+    fake.codes.set(code, { claims: fake.claims(nonce, claims), header, key });
     return code;
   };
   fake.close = () => new Promise((r) => { server.closeAllConnections(); server.close(r); });

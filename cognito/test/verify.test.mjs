@@ -1,0 +1,153 @@
+// VerifyAuthChallengeResponse against a fake issuer that signs real ES256 ID tokens: only a
+// code that redeems for a token with the right signature, issuer, audience, nonce, expiry
+// and user name is a correct answer; everything else is a wrong answer, never an error.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { verify, verifyEvent, startFakeIssuer, useFake, captureLogs, newKey, jws, CLIENT_ID, CLIENT_SECRET, CALLBACK } from './fake.mjs';
+
+let fake;
+before(async () => {
+  fake = await startFakeIssuer();
+  useFake(fake);
+});
+after(() => fake.close());
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.mode = {};
+});
+
+const challenge = (nonce = 'n-0123456789') => ({ nonce, code_verifier: 'v'.repeat(43), state: 's-1', redirect_uri: CALLBACK });
+
+/** Runs the trigger; returns answerCorrect and what it logged. */
+async function answer(code, secret = challenge(), options) {
+  const { result, error, logs } = await captureLogs(() => verify.handler(verifyEvent(code, secret, options)));
+  assert.equal(error, undefined, 'a wrong answer is never an error');
+  assert.equal(typeof result.response.answerCorrect, 'boolean');
+  return { correct: result.response.answerCorrect, logs };
+}
+
+test('a code that redeems for a matching ID token is correct', async () => {
+  const secret = challenge();
+  const code = fake.issue(secret.nonce);
+  const { correct, logs } = await answer(code, secret);
+  assert.equal(correct, true);
+  const [token] = fake.of('/token');
+  assert.equal(token.headers['content-type'], 'application/x-www-form-urlencoded');
+  const [id, key] = Buffer.from(token.headers.authorization.replace('Basic ', ''), 'base64').toString().split(':');
+  assert.deepEqual([decodeURIComponent(id), decodeURIComponent(key.replace(/\+/g, ' '))], [CLIENT_ID, CLIENT_SECRET]);
+  assert.deepEqual(Object.fromEntries(new URLSearchParams(token.body)), {
+    grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: secret.code_verifier,
+  });
+  for (const line of logs) {
+    for (const value of [code, secret.code_verifier, secret.nonce, CLIENT_SECRET]) assert.ok(!line.includes(value), line);
+  }
+});
+
+test('the user name is compared lower-cased, as it was pushed', async () => {
+  const secret = challenge();
+  assert.equal((await answer(fake.issue(secret.nonce), secret, { userName: 'ADA@example.COM' })).correct, true);
+});
+
+test('an ID token with another nonce is wrong', async () => {
+  const secret = challenge();
+  const { correct, logs } = await answer(fake.issue('a-different-nonce'), secret);
+  assert.equal(correct, false);
+  assert.match(logs.join('\n'), /nonce does not match/);
+});
+
+test('an ID token for another audience is wrong', async () => {
+  const secret = challenge();
+  assert.equal((await answer(fake.issue(secret.nonce, { aud: 'another-client-id-123' }), secret)).correct, false);
+  const both = { aud: ['another-client-id-123', CLIENT_ID], azp: 'another-client-id-123' };
+  assert.equal((await answer(fake.issue(secret.nonce, both), secret)).correct, false);
+});
+
+test('an ID token for another user is wrong', async () => {
+  const secret = challenge();
+  const { correct, logs } = await answer(fake.issue(secret.nonce, { preferred_username: 'eve@example.com' }), secret);
+  assert.equal(correct, false);
+  assert.match(logs.join('\n'), /another user/);
+  assert.equal((await answer(fake.issue(secret.nonce, { preferred_username: undefined }), secret)).correct, false);
+});
+
+test('an ID token from another issuer is wrong', async () => {
+  const secret = challenge();
+  assert.equal((await answer(fake.issue(secret.nonce, { iss: 'https://evil.example.com' }), secret)).correct, false);
+});
+
+test('an expired ID token is wrong', async () => {
+  const secret = challenge();
+  const past = Math.floor(Date.now() / 1000) - 10;
+  const { correct, logs } = await answer(fake.issue(secret.nonce, { exp: past }), secret);
+  assert.equal(correct, false);
+  assert.match(logs.join('\n'), /expired/);
+  assert.equal((await answer(fake.issue(secret.nonce, { exp: undefined }), secret)).correct, false);
+});
+
+test('an ID token signed by another key is wrong, even under the right kid', async () => {
+  const secret = challenge();
+  const { privateKey } = newKey();
+  const { correct, logs } = await answer(fake.issue(secret.nonce, {}, { key: privateKey }), secret);
+  assert.equal(correct, false);
+  assert.match(logs.join('\n'), /signature is invalid/);
+});
+
+test('an ID token under an unknown kid, or not ES256, is wrong', async () => {
+  const secret = challenge();
+  assert.equal((await answer(fake.issue(secret.nonce, {}, { header: { kid: 'unknown' } }), secret)).correct, false);
+  assert.equal((await answer(fake.issue(secret.nonce, {}, { header: { alg: 'none' } }), secret)).correct, false);
+  assert.equal((await answer(fake.issue(secret.nonce, {}, { header: { alg: 'HS256' } }), secret)).correct, false);
+});
+
+test('an ID token whose claims were swapped under a valid signature is wrong', async () => {
+  const secret = challenge();
+  const signedForEve = jws({ alg: 'ES256', typ: 'JWT', kid: fake.kid }, fake.claims(secret.nonce, { preferred_username: 'eve@example.com' }), fake.privateKey);
+  const [header, , signature] = signedForEve.split('.');
+  const forAda = Buffer.from(JSON.stringify(fake.claims(secret.nonce))).toString('base64url');
+  fake.mode['/token'] = () => [200, { id_token: `${header}.${forAda}.${signature}` }];
+  const { correct, logs } = await answer('any-code', secret);
+  assert.equal(correct, false);
+  assert.match(logs.join('\n'), /signature is invalid/);
+});
+
+test('a code the issuer refuses is wrong', async () => {
+  const { correct, logs } = await answer('not-a-code-we-issued');
+  assert.equal(correct, false);
+  assert.match(logs.join('\n'), /token endpoint answered 400 invalid_grant/);
+});
+
+test('a code redeemed twice is wrong the second time', async () => {
+  const secret = challenge();
+  const code = fake.issue(secret.nonce);
+  assert.equal((await answer(code, secret)).correct, true);
+  assert.equal((await answer(code, secret)).correct, false);
+});
+
+test('an issuer that does not answer in time is a wrong answer within the budget', async () => {
+  fake.mode['/token'] = 'hang';
+  const started = Date.now();
+  const { correct, logs } = await answer(fake.issue('n'), challenge('n'));
+  const took = Date.now() - started;
+  assert.equal(correct, false);
+  assert.ok(took >= 2000 && took < 3000, `took ${took} ms`);
+  assert.match(logs.join('\n'), /did not answer in time/);
+});
+
+test('an issuer answering an error or nonsense is a wrong answer', async () => {
+  fake.mode['/token'] = () => [500, { error: 'server_error' }];
+  assert.equal((await answer(fake.issue('n'), challenge('n'))).correct, false);
+  fake.mode['/token'] = () => [200, { access_token: 'x' }];
+  assert.equal((await answer(fake.issue('n'), challenge('n'))).correct, false);
+  fake.mode['/token'] = () => [200, { id_token: 'not.a.jwt' }];
+  assert.equal((await answer(fake.issue('n'), challenge('n'))).correct, false);
+  fake.mode['/token'] = () => [200, { id_token: 'one-part' }];
+  assert.equal((await answer(fake.issue('n'), challenge('n'))).correct, false);
+});
+
+test('an empty answer, or a challenge Biopass did not create, is wrong without calling the issuer', async () => {
+  assert.equal((await answer('')).correct, false);
+  assert.equal((await answer(undefined)).correct, false);
+  assert.equal((await answer('code', {})).correct, false);
+  assert.equal((await answer('code', { ...challenge(), code_verifier: '' })).correct, false);
+  assert.equal(fake.requests.length, 0);
+});
