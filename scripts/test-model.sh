@@ -5,7 +5,8 @@
 #      (model/reference/reference.py -> $BIOPASS_CACHE/model-ref, not committed);
 #   3. native tests (unit + tests/main.rs: parity, detection, verification, liveness, pose);
 #   4. the same pipeline as wasm32 (simd128) in headless Chromium (wasm-bindgen-test).
-# Exits non-zero on any failure.
+# Exits non-zero on any failure. `--reference-only` stops after step 2 (used by
+# scripts/bench-model.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ONNXRUNTIME_VERSION=1.30.0
@@ -37,6 +38,8 @@ fi
 log "onnxruntime reference fixtures -> $BIOPASS_MODEL_REF"
 "$VENV/bin/python" "$ROOT/model/reference/reference.py" fixtures \
   --models "$BIOPASS_MODELS" --photos "$BIOPASS_PHOTOS" --out "$BIOPASS_MODEL_REF"
+
+[[ ${1:-} == --reference-only ]] && exit 0
 
 log "native tests"
 cargo test --release -p biopass-model -- --test-threads 1 --nocapture 2>&1 \
