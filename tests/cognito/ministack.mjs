@@ -1,0 +1,142 @@
+// ministack (PyPI, a local AWS emulator) for the Cognito end-to-end test: started from the
+// set-up's venv on a free port for one test file, and driven with the AWS wire protocols
+// over fetch (Cognito: JSON 1.1; CloudFormation: query/XML). Requests carry a SigV4-shaped
+// Authorization header because ministack reads the region from its credential scope; it
+// does not check signatures.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../lib/worker.mjs';
+
+const VENV = join(process.env.BIOPASS_CACHE || join(homedir(), '.cache', 'biopass'), 'venv');
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+
+export async function startMinistack() {
+  const python = join(VENV, 'bin', 'python');
+  if (!existsSync(python)) throw new Error(`no venv at ${VENV}: run scripts/setup.sh`);
+  const port = await freePort();
+  const child = spawn(python, ['-m', 'ministack'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      BIND_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(port),
+      IOT_MTLS_ENABLED: '0',
+      SFTP_ENABLED: '0',
+      // Unsigned calls (the browser's InitiateAuth) land in this account and region too.
+      MINISTACK_ACCOUNT_ID: ACCOUNT,
+      MINISTACK_REGION: REGION,
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`ministack exited early:\n${output}`);
+    try {
+      if ((await fetch(`${url}/_ministack/health`)).ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      process.kill(-child.pid, 'SIGKILL');
+      throw new Error(`ministack did not start in 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+function authorization(service) {
+  const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  return `AWS4-HMAC-SHA256 Credential=${ACCOUNT}/${day}/${REGION}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+}
+
+/** A Cognito user pools API call; throws with the AWS error type and message. */
+export async function cognito(aws, operation, body) {
+  const r = await fetch(`${aws.url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
+      authorization: authorization('cognito-idp'),
+    },
+    body: JSON.stringify(body),
+  });
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(`${operation}: ${r.status} ${answer.__type || ''} ${answer.message || ''}`);
+  return answer;
+}
+
+/** Flattens { a: [x, y] } into the query protocol's a.member.1=x&a.member.2=y. */
+function queryParams(action, params) {
+  const form = new URLSearchParams({ Action: action, Version: '2010-05-15' });
+  for (const [key, value] of Object.entries(params)) {
+    if (!Array.isArray(value)) { form.set(key, value); continue; }
+    value.forEach((item, i) => {
+      if (typeof item !== 'object') { form.set(`${key}.member.${i + 1}`, item); return; }
+      for (const [k, v] of Object.entries(item)) form.set(`${key}.member.${i + 1}.${k}`, v);
+    });
+  }
+  return form;
+}
+
+/** A CloudFormation API call; returns the XML answer as text. */
+export async function cloudformation(aws, action, params = {}) {
+  const r = await fetch(`${aws.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: authorization('cloudformation') },
+    body: queryParams(action, params).toString(),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${action}: ${r.status} ${text}`);
+  return text;
+}
+
+/** The text of every <name> element, in order (enough for the answers read here). */
+export function xmlValues(xml, name) {
+  return [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1]
+    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#([0-9]+);/g, (_, d) => String.fromCodePoint(Number(d)))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'));
+}
+
+/** Creates the stack and waits for CREATE_COMPLETE; returns its outputs by key. */
+export async function createStack(aws, name, templateBody, parameters) {
+  await cloudformation(aws, 'CreateStack', {
+    StackName: name,
+    TemplateBody: templateBody,
+    Capabilities: ['CAPABILITY_NAMED_IAM'],
+    Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const xml = await cloudformation(aws, 'DescribeStacks', { StackName: name });
+    const [status] = xmlValues(xml, 'StackStatus');
+    if (status === 'CREATE_COMPLETE') {
+      const keys = xmlValues(xml, 'OutputKey');
+      const values = xmlValues(xml, 'OutputValue');
+      return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    }
+    if (!status?.endsWith('IN_PROGRESS') || Date.now() > deadline) {
+      const events = await cloudformation(aws, 'DescribeStackEvents', { StackName: name });
+      throw new Error(`stack ${name} is ${status}: ${xmlValues(events, 'ResourceStatusReason').join('; ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
