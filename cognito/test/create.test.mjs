@@ -152,6 +152,17 @@ test('an issuer that does not answer fails the challenge within the budget', asy
   assert.ok(took >= 2000 && took < 3000, `took ${took} ms`);
 });
 
+test('DescribeUserPool and the PAR share one budget', async () => {
+  const slowly = (answer) => () => new Promise((r) => setTimeout(() => r(answer), 1500));
+  fake.mode['/'] = slowly([200, { UserPool: { UsernameConfiguration: { CaseSensitive: false } } }]);
+  fake.mode['/par'] = slowly([201, { request_uri: 'urn:ietf:params:oauth:request_uri:late', expires_in: 60 }]);
+  const started = Date.now();
+  const { error } = await captureLogs(() => create.handler(createEvent({ userPoolId: freshPool() }), context));
+  const took = Date.now() - started;
+  assert.match(error.message, /Biopass did not answer in time/);
+  assert.ok(took < 3000, `took ${took} ms: each call alone is within 2.5 s, together they are not`);
+});
+
 test('an issuer that cannot be reached fails the challenge with a clear error', async () => {
   process.env.Issuer = 'http://127.0.0.1:9';
   try {

@@ -34,7 +34,7 @@ export async function startFakeIssuer() {
   const kid = 'key-1';
   const fake = {
     requests: [],
-    /** Per path: 'hang' never answers; a function (req, body) -> [status, json] overrides. */
+    /** Per path: 'hang' never answers; a function (request) -> [status, json] (or a promise of it) overrides. */
     mode: {},
     /** userPoolId -> UsernameConfiguration (null: the pool has none). */
     pools: new Map(),
@@ -55,7 +55,7 @@ export async function startFakeIssuer() {
     };
     const mode = fake.mode[path];
     if (mode === 'hang') return; // keeps the socket open until the caller gives up
-    if (typeof mode === 'function') return send(...mode(record));
+    if (typeof mode === 'function') return send(...(await mode(record)));
     if (req.method === 'POST' && path === '/par') {
       return send(201, { request_uri: `urn:ietf:params:oauth:request_uri:${randomBytes(8).toString('hex')}`, expires_in: 60 });
     }
