@@ -8,12 +8,14 @@
 //! - [`store`]: the per-request context and the KV stores.
 //! - [`vault`]: the Durable Object for one-time and counted things.
 //! - [`clock`]: platform time and randomness.
+//! - [`face`]: the face models in the worker, and the measurement of evidence frames.
 //! - [`routes`]: the handlers (`oauth`, `login`, `admin`).
 //!
 //! Protocol logic lives in `biopass-idp`; wire types in `biopass-proto`.
 
 pub mod clock;
 pub mod error;
+pub mod face;
 pub mod http;
 pub mod routes;
 pub mod store;
@@ -51,6 +53,8 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
         (Method::Get, ["api", "login", tx]) => login::state(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp", "enrol"]) => login::totp_enrol(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp", "enrol", "confirm"]) => login::totp_confirm(req, &mut ctx, tx).await,
+        (Method::Post, ["api", "login", tx, "face", "challenge"]) => login::face_challenge(req, &mut ctx, tx).await,
+        (Method::Post, ["api", "login", tx, "face"]) => login::face_evidence(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp"]) => login::totp_verify(req, &mut ctx, tx).await,
         (_, ["admin", "api", rest @ ..]) => admin::route(req, &mut ctx, rest).await,
         (_, [".well-known", ..] | ["par"] | ["token"] | ["authorize"] | ["userinfo"]) => {

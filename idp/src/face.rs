@@ -142,7 +142,8 @@ pub fn check_evidence(steps: &[HeadMovement], frames: &[MeasuredFrame]) -> Resul
     if steps.is_empty() || last != Some(steps.len() - 1) {
         return Err(FaceRejection::Incomplete("Not every movement of the challenge was made.".into()));
     }
-    if frames.iter().any(|f| !(f.liveness >= LIVENESS_THRESHOLD)) {
+    // NaN scores fail too.
+    if frames.iter().any(|f| f.liveness.partial_cmp(&LIVENESS_THRESHOLD).is_none_or(|o| o.is_lt())) {
         return Err(FaceRejection::NotLive);
     }
     for f in frames {
@@ -199,7 +200,7 @@ pub fn enrol(steps: &[HeadMovement], frames: &[MeasuredFrame]) -> Result<Vec<f32
         }
     }
     let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt();
-    if !(norm > 0.0) {
+    if !norm.is_finite() || norm <= 0.0 {
         return Err(FaceRejection::DifferentPeople);
     }
     Ok(mean.into_iter().map(|v| v / norm).collect())
@@ -212,7 +213,7 @@ pub fn template_bytes(t: &[f32]) -> Vec<u8> {
 
 /// Bytes back to a template; `None` if the length is not a whole number of f32s.
 pub fn template_from_bytes(b: &[u8]) -> Option<Vec<f32>> {
-    (b.len() % 4 == 0).then(|| b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    b.len().is_multiple_of(4).then(|| b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ impl LoginTransaction {
     pub fn next_step(&self, user: Option<&UserRecord>) -> LoginStep {
         let enrolled = user.map(UserRecord::enrolled).unwrap_or_default();
         if enrolled.is_empty() {
-            let allowed = if self.may_enrol { vec![AuthenticatorKind::Totp] } else { Vec::new() };
+            let allowed = if self.may_enrol { vec![AuthenticatorKind::Face, AuthenticatorKind::Totp] } else { Vec::new() };
             LoginStep::Enrol { allowed }
         } else {
             LoginStep::Authenticate { enrolled }
@@ -130,7 +130,7 @@ mod tests {
         assert!(!tx.expired(1000 + TRANSACTION_LIFETIME - 1));
         assert!(tx.expired(1000 + TRANSACTION_LIFETIME));
         let mut user = UserRecord::register(UserName::parse("alice").unwrap(), "g", &mut TestEntropy::new(1), 1000);
-        assert_eq!(tx.next_step(Some(&user)), LoginStep::Enrol { allowed: vec![AuthenticatorKind::Totp] });
+        assert_eq!(tx.next_step(Some(&user)), LoginStep::Enrol { allowed: vec![AuthenticatorKind::Face, AuthenticatorKind::Totp] });
         let no_enrol = LoginTransaction { may_enrol: false, ..tx.clone() };
         assert_eq!(no_enrol.next_step(None), LoginStep::Enrol { allowed: vec![] });
         user.totp = Some(Enrolled { sealed: String::new(), enrolled_at: 1 });

@@ -2,7 +2,8 @@
 //!
 //! Every call names the transaction in its path and must come from the browser that
 //! started it (the `bp_browser` cookie). Failed answers are counted per user in the Vault:
-//! [`MAX_FAILURES`] within [`LOCKOUT_WINDOW`] seconds lock that authenticator.
+//! [`MAX_FAILURES`] within [`LOCKOUT_WINDOW`] seconds lock that authenticator for that user.
+//! Face evidence is checked by the worker itself (see `crate::face`).
 
 use crate::error::{json, AppError, AppResult};
 use crate::http::{cookie, json_body};
@@ -16,7 +17,8 @@ use biopass_idp::totp::{self, TotpRejection, TotpSeed};
 use biopass_idp::transaction::{sha256_hex, LoginTransaction};
 use biopass_idp::user::{Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{AuthenticatorKind, LoginComplete, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_idp::face::{self, IssuedChallenge};
+use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceEvidence, FacePurpose, LoginComplete, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use worker::{Request, Response};
 
 /// Failed answers that lock an authenticator.
@@ -181,5 +183,83 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
         }
         Err(TotpRejection::Malformed) => Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
         Err(_) => Err(count_failure(ctx, &lock, "That code is not right.").await),
+    }
+}
+
+fn challenge_key(nonce: &str) -> String {
+    format!("face-nonce:{}", sha256_hex(nonce))
+}
+
+/// `POST /api/login/{tx}/face/challenge`: a one-use challenge for this transaction, to
+/// enrol a face (a user without one, where enrolment is allowed) or to authenticate.
+pub async fn face_challenge(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let tx = load(&req, ctx, tx_id).await?;
+    let user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
+    let purpose = match tx.next_step(Some(&user)) {
+        LoginStep::Enrol { allowed } if allowed.contains(&AuthenticatorKind::Face) => FacePurpose::Enrol,
+        LoginStep::Authenticate { enrolled } if enrolled.contains(&AuthenticatorKind::Face) => {
+            ensure_not_locked(ctx, &lock_key("face", &user.id)).await?;
+            FacePurpose::Authenticate
+        }
+        _ => return Err(AppError::api(ApiErrorCode::Forbidden, "Face sign-in is not available for this account here.")),
+    };
+    let nonce = ctx.rng.token::<32>();
+    let issued = IssuedChallenge {
+        transaction: sha256_hex(tx_id),
+        purpose,
+        steps: face::random_steps(&mut ctx.rng),
+        expires_at: ctx.now + face::CHALLENGE_LIFETIME,
+    };
+    ctx.vault.insert(&challenge_key(&nonce), &issued, issued.expires_at, ctx.now).await?;
+    json(200, &FaceChallenge { nonce, expires_at: issued.expires_at, purpose, steps: issued.steps })
+}
+
+/// `POST /api/login/{tx}/face`: the evidence for a challenge. The nonce is spent first (one
+/// use, even under concurrency); the worker re-runs the models on every crop and decides.
+pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let evidence: FaceEvidence = json_body(&mut req).await?;
+    let tx = load(&req, ctx, tx_id).await?;
+    let mut user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
+    let issued: IssuedChallenge = ctx
+        .vault
+        .take(&challenge_key(&evidence.nonce), ctx.now)
+        .await?
+        .ok_or_else(|| AppError::api(ApiErrorCode::Expired, "This face check has expired or was already used. Start it again."))?;
+    if issued.transaction != sha256_hex(tx_id) {
+        return Err(AppError::api(ApiErrorCode::Forbidden, "This face check belongs to another sign-in."));
+    }
+    if evidence.frames.is_empty() || evidence.frames.len() > face::MAX_FRAMES {
+        return Err(AppError::Api(ApiFailure::invalid_field("frames", format!("Send between 1 and {} frames.", face::MAX_FRAMES))));
+    }
+    let lock = lock_key("face", &user.id);
+    if issued.purpose == FacePurpose::Authenticate {
+        ensure_not_locked(ctx, &lock).await?;
+    } else if !evidence.consent {
+        return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
+    }
+    let pipeline = crate::face::pipeline(&ctx.env).await?;
+    let measured = evidence.frames.iter().map(|f| crate::face::measure(&pipeline, f)).collect::<AppResult<Vec<_>>>()?;
+    let face_box = ctx.master.secret_box(Purpose::FaceTemplate);
+    let record = format!("user:{}", user.id);
+    match issued.purpose {
+        FacePurpose::Enrol => {
+            let template = face::enrol(&issued.steps, &measured).map_err(|r| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))?;
+            user.face = Some(Enrolled { sealed: face_box.seal(&mut ctx.rng, &record, &face::template_bytes(&template)), enrolled_at: ctx.now });
+            ctx.put_user(&user).await?;
+            finish(ctx, tx_id, &user, vec!["face".into()]).await
+        }
+        FacePurpose::Authenticate => {
+            let enrolled = user.face.as_ref().ok_or_else(|| AppError::api(ApiErrorCode::Forbidden, "No face is enrolled for this account."))?;
+            let template = face_box
+                .open(&record, &enrolled.sealed)
+                .ok()
+                .and_then(|b| face::template_from_bytes(&b))
+                .ok_or_else(|| AppError::internal("face template does not open"))?;
+            match face::authenticate(&issued.steps, &measured, &template, biopass_model::MATCH_THRESHOLD) {
+                Ok(_) => finish(ctx, tx_id, &user, vec!["face".into()]).await,
+                Err(r) if r.counts_as_failure() => Err(count_failure(ctx, &lock, &r.message()).await),
+                Err(r) => Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message()))),
+            }
+        }
     }
 }

@@ -1,0 +1,94 @@
+//! The server side of face authentication: load the models from the worker's own static
+//! assets (once per isolate), decode the evidence crops, and measure every frame with the
+//! same `biopass-model` code the browser runs. Decisions are made by `biopass_idp::face`.
+//!
+//! Per frame: liveness on the 128x128 context crop; the detector on that crop must find
+//! exactly one face, whose landmarks give the head pose; the embedding of the 112x112
+//! aligned crop.
+
+use crate::error::{AppError, AppResult};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use biopass_idp::error::ApiFailure;
+use biopass_idp::face::MeasuredFrame;
+use biopass_model::{head_pose, Aligned112, Crop128, Frame, ModelBytes, Pipeline};
+use biopass_proto::error::ApiErrorCode;
+use biopass_proto::login::EvidenceFrame;
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::Env;
+
+/// Largest JPEG we decode per crop.
+const MAX_JPEG: usize = 64 * 1024;
+
+thread_local! {
+    static PIPELINE: RefCell<Option<Rc<Pipeline>>> = const { RefCell::new(None) };
+}
+
+async fn asset(env: &Env, name: &str) -> AppResult<Vec<u8>> {
+    let assets = env.assets("ASSETS")?;
+    let mut resp = assets.fetch(format!("https://assets.local/models/{name}"), None).await?;
+    if resp.status_code() != 200 {
+        return Err(AppError::internal(format!("model asset {name} answered {}", resp.status_code())));
+    }
+    Ok(resp.bytes().await?)
+}
+
+/// The pipeline, loaded and optimised on first use and kept for the isolate's life.
+pub async fn pipeline(env: &Env) -> AppResult<Rc<Pipeline>> {
+    if let Some(p) = PIPELINE.with(|c| c.borrow().clone()) {
+        return Ok(p);
+    }
+    let detect = asset(env, "fr_detect.onnx").await?;
+    let landmark = asset(env, "fr_landmark.onnx").await?;
+    let liveness = asset(env, "fr_liveness.onnx").await?;
+    let feature = asset(env, "fr_feature.onnx").await?;
+    let loaded = Pipeline::load(ModelBytes { detect: &detect, landmark: &landmark, liveness: &liveness, feature: &feature })
+        .map_err(|e| AppError::internal(format!("face models: {e}")))?;
+    let p = Rc::new(loaded);
+    PIPELINE.with(|c| *c.borrow_mut() = Some(p.clone()));
+    Ok(p)
+}
+
+fn bad(message: &str) -> AppError {
+    AppError::Api(ApiFailure::invalid_field("frames", message))
+}
+
+/// Decodes a base64 JPEG of exactly `side` x `side` pixels to RGB.
+fn decode(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
+    let jpeg = STANDARD.decode(b64.trim()).map_err(|_| bad(&format!("the {what} crop is not base64")))?;
+    if jpeg.len() > MAX_JPEG {
+        return Err(bad(&format!("the {what} crop is too large")));
+    }
+    let options = zune_core::options::DecoderOptions::default().jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGB);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&jpeg), options);
+    let rgb = decoder.decode().map_err(|_| bad(&format!("the {what} crop is not a JPEG image")))?;
+    let info = decoder.info().ok_or_else(|| bad(&format!("the {what} crop is not a JPEG image")))?;
+    if usize::from(info.width) != side || usize::from(info.height) != side || rgb.len() != side * side * 3 {
+        return Err(bad(&format!("the {what} crop must be {side}x{side} pixels")));
+    }
+    Ok(rgb)
+}
+
+/// Measures one frame of evidence.
+///
+/// # Errors
+/// `invalid_input` for crops that do not decode or contain no single face; internal errors
+/// for model failures.
+pub fn measure(p: &Pipeline, f: &EvidenceFrame) -> AppResult<MeasuredFrame> {
+    let aligned = Aligned112::from_bytes(&decode(&f.aligned_jpeg, 112, "aligned")?).map_err(|e| bad(&e.to_string()))?;
+    let context = Crop128::from_bytes(&decode(&f.context_jpeg, 128, "context")?).map_err(|e| bad(&e.to_string()))?;
+    let model = |e: biopass_model::Error| AppError::internal(format!("face model: {e}"));
+    let liveness = p.liveness(&context).map_err(model)?;
+    let rgba = context.to_rgba();
+    let frame = Frame::new(128, 128, &rgba).map_err(model)?;
+    let faces = p.detect(&frame).map_err(model)?;
+    let face = match faces.as_slice() {
+        [one] => one,
+        [] => return Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, "No face was found in one of the frames."))),
+        _ => return Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, "More than one face was found in one of the frames."))),
+    };
+    let pose = head_pose(&p.landmarks(&frame, face).map_err(model)?);
+    let embedding = p.embed(&aligned).map_err(model)?.as_slice().to_vec();
+    Ok(MeasuredFrame { step: f.step, liveness, yaw: pose.yaw, pitch: pose.pitch, embedding })
+}
