@@ -172,10 +172,30 @@ pub fn json<T: serde::Serialize>(status: u16, value: &T) -> AppResult<Response> 
 
 /// A 302 to `location`, with extra headers (cookies).
 pub fn redirect(location: &str, set_cookie: Option<&str>) -> AppResult<Response> {
+    redirect_with_cookies(location, set_cookie.as_slice())
+}
+
+/// A 302 to `location` setting each cookie.
+pub fn redirect_with_cookies(location: &str, cookies: &[&str]) -> AppResult<Response> {
     let headers = base_headers("text/plain; charset=utf-8");
     headers.set("Location", location)?;
-    if let Some(c) = set_cookie {
-        headers.set("Set-Cookie", c)?;
+    for c in cookies {
+        headers.append("Set-Cookie", c)?;
     }
     Ok(body(302, headers, String::new()))
+}
+
+/// A JSON success response setting each cookie.
+pub fn json_with_cookies<T: serde::Serialize>(status: u16, value: &T, cookies: &[&str]) -> AppResult<Response> {
+    let mut resp = json(status, value)?;
+    for c in cookies {
+        resp.headers_mut().append("Set-Cookie", c)?;
+    }
+    Ok(resp)
+}
+
+/// A `Set-Cookie` value: HttpOnly, `Path=/`, `Secure` when the issuer is https.
+pub fn cookie(name: &str, value: &str, same_site: &str, max_age: u64, issuer: &str) -> String {
+    let secure = if issuer.starts_with("https://") { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
 }

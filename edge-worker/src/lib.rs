@@ -7,12 +7,14 @@
 //! - [`http`]: request parsing helpers (forms, cookies, bearer tokens).
 //! - [`store`]: the per-request context and the KV stores.
 //! - [`vault`]: the Durable Object for one-time and counted things.
+//! - [`audit`]: the audit log in KV.
 //! - [`clock`]: platform time and randomness.
 //! - [`face`]: the face models in the worker, and the measurement of evidence frames.
 //! - [`routes`]: the handlers (`oauth`, `login`, `admin`).
 //!
 //! Protocol logic lives in `biopass-idp`; wire types in `biopass-proto`.
 
+pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod face;
@@ -22,7 +24,7 @@ pub mod store;
 pub mod vault;
 
 use error::{AppError, AppResult};
-use routes::{admin, login, oauth};
+use routes::{admin, console, login, oauth};
 use store::Ctx;
 use worker::{event, Context, Env, Method, Request, Response};
 
@@ -56,6 +58,11 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
         (Method::Post, ["api", "login", tx, "face", "challenge"]) => login::face_challenge(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "face"]) => login::face_evidence(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp"]) => login::totp_verify(req, &mut ctx, tx).await,
+        (Method::Post, ["admin", "api", "session", "bootstrap"]) => console::bootstrap(req, &mut ctx).await,
+        (Method::Post, ["admin", "api", "session", "start"]) => console::start(req, &mut ctx).await,
+        (Method::Get, ["admin", "api", "session"]) => console::session(req, &mut ctx).await,
+        (Method::Post, ["admin", "api", "session", "signout"]) => console::signout(req, &mut ctx).await,
+        (Method::Get, ["console", "callback"]) => console::callback(req, &mut ctx).await,
         (_, ["admin", "api", rest @ ..]) => admin::route(req, &mut ctx, rest).await,
         (_, [".well-known", ..] | ["par"] | ["token"] | ["authorize"] | ["userinfo"]) => {
             Err(AppError::api(biopass_proto::error::ApiErrorCode::NotFound, "This endpoint does not support this method."))

@@ -19,6 +19,7 @@
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
+//! - [`session`]: admin console sessions and CSRF.
 //! - [`discovery`]: OpenID Connect Discovery metadata.
 //! - [`qr`]: QR codes as SVG for TOTP enrolment.
 //! - [`cognito`]: the CloudFormation template with the Cognito triggers for an application.
@@ -39,6 +40,7 @@ pub mod pkce;
 pub mod qr;
 pub mod random;
 pub mod secretbox;
+pub mod session;
 pub mod totp;
 pub mod transaction;
 pub mod user;

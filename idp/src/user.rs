@@ -29,6 +29,9 @@ pub struct UserRecord {
     pub created_at: u64,
     #[serde(default)]
     pub disabled: bool,
+    /// May sign in to the admin console.
+    #[serde(default)]
+    pub admin: bool,
     #[serde(default)]
     pub totp: Option<Enrolled>,
     #[serde(default)]
@@ -44,6 +47,7 @@ impl UserRecord {
             groups: vec![group.to_owned()],
             created_at: now,
             disabled: false,
+            admin: false,
             totp: None,
             face: None,
         }
@@ -77,6 +81,7 @@ impl UserRecord {
             groups: self.groups.clone(),
             authenticators: Authenticators { totp: self.totp.is_some(), face: self.face.is_some() },
             disabled: self.disabled,
+            admin: self.admin,
             created_at: self.created_at,
         }
     }

@@ -146,6 +146,9 @@ pub struct User {
     pub groups: Vec<String>,
     pub authenticators: Authenticators,
     pub disabled: bool,
+    /// May sign in to the admin console.
+    #[serde(default)]
+    pub admin: bool,
     pub created_at: u64,
 }
 
@@ -178,4 +181,77 @@ pub struct Deployment {
     pub first_seen: u64,
     pub last_seen: u64,
     pub user_pools: Vec<UserPoolSeen>,
+}
+
+/// `GET /admin/api/session`: the signed-in admin, and the token every state-changing call
+/// must repeat in the `X-CSRF-Token` header.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSession {
+    pub username: String,
+    pub csrf_token: String,
+    pub expires_at: u64,
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSession").field("username", &self.username).field("expires_at", &self.expires_at).finish_non_exhaustive()
+    }
+}
+
+/// `POST /admin/api/session/bootstrap`: the one-time link's token and the first admin's
+/// user name.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bootstrap {
+    pub token: String,
+    pub username: String,
+}
+
+impl std::fmt::Debug for Bootstrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bootstrap").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// `POST /admin/api/session/start`: an admin's user name; the answer sends the browser to
+/// the universal login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartSignIn {
+    pub username: String,
+}
+
+/// Where the browser goes next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    pub redirect_to: String,
+}
+
+/// One entry of the audit log: every admin action and every login outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix milliseconds.
+    pub at_ms: u64,
+    /// Who: `admin:<name>`, `api-token`, `user:<name>`.
+    pub actor: String,
+    /// What, e.g. `application.create`, `login.success`, `login.failure`.
+    pub action: String,
+    /// On what, e.g. a client id or user name.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Detail for people (never a secret).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// From where: the client IP address, when known.
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+/// `PATCH /admin/api/users/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<bool>,
 }

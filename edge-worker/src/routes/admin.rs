@@ -1,42 +1,61 @@
-//! The admin API (`/admin/api/...`): applications, groups, users and signing keys.
-//! Authenticated with the bootstrap admin token (`Authorization: Bearer`), compared by
-//! SHA-256 in constant time.
+//! The admin API (`/admin/api/...`): applications, groups, users, deployments, the audit
+//! log and signing keys. Callers are console sessions (cookie + CSRF header) or the API
+//! token (`Authorization: Bearer`); see `routes::console`. Every state-changing call is
+//! recorded in the audit log.
 
 use crate::error::{json, AppError, AppResult};
-use crate::http::{bearer, json_body};
+use crate::http::json_body;
+use crate::routes::console::require_admin;
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::random::Entropy;
-use biopass_idp::transaction::sha256_hex;
-use biopass_proto::admin::{ClientSecret, CreateApplication, CreateGroup, Group, RotatedSecret, UpdateApplication};
+use biopass_proto::admin::{ClientSecret, CreateApplication, CreateGroup, Group, RotatedSecret, UpdateApplication, UpdateUser};
 use biopass_proto::error::ApiErrorCode;
-use subtle::ConstantTimeEq;
 use worker::{Method, Request, Response};
-
-/// Checks the admin credentials of a request.
-///
-/// # Errors
-/// `unauthenticated` without a valid token.
-pub fn require_admin(req: &Request, ctx: &Ctx) -> AppResult<()> {
-    let denied = || AppError::api(ApiErrorCode::Unauthenticated, "Sign in as an administrator (a valid admin token is required).");
-    let expected = ctx.admin_token_sha256.as_deref().ok_or_else(denied)?;
-    let token = bearer(req).ok_or_else(denied)?;
-    if bool::from(sha256_hex(&token).as_bytes().ct_eq(expected.as_bytes())) {
-        Ok(())
-    } else {
-        Err(denied())
-    }
-}
 
 fn not_found(what: &str) -> AppError {
     AppError::Api(ApiFailure::not_found(format!("No {what} with this id.")))
 }
 
 /// Routes `/admin/api/{rest}`.
-pub async fn route(mut req: Request, ctx: &mut Ctx, rest: &[&str]) -> AppResult<Response> {
-    require_admin(&req, ctx)?;
+pub async fn route(req: Request, ctx: &mut Ctx, rest: &[&str]) -> AppResult<Response> {
+    let admin = require_admin(&req, ctx).await?;
+    let ip = crate::audit::client_ip(&req);
     let method = req.method();
+    let mutating = !matches!(method, Method::Get | Method::Head);
+    let action = audit_action(&method, rest);
+    let result = handle(req, ctx, method, rest).await;
+    if mutating {
+        let (detail, target) = match &result {
+            Ok(_) => (None, rest.get(1).map(|s| (*s).to_owned())),
+            Err(AppError::Api(f)) => (Some(format!("refused: {}", f.message)), rest.get(1).map(|s| (*s).to_owned())),
+            Err(_) => (Some("failed".to_owned()), rest.get(1).map(|s| (*s).to_owned())),
+        };
+        ctx.audit(&admin.actor(), &action, target.as_deref(), detail, ip).await;
+    }
+    result
+}
+
+/// The audit name of an admin call, e.g. `POST applications/secret/rotate` ->
+/// `applications.secret.rotate`.
+fn audit_action(method: &Method, rest: &[&str]) -> String {
+    let path: Vec<&str> = rest.iter().enumerate().filter(|(i, _)| i % 2 == 0).map(|(_, s)| *s).collect();
+    let verb = match method {
+        Method::Post => "create",
+        Method::Patch => "update",
+        Method::Delete => "delete",
+        _ => "call",
+    };
+    let mut name = path.join(".");
+    if !matches!(path.last(), Some(&"rotate")) {
+        name.push('.');
+        name.push_str(verb);
+    }
+    name
+}
+
+async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {
     match (method, rest) {
         (Method::Get, ["applications"]) => {
             let apps: Vec<_> = ctx.applications().await?.iter().map(|a| a.view(&ctx.issuer)).collect();
@@ -94,8 +113,41 @@ pub async fn route(mut req: Request, ctx: &mut Ctx, rest: &[&str]) -> AppResult<
             json(200, &serde_json::json!({ "deleted": id }))
         }
         (Method::Get, ["users"]) => {
-            let users: Vec<_> = ctx.users().await?.iter().map(|u| u.view()).collect();
+            let q = crate::http::query_params(&req)?.get("q").and_then(|v| v.first().cloned()).unwrap_or_default().to_lowercase();
+            let users: Vec<_> = ctx.users().await?.iter().filter(|u| q.is_empty() || u.username.as_str().contains(&q)).map(|u| u.view()).collect();
             json(200, &users)
+        }
+        (Method::Patch, ["users", id]) => {
+            let input: UpdateUser = json_body(&mut req).await?;
+            let mut u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;
+            if let Some(groups) = &input.groups {
+                for g in groups {
+                    ensure_group(ctx, g).await?;
+                }
+                u.groups = groups.clone();
+            }
+            if let Some(d) = input.disabled {
+                u.disabled = d;
+            }
+            if let Some(a) = input.admin {
+                u.admin = a;
+            }
+            ctx.put_user(&u).await?;
+            json(200, &u.view())
+        }
+        (Method::Get, ["groups", id, "members"]) => {
+            ensure_group(ctx, id).await?;
+            let members: Vec<_> = ctx.users().await?.iter().filter(|u| u.groups.iter().any(|g| g == id)).map(|u| u.view()).collect();
+            json(200, &members)
+        }
+        (Method::Get, ["audit"]) => {
+            let q = crate::http::query_params(&req)?;
+            let cursor = q.get("cursor").and_then(|v| v.first().cloned());
+            let limit = match q.get("limit").and_then(|v| v.first()) {
+                Some(l) => l.parse::<u64>().ok().filter(|n| (1..=crate::audit::MAX_PAGE).contains(n)).ok_or_else(crate::audit::bad_limit)?,
+                None => 50,
+            };
+            json(200, &ctx.audit_page(cursor, limit).await?)
         }
         (Method::Get, ["users", id]) => {
             let u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;

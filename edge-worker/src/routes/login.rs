@@ -82,8 +82,15 @@ async fn ensure_not_locked(ctx: &Ctx, key: &str) -> AppResult<()> {
     Ok(())
 }
 
-async fn count_failure(ctx: &Ctx, key: &str, message: &str) -> AppError {
-    match ctx.vault.hit(key, ctx.now, LOCKOUT_WINDOW).await {
+/// Counts a failed answer (and records it in the audit log); the error to return.
+async fn count_failure(ctx: &mut Ctx, key: &str, message: &str, who: &Who) -> AppError {
+    let outcome = ctx.vault.hit(key, ctx.now, LOCKOUT_WINDOW).await;
+    let action = match &outcome {
+        Ok((count, _)) if *count >= MAX_FAILURES => "login.locked",
+        _ => "login.failure",
+    };
+    ctx.audit(&who.actor, action, Some(&who.client_id), Some(format!("{}: {message}", who.kind)), who.ip.clone()).await;
+    match outcome {
         Ok((count, _)) if count >= MAX_FAILURES => AppError::Api(ApiFailure {
             retry_after: Some(LOCKOUT_WINDOW),
             ..ApiFailure::new(ApiErrorCode::Locked, "Too many failed attempts. This authenticator is locked for 15 minutes.")
@@ -93,12 +100,27 @@ async fn count_failure(ctx: &Ctx, key: &str, message: &str) -> AppError {
     }
 }
 
+/// Who is answering, for the audit log.
+struct Who {
+    actor: String,
+    client_id: String,
+    kind: &'static str,
+    ip: Option<String>,
+}
+
+impl Who {
+    fn new(req: &Request, tx: &LoginTransaction, user: &UserRecord, kind: &'static str) -> Self {
+        Self { actor: format!("user:{}", user.username), client_id: tx.request.client_id.clone(), kind, ip: crate::audit::client_ip(req) }
+    }
+}
+
 /// Ends the transaction (exactly once) and issues the code; returns where the browser goes.
-async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, amr: Vec<String>) -> AppResult<Response> {
+async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, amr: Vec<String>, who: &Who) -> AppResult<Response> {
     let tx: LoginTransaction = ctx.vault.take(&tx_key(tx_id), ctx.now).await?.ok_or_else(gone)?;
     let code = ctx.rng.token::<32>();
     let (grant, redirect_to) = tx.finish(user, amr, &code, &ctx.issuer, ctx.now);
     ctx.vault.insert(&format!("code:{}", sha256_hex(&code)), &grant, grant.expires_at, ctx.now).await?;
+    ctx.audit(&who.actor, "login.success", Some(&who.client_id), Some(format!("with {}", who.kind)), who.ip.clone()).await;
     json(200, &LoginComplete { redirect_to })
 }
 
@@ -143,10 +165,11 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
     );
     let lock = lock_key("totp", &user.id);
     ensure_not_locked(ctx, &lock).await?;
+    let who = Who::new(&req, &tx, &user, "totp enrolment");
     let step = match totp::verify(&seed, &answer.code, ctx.now, None) {
         Ok(step) => step,
         Err(TotpRejection::Malformed) => return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
-        Err(_) => return Err(count_failure(ctx, &lock, "That code is not right. Check your device's clock and try the current code.").await),
+        Err(_) => return Err(count_failure(ctx, &lock, "That code is not right. Check your device's clock and try the current code.", &who).await),
     };
     ctx.vault.advance(&format!("totp-step:{}", user.id), step).await?;
     user.totp = Some(Enrolled {
@@ -154,7 +177,7 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
         enrolled_at: ctx.now,
     });
     ctx.put_user(&user).await?;
-    finish(ctx, tx_id, &user, vec!["otp".into()]).await
+    finish(ctx, tx_id, &user, vec!["otp".into()], &who).await
 }
 
 /// `POST /api/login/{tx}/totp`: authenticates with an enrolled TOTP.
@@ -167,6 +190,7 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
     };
     let lock = lock_key("totp", &user.id);
     ensure_not_locked(ctx, &lock).await?;
+    let who = Who::new(&req, &tx, &user, "totp");
     let seed = TotpSeed::from_bytes(
         ctx.master
             .secret_box(Purpose::TotpSeed)
@@ -177,12 +201,12 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
         Ok(step) => {
             // Single use, even under concurrency: the Vault moves the step forward once.
             if !ctx.vault.advance(&format!("totp-step:{}", user.id), step).await? {
-                return Err(count_failure(ctx, &lock, "That code was already used. Wait for the next one.").await);
+                return Err(count_failure(ctx, &lock, "That code was already used. Wait for the next one.", &who).await);
             }
-            finish(ctx, tx_id, &user, vec!["otp".into()]).await
+            finish(ctx, tx_id, &user, vec!["otp".into()], &who).await
         }
         Err(TotpRejection::Malformed) => Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
-        Err(_) => Err(count_failure(ctx, &lock, "That code is not right.").await),
+        Err(_) => Err(count_failure(ctx, &lock, "That code is not right.", &who).await),
     }
 }
 
@@ -237,6 +261,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
     } else if !evidence.consent {
         return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
     }
+    let who = Who::new(&req, &tx, &user, "face");
     let pipeline = crate::face::pipeline(&ctx.env).await?;
     let measured = evidence.frames.iter().map(|f| crate::face::measure(&pipeline, f)).collect::<AppResult<Vec<_>>>()?;
     let face_box = ctx.master.secret_box(Purpose::FaceTemplate);
@@ -246,7 +271,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
             let template = face::enrol(&issued.steps, &measured).map_err(|r| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))?;
             user.face = Some(Enrolled { sealed: face_box.seal(&mut ctx.rng, &record, &face::template_bytes(&template)), enrolled_at: ctx.now });
             ctx.put_user(&user).await?;
-            finish(ctx, tx_id, &user, vec!["face".into()]).await
+            finish(ctx, tx_id, &user, vec!["face".into()], &who).await
         }
         FacePurpose::Authenticate => {
             let enrolled = user.face.as_ref().ok_or_else(|| AppError::api(ApiErrorCode::Forbidden, "No face is enrolled for this account."))?;
@@ -256,8 +281,8 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 .and_then(|b| face::template_from_bytes(&b))
                 .ok_or_else(|| AppError::internal("face template does not open"))?;
             match face::authenticate(&issued.steps, &measured, &template, biopass_model::MATCH_THRESHOLD) {
-                Ok(_) => finish(ctx, tx_id, &user, vec!["face".into()]).await,
-                Err(r) if r.counts_as_failure() => Err(count_failure(ctx, &lock, &r.message()).await),
+                Ok(_) => finish(ctx, tx_id, &user, vec!["face".into()], &who).await,
+                Err(r) if r.counts_as_failure() => Err(count_failure(ctx, &lock, &r.message(), &who).await),
                 Err(r) => Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message()))),
             }
         }

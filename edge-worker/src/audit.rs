@@ -1,0 +1,57 @@
+//! The audit log, in KV: one key per entry, `audit:{inverted time}:{random}`, so a prefix
+//! listing returns the newest first; the entry itself rides in the key's metadata, so a
+//! page is one list call. Entries expire after [`RETENTION_SECONDS`].
+
+use crate::error::{AppError, AppResult};
+use crate::store::Ctx;
+use biopass_idp::random::Entropy;
+use biopass_proto::admin::{AuditEntry, Page};
+use worker::Request;
+
+/// How long entries are kept.
+pub const RETENTION_SECONDS: u64 = 400 * 24 * 3600;
+/// Largest page.
+pub const MAX_PAGE: u64 = 100;
+
+/// The caller's IP address as Cloudflare reports it.
+pub fn client_ip(req: &Request) -> Option<String> {
+    req.headers().get("cf-connecting-ip").ok().flatten().or_else(|| req.headers().get("x-real-ip").ok().flatten())
+}
+
+impl Ctx {
+    /// Records an entry. A failure to record is logged and does not fail the request.
+    pub async fn audit(&mut self, actor: &str, action: &str, target: Option<&str>, detail: Option<String>, ip: Option<String>) {
+        let at_ms = worker::Date::now().as_millis();
+        let entry = AuditEntry { at_ms, actor: actor.to_owned(), action: action.to_owned(), target: target.map(str::to_owned), detail, ip };
+        let key = format!("audit:{:020}:{}", u64::MAX - at_ms, self.rng.token::<6>());
+        let result = async {
+            self.kv.put(&key, "")?.metadata(&entry)?.expiration_ttl(RETENTION_SECONDS).execute().await?;
+            Ok::<_, worker::KvError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            worker::console_error!("audit write failed for {action}: {e}");
+        }
+    }
+
+    /// A page of the log, newest first.
+    pub async fn audit_page(&self, cursor: Option<String>, limit: u64) -> AppResult<Page<AuditEntry>> {
+        let mut list = self.kv.list().prefix("audit:".into()).limit(limit.clamp(1, MAX_PAGE));
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        let items = page
+            .keys
+            .into_iter()
+            .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value::<AuditEntry>(m).ok()))
+            .collect();
+        let next_cursor = if page.list_complete { None } else { page.cursor };
+        Ok(Page { items, next_cursor })
+    }
+}
+
+/// Maps a bad audit query to a typed error.
+pub fn bad_limit() -> AppError {
+    AppError::Api(biopass_idp::error::ApiFailure::invalid_field("limit", "limit must be a number from 1 to 100"))
+}
