@@ -190,6 +190,40 @@ impl ApplicationRecord {
         format!("biopass-{}", self.client_id.as_str().replace('_', "-").to_lowercase())
     }
 
+    /// The template file name of the deployment guide.
+    pub fn template_file(&self) -> String {
+        format!("{}.yaml", self.stack_name())
+    }
+
+    /// The `aws cloudformation create-stack` command of the deployment guide. The secret
+    /// is left for the admin to paste (it is revealed separately, never printed here).
+    pub fn create_stack_command(&self, issuer: &str) -> String {
+        format!(
+            "aws cloudformation create-stack --stack-name {stack} --template-body file://{file} \
+             --parameters ParameterKey=ClientId,ParameterValue={id} \
+             ParameterKey=Issuer,ParameterValue={issuer} \
+             ParameterKey=ClientSecret,ParameterValue=<client secret> \
+             ParameterKey=Region,ParameterValue=<region of your user pool> \
+             --capabilities CAPABILITY_NAMED_IAM --region <region of your user pool>",
+            stack = self.stack_name(),
+            file = self.template_file(),
+            id = self.client_id,
+        )
+    }
+
+    /// A CloudFormation quick-create link for a template published at
+    /// `{template_base_url}/{template_file}`.
+    pub fn quick_create_url(&self, issuer: &str, template_base_url: &str) -> String {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        format!(
+            "https://console.aws.amazon.com/cloudformation/home#/stacks/quickcreate?templateURL={}&stackName={}&param_ClientId={}&param_Issuer={}",
+            enc(&format!("{}/{}", template_base_url.trim_end_matches('/'), self.template_file())),
+            enc(&self.stack_name()),
+            enc(self.client_id.as_str()),
+            enc(issuer),
+        )
+    }
+
     /// The prefilled `aws cloudformation update-stack` command of the product page, for a
     /// new secret. `region` is the region of the deployment where one is known.
     pub fn update_stack_command(&self, issuer: &str, secret: &str, region: Option<&str>) -> String {
@@ -243,6 +277,12 @@ mod tests {
         assert!(cmd.contains(&format!("ParameterKey=ClientSecret,ParameterValue={new}")));
         assert!(cmd.contains("ParameterKey=Region,ParameterValue=eu-west-1"));
         assert!(cmd.contains("--use-previous-template") && cmd.contains("CAPABILITY_NAMED_IAM"));
+        let create = app.create_stack_command("https://id.example");
+        assert!(create.contains(&format!("--template-body file://{}", app.template_file())));
+        assert!(!create.contains(&new), "the create command never carries the secret");
+        let link = app.quick_create_url("https://id.example", "https://bucket.s3.amazonaws.com/t/");
+        assert!(link.contains("templateURL=https%3A%2F%2Fbucket.s3.amazonaws.com%2Ft%2Fbiopass-"));
+        assert!(link.contains("param_Issuer=https%3A%2F%2Fid.example"));
     }
 
     #[test]

@@ -255,3 +255,22 @@ pub struct UpdateUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<bool>,
 }
+
+/// `GET /admin/api/applications/{client_id}/cognito`: the "Deployment" box of the Cognito
+/// integration tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CognitoDeploymentGuide {
+    /// The stack name our guide uses (the console finds stacks by client id).
+    pub stack_name: String,
+    /// Where the template downloads from (admin API, authenticated).
+    pub template_path: String,
+    /// The file name to save the template as.
+    pub template_file: String,
+    /// `aws cloudformation create-stack ...` with every parameter but the secret filled in.
+    pub create_stack_command: String,
+    /// A CloudFormation quick-create link, when `TEMPLATE_BASE_URL` is configured.
+    #[serde(default)]
+    pub quick_create_url: Option<String>,
+    /// The steps, in order.
+    pub steps: Vec<String>,
+}

@@ -138,3 +138,49 @@ test('deployments: recorded from pushed requests and stack reports, shown per ap
   assert.deepEqual(d.user_pools.map((p) => [p.user_pool_id, p.error]), [['eu-west-1_AAA', null], ['eu-west-1_BBB', null], ['eu-west-1_CCC', 'case_sensitive_user_pool']]);
   assert.ok(d.first_seen > 0 && d.last_seen >= d.first_seen);
 });
+
+test('Cognito integration: template download, deployment guide, and the rotate command with the deployed region', async () => {
+  const created = (await admin(worker, 'POST', '/applications', { name: 'Stacked', application_type: 'amazon_cognito_mfa' })).body;
+  const t = await fetch(`${worker.url}/admin/api/applications/${created.client_id}/cognito/template`, { headers: { authorization: `Bearer ${worker.adminToken}` } });
+  assert.equal(t.status, 200);
+  assert.match(t.headers.get('content-disposition'), /attachment; filename="biopass-.*\.yaml"/);
+  const yaml = await t.text();
+  assert.match(yaml, new RegExp(`Default: '${created.client_id}'`));
+  assert.match(yaml, new RegExp(`Default: '${worker.url}'`));
+  assert.match(yaml, /NoEcho: true/);
+  const secret = (await admin(worker, 'GET', `/applications/${created.client_id}/secret`)).body.client_secret;
+  assert.ok(!yaml.includes(secret), 'the template never carries the secret');
+  const guide = await admin(worker, 'GET', `/applications/${created.client_id}/cognito`);
+  assert.equal(guide.status, 200);
+  assert.match(guide.body.create_stack_command, /^aws cloudformation create-stack --stack-name biopass-/);
+  assert.equal(guide.body.quick_create_url ?? null, null);
+  assert.ok(guide.body.steps.length >= 4);
+  // After a deployment in one region, the rotate command names that region.
+  const basic = `Basic ${Buffer.from(`${created.client_id}:${secret}`).toString('base64')}`;
+  const ev = await fetch(`${worker.url}/cognito/events`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ aws_account_id: '210987654321', region: 'ap-southeast-2', user_pool_id: 'ap-southeast-2_X', error: 'phone_number_user_name' }) });
+  assert.equal(ev.status, 204);
+  const rot = await admin(worker, 'POST', `/applications/${created.client_id}/secret/rotate`);
+  assert.match(rot.body.update_stack_command, /ParameterKey=Region,ParameterValue=ap-southeast-2 /);
+});
+
+test('the audit log pages admin actions, newest first', async () => {
+  const page = await admin(worker, 'GET', '/audit?limit=5');
+  assert.equal(page.status, 200);
+  assert.equal(page.body.items.length, 5);
+  assert.ok(page.body.next_cursor);
+  const times = page.body.items.map((e) => e.at_ms);
+  assert.deepEqual(times, [...times].sort((a, b) => b - a));
+  assert.ok(page.body.items.every((e) => e.actor === 'api-token'));
+  const next = await admin(worker, 'GET', `/audit?limit=5&cursor=${encodeURIComponent(page.body.next_cursor)}`);
+  assert.ok(next.body.items[0].at_ms <= times[4]);
+  assert.ok((await admin(worker, 'GET', '/audit?limit=1000')).status === 400);
+  const all = [];
+  let cursor;
+  do {
+    const p = await admin(worker, 'GET', `/audit?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    all.push(...p.body.items);
+    cursor = p.body.next_cursor;
+  } while (cursor);
+  assert.ok(all.some((e) => e.action === 'applications.secret.rotate'));
+  assert.ok(all.some((e) => e.action === 'applications.create' && e.detail?.startsWith('refused')));
+});

@@ -10,7 +10,7 @@ use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::random::Entropy;
-use biopass_proto::admin::{ClientSecret, CreateApplication, CreateGroup, Group, RotatedSecret, UpdateApplication, UpdateUser};
+use biopass_proto::admin::{ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup, Group, RotatedSecret, UpdateApplication, UpdateUser};
 use biopass_proto::error::ApiErrorCode;
 use worker::{Method, Request, Response};
 
@@ -47,12 +47,8 @@ fn audit_action(method: &Method, rest: &[&str]) -> String {
         Method::Delete => "delete",
         _ => "call",
     };
-    let mut name = path.join(".");
-    if !matches!(path.last(), Some(&"rotate")) {
-        name.push('.');
-        name.push_str(verb);
-    }
-    name
+    let last = if rest.last() == Some(&"rotate") { "rotate" } else { verb };
+    format!("{}.{last}", path.join("."))
 }
 
 async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {
@@ -90,8 +86,38 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
             let mut a = app(ctx, id).await?;
             let secret = a.rotate_secret(&ctx.master, &mut ctx.rng, ctx.now);
             ctx.put_application(&a).await?;
-            let update_stack_command = a.update_stack_command(&ctx.issuer, &secret, None);
+            // The region of the deployment, when the stack runs in exactly one.
+            let mut regions: Vec<String> = ctx.deployments(id).await?.into_iter().map(|d| d.region).collect();
+            regions.sort();
+            regions.dedup();
+            let region = if regions.len() == 1 { regions.pop() } else { None };
+            let update_stack_command = a.update_stack_command(&ctx.issuer, &secret, region.as_deref());
             json(200, &RotatedSecret { client_secret: secret, update_stack_command })
+        }
+        (Method::Get, ["applications", id, "cognito", "template"]) => {
+            let a = app(ctx, id).await?;
+            let yaml = biopass_idp::cognito::template(a.client_id.as_str(), &ctx.issuer);
+            let headers = crate::error::base_headers("application/yaml; charset=utf-8");
+            headers.set("Content-Disposition", &format!("attachment; filename=\"{}\"", a.template_file()))?;
+            Ok(Response::builder().with_status(200).with_headers(headers).fixed(yaml.into_bytes()))
+        }
+        (Method::Get, ["applications", id, "cognito"]) => {
+            let a = app(ctx, id).await?;
+            let base = ctx.env.var("TEMPLATE_BASE_URL").ok().map(|v| v.to_string()).filter(|v| v.starts_with("https://"));
+            json(200, &CognitoDeploymentGuide {
+                stack_name: a.stack_name(),
+                template_path: format!("/admin/api/applications/{}/cognito/template", a.client_id),
+                template_file: a.template_file(),
+                create_stack_command: a.create_stack_command(&ctx.issuer),
+                quick_create_url: base.map(|b| a.quick_create_url(&ctx.issuer, &b)),
+                steps: vec![
+                    "Download the template (or use the quick-create link if your administrator published templates).".into(),
+                    "In the AWS account and region of your user pool, create the stack with the template, the client secret from \"Integration information\", and the pool's region.".into(),
+                    "In Amazon Cognito, open the user pool: Extensions (Lambda triggers), and attach the three functions from the stack's outputs as Define, Create and Verify auth challenge.".into(),
+                    "In the pool's app client, allow ALLOW_CUSTOM_AUTH and ALLOW_USER_SRP_AUTH, and raise the authentication flow session duration to 15 minutes so first-time enrolment fits.".into(),
+                    "Add your application's callback URL to \"Allowed callback URLs\" here, and sign in with CUSTOM_AUTH (SRP) from your application.".into(),
+                ],
+            })
         }
         (Method::Get, ["applications", id, "deployments"]) => {
             app(ctx, id).await?;
