@@ -21,7 +21,9 @@ use biopass_model::{
 };
 
 fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm-up
+    for _ in 0..3 {
+        f(); // warm-up
+    }
     let mut t: Vec<f64> = (0..runs)
         .map(|_| {
             let s = Instant::now();

@@ -113,6 +113,15 @@ impl FeatureModel {
             reason: "the network returned a zero or non-finite embedding".into(),
         })
     }
+
+    /// [`FeatureModel::embed`] on an aligned crop received as 112x112 RGB or RGBA bytes.
+    ///
+    /// # Errors
+    /// [`Error::BadCropSize`] for any other length; [`Error::Inference`] when the network
+    /// fails.
+    pub fn embed_bytes(&self, aligned: &[u8]) -> Result<Embedding> {
+        self.embed(&Aligned112::from_bytes(aligned)?)
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,9 @@
 //! }
 //! # Ok(()) }
 //! ```
-//! The server needs only [`LivenessModel`] and [`FeatureModel`]; load those alone there.
+//! The server needs only [`LivenessModel`] and [`FeatureModel`]: load those alone there
+//! and call [`LivenessModel::liveness_bytes`] / [`FeatureModel::embed_bytes`] on the
+//! received crops (RGB or RGBA bytes, size-checked).
 //! Model files are served as static assets at `/models/<ModelKind::file_name()>`.
 //!
 //! # Layout
@@ -39,6 +41,7 @@
 //! - [`imageops`]: pure image operations (affine maps, bilinear crop/resize/warp, the
 //!   5-point similarity fit, channel planes).
 //! - `runtime` (private): ONNX bytes to an optimised tract plan; one `f32` run.
+//! - `fused` (private): load-time rewrite of PReLU into one fused pass (3x faster nets).
 //! - [`detect`]: [`Detector`], [`Face`], [`BBox`], NMS.
 //! - [`landmark`]: [`LandmarkModel`], [`Landmarks68`].
 //! - [`pose`]: [`head_pose`], [`Pose`] and its sign convention.
@@ -57,6 +60,7 @@ pub mod detect;
 pub mod embed;
 pub mod error;
 pub mod frame;
+mod fused;
 pub mod imageops;
 pub mod landmark;
 pub mod liveness;

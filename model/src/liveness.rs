@@ -120,6 +120,15 @@ impl LivenessModel {
     pub fn liveness(&self, crop: &Crop128) -> Result<f32> {
         Ok(self.scores(crop, ChannelOrder::Bgr)?.live())
     }
+
+    /// [`LivenessModel::liveness`] on a crop received as 128x128 RGB or RGBA bytes.
+    ///
+    /// # Errors
+    /// [`crate::Error::BadCropSize`] for any other length; [`crate::Error::Inference`]
+    /// when the network fails.
+    pub fn liveness_bytes(&self, crop: &[u8]) -> Result<f32> {
+        self.liveness(&Crop128::from_bytes(crop)?)
+    }
 }
 
 /// Numerically stable softmax of three logits (zeros for other lengths).

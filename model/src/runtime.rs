@@ -25,7 +25,7 @@ impl Net {
     /// and plans the model.
     pub(crate) fn load(kind: ModelKind, onnx: &[u8], input_shape: &[usize]) -> Result<Self> {
         let load_err = |e: TractError| Error::ModelLoad { model: kind, reason: format!("{e:#}") };
-        let plan = tract_onnx::onnx()
+        let plan = crate::fused::onnx()
             .model_for_read(&mut std::io::Cursor::new(onnx))
             .and_then(|m| m.with_input_fact(0, f32::fact(input_shape).into()))
             .and_then(|m| m.into_optimized())

@@ -49,7 +49,11 @@ fn finds_the_22_faces_with_reference_boxes_and_results() {
             worst_live = worst_live.max((live - rlive).abs());
             assert!((live - rlive).abs() <= 0.01, "{name}: liveness {live} vs {rlive}");
 
-            let e = p.embed(&align(&frame, &lm)).unwrap();
+            let aligned = align(&frame, &lm);
+            let e = p.embed(&aligned).unwrap();
+            // What the server does with the bytes the browser sends: the same embedding.
+            let from_bytes = p.feature.embed_bytes(&aligned.to_rgba()).unwrap();
+            assert_eq!(e, from_bytes);
             let cos = cosine(e.as_slice(), &floats(&r["embedding"]));
             worst_cos = worst_cos.min(cos);
             assert!(cos >= 0.999, "{name}: embedding cosine to reference {cos}");

@@ -80,6 +80,11 @@ fn class_zero_is_live_and_planes_are_bgr() {
         let from_rgba = Crop128::from_bytes(&c.to_rgba()).unwrap();
         let live = p.liveness(&from_rgba).unwrap();
         assert_eq!(live, p.liveness.scores(c, ChannelOrder::Bgr).unwrap().live());
+        assert_eq!(live, p.liveness.liveness_bytes(c.as_rgb()).unwrap());
     }
+    assert!(matches!(
+        p.liveness.liveness_bytes(&[0u8; 7]),
+        Err(biopass_model::Error::BadCropSize { side: 128, actual: 7 })
+    ));
     assert!(Crop128::from_bytes(&[0u8; 7]).is_err());
 }
