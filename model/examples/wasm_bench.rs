@@ -11,8 +11,8 @@
 mod glue {
     use biopass_model::liveness::ChannelOrder;
     use biopass_model::{
-        align, detect, head_pose, landmark, liveness_crop, Aligned112, Crop128, Detector, Face, FeatureModel,
-        Frame, LandmarkModel, Landmarks68, LivenessModel,
+        align, detect, head_pose, landmark, liveness_crop, Aligned112, Crop128, Detector, Face,
+        FeatureModel, Frame, LandmarkModel, Landmarks68, LivenessModel,
     };
     use wasm_bindgen::prelude::*;
 
@@ -60,26 +60,60 @@ mod glue {
             let missing = || JsError::new("model not loaded");
             let input = input.to_vec();
             match kind {
-                "detect" => Ok(self.detector.as_ref().ok_or_else(missing)?.run(input).map_err(js)?.0),
-                "landmark" => self.landmark.as_ref().ok_or_else(missing)?.run(input).map_err(js),
-                "liveness" => self.liveness.as_ref().ok_or_else(missing)?.run(input).map_err(js),
-                "feature" => self.feature.as_ref().ok_or_else(missing)?.run(input).map_err(js),
+                "detect" => Ok(self
+                    .detector
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .run(input)
+                    .map_err(js)?
+                    .0),
+                "landmark" => self
+                    .landmark
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .run(input)
+                    .map_err(js),
+                "liveness" => self
+                    .liveness
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .run(input)
+                    .map_err(js),
+                "feature" => self
+                    .feature
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .run(input)
+                    .map_err(js),
                 _ => Err(JsError::new("unknown model")),
             }
         }
 
         /// Sets the RGBA frame used by the pipeline benchmarks; returns the number of faces.
-        pub fn set_frame(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<usize, JsError> {
+        pub fn set_frame(
+            &mut self,
+            rgba: &[u8],
+            width: u32,
+            height: u32,
+        ) -> Result<usize, JsError> {
             self.frame = rgba.to_vec();
             self.width = width;
             self.height = height;
             let frame = Frame::new(width, height, &self.frame).map_err(js)?;
-            let det = self.detector.as_ref().ok_or_else(|| JsError::new("detector not loaded"))?;
-            let lmm = self.landmark.as_ref().ok_or_else(|| JsError::new("landmarks not loaded"))?;
+            let det = self
+                .detector
+                .as_ref()
+                .ok_or_else(|| JsError::new("detector not loaded"))?;
+            let lmm = self
+                .landmark
+                .as_ref()
+                .ok_or_else(|| JsError::new("landmarks not loaded"))?;
             let (scores, boxes) = det.run(Detector::preprocess(&frame)).map_err(js)?;
             let faces = detect::postprocess(&scores, &boxes, width as f32, height as f32);
             let face = *faces.first().ok_or_else(|| JsError::new("no face"))?;
-            let lm_raw = lmm.run(LandmarkModel::preprocess(&frame, &face)).map_err(js)?;
+            let lm_raw = lmm
+                .run(LandmarkModel::preprocess(&frame, &face))
+                .map_err(js)?;
             self.landmarks = Some(landmark::postprocess(&lm_raw, &face));
             self.face = Some(face);
             self.raw = Some((scores, boxes, lm_raw));
@@ -93,8 +127,14 @@ mod glue {
         /// Tracking frame end to end: detect + landmarks + head pose; returns the yaw.
         pub fn tracking_frame(&self) -> Result<f32, JsError> {
             let frame = self.frame()?;
-            let det = self.detector.as_ref().ok_or_else(|| JsError::new("detector not loaded"))?;
-            let lmm = self.landmark.as_ref().ok_or_else(|| JsError::new("landmarks not loaded"))?;
+            let det = self
+                .detector
+                .as_ref()
+                .ok_or_else(|| JsError::new("detector not loaded"))?;
+            let lmm = self
+                .landmark
+                .as_ref()
+                .ok_or_else(|| JsError::new("landmarks not loaded"))?;
             let faces = det.detect(&frame).map_err(js)?;
             let face = faces.first().ok_or_else(|| JsError::new("no face"))?;
             Ok(head_pose(&lmm.landmarks(&frame, face).map_err(js)?).yaw)
@@ -103,7 +143,8 @@ mod glue {
         /// The image work of a tracking frame without the networks.
         pub fn tracking_prepost(&self) -> Result<f32, JsError> {
             let frame = self.frame()?;
-            let (scores, boxes, lm_raw) = self.raw.as_ref().ok_or_else(|| JsError::new("no frame"))?;
+            let (scores, boxes, lm_raw) =
+                self.raw.as_ref().ok_or_else(|| JsError::new("no frame"))?;
             let input = Detector::preprocess(&frame);
             let faces = detect::postprocess(scores, boxes, self.width as f32, self.height as f32);
             let face = faces.first().ok_or_else(|| JsError::new("no face"))?;
@@ -118,9 +159,18 @@ mod glue {
         pub fn verification(&self) -> Result<f32, JsError> {
             let frame = self.frame()?;
             let face = self.face.as_ref().ok_or_else(|| JsError::new("no frame"))?;
-            let lm = self.landmarks.as_ref().ok_or_else(|| JsError::new("no frame"))?;
-            let live = self.liveness.as_ref().ok_or_else(|| JsError::new("liveness not loaded"))?;
-            let feat = self.feature.as_ref().ok_or_else(|| JsError::new("feature not loaded"))?;
+            let lm = self
+                .landmarks
+                .as_ref()
+                .ok_or_else(|| JsError::new("no frame"))?;
+            let live = self
+                .liveness
+                .as_ref()
+                .ok_or_else(|| JsError::new("liveness not loaded"))?;
+            let feat = self
+                .feature
+                .as_ref()
+                .ok_or_else(|| JsError::new("feature not loaded"))?;
             let score = live.liveness(&liveness_crop(&frame, face)).map_err(js)?;
             let e = feat.embed(&align(&frame, lm)).map_err(js)?;
             std::hint::black_box(e);
@@ -131,7 +181,10 @@ mod glue {
         pub fn verification_prepost(&self) -> Result<f32, JsError> {
             let frame = self.frame()?;
             let face = self.face.as_ref().ok_or_else(|| JsError::new("no frame"))?;
-            let lm = self.landmarks.as_ref().ok_or_else(|| JsError::new("no frame"))?;
+            let lm = self
+                .landmarks
+                .as_ref()
+                .ok_or_else(|| JsError::new("no frame"))?;
             let c = liveness_crop(&frame, face);
             let a = LivenessModel::preprocess(&c, ChannelOrder::Bgr);
             let b = FeatureModel::preprocess(&align(&frame, lm));
@@ -141,12 +194,17 @@ mod glue {
 
         /// Liveness input tensor (BGR planes) of a crop given as RGB bytes.
         pub fn liveness_input(crop_rgb: &[u8]) -> Result<Vec<f32>, JsError> {
-            Ok(LivenessModel::preprocess(&Crop128::from_bytes(crop_rgb).map_err(js)?, ChannelOrder::Bgr))
+            Ok(LivenessModel::preprocess(
+                &Crop128::from_bytes(crop_rgb).map_err(js)?,
+                ChannelOrder::Bgr,
+            ))
         }
 
         /// Embedding input tensor of an aligned crop given as RGB bytes.
         pub fn feature_input(aligned_rgb: &[u8]) -> Result<Vec<f32>, JsError> {
-            Ok(FeatureModel::preprocess(&Aligned112::from_bytes(aligned_rgb).map_err(js)?))
+            Ok(FeatureModel::preprocess(
+                &Aligned112::from_bytes(aligned_rgb).map_err(js)?,
+            ))
         }
     }
 }

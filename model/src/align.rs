@@ -30,10 +30,21 @@ pub fn alignment_transform(landmarks: &Landmarks68) -> Option<Affine> {
 /// Degenerate landmarks (all five points equal) fall back to a plain resize of the frame,
 /// which the embedding will not match to anyone.
 pub fn align(frame: &Frame<'_>, landmarks: &Landmarks68) -> Aligned112 {
-    let map = alignment_transform(landmarks).and_then(|m| m.invert()).unwrap_or_else(|| {
-        Affine::rect_to_grid(0.0, 0.0, frame.width() as f32, frame.height() as f32, SIDE, SIDE)
-    });
-    Aligned112::from_rgb_unchecked(imageops::to_u8(&imageops::warp_rgb(frame, &map, SIDE, SIDE)))
+    let map = alignment_transform(landmarks)
+        .and_then(|m| m.invert())
+        .unwrap_or_else(|| {
+            Affine::rect_to_grid(
+                0.0,
+                0.0,
+                frame.width() as f32,
+                frame.height() as f32,
+                SIDE,
+                SIDE,
+            )
+        });
+    Aligned112::from_rgb_unchecked(imageops::to_u8(&imageops::warp_rgb(
+        frame, &map, SIDE, SIDE,
+    )))
 }
 
 #[cfg(test)]
@@ -90,7 +101,12 @@ mod tests {
     fn degenerate_landmarks_do_not_panic() {
         let px = vec![7u8; 4 * 10 * 10];
         let frame = Frame::new(10, 10, &px).unwrap();
-        let crop = align(&frame, &Landmarks68 { points: [[1.0, 1.0]; 68] });
+        let crop = align(
+            &frame,
+            &Landmarks68 {
+                points: [[1.0, 1.0]; 68],
+            },
+        );
         assert!(crop.as_rgb().iter().all(|v| *v == 7));
     }
 }
