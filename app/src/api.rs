@@ -1,11 +1,14 @@
 //! HTTP calls to the edge worker. Every error the user may see comes back as [`ApiFail`]
-//! with the server's message, or a plain-language one when the network failed.
+//! with the server's message, or a plain-language one when the network failed. Admin calls
+//! ride on the session cookie and repeat the session's CSRF token on state-changing methods.
 
-use biopass_proto::admin::{Application, CreateApplication};
+use biopass_proto::admin::{AdminSession, Bootstrap, Redirect, StartSignIn};
 use biopass_proto::error::{ApiError, ApiErrorCode};
 use biopass_proto::login::{LoginComplete, LoginState, TotpAnswer, TotpEnrolment};
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::RefCell;
 
 /// A failed call, ready to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +23,8 @@ impl std::fmt::Display for ApiFail {
         f.write_str(&self.message)
     }
 }
+
+impl std::error::Error for ApiFail {}
 
 fn network(e: impl std::fmt::Display) -> ApiFail {
     ApiFail {
@@ -38,6 +43,8 @@ async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiFail> {
         Err(_) => Err(ApiFail { code: ApiErrorCode::Internal, message: format!("Biopass answered with status {}.", resp.status()), field: None }),
     }
 }
+
+// Login API.
 
 pub async fn login_state(tx: &str) -> Result<LoginState, ApiFail> {
     decode(Request::get(&format!("/api/login/{tx}")).send().await.map_err(network)?).await
@@ -60,18 +67,56 @@ pub async fn totp_verify(tx: &str, code: String) -> Result<LoginComplete, ApiFai
     post_code(&format!("/api/login/{tx}/totp"), code).await
 }
 
-fn admin_get(token: &str, path: &str) -> gloo_net::http::RequestBuilder {
-    Request::get(&format!("/admin/api{path}")).header("Authorization", &format!("Bearer {token}"))
+// Admin API.
+
+thread_local! {
+    static CSRF: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-pub async fn applications(token: &str) -> Result<Vec<Application>, ApiFail> {
-    decode(admin_get(token, "/applications").send().await.map_err(network)?).await
+/// The signed-in admin; remembers the CSRF token for later calls.
+pub async fn session() -> Result<AdminSession, ApiFail> {
+    let s: AdminSession = decode(Request::get("/admin/api/session").send().await.map_err(network)?).await?;
+    CSRF.with(|c| *c.borrow_mut() = s.csrf_token.clone());
+    Ok(s)
 }
 
-pub async fn create_application(token: &str, input: &CreateApplication) -> Result<Application, ApiFail> {
-    let req = Request::post("/admin/api/applications")
-        .header("Authorization", &format!("Bearer {token}"))
-        .json(input)
-        .map_err(network)?;
+pub async fn bootstrap(token: String, username: String) -> Result<Redirect, ApiFail> {
+    let req = Request::post("/admin/api/session/bootstrap").json(&Bootstrap { token, username }).map_err(network)?;
     decode(req.send().await.map_err(network)?).await
+}
+
+pub async fn start_sign_in(username: String) -> Result<Redirect, ApiFail> {
+    let req = Request::post("/admin/api/session/start").json(&StartSignIn { username }).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
+}
+
+fn with_csrf(b: RequestBuilder) -> RequestBuilder {
+    let token = CSRF.with(|c| c.borrow().clone());
+    b.header("X-CSRF-Token", &token)
+}
+
+/// `GET /admin/api{path}`.
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
+    decode(Request::get(&format!("/admin/api{path}")).send().await.map_err(network)?).await
+}
+
+/// A state-changing admin call with an optional JSON body.
+pub async fn send<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: Option<&B>) -> Result<T, ApiFail> {
+    let url = format!("/admin/api{path}");
+    let builder = with_csrf(match method {
+        "PATCH" => Request::patch(&url),
+        "DELETE" => Request::delete(&url),
+        _ => Request::post(&url),
+    });
+    let resp = match body {
+        Some(b) => builder.json(b).map_err(network)?.send().await,
+        None => builder.send().await,
+    }
+    .map_err(network)?;
+    decode(resp).await
+}
+
+/// Signs out of the console.
+pub async fn sign_out() -> Result<serde_json::Value, ApiFail> {
+    send::<(), _>("POST", "/session/signout", None).await
 }

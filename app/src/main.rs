@@ -12,7 +12,7 @@ mod components;
 mod pages;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 #[component]
@@ -22,7 +22,13 @@ fn App() -> impl IntoView {
             <Routes fallback=pages::home::NotFound>
                 <Route path=path!("/") view=pages::home::Home/>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
-                <Route path=path!("/console") view=pages::console::ConsolePage/>
+                <ParentRoute path=path!("/console") view=pages::console::ConsoleLayout>
+                    <Route path=path!("") view=pages::console::applications::ApplicationsPage/>
+                    <Route path=path!("applications/:id") view=pages::console::application::ApplicationPage/>
+                    <Route path=path!("users") view=pages::console::users::UsersPage/>
+                    <Route path=path!("groups") view=pages::console::groups::GroupsPage/>
+                    <Route path=path!("audit") view=pages::console::audit::AuditPage/>
+                </ParentRoute>
             </Routes>
         </Router>
     }

@@ -88,16 +88,3 @@ test('an expired or finished transaction is explained, not a blank page', async 
   await shot(page, 'login-expired');
   await context.close();
 });
-
-test('the console lists and creates applications with the bootstrap link', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${worker.url}/console#token=${worker.adminToken}`);
-  await page.getByRole('cell', { name: 'Payroll' }).waitFor();
-  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
-  await page.getByLabel('New Amazon Cognito MFA Application').fill('Timesheets');
-  await page.getByRole('button', { name: 'Create' }).click();
-  await page.getByRole('cell', { name: 'Timesheets' }).waitFor();
-  await shot(page, 'console-applications');
-  await context.close();
-});

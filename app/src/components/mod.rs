@@ -32,3 +32,30 @@ pub fn CodeInput(value: RwSignal<String>, #[prop(into)] label: String) -> impl I
         />
     }
 }
+
+/// Copies `text` to the clipboard and says so.
+#[component]
+pub fn CopyButton(#[prop(into)] text: Signal<String>, #[prop(into)] label: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let aria = format!("Copy {label}");
+    view! {
+        <button type="button" class="secondary small" aria-label=aria on:click=move |_| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&text.get());
+                copied.set(true);
+            }
+        }>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+    }
+}
+
+/// Formats Unix seconds as a UTC date and time.
+pub fn datetime(secs: u64) -> String {
+    let d = js_sys_date(secs as f64 * 1000.0);
+    d.to_iso_string().as_string().map(|s| s.replacen('T', " ", 1).chars().take(16).collect::<String>() + " UTC").unwrap_or_default()
+}
+
+fn js_sys_date(ms: f64) -> js_sys::Date {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms))
+}

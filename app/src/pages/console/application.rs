@@ -1,0 +1,474 @@
+//! One application: the Settings, Groups and Cognito integration tabs of the product page.
+
+use super::applications::type_name;
+use crate::api::{self, ApiFail};
+use crate::components::{datetime, CopyButton, ErrorBanner};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use biopass_idp::ids::CallbackUrl;
+use biopass_proto::admin::{Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, Group, RotatedSecret, UpdateApplication, User};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Settings,
+    Groups,
+    Cognito,
+}
+
+#[component]
+pub fn ApplicationPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let reload = RwSignal::new(0u32);
+    let app = LocalResource::new(move || {
+        reload.track();
+        let id = id();
+        async move { api::get::<Application>(&format!("/applications/{id}")).await }
+    });
+    let tab = RwSignal::new(Tab::Settings);
+    view! {
+        <Transition fallback=|| view! { <p>"Loading the application…"</p> }>
+            {move || app.get().map(|r| match r {
+                Ok(a) => view! {
+                    <h1>{a.name.clone()}</h1>
+                    <p class="muted">{type_name(a.application_type)}</p>
+                    <div role="tablist" aria-label="Application sections" class="tabs">
+                        <TabButton tab=tab me=Tab::Settings label="Settings"/>
+                        <TabButton tab=tab me=Tab::Groups label="Groups"/>
+                        <TabButton tab=tab me=Tab::Cognito label="Cognito integration"/>
+                    </div>
+                    {move || match tab.get() {
+                        Tab::Settings => view! { <Settings app=a.clone() reload=reload/> }.into_any(),
+                        Tab::Groups => view! { <GroupsTab app=a.clone() reload=reload/> }.into_any(),
+                        Tab::Cognito => view! { <CognitoTab app=a.clone() tab=tab/> }.into_any(),
+                    }}
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TabButton(tab: RwSignal<Tab>, me: Tab, label: &'static str) -> impl IntoView {
+    view! {
+        <button type="button" role="tab" class="tab"
+            aria-selected=move || (tab.get() == me).to_string()
+            on:click=move |_| tab.set(me)>{label}</button>
+    }
+}
+
+/// Saves a partial update and reloads the page's data.
+fn update_action(id: String, reload: RwSignal<u32>) -> Action<UpdateApplication, Result<Application, ApiFail>> {
+    Action::new_local(move |u: &UpdateApplication| {
+        let (id, u) = (id.clone(), u.clone());
+        async move {
+            let r: Application = api::send("PATCH", &format!("/applications/{id}"), Some(&u)).await?;
+            reload.update(|n| *n += 1);
+            Ok(r)
+        }
+    })
+}
+
+#[component]
+fn Settings(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    view! {
+        <IntegrationBox app=app.clone() reload=reload/>
+        <CallbackBox app=app reload=reload/>
+    }
+}
+
+fn method_label(m: ClientAuthMethod) -> &'static str {
+    match m {
+        ClientAuthMethod::ClientSecret => "Client ID and secret",
+        ClientAuthMethod::PrivateKeyJwt => "Public key",
+        ClientAuthMethod::ClientSecretJwt => "JSON Web Token (JWT)",
+    }
+}
+
+#[component]
+fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    let save = update_action(app.client_id.clone(), reload);
+    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let client_id = app.client_id.clone();
+    let issuer = app.issuer.clone();
+    let auth_on = app.client_authentication;
+    let method = app.client_auth_method;
+    let key_text = RwSignal::new(app.public_key_jwk.as_ref().map(|v| v.to_string()).unwrap_or_default());
+    let key_error = RwSignal::new(None::<String>);
+    let save_key = move |_| match parse_public_key(&key_text.get()) {
+        Ok(jwk) => {
+            key_error.set(None);
+            save.dispatch(UpdateApplication { public_key_jwk: Some(jwk), client_auth_method: Some(ClientAuthMethod::PrivateKeyJwt), ..Default::default() });
+        }
+        Err(m) => key_error.set(Some(m)),
+    };
+    view! {
+        <section class="box" aria-labelledby="integration">
+            <h2 id="integration">"Integration information"</h2>
+            <dl class="fields">
+                <dt>"Client ID"</dt>
+                <dd><code>{client_id.clone()}</code> <CopyButton text=Signal::derive(move || client_id.clone()) label="Client ID"/></dd>
+                <dt>"Issuer"</dt>
+                <dd><code>{issuer.clone()}</code> <CopyButton text=Signal::derive(move || issuer.clone()) label="Issuer"/></dd>
+            </dl>
+            <div class="check">
+                <input type="checkbox" id="client-auth" prop:checked=auth_on
+                    on:change=move |ev| { save.dispatch(UpdateApplication { client_authentication: Some(event_target_checked(&ev)), ..Default::default() }); }/>
+                <label for="client-auth">"Client authentication"</label>
+            </div>
+            <Show when=move || auth_on>
+                <label for="auth-method">"Method"</label>
+                <select id="auth-method" on:change=move |ev| {
+                    let m = match event_target_value(&ev).as_str() {
+                        "private_key_jwt" => ClientAuthMethod::PrivateKeyJwt,
+                        "client_secret_jwt" => ClientAuthMethod::ClientSecretJwt,
+                        _ => ClientAuthMethod::ClientSecret,
+                    };
+                    save.dispatch(UpdateApplication { client_auth_method: Some(m), ..Default::default() });
+                }>
+                    {[ClientAuthMethod::ClientSecret, ClientAuthMethod::PrivateKeyJwt, ClientAuthMethod::ClientSecretJwt].into_iter().map(|m| {
+                        let value = match m { ClientAuthMethod::ClientSecret => "client_secret", ClientAuthMethod::PrivateKeyJwt => "private_key_jwt", ClientAuthMethod::ClientSecretJwt => "client_secret_jwt" };
+                        view! { <option value=value selected=m == method>{method_label(m)}</option> }
+                    }).collect_view()}
+                </select>
+                <Show when=move || method == ClientAuthMethod::PrivateKeyJwt>
+                    <label for="public-key">"Public key (JWK, or PEM for P-256 and Ed25519)"</label>
+                    <textarea id="public-key" rows="5" prop:value=move || key_text.get() on:input=move |ev| key_text.set(event_target_value(&ev))></textarea>
+                    <Show when=move || key_error.get().is_some()>
+                        <p class="error" role="alert">{move || key_error.get().unwrap_or_default()}</p>
+                    </Show>
+                    <button type="button" on:click=save_key>"Save public key"</button>
+                </Show>
+                <SecretField client_id=app.client_id.clone()/>
+            </Show>
+            <ErrorBanner error=save_error/>
+        </section>
+    }
+}
+
+/// Turns a pasted JWK, or a PEM public key of P-256 or Ed25519, into a JWK.
+fn parse_public_key(text: &str) -> Result<serde_json::Value, String> {
+    let t = text.trim();
+    if t.starts_with('{') {
+        return serde_json::from_str(t).map_err(|_| "This is not valid JSON.".to_owned());
+    }
+    let body: String = t.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = STANDARD.decode(body.trim()).map_err(|_| "Paste a JWK or a PEM public key (-----BEGIN PUBLIC KEY-----).".to_owned())?;
+    const P256_SPKI: [u8; 26] = [0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00];
+    const ED25519_SPKI: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+    if der.len() == 91 && der.starts_with(&P256_SPKI) && der[26] == 4 {
+        return Ok(serde_json::json!({ "kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(&der[27..59]), "y": URL_SAFE_NO_PAD.encode(&der[59..91]) }));
+    }
+    if der.len() == 44 && der.starts_with(&ED25519_SPKI) {
+        return Ok(serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(&der[12..]) }));
+    }
+    Err("Only P-256 and Ed25519 PEM keys are read here; paste RSA keys as a JWK.".into())
+}
+
+#[component]
+fn SecretField(client_id: String) -> impl IntoView {
+    let secret = RwSignal::new(None::<String>);
+    let reveal = Action::new_local({
+        let id = client_id.clone();
+        move |_: &()| {
+            let id = id.clone();
+            async move {
+                let s: ClientSecret = api::get(&format!("/applications/{id}/secret")).await?;
+                secret.set(Some(s.client_secret));
+                Ok::<_, ApiFail>(())
+            }
+        }
+    });
+    let confirming = RwSignal::new(false);
+    let rotate = Action::new_local({
+        let id = client_id.clone();
+        move |_: &()| {
+            let id = id.clone();
+            async move {
+                let r: RotatedSecret = api::send::<(), _>("POST", &format!("/applications/{id}/secret/rotate"), None).await?;
+                secret.set(Some(r.client_secret.clone()));
+                confirming.set(false);
+                Ok::<_, ApiFail>(r)
+            }
+        }
+    });
+    let error = Signal::derive(move || reveal.value().get().and_then(Result::err).or_else(|| rotate.value().get().and_then(Result::err)));
+    let rotated = move || rotate.value().get().and_then(Result::ok);
+    view! {
+        <label for="client-secret">"Client secret"</label>
+        <div class="row">
+            <input id="client-secret" readonly=true type=move || if secret.get().is_some() { "text" } else { "password" }
+                prop:value=move || secret.get().unwrap_or_else(|| "••••••••••••••••••••••••".into())/>
+            <button type="button" class="secondary small" on:click=move |_| { if secret.get().is_some() { secret.set(None) } else { reveal.dispatch(()); } }>
+                {move || if secret.get().is_some() { "Hide" } else { "Reveal" }}
+            </button>
+            <Show when=move || secret.get().is_some()>
+                <CopyButton text=Signal::derive(move || secret.get().unwrap_or_default()) label="client secret"/>
+            </Show>
+            <button type="button" class="secondary small" on:click=move |_| confirming.set(true)>"Rotate secret"</button>
+        </div>
+        <Show when=move || confirming.get()>
+            <div class="confirm" role="alertdialog" aria-labelledby="rotate-q">
+                <p id="rotate-q">"Rotate the secret? The current secret stops working at once; you must update your Cognito stack with the new one."</p>
+                <button type="button" class="danger small" on:click=move |_| { rotate.dispatch(()); }>"Rotate now"</button>
+                <button type="button" class="secondary small" on:click=move |_| confirming.set(false)>"Cancel"</button>
+            </div>
+        </Show>
+        {move || rotated().map(|r| {
+            let cmd = r.update_stack_command.clone();
+            view! {
+                <div class="notice" role="status">
+                    <p>"New secret created. Update the stack in AWS with this command:"</p>
+                    <pre class="command"><code>{cmd.clone()}</code></pre>
+                    <CopyButton text=Signal::derive(move || cmd.clone()) label="update-stack command"/>
+                </div>
+            }
+        })}
+        <ErrorBanner error=error/>
+    }
+}
+
+#[component]
+fn CallbackBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    let urls = RwSignal::new(app.allowed_callback_urls.clone());
+    let new_url = RwSignal::new(String::new());
+    let inline = RwSignal::new(None::<String>);
+    let save = update_action(app.client_id.clone(), reload);
+    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let validate = move |candidate: &str, skip: Option<usize>| -> Result<String, String> {
+        let parsed = CallbackUrl::parse(candidate)?;
+        let dup = urls.get().iter().enumerate().any(|(i, u)| Some(i) != skip && u == parsed.as_str());
+        if dup { Err(format!("\"{}\" is already in the list.", parsed.as_str())) } else { Ok(parsed.as_str().to_owned()) }
+    };
+    let commit = move |list: Vec<String>| {
+        save.dispatch(UpdateApplication { allowed_callback_urls: Some(list), ..Default::default() });
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match validate(&new_url.get(), None) {
+            Ok(u) => {
+                inline.set(None);
+                let mut list = urls.get();
+                list.push(u);
+                urls.set(list.clone());
+                new_url.set(String::new());
+                commit(list);
+            }
+            Err(m) => inline.set(Some(m)),
+        }
+    };
+    view! {
+        <section class="box" aria-labelledby="callbacks">
+            <h2 id="callbacks">"Allowed callback URLs"</h2>
+            <p class="muted">"Biopass sends users back only to these URLs, compared exactly. https only (http for localhost and 127.0.0.1), no wildcards or fragments."</p>
+            <ul class="url-list">
+                {move || urls.get().into_iter().enumerate().map(|(i, u)| view! { <CallbackRow index=i url=u urls=urls validate=validate commit=commit/> }).collect_view()}
+            </ul>
+            <Show when=move || urls.get().is_empty()><p class="muted">"No callback URLs yet: sign-ins for this application cannot finish."</p></Show>
+            <form class="row" on:submit=add>
+                <label for="new-callback" class="sr-only">"New callback URL"</label>
+                <input id="new-callback" placeholder="https://app.example.com/callback" aria-describedby="callback-error"
+                    aria-invalid=move || inline.get().is_some().to_string()
+                    prop:value=move || new_url.get()
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        inline.set(if v.trim().is_empty() { None } else { validate(&v, None).err() });
+                        new_url.set(v);
+                    }/>
+                <button type="submit">"Add URL"</button>
+            </form>
+            <p id="callback-error" class="error" role="alert" hidden=move || inline.get().is_none()>{move || inline.get().unwrap_or_default()}</p>
+            <ErrorBanner error=save_error/>
+        </section>
+    }
+}
+
+#[component]
+fn CallbackRow(
+    index: usize,
+    url: String,
+    urls: RwSignal<Vec<String>>,
+    validate: impl Fn(&str, Option<usize>) -> Result<String, String> + Copy + Send + Sync + 'static,
+    commit: impl Fn(Vec<String>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(url.clone());
+    let err = RwSignal::new(None::<String>);
+    let input_id = format!("callback-{index}");
+    view! {
+        <li>
+            <Show when=move || editing.get() fallback={
+                let url = url.clone();
+                move || view! {
+                    <code>{url.clone()}</code>
+                    <button type="button" class="secondary small" aria-label=format!("Edit {url}") on:click=move |_| editing.set(true)>"Edit"</button>
+                    <button type="button" class="danger small" aria-label=format!("Remove {url}") on:click=move |_| {
+                        let mut list = urls.get();
+                        if index < list.len() { list.remove(index); }
+                        urls.set(list.clone());
+                        commit(list);
+                    }>"Remove"</button>
+                }
+            }>
+                <label for=input_id.clone() class="sr-only">"Callback URL"</label>
+                <input id=input_id.clone() prop:value=move || draft.get() on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    err.set(validate(&v, Some(index)).err());
+                    draft.set(v);
+                }/>
+                <button type="button" class="small" on:click=move |_| match validate(&draft.get(), Some(index)) {
+                    Ok(u) => {
+                        let mut list = urls.get();
+                        if index < list.len() { list[index] = u; }
+                        urls.set(list.clone());
+                        editing.set(false);
+                        commit(list);
+                    }
+                    Err(m) => err.set(Some(m)),
+                }>"Save"</button>
+                <button type="button" class="secondary small" on:click=move |_| editing.set(false)>"Cancel"</button>
+                <Show when=move || err.get().is_some()><p class="error" role="alert">{move || err.get().unwrap_or_default()}</p></Show>
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+fn GroupsTab(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    let groups = LocalResource::new(|| api::get::<Vec<Group>>("/groups"));
+    let group_id = app.group_id.clone();
+    let members = LocalResource::new({
+        let g = group_id.clone();
+        move || {
+            let g = g.clone();
+            async move { api::get::<Vec<User>>(&format!("/groups/{g}/members")).await }
+        }
+    });
+    let save = update_action(app.client_id.clone(), reload);
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    view! {
+        <section class="box" aria-labelledby="group-h">
+            <h2 id="group-h">"Assigned group"</h2>
+            <p class="muted">"Users who sign in through this application for the first time are registered in Biopass and added to this group."</p>
+            <Transition fallback=|| view! { <p>"Loading groups…"</p> }>
+                {move || groups.get().map(|r| match r {
+                    Ok(gs) => {
+                        let current = group_id.clone();
+                        view! {
+                            <label for="assigned-group">"Group"</label>
+                            <select id="assigned-group" on:change=move |ev| { save.dispatch(UpdateApplication { group_id: Some(event_target_value(&ev)), ..Default::default() }); }>
+                                {gs.into_iter().map(|g| { let sel = g.id == current; view! { <option value=g.id.clone() selected=sel>{g.name}</option> } }).collect_view()}
+                            </select>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+            <ErrorBanner error=error/>
+        </section>
+        <section class="box" aria-labelledby="members-h">
+            <h2 id="members-h">"Members"</h2>
+            <Transition fallback=|| view! { <p>"Loading members…"</p> }>
+                {move || members.get().map(|r| match r {
+                    Ok(us) if us.is_empty() => view! { <p class="muted">"No members yet. Users appear here after their first sign-in."</p> }.into_any(),
+                    Ok(us) => view! {
+                        <ul>{us.into_iter().map(|u| view! { <li>{u.username}</li> }).collect_view()}</ul>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn CognitoTab(app: Application, tab: RwSignal<Tab>) -> impl IntoView {
+    let id = app.client_id.clone();
+    let guide = LocalResource::new({
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            async move { api::get::<CognitoDeploymentGuide>(&format!("/applications/{id}/cognito")).await }
+        }
+    });
+    let deployments = LocalResource::new({
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            async move { api::get::<Vec<Deployment>>(&format!("/applications/{id}/deployments")).await }
+        }
+    });
+    view! {
+        <section class="box" aria-labelledby="deploy-h">
+            <h2 id="deploy-h">"Deployment"</h2>
+            <Transition fallback=|| view! { <p>"Loading the guide…"</p> }>
+                {move || guide.get().map(|r| match r {
+                    Ok(g) => {
+                        let cmd = g.create_stack_command.clone();
+                        view! {
+                            <ol class="steps">{g.steps.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ol>
+                            <div class="row">
+                                <a class="button" href=g.template_path.clone() download=g.template_file.clone()>"Deploy: download the template"</a>
+                                {g.quick_create_url.clone().map(|u| view! { <a class="button secondary" href=u target="_blank" rel="noopener">"Deploy in the AWS console"</a> })}
+                            </div>
+                            <p>"Or with the AWS CLI:"</p>
+                            <pre class="command"><code>{cmd.clone()}</code></pre>
+                            <CopyButton text=Signal::derive(move || cmd.clone()) label="create-stack command"/>
+                            <p class="muted">"Stack name: " <code>{g.stack_name.clone()}</code></p>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+            <p class="warning">"Not supported: user pools where a phone number is the user name, and user pools with case-sensitive user names. Logins from those are refused with a clear error, shown below."</p>
+        </section>
+        <section class="box" aria-labelledby="prev-h">
+            <h2 id="prev-h">"Previous deployments"</h2>
+            <Transition fallback=|| view! { <p>"Loading deployments…"</p> }>
+                {move || deployments.get().map(|r| match r {
+                    Ok(ds) if ds.is_empty() => view! { <p class="muted">"No deployment has contacted Biopass yet. A deployment appears here when a user first tries to sign in through it."</p> }.into_any(),
+                    Ok(ds) => view! {
+                        <table>
+                            <thead><tr><th scope="col">"AWS account"</th><th scope="col">"Region"</th><th scope="col">"First seen"</th><th scope="col">"Last seen"</th><th scope="col">"User pools"</th></tr></thead>
+                            <tbody>{ds.into_iter().map(|d| view! {
+                                <tr>
+                                    <td><code>{d.aws_account_id}</code></td>
+                                    <td>{d.region}</td>
+                                    <td>{datetime(d.first_seen)}</td>
+                                    <td>{datetime(d.last_seen)}</td>
+                                    <td><ul class="plain">{d.user_pools.into_iter().map(|p| view! {
+                                        <li><code>{p.user_pool_id}</code>
+                                            {p.error.map(|e| view! { <span class="badge error-badge">{pool_error(&e)}</span> })}
+                                        </li>
+                                    }).collect_view()}</ul></td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+        <section class="box" aria-labelledby="trouble-h">
+            <h2 id="trouble-h">"Troubleshooting"</h2>
+            <h3>"Rotate secret"</h3>
+            <p>"If the secret may have leaked, rotate it in Settings and update the stack with the command shown."</p>
+            <button type="button" class="secondary small" on:click=move |_| tab.set(Tab::Settings)>"Go to Settings"</button>
+            <h3>"Delete and re-deploy"</h3>
+            <p>"If the triggers misbehave, delete the stack and deploy it again:"</p>
+            <pre class="command"><code>{move || guide.get().and_then(Result::ok).map(|g| format!("aws cloudformation delete-stack --stack-name {} --region <region>", g.stack_name)).unwrap_or_default()}</code></pre>
+            <p>"Then download the template again and create the stack, and re-attach the three triggers to the user pool."</p>
+        </section>
+    }
+}
+
+fn pool_error(code: &str) -> &'static str {
+    match code {
+        "case_sensitive_user_pool" => "Refused: case-sensitive user names",
+        "phone_number_user_name" => "Refused: a phone number as user name",
+        _ => "Refused",
+    }
+}

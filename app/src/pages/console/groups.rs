@@ -1,0 +1,94 @@
+//! Groups: list, create, delete (refused while an application uses the group), members.
+
+use crate::api::{self, ApiFail};
+use crate::components::{datetime, ErrorBanner};
+use biopass_proto::admin::{CreateGroup, Group, User};
+use leptos::prelude::*;
+
+#[component]
+pub fn GroupsPage() -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let groups = LocalResource::new(move || {
+        reload.track();
+        api::get::<Vec<Group>>("/groups")
+    });
+    let name = RwSignal::new(String::new());
+    let create = Action::new_local(move |n: &String| {
+        let input = CreateGroup { name: n.clone() };
+        async move {
+            let g: Group = api::send("POST", "/groups", Some(&input)).await?;
+            reload.update(|n| *n += 1);
+            Ok::<_, ApiFail>(g)
+        }
+    });
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    view! {
+        <h1>"Groups"</h1>
+        <form class="row" on:submit=move |ev| { ev.prevent_default(); create.dispatch(name.get()); name.set(String::new()); }>
+            <label for="group-name">"New group"</label>
+            <input id="group-name" required=true prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+            <button type="submit">"Create group"</button>
+        </form>
+        <ErrorBanner error=error/>
+        <Transition fallback=|| view! { <p>"Loading groups…"</p> }>
+            {move || groups.get().map(|r| match r {
+                Ok(gs) if gs.is_empty() => view! { <p class="muted">"No groups yet."</p> }.into_any(),
+                Ok(gs) => view! {
+                    <table>
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Created"</th><th scope="col">"Members"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                        <tbody>{gs.into_iter().map(|g| view! { <GroupRow group=g reload=reload/> }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GroupRow(group: Group, reload: RwSignal<u32>) -> impl IntoView {
+    let id = group.id.clone();
+    let members = LocalResource::new({
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            async move { api::get::<Vec<User>>(&format!("/groups/{id}/members")).await }
+        }
+    });
+    let confirming = RwSignal::new(false);
+    let delete = Action::new_local(move |_: &()| {
+        let id = id.clone();
+        async move {
+            let r: serde_json::Value = api::send::<(), _>("DELETE", &format!("/groups/{id}"), None).await?;
+            reload.update(|n| *n += 1);
+            Ok::<_, ApiFail>(r)
+        }
+    });
+    let error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let name = group.name.clone();
+    view! {
+        <tr>
+            <td>{group.name.clone()}</td>
+            <td>{datetime(group.created_at)}</td>
+            <td>
+                <Transition fallback=|| "…">
+                    {move || members.get().map(|r| match r {
+                        Ok(us) if us.is_empty() => "None".to_owned(),
+                        Ok(us) => us.into_iter().map(|u| u.username).collect::<Vec<_>>().join(", "),
+                        Err(e) => e.message,
+                    })}
+                </Transition>
+            </td>
+            <td class="actions">
+                <Show when=move || confirming.get() fallback=move || view! {
+                    <button type="button" class="danger small" on:click=move |_| confirming.set(true)>"Delete"</button>
+                }>
+                    <span>"Delete " {name.clone()} "?"</span>
+                    <button type="button" class="danger small" on:click=move |_| { delete.dispatch(()); }>"Confirm delete"</button>
+                    <button type="button" class="secondary small" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </Show>
+                <ErrorBanner error=error/>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,135 @@
+//! The admin console (`/console/...`): sign-in (the one-time bootstrap link or a user name,
+//! both through the universal login), the layout with navigation, and one module per page.
+
+pub mod application;
+pub mod applications;
+pub mod audit;
+pub mod groups;
+pub mod users;
+
+use crate::api::{self, ApiFail};
+use crate::components::ErrorBanner;
+use biopass_proto::admin::AdminSession;
+use biopass_proto::error::ApiErrorCode;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+/// The signed-in admin, provided to every console page.
+#[derive(Clone)]
+pub struct Me(pub AdminSession);
+
+fn go(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(url);
+    }
+}
+
+/// The bootstrap token of the one-time link (`/console#bootstrap=...`), removed from the
+/// address bar once read.
+fn bootstrap_token() -> Option<String> {
+    let w = web_sys::window()?;
+    let hash = w.location().hash().ok()?;
+    let token = hash.strip_prefix("#bootstrap=")?.to_owned();
+    let _ = w.history().ok()?.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console"));
+    Some(token)
+}
+
+#[component]
+pub fn ConsoleLayout() -> impl IntoView {
+    let bootstrap = bootstrap_token();
+    let session = LocalResource::new(api::session);
+    view! {
+        <Suspense fallback=|| view! { <main class="card"><p>"Loading the console…"</p></main> }>
+            {move || {
+                let bootstrap = bootstrap.clone();
+                session.get().map(move |r| match (r, bootstrap) {
+                    (_, Some(token)) => view! { <BootstrapForm token=token/> }.into_any(),
+                    (Ok(s), None) => {
+                        provide_context(Me(s));
+                        view! { <Shell/> }.into_any()
+                    }
+                    (Err(e), None) if e.code == ApiErrorCode::Unauthenticated => view! { <SignInForm/> }.into_any(),
+                    (Err(e), None) => view! { <main class="card"><p class="error" role="alert">{e.message}</p></main> }.into_any(),
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    let me = use_context::<Me>().map(|m| m.0.username).unwrap_or_default();
+    let sign_out = Action::new_local(|_: &()| async {
+        let r = api::sign_out().await;
+        go("/console");
+        r
+    });
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/console">"Biopass"</a>
+            <nav aria-label="Console">
+                <A href="/console" exact=true>"Applications"</A>
+                <A href="/console/users">"Users"</A>
+                <A href="/console/groups">"Groups"</A>
+                <A href="/console/audit">"Audit log"</A>
+            </nav>
+            <span class="who">{me}</span>
+            <button type="button" class="secondary small" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
+        </header>
+        <main class="page" id="main">
+            <Outlet/>
+        </main>
+    }
+}
+
+#[component]
+fn SignInForm() -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let submit = Action::new_local(move |name: &String| {
+        let name = name.clone();
+        async move {
+            let r = api::start_sign_in(name).await?;
+            go(&r.redirect_to);
+            Ok::<_, ApiFail>(())
+        }
+    });
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    view! {
+        <main class="card">
+            <h1>"Biopass admin console"</h1>
+            <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(username.get()); }>
+                <label for="admin-username">"Administrator user name"</label>
+                <input id="admin-username" autocomplete="username" required=true prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
+                <ErrorBanner error=error/>
+                <button type="submit" disabled=move || submit.pending().get()>"Continue"</button>
+            </form>
+            <p class="muted">"You will confirm with your authenticator app or your face."</p>
+        </main>
+    }
+}
+
+#[component]
+fn BootstrapForm(token: String) -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let submit = Action::new_local(move |name: &String| {
+        let (token, name) = (token.clone(), name.clone());
+        async move {
+            let r = api::bootstrap(token, name).await?;
+            go(&r.redirect_to);
+            Ok::<_, ApiFail>(())
+        }
+    });
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    view! {
+        <main class="card">
+            <h1>"Create the first administrator"</h1>
+            <p>"This one-time link creates the first administrator. Choose a user name; next you will set up an authenticator for it."</p>
+            <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(username.get()); }>
+                <label for="first-admin">"User name"</label>
+                <input id="first-admin" autocomplete="username" required=true prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
+                <ErrorBanner error=error/>
+                <button type="submit" disabled=move || submit.pending().get()>"Create and continue"</button>
+            </form>
+        </main>
+    }
+}

@@ -1,0 +1,84 @@
+//! Users: search, groups, enrolled authenticators, reset an enrolment, disable.
+
+use crate::api::{self, ApiFail};
+use crate::components::{datetime, ErrorBanner};
+use biopass_proto::admin::{UpdateUser, User};
+use leptos::prelude::*;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let reload = RwSignal::new(0u32);
+    let users = LocalResource::new(move || {
+        reload.track();
+        let q = query.get();
+        async move {
+            let enc: String = js_sys::encode_uri_component(&q).into();
+            api::get::<Vec<User>>(&format!("/users?q={enc}")).await
+        }
+    });
+    view! {
+        <h1>"Users"</h1>
+        <form role="search" class="row" on:submit=move |ev| ev.prevent_default()>
+            <label for="user-search">"Search by user name"</label>
+            <input id="user-search" type="search" prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+        </form>
+        <Transition fallback=|| view! { <p>"Loading users…"</p> }>
+            {move || users.get().map(|r| match r {
+                Ok(us) if us.is_empty() => view! { <p class="muted">"No users match. Users are registered at their first sign-in."</p> }.into_any(),
+                Ok(us) => view! {
+                    <table>
+                        <thead><tr><th scope="col">"User name"</th><th scope="col">"Groups"</th><th scope="col">"Authenticators"</th><th scope="col">"Status"</th><th scope="col">"Registered"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                        <tbody>{us.into_iter().map(|u| view! { <UserRow user=u reload=reload/> }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn UserRow(user: User, reload: RwSignal<u32>) -> impl IntoView {
+    let id = user.id.clone();
+    let act = Action::new_local(move |(method, path, body): &(&'static str, String, Option<UpdateUser>)| {
+        let (method, path, body) = (*method, path.clone(), body.clone());
+        async move {
+            let r: User = api::send(method, &path, body.as_ref()).await?;
+            reload.update(|n| *n += 1);
+            Ok::<_, ApiFail>(r)
+        }
+    });
+    let error = Signal::derive(move || act.value().get().and_then(Result::err));
+    let mut auths = Vec::new();
+    if user.authenticators.face { auths.push("Face"); }
+    if user.authenticators.totp { auths.push("Authenticator app"); }
+    let status = if user.disabled { "Disabled" } else if user.admin { "Administrator" } else { "Active" };
+    let name = user.username.clone();
+    let (reset_totp, reset_face, toggle) = (id.clone(), id.clone(), id.clone());
+    let disabled = user.disabled;
+    view! {
+        <tr>
+            <td>{user.username.clone()}</td>
+            <td>{user.groups.len().to_string()}</td>
+            <td>{if auths.is_empty() { "None enrolled".to_owned() } else { auths.join(", ") }}</td>
+            <td>{status}</td>
+            <td>{datetime(user.created_at)}</td>
+            <td class="actions">
+                <Show when=move || user.authenticators.totp>
+                    <button type="button" class="secondary small" aria-label=format!("Reset app for {name}")
+                        on:click={ let p = format!("/users/{reset_totp}/authenticators/totp"); move |_| { act.dispatch(("DELETE", p.clone(), None)); } }>"Reset app"</button>
+                </Show>
+                <Show when=move || user.authenticators.face>
+                    <button type="button" class="secondary small" aria-label=format!("Reset face for {}", user.username)
+                        on:click={ let p = format!("/users/{reset_face}/authenticators/face"); move |_| { act.dispatch(("DELETE", p.clone(), None)); } }>"Reset face"</button>
+                </Show>
+                <button type="button" class=if disabled { "secondary small" } else { "danger small" }
+                    on:click={ let p = format!("/users/{toggle}"); move |_| { act.dispatch(("PATCH", p.clone(), Some(UpdateUser { disabled: Some(!disabled), ..Default::default() }))); } }>
+                    {if disabled { "Enable" } else { "Disable" }}
+                </button>
+                <ErrorBanner error=error/>
+            </td>
+        </tr>
+    }
+}

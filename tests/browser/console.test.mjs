@@ -1,0 +1,197 @@
+// The admin console in real headless Chromium against the real worker: the one-time
+// bootstrap link, sign-in through the universal login, every box of the product page, and
+// axe-core on every page (no serious or critical violation). Screenshots go to tests/out/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import * as client from 'openid-client';
+import { newState, startWorker, admin } from '../lib/worker.mjs';
+import { Account, loginWithTotp } from '../lib/login.mjs';
+import { base32Decode } from '../lib/totp.mjs';
+import { launch, shot } from '../lib/browser.mjs';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const CALLBACK = 'https://payroll.example.com/cb';
+let worker, state, browser, context, page;
+const root = new Account('root');
+
+before(async () => {
+  state = newState();
+  worker = await startWorker(state);
+  browser = await launch();
+  context = await browser.newContext();
+  page = await context.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+  state?.cleanup();
+});
+
+async function axe(name) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${name}`);
+  await shot(page, `console-${name}`);
+}
+
+async function appByName(name) {
+  return (await admin(worker, 'GET', '/applications')).body.find((a) => a.name === name);
+}
+
+test('the one-time link creates the first admin, who signs in through the universal login', async () => {
+  await page.goto(`${worker.url}/console`);
+  await page.getByLabel('Administrator user name').waitFor();
+  await axe('sign-in');
+  await page.goto('about:blank');
+  await page.goto(`${worker.url}/console#bootstrap=${worker.adminToken}`);
+  await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  await axe('bootstrap');
+  await page.getByLabel('User name').fill('root');
+  await page.getByRole('button', { name: 'Create and continue' }).click();
+  await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
+  root.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
+  await page.getByLabel('6-digit code from the app').fill(await root.nextCode());
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await page.getByRole('heading', { name: 'Applications' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/console');
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'bp_admin');
+  assert.ok(session.httpOnly && session.sameSite === 'Strict');
+  // The link is spent once an admin has an authenticator.
+  const again = await fetch(`${worker.url}/admin/api/session/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: worker.adminToken, username: 'mallory' }) });
+  assert.equal(again.status, 410);
+  await axe('applications-empty');
+});
+
+test('state-changing calls need the CSRF token', async () => {
+  const status = await page.evaluate(async () => (await fetch('/admin/api/groups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' })).status);
+  assert.equal(status, 403);
+});
+
+test('create an application, callback URLs validated inline, secret reveal and rotation', async () => {
+  await page.getByLabel('Name').fill('Payroll');
+  await page.getByRole('button', { name: 'Create application' }).click();
+  await page.getByRole('status').getByRole('link', { name: 'Payroll' }).click();
+  await page.getByRole('heading', { name: 'Integration information' }).waitFor();
+  const app = await appByName('Payroll');
+  assert.ok(await page.getByText(app.client_id).isVisible());
+  await axe('application-settings');
+
+  const input = page.getByLabel('New callback URL');
+  await input.fill('http://payroll.example.com/cb');
+  await page.getByText('http is only allowed for localhost').waitFor();
+  await page.getByRole('button', { name: 'Add URL' }).click();
+  assert.deepEqual((await appByName('Payroll')).allowed_callback_urls, [], 'an invalid URL is not saved');
+  await input.fill('https://*.example.com/cb');
+  await page.getByText('wildcards are not allowed').waitFor();
+  await input.fill(CALLBACK);
+  await page.getByRole('button', { name: 'Add URL' }).click();
+  await page.locator('ul.url-list code', { hasText: CALLBACK }).waitFor();
+  await input.fill(CALLBACK);
+  await page.getByText('already in the list').waitFor();
+  await input.fill('http://localhost:3000/cb');
+  await page.getByRole('button', { name: 'Add URL' }).click();
+  await page.locator('ul.url-list code', { hasText: 'http://localhost:3000/cb' }).waitFor();
+  await page.getByRole('button', { name: 'Remove http://localhost:3000/cb' }).click();
+  await page.locator('ul.url-list code', { hasText: 'http://localhost:3000/cb' }).waitFor({ state: 'detached' });
+  await expectEventually(async () => assert.deepEqual((await appByName('Payroll')).allowed_callback_urls, [CALLBACK]));
+
+  await page.getByRole('button', { name: 'Reveal' }).click();
+  const secret = (await admin(worker, 'GET', `/applications/${app.client_id}/secret`)).body.client_secret;
+  await expectEventually(async () => assert.equal(await page.getByRole('textbox', { name: 'Client secret' }).inputValue(), secret));
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await page.getByRole('alertdialog').waitFor();
+  await axe('application-rotate-confirm');
+  await page.getByRole('button', { name: 'Rotate now' }).click();
+  const command = page.locator('.notice pre.command');
+  await command.waitFor();
+  const text = await command.textContent();
+  const rotated = (await admin(worker, 'GET', `/applications/${app.client_id}/secret`)).body.client_secret;
+  assert.notEqual(rotated, secret);
+  assert.match(text, /^aws cloudformation update-stack --stack-name biopass-/);
+  assert.ok(text.includes(`ParameterValue=${rotated}`));
+  await shot(page, 'console-application-rotated');
+});
+
+async function expectEventually(check, ms = 5000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try { return await check(); } catch (e) { if (Date.now() > end) throw e; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('groups tab: assign another group and see its members; Cognito tab shows a recorded deployment', async () => {
+  const finance = (await admin(worker, 'POST', '/groups', { name: 'Finance' })).body;
+  await page.getByRole('tab', { name: 'Groups' }).click();
+  await page.getByRole('combobox', { name: 'Group', exact: true }).selectOption({ label: 'Finance' });
+  const app = await appByName('Payroll');
+  await expectEventually(async () => assert.equal((await appByName('Payroll')).group_id, finance.id));
+  await axe('application-groups');
+
+  // A Cognito login: the stack's pushed request with its context, then the user signs in.
+  const secret = (await admin(worker, 'GET', `/applications/${app.client_id}/secret`)).body.client_secret;
+  const config = await client.discovery(new URL(worker.url), app.client_id, { id_token_signed_response_alg: 'ES256' }, client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] });
+  const verifier = client.randomPKCECodeVerifier();
+  const url = await client.buildAuthorizationUrlWithPAR(config, { redirect_uri: CALLBACK, scope: 'openid', login_hint: 'ada@example.com', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', cognito_user_pool_id: 'eu-west-1_Payroll', cognito_region: 'eu-west-1', aws_account_id: '123456789012' });
+  await loginWithTotp(worker.url, url.href, new Account('ada@example.com'));
+
+  await page.reload();
+  await page.getByRole('tab', { name: 'Groups' }).click();
+  await page.getByRole('listitem').filter({ hasText: 'ada@example.com' }).waitFor();
+  await page.getByRole('tab', { name: 'Cognito integration' }).click();
+  await page.getByRole('heading', { name: 'Previous deployments' }).waitFor();
+  await page.getByRole('cell', { name: '123456789012' }).waitFor();
+  await page.getByText('eu-west-1_Payroll').waitFor();
+  const download = page.getByRole('link', { name: 'Deploy: download the template' });
+  assert.match(await download.getAttribute('href'), /\/cognito\/template$/);
+  const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+  assert.match(file.suggestedFilename(), /^biopass-.*\.yaml$/);
+  assert.match(await page.locator('pre.command').first().textContent(), /aws cloudformation create-stack/);
+  await axe('application-cognito');
+});
+
+test('users: search, reset an enrolment, disable; groups page; audit log', async () => {
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByLabel('Search by user name').fill('ada');
+  const row = page.getByRole('row').filter({ hasText: 'ada@example.com' });
+  await row.getByText('Authenticator app').waitFor();
+  await axe('users');
+  await row.getByRole('button', { name: 'Reset app for ada@example.com' }).click();
+  await row.getByText('None enrolled').waitFor();
+  const ada = (await admin(worker, 'GET', '/users')).body.find((u) => u.username === 'ada@example.com');
+  assert.equal(ada.authenticators.totp, false);
+  await row.getByRole('button', { name: 'Disable' }).click();
+  await row.getByText('Disabled').waitFor();
+
+  await page.getByRole('link', { name: 'Groups' }).click();
+  await page.getByRole('cell', { name: 'Finance' }).waitFor();
+  await axe('groups');
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('cell', { name: 'applications.secret.rotate' }).first().waitFor();
+  await page.getByRole('cell', { name: 'login.success' }).first().waitFor();
+  await page.getByRole('cell', { name: 'users.authenticators.delete' }).first().waitFor();
+  assert.ok(await page.getByRole('cell', { name: 'admin:root' }).first().isVisible());
+  await axe('audit');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Administrator user name').waitFor();
+  const r = await page.evaluate(async () => (await fetch('/admin/api/applications')).status);
+  assert.equal(r, 401);
+});
+
+test('an admin signs in again with their user name and code', async () => {
+  await page.getByLabel('Administrator user name').fill('root');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  await page.getByLabel('6-digit code from your authenticator app').fill(await root.nextCode());
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Applications' }).waitFor();
+  await page.getByRole('link', { name: 'Payroll' }).waitFor();
+  await axe('applications');
+});
