@@ -2,7 +2,7 @@
 //! assets (once per isolate), decode the evidence crops, and measure every frame with the
 //! same `biopass-model` code the browser runs. Decisions are made by `biopass_idp::face`.
 //!
-//! Per frame: liveness on the 128x128 context crop; the detector on that crop must find
+//! Per frame (aligned crop JPEG, context crop PNG): liveness on the 128x128 context crop; the detector on that crop must find
 //! exactly one face, whose landmarks give the head pose; the embedding of the 112x112
 //! aligned crop.
 
@@ -18,8 +18,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
 
-/// Largest JPEG we decode per crop.
-const MAX_JPEG: usize = 64 * 1024;
+/// Largest image we decode per crop.
+const MAX_IMAGE: usize = 96 * 1024;
 
 thread_local! {
     static PIPELINE: RefCell<Option<Rc<Pipeline>>> = const { RefCell::new(None) };
@@ -54,12 +54,35 @@ fn bad(message: &str) -> AppError {
     AppError::Api(ApiFailure::invalid_field("frames", message))
 }
 
-/// Decodes a base64 JPEG of exactly `side` x `side` pixels to RGB.
-fn decode(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
-    let jpeg = STANDARD.decode(b64.trim()).map_err(|_| bad(&format!("the {what} crop is not base64")))?;
-    if jpeg.len() > MAX_JPEG {
+fn base64_image(b64: &str, what: &str) -> AppResult<Vec<u8>> {
+    let bytes = STANDARD.decode(b64.trim()).map_err(|_| bad(&format!("the {what} crop is not base64")))?;
+    if bytes.len() > MAX_IMAGE {
         return Err(bad(&format!("the {what} crop is too large")));
     }
+    Ok(bytes)
+}
+
+/// Decodes a base64 PNG of exactly `side` x `side` pixels to RGB.
+fn decode_png(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
+    let png = base64_image(b64, what)?;
+    let options = zune_core::options::DecoderOptions::default().png_set_strip_to_8bit(true);
+    let mut decoder = zune_png::PngDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&png), options);
+    let pixels = decoder.decode_raw().map_err(|_| bad(&format!("the {what} crop is not a PNG image")))?;
+    let (w, h) = decoder.dimensions().ok_or_else(|| bad(&format!("the {what} crop is not a PNG image")))?;
+    let colour = decoder.colorspace().ok_or_else(|| bad(&format!("the {what} crop is not a PNG image")))?;
+    if w != side || h != side {
+        return Err(bad(&format!("the {what} crop must be {side}x{side} pixels")));
+    }
+    let channels = colour.num_components();
+    if !(channels == 3 || channels == 4) || pixels.len() != side * side * channels {
+        return Err(bad(&format!("the {what} crop must be an RGB or RGBA PNG")));
+    }
+    Ok(pixels.chunks_exact(channels).flat_map(|p| [p[0], p[1], p[2]]).collect())
+}
+
+/// Decodes a base64 JPEG of exactly `side` x `side` pixels to RGB.
+fn decode(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
+    let jpeg = base64_image(b64, what)?;
     let options = zune_core::options::DecoderOptions::default().jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGB);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&jpeg), options);
     let rgb = decoder.decode().map_err(|_| bad(&format!("the {what} crop is not a JPEG image")))?;
@@ -77,7 +100,7 @@ fn decode(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
 /// for model failures.
 pub fn measure(p: &Pipeline, f: &EvidenceFrame) -> AppResult<MeasuredFrame> {
     let aligned = Aligned112::from_bytes(&decode(&f.aligned_jpeg, 112, "aligned")?).map_err(|e| bad(&e.to_string()))?;
-    let context = Crop128::from_bytes(&decode(&f.context_jpeg, 128, "context")?).map_err(|e| bad(&e.to_string()))?;
+    let context = Crop128::from_bytes(&decode_png(&f.context_png, 128, "context")?).map_err(|e| bad(&e.to_string()))?;
     let model = |e: biopass_model::Error| AppError::internal(format!("face model: {e}"));
     let liveness = p.liveness(&context).map_err(model)?;
     let rgba = context.to_rgba();

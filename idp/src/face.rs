@@ -11,7 +11,7 @@ use biopass_proto::login::{FacePurpose, HeadMovement};
 use serde::{Deserialize, Serialize};
 
 /// Seconds a challenge can be answered.
-pub const CHALLENGE_LIFETIME: u64 = 120;
+pub const CHALLENGE_LIFETIME: u64 = 90;
 /// Liveness probability every frame must reach.
 pub const LIVENESS_THRESHOLD: f32 = 0.5;
 /// Degrees of yaw a turn must reach.

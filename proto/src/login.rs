@@ -100,8 +100,9 @@ pub struct EvidenceFrame {
     pub step: Option<usize>,
     /// The 112x112 aligned face, JPEG, base64.
     pub aligned_jpeg: String,
-    /// The 128x128 liveness crop (face with context), JPEG, base64.
-    pub context_jpeg: String,
+    /// The 128x128 liveness crop (face with context), PNG, base64. Lossless: JPEG
+    /// artefacts shift the liveness score.
+    pub context_png: String,
     /// The browser's 68 landmarks in frame coordinates (guidance only; the server finds its
     /// own).
     #[serde(default)]
