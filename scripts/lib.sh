@@ -11,6 +11,9 @@ VENV=$BIOPASS_CACHE/venv
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 export PATH="$CARGO_BIN:$ROOT/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false
+# Every wasm32 build (worker, SPA, the face pipeline's browser tests) with SIMD: the face
+# models need it, and one flag set keeps their shared dependencies built once.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 
 # Pinned tool versions. WASM_BINDGEN must equal the wasm-bindgen in Cargo.lock.
 WASM_BINDGEN_VERSION=0.2.130
