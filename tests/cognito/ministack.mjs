@@ -3,11 +3,11 @@
 // over fetch (Cognito: JSON 1.1; CloudFormation: query/XML). Requests carry a SigV4-shaped
 // Authorization header because ministack reads the region from its credential scope; it
 // does not check signatures.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../lib/worker.mjs';
+import { startService } from '../lib/service.mjs';
 
 const VENV = join(process.env.BIOPASS_CACHE || join(homedir(), '.cache', 'biopass'), 'venv');
 
@@ -18,9 +18,8 @@ export async function startMinistack() {
   const python = join(VENV, 'bin', 'python');
   if (!existsSync(python)) throw new Error(`no venv at ${VENV}: run scripts/setup.sh`);
   const port = await freePort();
-  const child = spawn(python, ['-m', 'ministack'], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const url = `http://127.0.0.1:${port}`;
+  const service = await startService('ministack', python, ['-m', 'ministack'], {
     env: {
       ...process.env,
       BIND_HOST: '127.0.0.1',
@@ -31,35 +30,9 @@ export async function startMinistack() {
       MINISTACK_ACCOUNT_ID: ACCOUNT,
       MINISTACK_REGION: REGION,
     },
+    healthUrl: `${url}/_ministack/health`,
   });
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`ministack exited early:\n${output}`);
-    try {
-      if ((await fetch(`${url}/_ministack/health`)).ok) break;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) {
-      process.kill(-child.pid, 'SIGKILL');
-      throw new Error(`ministack did not start in 60 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return {
-    url,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  return { url, output: service.output, stop: service.stop };
 }
 
 function authorization(service) {

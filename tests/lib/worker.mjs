@@ -1,7 +1,7 @@
 // Starts the real edge worker under `wrangler dev` on a free port with its own state
 // directory and secrets, for one test file. The worker must have been built
 // (scripts/test does it).
-import { spawn } from 'node:child_process';
+import { startService } from './service.mjs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,7 +38,7 @@ export function newState() {
 export async function startWorker(state, { port } = {}) {
   port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), [
+  const service = await startService('wrangler dev', join(ROOT, 'node_modules/.bin/wrangler'), [
     'dev', '--ip', '127.0.0.1', '--port', String(port),
     '--persist-to', join(state.dir, 'wrangler'),
     '--env-file', state.envFile,
@@ -47,41 +47,10 @@ export async function startWorker(state, { port } = {}) {
     '--show-interactive-dev-session=false', '--log-level', 'warn',
   ], {
     cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+    healthUrl: `${url}/.well-known/openid-configuration`,
   });
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
-    try {
-      const r = await fetch(`${url}/.well-known/openid-configuration`);
-      if (r.ok) break;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) {
-      process.kill(-child.pid, 'SIGKILL');
-      throw new Error(`wrangler dev did not start in 60 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return {
-    url,
-    port,
-    pgid: child.pid,
-    adminToken: state.adminToken,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  return { ...service, url, port, adminToken: state.adminToken };
 }
 
 /** Calls the admin API; returns { status, body }. */
