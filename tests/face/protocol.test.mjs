@@ -1,0 +1,180 @@
+// Face login against the real worker under wrangler dev, with evidence synthesised from
+// the demo photos by model/examples/facesynth.rs (head turns by a depth-aware warp, each
+// frame checked with our pipeline): enrolment with consent, authentication, another
+// person's face and the lock-out, and protocol attacks made by script. Prints the
+// worker's CPU time for one verification (cold: models loaded; warm).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { newState, startWorker } from '../lib/worker.mjs';
+import {
+  PERSON_A, PERSON_B, buildTool, synth, createApp, relyingParty, beginLogin, workerdCpuMs,
+} from './helpers.mjs';
+
+let worker, state, config;
+
+before(async () => {
+  buildTool();
+  state = newState();
+  worker = await startWorker(state);
+  config = await relyingParty(worker, await createApp(worker, 'Payroll'));
+});
+
+after(async () => {
+  await worker?.stop();
+  state?.cleanup();
+});
+
+/** The evidence POST, with the workerd CPU time it took. */
+async function timedEvidence(login, body) {
+  const cpu0 = workerdCpuMs(worker.pgid);
+  const t0 = performance.now();
+  const r = await login.evidence(body);
+  return { r, cpuMs: workerdCpuMs(worker.pgid) - cpu0, wallMs: performance.now() - t0 };
+}
+
+function report(what, frames, { cpuMs, wallMs }) {
+  console.log(`### worker CPU for one face verification (${what}, ${frames} frames): ${cpuMs.toFixed(0)} ms CPU (workerd user+sys), ${wallMs.toFixed(0)} ms wall`);
+}
+
+/** Enrols `person` for `username` (consent given); returns the redeemed tokens. */
+async function enrol(username, person, { timed } = {}) {
+  const login = await beginLogin(worker, config, username);
+  const s = await login.loginState();
+  assert.equal(s.body.step, 'enrol', JSON.stringify(s.body));
+  assert.ok(s.body.allowed.includes('face'));
+  const c = await login.challenge();
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  assert.equal(c.body.purpose, 'enrol');
+  const frames = await synth(person, c.body.steps);
+  const t = await timedEvidence(login, { nonce: c.body.nonce, consent: true, frames });
+  assert.equal(t.r.status, 200, JSON.stringify(t.r.body));
+  if (timed) report(timed, frames.length, t);
+  return login.redeem(t.r.body.redirect_to);
+}
+
+/** An authentication challenge for `username`, with its login. */
+async function authChallenge(username) {
+  const login = await beginLogin(worker, config, username);
+  const s = await login.loginState();
+  assert.equal(s.body.step, 'authenticate', JSON.stringify(s.body));
+  assert.deepEqual(s.body.enrolled, ['face']);
+  const c = await login.challenge();
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  assert.equal(c.body.purpose, 'authenticate');
+  assert.ok(c.body.steps.length >= 2 && c.body.steps.length <= 3 && new Set(c.body.steps).size === c.body.steps.length);
+  return { login, challenge: c.body };
+}
+
+function assertError(r, status, code, pattern) {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.equal(r.body.error, code, JSON.stringify(r.body));
+  if (pattern) assert.match(JSON.stringify(r.body), pattern);
+}
+
+test('first login: face enrolment needs consent; then the code is redeemed with amr face', async () => {
+  const login = await beginLogin(worker, config, 'alice@example.com');
+  const c = await login.challenge();
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  assert.equal(c.body.purpose, 'enrol');
+  assert.ok(c.body.expires_at > Date.now() / 1000 + 60);
+  const frames = await synth(PERSON_A, c.body.steps);
+  assert.equal(frames.length, 1 + c.body.steps.length);
+  assertError(await login.evidence({ nonce: c.body.nonce, frames }), 400, 'invalid_input', /consent/);
+  // The refused attempt spent its nonce; a new challenge, with consent, enrols.
+  const again = await login.challenge();
+  const t = await timedEvidence(login, { nonce: again.body.nonce, consent: true, frames: await synth(PERSON_A, again.body.steps) });
+  assert.equal(t.r.status, 200, JSON.stringify(t.r.body));
+  report('cold: enrolment, first use of the models in this isolate', 1 + again.body.steps.length, t);
+  const tokens = await login.redeem(t.r.body.redirect_to);
+  const claims = tokens.claims();
+  assert.deepEqual(claims.amr, ['face']);
+  assert.equal(claims.preferred_username, 'alice@example.com');
+  assert.equal(claims.nonce, login.nonce);
+});
+
+test('second login of the same person: face authentication, no enrolment', async () => {
+  const { login, challenge } = await authChallenge('alice@example.com');
+  const frames = await synth(PERSON_A, challenge.steps);
+  const t = await timedEvidence(login, { nonce: challenge.nonce, frames });
+  assert.equal(t.r.status, 200, JSON.stringify(t.r.body));
+  report('warm: authentication', frames.length, t);
+  const claims = (await login.redeem(t.r.body.redirect_to)).claims();
+  assert.deepEqual(claims.amr, ['face']);
+  assert.equal(claims.preferred_username, 'alice@example.com');
+  // Warm again, to see the spread.
+  const second = await authChallenge('alice@example.com');
+  const f2 = await synth(PERSON_A, second.challenge.steps);
+  const t2 = await timedEvidence(second.login, { nonce: second.challenge.nonce, frames: f2 });
+  assert.equal(t2.r.status, 200, JSON.stringify(t2.r.body));
+  report('warm: authentication, again', f2.length, t2);
+});
+
+test('a reused nonce is refused (410) even after a success', async () => {
+  const { login, challenge } = await authChallenge('alice@example.com');
+  const frames = await synth(PERSON_A, challenge.steps);
+  assert.equal((await login.evidence({ nonce: challenge.nonce, frames })).status, 200);
+  // Same nonce, on a new login of the same user and on the finished one.
+  const other = await authChallenge('alice@example.com');
+  assertError(await other.login.evidence({ nonce: challenge.nonce, frames }), 410, 'expired');
+  assertError(await login.evidence({ nonce: challenge.nonce, frames }), 410, 'expired');
+  // A spent nonce stays spent after a refused attempt too.
+  const bad = await authChallenge('alice@example.com');
+  const swapped = await synth(PERSON_A, bad.challenge.steps);
+  swapped.shift();
+  assertError(await bad.login.evidence({ nonce: bad.challenge.nonce, frames: swapped }), 400, 'invalid_input');
+  assertError(await bad.login.evidence({ nonce: bad.challenge.nonce, frames: await synth(PERSON_A, bad.challenge.steps) }), 410, 'expired');
+});
+
+test('malformed evidence is refused with 400 and not counted', async () => {
+  const cases = [
+    ['steps out of order', (f) => { const [a, b] = [f[1], f[2]]; f[1] = b; f[2] = a; }, /order/],
+    ['the frontal frame missing', (f) => { f.shift(); }, /face the camera|first frame/],
+    ['a step missing', (f) => { f.pop(); }, /movement/],
+    ['the steps relabelled (frames in place, indices swapped)', (f) => { f[1].step = 1; f[2].step = 0; }, /order/],
+  ];
+  for (const [what, mutate, pattern] of cases) {
+    const { login, challenge } = await authChallenge('alice@example.com');
+    const frames = await synth(PERSON_A, challenge.steps);
+    mutate(frames);
+    const r = await login.evidence({ nonce: challenge.nonce, frames });
+    assertError(r, 400, 'invalid_input', pattern);
+    console.log(`  ${what}: ${r.status} ${r.body.message}`);
+  }
+  for (const [attack, pattern] of [['two-faces', /More than one face/], ['no-face', /No face/]]) {
+    const { login, challenge } = await authChallenge('alice@example.com');
+    const frames = await synth(PERSON_A, challenge.steps, ['--attack', attack]);
+    const r = await login.evidence({ nonce: challenge.nonce, frames });
+    assertError(r, 400, 'invalid_input', pattern);
+    console.log(`  ${attack}: ${r.status} ${r.body.message}`);
+  }
+  // None of these counted: alice still has all her attempts (the next failure says 4 left).
+  const { login, challenge } = await authChallenge('alice@example.com');
+  const r = await login.evidence({ nonce: challenge.nonce, frames: await synth(PERSON_B, challenge.steps) });
+  assertError(r, 401, 'wrong_answer', /4 attempts left/);
+});
+
+test("another person's crops with the enrolled user's embedding claimed are refused and counted", async () => {
+  await enrol('carol@example.com', PERSON_A);
+  const { login, challenge } = await authChallenge('carol@example.com');
+  const frames = await synth(PERSON_B, challenge.steps, ['--claim-photo', PERSON_A.photo, '--claim-face', String(PERSON_A.face)]);
+  assert.ok(frames.every((f) => Array.isArray(f.embedding) && f.embedding.length === 512));
+  assertError(await login.evidence({ nonce: challenge.nonce, frames }), 401, 'wrong_answer', /recognise.*4 attempts left/);
+});
+
+test("another person's face: 401 counted; the fifth failure locks face login (429)", async () => {
+  const tokens = await enrol('bob@example.com', PERSON_A);
+  assert.deepEqual(tokens.claims().amr, ['face']);
+  for (let i = 1; i <= 4; i += 1) {
+    const { login, challenge } = await authChallenge('bob@example.com');
+    const r = await login.evidence({ nonce: challenge.nonce, frames: await synth(PERSON_B, challenge.steps) });
+    assertError(r, 401, 'wrong_answer', new RegExp(`${5 - i} attempts? left`));
+  }
+  // Two challenges issued before the lock: the fifth failure locks, and the other one,
+  // with the right face, is refused while locked.
+  const fifth = await authChallenge('bob@example.com');
+  const sixth = await authChallenge('bob@example.com');
+  assertError(await fifth.login.evidence({ nonce: fifth.challenge.nonce, frames: await synth(PERSON_B, fifth.challenge.steps) }), 429, 'locked');
+  assertError(await sixth.login.evidence({ nonce: sixth.challenge.nonce, frames: await synth(PERSON_A, sixth.challenge.steps) }), 429, 'locked');
+  const login = await beginLogin(worker, config, 'bob@example.com');
+  assertError(await login.challenge(), 429, 'locked', /15 minutes|minutes/);
+});
