@@ -610,7 +610,7 @@ fn y4m(a: &Args) -> Res<()> {
         key.push((ay * angle, ap * angle));
     }
     let mut out = std::io::BufWriter::new(std::fs::File::create(a.need("--out")?)?);
-    write!(out, "YUV4MPEG2 W{W} H{H} F15:1 Ip A1:1 C420jpeg\n")?;
+    writeln!(out, "YUV4MPEG2 W{W} H{H} F15:1 Ip A1:1 C420jpeg")?;
     let (per, moving) = (30usize, 9usize);
     for k in 0..key.len() {
         let from = key[if k == 0 { key.len() - 1 } else { k - 1 }];
