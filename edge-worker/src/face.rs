@@ -21,6 +21,11 @@ use worker::Env;
 /// Largest image we decode per crop.
 const MAX_IMAGE: usize = 96 * 1024;
 
+/// Largest evidence body: `MAX_FRAMES` frames of two base64 crops at most `MAX_IMAGE`
+/// each, plus landmarks and JSON. The generic 64 KiB API limit would refuse a single
+/// lossless 128x128 context crop of a real face with its aligned crop and a second frame.
+pub const MAX_EVIDENCE_BODY: usize = biopass_idp::face::MAX_FRAMES * (2 * MAX_IMAGE.div_ceil(3) * 4 + 4096) + 1024;
+
 thread_local! {
     static PIPELINE: RefCell<Option<Rc<Pipeline>>> = const { RefCell::new(None) };
 }

@@ -29,10 +29,12 @@
 //! ```
 //! Few demo faces are frontal, so each scene first finds the rotation that makes the face
 //! frontal as the worker measures it, and moves from there. Faces that work well (every
-//! move passes with liveness >= 0.85, checked with `faces`): sample5 face 4 (frontal as
-//! taken: the least warped; person A of the tests), sample1 face 2 (person B), sample5
-//! face 2, sample6 face 2, sample3 face 2. Liveness fails on some faces (sample3 face 1,
-//! sample6 face 3) and some moves of others: avoid them. Models default to `public/models`.
+//! move passes with liveness >= 0.85, checked with `faces`, and every two frames of a
+//! left/right/up evidence have a cosine >= 0.55, checked by `evidence`): sample5 face 4
+//! (frontal as taken, the least warped: person A of the tests; least pair cosine 0.70),
+//! sample6 face 2 (person B; 0.78), sample3 face 0 (0.64) and face 2 (0.64). Avoid sample1
+//! face 2 and face 0 (left vs right turn below 0.52), sample3 face 1 and sample6 face 3
+//! (not live). Models default to `public/models`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use biopass_model::imageops::{self, Affine};
@@ -563,6 +565,7 @@ fn evidence(a: &Args) -> Res<()> {
         .collect();
     let mut frames = Vec::new();
     let mut first: Option<Embedding> = None;
+    let mut all: Vec<Embedding> = Vec::new();
     for (step, m) in moves {
         let (angle, _, mut ms) = scene.make(&p, m)?;
         if step.is_none() {
@@ -575,6 +578,7 @@ fn evidence(a: &Args) -> Res<()> {
         }
         let same = first.as_ref().map_or(1.0, |f| similarity(f, &ms.embedding));
         first.get_or_insert_with(|| ms.embedding.clone());
+        all.push(ms.embedding.clone());
         eprintln!(
             "{m:?}: rotation {angle} deg; worker pose (context crop) {}; frame pose {}; liveness {:.3}; same person as frontal {same:.3}",
             ms.crop_pose.as_ref().map_or(serde_json::Value::Null, pose_json),
@@ -594,6 +598,16 @@ fn evidence(a: &Args) -> Res<()> {
             f["embedding"] = serde_json::json!(e);
         }
         frames.push(f);
+    }
+    // The worker wants every pair of frames to be one person (cosine >= 0.5).
+    let least = all
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| all[i + 1..].iter().map(move |b| similarity(a, b)))
+        .fold(1.0f32, f32::min);
+    eprintln!("least similarity between two frames {least:.3}");
+    if a.get("--attack").is_none() && least < 0.55 {
+        return Err(format!("two frames are too unlike ({least:.3}): pick another face").into());
     }
     println!("{}", serde_json::to_string(&frames)?);
     Ok(())

@@ -14,7 +14,7 @@ export const CALLBACK = 'https://rp.example.com/callback';
 const PHOTOS = join(homedir(), '.cache/biopass/photos');
 // Faces checked with `facesynth faces`: frontal, big enough, alone in their context crop.
 export const PERSON_A = { photo: join(PHOTOS, 'sample5.jpg'), face: 4 };
-export const PERSON_B = { photo: join(PHOTOS, 'sample1.jpg'), face: 2 };
+export const PERSON_B = { photo: join(PHOTOS, 'sample6.jpg'), face: 2 };
 
 const TARGET = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/biopass/target');
 const TOOL = join(TARGET, 'release/examples/facesynth');

@@ -167,7 +167,7 @@ test("another person's face: 401 counted; the fifth failure locks face login (42
   for (let i = 1; i <= 4; i += 1) {
     const { login, challenge } = await authChallenge('bob@example.com');
     const r = await login.evidence({ nonce: challenge.nonce, frames: await synth(PERSON_B, challenge.steps) });
-    assertError(r, 401, 'wrong_answer', new RegExp(`${5 - i} attempts? left`));
+    assertError(r, 401, 'wrong_answer', new RegExp(`recognise.*${5 - i} attempts? left`));
   }
   // Two challenges issued before the lock: the fifth failure locks, and the other one,
   // with the right face, is refused while locked.

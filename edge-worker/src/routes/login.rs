@@ -241,7 +241,13 @@ pub async fn face_challenge(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResu
 /// `POST /api/login/{tx}/face`: the evidence for a challenge. The nonce is spent first (one
 /// use, even under concurrency); the worker re-runs the models on every crop and decides.
 pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
-    let evidence: FaceEvidence = json_body(&mut req).await?;
+    // Crops are larger than the generic API body limit allows: a limit of their own.
+    let text = req.text().await?;
+    if text.len() > crate::face::MAX_EVIDENCE_BODY {
+        return Err(AppError::Api(ApiFailure::invalid_field("frames", "The face evidence is too large.")));
+    }
+    let evidence: FaceEvidence = serde_json::from_str(&text)
+        .map_err(|e| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}"))))?;
     let tx = load(&req, ctx, tx_id).await?;
     let mut user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
     let issued: IssuedChallenge = ctx
