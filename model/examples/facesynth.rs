@@ -98,7 +98,11 @@ impl Head {
     /// Height of the surface towards the camera.
     fn z(&self, p: [f32; 2]) -> f32 {
         let r2 = self.r2(p);
-        let base = if r2 < 1.0 { self.depth * (1.0 - r2) } else { 0.0 };
+        let base = if r2 < 1.0 {
+            self.depth * (1.0 - r2)
+        } else {
+            0.0
+        };
         let dn = ((p[0] - self.nose[0]).powi(2) + (p[1] - self.nose[1]).powi(2))
             / self.nose_sigma.powi(2);
         base + self.nose_height * (-0.5 * dn).exp()
@@ -198,7 +202,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -277,8 +285,16 @@ fn y4m_frame(rgba: &[u8]) -> Vec<u8> {
                 }
             }
             let [r, g, b] = s;
-            u.push((128.0 - 0.148 * r - 0.291 * g + 0.439 * b).round().clamp(0.0, 255.0) as u8);
-            v.push((128.0 + 0.439 * r - 0.368 * g - 0.071 * b).round().clamp(0.0, 255.0) as u8);
+            u.push(
+                (128.0 - 0.148 * r - 0.291 * g + 0.439 * b)
+                    .round()
+                    .clamp(0.0, 255.0) as u8,
+            );
+            v.push(
+                (128.0 + 0.439 * r - 0.368 * g - 0.071 * b)
+                    .round()
+                    .clamp(0.0, 255.0) as u8,
+            );
         }
     }
     let mut out = b"FRAME\n".to_vec();
@@ -292,18 +308,27 @@ fn y4m_frame(rgba: &[u8]) -> Vec<u8> {
 // The pipeline, as the worker runs it
 
 fn load_pipeline(dir: &Path) -> Res<Pipeline> {
-    let read = |n: &str| std::fs::read(dir.join(n)).map_err(|e| format!("{}/{n}: {e}", dir.display()));
+    let read =
+        |n: &str| std::fs::read(dir.join(n)).map_err(|e| format!("{}/{n}: {e}", dir.display()));
     let (d, l, v, f) = (
         read("fr_detect.onnx")?,
         read("fr_landmark.onnx")?,
         read("fr_liveness.onnx")?,
         read("fr_feature.onnx")?,
     );
-    Ok(Pipeline::load(ModelBytes { detect: &d, landmark: &l, liveness: &v, feature: &f })?)
+    Ok(Pipeline::load(ModelBytes {
+        detect: &d,
+        landmark: &l,
+        liveness: &v,
+        feature: &f,
+    })?)
 }
 
 fn load_photo(path: &Path) -> Res<(usize, usize, Vec<u8>)> {
-    let img = image::ImageReader::open(path)?.with_guessed_format()?.decode()?.to_rgba8();
+    let img = image::ImageReader::open(path)?
+        .with_guessed_format()?
+        .decode()?
+        .to_rgba8();
     Ok((img.width() as usize, img.height() as usize, img.into_raw()))
 }
 
@@ -415,9 +440,13 @@ impl Scene {
         let (pw, ph, rgba) = load_photo(photo)?;
         let frame = Frame::new(pw as u32, ph as u32, &rgba)?;
         let faces = p.detect(&frame)?;
-        let face = faces
-            .get(index)
-            .ok_or_else(|| format!("{} has {} faces, no face {index}", photo.display(), faces.len()))?;
+        let face = faces.get(index).ok_or_else(|| {
+            format!(
+                "{} has {} faces, no face {index}",
+                photo.display(),
+                faces.len()
+            )
+        })?;
         let s = FACE_WIDTH / face.bbox.width();
         let c = face.bbox.centre();
         let map = Affine([
@@ -429,9 +458,14 @@ impl Scene {
             .flat_map(|p| [p[0], p[1], p[2], 255])
             .collect();
         let bf = Frame::new(W as u32, H as u32, &base)?;
-        let face = nearest(&p.detect(&bf)?, FACE_AT).ok_or("the face is lost in the webcam frame")?;
+        let face =
+            nearest(&p.detect(&bf)?, FACE_AT).ok_or("the face is lost in the webcam frame")?;
         let lm = p.landmarks(&bf, &face)?;
-        let mut scene = Self { head: Head::from_face(&face, &lm), base, neutral: (0.0, 0.0) };
+        let mut scene = Self {
+            head: Head::from_face(&face, &lm),
+            base,
+            neutral: (0.0, 0.0),
+        };
         for _ in 0..6 {
             let (ny, np) = scene.neutral;
             let ms = measure(p, &render(&scene.base, &scene.head, ny, np))?;
@@ -445,7 +479,12 @@ impl Scene {
     }
 
     fn render(&self, yaw: f32, pitch: f32) -> Vec<u8> {
-        render(&self.base, &self.head, self.neutral.0 + yaw, self.neutral.1 + pitch)
+        render(
+            &self.base,
+            &self.head,
+            self.neutral.0 + yaw,
+            self.neutral.1 + pitch,
+        )
     }
 
     /// The smallest rotation (degrees) whose frame passes `m` as the worker measures it,
@@ -462,8 +501,12 @@ impl Scene {
             let frame = self.render(ay * a, ap * a);
             let ms = measure(p, &frame)?;
             match ms.crop_pose {
-                Some(pose) if m.passes(&pose) && m.passes(&ms.frame_pose) => return Ok((a, frame, ms)),
-                Some(pose) => last = format!("at {a} deg: crop {pose:?}, frame {:?}", ms.frame_pose),
+                Some(pose) if m.passes(&pose) && m.passes(&ms.frame_pose) => {
+                    return Ok((a, frame, ms));
+                }
+                Some(pose) => {
+                    last = format!("at {a} deg: crop {pose:?}, frame {:?}", ms.frame_pose)
+                }
                 None => last = format!("at {a} deg: {} faces in the context crop", ms.crop_faces),
             }
         }
@@ -482,10 +525,15 @@ struct Args(Vec<String>);
 
 impl Args {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().position(|a| a == name).and_then(|i| self.0.get(i + 1)).map(String::as_str)
+        self.0
+            .iter()
+            .position(|a| a == name)
+            .and_then(|i| self.0.get(i + 1))
+            .map(String::as_str)
     }
     fn need(&self, name: &str) -> Res<&str> {
-        self.get(name).ok_or_else(|| format!("missing {name}").into())
+        self.get(name)
+            .ok_or_else(|| format!("missing {name}").into())
     }
     fn models(&self) -> PathBuf {
         self.get("--models").map_or_else(
@@ -523,7 +571,12 @@ fn two_faces_crop(p: &Pipeline, photo: &Path, index: usize) -> Res<Crop128> {
         .ok_or("the photo has one face only")?;
     let (x1, y1) = (me.bbox.x1.min(other.bbox.x1), me.bbox.y1.min(other.bbox.y1));
     let (x2, y2) = (me.bbox.x2.max(other.bbox.x2), me.bbox.y2.max(other.bbox.y2));
-    let crop = square_crop(&frame, (x1 + x2) / 2.0, (y1 + y2) / 2.0, 1.25 * (x2 - x1).max(y2 - y1));
+    let crop = square_crop(
+        &frame,
+        (x1 + x2) / 2.0,
+        (y1 + y2) / 2.0,
+        1.25 * (x2 - x1).max(y2 - y1),
+    );
     let (n, _) = crop_pose(p, &crop)?;
     if n < 2 {
         return Err(format!("two-faces crop shows {n} faces").into());
@@ -538,7 +591,12 @@ fn no_face_crop(p: &Pipeline, photo: &Path) -> Res<Crop128> {
     let side = (ph as f32 / 3.0).min(pw as f32 / 3.0);
     for gy in 0..3 {
         for gx in 0..3 {
-            let crop = square_crop(&frame, side * (gx as f32 + 0.5), ph as f32 - side * (gy as f32 + 0.5), side);
+            let crop = square_crop(
+                &frame,
+                side * (gx as f32 + 0.5),
+                ph as f32 - side * (gy as f32 + 0.5),
+                side,
+            );
             if crop_pose(p, &crop)?.0 == 0 {
                 return Ok(crop);
             }
@@ -551,11 +609,22 @@ fn evidence(a: &Args) -> Res<()> {
     let p = load_pipeline(&a.models())?;
     let photo = PathBuf::from(a.need("--photo")?);
     let index: usize = a.need("--face")?.parse()?;
-    let steps = a.need("--steps")?.split(',').map(Move::parse).collect::<Res<Vec<_>>>()?;
+    let steps = a
+        .need("--steps")?
+        .split(',')
+        .map(Move::parse)
+        .collect::<Res<Vec<_>>>()?;
     let claim = match (a.get("--claim-photo"), a.get("--claim-face")) {
         (Some(cp), Some(cf)) => {
             let scene = Scene::new(&p, Path::new(cp), cf.parse()?)?;
-            Some(scene.make(&p, Move::Frontal)?.2.embedding.as_slice().to_vec())
+            Some(
+                scene
+                    .make(&p, Move::Frontal)?
+                    .2
+                    .embedding
+                    .as_slice()
+                    .to_vec(),
+            )
         }
         _ => None,
     };
@@ -581,12 +650,18 @@ fn evidence(a: &Args) -> Res<()> {
         all.push(ms.embedding.clone());
         eprintln!(
             "{m:?}: rotation {angle} deg; worker pose (context crop) {}; frame pose {}; liveness {:.3}; same person as frontal {same:.3}",
-            ms.crop_pose.as_ref().map_or(serde_json::Value::Null, pose_json),
+            ms.crop_pose
+                .as_ref()
+                .map_or(serde_json::Value::Null, pose_json),
             pose_json(&ms.frame_pose),
             ms.liveness
         );
         if a.get("--attack").is_none() && (ms.liveness < 0.5 || same < 0.5) {
-            return Err(format!("{m:?}: liveness {:.3}, same person {same:.3}: pick another face", ms.liveness).into());
+            return Err(format!(
+                "{m:?}: liveness {:.3}, same person {same:.3}: pick another face",
+                ms.liveness
+            )
+            .into());
         }
         let mut f = serde_json::json!({
             "step": step,
@@ -615,12 +690,27 @@ fn evidence(a: &Args) -> Res<()> {
 
 fn y4m(a: &Args) -> Res<()> {
     let p = load_pipeline(&a.models())?;
-    let scene = Scene::new(&p, Path::new(a.need("--photo")?), a.need("--face")?.parse()?)?;
+    let scene = Scene::new(
+        &p,
+        Path::new(a.need("--photo")?),
+        a.need("--face")?.parse()?,
+    )?;
     let mut key = Vec::new();
-    for m in [Move::Frontal, Move::TurnLeft, Move::Frontal, Move::TurnRight, Move::Frontal, Move::LookUp, Move::Frontal] {
+    for m in [
+        Move::Frontal,
+        Move::TurnLeft,
+        Move::Frontal,
+        Move::TurnRight,
+        Move::Frontal,
+        Move::LookUp,
+        Move::Frontal,
+    ] {
         let (angle, _, ms) = scene.make(&p, m)?;
         let (ay, ap) = m.axis();
-        eprintln!("{m:?}: rotation {angle} deg; frame pose {}", pose_json(&ms.frame_pose));
+        eprintln!(
+            "{m:?}: rotation {angle} deg; frame pose {}",
+            pose_json(&ms.frame_pose)
+        );
         key.push((ay * angle, ap * angle));
     }
     let mut out = std::io::BufWriter::new(std::fs::File::create(a.need("--out")?)?);
@@ -653,7 +743,10 @@ fn faces(a: &Args) -> Res<()> {
                 continue;
             }
         };
-        let mut line = format!("face {i} (neutral rotation yaw {:+.0} pitch {:+.0}):", scene.neutral.0, scene.neutral.1);
+        let mut line = format!(
+            "face {i} (neutral rotation yaw {:+.0} pitch {:+.0}):",
+            scene.neutral.0, scene.neutral.1
+        );
         for m in [Move::Frontal, Move::TurnLeft, Move::TurnRight, Move::LookUp] {
             match scene.make(&p, m) {
                 Ok((angle, _, ms)) => {
@@ -677,7 +770,10 @@ fn main() -> Res<()> {
         Some("evidence") => evidence(&args),
         Some("y4m") => y4m(&args),
         Some("faces") => faces(&args),
-        _ => Err("usage: facesynth evidence|y4m|faces --photo P [--face I] ... (see the file's doc)".into()),
+        _ => Err(
+            "usage: facesynth evidence|y4m|faces --photo P [--face I] ... (see the file's doc)"
+                .into(),
+        ),
     }
 }
 
@@ -706,7 +802,10 @@ mod tests {
                     let q = h.forward([px as f32, py as f32], y, p);
                     let back = h.backward(q, y, p);
                     let err = (back[0] - px as f32).abs() + (back[1] - py as f32).abs();
-                    assert!(err < 0.05, "({px},{py}) yaw {yaw} pitch {pitch}: back {back:?}");
+                    assert!(
+                        err < 0.05,
+                        "({px},{py}) yaw {yaw} pitch {pitch}: back {back:?}"
+                    );
                 }
             }
         }
@@ -735,7 +834,10 @@ mod tests {
         let png = png_rgb(&rgb, 128, 128);
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         // signature, IHDR (25), IDAT (12 + zlib header, stored blocks, adler), IEND (12)
-        let raw = 128 * (128 * 3 + 1);
-        assert_eq!(png.len(), 8 + 25 + 12 + 2 + raw.div_ceil(65_535) * 5 + raw + 4 + 12);
+        let raw: usize = 128 * (128 * 3 + 1);
+        assert_eq!(
+            png.len(),
+            8 + 25 + 12 + 2 + raw.div_ceil(65_535) * 5 + raw + 4 + 12
+        );
     }
 }
