@@ -33,7 +33,7 @@ async function timedEvidence(login, body) {
 }
 
 function report(what, frames, { cpuMs, wallMs }) {
-  console.log(`### worker CPU for one face verification (${what}, ${frames} frames): ${cpuMs.toFixed(0)} ms CPU (workerd user+sys), ${wallMs.toFixed(0)} ms wall`);
+  console.log(`==> worker CPU for one face verification (${what}, ${frames} frames): ${cpuMs.toFixed(0)} ms CPU (workerd user+sys), ${wallMs.toFixed(0)} ms wall`);
 }
 
 /** Enrols `person` for `username` (consent given); returns the redeemed tokens. */
