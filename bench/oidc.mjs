@@ -5,28 +5,14 @@
 // bound of the Worker's billed CPU time).
 //   node bench/oidc.mjs [flows=200] [concurrency=8]
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import * as client from 'openid-client';
-import { newState, startWorker, admin } from '../tests/lib/worker.mjs';
+import { newState, startWorker, admin, workerdCpuMs } from '../tests/lib/worker.mjs';
 import { Account, loginWithTotp } from '../tests/lib/login.mjs';
 
 const FLOWS = Number(process.argv[2] ?? 200);
 const CONC = Number(process.argv[3] ?? 8);
 const CALLBACK = 'https://rp.example.com/callback';
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
-function workerdCpuMs(pgid) {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm.startsWith('workerd') && Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-    } catch { /* process went away */ }
-  }
-  return (ticks * 1000) / TICK;
-}
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 

@@ -2,12 +2,12 @@
 // application and relying party on the real worker, PAR login start, the face API calls,
 // and the workerd processes' CPU time.
 import { execFile, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as client from 'openid-client';
 import { ROOT, admin } from '../lib/worker.mjs';
+export { workerdCpuMs } from '../lib/worker.mjs';
 import { startLogin } from '../lib/login.mjs';
 
 export const CALLBACK = 'https://rp.example.com/callback';
@@ -78,18 +78,3 @@ export async function beginLogin(worker, config, username) {
   };
 }
 
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-/** User + system CPU time (ms) of the workerd processes of a worker's process group. */
-export function workerdCpuMs(pgid) {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm.startsWith('workerd') && Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-    } catch { /* process went away */ }
-  }
-  return (ticks * 1000) / TICK;
-}

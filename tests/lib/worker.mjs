@@ -2,6 +2,8 @@
 // directory and secrets, for one test file. The worker must have been built
 // (scripts/test does it).
 import { startService } from './service.mjs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -64,4 +66,21 @@ export async function admin(worker, method, path, body, token = worker.adminToke
   let parsed;
   try { parsed = JSON.parse(text); } catch { parsed = text; }
   return { status: r.status, body: parsed, headers: r.headers };
+}
+
+const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** User + system CPU time (ms) of the workerd processes of a worker's process group (its
+ * `pgid`), from /proc: the runtime's own work included, so an upper bound of the Worker's. */
+export function workerdCpuMs(pgid) {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (comm.startsWith('workerd') && Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* process went away */ }
+  }
+  return (ticks * 1000) / TICK;
 }
