@@ -160,6 +160,7 @@ test('users: search, reset an enrolment, disable; groups page; audit log', async
   await page.getByLabel('Search by user name').fill('ada');
   const row = page.getByRole('row').filter({ hasText: 'ada@example.com' });
   await row.getByText('Authenticator app').waitFor();
+  await row.getByRole('cell', { name: 'Finance' }).waitFor();
   await axe('users');
   await row.getByRole('button', { name: 'Reset app for ada@example.com' }).click();
   await row.getByText('None enrolled').waitFor();

@@ -2,13 +2,15 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::{datetime, ErrorBanner};
-use biopass_proto::admin::{UpdateUser, User};
+use biopass_proto::admin::{Group, UpdateUser, User};
 use leptos::prelude::*;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let reload = RwSignal::new(0u32);
+    let groups = LocalResource::new(|| api::get::<Vec<Group>>("/groups"));
+    let group_names = Signal::derive(move || groups.get().and_then(Result::ok).unwrap_or_default());
     let users = LocalResource::new(move || {
         reload.track();
         let q = query.get();
@@ -29,7 +31,7 @@ pub fn UsersPage() -> impl IntoView {
                 Ok(us) => view! {
                     <table>
                         <thead><tr><th scope="col">"User name"</th><th scope="col">"Groups"</th><th scope="col">"Authenticators"</th><th scope="col">"Status"</th><th scope="col">"Registered"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
-                        <tbody>{us.into_iter().map(|u| view! { <UserRow user=u reload=reload/> }).collect_view()}</tbody>
+                        <tbody>{us.into_iter().map(|u| view! { <UserRow user=u reload=reload groups=group_names/> }).collect_view()}</tbody>
                     </table>
                 }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
@@ -39,7 +41,7 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UserRow(user: User, reload: RwSignal<u32>) -> impl IntoView {
+fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> impl IntoView {
     let id = user.id.clone();
     let act = Action::new_local(move |(method, path, body): &(&'static str, String, Option<UpdateUser>)| {
         let (method, path, body) = (*method, path.clone(), body.clone());
@@ -60,7 +62,14 @@ fn UserRow(user: User, reload: RwSignal<u32>) -> impl IntoView {
     view! {
         <tr>
             <td>{user.username.clone()}</td>
-            <td>{user.groups.len().to_string()}</td>
+            <td>{
+                let ids = user.groups.clone();
+                move || {
+                    let all = groups.get();
+                    let names: Vec<String> = ids.iter().map(|id| all.iter().find(|g| &g.id == id).map(|g| g.name.clone()).unwrap_or_else(|| id.clone())).collect();
+                    if names.is_empty() { "None".to_owned() } else { names.join(", ") }
+                }
+            }</td>
             <td>{if auths.is_empty() { "None enrolled".to_owned() } else { auths.join(", ") }}</td>
             <td>{status}</td>
             <td>{datetime(user.created_at)}</td>
