@@ -20,6 +20,13 @@ mod glue {
         JsError::new(&e.to_string())
     }
 
+    /// A loaded model, or the error that says which one is missing.
+    fn loaded<'a, T>(model: &'a Option<T>, what: &str) -> Result<&'a T, JsError> {
+        model
+            .as_ref()
+            .ok_or_else(|| JsError::new(&format!("{what} not loaded")))
+    }
+
     /// Models, loaded one by one (so JavaScript can time each load), and a current frame.
     #[wasm_bindgen]
     #[derive(Default)]
@@ -100,14 +107,8 @@ mod glue {
             self.width = width;
             self.height = height;
             let frame = Frame::new(width, height, &self.frame).map_err(js)?;
-            let det = self
-                .detector
-                .as_ref()
-                .ok_or_else(|| JsError::new("detector not loaded"))?;
-            let lmm = self
-                .landmark
-                .as_ref()
-                .ok_or_else(|| JsError::new("landmarks not loaded"))?;
+            let det = loaded(&self.detector, "detector")?;
+            let lmm = loaded(&self.landmark, "landmarks")?;
             let (scores, boxes) = det.run(Detector::preprocess(&frame)).map_err(js)?;
             let faces = detect::postprocess(&scores, &boxes, width as f32, height as f32);
             let face = *faces.first().ok_or_else(|| JsError::new("no face"))?;
@@ -127,14 +128,8 @@ mod glue {
         /// Tracking frame end to end: detect + landmarks + head pose; returns the yaw.
         pub fn tracking_frame(&self) -> Result<f32, JsError> {
             let frame = self.frame()?;
-            let det = self
-                .detector
-                .as_ref()
-                .ok_or_else(|| JsError::new("detector not loaded"))?;
-            let lmm = self
-                .landmark
-                .as_ref()
-                .ok_or_else(|| JsError::new("landmarks not loaded"))?;
+            let det = loaded(&self.detector, "detector")?;
+            let lmm = loaded(&self.landmark, "landmarks")?;
             let faces = det.detect(&frame).map_err(js)?;
             let face = faces.first().ok_or_else(|| JsError::new("no face"))?;
             Ok(head_pose(&lmm.landmarks(&frame, face).map_err(js)?).yaw)
@@ -163,14 +158,8 @@ mod glue {
                 .landmarks
                 .as_ref()
                 .ok_or_else(|| JsError::new("no frame"))?;
-            let live = self
-                .liveness
-                .as_ref()
-                .ok_or_else(|| JsError::new("liveness not loaded"))?;
-            let feat = self
-                .feature
-                .as_ref()
-                .ok_or_else(|| JsError::new("feature not loaded"))?;
+            let live = loaded(&self.liveness, "liveness")?;
+            let feat = loaded(&self.feature, "feature")?;
             let score = live.liveness(&liveness_crop(&frame, face)).map_err(js)?;
             let e = feat.embed(&align(&frame, lm)).map_err(js)?;
             std::hint::black_box(e);
