@@ -76,7 +76,7 @@ fn update_action(id: String, reload: RwSignal<u32>) -> Action<UpdateApplication,
 fn Settings(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     view! {
         <IntegrationBox app=app.clone() reload=reload/>
-        <CallbackBox app=app reload=reload/>
+        <CallbackBox app=app/>
     }
 }
 
@@ -232,11 +232,27 @@ fn SecretField(client_id: String) -> impl IntoView {
 }
 
 #[component]
-fn CallbackBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+fn CallbackBox(app: Application) -> impl IntoView {
     let urls = RwSignal::new(app.allowed_callback_urls.clone());
     let new_url = RwSignal::new(String::new());
     let inline = RwSignal::new(None::<String>);
-    let save = update_action(app.client_id.clone(), reload);
+    // Saves without reloading the page, so edits made while a save is in flight stay on
+    // screen; the list the server stored comes back and replaces the local one.
+    let id = app.client_id.clone();
+    let save = Action::new_local(move |u: &UpdateApplication| {
+        let (id, u) = (id.clone(), u.clone());
+        async move {
+            let saved: Application = api::send("PATCH", &format!("/applications/{id}"), Some(&u)).await?;
+            Ok::<_, ApiFail>(saved)
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = save.value().get() {
+            if !save.pending().get_untracked() {
+                urls.set(saved.allowed_callback_urls);
+            }
+        }
+    });
     let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
     let validate = move |candidate: &str, skip: Option<usize>| -> Result<String, String> {
         let parsed = CallbackUrl::parse(candidate)?;
