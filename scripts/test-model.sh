@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
 # Tests of the face pipeline (crate biopass-model):
 #   1. models and photos (scripts/models.sh: fetched once, SHA-256 checked);
-#   2. a Python venv with pinned onnxruntime/numpy/pillow, and the reference fixtures
+#   2. the reference fixtures from onnxruntime (venv and pins: scripts/setup.sh, requirements.txt)
 #      (model/reference/reference.py -> $BIOPASS_CACHE/model-ref, not committed);
 #   3. native tests (unit + tests/main.rs: parity, detection, verification, liveness, pose);
 #   4. the same pipeline as wasm32 (simd128) in headless Chromium (wasm-bindgen-test).
 # Exits non-zero on any failure. `--reference-only` stops after step 2 (used by
 # scripts/bench-model.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-ONNXRUNTIME_VERSION=1.30.0
-NUMPY_VERSION=2.4.6
-PILLOW_VERSION=12.2.0
 
 export BIOPASS_MODELS=${BIOPASS_MODELS:-$ROOT/public/models}
 export BIOPASS_PHOTOS=${BIOPASS_PHOTOS:-$BIOPASS_CACHE/photos}
@@ -22,18 +18,9 @@ export CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false CARGO_P
 
 "$ROOT/scripts/models.sh"
 
-log "python venv ($VENV)"
-[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
-want=("onnxruntime==$ONNXRUNTIME_VERSION" "numpy==$NUMPY_VERSION" "pillow==$PILLOW_VERSION")
-have=$("$VENV/bin/pip" freeze 2>/dev/null || true)
-missing=()
-for spec in "${want[@]}"; do
-  grep -qix "$spec" <<<"$have" || missing+=("$spec")
-done
-if ((${#missing[@]})); then
-  log "pip install ${missing[*]}"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
-fi
+# The venv and its pinned packages (requirements.txt) come from scripts/setup.sh.
+[[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c "import onnxruntime, numpy, PIL" 2>/dev/null \
+  || die "the Python venv lacks onnxruntime/numpy/pillow: run scripts/setup.sh"
 
 log "onnxruntime reference fixtures -> $BIOPASS_MODEL_REF"
 "$VENV/bin/python" "$ROOT/model/reference/reference.py" fixtures \
