@@ -125,6 +125,14 @@ mod glue {
             Frame::new(self.width, self.height, &self.frame).map_err(js)
         }
 
+        /// The current frame with its tracked face and landmarks.
+        fn tracked(&self) -> Result<(Frame<'_>, &Face, &Landmarks68), JsError> {
+            let none = || JsError::new("no frame");
+            let face = self.face.as_ref().ok_or_else(none)?;
+            let lm = self.landmarks.as_ref().ok_or_else(none)?;
+            Ok((self.frame()?, face, lm))
+        }
+
         /// Tracking frame end to end: detect + landmarks + head pose; returns the yaw.
         pub fn tracking_frame(&self) -> Result<f32, JsError> {
             let frame = self.frame()?;
@@ -152,12 +160,7 @@ mod glue {
         /// Verification end to end: liveness crop + liveness + align + embed; returns the
         /// liveness score.
         pub fn verification(&self) -> Result<f32, JsError> {
-            let frame = self.frame()?;
-            let face = self.face.as_ref().ok_or_else(|| JsError::new("no frame"))?;
-            let lm = self
-                .landmarks
-                .as_ref()
-                .ok_or_else(|| JsError::new("no frame"))?;
+            let (frame, face, lm) = self.tracked()?;
             let live = loaded(&self.liveness, "liveness")?;
             let feat = loaded(&self.feature, "feature")?;
             let score = live.liveness(&liveness_crop(&frame, face)).map_err(js)?;
@@ -168,12 +171,7 @@ mod glue {
 
         /// The image work of a verification without the networks.
         pub fn verification_prepost(&self) -> Result<f32, JsError> {
-            let frame = self.frame()?;
-            let face = self.face.as_ref().ok_or_else(|| JsError::new("no frame"))?;
-            let lm = self
-                .landmarks
-                .as_ref()
-                .ok_or_else(|| JsError::new("no frame"))?;
+            let (frame, face, lm) = self.tracked()?;
             let c = liveness_crop(&frame, face);
             let a = LivenessModel::preprocess(&c, ChannelOrder::Bgr);
             let b = FeatureModel::preprocess(&align(&frame, lm));
