@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds the edge worker (worker-build, release) into edge-worker/build and the SPA
-# (cargo + wasm-bindgen + wasm-opt) into public/pkg. Cargo skips what is up to date.
+# Builds the edge worker (worker-build, release) into edge-worker/build, the SPA and the
+# login page's face tracker (cargo + wasm-bindgen + wasm-opt) into public/pkg, and
+# public/pkg/face-manifest.json (the tracker's files with their SHA-256 and size, which
+# the face worker verifies and caches by). Cargo skips what is up to date; wasm-opt's
+# output is cached by the hash of its input.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 log "building the edge worker"
@@ -9,11 +12,40 @@ log "building the edge worker"
   worker-build --release >"$BIOPASS_CACHE/worker-build.log" 2>&1) \
   || { tail -40 "$BIOPASS_CACHE/worker-build.log"; die "worker build failed"; }
 
+out=$ROOT/public/pkg
+mkdir -p "$out" "$BIOPASS_CACHE/wasm-opt"
+
+# optimise FILE FLAGS...: wasm-opt in place, or the cached result for the same input.
+optimise() {
+  local file=$1; shift
+  local key
+  key=$(cat <(sha256sum "$file") <(echo "$*") | sha256sum | cut -c1-32)
+  local cached=$BIOPASS_CACHE/wasm-opt/$key.wasm
+  if [[ ! -f $cached ]]; then
+    "$ROOT/node_modules/.bin/wasm-opt" "$@" --enable-bulk-memory --enable-nontrapping-float-to-int \
+      "$file" -o "$cached.tmp" && mv "$cached.tmp" "$cached"
+  fi
+  cp "$cached" "$file"
+}
+
 log "building the SPA"
 cargo build -q --release --target wasm32-unknown-unknown -p biopass-app
-out=$ROOT/public/pkg
-mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name app \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/biopass-app.wasm"
-"$ROOT/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-  "$out/app_bg.wasm" -o "$out/app_bg.wasm"
+optimise "$out/app_bg.wasm" -Oz
+
+log "building the face tracker"
+cargo build -q --release --target wasm32-unknown-unknown -p biopass-tracker
+wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name tracker \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/biopass_tracker.wasm"
+# -O3, not -Oz: inference speed matters more here than the last 5% of size.
+optimise "$out/tracker_bg.wasm" -O3 --enable-simd
+
+entry() {
+  local path=$1
+  [[ -f $ROOT/public/$path ]] || die "public/$path is missing (run scripts/setup.sh)"
+  printf '{"path":"%s","sha256":"%s","bytes":%s}' "$path" \
+    "$(sha256sum "$ROOT/public/$path" | cut -d' ' -f1)" "$(stat -c %s "$ROOT/public/$path")"
+}
+printf '{"wasm":%s,"detect":%s,"landmark":%s}\n' "$(entry pkg/tracker_bg.wasm)" \
+  "$(entry models/fr_detect.onnx)" "$(entry models/fr_landmark.onnx)" >"$out/face-manifest.json"

@@ -4,7 +4,7 @@
 
 use biopass_proto::admin::{AdminSession, Bootstrap, Redirect, StartSignIn};
 use biopass_proto::error::{ApiError, ApiErrorCode};
-use biopass_proto::login::{LoginComplete, LoginState, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{FaceChallenge, FaceEvidence, LoginComplete, LoginState, TotpAnswer, TotpEnrolment};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -65,6 +65,15 @@ pub async fn totp_confirm(tx: &str, code: String) -> Result<LoginComplete, ApiFa
 
 pub async fn totp_verify(tx: &str, code: String) -> Result<LoginComplete, ApiFail> {
     post_code(&format!("/api/login/{tx}/totp"), code).await
+}
+
+pub async fn face_challenge(tx: &str) -> Result<FaceChallenge, ApiFail> {
+    decode(Request::post(&format!("/api/login/{tx}/face/challenge")).send().await.map_err(network)?).await
+}
+
+pub async fn face_evidence(tx: &str, evidence: &FaceEvidence) -> Result<LoginComplete, ApiFail> {
+    let req = Request::post(&format!("/api/login/{tx}/face")).json(evidence).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
 }
 
 // Admin API.

@@ -4,11 +4,13 @@
 //! # Layout
 //! - `main.rs`: mounts [`App`] and declares the routes.
 //! - [`api`]: every HTTP call to the worker (login API, admin API) and its error type.
-//! - [`pages`]: one module per route (`login`, `console`, `home`).
+//! - [`pages`]: one module per route (`login` with its `face` step, `console`, `home`).
 //! - [`components`]: reusable pieces (error banner, code input).
+//! - [`face`]: the camera and the face tracker's Web Worker (`public/face-worker.js`).
 
 mod api;
 mod components;
+mod face;
 mod pages;
 
 use leptos::prelude::*;

@@ -16,6 +16,7 @@
 //! - [`grant`]: authorization codes and their redemption rules.
 //! - [`deployment`]: the "Previous deployments" records.
 //! - [`face`]: face challenges and the decision on measured evidence.
+//! - [`guidance`]: the login page's live face guidance and capture sequence.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
@@ -33,6 +34,7 @@ pub mod deployment;
 pub mod discovery;
 pub mod error;
 pub mod face;
+pub mod guidance;
 pub mod grant;
 pub mod ids;
 pub mod keys;

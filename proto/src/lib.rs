@@ -8,8 +8,10 @@
 //! - [`admin`]: the admin API (applications, groups, users, deployments).
 //! - [`login`]: the login API the universal-login SPA uses to finish a login transaction.
 //! - [`error`]: the typed JSON error of the admin and login APIs.
+//! - [`tracker`]: what the login page's face tracker (a Web Worker) reports per frame.
 
 pub mod admin;
 pub mod error;
 pub mod login;
 pub mod oauth;
+pub mod tracker;

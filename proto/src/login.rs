@@ -65,7 +65,7 @@ pub struct LoginComplete {
 
 /// A head movement the person is asked to make, as seen by the camera (images are not
 /// mirrored: "left" is the person's own left).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HeadMovement {
     TurnLeft,

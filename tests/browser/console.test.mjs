@@ -52,6 +52,7 @@ test('the one-time link creates the first admin, who signs in through the univer
   await axe('bootstrap');
   await page.getByLabel('User name').fill('root');
   await page.getByRole('button', { name: 'Create and continue' }).click();
+  await page.getByRole('button', { name: /^Authenticator app/ }).click();
   await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
   root.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
   await page.getByLabel('6-digit code from the app').fill(await root.nextCode());

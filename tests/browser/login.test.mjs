@@ -53,6 +53,7 @@ test('first login enrols an authenticator app, the second asks for its code', as
   const account = new Account('ada@example.com');
   {
     const { page, context, verifier, nonce } = await begin(account);
+    await page.getByRole('button', { name: /^Authenticator app/ }).click();
     await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
     await page.getByRole('img', { name: /QR code/ }).waitFor();
     await shot(page, 'login-enrol-totp');

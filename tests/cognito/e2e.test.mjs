@@ -96,6 +96,7 @@ async function tokens(page) {
 test('first sign-in: password, Biopass registration and enrolment, Cognito tokens', async () => {
   const { context, page } = await signIn();
   await page.waitForURL(`${worker.url}/login**`);
+  await page.getByRole('button', { name: /^Authenticator app/ }).click();
   await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
   account.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
   await page.getByLabel('6-digit code from the app').fill(await account.nextCode());

@@ -3,7 +3,8 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::{CodeInput, ErrorBanner};
-use biopass_proto::login::{AuthenticatorKind, LoginComplete, LoginState, LoginStep};
+use super::face::FaceStep;
+use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginComplete, LoginState, LoginStep};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -44,24 +45,79 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
         <p class="muted">"Signing in as " <strong>{state.username.clone()}</strong></p>
     };
     let body = match state.step {
-        LoginStep::Enrol { allowed } if allowed.contains(&AuthenticatorKind::Totp) => {
-            view! { <TotpEnrol tx=tx/> }.into_any()
-        }
-        LoginStep::Enrol { .. } => view! {
+        LoginStep::Enrol { allowed } if allowed.is_empty() => view! {
             <p role="alert">"You have no authenticator set up, and this sign-in cannot set one up. Ask your administrator."</p>
         }.into_any(),
-        LoginStep::Authenticate { enrolled } if enrolled.contains(&AuthenticatorKind::Totp) => {
-            view! { <TotpVerify tx=tx/> }.into_any()
-        }
-        LoginStep::Authenticate { .. } => view! {
+        LoginStep::Enrol { allowed } => view! { <Enrol tx=tx allowed=allowed/> }.into_any(),
+        LoginStep::Authenticate { enrolled } if enrolled.is_empty() => view! {
             <p role="alert">"None of your authenticators can be used here. Ask your administrator."</p>
         }.into_any(),
+        LoginStep::Authenticate { enrolled } => view! { <Authenticate tx=tx enrolled=enrolled/> }.into_any(),
         LoginStep::Done { redirect_to } => {
             go(&redirect_to);
             view! { <p>"Signed in. Returning to the application…"</p> }.into_any()
         }
     };
     view! { {header} {body} }
+}
+
+/// First sign-in: choose an authenticator (when more than one is allowed), then set it up.
+#[component]
+fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>) -> impl IntoView {
+    let only = (allowed.len() == 1).then(|| allowed[0]);
+    let chosen = RwSignal::new(only);
+    let can_choose = only.is_none();
+    let back = Callback::new(move |()| chosen.set(None));
+    move || match chosen.get() {
+        Some(AuthenticatorKind::Face) => {
+            let other = can_choose.then_some(("Set up an authenticator app instead", back));
+            match other {
+                Some(o) => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol other=o/> }.into_any(),
+                None => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol/> }.into_any(),
+            }
+        }
+        Some(AuthenticatorKind::Totp) => view! {
+            <TotpEnrol tx=tx.clone()/>
+            <Show when=move || can_choose>
+                <p class="alternative"><button type="button" class="link" on:click=move |_| chosen.set(None)>"Choose another way"</button></p>
+            </Show>
+        }.into_any(),
+        None => view! {
+            <h2>"Choose how you will sign in"</h2>
+            <p>"This is your first sign-in with Biopass. Choose the authenticator you will use from now on."</p>
+            <div class="choices">
+                <button type="button" class="choice" on:click=move |_| chosen.set(Some(AuthenticatorKind::Face))>
+                    <strong>"Face"</strong>
+                    <span>"Look at your camera and move your head as asked. Nothing to install."</span>
+                </button>
+                <button type="button" class="choice" on:click=move |_| chosen.set(Some(AuthenticatorKind::Totp))>
+                    <strong>"Authenticator app"</strong>
+                    <span>"Type a 6-digit code from an app on your phone."</span>
+                </button>
+            </div>
+        }.into_any(),
+    }
+}
+
+/// Later sign-ins: the face when it is enrolled, with the authenticator app as the other way.
+#[component]
+fn Authenticate(tx: String, enrolled: Vec<AuthenticatorKind>) -> impl IntoView {
+    let has_face = enrolled.contains(&AuthenticatorKind::Face);
+    let has_totp = enrolled.contains(&AuthenticatorKind::Totp);
+    let using = RwSignal::new(if has_face { AuthenticatorKind::Face } else { AuthenticatorKind::Totp });
+    let to_totp = Callback::new(move |()| using.set(AuthenticatorKind::Totp));
+    move || match using.get() {
+        AuthenticatorKind::Face if has_totp => {
+            view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate other=("Use your authenticator app instead", to_totp)/> }.into_any()
+        }
+        AuthenticatorKind::Face => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate/> }.into_any(),
+        AuthenticatorKind::Totp => view! {
+            <TotpVerify tx=tx.clone()/>
+            <Show when=move || has_face>
+                <p class="alternative"><button type="button" class="link" on:click=move |_| using.set(AuthenticatorKind::Face)>"Use your face instead"</button></p>
+            </Show>
+        }.into_any(),
+    }
 }
 
 /// Submits a code and follows the redirect on success.

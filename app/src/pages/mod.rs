@@ -1,5 +1,6 @@
 //! One module per route.
 
 pub mod console;
+pub mod face;
 pub mod home;
 pub mod login;

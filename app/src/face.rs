@@ -1,0 +1,286 @@
+//! The camera and the face tracker's Web Worker, for the login page's face step. No UI
+//! here: `pages::face` drives these and shows what they report.
+//!
+//! - [`Camera`]: `getUserMedia` into a `<video>`, its errors in words a person
+//!   understands ([`CameraError`]), stopped when dropped.
+//! - [`TrackerWorker`]: `public/face-worker.js` (a module worker running the
+//!   `biopass-tracker` wasm): model download with progress, one tracked frame, evidence
+//!   crops of the last frame. One request at a time; answers come back in order.
+
+use biopass_proto::login::EvidenceFrame;
+use biopass_proto::tracker::TrackReport;
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DomException, HtmlVideoElement, MediaStream, MediaStreamConstraints, MessageEvent, Worker, WorkerOptions, WorkerType};
+
+/// Why the camera could not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraError {
+    /// The page is not in a secure context, or the browser has no camera API.
+    Unsupported,
+    PermissionDenied,
+    NoCamera,
+    InUse,
+    Other(String),
+}
+
+impl CameraError {
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unsupported => "This browser cannot use a camera here. Open the sign-in in an up-to-date browser over https.".into(),
+            Self::PermissionDenied => "Camera access was refused. Allow the camera for this site in your browser's settings (the camera icon in the address bar), then try again.".into(),
+            Self::NoCamera => "No camera was found. Connect a camera, or use another way to sign in.".into(),
+            Self::InUse => "The camera is in use by another application. Close it (for example a video call), then try again.".into(),
+            Self::Other(m) => format!("The camera could not start: {m}"),
+        }
+    }
+
+    fn from_js(e: &JsValue) -> Self {
+        match e.dyn_ref::<DomException>().map(|d| d.name()) {
+            Some(n) if n == "NotAllowedError" || n == "SecurityError" => Self::PermissionDenied,
+            Some(n) if n == "NotFoundError" || n == "OverconstrainedError" => Self::NoCamera,
+            Some(n) if n == "NotReadableError" || n == "AbortError" => Self::InUse,
+            Some(n) => Self::Other(n),
+            None => Self::Other(describe(e)),
+        }
+    }
+}
+
+fn describe(e: &JsValue) -> String {
+    Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+fn set(o: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(o, &key.into(), &value.into());
+}
+
+/// A running camera shown in a `<video>`; stopped (light off) when dropped.
+pub struct Camera {
+    stream: MediaStream,
+}
+
+impl Camera {
+    /// Asks for the front camera at 640x480 and plays it in `video`.
+    ///
+    /// # Errors
+    /// [`CameraError`] for a refusal, a missing or busy camera.
+    pub async fn open(video: &HtmlVideoElement) -> Result<Camera, CameraError> {
+        let devices = web_sys::window()
+            .and_then(|w| w.navigator().media_devices().ok())
+            .ok_or(CameraError::Unsupported)?;
+        let wanted = Object::new();
+        set(&wanted, "facingMode", "user");
+        let ideal = |n: u32| {
+            let o = Object::new();
+            set(&o, "ideal", n);
+            o
+        };
+        set(&wanted, "width", ideal(640));
+        set(&wanted, "height", ideal(480));
+        let constraints = MediaStreamConstraints::new();
+        constraints.set_video(&wanted);
+        constraints.set_audio(&JsValue::FALSE);
+        let promise = devices.get_user_media_with_constraints(&constraints).map_err(|e| CameraError::from_js(&e))?;
+        let stream: MediaStream = JsFuture::from(promise).await.map_err(|e| CameraError::from_js(&e))?.unchecked_into();
+        let camera = Camera { stream };
+        video.set_muted(true);
+        video.set_src_object(Some(&camera.stream));
+        if let Ok(p) = video.play() {
+            JsFuture::from(p).await.map_err(|e| CameraError::from_js(&e))?;
+        }
+        // The first frame's size arrives a moment after play() on some cameras.
+        for _ in 0..100 {
+            if video.video_width() > 0 {
+                return Ok(camera);
+            }
+            sleep(20).await;
+        }
+        Err(CameraError::Other("the camera sends no picture".into()))
+    }
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        for track in self.stream.get_tracks().iter() {
+            if let Ok(t) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+                t.stop();
+            }
+        }
+    }
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Resolves at the next animation frame (when the page paints again).
+pub async fn next_frame() {
+    let p = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(&resolve);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Milliseconds since the page started (`performance.now()`).
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_default()
+}
+
+/// A named instant in the page's performance timeline (read by the benchmarks).
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
+/// The models are ready.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Loaded {
+    /// Every file came from Cache Storage.
+    pub cached: bool,
+    pub millis: f64,
+}
+
+type Waiting = Rc<RefCell<Option<Function>>>;
+
+/// The face tracker's Web Worker; terminated when dropped.
+pub struct TrackerWorker {
+    worker: Worker,
+    waiting: Waiting,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+fn field(o: &JsValue, key: &str) -> JsValue {
+    Reflect::get(o, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+impl TrackerWorker {
+    /// Starts the worker; `on_progress(loaded, total)` gets the download's bytes.
+    ///
+    /// # Errors
+    /// The browser cannot start module workers.
+    pub fn start(on_progress: impl Fn(f64, f64) + 'static) -> Result<TrackerWorker, String> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options("/face-worker.js", &options).map_err(|e| describe(&e))?;
+        let waiting: Waiting = Rc::new(RefCell::new(None));
+        let on_message = {
+            let waiting = waiting.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let data = ev.data();
+                if field(&data, "type").as_string().as_deref() == Some("progress") {
+                    on_progress(field(&data, "loaded").as_f64().unwrap_or(0.0), field(&data, "total").as_f64().unwrap_or(0.0));
+                } else if let Some(resolve) = waiting.borrow_mut().take() {
+                    let _ = resolve.call1(&JsValue::NULL, &data);
+                }
+            })
+        };
+        let on_error = {
+            let waiting = waiting.clone();
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
+                ev.prevent_default();
+                let answer = Object::new();
+                set(&answer, "type", "error");
+                set(&answer, "message", format!("the face tracker stopped: {}", ev.message()));
+                if let Some(resolve) = waiting.borrow_mut().take() {
+                    let _ = resolve.call1(&JsValue::NULL, &answer);
+                }
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(TrackerWorker { worker, waiting, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Posts `message` now; the returned future resolves with the answer.
+    fn request(&self, message: &Object, transfer: Option<&Array>) -> impl std::future::Future<Output = Result<JsValue, String>> {
+        let waiting = self.waiting.clone();
+        let answer = Promise::new(&mut |resolve, _| {
+            *waiting.borrow_mut() = Some(resolve);
+        });
+        let posted = match transfer {
+            Some(t) => self.worker.post_message_with_transfer(message, t),
+            None => self.worker.post_message(message),
+        };
+        async move {
+            posted.map_err(|e| describe(&e))?;
+            let data = JsFuture::from(answer).await.map_err(|e| describe(&e))?;
+            if field(&data, "type").as_string().as_deref() == Some("error") {
+                return Err(field(&data, "message").as_string().unwrap_or_else(|| "the face tracker failed".into()));
+            }
+            Ok(data)
+        }
+    }
+
+    fn message(kind: &str) -> Object {
+        let o = Object::new();
+        set(&o, "type", kind);
+        o
+    }
+
+    /// Downloads (or takes from the cache) and loads the tracker and its models. The
+    /// request is posted at once; await the future when the result is needed.
+    pub fn load(&self) -> impl std::future::Future<Output = Result<Loaded, String>> {
+        let answer = self.request(&Self::message("load"), None);
+        async move {
+            let data = answer.await?;
+            Ok(Loaded { cached: field(&data, "cached").as_bool().unwrap_or(false), millis: field(&data, "millis").as_f64().unwrap_or(0.0) })
+        }
+    }
+
+    /// Tracks the frame `video` shows now.
+    ///
+    /// # Errors
+    /// The frame cannot be grabbed or the tracker fails.
+    pub async fn track(&self, video: &HtmlVideoElement) -> Result<TrackReport, String> {
+        let window = web_sys::window().ok_or("no window")?;
+        let bitmap = JsFuture::from(window.create_image_bitmap_with_html_video_element(video).map_err(|e| describe(&e))?)
+            .await
+            .map_err(|e| describe(&e))?;
+        let message = Self::message("track");
+        set(&message, "bitmap", bitmap.clone());
+        let data = self.request(&message, Some(&Array::of1(&bitmap))).await?;
+        let text = field(&data, "report").as_string().ok_or("the face tracker sent no report")?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+
+    /// The evidence crops of the last tracked frame, labelled `step`; `None` when that
+    /// frame had no face.
+    ///
+    /// # Errors
+    /// The crops cannot be encoded.
+    pub async fn capture(&self, step: Option<usize>) -> Result<Option<EvidenceFrame>, String> {
+        let message = Self::message("capture");
+        set(&message, "step", step.map_or(JsValue::NULL, |s| JsValue::from(s as u32)));
+        let data = self.request(&message, None).await?;
+        let frame = field(&data, "frame");
+        if frame.is_null() || frame.is_undefined() {
+            return Ok(None);
+        }
+        let text = JSON::stringify(&frame).map_err(|e| describe(&e))?.as_string().unwrap_or_default();
+        serde_json::from_str(&text).map(Some).map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for TrackerWorker {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}

@@ -1,0 +1,140 @@
+// The login page's face tracker, off the main thread (a module Web Worker).
+//
+// It downloads the tracker's wasm and the two tracking models listed in
+// /pkg/face-manifest.json (made by the build, with each file's SHA-256 and size), reporting
+// progress; verifies every file's SHA-256; keeps them in Cache Storage under their hash so
+// a second visit starts at once; then tracks the camera frames the page sends and cuts
+// evidence crops on request. Liveness and identity are decided by the server, which
+// re-measures the crops; nothing computed here is trusted.
+//
+// Messages in:  {type:'load'} | {type:'track', bitmap} | {type:'capture', step}
+// Messages out: {type:'progress', loaded, total} | {type:'ready', cached, millis}
+//               | {type:'tracked', report} (JSON text) | {type:'captured', frame}
+//               | {type:'error', message}
+import init, { FaceTracker } from './pkg/tracker.js';
+
+const CACHE_PREFIX = 'biopass-face-';
+const CACHE = CACHE_PREFIX + 'v1';
+let tracker = null;
+let canvas = null;
+
+const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+async function verified(bytes, entry) {
+  const sum = hex(await crypto.subtle.digest('SHA-256', bytes));
+  if (sum !== entry.sha256) throw new Error(`${entry.path} is damaged (SHA-256 mismatch)`);
+  return bytes;
+}
+
+// Downloads `entry` with progress, or takes it from the cache; returns its bytes.
+async function obtain(cache, entry, onBytes) {
+  const key = new URL(`/${entry.path}?sha256=${entry.sha256}`, self.location.origin).href;
+  const hit = cache && (await cache.match(key));
+  if (hit) {
+    try {
+      const bytes = await verified(await hit.arrayBuffer(), entry);
+      onBytes(entry.bytes);
+      return { bytes, cached: true };
+    } catch {
+      await cache.delete(key);
+    }
+  }
+  const resp = await fetch(`/${entry.path}`, { cache: 'no-store' });
+  if (!resp.ok) throw new Error(`${entry.path}: the server answered ${resp.status}`);
+  const reader = resp.body.getReader();
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    size += value.length;
+    onBytes(value.length);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { bytes.set(p, at); at += p.length; }
+  await verified(bytes.buffer, entry);
+  if (cache) await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+  return { bytes: bytes.buffer, cached: false };
+}
+
+async function load() {
+  const started = performance.now();
+  const resp = await fetch('/pkg/face-manifest.json', { cache: 'no-store' });
+  if (!resp.ok) throw new Error(`face manifest: the server answered ${resp.status}`);
+  const manifest = await resp.json();
+  const entries = [manifest.wasm, manifest.detect, manifest.landmark];
+  const total = entries.reduce((n, e) => n + e.bytes, 0);
+  let loaded = 0;
+  let last = 0;
+  const onBytes = (n) => {
+    loaded += n;
+    const now = performance.now();
+    if (now - last > 50 || loaded >= total) { last = now; postMessage({ type: 'progress', loaded: Math.min(loaded, total), total }); }
+  };
+  // Cache Storage may be missing (e.g. some private modes): then download every time.
+  let cache = null;
+  try {
+    cache = await caches.open(CACHE);
+    for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
+  } catch { cache = null; }
+  const [wasm, detect, landmark] = await Promise.all(entries.map((e) => obtain(cache, e, onBytes)));
+  if (cache) {
+    const keep = new Set(entries.map((e) => new URL(`/${e.path}?sha256=${e.sha256}`, self.location.origin).href));
+    for (const req of await cache.keys()) if (!keep.has(req.url)) await cache.delete(req);
+  }
+  await init({ module_or_path: wasm.bytes });
+  tracker = new FaceTracker(new Uint8Array(detect.bytes), new Uint8Array(landmark.bytes));
+  return { cached: wasm.cached && detect.cached && landmark.cached, millis: performance.now() - started };
+}
+
+function track(bitmap) {
+  const { width, height } = bitmap;
+  if (!canvas || canvas.width !== width || canvas.height !== height) canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const pixels = ctx.getImageData(0, 0, width, height).data;
+  return tracker.track(pixels, width, height);
+}
+
+async function encode(rgba, side, type, quality) {
+  const c = new OffscreenCanvas(side, side);
+  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), side, side), 0, 0);
+  const blob = await c.convertToBlob({ type, quality });
+  const url = new FileReaderSync().readAsDataURL(blob);
+  return url.slice(url.indexOf(',') + 1);
+}
+
+async function capture(step) {
+  if (!tracker.cut()) return null;
+  const flat = tracker.landmarks();
+  const landmarks = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) landmarks.push([flat[i], flat[i + 1]]);
+  return {
+    step,
+    aligned_jpeg: await encode(tracker.aligned_rgba(), 112, 'image/jpeg', 0.92),
+    context_png: await encode(tracker.context_rgba(), 128, 'image/png'),
+    landmarks,
+  };
+}
+
+onmessage = async ({ data }) => {
+  try {
+    if (data.type === 'load') {
+      postMessage({ type: 'ready', ...(await load()) });
+    } else if (!tracker) {
+      if (data.bitmap) data.bitmap.close();
+      throw new Error('the face models are not loaded');
+    } else if (data.type === 'track') {
+      postMessage({ type: 'tracked', report: track(data.bitmap) });
+    } else if (data.type === 'capture') {
+      postMessage({ type: 'captured', frame: await capture(data.step ?? null) });
+    } else {
+      throw new Error(`unknown request ${data.type}`);
+    }
+  } catch (e) {
+    postMessage({ type: 'error', message: String(e && e.message ? e.message : e) });
+  }
+};
