@@ -240,7 +240,7 @@ mod tests {
         let frontal = |yaw| guide(&report(CENTRED, yaw, 0.0, Some(0.0)), Target::Frontal);
         assert_eq!(frontal(PAGE_FRONTAL_MAX - 0.5), Guidance::Good);
         assert_eq!(frontal(PAGE_FRONTAL_MAX + 0.5), Guidance::LookStraight);
-        assert!(PAGE_FRONTAL_MAX < FRONTAL_MAX && PAGE_TURN_YAW > TURN_YAW && PAGE_LOOK_UP_PITCH > LOOK_UP_PITCH);
+        const { assert!(PAGE_FRONTAL_MAX < FRONTAL_MAX && PAGE_TURN_YAW > TURN_YAW && PAGE_LOOK_UP_PITCH > LOOK_UP_PITCH) };
         let left = Target::Move(HeadMovement::TurnLeft);
         let right = Target::Move(HeadMovement::TurnRight);
         let up = Target::Move(HeadMovement::LookUp);

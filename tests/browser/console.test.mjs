@@ -3,14 +3,12 @@
 // axe-core on every page (no serious or critical violation). Screenshots go to tests/out/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account, loginWithTotp } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { launch, shot } from '../lib/browser.mjs';
+import { axe as checkA11y, launch, shot } from '../lib/browser.mjs';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const CALLBACK = 'https://payroll.example.com/cb';
 let worker, state, browser, context, page;
 const root = new Account('root');
@@ -29,13 +27,7 @@ after(async () => {
   state?.cleanup();
 });
 
-async function axe(name) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${name}`);
-  await shot(page, `console-${name}`);
-}
+const axe = (name) => checkA11y(page, `console-${name}`);
 
 async function appByName(name) {
   return (await admin(worker, 'GET', '/applications')).body.find((a) => a.name === name);

@@ -5,15 +5,10 @@
 // lock-out, the camera errors and the live guidance. Codes are redeemed by openid-client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import * as client from 'openid-client';
 import { newState, startWorker } from '../lib/worker.mjs';
-import { launch, shot } from '../lib/browser.mjs';
-import { CALLBACK, createApp, relyingParty } from './helpers.mjs';
-
-const VIDEO = join(process.env.BIOPASS_CACHE || join(homedir(), '.cache/biopass'), 'video');
-const camera = (name) => ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${join(VIDEO, name)}`];
+import { axe, launch, shot } from '../lib/browser.mjs';
+import { CALLBACK, beginFaceLogin, camera, redeem } from '../lib/facecam.mjs';
+import { createApp, relyingParty } from './helpers.mjs';
 
 let worker, state, config;
 const browsers = [];
@@ -36,33 +31,7 @@ async function browserWith(args) {
   return b;
 }
 
-/** Starts a login for `username` in a new page of `browser`. */
-async function begin(browser, username) {
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const url = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: CALLBACK, scope: 'openid', nonce, login_hint: username,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-  });
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.log(`  [page] ${m.text()}`); });
-  await page.route(`${CALLBACK}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>back at the application</h1>' }));
-  await page.goto(url.href);
-  return { page, context, verifier, nonce };
-}
-
-async function redeem({ page, verifier, nonce }) {
-  await page.waitForURL(`${CALLBACK}**`, { timeout: 150_000 });
-  const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
-  return tokens.claims();
-}
-
-/** Milliseconds between two performance marks of the page. */
-const between = (page, a, b) => page.evaluate(([a, b]) => {
-  const t = (n) => performance.getEntriesByName(n).at(-1)?.startTime;
-  return t(b) - t(a);
-}, [a, b]);
+const begin = (browser, username) => beginFaceLogin({ browser, config, username });
 
 test('first login enrols the face with consent, the second authenticates with it', { timeout: 400_000 }, async () => {
   const browser = await browserWith(camera('person-a.y4m'));
@@ -71,22 +40,125 @@ test('first login enrols the face with consent, the second authenticates with it
   await first.page.getByRole('heading', { name: 'Set up face sign-in' }).waitFor();
   const go = first.page.getByRole('button', { name: 'Continue' });
   assert.equal(await go.isDisabled(), true, 'no capture before consent');
-  await shot(first.page, 'login-face-consent');
+  await axe(first.page, 'login-face-consent');
   await first.page.getByLabel(/I agree to Biopass processing my face/).check();
   await go.click();
   await first.page.locator('#face-instruction').waitFor({ timeout: 60_000 });
-  await shot(first.page, 'login-face-capture');
-  const claims = await redeem(first);
-  assert.equal(claims.sub !== undefined, true);
+  await axe(first.page, 'login-face-capture');
+  const claims = await redeem(config, first);
   assert.deepEqual(claims.amr, ['face']);
-  const firstLoad = await between(first.page, 'biopass:face-start', 'biopass:camera-ready');
-  console.log(`==> first login: face start to camera-ready ${firstLoad.toFixed(0)} ms (models downloaded)`);
+  const m = first.marks;
+  assert.ok(m.get('biopass:tracked').length >= 4, 'frames were tracked');
+  assert.ok(m.get('biopass:face-verified'), 'the worker accepted the evidence');
 
-  // Same browser profile (a new context shares nothing; the cache is per context), so
-  // reuse the page's context for the second login to see the cached models.
   const second = await begin(browser, 'grace@example.com');
   await second.page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
-  const again = await redeem(second);
+  assert.equal(await second.page.getByRole('button', { name: /instead/ }).count(), 0, 'no other authenticator to offer');
+  const again = await redeem(config, second);
   assert.equal(again.sub, claims.sub);
   assert.deepEqual(again.amr, ['face']);
+});
+
+/** Waits for the failure box and returns its title and message. */
+async function failure(page, timeout = 150_000) {
+  const box = page.locator('.failure');
+  await box.waitFor({ timeout });
+  return { title: (await box.locator('h3').textContent()).trim(), message: (await box.locator('p').textContent()).trim() };
+}
+
+test('another person on an enrolled account is not recognised, each attempt counted, locked at the sixth', { timeout: 900_000 }, async () => {
+  const browser = await browserWith(camera('person-b.y4m'));
+  const login = await begin(browser, 'grace@example.com');
+  await login.page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    const f = await failure(login.page);
+    if (attempt < 5) {
+      assert.equal(f.title, 'Not recognised', `attempt ${attempt}: ${f.message}`);
+      assert.match(f.message, new RegExp(`${5 - attempt} attempts left`));
+      if (attempt === 1) await axe(login.page, 'login-face-not-recognised');
+      await login.page.getByRole('button', { name: 'Try again' }).click();
+      await login.page.locator('.failure').waitFor({ state: 'detached' });
+    } else {
+      assert.equal(f.title, 'Face sign-in is locked', f.message);
+      assert.equal(await login.page.getByRole('button', { name: 'Try again' }).count(), 0, 'no retry while locked');
+    }
+  }
+  // The sixth attempt, even from a fresh sign-in, is refused before any capture.
+  const sixth = await begin(browser, 'grace@example.com');
+  const f = await failure(sixth.page, 30_000);
+  assert.equal(f.title, 'Face sign-in is locked');
+  assert.match(f.message, /Too many failed attempts/);
+  await shot(sixth.page, 'login-face-locked');
+  assert.ok(!sixth.page.url().startsWith(CALLBACK));
+});
+
+/** A first sign-in that chooses the face and consents; returns the page at the camera. */
+async function enrolWith(video, username) {
+  const browser = await browserWith(video);
+  const login = await begin(browser, username);
+  await login.page.getByRole('button', { name: /^Face/ }).click();
+  await login.page.getByLabel(/I agree to Biopass processing my face/).check();
+  await login.page.getByRole('button', { name: 'Continue' }).click();
+  return login.page;
+}
+
+test('live guidance: too dark, two faces, no face; time runs out without a face', { timeout: 300_000 }, async () => {
+  const cases = [
+    ['dark.y4m', /too dark/],
+    ['two-faces.y4m', /More than one face/],
+    ['no-face.y4m', /cannot see a face/],
+  ];
+  let page;
+  for (const [video, expected] of cases) {
+    await page?.context().browser().close();
+    page = await enrolWith(camera(video), `guide-${video.split('.')[0]}@example.com`);
+    const guidance = page.locator('#face-guidance');
+    await guidance.filter({ hasText: expected }).waitFor({ timeout: 60_000 })
+      .catch(async (e) => { await shot(page, `failed-${video}`); throw new Error(`${video}: guidance "${await guidance.textContent().catch(() => '?')}": ${e.message}`); });
+    assert.equal(await page.locator('#face-instruction').textContent(), 'Look straight at the camera');
+    await axe(page, `login-face-${video.split('.')[0]}`);
+  }
+  // Nobody ever shows a face: the check ends with "Time is up" and a retry.
+  const f = await failure(page, 120_000);
+  assert.equal(f.title, 'Time is up');
+  assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible());
+});
+
+test('camera errors are explained: no camera, permission refused', { timeout: 120_000 }, async () => {
+  // No fake device: this machine has no camera.
+  const none = await enrolWith([], 'nocam@example.com');
+  let f = await failure(none, 60_000);
+  assert.equal(f.title, 'No camera found', f.message);
+  assert.match(f.message, /Connect a camera, or use another way to sign in/);
+  await axe(none, 'login-face-no-camera');
+  // A camera, but the person refuses access (no auto-accept of the prompt).
+  const refused = await enrolWith(['--use-fake-device-for-media-stream'], 'refused@example.com');
+  f = await failure(refused, 60_000);
+  assert.equal(f.title, 'Camera access refused', f.message);
+  // The other authenticator stays reachable.
+  await refused.getByRole('button', { name: 'Set up an authenticator app instead' }).click();
+  await refused.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
+});
+
+test('an admin enrols their face from the one-time link and signs in to the console with it', { timeout: 400_000 }, async () => {
+  const browser = await browserWith(camera('person-a.y4m'));
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${worker.url}/console#bootstrap=${worker.adminToken}`);
+  await page.getByLabel('User name').fill('root');
+  await page.getByRole('button', { name: 'Create and continue' }).click();
+  await page.getByRole('button', { name: /^Face/ }).click();
+  await page.getByLabel(/I agree to Biopass processing my face/).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Applications' }).waitFor({ timeout: 150_000 });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Administrator user name').fill('root');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
+  await page.getByRole('heading', { name: 'Applications' }).waitFor({ timeout: 150_000 });
+  await shot(page, 'console-after-face-sign-in');
+  // The audit log names the face sign-ins of the console.
+  const audit = await page.evaluate(async () => (await (await fetch('/admin/api/audit')).json()));
+  const logins = audit.items.filter((e) => e.action === 'login.success' && e.actor === 'user:root');
+  assert.ok(logins.length >= 2, JSON.stringify(audit.items.slice(0, 5)));
+  assert.ok(logins.every((e) => /face/.test(e.detail ?? '')), JSON.stringify(logins));
 });

@@ -10,7 +10,8 @@ import { ROOT, admin } from '../lib/worker.mjs';
 export { workerdCpuMs } from '../lib/worker.mjs';
 import { startLogin } from '../lib/login.mjs';
 
-export const CALLBACK = 'https://rp.example.com/callback';
+import { CALLBACK } from '../lib/facecam.mjs';
+export { CALLBACK };
 const PHOTOS = join(homedir(), '.cache/biopass/photos');
 // Faces checked with `facesynth faces`: frontal, big enough, alone in their context crop.
 export const PERSON_A = { photo: join(PHOTOS, 'sample5.jpg'), face: 4 };

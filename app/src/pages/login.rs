@@ -67,10 +67,10 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>) -> impl IntoView {
     let only = (allowed.len() == 1).then(|| allowed[0]);
     let chosen = RwSignal::new(only);
     let can_choose = only.is_none();
-    let back = Callback::new(move |()| chosen.set(None));
+    let to_totp = Callback::new(move |()| chosen.set(Some(AuthenticatorKind::Totp)));
     move || match chosen.get() {
         Some(AuthenticatorKind::Face) => {
-            let other = can_choose.then_some(("Set up an authenticator app instead", back));
+            let other = can_choose.then_some(("Set up an authenticator app instead", to_totp));
             match other {
                 Some(o) => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol other=o/> }.into_any(),
                 None => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol/> }.into_any(),
