@@ -54,17 +54,17 @@ pub async fn totp_enrol(tx: &str) -> Result<TotpEnrolment, ApiFail> {
     decode(Request::post(&format!("/api/login/{tx}/totp/enrol")).send().await.map_err(network)?).await
 }
 
-async fn post_code(url: &str, code: String) -> Result<LoginComplete, ApiFail> {
-    let req = Request::post(url).json(&TotpAnswer { code }).map_err(network)?;
+async fn post_code(url: &str, code: String, forget_face: bool) -> Result<LoginComplete, ApiFail> {
+    let req = Request::post(url).json(&TotpAnswer { code, forget_face }).map_err(network)?;
     decode(req.send().await.map_err(network)?).await
 }
 
 pub async fn totp_confirm(tx: &str, code: String) -> Result<LoginComplete, ApiFail> {
-    post_code(&format!("/api/login/{tx}/totp/enrol/confirm"), code).await
+    post_code(&format!("/api/login/{tx}/totp/enrol/confirm"), code, false).await
 }
 
-pub async fn totp_verify(tx: &str, code: String) -> Result<LoginComplete, ApiFail> {
-    post_code(&format!("/api/login/{tx}/totp"), code).await
+pub async fn totp_verify(tx: &str, code: String, forget_face: bool) -> Result<LoginComplete, ApiFail> {
+    post_code(&format!("/api/login/{tx}/totp"), code, forget_face).await
 }
 
 pub async fn face_challenge(tx: &str) -> Result<FaceChallenge, ApiFail> {

@@ -55,6 +55,9 @@ impl std::fmt::Debug for TotpEnrolment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TotpAnswer {
     pub code: String,
+    /// Delete the user's face enrolment once this answer authenticates them.
+    #[serde(default)]
+    pub forget_face: bool,
 }
 
 /// The transaction is complete: the browser goes to `redirect_to`.
@@ -117,4 +120,9 @@ pub struct FaceEvidence {
     /// Enrolment only: the person agreed to the processing of their biometric data.
     #[serde(default)]
     pub consent: bool,
+    /// Authentication only: delete the face enrolment once this evidence authenticates the
+    /// person (they withdraw their consent; proving it is them first stops anyone else
+    /// from wiping it).
+    #[serde(default)]
+    pub forget_face: bool,
 }

@@ -2,10 +2,11 @@
 // that set-up made from the demo photos (scripts/fixtures.sh: a face turned left, right
 // and up by model/examples/facesynth.rs, looping), against the real worker: first login
 // with consent and enrolment, second login without, another person rejected until the
-// lock-out, the camera errors and the live guidance. Codes are redeemed by openid-client.
+// lock-out, deleting one's face data, the camera errors, the live guidance, and an admin's
+// face sign-in to the console. Codes are redeemed by openid-client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { newState, startWorker } from '../lib/worker.mjs';
+import { admin, newState, startWorker } from '../lib/worker.mjs';
 import { axe, launch, shot } from '../lib/browser.mjs';
 import { CALLBACK, beginFaceLogin, camera, redeem } from '../lib/facecam.mjs';
 import { createApp, relyingParty } from './helpers.mjs';
@@ -57,6 +58,29 @@ test('first login enrols the face with consent, the second authenticates with it
   const again = await redeem(config, second);
   assert.equal(again.sub, claims.sub);
   assert.deepEqual(again.amr, ['face']);
+});
+
+test('a person deletes their face data by proving it is them', { timeout: 400_000 }, async () => {
+  const browser = await browserWith(camera('person-a.y4m'));
+  const enrol = await begin(browser, 'ada@example.com');
+  await enrol.page.getByRole('button', { name: /^Face/ }).click();
+  await enrol.page.getByLabel(/I agree to Biopass processing my face/).check();
+  await enrol.page.getByRole('button', { name: 'Continue' }).click();
+  const claims = await redeem(config, enrol);
+  const face = async () => (await admin(worker, 'GET', `/users/${claims.sub}`)).body.authenticators.face;
+  assert.equal(await face(), true);
+
+  const login = await begin(browser, 'ada@example.com');
+  await login.page.getByText('Delete my face data', { exact: true }).click();
+  await login.page.getByLabel('Delete my face data when I sign in').check();
+  const again = await redeem(config, login);
+  assert.deepEqual(again.amr, ['face']);
+  assert.equal(await face(), false, 'the enrolment is gone');
+  const audit = (await admin(worker, 'GET', '/audit')).body.items;
+  assert.ok(audit.some((e) => e.action === 'user.face.delete' && e.actor === 'user:ada@example.com'));
+
+  const next = await begin(browser, 'ada@example.com');
+  await next.page.getByRole('heading', { name: 'Choose how you will sign in' }).waitFor();
 });
 
 /** Waits for the failure box and returns its title and message. */

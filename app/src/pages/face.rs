@@ -109,7 +109,7 @@ fn video_element(video: NodeRef<leptos::html::Video>) -> Result<web_sys::HtmlVid
 }
 
 /// One face check: camera + models, challenge, capture, evidence.
-async fn attempt(tx: String, consent: bool, ui: Ui, video: NodeRef<leptos::html::Video>, alive: Arc<AtomicBool>) -> Result<LoginComplete, Failure> {
+async fn attempt(tx: String, consent: bool, forget_face: Option<RwSignal<bool>>, ui: Ui, video: NodeRef<leptos::html::Video>, alive: Arc<AtomicBool>) -> Result<LoginComplete, Failure> {
     mark("biopass:face-start");
     let (worker, loaded) = tracker(ui.download)?;
     let loading = (!loaded).then(|| worker.load());
@@ -155,7 +155,8 @@ async fn attempt(tx: String, consent: bool, ui: Ui, video: NodeRef<leptos::html:
     mark("biopass:last-step");
     drop(camera);
     ui.phase.set(Phase::Checking);
-    let evidence = FaceEvidence { nonce: challenge.nonce, frames, consent };
+    let forget_face = forget_face.is_some_and(|f| f.get_untracked());
+    let evidence = FaceEvidence { nonce: challenge.nonce, frames, consent, forget_face };
     let done = api::face_evidence(&tx, &evidence).await.map_err(Failure::Api)?;
     mark("biopass:face-verified");
     Ok(done)
@@ -180,6 +181,8 @@ pub fn FaceStep(
     tx: String,
     purpose: FacePurpose,
     #[prop(optional)] other: Option<(&'static str, Callback<()>)>,
+    /// Authentication: delete the face enrolment once this check succeeds.
+    #[prop(optional)] forget_face: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let ui = Ui {
         phase: RwSignal::new(if purpose == FacePurpose::Enrol { Phase::Consent } else { Phase::Preparing }),
@@ -203,7 +206,7 @@ pub fn FaceStep(
             ui.phase.set(Phase::Preparing);
             ui.guidance.set(None);
             spawn_local(async move {
-                match attempt(tx, consent.get_untracked(), ui, video, alive.clone()).await {
+                match attempt(tx, consent.get_untracked(), forget_face, ui, video, alive.clone()).await {
                     Ok(done) => {
                         let _ = ui.phase.try_set(Phase::Done);
                         if let Some(w) = web_sys::window() {
@@ -245,7 +248,7 @@ pub fn FaceStep(
                 <ul>
                     <li>"From a few pictures we compute a face template: numbers that describe your face. It is stored encrypted and used only to recognise you when you sign in."</li>
                     <li>"The pictures are used for this check and not kept."</li>
-                    <li>"Your administrator can delete your face enrolment at any time; you can then choose another way to sign in."</li>
+                    <li>"You can delete it at any time when you sign in (\u{201c}Delete my face data\u{201d}), and so can your administrator."</li>
                 </ul>
                 <label class="check">
                     <input type="checkbox" id="face-consent" prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev))/>

@@ -100,32 +100,49 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>) -> impl IntoView {
 }
 
 /// Later sign-ins: the face when it is enrolled, with the authenticator app as the other way.
+/// A person with a face enrolment can withdraw it here: it is deleted when they next prove
+/// who they are, so nobody else can wipe it.
 #[component]
 fn Authenticate(tx: String, enrolled: Vec<AuthenticatorKind>) -> impl IntoView {
     let has_face = enrolled.contains(&AuthenticatorKind::Face);
     let has_totp = enrolled.contains(&AuthenticatorKind::Totp);
     let using = RwSignal::new(if has_face { AuthenticatorKind::Face } else { AuthenticatorKind::Totp });
+    let forget = RwSignal::new(false);
     let to_totp = Callback::new(move |()| using.set(AuthenticatorKind::Totp));
-    move || match using.get() {
-        AuthenticatorKind::Face if has_totp => {
-            view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate other=("Use your authenticator app instead", to_totp)/> }.into_any()
-        }
-        AuthenticatorKind::Face => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate/> }.into_any(),
+    let step = move || match using.get() {
+        AuthenticatorKind::Face if has_totp => view! {
+            <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate forget_face=forget other=("Use your authenticator app instead", to_totp)/>
+        }.into_any(),
+        AuthenticatorKind::Face => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate forget_face=forget/> }.into_any(),
         AuthenticatorKind::Totp => view! {
-            <TotpVerify tx=tx.clone()/>
+            <TotpVerify tx=tx.clone() forget_face=forget/>
             <Show when=move || has_face>
                 <p class="alternative"><button type="button" class="link" on:click=move |_| using.set(AuthenticatorKind::Face)>"Use your face instead"</button></p>
             </Show>
         }.into_any(),
+    };
+    view! {
+        {step}
+        <Show when=move || has_face>
+            <details class="forget">
+                <summary>"Delete my face data"</summary>
+                <p>"Your face template is used only to sign you in. Tick the box, then finish this sign-in: once you are signed in, it is deleted, and next time you choose a new way to sign in."</p>
+                <label class="check">
+                    <input type="checkbox" id="forget-face" prop:checked=move || forget.get() on:change=move |ev| forget.set(event_target_checked(&ev))/>
+                    "Delete my face data when I sign in"
+                </label>
+            </details>
+        </Show>
     }
 }
 
 /// Submits a code and follows the redirect on success.
-fn code_action(tx: String, confirm: bool) -> Action<String, Result<LoginComplete, ApiFail>> {
+fn code_action(tx: String, confirm: bool, forget_face: Option<RwSignal<bool>>) -> Action<String, Result<LoginComplete, ApiFail>> {
     Action::new_local(move |code: &String| {
         let (tx, code) = (tx.clone(), code.trim().to_owned());
+        let forget = forget_face.is_some_and(|f| f.get_untracked());
         async move {
-            let done = if confirm { api::totp_confirm(&tx, code).await } else { api::totp_verify(&tx, code).await }?;
+            let done = if confirm { api::totp_confirm(&tx, code).await } else { api::totp_verify(&tx, code, forget).await }?;
             go(&done.redirect_to);
             Ok(done)
         }
@@ -142,7 +159,7 @@ fn TotpEnrol(tx: String) -> impl IntoView {
         }
     });
     let code = RwSignal::new(String::new());
-    let submit = code_action(tx, true);
+    let submit = code_action(tx, true, None);
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {
         <h2>"Set up an authenticator app"</h2>
@@ -169,9 +186,9 @@ fn TotpEnrol(tx: String) -> impl IntoView {
 }
 
 #[component]
-fn TotpVerify(tx: String) -> impl IntoView {
+fn TotpVerify(tx: String, #[prop(optional)] forget_face: Option<RwSignal<bool>>) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let submit = code_action(tx, false);
+    let submit = code_action(tx, false, forget_face);
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {
         <h2>"Enter your code"</h2>

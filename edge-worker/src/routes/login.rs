@@ -124,6 +124,15 @@ async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, amr: Vec<String>,
     json(200, &LoginComplete { redirect_to })
 }
 
+/// Deletes the face enrolment of a user who just authenticated and asked for it.
+async fn forget_face(ctx: &mut Ctx, user: &mut UserRecord, who: &Who) -> AppResult<()> {
+    if user.face.take().is_some() {
+        ctx.put_user(user).await?;
+        ctx.audit(&who.actor, "user.face.delete", Some(&who.client_id), Some("by the user, after signing in".into()), who.ip.clone()).await;
+    }
+    Ok(())
+}
+
 fn record(tx_id: &str) -> String {
     format!("tx:{}", sha256_hex(tx_id))
 }
@@ -202,6 +211,10 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
             // Single use, even under concurrency: the Vault moves the step forward once.
             if !ctx.vault.advance(&format!("totp-step:{}", user.id), step).await? {
                 return Err(count_failure(ctx, &lock, "That code was already used. Wait for the next one.", &who).await);
+            }
+            let mut user = user;
+            if answer.forget_face {
+                forget_face(ctx, &mut user, &who).await?;
             }
             finish(ctx, tx_id, &user, vec!["otp".into()], &who).await
         }
@@ -287,7 +300,12 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 .and_then(|b| face::template_from_bytes(&b))
                 .ok_or_else(|| AppError::internal("face template does not open"))?;
             match face::authenticate(&issued.steps, &measured, &template, biopass_model::MATCH_THRESHOLD) {
-                Ok(_) => finish(ctx, tx_id, &user, vec!["face".into()], &who).await,
+                Ok(_) => {
+                    if evidence.forget_face {
+                        forget_face(ctx, &mut user, &who).await?;
+                    }
+                    finish(ctx, tx_id, &user, vec!["face".into()], &who).await
+                }
                 Err(r) if r.counts_as_failure() => Err(count_failure(ctx, &lock, &r.message(), &who).await),
                 Err(r) => Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message()))),
             }

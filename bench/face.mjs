@@ -1,0 +1,90 @@
+// Benchmark of the login page's face step in headless Chromium with a fake camera (person
+// A's video, 15 fps) against the worker under wrangler dev. One enrolment, then N face
+// sign-ins in a fresh browser context each (nothing cached: the SPA, the tracker wasm and
+// the models are downloaded) and N in one context (cached: Cache Storage and HTTP cache).
+// Prints, per case, median and range:
+//   - page load to camera-ready: navigation start to the first moment both the camera
+//     plays and the tracker is loaded (models ready), i.e. when guidance can start;
+//   - tracking frames per second during the challenge, beside the camera's own 15 fps;
+//   - last challenge step to the code: the last evidence frame captured to the browser
+//     arriving at the application's callback with the code (upload, the worker's
+//     re-measurement of every crop, redirect);
+// and the sizes of what the login page loads (raw and gzipped), beside the download
+// onnxruntime-web would need for the same two models (its wasm runtime + the same files).
+//   node bench/face.mjs [runs=3]
+import { readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { newState, startWorker, ROOT } from '../tests/lib/worker.mjs';
+import { beginFaceLogin, redeem, withCamera } from '../tests/lib/facecam.mjs';
+import { createApp, relyingParty } from '../tests/face/helpers.mjs';
+
+const RUNS = Number(process.argv[2] ?? 3);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const fmt = (xs, unit, digits = 0) => `${median(xs).toFixed(digits)} ${unit} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}, n=${xs.length})`;
+
+const state = newState();
+const worker = await startWorker(state);
+const browser = await withCamera('person-a.y4m');
+try {
+  const config = await relyingParty(worker, await createApp(worker, 'Bench'));
+  const username = 'bench@example.com';
+  {
+    const login = await beginFaceLogin({ browser, config, username });
+    await login.page.getByRole('button', { name: /^Face/ }).click();
+    await login.page.getByLabel(/I agree to Biopass processing my face/).check();
+    await login.page.getByRole('button', { name: 'Continue' }).click();
+    await redeem(config, login);
+    await login.context.close();
+  }
+  const one = async (context) => {
+    const login = await beginFaceLogin({ browser, context, config, username });
+    await redeem(config, login);
+    const arrived = await login.arrived;
+    const m = (name) => login.marks.get(name) ?? [];
+    const [nav] = m('biopass:navigation');
+    const [ready] = m('biopass:camera-ready');
+    const [last] = m('biopass:last-step');
+    const tracked = m('biopass:tracked').filter((t) => t >= ready && t <= last);
+    await login.page.close();
+    return { load: ready - nav, fps: (tracked.length - 1) / ((tracked.at(-1) - tracked[0]) / 1000), toCode: arrived - last };
+  };
+  const results = { uncached: [], cached: [] };
+  for (let i = 0; i < RUNS; i += 1) {
+    const context = await browser.newContext();
+    results.uncached.push(await one(context));
+    await context.close();
+  }
+  const warm = await browser.newContext();
+  await one(warm); // fills the caches
+  for (let i = 0; i < RUNS; i += 1) results.cached.push(await one(warm));
+
+  console.log('\n==> face step in headless Chromium (2-core machine, worker under wrangler dev on the same machine)');
+  for (const [name, rs] of Object.entries(results)) {
+    console.log(`  ${name.padEnd(8)} page load to camera-ready ${fmt(rs.map((r) => r.load), 'ms')}`);
+    console.log(`  ${name.padEnd(8)} tracking ${fmt(rs.map((r) => r.fps), 'frames/s', 1)}   reference: the camera delivers 15 frames/s`);
+    console.log(`  ${name.padEnd(8)} last step to the code at the application ${fmt(rs.map((r) => r.toCode), 'ms')}`);
+  }
+  const size = (path) => {
+    const bytes = readFileSync(path);
+    return { raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length };
+  };
+  const mb = ({ raw, gz }) => `${(raw / 1e6).toFixed(2)} MB raw / ${(gz / 1e6).toFixed(2)} MB gzipped`;
+  const pub = (p) => join(ROOT, 'public', p);
+  const app = size(pub('pkg/app_bg.wasm'));
+  const tracker = size(pub('pkg/tracker_bg.wasm'));
+  const models = [size(pub('models/fr_detect.onnx')), size(pub('models/fr_landmark.onnx'))].reduce((a, b) => ({ raw: a.raw + b.raw, gz: a.gz + b.gz }));
+  const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+  const ortWasm = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd.wasm'].map((f) => join(ortDir, f)).find((f) => { try { return statSync(f).isFile(); } catch { return false; } });
+  console.log('\n==> what the login page downloads');
+  console.log(`  SPA wasm (login + console)          ${mb(app)}`);
+  console.log(`  face tracker wasm (tract, -O3)      ${mb(tracker)}`);
+  console.log(`  tracking models (detect + landmark) ${mb(models)}`);
+  console.log(`  login page wasm in all              ${mb({ raw: app.raw + tracker.raw, gz: app.gz + tracker.gz })}`);
+  if (ortWasm) console.log(`  reference: onnxruntime-web's wasm   ${mb(size(ortWasm))} (${ortWasm.split('/').at(-1)}), plus the same models`);
+} finally {
+  await browser.close();
+  await worker.stop();
+  state.cleanup();
+}
