@@ -127,10 +127,23 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
-/// Resolves at the next animation frame (when the page paints again).
-pub async fn next_frame() {
+#[wasm_bindgen]
+extern "C" {
+    /// A video element with `requestVideoFrameCallback` (not in web-sys yet).
+    #[wasm_bindgen(extends = HtmlVideoElement)]
+    type FrameCallbackVideo;
+    #[wasm_bindgen(method, js_name = requestVideoFrameCallback)]
+    fn request_video_frame_callback(this: &FrameCallbackVideo, callback: &Function) -> u32;
+}
+
+/// Resolves when `video` presents its next camera frame (`requestVideoFrameCallback`), or
+/// at the next animation frame in browsers without it.
+pub async fn next_video_frame(video: &HtmlVideoElement) {
+    let has_callback = Reflect::has(video, &"requestVideoFrameCallback".into()).unwrap_or(false);
     let p = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
+        if has_callback {
+            video.unchecked_ref::<FrameCallbackVideo>().request_video_frame_callback(&resolve);
+        } else if let Some(w) = web_sys::window() {
             let _ = w.request_animation_frame(&resolve);
         }
     });

@@ -4,7 +4,7 @@
 //! understands and a way forward (try again, or another authenticator).
 
 use crate::api::{self, ApiFail};
-use crate::face::{mark, next_frame, now_ms, Camera, CameraError, TrackerWorker};
+use crate::face::{mark, next_video_frame, now_ms, Camera, CameraError, TrackerWorker};
 use biopass_idp::face::{movement_name, CHALLENGE_LIFETIME};
 use biopass_idp::guidance::{Capture, Guidance, Target};
 use biopass_proto::error::ApiErrorCode;
@@ -139,7 +139,10 @@ async fn attempt(tx: String, consent: bool, forget_face: Option<RwSignal<bool>>,
             return Err(Failure::TimedOut);
         }
         ui.seconds_left.set((left / 1000.0).ceil() as u64);
-        next_frame().await;
+        // Only new camera frames: the page paints faster than most cameras deliver, and
+        // "hold still" must compare two different frames.
+        next_video_frame(&element).await;
+        mark("biopass:grab");
         let report = worker.track(&element).await.map_err(Failure::Tracker)?;
         mark("biopass:tracked");
         let seen = capture.observe(&report);
