@@ -59,6 +59,7 @@ try {
       roundTrip: roundTrips.reduce((a, b) => a + b, 0) / roundTrips.length,
       toCode: arrived - last,
       camFps,
+      evidenceKb: login.evidenceBytes() / 1000,
     };
   };
   const results = { uncached: [], cached: [] };
@@ -76,7 +77,7 @@ try {
     console.log(`  ${name.padEnd(8)} page load to camera-ready ${fmt(rs.map((r) => r.load), 'ms')}`);
     console.log(`  ${name.padEnd(8)} tracked ${fmt(rs.map((r) => r.fps), 'frames/s', 1)}   reference: the camera delivers ${median(rs.map((r) => r.camFps))} frames/s (each new frame is tracked once)`);
     console.log(`  ${name.padEnd(8)} per frame: grab + Web Worker + detect + landmarks ${fmt(rs.map((r) => r.roundTrip), 'ms', 1)} = up to ${(1000 / median(rs.map((r) => r.roundTrip))).toFixed(0)} frames/s; reference: tract vs onnxruntime-web per tracking frame in scripts/bench-model.sh`);
-    console.log(`  ${name.padEnd(8)} last step to the code at the application ${fmt(rs.map((r) => r.toCode), 'ms')}`);
+    console.log(`  ${name.padEnd(8)} last step to the code at the application ${fmt(rs.map((r) => r.toCode), 'ms')}, evidence sent ${fmt(rs.map((r) => r.evidenceKb), 'KB')}`);
   }
   const size = (path) => {
     const bytes = readFileSync(path);

@@ -52,12 +52,18 @@ test('first login enrols the face with consent, the second authenticates with it
   assert.ok(m.get('biopass:tracked').length >= 4, 'frames were tracked');
   assert.ok(m.get('biopass:face-verified'), 'the worker accepted the evidence');
 
-  const second = await begin(browser, 'grace@example.com');
+  assert.ok(m.get('biopass:models-downloaded'), `a first visit downloads the models: ${[...m.keys()]}`);
+  const sent = first.evidenceBytes();
+  assert.ok(sent > 10_000 && sent < 400_000, `evidence of ${sent} bytes`);
+
+  // The second visit, in the same browser profile, takes the models from Cache Storage.
+  const second = await beginFaceLogin({ context: first.context, config, username: 'grace@example.com' });
   await second.page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
   assert.equal(await second.page.getByRole('button', { name: /instead/ }).count(), 0, 'no other authenticator to offer');
   const again = await redeem(config, second);
   assert.equal(again.sub, claims.sub);
   assert.deepEqual(again.amr, ['face']);
+  assert.ok(second.marks.get('biopass:models-from-cache'), 'models from the cache');
 });
 
 test('a person deletes their face data by proving it is them', { timeout: 400_000 }, async () => {

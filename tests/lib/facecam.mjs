@@ -56,8 +56,11 @@ export async function beginFaceLogin({ browser, context, config, username }) {
     arrive(Date.now());
     return route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>back at the application</h1>' });
   });
+  // The size of the evidence the page sends (the last one).
+  let evidence = 0;
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/login\/[^/]+\/face$/.test(r.url())) evidence = r.postDataBuffer()?.length ?? 0; });
   await page.goto(url.href);
-  return { page, context, verifier, nonce, marks, arrived };
+  return { page, context, verifier, nonce, marks, arrived, evidenceBytes: () => evidence };
 }
 
 /** Waits for the code at the callback and redeems it; returns the ID token's claims. */

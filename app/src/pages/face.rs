@@ -116,9 +116,13 @@ async fn attempt(tx: String, consent: bool, forget_face: Option<RwSignal<bool>>,
     let element = video_element(video)?;
     let camera = Camera::open(&element).await.map_err(Failure::Camera)?;
     if let Some(loading) = loading {
-        if let Err(e) = loading.await {
-            forget_tracker();
-            return Err(Failure::Tracker(e));
+        match loading.await {
+            Ok(loaded) if loaded.cached => mark("biopass:models-from-cache"),
+            Ok(_) => mark("biopass:models-downloaded"),
+            Err(e) => {
+                forget_tracker();
+                return Err(Failure::Tracker(e));
+            }
         }
         TRACKER.with(|t| *t.borrow_mut() = Some((worker.clone(), true)));
     }
