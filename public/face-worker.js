@@ -17,6 +17,10 @@ const CACHE_PREFIX = 'biopass-face-';
 const CACHE = CACHE_PREFIX + 'v1';
 let tracker = null;
 let canvas = null;
+let ctx = null;
+
+// The Cache Storage key of a manifest entry: its path and content hash.
+const keyOf = (entry) => new URL(`/${entry.path}?sha256=${entry.sha256}`, self.location.origin).href;
 
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -28,7 +32,7 @@ async function verified(bytes, entry) {
 
 // Downloads `entry` with progress, or takes it from the cache; returns its bytes.
 async function obtain(cache, entry, onBytes) {
-  const key = new URL(`/${entry.path}?sha256=${entry.sha256}`, self.location.origin).href;
+  const key = keyOf(entry);
   const hit = cache && (await cache.match(key));
   if (hit) {
     try {
@@ -81,7 +85,7 @@ async function load() {
   } catch { cache = null; }
   const [wasm, detect, landmark] = await Promise.all(entries.map((e) => obtain(cache, e, onBytes)));
   if (cache) {
-    const keep = new Set(entries.map((e) => new URL(`/${e.path}?sha256=${e.sha256}`, self.location.origin).href));
+    const keep = new Set(entries.map(keyOf));
     for (const req of await cache.keys()) if (!keep.has(req.url)) await cache.delete(req);
   }
   await init({ module_or_path: wasm.bytes });
@@ -91,8 +95,10 @@ async function load() {
 
 function track(bitmap) {
   const { width, height } = bitmap;
-  if (!canvas || canvas.width !== width || canvas.height !== height) canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!canvas || canvas.width !== width || canvas.height !== height) {
+    canvas = new OffscreenCanvas(width, height);
+    ctx = canvas.getContext('2d', { willReadFrequently: true });
+  }
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const pixels = ctx.getImageData(0, 0, width, height).data;

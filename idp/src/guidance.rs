@@ -67,13 +67,7 @@ impl Guidance {
             Self::OffCentre => "Centre your face in the oval.".into(),
             Self::TooDark => "It is too dark. Turn on a light or face a window.".into(),
             Self::LookStraight => "Look straight at the camera.".into(),
-            Self::Move(m) => {
-                let name = movement_name(m);
-                let mut s = String::from("Slowly ");
-                s.push_str(name);
-                s.push('.');
-                s
-            }
+            Self::Move(m) => format!("Slowly {}.", movement_name(m)),
             Self::HoldStill => "Hold still…".into(),
             Self::Good => "Good, hold it…".into(),
         }

@@ -3,6 +3,7 @@
 //! evidence sent to the worker, which decides. Every failure ends in a sentence a person
 //! understands and a way forward (try again, or another authenticator).
 
+use super::go;
 use crate::api::{self, ApiFail};
 use crate::face::{mark, next_video_frame, now_ms, Camera, CameraError, TrackerWorker};
 use biopass_idp::face::{movement_name, CHALLENGE_LIFETIME};
@@ -216,9 +217,7 @@ pub fn FaceStep(
                 match attempt(tx, consent.get_untracked(), forget_face, ui, video, alive.clone()).await {
                     Ok(done) => {
                         let _ = ui.phase.try_set(Phase::Done);
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.location().assign(&done.redirect_to);
-                        }
+                        go(&done.redirect_to);
                     }
                     Err(f) if alive.load(Ordering::Relaxed) => {
                         let _ = ui.phase.try_set(Phase::Failed(f));

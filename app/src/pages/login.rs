@@ -4,16 +4,11 @@
 use crate::api::{self, ApiFail};
 use crate::components::{CodeInput, ErrorBanner};
 use super::face::FaceStep;
+use super::go;
 use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginComplete, LoginState, LoginStep};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// Sends the browser back to the application with its code.
-fn go(url: &str) {
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().assign(url);
-    }
-}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

@@ -8,6 +8,7 @@ pub mod groups;
 pub mod users;
 
 use crate::api::{self, ApiFail};
+use super::go;
 use crate::components::ErrorBanner;
 use biopass_proto::admin::AdminSession;
 use biopass_proto::error::ApiErrorCode;
@@ -18,11 +19,6 @@ use leptos_router::components::{Outlet, A};
 #[derive(Clone)]
 pub struct Me(pub AdminSession);
 
-fn go(url: &str) {
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().assign(url);
-    }
-}
 
 /// The bootstrap token of the one-time link (`/console#bootstrap=...`), removed from the
 /// address bar once read.
@@ -82,27 +78,39 @@ fn Shell() -> impl IntoView {
     }
 }
 
+/// A user-name form whose answer is a redirect into the universal login.
+#[component]
+fn UserNameForm(
+    id: &'static str,
+    label: &'static str,
+    button: &'static str,
+    submit: Action<String, Result<(), ApiFail>>,
+) -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    view! {
+        <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(username.get()); }>
+            <label for=id>{label}</label>
+            <input id=id autocomplete="username" required=true prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
+            <ErrorBanner error=error/>
+            <button type="submit" disabled=move || submit.pending().get()>{button}</button>
+        </form>
+    }
+}
+
 #[component]
 fn SignInForm() -> impl IntoView {
-    let username = RwSignal::new(String::new());
     let submit = Action::new_local(move |name: &String| {
         let name = name.clone();
         async move {
-            let r = api::start_sign_in(name).await?;
-            go(&r.redirect_to);
+            go(&api::start_sign_in(name).await?.redirect_to);
             Ok::<_, ApiFail>(())
         }
     });
-    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {
         <main class="card">
             <h1>"Biopass admin console"</h1>
-            <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(username.get()); }>
-                <label for="admin-username">"Administrator user name"</label>
-                <input id="admin-username" autocomplete="username" required=true prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
-                <ErrorBanner error=error/>
-                <button type="submit" disabled=move || submit.pending().get()>"Continue"</button>
-            </form>
+            <UserNameForm id="admin-username" label="Administrator user name" button="Continue" submit=submit/>
             <p class="muted">"You will confirm with your authenticator app or your face."</p>
         </main>
     }
@@ -110,26 +118,18 @@ fn SignInForm() -> impl IntoView {
 
 #[component]
 fn BootstrapForm(token: String) -> impl IntoView {
-    let username = RwSignal::new(String::new());
     let submit = Action::new_local(move |name: &String| {
         let (token, name) = (token.clone(), name.clone());
         async move {
-            let r = api::bootstrap(token, name).await?;
-            go(&r.redirect_to);
+            go(&api::bootstrap(token, name).await?.redirect_to);
             Ok::<_, ApiFail>(())
         }
     });
-    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {
         <main class="card">
             <h1>"Create the first administrator"</h1>
             <p>"This one-time link creates the first administrator. Choose a user name; next you will set up an authenticator for it."</p>
-            <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(username.get()); }>
-                <label for="first-admin">"User name"</label>
-                <input id="first-admin" autocomplete="username" required=true prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
-                <ErrorBanner error=error/>
-                <button type="submit" disabled=move || submit.pending().get()>"Create and continue"</button>
-            </form>
+            <UserNameForm id="first-admin" label="User name" button="Create and continue" submit=submit/>
         </main>
     }
 }
