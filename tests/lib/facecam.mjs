@@ -24,9 +24,14 @@ export async function recordMarks(page) {
     marks.get(name).push(at);
   });
   await page.addInitScript(() => {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if (e.name.startsWith('biopass:')) window.__biopassMark(e.name, performance.timeOrigin + e.startTime);
-    }).observe({ type: 'mark' });
+    // Reported as each mark is made: a PerformanceObserver reports later, in another task,
+    // and the page may have left for the application by then.
+    const mark = performance.mark.bind(performance);
+    performance.mark = (name, options) => {
+      const entry = mark(name, options);
+      if (name.startsWith('biopass:')) window.__biopassMark(name, performance.timeOrigin + entry.startTime);
+      return entry;
+    };
     // Navigation start, as the same clock.
     window.__biopassMark('biopass:navigation', performance.timeOrigin);
   });
