@@ -4,7 +4,7 @@
 
 use biopass_proto::admin::{AdminSession, Bootstrap, Redirect, StartSignIn};
 use biopass_proto::error::{ApiError, ApiErrorCode};
-use biopass_proto::login::{FaceChallenge, FaceEvidence, LoginComplete, LoginState, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{FaceChallenge, FaceEvidence, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -54,24 +54,24 @@ pub async fn totp_enrol(tx: &str) -> Result<TotpEnrolment, ApiFail> {
     decode(Request::post(&format!("/api/login/{tx}/totp/enrol")).send().await.map_err(network)?).await
 }
 
-async fn post_code(url: &str, code: String, forget_face: bool) -> Result<LoginComplete, ApiFail> {
-    let req = Request::post(url).json(&TotpAnswer { code, forget_face }).map_err(network)?;
+async fn post_code(url: &str, answer: &TotpAnswer) -> Result<LoginStep, ApiFail> {
+    let req = Request::post(url).json(answer).map_err(network)?;
     decode(req.send().await.map_err(network)?).await
 }
 
-pub async fn totp_confirm(tx: &str, code: String) -> Result<LoginComplete, ApiFail> {
-    post_code(&format!("/api/login/{tx}/totp/enrol/confirm"), code, false).await
+pub async fn totp_confirm(tx: &str, code: String) -> Result<LoginStep, ApiFail> {
+    post_code(&format!("/api/login/{tx}/totp/enrol/confirm"), &TotpAnswer { code, forget_face: false, add_authenticator: false }).await
 }
 
-pub async fn totp_verify(tx: &str, code: String, forget_face: bool) -> Result<LoginComplete, ApiFail> {
-    post_code(&format!("/api/login/{tx}/totp"), code, forget_face).await
+pub async fn totp_verify(tx: &str, answer: &TotpAnswer) -> Result<LoginStep, ApiFail> {
+    post_code(&format!("/api/login/{tx}/totp"), answer).await
 }
 
 pub async fn face_challenge(tx: &str) -> Result<FaceChallenge, ApiFail> {
     decode(Request::post(&format!("/api/login/{tx}/face/challenge")).send().await.map_err(network)?).await
 }
 
-pub async fn face_evidence(tx: &str, evidence: &FaceEvidence) -> Result<LoginComplete, ApiFail> {
+pub async fn face_evidence(tx: &str, evidence: &FaceEvidence) -> Result<LoginStep, ApiFail> {
     let req = Request::post(&format!("/api/login/{tx}/face")).json(evidence).map_err(network)?;
     decode(req.send().await.map_err(network)?).await
 }

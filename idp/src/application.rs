@@ -11,6 +11,7 @@ use crate::ids::{CallbackUrl, ClientId};
 use crate::random::Entropy;
 use crate::secretbox::{MasterKey, Purpose, SealError};
 use biopass_proto::admin::{Application, ApplicationType, ClientAuthMethod, CreateApplication, UpdateApplication};
+use biopass_proto::login::AuthenticatorKind;
 use serde::{Deserialize, Serialize};
 
 /// An application as stored (KV `app:{client_id}`).
@@ -25,6 +26,9 @@ pub struct ApplicationRecord {
     pub public_key_jwk: Option<serde_json::Value>,
     pub allowed_callback_urls: Vec<CallbackUrl>,
     pub group_id: String,
+    /// The authenticators accepted at sign-in; records from before this setting accept all.
+    #[serde(default = "every_authenticator")]
+    pub acceptable_authenticators: Vec<AuthenticatorKind>,
     /// The client secret, sealed to this client ID.
     pub sealed_secret: String,
     pub secret_rotated_at: u64,
@@ -52,6 +56,19 @@ fn check_jwk(jwk: Option<&serde_json::Value>) -> Result<Option<serde_json::Value
     }
 }
 
+fn every_authenticator() -> Vec<AuthenticatorKind> {
+    AuthenticatorKind::ALL.to_vec()
+}
+
+/// The "acceptable authenticators" setting: at least one, each once, in a fixed order.
+fn check_authenticators(kinds: &[AuthenticatorKind]) -> Result<Vec<AuthenticatorKind>, ApiFailure> {
+    let kept: Vec<_> = AuthenticatorKind::ALL.into_iter().filter(|k| kinds.contains(k)).collect();
+    if kept.is_empty() {
+        return Err(ApiFailure::invalid_field("acceptable_authenticators", "accept at least one authenticator"));
+    }
+    Ok(kept)
+}
+
 /// Generates a client secret: 32 random bytes, base64url.
 pub fn new_secret(rng: &mut impl Entropy) -> String {
     rng.token::<32>()
@@ -72,6 +89,10 @@ impl ApplicationRecord {
         let name = check_name(&input.name)?;
         let allowed_callback_urls = CallbackUrl::parse_list(&input.allowed_callback_urls)?;
         let public_key_jwk = check_jwk(input.public_key_jwk.as_ref())?;
+        let acceptable_authenticators = match &input.acceptable_authenticators {
+            Some(kinds) => check_authenticators(kinds)?,
+            None => every_authenticator(),
+        };
         let client_id = ClientId::generate(rng);
         let secret = new_secret(rng);
         let sealed_secret = master.secret_box(Purpose::ClientSecret).seal(rng, client_id.as_str(), secret.as_bytes());
@@ -84,6 +105,7 @@ impl ApplicationRecord {
             public_key_jwk,
             allowed_callback_urls,
             group_id,
+            acceptable_authenticators,
             sealed_secret,
             secret_rotated_at: now,
             created_at: now,
@@ -116,6 +138,9 @@ impl ApplicationRecord {
         }
         if let Some(group) = &input.group_id {
             next.group_id = group.clone();
+        }
+        if let Some(kinds) = &input.acceptable_authenticators {
+            next.acceptable_authenticators = check_authenticators(kinds)?;
         }
         next.check_consistency()?;
         next.updated_at = now;
@@ -179,6 +204,7 @@ impl ApplicationRecord {
             public_key_jwk: self.public_key_jwk.clone(),
             allowed_callback_urls: self.allowed_callback_urls.iter().map(|u| u.as_str().to_owned()).collect(),
             group_id: self.group_id.clone(),
+            acceptable_authenticators: self.acceptable_authenticators.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             secret_rotated_at: self.secret_rotated_at,
@@ -255,6 +281,7 @@ mod tests {
             client_authentication: None,
             client_auth_method: None,
             public_key_jwk: None,
+            acceptable_authenticators: None,
         }
     }
 
@@ -301,5 +328,26 @@ mod tests {
         let upd = UpdateApplication { client_authentication: Some(false), name: Some("New".into()), ..Default::default() };
         let next = app.update(&upd, 5).unwrap();
         assert!(next.is_public() && next.name == "New" && next.updated_at == 5);
+    }
+
+    #[test]
+    fn acceptable_authenticators() {
+        use AuthenticatorKind::{Face, Totp};
+        let master = MasterKey::from_bytes([1; 32]);
+        let mut rng = TestEntropy::new(1);
+        let (app, _) = ApplicationRecord::create(&input(), "g".into(), &master, &mut rng, 0).unwrap();
+        assert_eq!(app.acceptable_authenticators, vec![Face, Totp], "every kind by default");
+        let none = UpdateApplication { acceptable_authenticators: Some(vec![]), ..Default::default() };
+        assert_eq!(app.update(&none, 1).unwrap_err().field.as_deref(), Some("acceptable_authenticators"));
+        let twice = UpdateApplication { acceptable_authenticators: Some(vec![Totp, Face, Totp]), ..Default::default() };
+        assert_eq!(app.update(&twice, 1).unwrap().acceptable_authenticators, vec![Face, Totp]);
+        let face_only = CreateApplication { acceptable_authenticators: Some(vec![Face]), ..input() };
+        let (app, _) = ApplicationRecord::create(&face_only, "g".into(), &master, &mut rng, 0).unwrap();
+        assert_eq!(app.view("https://i").acceptable_authenticators, vec![Face]);
+        // Records stored before the setting existed accept every kind.
+        let mut old = serde_json::to_value(&app).unwrap();
+        old.as_object_mut().unwrap().remove("acceptable_authenticators");
+        let old: ApplicationRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(old.acceptable_authenticators, vec![Face, Totp]);
     }
 }

@@ -30,6 +30,17 @@ pub struct LoginTransaction {
     /// A TOTP seed offered for enrolment and not yet confirmed, sealed to this transaction.
     #[serde(default)]
     pub pending_totp: Option<String>,
+    /// The authenticators the application accepts.
+    #[serde(default = "every_authenticator")]
+    pub acceptable: Vec<AuthenticatorKind>,
+    /// The authenticators the user already proved themselves with in this sign-in (they
+    /// are adding another one now); their `amr` values go into the code.
+    #[serde(default)]
+    pub authenticated: Vec<AuthenticatorKind>,
+}
+
+fn every_authenticator() -> Vec<AuthenticatorKind> {
+    AuthenticatorKind::ALL.to_vec()
 }
 
 /// SHA-256 in lower-case hex.
@@ -42,6 +53,7 @@ impl LoginTransaction {
         request: AuthorizationRequest,
         application_name: String,
         group_id: String,
+        acceptable: Vec<AuthenticatorKind>,
         browser_secret: &str,
         may_enrol: bool,
         now: u64,
@@ -55,6 +67,8 @@ impl LoginTransaction {
             browser_binding: sha256_hex(browser_secret),
             may_enrol,
             pending_totp: None,
+            acceptable,
+            authenticated: Vec::new(),
         }
     }
 
@@ -68,14 +82,45 @@ impl LoginTransaction {
     }
 
     /// What the user must do next.
+    ///
+    /// A user enrols without proving anything else only while they have no authenticator
+    /// at all (the password, checked by Cognito, is all they have). Adding a second one
+    /// needs one of theirs first, in this sign-in: so a stolen password cannot add the
+    /// thief's authenticator to an account.
     pub fn next_step(&self, user: Option<&UserRecord>) -> LoginStep {
         let enrolled = user.map(UserRecord::enrolled).unwrap_or_default();
-        if enrolled.is_empty() {
-            let allowed = if self.may_enrol { vec![AuthenticatorKind::Face, AuthenticatorKind::Totp] } else { Vec::new() };
-            LoginStep::Enrol { allowed }
-        } else {
-            LoginStep::Authenticate { enrolled }
+        let missing: Vec<_> = self.acceptable.iter().copied().filter(|k| !enrolled.contains(k)).collect();
+        if !self.authenticated.is_empty() {
+            return LoginStep::Enrol { allowed: missing, additional: true };
         }
+        if enrolled.is_empty() {
+            let allowed = if self.may_enrol { self.acceptable.clone() } else { Vec::new() };
+            return LoginStep::Enrol { allowed, additional: false };
+        }
+        let usable: Vec<_> = enrolled.iter().copied().filter(|k| self.acceptable.contains(k)).collect();
+        if usable.is_empty() {
+            LoginStep::Authenticate { enrolled, can_add: missing, must_add: true }
+        } else {
+            LoginStep::Authenticate { enrolled: usable, can_add: missing, must_add: false }
+        }
+    }
+
+    /// True when a successful answer with `kind` ends the sign-in: the application accepts
+    /// it, and the person did not ask to add another authenticator (`add`) or cannot.
+    pub fn completes_with(&self, user: &UserRecord, kind: AuthenticatorKind, add: bool) -> bool {
+        match self.next_step(Some(user)) {
+            LoginStep::Authenticate { can_add, must_add, .. } => !must_add && (!add || can_add.is_empty()),
+            _ => self.acceptable.contains(&kind),
+        }
+    }
+
+    /// The `amr` values of a sign-in finished with `kind` after those proved before.
+    pub fn amr(&self, kind: AuthenticatorKind) -> Vec<String> {
+        let mut kinds = self.authenticated.clone();
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+        kinds.into_iter().map(|k| k.amr().to_owned()).collect()
     }
 
     /// The code grant for `user`, authenticated now with `amr`, and the URL the browser
@@ -124,20 +169,64 @@ mod tests {
 
     #[test]
     fn binding_expiry_steps_and_finish() {
-        let tx = LoginTransaction::new(request(), "App".into(), "g".into(), "cookie-secret", true, 1000);
+        let tx = LoginTransaction::new(request(), "App".into(), "g".into(), AuthenticatorKind::ALL.to_vec(), "cookie-secret", true, 1000);
         assert!(tx.bound_to("cookie-secret"));
         assert!(!tx.bound_to("cookie-secreT"));
         assert!(!tx.expired(1000 + TRANSACTION_LIFETIME - 1));
         assert!(tx.expired(1000 + TRANSACTION_LIFETIME));
         let mut user = UserRecord::register(UserName::parse("alice").unwrap(), "g", &mut TestEntropy::new(1), 1000);
-        assert_eq!(tx.next_step(Some(&user)), LoginStep::Enrol { allowed: vec![AuthenticatorKind::Face, AuthenticatorKind::Totp] });
+        assert_eq!(tx.next_step(Some(&user)), LoginStep::Enrol { allowed: vec![AuthenticatorKind::Face, AuthenticatorKind::Totp], additional: false });
         let no_enrol = LoginTransaction { may_enrol: false, ..tx.clone() };
-        assert_eq!(no_enrol.next_step(None), LoginStep::Enrol { allowed: vec![] });
+        assert_eq!(no_enrol.next_step(None), LoginStep::Enrol { allowed: vec![], additional: false });
         user.totp = Some(Enrolled { sealed: String::new(), enrolled_at: 1 });
-        assert_eq!(tx.next_step(Some(&user)), LoginStep::Authenticate { enrolled: vec![AuthenticatorKind::Totp] });
-        let (grant, url) = tx.finish(&user, vec!["otp".into()], "the-code", "https://i", 1100);
+        assert_eq!(
+            tx.next_step(Some(&user)),
+            LoginStep::Authenticate { enrolled: vec![AuthenticatorKind::Totp], can_add: vec![AuthenticatorKind::Face], must_add: false }
+        );
+        let (grant, url) = tx.finish(&user, tx.amr(AuthenticatorKind::Totp), "the-code", "https://i", 1100);
+        assert_eq!(grant.amr, vec!["otp"]);
         assert_eq!(url, "https://a/cb?code=the-code&state=s+t&iss=https%3A%2F%2Fi");
         assert_eq!(grant.expires_at, 1100 + CODE_LIFETIME);
         assert_eq!(grant.user_id, user.id);
+    }
+
+    fn with(totp: bool, face: bool) -> UserRecord {
+        let mut user = UserRecord::register(UserName::parse("alice").unwrap(), "g", &mut TestEntropy::new(1), 1000);
+        let record = Enrolled { sealed: String::new(), enrolled_at: 1 };
+        user.totp = totp.then(|| record.clone());
+        user.face = face.then_some(record);
+        user
+    }
+
+    #[test]
+    fn the_applications_policy_and_adding_an_authenticator() {
+        use AuthenticatorKind::{Face, Totp};
+        let tx = |acceptable: &[AuthenticatorKind]| LoginTransaction::new(request(), "App".into(), "g".into(), acceptable.to_vec(), "c", true, 1000);
+        let face_only = tx(&[Face]);
+        // A new user enrols only what the application accepts.
+        assert_eq!(face_only.next_step(Some(&with(false, false))), LoginStep::Enrol { allowed: vec![Face], additional: false });
+        // A user with only an authenticator app proves it is them with it, then must add a face.
+        let totp_user = with(true, false);
+        assert_eq!(face_only.next_step(Some(&totp_user)), LoginStep::Authenticate { enrolled: vec![Totp], can_add: vec![Face], must_add: true });
+        assert!(!face_only.completes_with(&totp_user, Totp, false), "a code alone does not get into a face-only application");
+        // Having proved it, they may enrol the face, and the code says both.
+        let proved = LoginTransaction { authenticated: vec![Totp], ..face_only.clone() };
+        assert_eq!(proved.next_step(Some(&totp_user)), LoginStep::Enrol { allowed: vec![Face], additional: true });
+        assert_eq!(proved.amr(Face), vec!["otp", "face"]);
+        // A user who has both only sees the accepted one, and has nothing to add.
+        let both = with(true, true);
+        assert_eq!(face_only.next_step(Some(&both)), LoginStep::Authenticate { enrolled: vec![Face], can_add: vec![], must_add: false });
+        assert!(face_only.completes_with(&both, Face, true), "nothing left to add: the sign-in ends");
+        // Where both are accepted, a user with one may ask to add the other.
+        let all = tx(&[Face, Totp]);
+        assert!(all.completes_with(&totp_user, Totp, false));
+        assert!(!all.completes_with(&totp_user, Totp, true));
+        // Without having proved anything, a user who has an authenticator cannot enrol another.
+        assert!(matches!(all.next_step(Some(&totp_user)), LoginStep::Authenticate { .. }));
+        // Transactions stored before the policy existed accept every kind.
+        let mut old = serde_json::to_value(&all).unwrap();
+        old.as_object_mut().unwrap().remove("acceptable");
+        let old: LoginTransaction = serde_json::from_value(old).unwrap();
+        assert_eq!(old.acceptable, vec![Face, Totp]);
     }
 }

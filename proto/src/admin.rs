@@ -2,6 +2,7 @@
 //! users. Timestamps are Unix seconds.
 
 use serde::{Deserialize, Serialize};
+use crate::login::AuthenticatorKind;
 
 /// The kinds of application an admin can create. Only one exists today; the type picker of
 /// the console lists these.
@@ -45,6 +46,8 @@ pub struct Application {
     pub allowed_callback_urls: Vec<String>,
     /// The group users of this application are added to at first login.
     pub group_id: String,
+    /// The authenticators this application accepts at sign-in (at least one).
+    pub acceptable_authenticators: Vec<AuthenticatorKind>,
     pub created_at: u64,
     pub updated_at: u64,
     /// When the client secret was last created or rotated.
@@ -69,6 +72,9 @@ pub struct CreateApplication {
     pub client_auth_method: Option<ClientAuthMethod>,
     #[serde(default)]
     pub public_key_jwk: Option<serde_json::Value>,
+    /// Defaults to every kind.
+    #[serde(default)]
+    pub acceptable_authenticators: Option<Vec<AuthenticatorKind>>,
 }
 
 /// `PATCH /admin/api/applications/{client_id}`: only the fields present change.
@@ -87,6 +93,8 @@ pub struct UpdateApplication {
     pub allowed_callback_urls: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptable_authenticators: Option<Vec<AuthenticatorKind>>,
 }
 
 /// `GET /admin/api/applications/{client_id}/secret`: the "Client secret" field's reveal.

@@ -11,14 +11,48 @@ pub enum AuthenticatorKind {
     Face,
 }
 
+impl AuthenticatorKind {
+    pub const ALL: [Self; 2] = [Self::Face, Self::Totp];
+
+    /// The `amr` value (RFC 8176) of a sign-in with this authenticator.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Self::Totp => "otp",
+            Self::Face => "face",
+        }
+    }
+
+    /// The name people see.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Totp => "authenticator app",
+            Self::Face => "face",
+        }
+    }
+}
+
 /// What the SPA must do next in a login transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum LoginStep {
-    /// The user has no authenticator yet: self-enrolment of one of `allowed`.
-    Enrol { allowed: Vec<AuthenticatorKind> },
-    /// Authenticate with one of the enrolled authenticators.
-    Authenticate { enrolled: Vec<AuthenticatorKind> },
+    /// Self-enrolment of one of `allowed`: the user has no authenticator yet, or
+    /// (`additional`) has just authenticated with one in this sign-in and adds another.
+    Enrol {
+        allowed: Vec<AuthenticatorKind>,
+        #[serde(default)]
+        additional: bool,
+    },
+    /// Authenticate with one of `enrolled`. The user may then add one of `can_add` (the
+    /// application accepts it and they do not have it yet); with `must_add`, none of their
+    /// authenticators is one the application accepts, so they prove who they are with one
+    /// of theirs and then must enrol one of `can_add`.
+    Authenticate {
+        enrolled: Vec<AuthenticatorKind>,
+        #[serde(default)]
+        can_add: Vec<AuthenticatorKind>,
+        #[serde(default)]
+        must_add: bool,
+    },
     /// Finished: send the browser to `redirect_to` (the client's callback with the code).
     Done { redirect_to: String },
 }
@@ -58,12 +92,9 @@ pub struct TotpAnswer {
     /// Delete the user's face enrolment once this answer authenticates them.
     #[serde(default)]
     pub forget_face: bool,
-}
-
-/// The transaction is complete: the browser goes to `redirect_to`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginComplete {
-    pub redirect_to: String,
+    /// Once this answer authenticates them, go on to add another authenticator.
+    #[serde(default)]
+    pub add_authenticator: bool,
 }
 
 /// A head movement the person is asked to make, as seen by the camera (images are not
@@ -125,4 +156,7 @@ pub struct FaceEvidence {
     /// from wiping it).
     #[serde(default)]
     pub forget_face: bool,
+    /// Authentication only: once it succeeds, go on to add another authenticator.
+    #[serde(default)]
+    pub add_authenticator: bool,
 }

@@ -108,6 +108,19 @@ test('create an application, callback URLs validated inline, secret reveal and r
   assert.match(text, /^aws cloudformation update-stack --stack-name biopass-/);
   assert.ok(text.includes(`ParameterValue=${rotated}`));
   await shot(page, 'console-application-rotated');
+
+  // Acceptable authenticators: either can be turned off, never the last one.
+  const face = page.getByLabel('Face', { exact: true });
+  const totp = page.getByLabel('Authenticator app (TOTP)');
+  assert.deepEqual([await face.isChecked(), await totp.isChecked()], [true, true]);
+  await face.uncheck();
+  await expectEventually(async () => assert.deepEqual((await appByName('Payroll')).acceptable_authenticators, ['totp']));
+  await page.getByText('At least one authenticator stays accepted.').waitFor();
+  assert.equal(await totp.isDisabled(), true, 'the last accepted authenticator cannot be turned off');
+  await axe('application-authenticators');
+  await face.check();
+  await expectEventually(async () => assert.deepEqual((await appByName('Payroll')).acceptable_authenticators, ['face', 'totp']));
+  await expectEventually(async () => assert.equal(await totp.isDisabled(), false));
 });
 
 async function expectEventually(check, ms = 5000) {

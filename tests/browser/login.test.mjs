@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { launch, shot } from '../lib/browser.mjs';
+import { axe, launch, shot } from '../lib/browser.mjs';
 
 const CALLBACK = 'https://rp.example.com/callback';
 let worker, state, browser, config, app;
@@ -77,6 +77,20 @@ test('first login enrols an authenticator app, the second asks for its code', as
     await page.getByRole('button', { name: 'Sign in' }).click();
     const claims = await redeem(page, verifier, nonce);
     assert.equal(claims.preferred_username, 'ada@example.com');
+    await context.close();
+  }
+  {
+    // Having proved who they are with the code, a person may go on to add a face.
+    const { page, context } = await begin(account);
+    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    const add = page.getByLabel('Also set up your face after this sign-in');
+    assert.equal(await add.isChecked(), false);
+    await add.check();
+    await axe(page, 'login-totp-add-face');
+    await page.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Set up face sign-in' }).waitFor();
+    assert.ok(!page.url().startsWith(CALLBACK), 'the sign-in goes on to the enrolment');
     await context.close();
   }
 });

@@ -10,14 +10,17 @@ import { admin, newState, startWorker } from '../lib/worker.mjs';
 import { axe, launch, shot } from '../lib/browser.mjs';
 import { CALLBACK, beginFaceLogin, camera, redeem } from '../lib/facecam.mjs';
 import { createApp, relyingParty } from './helpers.mjs';
+import { Account } from '../lib/login.mjs';
+import { base32Decode } from '../lib/totp.mjs';
 
-let worker, state, config;
+let worker, state, config, appOnly;
 const browsers = [];
 
 before(async () => {
   state = newState();
   worker = await startWorker(state);
   config = await relyingParty(worker, await createApp(worker, 'Payroll'));
+  appOnly = await relyingParty(worker, await createApp(worker, 'Ledger', { acceptable_authenticators: ['totp'] }));
 });
 
 after(async () => {
@@ -87,6 +90,30 @@ test('a person deletes their face data by proving it is them', { timeout: 400_00
 
   const next = await begin(browser, 'ada@example.com');
   await next.page.getByRole('heading', { name: 'Choose how you will sign in' }).waitFor();
+});
+
+test('an application that takes only the authenticator app: a person with a face proves it with the face, then sets up the app', { timeout: 400_000 }, async () => {
+  const browser = await browserWith(camera('person-a.y4m'));
+  const account = new Account('hal@example.com');
+  const enrol = await begin(browser, account.username);
+  await enrol.page.getByRole('button', { name: /^Face/ }).click();
+  await enrol.page.getByLabel(/I agree to Biopass processing my face/).check();
+  await enrol.page.getByRole('button', { name: 'Continue' }).click();
+  const first = await redeem(config, enrol);
+
+  const login = await beginFaceLogin({ browser, config: appOnly, username: account.username });
+  await login.page.locator('#must-add').filter({ hasText: 'Ledger now asks for your authenticator app' }).waitFor();
+  await axe(login.page, 'login-must-add');
+  // The face check starts by itself; once it passes, the app is set up in the same sign-in.
+  await login.page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor({ timeout: 150_000 });
+  await login.page.getByText('Add an authenticator app to your account.').waitFor();
+  await login.page.getByRole('img', { name: /QR code/ }).waitFor();
+  account.seed = base32Decode((await login.page.locator('code.secret').textContent()).trim());
+  await login.page.getByLabel('6-digit code from the app').fill(await account.nextCode());
+  await login.page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  const claims = await redeem(appOnly, login);
+  assert.equal(claims.sub, first.sub);
+  assert.deepEqual(claims.amr, ['face', 'otp']);
 });
 
 /** Waits for the failure box and returns its title and message. */

@@ -46,8 +46,9 @@ export function synth(person, steps, extra = []) {
   return cache.get(key).then((frames) => structuredClone(frames));
 }
 
-export async function createApp(worker, name) {
-  const r = await admin(worker, 'POST', '/applications', { name, application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK] });
+/** Creates an application (`extra`: more settings) and reads its secret. */
+export async function createApp(worker, name, extra = {}) {
+  const r = await admin(worker, 'POST', '/applications', { name, application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK], ...extra });
   if (r.status !== 201) throw new Error(JSON.stringify(r.body));
   const s = await admin(worker, 'GET', `/applications/${r.body.client_id}/secret`);
   return { ...r.body, secret: s.body.client_secret };

@@ -3,13 +3,13 @@
 //! evidence sent to the worker, which decides. Every failure ends in a sentence a person
 //! understands and a way forward (try again, or another authenticator).
 
-use super::go;
+use super::login::{use_advance, AfterSignIn};
 use crate::api::{self, ApiFail};
 use crate::face::{mark, next_video_frame, now_ms, Camera, CameraError, TrackerWorker};
 use biopass_idp::face::{movement_name, CHALLENGE_LIFETIME};
 use biopass_idp::guidance::{Capture, Guidance, Target};
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{FaceEvidence, FacePurpose, HeadMovement, LoginComplete};
+use biopass_proto::login::{FaceEvidence, FacePurpose, HeadMovement, LoginStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
@@ -110,7 +110,7 @@ fn video_element(video: NodeRef<leptos::html::Video>) -> Result<web_sys::HtmlVid
 }
 
 /// One face check: camera + models, challenge, capture, evidence.
-async fn attempt(tx: String, consent: bool, forget_face: Option<RwSignal<bool>>, ui: Ui, video: NodeRef<leptos::html::Video>, alive: Arc<AtomicBool>) -> Result<LoginComplete, Failure> {
+async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, video: NodeRef<leptos::html::Video>, alive: Arc<AtomicBool>) -> Result<LoginStep, Failure> {
     mark("biopass:face-start");
     let (worker, loaded) = tracker(ui.download)?;
     let loading = (!loaded).then(|| worker.load());
@@ -163,8 +163,8 @@ async fn attempt(tx: String, consent: bool, forget_face: Option<RwSignal<bool>>,
     mark("biopass:last-step");
     drop(camera);
     ui.phase.set(Phase::Checking);
-    let forget_face = forget_face.is_some_and(|f| f.get_untracked());
-    let evidence = FaceEvidence { nonce: challenge.nonce, frames, consent, forget_face };
+    let (forget_face, add_authenticator) = after.map(AfterSignIn::get).unwrap_or_default();
+    let evidence = FaceEvidence { nonce: challenge.nonce, frames, consent, forget_face, add_authenticator };
     let done = api::face_evidence(&tx, &evidence).await.map_err(Failure::Api)?;
     mark("biopass:face-verified");
     Ok(done)
@@ -189,8 +189,8 @@ pub fn FaceStep(
     tx: String,
     purpose: FacePurpose,
     #[prop(optional)] other: Option<(&'static str, Callback<()>)>,
-    /// Authentication: delete the face enrolment once this check succeeds.
-    #[prop(optional)] forget_face: Option<RwSignal<bool>>,
+    /// Authentication: what the person asked for once this check succeeds.
+    #[prop(optional)] after: Option<AfterSignIn>,
 ) -> impl IntoView {
     let ui = Ui {
         phase: RwSignal::new(if purpose == FacePurpose::Enrol { Phase::Consent } else { Phase::Preparing }),
@@ -201,6 +201,7 @@ pub fn FaceStep(
         seconds_left: RwSignal::new(CHALLENGE_LIFETIME),
     };
     let consent = RwSignal::new(false);
+    let advance = use_advance();
     let video = NodeRef::<leptos::html::Video>::new();
     let alive = Arc::new(AtomicBool::new(true));
     on_cleanup({
@@ -214,10 +215,12 @@ pub fn FaceStep(
             ui.phase.set(Phase::Preparing);
             ui.guidance.set(None);
             spawn_local(async move {
-                match attempt(tx, consent.get_untracked(), forget_face, ui, video, alive.clone()).await {
-                    Ok(done) => {
-                        let _ = ui.phase.try_set(Phase::Done);
-                        go(&done.redirect_to);
+                match attempt(tx, consent.get_untracked(), after, ui, video, alive.clone()).await {
+                    Ok(next) => {
+                        if matches!(next, LoginStep::Done { .. }) {
+                            let _ = ui.phase.try_set(Phase::Done);
+                        }
+                        advance.run(next);
                     }
                     Err(f) if alive.load(Ordering::Relaxed) => {
                         let _ = ui.phase.try_set(Phase::Failed(f));

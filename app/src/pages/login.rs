@@ -5,10 +5,51 @@ use crate::api::{self, ApiFail};
 use crate::components::{CodeInput, ErrorBanner};
 use super::face::FaceStep;
 use super::go;
-use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginComplete, LoginState, LoginStep};
+use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep, TotpAnswer};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// Moves the page on after an accepted answer: back to the application with the code, or
+/// to the next step the worker named (adding another authenticator).
+#[derive(Clone, Copy)]
+pub struct Advance(Callback<LoginStep>);
+
+impl Advance {
+    pub fn run(self, step: LoginStep) {
+        self.0.run(step);
+    }
+}
+
+/// The login page's [`Advance`]; outside it, only "done" leads anywhere.
+pub fn use_advance() -> Advance {
+    use_context::<Advance>().unwrap_or_else(|| {
+        Advance(Callback::new(|step| {
+            if let LoginStep::Done { redirect_to } = step {
+                go(&redirect_to);
+            }
+        }))
+    })
+}
+
+/// What a person authenticating asked for once it succeeds.
+#[derive(Clone, Copy)]
+pub struct AfterSignIn {
+    /// Delete their face enrolment.
+    pub forget_face: RwSignal<bool>,
+    /// Go on to add another authenticator.
+    pub add_authenticator: RwSignal<bool>,
+}
+
+impl AfterSignIn {
+    /// `(forget_face, add_authenticator)` as they are now.
+    pub fn get(self) -> (bool, bool) {
+        (self.forget_face.get_untracked(), self.add_authenticator.get_untracked())
+    }
+}
+
+fn kinds_text(kinds: &[AuthenticatorKind]) -> String {
+    kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(" or ")
+}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -18,6 +59,10 @@ pub fn LoginPage() -> impl IntoView {
         let tx = tx();
         async move { api::login_state(&tx).await }
     });
+    provide_context(Advance(Callback::new(move |step| match step {
+        LoginStep::Done { redirect_to } => go(&redirect_to),
+        _ => state.refetch(),
+    })));
     view! {
         <main class="card" aria-live="polite">
             <Suspense fallback=|| view! { <p>"Loading your sign-in…"</p> }>
@@ -39,15 +84,18 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
         <h1>"Sign in to " {state.application_name.clone()}</h1>
         <p class="muted">"Signing in as " <strong>{state.username.clone()}</strong></p>
     };
+    let app = state.application_name.clone();
     let body = match state.step {
-        LoginStep::Enrol { allowed } if allowed.is_empty() => view! {
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => view! {
             <p role="alert">"You have no authenticator set up, and this sign-in cannot set one up. Ask your administrator."</p>
         }.into_any(),
-        LoginStep::Enrol { allowed } => view! { <Enrol tx=tx allowed=allowed/> }.into_any(),
-        LoginStep::Authenticate { enrolled } if enrolled.is_empty() => view! {
+        LoginStep::Enrol { allowed, additional } => view! { <Enrol tx=tx allowed=allowed additional=additional/> }.into_any(),
+        LoginStep::Authenticate { enrolled, .. } if enrolled.is_empty() => view! {
             <p role="alert">"None of your authenticators can be used here. Ask your administrator."</p>
         }.into_any(),
-        LoginStep::Authenticate { enrolled } => view! { <Authenticate tx=tx enrolled=enrolled/> }.into_any(),
+        LoginStep::Authenticate { enrolled, can_add, must_add } => view! {
+            <Authenticate tx=tx app=app enrolled=enrolled can_add=can_add must_add=must_add/>
+        }.into_any(),
         LoginStep::Done { redirect_to } => {
             go(&redirect_to);
             view! { <p>"Signed in. Returning to the application…"</p> }.into_any()
@@ -56,9 +104,10 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
     view! { {header} {body} }
 }
 
-/// First sign-in: choose an authenticator (when more than one is allowed), then set it up.
+/// First sign-in, or adding an authenticator (`additional`) after proving who one is:
+/// choose one (when more than one is allowed), then set it up.
 #[component]
-fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>) -> impl IntoView {
+fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl IntoView {
     let only = (allowed.len() == 1).then(|| allowed[0]);
     let chosen = RwSignal::new(only);
     let can_choose = only.is_none();
@@ -72,14 +121,18 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>) -> impl IntoView {
             }
         }
         Some(AuthenticatorKind::Totp) => view! {
-            <TotpEnrol tx=tx.clone()/>
+            <TotpEnrol tx=tx.clone() additional=additional/>
             <Show when=move || can_choose>
                 <p class="alternative"><button type="button" class="link" on:click=move |_| chosen.set(None)>"Choose another way"</button></p>
             </Show>
         }.into_any(),
         None => view! {
-            <h2>"Choose how you will sign in"</h2>
-            <p>"This is your first sign-in with Biopass. Choose the authenticator you will use from now on."</p>
+            <h2>{if additional { "Add a way to sign in" } else { "Choose how you will sign in" }}</h2>
+            <p>{if additional {
+                "You have confirmed it is you. Choose the authenticator to add."
+            } else {
+                "This is your first sign-in with Biopass. Choose the authenticator you will use from now on."
+            }}</p>
             <div class="choices">
                 <button type="button" class="choice" on:click=move |_| chosen.set(Some(AuthenticatorKind::Face))>
                     <strong>"Face"</strong>
@@ -96,34 +149,49 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>) -> impl IntoView {
 
 /// Later sign-ins: the face when it is enrolled, with the authenticator app as the other way.
 /// A person with a face enrolment can withdraw it here: it is deleted when they next prove
-/// who they are, so nobody else can wipe it.
+/// who they are, so nobody else can wipe it. Where the application accepts an authenticator
+/// they do not have yet, they can add it once they have proved who they are; where it
+/// accepts none of theirs (`must_add`), they have to.
 #[component]
-fn Authenticate(tx: String, enrolled: Vec<AuthenticatorKind>) -> impl IntoView {
+fn Authenticate(tx: String, app: String, enrolled: Vec<AuthenticatorKind>, can_add: Vec<AuthenticatorKind>, must_add: bool) -> impl IntoView {
     let has_face = enrolled.contains(&AuthenticatorKind::Face);
     let has_totp = enrolled.contains(&AuthenticatorKind::Totp);
     let using = RwSignal::new(if has_face { AuthenticatorKind::Face } else { AuthenticatorKind::Totp });
-    let forget = RwSignal::new(false);
+    let after = AfterSignIn { forget_face: RwSignal::new(false), add_authenticator: RwSignal::new(false) };
     let to_totp = Callback::new(move |()| using.set(AuthenticatorKind::Totp));
+    let adding = kinds_text(&can_add);
+    let policy = must_add.then(|| view! {
+        <p class="notice" role="note" id="must-add">
+            {format!("{app} now asks for your {adding}. First confirm it is you with your {}; then set up your {adding}.", kinds_text(&enrolled))}
+        </p>
+    });
+    // What may be added: the tick box goes in the code form, or under the camera.
+    let offer = (!must_add && !can_add.is_empty()).then(|| adding.clone());
     let step = move || match using.get() {
         AuthenticatorKind::Face if has_totp => view! {
-            <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate forget_face=forget other=("Use your authenticator app instead", to_totp)/>
+            <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after other=("Use your authenticator app instead", to_totp)/>
+            <AddOffer after=after adding=offer.clone()/>
         }.into_any(),
-        AuthenticatorKind::Face => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate forget_face=forget/> }.into_any(),
+        AuthenticatorKind::Face => view! {
+            <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after/>
+            <AddOffer after=after adding=offer.clone()/>
+        }.into_any(),
         AuthenticatorKind::Totp => view! {
-            <TotpVerify tx=tx.clone() forget_face=forget/>
+            <TotpVerify tx=tx.clone() after=after adding=offer.clone()/>
             <Show when=move || has_face>
                 <p class="alternative"><button type="button" class="link" on:click=move |_| using.set(AuthenticatorKind::Face)>"Use your face instead"</button></p>
             </Show>
         }.into_any(),
     };
     view! {
+        {policy}
         {step}
         <Show when=move || has_face>
             <details class="forget">
                 <summary>"Delete my face data"</summary>
                 <p>"Your face template is used only to sign you in. Tick the box, then finish this sign-in: once you are signed in, it is deleted, and next time you choose a new way to sign in."</p>
                 <label class="check">
-                    <input type="checkbox" id="forget-face" prop:checked=move || forget.get() on:change=move |ev| forget.set(event_target_checked(&ev))/>
+                    <input type="checkbox" id="forget-face" prop:checked=move || after.forget_face.get() on:change=move |ev| after.forget_face.set(event_target_checked(&ev))/>
                     "Delete my face data when I sign in"
                 </label>
             </details>
@@ -131,21 +199,26 @@ fn Authenticate(tx: String, enrolled: Vec<AuthenticatorKind>) -> impl IntoView {
     }
 }
 
-/// Submits a code and follows the redirect on success.
-fn code_action(tx: String, confirm: bool, forget_face: Option<RwSignal<bool>>) -> Action<String, Result<LoginComplete, ApiFail>> {
+/// Submits a code; on success the page moves on to what the worker answered.
+fn code_action(tx: String, confirm: bool, after: Option<AfterSignIn>) -> Action<String, Result<LoginStep, ApiFail>> {
+    let advance = use_advance();
     Action::new_local(move |code: &String| {
         let (tx, code) = (tx.clone(), code.trim().to_owned());
-        let forget = forget_face.is_some_and(|f| f.get_untracked());
+        let (forget_face, add_authenticator) = after.map(AfterSignIn::get).unwrap_or_default();
         async move {
-            let done = if confirm { api::totp_confirm(&tx, code).await } else { api::totp_verify(&tx, code, forget).await }?;
-            go(&done.redirect_to);
-            Ok(done)
+            let next = if confirm {
+                api::totp_confirm(&tx, code).await
+            } else {
+                api::totp_verify(&tx, &TotpAnswer { code, forget_face, add_authenticator }).await
+            }?;
+            advance.run(next.clone());
+            Ok(next)
         }
     })
 }
 
 #[component]
-fn TotpEnrol(tx: String) -> impl IntoView {
+fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
     let offer = LocalResource::new({
         let tx = tx.clone();
         move || {
@@ -156,9 +229,10 @@ fn TotpEnrol(tx: String) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let submit = code_action(tx, true, None);
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let why = if additional { "Add an authenticator app to your account." } else { "This is your first sign-in with Biopass." };
     view! {
         <h2>"Set up an authenticator app"</h2>
-        <p>"This is your first sign-in with Biopass. Scan the code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password), then type the 6-digit code it shows."</p>
+        <p>{why} " Scan the code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password), then type the 6-digit code it shows."</p>
         <Suspense fallback=|| view! { <p>"Preparing your code…"</p> }>
             {move || offer.get().map(|r| match r {
                 Ok(o) => view! {
@@ -180,15 +254,29 @@ fn TotpEnrol(tx: String) -> impl IntoView {
     }
 }
 
+/// The tick box that asks to add `adding` (the authenticators that may be added, in words)
+/// once this sign-in has proved who the person is; nothing when there is none.
 #[component]
-fn TotpVerify(tx: String, #[prop(optional)] forget_face: Option<RwSignal<bool>>) -> impl IntoView {
+fn AddOffer(after: AfterSignIn, adding: Option<String>) -> impl IntoView {
+    adding.map(|adding| view! {
+        <label class="check">
+            <input type="checkbox" id="add-authenticator" prop:checked=move || after.add_authenticator.get()
+                on:change=move |ev| after.add_authenticator.set(event_target_checked(&ev))/>
+            {format!("Also set up your {adding} after this sign-in")}
+        </label>
+    })
+}
+
+#[component]
+fn TotpVerify(tx: String, after: AfterSignIn, adding: Option<String>) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let submit = code_action(tx, false, forget_face);
+    let submit = code_action(tx, false, Some(after));
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {
         <h2>"Enter your code"</h2>
         <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
             <CodeInput value=code label="6-digit code from your authenticator app"/>
+            <AddOffer after=after adding=adding/>
             <ErrorBanner error=error/>
             <button type="submit" disabled=move || submit.pending().get()>
                 {move || if submit.pending().get() { "Checking…" } else { "Sign in" }}

@@ -9,6 +9,7 @@ use crate::http::{cookie as read_cookie, json_body, query_params};
 use crate::routes::oauth::BROWSER_COOKIE;
 use crate::store::Ctx;
 use biopass_idp::authorize::AuthorizationRequest;
+use biopass_proto::login::AuthenticatorKind;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::grant::{check_redemption, CodeGrant, Redemption};
 use biopass_idp::ids::UserName;
@@ -87,7 +88,7 @@ async fn start_login(req: &Request, ctx: &mut Ctx, user: &UserRecord, may_enrol:
         cognito: None,
     };
     let browser = read_cookie(req, BROWSER_COOKIE).filter(|c| c.len() == 43).unwrap_or_else(|| ctx.rng.token::<32>());
-    let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), &browser, may_enrol, ctx.now);
+    let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), AuthenticatorKind::ALL.to_vec(), &browser, may_enrol, ctx.now);
     let tx_id = ctx.rng.token::<32>();
     ctx.vault.insert(&format!("tx:{tx_id}"), &tx, tx.expires_at, ctx.now).await?;
     let cookies = vec![

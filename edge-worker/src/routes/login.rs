@@ -18,7 +18,7 @@ use biopass_idp::transaction::{sha256_hex, LoginTransaction};
 use biopass_idp::user::{Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
 use biopass_idp::face::{self, IssuedChallenge};
-use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceEvidence, FacePurpose, LoginComplete, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use worker::{Request, Response};
 
 /// Failed answers that lock an authenticator.
@@ -114,14 +114,47 @@ impl Who {
     }
 }
 
-/// Ends the transaction (exactly once) and issues the code; returns where the browser goes.
-async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, amr: Vec<String>, who: &Who) -> AppResult<Response> {
+/// Ends the transaction (exactly once) with `kind` as the last authenticator used, and
+/// issues the code; answers [`LoginStep::Done`] with where the browser goes.
+async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, kind: AuthenticatorKind, who: &Who) -> AppResult<Response> {
     let tx: LoginTransaction = ctx.vault.take(&tx_key(tx_id), ctx.now).await?.ok_or_else(gone)?;
     let code = ctx.rng.token::<32>();
-    let (grant, redirect_to) = tx.finish(user, amr, &code, &ctx.issuer, ctx.now);
+    let (grant, redirect_to) = tx.finish(user, tx.amr(kind), &code, &ctx.issuer, ctx.now);
     ctx.vault.insert(&format!("code:{}", sha256_hex(&code)), &grant, grant.expires_at, ctx.now).await?;
     ctx.audit(&who.actor, "login.success", Some(&who.client_id), Some(format!("with {}", who.kind)), who.ip.clone()).await;
-    json(200, &LoginComplete { redirect_to })
+    json(200, &LoginStep::Done { redirect_to })
+}
+
+/// The user just proved who they are with `kind`: the sign-in ends, or (they asked to, or
+/// none of their authenticators is one the application accepts) they go on to enrol
+/// another authenticator in this transaction; answers the next step.
+async fn authenticated(ctx: &mut Ctx, tx_id: &str, mut tx: LoginTransaction, user: &UserRecord, kind: AuthenticatorKind, add: bool, who: &Who) -> AppResult<Response> {
+    if tx.completes_with(user, kind, add) {
+        return finish(ctx, tx_id, user, kind, who).await;
+    }
+    tx.authenticated.push(kind);
+    if !ctx.vault.replace(&tx_key(tx_id), &tx, ctx.now).await? {
+        return Err(gone());
+    }
+    ctx.audit(&who.actor, "login.authenticated", Some(&who.client_id), Some(format!("with {}, adding another authenticator", who.kind)), who.ip.clone()).await;
+    json(200, &tx.next_step(Some(user)))
+}
+
+/// Refuses to enrol `kind` unless this sign-in's enrolment step offers it.
+fn may_enrol(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> AppResult<()> {
+    match tx.next_step(Some(user)) {
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => Ok(()),
+        LoginStep::Enrol { .. } => Err(AppError::api(ApiErrorCode::Forbidden, format!("This application does not accept a new {} here.", kind.label()))),
+        _ => Err(AppError::api(ApiErrorCode::Forbidden, "You already have an authenticator: sign in with it first, then add another.")),
+    }
+}
+
+/// Refuses an authenticator this sign-in cannot be answered with.
+fn may_authenticate(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> AppResult<()> {
+    match tx.next_step(Some(user)) {
+        LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind) => Ok(()),
+        _ => Err(AppError::api(ApiErrorCode::Forbidden, format!("Signing in with your {} is not available for this application.", kind.label()))),
+    }
 }
 
 /// Deletes the face enrolment of a user who just authenticated and asked for it.
@@ -141,10 +174,7 @@ fn record(tx_id: &str) -> String {
 pub async fn totp_enrol(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let mut tx = load(&req, ctx, tx_id).await?;
     let user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
-    match tx.next_step(Some(&user)) {
-        LoginStep::Enrol { allowed } if allowed.contains(&AuthenticatorKind::Totp) => {}
-        _ => return Err(not_allowed_to_enrol()),
-    }
+    may_enrol(&tx, &user, AuthenticatorKind::Totp)?;
     let seed = TotpSeed::generate(&mut ctx.rng);
     tx.pending_totp = Some(ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &record(tx_id), seed.as_bytes()));
     if !ctx.vault.replace(&tx_key(tx_id), &tx, ctx.now).await? {
@@ -165,9 +195,7 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
     let answer: TotpAnswer = json_body(&mut req).await?;
     let tx = load(&req, ctx, tx_id).await?;
     let mut user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
-    if !matches!(tx.next_step(Some(&user)), LoginStep::Enrol { .. }) {
-        return Err(not_allowed_to_enrol());
-    }
+    may_enrol(&tx, &user, AuthenticatorKind::Totp)?;
     let sealed = tx.pending_totp.as_deref().ok_or_else(|| AppError::api(ApiErrorCode::InvalidInput, "Start the authenticator app set-up first."))?;
     let seed = TotpSeed::from_bytes(
         ctx.master.secret_box(Purpose::TotpSeed).open(&record(tx_id), sealed).map_err(|_| AppError::internal("pending TOTP seed does not open"))?,
@@ -186,7 +214,7 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
         enrolled_at: ctx.now,
     });
     ctx.put_user(&user).await?;
-    finish(ctx, tx_id, &user, vec!["otp".into()], &who).await
+    finish(ctx, tx_id, &user, AuthenticatorKind::Totp, &who).await
 }
 
 /// `POST /api/login/{tx}/totp`: authenticates with an enrolled TOTP.
@@ -197,6 +225,7 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
     let Some((user, enrolled)) = user.and_then(|u| u.totp.clone().map(|t| (u, t))) else {
         return Err(AppError::api(ApiErrorCode::Forbidden, "No authenticator app is enrolled for this account."));
     };
+    may_authenticate(&tx, &user, AuthenticatorKind::Totp)?;
     let lock = lock_key("totp", &user.id);
     ensure_not_locked(ctx, &lock).await?;
     let who = Who::new(&req, &tx, &user, "totp");
@@ -216,7 +245,7 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
             if answer.forget_face {
                 forget_face(ctx, &mut user, &who).await?;
             }
-            finish(ctx, tx_id, &user, vec!["otp".into()], &who).await
+            authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Totp, answer.add_authenticator, &who).await
         }
         Err(TotpRejection::Malformed) => Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
         Err(_) => Err(count_failure(ctx, &lock, "That code is not right.", &who).await),
@@ -233,8 +262,8 @@ pub async fn face_challenge(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResu
     let tx = load(&req, ctx, tx_id).await?;
     let user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
     let purpose = match tx.next_step(Some(&user)) {
-        LoginStep::Enrol { allowed } if allowed.contains(&AuthenticatorKind::Face) => FacePurpose::Enrol,
-        LoginStep::Authenticate { enrolled } if enrolled.contains(&AuthenticatorKind::Face) => {
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&AuthenticatorKind::Face) => FacePurpose::Enrol,
+        LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&AuthenticatorKind::Face) => {
             ensure_not_locked(ctx, &lock_key("face", &user.id)).await?;
             FacePurpose::Authenticate
         }
@@ -276,9 +305,13 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
     }
     let lock = lock_key("face", &user.id);
     if issued.purpose == FacePurpose::Authenticate {
+        may_authenticate(&tx, &user, AuthenticatorKind::Face)?;
         ensure_not_locked(ctx, &lock).await?;
-    } else if !evidence.consent {
-        return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
+    } else {
+        may_enrol(&tx, &user, AuthenticatorKind::Face)?;
+        if !evidence.consent {
+            return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
+        }
     }
     let who = Who::new(&req, &tx, &user, "face");
     let pipeline = crate::face::pipeline(&ctx.env).await?;
@@ -290,7 +323,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
             let template = face::enrol(&issued.steps, &measured).map_err(|r| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))?;
             user.face = Some(Enrolled { sealed: face_box.seal(&mut ctx.rng, &record, &face::template_bytes(&template)), enrolled_at: ctx.now });
             ctx.put_user(&user).await?;
-            finish(ctx, tx_id, &user, vec!["face".into()], &who).await
+            finish(ctx, tx_id, &user, AuthenticatorKind::Face, &who).await
         }
         FacePurpose::Authenticate => {
             let enrolled = user.face.as_ref().ok_or_else(|| AppError::api(ApiErrorCode::Forbidden, "No face is enrolled for this account."))?;
@@ -304,7 +337,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                     if evidence.forget_face {
                         forget_face(ctx, &mut user, &who).await?;
                     }
-                    finish(ctx, tx_id, &user, vec!["face".into()], &who).await
+                    authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Face, evidence.add_authenticator, &who).await
                 }
                 Err(r) if r.counts_as_failure() => Err(count_failure(ctx, &lock, &r.message(), &who).await),
                 Err(r) => Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message()))),

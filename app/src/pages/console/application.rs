@@ -6,6 +6,7 @@ use crate::components::{datetime, CopyButton, ErrorBanner};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use biopass_idp::ids::CallbackUrl;
+use biopass_proto::login::AuthenticatorKind;
 use biopass_proto::admin::{Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, Group, RotatedSecret, UpdateApplication, User};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -76,7 +77,55 @@ fn update_action(id: String, reload: RwSignal<u32>) -> Action<UpdateApplication,
 fn Settings(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     view! {
         <IntegrationBox app=app.clone() reload=reload/>
-        <CallbackBox app=app/>
+        <CallbackBox app=app.clone()/>
+        <AuthenticatorsBox app=app reload=reload/>
+    }
+}
+
+/// The authenticators users of this application may sign in with. One must stay ticked
+/// (the API refuses none); a user with none of the ticked ones proves who they are with
+/// one of theirs at their next sign-in and then sets up an accepted one.
+#[component]
+fn AuthenticatorsBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    let save = update_action(app.client_id.clone(), reload);
+    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let accepted = app.acceptable_authenticators;
+    view! {
+        <section class="box" aria-labelledby="authenticators">
+            <h2 id="authenticators">"Acceptable authenticators"</h2>
+            <p class="muted">"Users of this application sign in with one of these. Someone who has none of them confirms who they are with their own authenticator at their next sign-in, then sets up an accepted one."</p>
+            <fieldset class="choices-inline">
+                <legend class="sr-only">"Acceptable authenticators"</legend>
+                {AuthenticatorKind::ALL.into_iter().map(|kind| {
+                    let on = accepted.contains(&kind);
+                    let only = on && accepted.len() == 1;
+                    let others = accepted.clone();
+                    let id = format!("accept-{}", kind.amr());
+                    view! {
+                        <div class="check">
+                            <input type="checkbox" id=id.clone() prop:checked=on disabled=only
+                                aria-describedby=only.then_some("accept-last")
+                                on:change=move |ev| {
+                                    let mut next: Vec<_> = others.iter().copied().filter(|k| *k != kind).collect();
+                                    if event_target_checked(&ev) { next.push(kind); }
+                                    save.dispatch(UpdateApplication { acceptable_authenticators: Some(next), ..Default::default() });
+                                }/>
+                            <label for=id>{authenticator_name(kind)}</label>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+            {(accepted.len() == 1).then(|| view! { <p class="muted" id="accept-last">"At least one authenticator stays accepted."</p> })}
+            <ErrorBanner error=save_error/>
+        </section>
+    }
+}
+
+/// An authenticator's name as the console shows it.
+fn authenticator_name(kind: AuthenticatorKind) -> &'static str {
+    match kind {
+        AuthenticatorKind::Face => "Face",
+        AuthenticatorKind::Totp => "Authenticator app (TOTP)",
     }
 }
 

@@ -29,6 +29,7 @@ pub fn ApplicationsPage() -> impl IntoView {
             client_authentication: None,
             client_auth_method: None,
             public_key_jwk: None,
+            acceptable_authenticators: None,
         };
         async move {
             let app: Application = api::send("POST", "/applications", Some(&input)).await?;
