@@ -30,6 +30,44 @@ async function verified(bytes, entry) {
   return bytes;
 }
 
+// A download that receives nothing for this long is abandoned and started again, up to
+// DOWNLOAD_TRIES times in all; then the page is told the models could not be loaded.
+const STALL_MS = 8000;
+const DOWNLOAD_TRIES = 3;
+
+// Downloads `entry`, reporting bytes as they come (and taking them back when a stalled try
+// is abandoned); returns the chunks.
+async function download(entry, onBytes) {
+  for (let attempt = 1; ; attempt += 1) {
+    const abort = new AbortController();
+    let timer = null;
+    const watch = () => { clearTimeout(timer); timer = setTimeout(() => abort.abort(), STALL_MS); };
+    const parts = [];
+    let size = 0;
+    try {
+      watch();
+      const resp = await fetch(`/${entry.path}`, { cache: 'no-store', signal: abort.signal });
+      if (!resp.ok) throw new Error(`${entry.path}: the server answered ${resp.status}`);
+      const reader = resp.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return parts;
+        watch();
+        parts.push(value);
+        size += value.length;
+        onBytes(value.length);
+      }
+    } catch (e) {
+      onBytes(-size);
+      if (!abort.signal.aborted) throw e;
+      if (attempt >= DOWNLOAD_TRIES) throw new Error(`${entry.path}: the download stalled ${DOWNLOAD_TRIES} times`);
+      console.warn(`biopass: ${entry.path} stalled after ${size} bytes; downloading it again (try ${attempt + 1} of ${DOWNLOAD_TRIES})`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
 // Downloads `entry` with progress, or takes it from the cache; returns its bytes.
 async function obtain(cache, entry, onBytes) {
   const key = keyOf(entry);
@@ -43,18 +81,9 @@ async function obtain(cache, entry, onBytes) {
       await cache.delete(key);
     }
   }
-  const resp = await fetch(`/${entry.path}`, { cache: 'no-store' });
-  if (!resp.ok) throw new Error(`${entry.path}: the server answered ${resp.status}`);
-  const reader = resp.body.getReader();
-  const parts = [];
+  const parts = await download(entry, onBytes);
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    size += value.length;
-    onBytes(value.length);
-  }
+  for (const p of parts) size += p.length;
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const p of parts) { bytes.set(p, at); at += p.length; }

@@ -53,7 +53,12 @@ export async function beginFaceLogin({ browser, context, config, username }) {
   context ??= await browser.newContext();
   const page = await context.newPage();
   const marks = await recordMarks(page);
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|429)/.test(m.text())) console.log(`  [page] ${m.text()}`); });
+  const show = (m) => {
+    if ((m.type() === 'error' && !/status of (401|429)/.test(m.text())) || m.text().startsWith('biopass:')) console.log(`  [page] ${m.text()}`);
+  };
+  page.on('console', show);
+  // The face tracker's Web Worker reports stalled downloads it starts again.
+  page.on('worker', (w) => w.on('console', show));
   let arrive;
   const arrived = new Promise((resolve) => { arrive = resolve; });
   // The relying party's callback is not on this machine: answer it here.
