@@ -10,7 +10,7 @@ import { ROOT, admin } from '../lib/worker.mjs';
 export { workerdCpuMs } from '../lib/worker.mjs';
 import { startLogin } from '../lib/login.mjs';
 
-import { CALLBACK } from '../lib/facecam.mjs';
+import { CALLBACK, explained } from '../lib/facecam.mjs';
 export { CALLBACK };
 const PHOTOS = join(homedir(), '.cache/biopass/photos');
 // Faces checked with `facesynth faces`: frontal, big enough, alone in their context crop.
@@ -74,9 +74,9 @@ export async function beginLogin(worker, config, username) {
     loginState: () => browser.json('GET', `/api/login/${tx}`),
     challenge: () => browser.json('POST', `/api/login/${tx}/face/challenge`),
     evidence: (body) => browser.json('POST', `/api/login/${tx}/face`, body),
-    redeem: (callback) => client.authorizationCodeGrant(config, new URL(callback), {
+    redeem: (callback) => explained(client.authorizationCodeGrant(config, new URL(callback), {
       pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: st, idTokenExpected: true,
-    }),
+    }), worker),
   };
 }
 

@@ -73,9 +73,24 @@ export async function beginFaceLogin({ browser, context, config, username }) {
   return { page, context, verifier, nonce, marks, arrived, evidenceBytes: () => evidence };
 }
 
+/**
+ * `grant` (a code redemption), or its failure with what the token endpoint answered
+ * (openid-client keeps an answer it cannot read as an OAuth error in `cause`) and, given
+ * the worker, its last log lines.
+ */
+export async function explained(grant, worker) {
+  try {
+    return await grant;
+  } catch (e) {
+    const answer = e.cause instanceof Response ? `: ${e.cause.status} ${await e.cause.text().catch(() => '')}` : '';
+    const log = worker ? `\nworker log (whole: tests/out/wrangler-${worker.port}.log):\n${worker.output().split('\n').slice(-30).join('\n')}` : '';
+    throw new Error(`${e.message}${answer}${log}`, { cause: e });
+  }
+}
+
 /** Waits for the code at the callback and redeems it; returns the ID token's claims. */
-export async function redeem(config, { page, verifier, nonce }) {
+export async function redeem(config, { page, verifier, nonce }, worker) {
   await page.waitForURL(`${CALLBACK}**`, { timeout: 150_000 });
-  const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
-  return tokens.claims();
+  const grant = client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
+  return (await explained(grant, worker)).claims();
 }

@@ -1,12 +1,19 @@
 // A server process for a test: started in its own process group, ready when its health URL
 // answers 2xx, and stopped (SIGTERM, then SIGKILL after 5 s) with everything it spawned.
 import { spawn } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
 
-export async function startService(name, command, args, { cwd, env, healthUrl, timeoutMs = 60_000 }) {
+/** Starts `command`; its output is kept (`output()`) and, given `logFile`, written there too. */
+export async function startService(name, command, args, { cwd, env, healthUrl, timeoutMs = 60_000, logFile }) {
   const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  if (logFile) writeFileSync(logFile, '');
+  const keep = (d) => {
+    output += d;
+    if (logFile) appendFileSync(logFile, d);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);

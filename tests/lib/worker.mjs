@@ -1,11 +1,12 @@
 // Starts the real edge worker under `wrangler dev` on a free port with its own state
 // directory and secrets, for one test file. The worker must have been built
 // (scripts/test does it).
+import './devproxy.mjs';
 import { startService } from './service.mjs';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -37,8 +38,12 @@ export function newState() {
   return { dir, adminToken, envFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Where each worker's whole log goes (tests/out is not committed). */
+const LOGS = join(ROOT, 'tests', 'out');
+
 export async function startWorker(state, { port } = {}) {
   port ??= await freePort();
+  mkdirSync(LOGS, { recursive: true });
   const url = `http://127.0.0.1:${port}`;
   const service = await startService('wrangler dev', join(ROOT, 'node_modules/.bin/wrangler'), [
     'dev', '--ip', '127.0.0.1', '--port', String(port),
@@ -46,11 +51,12 @@ export async function startWorker(state, { port } = {}) {
     '--env-file', state.envFile,
     '--var', `ISSUER:${url}`,
     '--inspector-port', String(await freePort()),
-    '--show-interactive-dev-session=false', '--log-level', 'warn',
+    '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'warn',
   ], {
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
     healthUrl: `${url}/.well-known/openid-configuration`,
+    logFile: join(LOGS, `wrangler-${port}.log`),
   });
   return { ...service, url, port, adminToken: state.adminToken };
 }
