@@ -143,4 +143,6 @@ test('where both are accepted, a second authenticator is added only after provin
   assertError(await login.challenge(), 410, 'expired');
   const audit = (await admin(worker, 'GET', '/audit?limit=100')).body.items;
   assert.ok(audit.some((e) => e.action === 'login.authenticated' && e.actor === 'user:vic@example.com'), 'the first factor is audited');
+  const success = audit.find((e) => e.action === 'login.success' && e.actor === 'user:vic@example.com');
+  assert.equal(success.detail, 'with otp and face', 'the sign-in names both factors');
 });

@@ -119,9 +119,11 @@ impl Who {
 async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, kind: AuthenticatorKind, who: &Who) -> AppResult<Response> {
     let tx: LoginTransaction = ctx.vault.take(&tx_key(tx_id), ctx.now).await?.ok_or_else(gone)?;
     let code = ctx.rng.token::<32>();
-    let (grant, redirect_to) = tx.finish(user, tx.amr(kind), &code, &ctx.issuer, ctx.now);
+    let amr = tx.amr(kind);
+    let detail = format!("with {}", amr.join(" and "));
+    let (grant, redirect_to) = tx.finish(user, amr, &code, &ctx.issuer, ctx.now);
     ctx.vault.insert(&format!("code:{}", sha256_hex(&code)), &grant, grant.expires_at, ctx.now).await?;
-    ctx.audit(&who.actor, "login.success", Some(&who.client_id), Some(format!("with {}", who.kind)), who.ip.clone()).await;
+    ctx.audit(&who.actor, "login.success", Some(&who.client_id), Some(detail), who.ip.clone()).await;
     json(200, &LoginStep::Done { redirect_to })
 }
 
