@@ -48,6 +48,8 @@ try {
     const m = (name) => login.marks.get(name) ?? [];
     const [nav] = m('biopass:navigation');
     const [ready] = m('biopass:camera-ready');
+    const [faceStart] = m('biopass:face-start');
+    const [cameraOpen] = m('biopass:camera-open');
     const [last] = m('biopass:last-step');
     const tracked = m('biopass:tracked').filter((t) => t >= ready && t <= last);
     const grabs = m('biopass:grab').filter((t) => t >= ready && t <= last);
@@ -55,6 +57,9 @@ try {
     await login.page.close();
     return {
       load: ready - nav,
+      toFaceStep: faceStart - nav,
+      camera: cameraOpen - faceStart,
+      modelsAfterCamera: ready - cameraOpen,
       fps: (tracked.length - 1) / ((tracked.at(-1) - tracked[0]) / 1000),
       roundTrip: roundTrips.reduce((a, b) => a + b, 0) / roundTrips.length,
       toCode: arrived - last,
@@ -75,6 +80,7 @@ try {
   console.log('\n==> face step in headless Chromium (2-core machine, worker under wrangler dev on the same machine)');
   for (const [name, rs] of Object.entries(results)) {
     console.log(`  ${name.padEnd(8)} page load to camera-ready ${fmt(rs.map((r) => r.load), 'ms')}`);
+    console.log(`  ${name.padEnd(8)}   of which: page and SPA start to the face step ${fmt(rs.map((r) => r.toFaceStep), 'ms')}; camera open ${fmt(rs.map((r) => r.camera), 'ms')}; models still loading after the camera ${fmt(rs.map((r) => r.modelsAfterCamera), 'ms')}`);
     console.log(`  ${name.padEnd(8)} tracked ${fmt(rs.map((r) => r.fps), 'frames/s', 1)}   reference: the camera delivers ${median(rs.map((r) => r.camFps))} frames/s (each new frame is tracked once)`);
     console.log(`  ${name.padEnd(8)} per frame: grab + Web Worker + detect + landmarks ${fmt(rs.map((r) => r.roundTrip), 'ms', 1)} = up to ${(1000 / median(rs.map((r) => r.roundTrip))).toFixed(0)} frames/s; reference: tract vs onnxruntime-web per tracking frame in scripts/bench-model.sh`);
     console.log(`  ${name.padEnd(8)} last step to the code at the application ${fmt(rs.map((r) => r.toCode), 'ms')}, evidence sent ${fmt(rs.map((r) => r.evidenceKb), 'KB')}`);

@@ -56,9 +56,8 @@ export async function beginFaceLogin({ browser, context, config, username }) {
   const show = (m) => {
     if ((m.type() === 'error' && !/status of (401|429)/.test(m.text())) || m.text().startsWith('biopass:')) console.log(`  [page] ${m.text()}`);
   };
+  // Also what the face tracker's Web Worker says (a stalled download it starts again).
   page.on('console', show);
-  // The face tracker's Web Worker reports stalled downloads it starts again.
-  page.on('worker', (w) => w.on('console', show));
   let arrive;
   const arrived = new Promise((resolve) => { arrive = resolve; });
   // The relying party's callback is not on this machine: answer it here.

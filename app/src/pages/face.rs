@@ -116,6 +116,7 @@ async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, 
     let loading = (!loaded).then(|| worker.load());
     let element = video_element(video)?;
     let camera = Camera::open(&element).await.map_err(Failure::Camera)?;
+    mark("biopass:camera-open");
     if let Some(loading) = loading {
         match loading.await {
             Ok(loaded) if loaded.cached => mark("biopass:models-from-cache"),
