@@ -12,6 +12,9 @@ use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{FaceEvidence, FacePurpose, HeadMovement, LoginStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use js_sys::Promise;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -85,20 +88,44 @@ struct Ui {
 }
 
 thread_local! {
-    /// The tracker's worker and whether its models are loaded, kept across attempts so
-    /// "try again" does not download again.
-    static TRACKER: RefCell<Option<(Rc<TrackerWorker>, bool)>> = const { RefCell::new(None) };
+    /// The tracker's worker and its model load, kept across attempts so "try again" does
+    /// not download again. The load is a promise (of `null` when the models are ready, or
+    /// the failure's message), so the consent screen can start it and any attempt await it.
+    static TRACKER: RefCell<Option<(Rc<TrackerWorker>, Promise)>> = const { RefCell::new(None) };
 }
 
-fn tracker(download: RwSignal<Option<(f64, f64)>>) -> Result<(Rc<TrackerWorker>, bool), Failure> {
+/// The tracker, started (worker and model load) on first use.
+fn tracker(download: RwSignal<Option<(f64, f64)>>) -> Result<(Rc<TrackerWorker>, Promise), Failure> {
     if let Some(t) = TRACKER.with(|t| t.borrow().clone()) {
         return Ok(t);
     }
     let worker = Rc::new(TrackerWorker::start(move |loaded, total| {
         let _ = download.try_set(Some((loaded, total)));
     }).map_err(Failure::Tracker)?);
-    TRACKER.with(|t| *t.borrow_mut() = Some((worker.clone(), false)));
-    Ok((worker, false))
+    let load = worker.load();
+    let ready = future_to_promise(async move {
+        Ok(match load.await {
+            Ok(loaded) => {
+                mark(if loaded.cached { "biopass:models-from-cache" } else { "biopass:models-downloaded" });
+                JsValue::NULL
+            }
+            Err(message) => JsValue::from_str(&message),
+        })
+    });
+    TRACKER.with(|t| *t.borrow_mut() = Some((worker.clone(), ready.clone())));
+    Ok((worker, ready))
+}
+
+/// Waits for the tracker's models; a failed load is forgotten, so trying again starts anew.
+async fn models_ready(ready: Promise) -> Result<(), Failure> {
+    let outcome = JsFuture::from(ready).await.unwrap_or_else(|_| JsValue::from_str("the face tracker stopped"));
+    match outcome.as_string() {
+        None => Ok(()),
+        Some(message) => {
+            forget_tracker();
+            Err(Failure::Tracker(message))
+        }
+    }
 }
 
 fn forget_tracker() {
@@ -112,22 +139,11 @@ fn video_element(video: NodeRef<leptos::html::Video>) -> Result<web_sys::HtmlVid
 /// One face check: camera + models, challenge, capture, evidence.
 async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, video: NodeRef<leptos::html::Video>, alive: Arc<AtomicBool>) -> Result<LoginStep, Failure> {
     mark("biopass:face-start");
-    let (worker, loaded) = tracker(ui.download)?;
-    let loading = (!loaded).then(|| worker.load());
+    let (worker, ready) = tracker(ui.download)?;
     let element = video_element(video)?;
     let camera = Camera::open(&element).await.map_err(Failure::Camera)?;
     mark("biopass:camera-open");
-    if let Some(loading) = loading {
-        match loading.await {
-            Ok(loaded) if loaded.cached => mark("biopass:models-from-cache"),
-            Ok(_) => mark("biopass:models-downloaded"),
-            Err(e) => {
-                forget_tracker();
-                return Err(Failure::Tracker(e));
-            }
-        }
-        TRACKER.with(|t| *t.borrow_mut() = Some((worker.clone(), true)));
-    }
+    models_ready(ready).await?;
     mark("biopass:camera-ready");
     let challenge = api::face_challenge(&tx).await.map_err(Failure::Api)?;
     let deadline = now_ms() + ((CHALLENGE_LIFETIME - UPLOAD_MARGIN) * 1000) as f64;
@@ -236,6 +252,10 @@ pub fn FaceStep(
     if purpose == FacePurpose::Authenticate {
         // Authenticating starts at once: the person came here to show their face.
         Effect::new(move |_| run());
+    } else {
+        // While the person reads what will happen, the models load (no camera, no face:
+        // nothing is processed before consent); a failure shows when they continue.
+        let _ = tracker(ui.download);
     }
     let phase = move || ui.phase.get();
     let camera_on = move || matches!(phase(), Phase::Preparing | Phase::Capturing);
