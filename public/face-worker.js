@@ -8,7 +8,7 @@
 // re-measures the crops; nothing computed here is trusted.
 //
 // Messages in:  {type:'load'} | {type:'track', bitmap} | {type:'capture', step}
-// Messages out: {type:'progress', loaded, total} | {type:'ready', cached, millis}
+// Messages out: {type:'progress', loaded, total} | {type:'ready', cached}
 //               | {type:'tracked', report} (JSON text) | {type:'captured', frame}
 //               | {type:'error', message}
 import init, { FaceTracker } from './pkg/tracker.js';
@@ -93,7 +93,6 @@ async function obtain(cache, entry, onBytes) {
 }
 
 async function load() {
-  const started = performance.now();
   const resp = await fetch('/pkg/face-manifest.json', { cache: 'no-store' });
   if (!resp.ok) throw new Error(`face manifest: the server answered ${resp.status}`);
   const manifest = await resp.json();
@@ -119,7 +118,7 @@ async function load() {
   }
   await init({ module_or_path: wasm.bytes });
   tracker = new FaceTracker(new Uint8Array(detect.bytes), new Uint8Array(landmark.bytes));
-  return { cached: wasm.cached && detect.cached && landmark.cached, millis: performance.now() - started };
+  return { cached: wasm.cached && detect.cached && landmark.cached };
 }
 
 function track(bitmap) {

@@ -167,7 +167,6 @@ pub fn mark(name: &str) {
 pub struct Loaded {
     /// Every file came from Cache Storage.
     pub cached: bool,
-    pub millis: f64,
 }
 
 type Waiting = Rc<RefCell<Option<Function>>>;
@@ -254,7 +253,7 @@ impl TrackerWorker {
         let answer = self.request(&Self::message("load"), None);
         async move {
             let data = answer.await?;
-            Ok(Loaded { cached: field(&data, "cached").as_bool().unwrap_or(false), millis: field(&data, "millis").as_f64().unwrap_or(0.0) })
+            Ok(Loaded { cached: field(&data, "cached").as_bool().unwrap_or(false) })
         }
     }
 

@@ -27,7 +27,7 @@ pub struct ApplicationRecord {
     pub allowed_callback_urls: Vec<CallbackUrl>,
     pub group_id: String,
     /// The authenticators accepted at sign-in; records from before this setting accept all.
-    #[serde(default = "every_authenticator")]
+    #[serde(default = "AuthenticatorKind::all")]
     pub acceptable_authenticators: Vec<AuthenticatorKind>,
     /// The client secret, sealed to this client ID.
     pub sealed_secret: String,
@@ -54,10 +54,6 @@ fn check_jwk(jwk: Option<&serde_json::Value>) -> Result<Option<serde_json::Value
             .map(|()| Some(v.clone()))
             .map_err(|m| ApiFailure::invalid_field("public_key_jwk", m)),
     }
-}
-
-fn every_authenticator() -> Vec<AuthenticatorKind> {
-    AuthenticatorKind::ALL.to_vec()
 }
 
 /// The "acceptable authenticators" setting: at least one, each once, in a fixed order.
@@ -91,7 +87,7 @@ impl ApplicationRecord {
         let public_key_jwk = check_jwk(input.public_key_jwk.as_ref())?;
         let acceptable_authenticators = match &input.acceptable_authenticators {
             Some(kinds) => check_authenticators(kinds)?,
-            None => every_authenticator(),
+            None => AuthenticatorKind::all(),
         };
         let client_id = ClientId::generate(rng);
         let secret = new_secret(rng);

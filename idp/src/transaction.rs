@@ -31,16 +31,12 @@ pub struct LoginTransaction {
     #[serde(default)]
     pub pending_totp: Option<String>,
     /// The authenticators the application accepts.
-    #[serde(default = "every_authenticator")]
+    #[serde(default = "AuthenticatorKind::all")]
     pub acceptable: Vec<AuthenticatorKind>,
     /// The authenticators the user already proved themselves with in this sign-in (they
     /// are adding another one now); their `amr` values go into the code.
     #[serde(default)]
     pub authenticated: Vec<AuthenticatorKind>,
-}
-
-fn every_authenticator() -> Vec<AuthenticatorKind> {
-    AuthenticatorKind::ALL.to_vec()
 }
 
 /// SHA-256 in lower-case hex.
@@ -169,7 +165,7 @@ mod tests {
 
     #[test]
     fn binding_expiry_steps_and_finish() {
-        let tx = LoginTransaction::new(request(), "App".into(), "g".into(), AuthenticatorKind::ALL.to_vec(), "cookie-secret", true, 1000);
+        let tx = LoginTransaction::new(request(), "App".into(), "g".into(), AuthenticatorKind::all(), "cookie-secret", true, 1000);
         assert!(tx.bound_to("cookie-secret"));
         assert!(!tx.bound_to("cookie-secreT"));
         assert!(!tx.expired(1000 + TRANSACTION_LIFETIME - 1));

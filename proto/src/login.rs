@@ -14,6 +14,11 @@ pub enum AuthenticatorKind {
 impl AuthenticatorKind {
     pub const ALL: [Self; 2] = [Self::Face, Self::Totp];
 
+    /// Every kind, in [`Self::ALL`]'s order: what a setting stored before it existed means.
+    pub fn all() -> Vec<Self> {
+        Self::ALL.to_vec()
+    }
+
     /// The `amr` value (RFC 8176) of a sign-in with this authenticator.
     pub fn amr(self) -> &'static str {
         match self {

@@ -88,7 +88,7 @@ async fn start_login(req: &Request, ctx: &mut Ctx, user: &UserRecord, may_enrol:
         cognito: None,
     };
     let browser = read_cookie(req, BROWSER_COOKIE).filter(|c| c.len() == 43).unwrap_or_else(|| ctx.rng.token::<32>());
-    let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), AuthenticatorKind::ALL.to_vec(), &browser, may_enrol, ctx.now);
+    let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), AuthenticatorKind::all(), &browser, may_enrol, ctx.now);
     let tx_id = ctx.rng.token::<32>();
     ctx.vault.insert(&format!("tx:{tx_id}"), &tx, tx.expires_at, ctx.now).await?;
     let cookies = vec![
