@@ -3,15 +3,15 @@
 //! same `biopass-model` code the browser runs. Decisions are made by `biopass_idp::face`.
 //!
 //! Per frame (aligned crop JPEG, context crop PNG): liveness on the 128x128 context crop; the detector on that crop must find
-//! exactly one face, whose landmarks give the head pose; the embedding of the 112x112
-//! aligned crop.
+//! exactly one face, whose landmarks give the head pose and whose score is the frame's
+//! detector score; the embedding, sharpness and brightness of the 112x112 aligned crop.
 
 use crate::error::{AppError, AppResult};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use biopass_idp::error::ApiFailure;
-use biopass_idp::face::MeasuredFrame;
-use biopass_model::{head_pose, Aligned112, Crop128, Frame, ModelBytes, Pipeline};
+use biopass_idp::face::{FrameQuality, MeasuredFrame};
+use biopass_model::{crop_quality, head_pose, Aligned112, Crop128, Frame, ModelBytes, Pipeline};
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::EvidenceFrame;
 use std::cell::RefCell;
@@ -118,5 +118,7 @@ pub fn measure(p: &Pipeline, f: &EvidenceFrame) -> AppResult<MeasuredFrame> {
     };
     let pose = head_pose(&p.landmarks(&frame, face).map_err(model)?);
     let embedding = p.embed(&aligned).map_err(model)?.as_slice().to_vec();
-    Ok(MeasuredFrame { step: f.step, liveness, yaw: pose.yaw, pitch: pose.pitch, embedding })
+    let crop = crop_quality(&aligned);
+    let quality = FrameQuality { detector_score: face.score, sharpness: crop.sharpness, brightness: crop.brightness };
+    Ok(MeasuredFrame { step: f.step, liveness, yaw: pose.yaw, pitch: pose.pitch, embedding, quality })
 }

@@ -10,7 +10,7 @@ use crate::error::ApiFailure;
 use crate::ids::{CallbackUrl, ClientId};
 use crate::random::Entropy;
 use crate::secretbox::{MasterKey, Purpose, SealError};
-use biopass_proto::admin::{Application, ApplicationType, ClientAuthMethod, CreateApplication, UpdateApplication};
+use biopass_proto::admin::{Application, ApplicationType, ClientAuthMethod, CreateApplication, FaceAssurance, UpdateApplication};
 use biopass_proto::login::AuthenticatorKind;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,10 @@ pub struct ApplicationRecord {
     /// The authenticators accepted at sign-in; records from before this setting accept all.
     #[serde(default = "AuthenticatorKind::all")]
     pub acceptable_authenticators: Vec<AuthenticatorKind>,
+    /// The face-match level of sign-ins; records from before this setting get the default
+    /// (FMR 1 in 10,000).
+    #[serde(default)]
+    pub face_assurance: FaceAssurance,
     /// The client secret, sealed to this client ID.
     pub sealed_secret: String,
     pub secret_rotated_at: u64,
@@ -102,6 +106,7 @@ impl ApplicationRecord {
             allowed_callback_urls,
             group_id,
             acceptable_authenticators,
+            face_assurance: input.face_assurance.unwrap_or_default(),
             sealed_secret,
             secret_rotated_at: now,
             created_at: now,
@@ -137,6 +142,9 @@ impl ApplicationRecord {
         }
         if let Some(kinds) = &input.acceptable_authenticators {
             next.acceptable_authenticators = check_authenticators(kinds)?;
+        }
+        if let Some(level) = input.face_assurance {
+            next.face_assurance = level;
         }
         next.check_consistency()?;
         next.updated_at = now;
@@ -201,6 +209,7 @@ impl ApplicationRecord {
             allowed_callback_urls: self.allowed_callback_urls.iter().map(|u| u.as_str().to_owned()).collect(),
             group_id: self.group_id.clone(),
             acceptable_authenticators: self.acceptable_authenticators.clone(),
+            face_assurance: self.face_assurance,
             created_at: self.created_at,
             updated_at: self.updated_at,
             secret_rotated_at: self.secret_rotated_at,
@@ -278,6 +287,7 @@ mod tests {
             client_auth_method: None,
             public_key_jwk: None,
             acceptable_authenticators: None,
+            face_assurance: None,
         }
     }
 
@@ -345,5 +355,28 @@ mod tests {
         old.as_object_mut().unwrap().remove("acceptable_authenticators");
         let old: ApplicationRecord = serde_json::from_value(old).unwrap();
         assert_eq!(old.acceptable_authenticators, vec![Face, Totp]);
+    }
+
+    #[test]
+    fn face_assurance() {
+        use FaceAssurance::{Fmr1In1000, Fmr1In10000, Fmr1In100000};
+        let master = MasterKey::from_bytes([1; 32]);
+        let mut rng = TestEntropy::new(1);
+        let (app, _) = ApplicationRecord::create(&input(), "g".into(), &master, &mut rng, 0).unwrap();
+        assert_eq!(app.face_assurance, Fmr1In10000, "FMR 1 in 10,000 by default");
+        let strict = UpdateApplication { face_assurance: Some(Fmr1In100000), ..Default::default() };
+        let next = app.update(&strict, 1).unwrap();
+        assert_eq!(next.view("https://i").face_assurance, Fmr1In100000);
+        let unrelated = UpdateApplication { name: Some("Other".into()), ..Default::default() };
+        assert_eq!(next.update(&unrelated, 2).unwrap().face_assurance, Fmr1In100000, "a PATCH without it keeps it");
+        let lenient = CreateApplication { face_assurance: Some(Fmr1In1000), ..input() };
+        let (app, _) = ApplicationRecord::create(&lenient, "g".into(), &master, &mut rng, 0).unwrap();
+        assert_eq!(app.face_assurance, Fmr1In1000);
+        // Records stored before the setting existed get the default.
+        let mut old = serde_json::to_value(&app).unwrap();
+        old.as_object_mut().unwrap().remove("face_assurance");
+        let old: ApplicationRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(old.face_assurance, Fmr1In10000);
+        assert_eq!(serde_json::to_value(Fmr1In1000).unwrap(), "fmr_1_in_1000");
     }
 }

@@ -5,7 +5,7 @@
 //! The page's thresholds are stricter than the server's ([`crate::face`]) by a margin, so
 //! a frame the page accepts also passes when the worker re-measures it on the crops.
 
-use crate::face::{movement_name, FRONTAL_MAX, LOOK_UP_PITCH, TURN_YAW};
+use crate::face::{movement_name, FRONTAL_FRAMES, FRONTAL_MAX, LOOK_UP_PITCH, TURN_YAW};
 use biopass_proto::login::HeadMovement;
 use biopass_proto::tracker::TrackReport;
 
@@ -125,12 +125,13 @@ pub fn guide(report: &TrackReport, target: Target) -> Guidance {
     }
 }
 
-/// The capture sequence of a challenge: a frontal frame, then one frame per movement, each
-/// taken after [`STEADY_FRAMES`] good frames in a row.
+/// The capture sequence of a challenge: [`FRONTAL_FRAMES`] frontal frames (the template
+/// and the match are built from several), then one frame per movement, each taken after
+/// [`STEADY_FRAMES`] good frames in a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capture {
     steps: Vec<HeadMovement>,
-    /// 0: the frontal frame; `k` > 0: movement `k - 1`.
+    /// Below `FRONTAL_FRAMES`: a frontal frame; `FRONTAL_FRAMES + k`: movement `k`.
     index: usize,
     steady: u32,
 }
@@ -151,15 +152,13 @@ impl Capture {
 
     /// What the person is asked for now; `None` once every frame is captured.
     pub fn target(&self) -> Option<Target> {
-        match self.index {
-            0 => Some(Target::Frontal),
-            k => self.steps.get(k - 1).map(|m| Target::Move(*m)),
-        }
+        target_after(&self.steps, self.index)
     }
 
     /// Captures done and to do, for a progress indicator: (done, total).
     pub fn progress(&self) -> (usize, usize) {
-        (self.index.min(self.steps.len() + 1), self.steps.len() + 1)
+        let total = self.steps.len() + FRONTAL_FRAMES;
+        (self.index.min(total), total)
     }
 
     /// Takes one tracked frame.
@@ -173,7 +172,7 @@ impl Capture {
         } else {
             self.steady = 0;
         }
-        let capture = (self.steady >= STEADY_FRAMES).then(|| self.index.checked_sub(1));
+        let capture = (self.steady >= STEADY_FRAMES).then(|| self.index.checked_sub(FRONTAL_FRAMES));
         Observation { guidance, capture }
     }
 
@@ -186,6 +185,15 @@ impl Capture {
     /// True once every frame is captured.
     pub fn is_done(&self) -> bool {
         self.target().is_none()
+    }
+}
+
+/// What is asked for once `done` frames of a challenge of `steps` are captured; `None`
+/// when they all are.
+pub fn target_after(steps: &[HeadMovement], done: usize) -> Option<Target> {
+    match done.checked_sub(FRONTAL_FRAMES) {
+        None => Some(Target::Frontal),
+        Some(k) => steps.get(k).map(|m| Target::Move(*m)),
     }
 }
 
@@ -259,11 +267,14 @@ mod tests {
     #[test]
     fn capture_walks_frontal_then_each_step_after_steady_frames() {
         let mut c = Capture::new(vec![HeadMovement::LookUp, HeadMovement::TurnRight]);
-        assert_eq!(c.progress(), (0, 3));
+        assert_eq!(c.progress(), (0, FRONTAL_FRAMES + 2));
         let frontal = report(CENTRED, 1.0, 2.0, Some(0.001));
-        assert_eq!(c.observe(&frontal).capture, None);
-        assert_eq!(c.observe(&frontal).capture, Some(None));
-        c.captured();
+        for _ in 0..FRONTAL_FRAMES {
+            assert_eq!(c.target(), Some(Target::Frontal));
+            assert_eq!(c.observe(&frontal).capture, None);
+            assert_eq!(c.observe(&frontal).capture, Some(None));
+            c.captured();
+        }
         assert_eq!(c.target(), Some(Target::Move(HeadMovement::LookUp)));
         // A right turn does not count for "look up"; a bad frame resets the streak.
         let right = report(CENTRED, -25.0, 0.0, Some(0.0));
@@ -278,7 +289,7 @@ mod tests {
         assert_eq!(c.observe(&right).capture, Some(Some(1)));
         c.captured();
         assert!(c.is_done());
-        assert_eq!(c.progress(), (3, 3));
+        assert_eq!(c.progress(), (FRONTAL_FRAMES + 2, FRONTAL_FRAMES + 2));
         assert_eq!(c.observe(&right).capture, None);
     }
 

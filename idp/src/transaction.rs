@@ -7,6 +7,7 @@ use crate::authorize::{redirect_with, AuthorizationRequest};
 use crate::claims::{CODE_LIFETIME, TRANSACTION_LIFETIME};
 use crate::grant::CodeGrant;
 use crate::user::UserRecord;
+use biopass_proto::admin::FaceAssurance;
 use biopass_proto::login::{AuthenticatorKind, LoginStep};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,6 +38,10 @@ pub struct LoginTransaction {
     /// are adding another one now); their `amr` values go into the code.
     #[serde(default)]
     pub authenticated: Vec<AuthenticatorKind>,
+    /// The application's face-match level; transactions from before this setting get the
+    /// default.
+    #[serde(default)]
+    pub face_assurance: FaceAssurance,
 }
 
 /// SHA-256 in lower-case hex.
@@ -65,7 +70,13 @@ impl LoginTransaction {
             pending_totp: None,
             acceptable,
             authenticated: Vec::new(),
+            face_assurance: FaceAssurance::default(),
         }
+    }
+
+    /// The same transaction, matching faces at `level` (the application's setting).
+    pub fn with_face_assurance(self, level: FaceAssurance) -> Self {
+        Self { face_assurance: level, ..self }
     }
 
     /// True if `browser_secret` (the cookie) is the one this transaction was started with.
@@ -184,6 +195,18 @@ mod tests {
         assert_eq!(url, "https://a/cb?code=the-code&state=s+t&iss=https%3A%2F%2Fi");
         assert_eq!(grant.expires_at, 1100 + CODE_LIFETIME);
         assert_eq!(grant.user_id, user.id);
+    }
+
+    #[test]
+    fn the_face_level_comes_from_the_application_and_defaults_for_old_transactions() {
+        let tx = LoginTransaction::new(request(), "App".into(), "g".into(), AuthenticatorKind::all(), "c", true, 1000);
+        assert_eq!(tx.face_assurance, FaceAssurance::Fmr1In10000);
+        let strict = tx.with_face_assurance(FaceAssurance::Fmr1In100000);
+        assert_eq!(strict.face_assurance, FaceAssurance::Fmr1In100000);
+        let mut old = serde_json::to_value(&strict).unwrap();
+        old.as_object_mut().unwrap().remove("face_assurance");
+        let old: LoginTransaction = serde_json::from_value(old).unwrap();
+        assert_eq!(old.face_assurance, FaceAssurance::Fmr1In10000);
     }
 
     fn with(totp: bool, face: bool) -> UserRecord {

@@ -16,8 +16,9 @@
 //! ```text
 //! facesynth evidence --photo P --face I --steps turn_left,look_up
 //!           [--attack two-faces|no-face] [--claim-photo P2 --claim-face J] [--models DIR]
-//!     prints the JSON `frames` array of `POST /api/login/{tx}/face` (frontal, then one
-//!     frame per step in order); aligned crops JPEG q90, context crops PNG.
+//!     prints the JSON `frames` array of `POST /api/login/{tx}/face` (the page's
+//!     `FRONTAL_FRAMES` frontal frames, copies of one still, then one frame per step in
+//!     order); aligned crops JPEG q90, context crops PNG.
 //!     --attack two-faces: the frontal frame's context crop shows this face and its nearest
 //!       neighbour in the photo; no-face: a part of the photo without a face.
 //!     --claim-*: adds an `embedding` field (that face's embedding) to every frame.
@@ -629,7 +630,7 @@ fn evidence(a: &Args) -> Res<()> {
         _ => None,
     };
     let scene = Scene::new(&p, &photo, index)?;
-    let moves: Vec<(Option<usize>, Move)> = std::iter::once((None, Move::Frontal))
+    let moves: Vec<(Option<usize>, Move)> = std::iter::repeat_n((None, Move::Frontal), biopass_idp::face::FRONTAL_FRAMES)
         .chain(steps.iter().enumerate().map(|(i, m)| (Some(i), *m)))
         .collect();
     let mut frames = Vec::new();

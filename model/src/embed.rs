@@ -1,6 +1,8 @@
 //! Face embedding: `fr_feature.onnx` on the 112x112 aligned crop, planar RGB,
 //! `(x - 127) / 128`, giving 512 values that we scale to unit length. Two faces match when
-//! the cosine of their embeddings is at least [`MATCH_THRESHOLD`].
+//! the cosine of their embeddings ([`similarity`]) reaches the threshold of the
+//! application's assurance level: `biopass_idp::face::calibration`, set on real faces by
+//! `scripts/calibrate`.
 
 use crate::error::{Error, ModelKind, Result};
 use crate::frame::Aligned112;
@@ -11,18 +13,6 @@ use crate::runtime::Net;
 pub const DIM: usize = 512;
 /// Side of the aligned input.
 pub const SIDE: usize = 112;
-
-/// Cosine similarity at or above which two embeddings are the same person.
-///
-/// Calibrated on the 22 faces of the demo photos by the verification test (which prints
-/// the distributions): each face against four transformed copies of its photo (scale
-/// 0.8-1.2, shift, rotation up to 10 degrees, brightness +-25 %, JPEG quality 60) scored
-/// 0.660 at the lowest (a near-profile face; the 5th percentile is 0.87), and the 231
-/// pairs of different faces 0.610 at the highest (the next is 0.40; mean 0.06). The
-/// threshold is the midpoint of that gap, the maximum-margin choice. The margin is thin
-/// because of those two outliers: frontal selfies score far higher, so the product
-/// should gate embeddings on head pose and may raise this for a lower false-accept rate.
-pub const MATCH_THRESHOLD: f32 = 0.635;
 
 /// A unit-length face embedding.
 #[derive(Clone, Debug, PartialEq)]

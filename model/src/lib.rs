@@ -8,9 +8,10 @@
 //! # Usage
 //! ```no_run
 //! # fn main() -> biopass_model::Result<()> {
-//! use biopass_model::{Frame, ModelBytes, Pipeline, similarity, MATCH_THRESHOLD};
+//! use biopass_model::{Frame, ModelBytes, Pipeline, similarity};
 //! # let (detect, landmark, liveness, feature) = (&[][..], &[][..], &[][..], &[][..]);
 //! # let (width, height, rgba) = (1u32, 1u32, vec![0u8; 4]);
+//! # let threshold = 0.413; // biopass_idp::face::calibration(level).threshold
 //! // Load once (each model is parsed, optimised and planned here), reuse for every frame.
 //! let pipeline = Pipeline::load(ModelBytes { detect, landmark, liveness, feature })?;
 //! let frame = Frame::new(width, height, &rgba)?; // RGBA, e.g. from a canvas
@@ -24,7 +25,7 @@
 //!     let live = pipeline.liveness(&context)?;
 //!     let probe = pipeline.embed(&aligned)?;
 //!     # let enrolled = probe.clone();
-//!     let same_person = similarity(&probe, &enrolled) >= MATCH_THRESHOLD;
+//!     let same_person = similarity(&probe, &enrolled) >= threshold;
 //!     # let _ = (pose, live, same_person);
 //! }
 //! # Ok(()) }
@@ -48,7 +49,8 @@
 //! - [`align`](mod@align): [`align()`] to the 112x112 reference points.
 //! - [`liveness`]: [`LivenessModel`], [`liveness_crop`], class semantics and channel
 //!   order (and how they were determined).
-//! - [`embed`]: [`FeatureModel`], [`Embedding`], [`similarity`], [`MATCH_THRESHOLD`].
+//! - [`embed`]: [`FeatureModel`], [`Embedding`], [`similarity`].
+//! - [`quality`]: [`crop_quality`] (sharpness and brightness of an aligned crop).
 //!
 //! Tests: units beside the code; `tests/main.rs` checks parity with onnxruntime, detection,
 //! verification, liveness and pose on real photos (run `scripts/test-model.sh`), and the
@@ -65,16 +67,18 @@ pub mod imageops;
 pub mod landmark;
 pub mod liveness;
 pub mod pose;
+pub mod quality;
 mod runtime;
 
 pub use align::align;
 pub use detect::{BBox, Detector, Face};
-pub use embed::{similarity, Embedding, FeatureModel, MATCH_THRESHOLD};
+pub use embed::{similarity, Embedding, FeatureModel};
 pub use error::{Error, ModelKind, Result};
 pub use frame::{Aligned112, Crop128, Frame, SquareCrop};
 pub use landmark::{LandmarkModel, Landmarks68};
 pub use liveness::{liveness_crop, LivenessModel};
 pub use pose::{head_pose, Pose};
+pub use quality::{crop_quality, CropQuality};
 
 /// The four ONNX files, as bytes (fetched from `/models/...` in the browser).
 #[derive(Clone, Copy, Debug)]

@@ -27,6 +27,56 @@ pub enum ClientAuthMethod {
     ClientSecretJwt,
 }
 
+/// How sure a face match must be, per application: the false-match rate (FMR) the face
+/// threshold is calibrated for, the chance that another person's face is accepted.
+/// NIST SP 800-63B (5.2.3) asks biometric comparison for an FMR of 1 in 1,000 or better.
+/// The thresholds and their expected false non-match rates are `biopass_idp::face::calibration`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FaceAssurance {
+    /// FMR 1 in 1,000: the NIST SP 800-63B bound; fewest retries.
+    #[serde(rename = "fmr_1_in_1000")]
+    Fmr1In1000,
+    /// FMR 1 in 10,000.
+    #[default]
+    #[serde(rename = "fmr_1_in_10000")]
+    Fmr1In10000,
+    /// FMR 1 in 100,000: strictest; more people are asked to try again.
+    #[serde(rename = "fmr_1_in_100000")]
+    Fmr1In100000,
+}
+
+impl FaceAssurance {
+    /// Every level, from the most lenient.
+    pub const ALL: [Self; 3] = [Self::Fmr1In1000, Self::Fmr1In10000, Self::Fmr1In100000];
+
+    /// The level as the console shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Fmr1In1000 => "FMR 1:1,000",
+            Self::Fmr1In10000 => "FMR 1:10,000",
+            Self::Fmr1In100000 => "FMR 1:100,000",
+        }
+    }
+
+    /// The wire name (`fmr_1_in_10000`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fmr1In1000 => "fmr_1_in_1000",
+            Self::Fmr1In10000 => "fmr_1_in_10000",
+            Self::Fmr1In100000 => "fmr_1_in_100000",
+        }
+    }
+
+    /// The false-match rate the level is set for.
+    pub fn false_match_rate(self) -> f64 {
+        match self {
+            Self::Fmr1In1000 => 1e-3,
+            Self::Fmr1In10000 => 1e-4,
+            Self::Fmr1In100000 => 1e-5,
+        }
+    }
+}
+
 /// An application as the admin API shows it. The client secret is never part of it; it is
 /// revealed by its own call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +98,9 @@ pub struct Application {
     pub group_id: String,
     /// The authenticators this application accepts at sign-in (at least one).
     pub acceptable_authenticators: Vec<AuthenticatorKind>,
+    /// The face-match level of sign-ins to this application.
+    #[serde(default)]
+    pub face_assurance: FaceAssurance,
     pub created_at: u64,
     pub updated_at: u64,
     /// When the client secret was last created or rotated.
@@ -75,6 +128,9 @@ pub struct CreateApplication {
     /// Defaults to every kind.
     #[serde(default)]
     pub acceptable_authenticators: Option<Vec<AuthenticatorKind>>,
+    /// Defaults to [`FaceAssurance::Fmr1In10000`].
+    #[serde(default)]
+    pub face_assurance: Option<FaceAssurance>,
 }
 
 /// `PATCH /admin/api/applications/{client_id}`: only the fields present change.
@@ -95,6 +151,8 @@ pub struct UpdateApplication {
     pub group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acceptable_authenticators: Option<Vec<AuthenticatorKind>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_assurance: Option<FaceAssurance>,
 }
 
 /// `GET /admin/api/applications/{client_id}/secret`: the "Client secret" field's reveal.

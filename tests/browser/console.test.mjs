@@ -121,6 +121,17 @@ test('create an application, callback URLs validated inline, secret reveal and r
   await face.check();
   await expectEventually(async () => assert.deepEqual((await appByName('Payroll')).acceptable_authenticators, ['face', 'totp']));
   await expectEventually(async () => assert.equal(await totp.isDisabled(), false));
+
+  // Face match assurance: three levels with their expected false non-match rate; the
+  // default is FMR 1:10,000.
+  const levels = page.getByRole('radio');
+  assert.equal(await levels.count(), 3);
+  const standard = page.getByRole('radio', { name: /^FMR 1:10,000 \(default\)/ });
+  assert.equal(await standard.isChecked(), true);
+  await page.getByText(/FMR 1:100,000 — expected FNMR \d+\.\d %/).waitFor();
+  await page.getByRole('radio', { name: /^FMR 1:100,000/ }).check();
+  await expectEventually(async () => assert.equal((await appByName('Payroll')).face_assurance, 'fmr_1_in_100000'));
+  await axe('application-face-assurance');
 });
 
 async function expectEventually(check, ms = 5000) {

@@ -46,6 +46,11 @@ export function synth(person, steps, extra = []) {
   return cache.get(key).then((frames) => structuredClone(frames));
 }
 
+/** How many frames of an evidence face the camera (they come first). */
+export function frontalCount(frames) {
+  return frames.filter((f) => f.step == null).length;
+}
+
 /** Creates an application (`extra`: more settings) and reads its secret. */
 export async function createApp(worker, name, extra = {}) {
   const r = await admin(worker, 'POST', '/applications', { name, application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK], ...extra });

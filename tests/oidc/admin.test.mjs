@@ -46,6 +46,20 @@ test('applications: create, list, get, update, reveal secret, delete', async () 
   assert.equal(upd.body.name, 'Payroll EU');
   assert.deepEqual(upd.body.allowed_callback_urls, ['https://payroll.example.eu/cb']);
 
+  // The face-match level: FMR 1 in 10,000 unless chosen; a PATCH without it keeps it.
+  assert.equal(app.face_assurance, 'fmr_1_in_10000');
+  const strict = await admin(worker, 'PATCH', `/applications/${app.client_id}`, { face_assurance: 'fmr_1_in_100000' });
+  assert.equal(strict.status, 200);
+  assert.equal(strict.body.face_assurance, 'fmr_1_in_100000');
+  const renamed = await admin(worker, 'PATCH', `/applications/${app.client_id}`, { name: 'Payroll EU' });
+  assert.equal(renamed.body.face_assurance, 'fmr_1_in_100000');
+  const unknown = await admin(worker, 'PATCH', `/applications/${app.client_id}`, { face_assurance: 'fmr_1_in_10' });
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.error, 'invalid_input');
+  const lenient = await admin(worker, 'POST', '/applications', { name: 'Kiosk', application_type: 'amazon_cognito_mfa', face_assurance: 'fmr_1_in_1000' });
+  assert.equal(lenient.status, 201);
+  assert.equal(lenient.body.face_assurance, 'fmr_1_in_1000');
+
   const del = await admin(worker, 'DELETE', `/applications/${app.client_id}`);
   assert.equal(del.status, 200);
   assert.equal((await admin(worker, 'GET', `/applications/${app.client_id}`)).status, 404);

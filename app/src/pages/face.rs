@@ -6,8 +6,8 @@
 use super::login::{use_advance, AfterSignIn};
 use crate::api::{self, ApiFail};
 use crate::face::{mark, next_video_frame, now_ms, Camera, CameraError, TrackerWorker};
-use biopass_idp::face::{movement_name, CHALLENGE_LIFETIME};
-use biopass_idp::guidance::{Capture, Guidance, Target};
+use biopass_idp::face::{movement_name, CHALLENGE_LIFETIME, FRONTAL_FRAMES};
+use biopass_idp::guidance::{target_after, Capture, Guidance, Target};
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{FaceEvidence, FacePurpose, HeadMovement, LoginStep};
 use leptos::prelude::*;
@@ -82,7 +82,7 @@ struct Ui {
     download: RwSignal<Option<(f64, f64)>>,
     guidance: RwSignal<Option<Guidance>>,
     steps: RwSignal<Vec<HeadMovement>>,
-    /// Captures done (0: none; 1: the frontal frame; 1 + k: k movements).
+    /// Captures done (below `FRONTAL_FRAMES`: frontal ones; `FRONTAL_FRAMES + k`: k movements).
     done: RwSignal<usize>,
     seconds_left: RwSignal<u64>,
 }
@@ -261,10 +261,7 @@ pub fn FaceStep(
     let camera_on = move || matches!(phase(), Phase::Preparing | Phase::Capturing);
     let target = move || {
         let done = ui.done.get();
-        match done {
-            0 => Some(Target::Frontal),
-            k => ui.steps.with(|s| s.get(k - 1).copied().map(Target::Move)),
-        }
+        ui.steps.with(|s| target_after(s, done))
     };
     let heading = if purpose == FacePurpose::Enrol { "Set up face sign-in" } else { "Sign in with your face" };
     let other_link = other.map(|(label, go)| view! {
@@ -313,9 +310,9 @@ pub fn FaceStep(
                 {move || ui.guidance.get().map(|g| g.message()).unwrap_or_else(|| "Looking for your face…".into())}
             </p>
             <ol class="face-steps" aria-label="Steps">
-                <li class:done={move || ui.done.get() > 0} aria-current=move || (ui.done.get() == 0).then_some("step")>"Look at the camera"</li>
+                <li class:done={move || ui.done.get() >= FRONTAL_FRAMES} aria-current=move || (ui.done.get() < FRONTAL_FRAMES).then_some("step")>"Look at the camera"</li>
                 <For each=move || ui.steps.get().into_iter().enumerate() key=|(i, m)| (*i, *m) let((i, m))>
-                    <li class:done={move || ui.done.get() > i + 1} aria-current=move || (ui.done.get() == i + 1).then_some("step")>{instruction(Some(Target::Move(m)))}</li>
+                    <li class:done={move || ui.done.get() > i + FRONTAL_FRAMES} aria-current=move || (ui.done.get() == i + FRONTAL_FRAMES).then_some("step")>{instruction(Some(Target::Move(m)))}</li>
                 </For>
             </ol>
             <p class="muted">{move || format!("{} seconds left", ui.seconds_left.get())}</p>

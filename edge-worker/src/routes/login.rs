@@ -334,7 +334,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 .ok()
                 .and_then(|b| face::template_from_bytes(&b))
                 .ok_or_else(|| AppError::internal("face template does not open"))?;
-            match face::authenticate(&issued.steps, &measured, &template, biopass_model::MATCH_THRESHOLD) {
+            match face::authenticate(&issued.steps, &measured, &template, face::calibration(tx.face_assurance).threshold) {
                 Ok(_) => {
                     if evidence.forget_face {
                         forget_face(ctx, &mut user, &who).await?;

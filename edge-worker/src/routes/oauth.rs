@@ -177,7 +177,7 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     }
     let existing = cookie(&req, BROWSER_COOKIE).filter(|c| c.len() == 43);
     let browser_secret = existing.clone().unwrap_or_else(|| ctx.rng.token::<32>());
-    let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now);
+    let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now).with_face_assurance(app.face_assurance);
     let tx_id = ctx.rng.token::<32>();
     ctx.vault.insert(&format!("tx:{tx_id}"), &tx, tx.expires_at, ctx.now).await?;
     let secure = if ctx.issuer.starts_with("https://") { "; Secure" } else { "" };

@@ -5,9 +5,10 @@ use crate::api::{self, ApiFail};
 use crate::components::{datetime, CopyButton, ErrorBanner};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use biopass_idp::face;
 use biopass_idp::ids::CallbackUrl;
 use biopass_proto::login::AuthenticatorKind;
-use biopass_proto::admin::{Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, Group, RotatedSecret, UpdateApplication, User};
+use biopass_proto::admin::{Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, FaceAssurance, Group, RotatedSecret, UpdateApplication, User};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -78,7 +79,42 @@ fn Settings(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     view! {
         <IntegrationBox app=app.clone() reload=reload/>
         <CallbackBox app=app.clone()/>
-        <AuthenticatorsBox app=app reload=reload/>
+        <AuthenticatorsBox app=app.clone() reload=reload/>
+        <FaceAssuranceBox app=app reload=reload/>
+    }
+}
+
+/// The face-match level: each choice with its threshold and the false non-match rate
+/// measured there (`biopass_idp::face::calibration`).
+#[component]
+fn FaceAssuranceBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    let save = update_action(app.client_id.clone(), reload);
+    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let current = app.face_assurance;
+    view! {
+        <section class="box" aria-labelledby="face-assurance">
+            <h2 id="face-assurance">"Face match assurance"</h2>
+            <p class="muted">"How rarely another person's face may be accepted as a user's (the false match rate, FMR). A stricter level asks more people to try again (the false non-match rate, FNMR, measured on real photos of faces). NIST SP 800-63B asks for 1:1,000 or stricter."</p>
+            <fieldset class="choices-inline">
+                <legend class="sr-only">"Face match assurance"</legend>
+                {FaceAssurance::ALL.into_iter().map(|level| {
+                    let c = face::calibration(level);
+                    let id = format!("face-assurance-{}", level.as_str());
+                    let default = if level == FaceAssurance::default() { " (default)" } else { "" };
+                    view! {
+                        <div class="check">
+                            <input type="radio" name="face-assurance" id=id.clone() prop:checked=level == current
+                                on:change=move |_| { save.dispatch(UpdateApplication { face_assurance: Some(level), ..Default::default() }); }/>
+                            <label for=id>
+                                {format!("{}{default}", level.label())}
+                                <span class="muted">{format!(" \u{2014} expected FNMR {:.1} % (95 % bound {:.1} %), threshold {:.3}", c.fnmr * 100.0, c.fnmr_upper * 100.0, c.threshold)}</span>
+                            </label>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <ErrorBanner error=save_error/>
+        </section>
     }
 }
 
