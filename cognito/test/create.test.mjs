@@ -6,15 +6,18 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
   create, createEvent, context, startFakeIssuer, useFake, captureLogs,
-  CLIENT_ID, CLIENT_SECRET, ACCOUNT, REGION, POOL, CALLBACK,
+  CLIENT_ID, CLIENT_SECRET, ACCOUNT, REGION, POOL, CALLBACK, APP_CLIENT, CUSTOM_ONLY,
 } from './fake.mjs';
 
 let fake;
 let pools = 0;
-/** A pool id not seen yet, so the per-container cache starts empty for it. */
-const freshPool = (config = { CaseSensitive: false }) => {
+/** A pool id not seen yet, so the per-container cache starts empty for it; the stack
+ * under test serves it (until the next test). */
+const freshPool = (config = { CaseSensitive: false }, client = CUSTOM_ONLY) => {
   const id = `${REGION}_Pool${++pools}`;
   fake.pools.set(id, config);
+  fake.clients.set(`${id}/${APP_CLIENT}`, client);
+  process.env.UserPoolId = id;
   return id;
 };
 
@@ -22,11 +25,13 @@ before(async () => {
   fake = await startFakeIssuer();
   useFake(fake);
   fake.pools.set(POOL, { CaseSensitive: false });
+  fake.clients.set(`${POOL}/${APP_CLIENT}`, CUSTOM_ONLY);
 });
 after(() => fake.close());
 beforeEach(() => {
   fake.requests.length = 0;
   fake.mode = {};
+  process.env.UserPoolId = POOL;
 });
 
 const s256 = (v) => createHash('sha256').update(v).digest('base64url');
@@ -53,6 +58,8 @@ test('pushes an authorization request with exactly the agreed parameters', async
     cognito_user_pool_id: POOL,
     cognito_region: REGION,
     aws_account_id: ACCOUNT,
+    cognito_app_client_id: APP_CLIENT,
+    cognito_sign_in_without_biopass: '',
   });
   assert.equal(secret.redirect_uri, CALLBACK);
   assert.match(secret.code_verifier, /^[A-Za-z0-9_-]{43}$/);
@@ -85,7 +92,7 @@ test('reads the pool settings once per container with a signed DescribeUserPool'
   const pool = freshPool();
   await create.handler(createEvent({ userPoolId: pool }), context);
   await create.handler(createEvent({ userPoolId: pool }), context);
-  const describes = fake.of('/');
+  const describes = fake.aws('DescribeUserPool');
   assert.equal(describes.length, 1);
   const [d] = describes;
   assert.deepEqual(JSON.parse(d.body), { UserPoolId: pool });
@@ -136,11 +143,13 @@ test('the refusal stands when the report cannot be delivered in time', async () 
 
 test('DescribeUserPool failing is a clear error, and is asked again next time', async () => {
   const pool = `${REGION}_Unknown`;
+  process.env.UserPoolId = pool;
+  fake.clients.set(`${pool}/${APP_CLIENT}`, CUSTOM_ONLY);
   const first = await captureLogs(() => create.handler(createEvent({ userPoolId: pool }), context));
   assert.match(first.error.message, /could not read this user pool's settings \(DescribeUserPool: ResourceNotFoundException\)/);
   fake.pools.set(pool, { CaseSensitive: false });
   await create.handler(createEvent({ userPoolId: pool }), context);
-  assert.equal(fake.of('/').length, 2);
+  assert.equal(fake.aws('DescribeUserPool').length, 2);
 });
 
 test('an issuer that does not answer fails the challenge within the budget', async () => {
@@ -202,7 +211,7 @@ test('without its configuration the function says so', async () => {
   delete process.env.ClientSecret;
   try {
     const { error } = await captureLogs(() => create.handler(createEvent(), context));
-    assert.match(error.message, /ClientId, Issuer and ClientSecret/);
+    assert.match(error.message, /ClientId, Issuer, ClientSecret and UserPoolId/);
   } finally {
     process.env.ClientSecret = saved;
   }
@@ -215,6 +224,61 @@ test('logs carry no secret, nonce, state or verifier', async () => {
   for (const line of logs) {
     for (const value of [CLIENT_SECRET, secret.nonce, secret.state, secret.code_verifier]) assert.ok(!line.includes(value), line);
   }
+});
+
+test('a user pool other than the stack\'s own is refused, reported, never pushed, and fails in Define', async () => {
+  const other = `${REGION}_Elsewhere`;
+  fake.pools.set(other, { CaseSensitive: false });
+  const { error } = await captureLogs(() => create.handler(createEvent({ userPoolId: other }), context));
+  assert.match(error.message, /not the one these Biopass triggers were deployed for/);
+  const [report] = fake.of('/cognito/events');
+  assert.deepEqual(JSON.parse(report.body), { aws_account_id: ACCOUNT, region: REGION, user_pool_id: other, error: 'user_pool_not_in_stack' });
+  assert.equal(fake.of('/par').length, 0);
+  assert.equal(fake.aws('DescribeUserPool').length, 0, 'nothing of the other pool is read');
+  const { define, defineEvent, SRP_A, PASSWORD_OK } = await import('./fake.mjs');
+  const event = { ...defineEvent([SRP_A, PASSWORD_OK]), userPoolId: other };
+  const decided = await captureLogs(() => define.handler(event));
+  assert.equal(decided.result.response.failAuthentication, true);
+  assert.equal(decided.result.response.issueTokens, false);
+  const own = await captureLogs(() => define.handler(defineEvent([SRP_A, PASSWORD_OK])));
+  assert.equal(own.result.response.challengeName, 'CUSTOM_CHALLENGE', 'its own pool goes on');
+});
+
+test('an app client that lets users sign in without Biopass is reported with the pushed request', async () => {
+  const pool = freshPool({ CaseSensitive: false }, { ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] });
+  await create.handler(createEvent({ userPoolId: pool }), context);
+  const params = new URLSearchParams(fake.of('/par')[0].body);
+  assert.equal(params.get('cognito_app_client_id'), APP_CLIENT);
+  assert.equal(params.get('cognito_sign_in_without_biopass'), 'USER_SRP_AUTH');
+  const [read] = fake.aws('DescribeUserPoolClient');
+  assert.deepEqual(JSON.parse(read.body), { UserPoolId: pool, ClientId: APP_CLIENT });
+  assert.match(read.headers.authorization, /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/eu-west-1\/cognito-idp\/aws4_request, /);
+  await create.handler(createEvent({ userPoolId: pool }), context);
+  assert.equal(fake.aws('DescribeUserPoolClient').length, 1, 'read once per container (for 10 minutes)');
+  assert.equal(new URLSearchParams(fake.of('/par')[1].body).get('cognito_sign_in_without_biopass'), 'USER_SRP_AUTH');
+});
+
+test('an app client that cannot be read does not stop the sign-in, and says so in the log', async () => {
+  const pool = freshPool();
+  fake.clients.delete(`${pool}/${APP_CLIENT}`);
+  const { result, logs } = await captureLogs(() => create.handler(createEvent({ userPoolId: pool }), context));
+  assert.ok(result.response.publicChallengeParameters.url);
+  const params = new URLSearchParams(fake.of('/par')[0].body);
+  assert.equal(params.has('cognito_app_client_id'), false);
+  assert.ok(logs.some((l) => l.includes('"appClient":"unchecked"') && l.includes('DescribeUserPoolClient: ResourceNotFoundException')), logs.join('\n'));
+});
+
+test('the ways around Biopass are read from the app client settings as Cognito defines them', () => {
+  const ways = create.signInWithoutBiopass;
+  assert.deepEqual(ways(CUSTOM_ONLY), []);
+  assert.deepEqual(ways({}), ['USER_SRP_AUTH'], 'no ExplicitAuthFlows: Cognito allows SRP by default');
+  assert.deepEqual(ways({ ExplicitAuthFlows: [] }), ['USER_SRP_AUTH']);
+  assert.deepEqual(ways({ ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_ADMIN_USER_PASSWORD_AUTH'] }), ['ADMIN_USER_PASSWORD_AUTH', 'USER_PASSWORD_AUTH']);
+  assert.deepEqual(ways({ ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_USER_AUTH'] }), ['USER_AUTH']);
+  assert.deepEqual(ways({ ExplicitAuthFlows: ['CUSTOM_AUTH_FLOW_ONLY'] }), [], 'legacy custom-only');
+  assert.deepEqual(ways({ ExplicitAuthFlows: ['ADMIN_NO_SRP_AUTH'] }), ['ADMIN_USER_PASSWORD_AUTH', 'USER_SRP_AUTH'], 'legacy names keep SRP on');
+  assert.deepEqual(ways({ ...CUSTOM_ONLY, AllowedOAuthFlowsUserPoolClient: true, SupportedIdentityProviders: ['COGNITO'] }), ['HOSTED_UI']);
+  assert.deepEqual(ways({ ...CUSTOM_ONLY, AllowedOAuthFlowsUserPoolClient: true, SupportedIdentityProviders: ['Google'] }), [], 'federated sign-in only: no Cognito password');
 });
 
 test('SigV4 signs the AWS documentation example (IAM ListUsers) to its published signature', () => {

@@ -1,7 +1,10 @@
 // DefineAuthChallenge on the AWS-documented event: every sequence of the custom flow.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { define, defineEvent, SRP_A, PASSWORD_OK, PASSWORD_WRONG, custom } from './fake.mjs';
+import { define, defineEvent, SRP_A, PASSWORD_OK, PASSWORD_WRONG, custom, POOL } from './fake.mjs';
+
+// The stack's own user pool (the template sets it from the UserPoolId parameter).
+process.env.UserPoolId = POOL;
 
 async function next(session, options) {
   const event = await define.handler(defineEvent(session, options));
@@ -68,4 +71,15 @@ test('the event is answered in place, as Cognito expects', async () => {
   const answered = await define.handler(event);
   assert.equal(answered.userName, event.userName);
   assert.deepEqual(answered.response, { challengeName: 'PASSWORD_VERIFIER', issueTokens: false, failAuthentication: false });
+});
+
+test('another user pool than the stack\'s own, or none configured, never gets tokens', async () => {
+  const other = { ...defineEvent([SRP_A, PASSWORD_OK, custom(true)]), userPoolId: 'eu-west-1_Other' };
+  assert.equal((await define.handler(other)).response.failAuthentication, true);
+  delete process.env.UserPoolId;
+  try {
+    assert.equal(await next([SRP_A, PASSWORD_OK, custom(true)]), 'fail');
+  } finally {
+    process.env.UserPoolId = POOL;
+  }
 });

@@ -1,6 +1,7 @@
 // Test doubles for the trigger unit tests: a fake Biopass issuer (PAR, token, JWKS,
-// Cognito event reports) that signs real ES256 ID tokens with node's crypto, and a fake
-// Cognito DescribeUserPool endpoint on the same server. Every request is recorded.
+// Cognito event reports) that signs real ES256 ID tokens with node's crypto, and fake
+// Cognito DescribeUserPool and DescribeUserPoolClient endpoints on the same server. Every
+// request is recorded.
 // Trigger events are built from the AWS developer guide's documented shapes.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign, randomBytes } from 'node:crypto';
@@ -16,6 +17,9 @@ export const CLIENT_SECRET = 'se cr+et/with:odd&chars';
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 export const POOL = 'eu-west-1_Example1';
+export const APP_CLIENT = '1example23456789';
+/** An app client as the deployment guide asks for it: custom authentication only. */
+export const CUSTOM_ONLY = { ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] };
 export const CALLBACK = 'https://app.example.com/callback';
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -38,6 +42,8 @@ export async function startFakeIssuer() {
     mode: {},
     /** userPoolId -> UsernameConfiguration (null: the pool has none). */
     pools: new Map(),
+    /** `${userPoolId}/${clientId}` -> UserPoolClientType fields (missing: not found). */
+    clients: new Map(),
     /** code -> { claims, header, key } of the ID token it redeems for. */
     codes: new Map(),
     kid,
@@ -73,6 +79,12 @@ export async function startFakeIssuer() {
         id_token: jws({ alg: 'ES256', typ: 'JWT', kid, ...grant.header }, grant.claims, grant.key || privateKey),
       });
     }
+    if (req.method === 'POST' && path === '/' && req.headers['x-amz-target'] === 'AWSCognitoIdentityProviderService.DescribeUserPoolClient') {
+      const { UserPoolId, ClientId } = JSON.parse(body);
+      const client = fake.clients.get(`${UserPoolId}/${ClientId}`);
+      if (!client) return send(400, { __type: 'ResourceNotFoundException', message: 'User pool client does not exist.' });
+      return send(200, { UserPoolClient: { UserPoolId, ClientId, ClientName: 'app', ...client } });
+    }
     if (req.method === 'POST' && path === '/' && req.headers['x-amz-target'] === 'AWSCognitoIdentityProviderService.DescribeUserPool') {
       const { UserPoolId } = JSON.parse(body);
       if (!fake.pools.has(UserPoolId)) return send(400, { __type: 'ResourceNotFoundException', message: 'User pool does not exist.' });
@@ -84,6 +96,8 @@ export async function startFakeIssuer() {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   fake.url = `http://127.0.0.1:${server.address().port}`;
   fake.of = (path) => fake.requests.filter((r) => r.path === path);
+  /** The Cognito API calls of one operation. */
+  fake.aws = (operation) => fake.of('/').filter((r) => r.headers['x-amz-target'] === `AWSCognitoIdentityProviderService.${operation}`);
   /** A code that redeems for an ID token with these claims (defaults: all correct). */
   /** The claims of a correct ID token for `nonce`, with `overrides`. */
   fake.claims = (nonce, overrides = {}) => {
@@ -105,6 +119,7 @@ export function useFake(fake) {
     ClientId: CLIENT_ID,
     Issuer: fake.url,
     ClientSecret: CLIENT_SECRET,
+    UserPoolId: POOL,
     AWS_ENDPOINT_URL: fake.url,
     AWS_ACCESS_KEY_ID: 'AKIDTEST',
     AWS_SECRET_ACCESS_KEY: 'test-secret-key',
@@ -129,7 +144,7 @@ function common(triggerSource, userName) {
     region: REGION,
     userPoolId: POOL,
     userName,
-    callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: '1example23456789' },
+    callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: APP_CLIENT },
   };
 }
 
@@ -148,9 +163,11 @@ export function defineEvent(session, { userNotFound = false, userName = 'Ada@Exa
   };
 }
 
-export function createEvent({ userName = 'Ada@Example.com', userPoolId = POOL, clientMetadata = { redirect_uri: CALLBACK }, userNotFound = false } = {}) {
+export function createEvent({ userName = 'Ada@Example.com', userPoolId = POOL, appClientId = APP_CLIENT, clientMetadata = { redirect_uri: CALLBACK }, userNotFound = false } = {}) {
+  const base = common('CreateAuthChallenge_Authentication', userName);
   return {
-    ...common('CreateAuthChallenge_Authentication', userName),
+    ...base,
+    callerContext: { ...base.callerContext, clientId: appClientId },
     userPoolId,
     request: { userAttributes: attributes, challengeName: 'CUSTOM_CHALLENGE', session: [SRP_A, PASSWORD_OK], clientMetadata, userNotFound },
     response: { publicChallengeParameters: null, privateChallengeParameters: null, challengeMetadata: null },

@@ -4,8 +4,10 @@
 // ClientMetadata of RespondToAuthChallenge) and where the login comes from (user pool,
 // region, AWS account). The app gets the authorize URL; nonce, PKCE verifier, state and
 // redirect_uri stay in the private parameters for VerifyAuthChallengeResponse.
-// Refuses phone-number user names and case-sensitive user pools, and tells Biopass so
-// the admin sees why. Every call shares one budget well under Cognito's 5 s limit.
+// Refuses phone-number user names, case-sensitive user pools and user pools other than the
+// stack's own, and tells Biopass so the admin sees why. Reads the calling app client's
+// settings and tells Biopass when they let users sign in without it (a password-only flow
+// or the hosted UI). Every call shares one budget well under Cognito's 5 s limit.
 'use strict';
 
 const crypto = require('node:crypto');
@@ -13,17 +15,21 @@ const crypto = require('node:crypto');
 const BUDGET_MS = 2500;
 const PHONE_NUMBER = /^\+[0-9]+$/;
 const caseSensitivePools = new Map(); // userPoolId -> boolean, read once per container
+// `${userPoolId}/${appClientId}` -> { at, flows }: the app client's ways around Biopass,
+// read again after APP_CLIENT_TTL_MS so a corrected app client stops being reported.
+const appClients = new Map();
+const APP_CLIENT_TTL_MS = 10 * 60 * 1000;
 
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
 const random = () => b64url(crypto.randomBytes(32));
 const formEncode = (s) => encodeURIComponent(s).replace(/%20/g, '+');
 
 function settings() {
-  const { ClientId, Issuer, ClientSecret } = process.env;
-  if (!ClientId || !Issuer || !ClientSecret) {
-    throw new Error('Biopass triggers are not configured: the stack must set ClientId, Issuer and ClientSecret');
+  const { ClientId, Issuer, ClientSecret, UserPoolId } = process.env;
+  if (!ClientId || !Issuer || !ClientSecret || !UserPoolId) {
+    throw new Error('Biopass triggers are not configured: the stack must set ClientId, Issuer, ClientSecret and UserPoolId');
   }
-  return { clientId: ClientId, issuer: Issuer.replace(/\/+$/, ''), secret: ClientSecret };
+  return { clientId: ClientId, issuer: Issuer.replace(/\/+$/, ''), secret: ClientSecret, userPoolId: UserPoolId };
 }
 
 /** HTTP Basic client authentication (RFC 6749 2.3.1: form-encode, then base64). */
@@ -68,28 +74,80 @@ function sigv4({ method, url, headers, body, region, service, accessKeyId, secre
   return out;
 }
 
-/** UsernameConfiguration.CaseSensitive of the pool, by a signed DescribeUserPool call. */
-async function describeCaseSensitive(userPoolId, region, deadline) {
+/** A signed Cognito user pools API call (JSON 1.1); the answer, or an error naming it. */
+async function cognitoCall(operation, payload, region, deadline) {
   const url = process.env.AWS_ENDPOINT_URL || `https://cognito-idp.${region}.amazonaws.com/`;
-  const body = JSON.stringify({ UserPoolId: userPoolId });
+  const body = JSON.stringify(payload);
   const headers = {
     'content-type': 'application/x-amz-json-1.1',
-    'x-amz-target': 'AWSCognitoIdentityProviderService.DescribeUserPool',
+    'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
   };
   const signed = sigv4({
     method: 'POST', url, headers, body, region, service: 'cognito-idp',
     accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
     sessionToken: process.env.AWS_SESSION_TOKEN,
   });
-  const r = await call('Amazon Cognito (DescribeUserPool)', url, { method: 'POST', headers: { ...headers, ...signed }, body }, deadline);
+  const r = await call(`Amazon Cognito (${operation})`, url, { method: 'POST', headers: { ...headers, ...signed }, body }, deadline);
   const answer = await r.json().catch(() => ({}));
   if (!r.ok) {
     const type = String(answer.__type || r.status).split('#').pop();
-    throw new Error(`Biopass could not read this user pool's settings (DescribeUserPool: ${type}); check the stack's IAM role and its Region parameter`);
+    throw new Error(`Biopass could not read this user pool's settings (${operation}: ${type}); check the stack's IAM role`);
   }
+  return answer;
+}
+
+/** UsernameConfiguration.CaseSensitive of the pool, by a signed DescribeUserPool call. */
+async function describeCaseSensitive(userPoolId, region, deadline) {
+  const answer = await cognitoCall('DescribeUserPool', { UserPoolId: userPoolId }, region, deadline);
   const config = (answer.UserPool || {}).UsernameConfiguration;
   // Pools without UsernameConfiguration predate the setting and are case-sensitive.
   return !config || config.CaseSensitive !== false;
+}
+
+// App client flows that sign a user in with the password alone (or without Biopass):
+// none of them runs the custom authentication triggers. ALLOW_USER_AUTH is choice-based
+// sign-in (password, SRP, passkeys, one-time codes); legacy names without ALLOW_ too.
+const BYPASS_FLOWS = {
+  ALLOW_USER_SRP_AUTH: 'USER_SRP_AUTH',
+  ALLOW_USER_PASSWORD_AUTH: 'USER_PASSWORD_AUTH',
+  ALLOW_ADMIN_USER_PASSWORD_AUTH: 'ADMIN_USER_PASSWORD_AUTH',
+  ALLOW_USER_AUTH: 'USER_AUTH',
+  USER_PASSWORD_AUTH: 'USER_PASSWORD_AUTH',
+  ADMIN_NO_SRP_AUTH: 'ADMIN_USER_PASSWORD_AUTH',
+};
+
+/**
+ * The ways an app client (UserPoolClientType) lets users sign in without Biopass, sorted.
+ * Without ExplicitAuthFlows Cognito allows ALLOW_USER_SRP_AUTH (with ALLOW_CUSTOM_AUTH and
+ * ALLOW_REFRESH_TOKEN_AUTH); with legacy names, SRP stays on unless CUSTOM_AUTH_FLOW_ONLY
+ * is set. The hosted UI (managed login) cannot run custom challenges, so an app client
+ * with OAuth flows and the Cognito identity provider signs users in with the password.
+ */
+function signInWithoutBiopass(client) {
+  const flows = Array.isArray(client.ExplicitAuthFlows) ? client.ExplicitAuthFlows : [];
+  const out = new Set(flows.map((f) => BYPASS_FLOWS[f]).filter(Boolean));
+  const modern = flows.some((f) => f.startsWith('ALLOW_'));
+  if (flows.length === 0 || (!modern && !flows.includes('CUSTOM_AUTH_FLOW_ONLY'))) out.add('USER_SRP_AUTH');
+  const providers = Array.isArray(client.SupportedIdentityProviders) ? client.SupportedIdentityProviders : [];
+  if (client.AllowedOAuthFlowsUserPoolClient === true && providers.includes('COGNITO')) out.add('HOSTED_UI');
+  return [...out].sort();
+}
+
+/** The calling app client's ways around Biopass, or null when they could not be read. */
+async function appClientBypass(userPoolId, appClientId, region, deadline) {
+  const key = `${userPoolId}/${appClientId}`;
+  const cached = appClients.get(key);
+  if (cached && Date.now() - cached.at < APP_CLIENT_TTL_MS) return cached.flows;
+  try {
+    const answer = await cognitoCall('DescribeUserPoolClient', { UserPoolId: userPoolId, ClientId: appClientId }, region, deadline);
+    const flows = signInWithoutBiopass(answer.UserPoolClient || {});
+    appClients.set(key, { at: Date.now(), flows });
+    return flows;
+  } catch (e) {
+    // The sign-in goes on: the check informs the admin, it cannot close the hole itself.
+    console.log(JSON.stringify({ trigger: 'create', appClient: 'unchecked', reason: e.message }));
+    return null;
+  }
 }
 
 async function poolIsCaseSensitive(userPoolId, region, deadline) {
@@ -118,6 +176,8 @@ const REFUSALS = {
     'Biopass cannot sign in users whose user name is a phone number; ask your administrator to use user names or e-mail addresses',
   case_sensitive_user_pool:
     'Biopass does not support user pools with case-sensitive user names; this user pool must be created with case-insensitive user names',
+  user_pool_not_in_stack:
+    'This user pool is not the one these Biopass triggers were deployed for; deploy a Biopass stack for this user pool',
 };
 
 async function refuse(config, where, error, deadline) {
@@ -127,7 +187,7 @@ async function refuse(config, where, error, deadline) {
 }
 
 /** The pushed authorization request; returns the authorize URL and what Verify needs. */
-async function push(config, event, where, deadline) {
+async function push(config, event, where, bypass, deadline) {
   const redirectUri = (event.request.clientMetadata || {}).redirect_uri;
   if (!redirectUri) {
     throw new Error('The app must send ClientMetadata {"redirect_uri": "<its callback URL>"} with RespondToAuthChallenge');
@@ -148,6 +208,11 @@ async function push(config, event, where, deadline) {
     cognito_region: where.region,
     aws_account_id: where.aws_account_id,
   });
+  const appClientId = (event.callerContext || {}).clientId;
+  if (bypass && appClientId) {
+    form.set('cognito_app_client_id', appClientId);
+    form.set('cognito_sign_in_without_biopass', bypass.join(' '));
+  }
   const r = await call('Biopass', `${config.issuer}/par`, {
     method: 'POST',
     headers: { authorization: basic(config), 'content-type': 'application/x-www-form-urlencoded' },
@@ -174,11 +239,14 @@ exports.handler = async (event, context) => {
     user_pool_id: event.userPoolId,
   };
   if (event.request.userNotFound === true) throw new Error('Unknown user');
+  if (event.userPoolId !== config.userPoolId) return refuse(config, where, 'user_pool_not_in_stack', deadline);
   if (PHONE_NUMBER.test(event.userName)) return refuse(config, where, 'phone_number_user_name', deadline);
   if (await poolIsCaseSensitive(event.userPoolId, event.region, deadline)) {
     return refuse(config, where, 'case_sensitive_user_pool', deadline);
   }
-  const { url, secret } = await push(config, event, where, deadline);
+  const appClientId = (event.callerContext || {}).clientId;
+  const bypass = appClientId ? await appClientBypass(event.userPoolId, appClientId, event.region, deadline) : null;
+  const { url, secret } = await push(config, event, where, bypass, deadline);
   event.response = event.response || {};
   event.response.publicChallengeParameters = { url };
   event.response.privateChallengeParameters = secret;
@@ -188,3 +256,4 @@ exports.handler = async (event, context) => {
 };
 
 exports.sigv4 = sigv4;
+exports.signInWithoutBiopass = signInWithoutBiopass;

@@ -1,7 +1,8 @@
 // Biopass edge - DefineAuthChallenge trigger for Amazon Cognito custom authentication.
 // The only sequence that earns tokens: SRP_A, PASSWORD_VERIFIER (Cognito checks the
 // password itself), then CUSTOM_CHALLENGE answered by Biopass. Fails on a failed password,
-// an unknown user, anything out of order, and after 3 wrong custom answers.
+// an unknown user, anything out of order, after 3 wrong custom answers, and for any user
+// pool but the one the stack was deployed for (its UserPoolId).
 'use strict';
 
 const MAX_CUSTOM_ANSWERS = 3;
@@ -23,7 +24,8 @@ function decide(request) {
 exports.decide = decide;
 
 exports.handler = async (event) => {
-  const next = decide(event.request);
+  const own = process.env.UserPoolId;
+  const next = own && event.userPoolId === own ? decide(event.request) : 'fail';
   event.response = event.response || {};
   event.response.issueTokens = next === 'tokens';
   event.response.failAuthentication = next === 'fail';

@@ -87,6 +87,12 @@ pub fn base_headers(content_type: &str) -> Headers {
     let _ = h.set("Pragma", "no-cache");
     let _ = h.set("X-Content-Type-Options", "nosniff");
     let _ = h.set("Referrer-Policy", "no-referrer");
+    if content_type.starts_with("text/html") {
+        // The error pages: nothing to run, nothing to frame (the SPA's pages get the same
+        // from public/_headers).
+        let _ = h.set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+        let _ = h.set("X-Frame-Options", "DENY");
+    }
     h
 }
 

@@ -70,7 +70,9 @@ fn base64_image(b64: &str, what: &str) -> AppResult<Vec<u8>> {
 /// Decodes a base64 PNG of exactly `side` x `side` pixels to RGB.
 fn decode_png(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
     let png = base64_image(b64, what)?;
-    let options = zune_core::options::DecoderOptions::default().png_set_strip_to_8bit(true);
+    // The size limit makes the decoder refuse a header that claims more pixels before it
+    // allocates for them (a 96 KiB file can claim gigapixels).
+    let options = zune_core::options::DecoderOptions::default().png_set_strip_to_8bit(true).set_max_width(side).set_max_height(side);
     let mut decoder = zune_png::PngDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&png), options);
     let pixels = decoder.decode_raw().map_err(|_| bad(&format!("the {what} crop is not a PNG image")))?;
     let (w, h) = decoder.dimensions().ok_or_else(|| bad(&format!("the {what} crop is not a PNG image")))?;
@@ -88,7 +90,10 @@ fn decode_png(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
 /// Decodes a base64 JPEG of exactly `side` x `side` pixels to RGB.
 fn decode(b64: &str, side: usize, what: &str) -> AppResult<Vec<u8>> {
     let jpeg = base64_image(b64, what)?;
-    let options = zune_core::options::DecoderOptions::default().jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGB);
+    let options = zune_core::options::DecoderOptions::default()
+        .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGB)
+        .set_max_width(side)
+        .set_max_height(side);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&jpeg), options);
     let rgb = decoder.decode().map_err(|_| bad(&format!("the {what} crop is not a JPEG image")))?;
     let info = decoder.info().ok_or_else(|| bad(&format!("the {what} crop is not a JPEG image")))?;

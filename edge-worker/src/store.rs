@@ -1,7 +1,8 @@
 //! Per-request context and the KV-backed stores: applications, groups, users and the
 //! signing keyset. Things that must be exactly-once go through [`crate::vault`] instead.
 //!
-//! KV keys: `app:{client_id}`, `group:{id}`, `user:{id}`, `username:{name}` (→ id),
+//! KV keys: `app:{client_id}`, `group:{id}`, `user:{id}`, `username:{name}` and
+//! `pool-user:{account}:{pool}:{name}` (→ id, see `biopass_idp::user::name_key`),
 //! `keyset`, `deployment:{client_id}:{account}:{region}`.
 
 use crate::error::{AppError, AppResult};
@@ -10,7 +11,9 @@ use biopass_idp::application::ApplicationRecord;
 use biopass_idp::keys::{Keyset, OpenKeyset};
 use biopass_idp::random::SeededEntropy;
 use biopass_idp::secretbox::MasterKey;
-use biopass_idp::user::UserRecord;
+use biopass_idp::authorize::CognitoContext;
+use biopass_idp::ids::UserName;
+use biopass_idp::user::{name_key, UserRecord};
 use biopass_proto::admin::{Deployment, Group};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -25,6 +28,11 @@ pub const KEYSET_CACHE_SECONDS: u64 = 60;
 
 thread_local! {
     static KEYSET_CACHE: RefCell<Option<(u64, Rc<OpenKeyset>)>> = const { RefCell::new(None) };
+}
+
+/// The Vault key of a disabled user's marker.
+fn disabled_key(user_id: &str) -> String {
+    format!("user-disabled:{user_id}")
 }
 
 /// What every handler gets.
@@ -143,8 +151,30 @@ impl Ctx {
         self.get_json(&format!("user:{id}")).await
     }
 
-    pub async fn user_by_name(&self, username: &str) -> AppResult<Option<UserRecord>> {
-        match self.kv.get(&format!("username:{username}")).text().await? {
+    /// True while `user` is disabled. The flag in KV is the record; the Vault's marker,
+    /// set by the admin API when it disables someone, is strongly consistent, so a disabled
+    /// user is stopped everywhere at once, not when KV has propagated.
+    pub async fn is_disabled(&self, user: &UserRecord) -> AppResult<bool> {
+        Ok(user.disabled || self.vault.get::<bool>(&disabled_key(&user.id), self.now).await?.is_some())
+    }
+
+    /// Records that `user` is disabled (or enabled again) in the Vault too.
+    pub async fn mark_disabled(&self, user_id: &str, disabled: bool) -> AppResult<()> {
+        if disabled {
+            self.vault.put(&disabled_key(user_id), &true).await
+        } else {
+            self.vault.clear(&disabled_key(user_id)).await
+        }
+    }
+
+    /// The user `user_pool` (or Biopass itself, `None`) knows as `name`.
+    pub async fn user_named(&self, user_pool: Option<&CognitoContext>, name: &UserName) -> AppResult<Option<UserRecord>> {
+        Ok(self.user_at(&name_key(user_pool, name)).await?.filter(|u| u.belongs_to(user_pool)))
+    }
+
+    /// The user a name key (see `name_key`) points to, whichever realm they belong to now.
+    pub async fn user_at(&self, key: &str) -> AppResult<Option<UserRecord>> {
+        match self.kv.get(key).text().await? {
             Some(id) => self.user(&id).await,
             None => Ok(None),
         }
@@ -152,8 +182,12 @@ impl Ctx {
 
     pub async fn put_user(&self, user: &UserRecord) -> AppResult<()> {
         self.put_json(&format!("user:{}", user.id), user).await?;
-        self.kv.put(&format!("username:{}", user.username), user.id.clone())?.execute().await?;
+        self.kv.put(&name_key(user.user_pool.as_ref(), &user.username), user.id.clone())?.execute().await?;
         Ok(())
+    }
+
+    pub async fn delete_key(&self, key: &str) -> AppResult<()> {
+        Ok(self.kv.delete(key).await?)
     }
 
     pub async fn users(&self) -> AppResult<Vec<UserRecord>> {

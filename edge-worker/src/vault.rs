@@ -5,8 +5,11 @@
 //! Operations: [`Op::Insert`] (fails if present), [`Op::Take`] (read and delete: the
 //! one-time redemption of codes, request URIs and transactions), [`Op::Get`],
 //! [`Op::Replace`], [`Op::GetOrInsert`] and [`Op::Put`] (keyset, user-name claims),
-//! [`Op::Advance`] (a counter that only grows: TOTP steps), and [`Op::Hit`]/[`Op::Count`]
-//! (failures in a sliding window: lock-outs). An alarm deletes an entry when it expires.
+//! [`Op::Advance`] (a counter that only grows: TOTP steps), and
+//! [`Op::Reserve`]/[`Op::Release`]/[`Op::Count`] (lock-outs over a sliding window: an
+//! attempt is counted before its answer is checked, in the same operation that checks the
+//! lock, so concurrent guesses cannot outrun the limit; a right answer gives its attempt
+//! back). An alarm deletes an entry when it expires.
 //!
 //! Within one instance an operation's storage reads and writes are not interleaved with
 //! another request's: the runtime's input gates hold new events while storage calls are in
@@ -28,8 +31,14 @@ pub enum Op {
     GetOrInsert { value: Value },
     Put { value: Value },
     Advance { to: u64 },
-    Hit { now: u64, window: u64 },
+    /// Attempts within `window`, and the oldest.
     Count { now: u64, window: u64 },
+    /// Counts an attempt now unless `max` attempts are already within `window`; the reply's
+    /// `ok` says whether it was counted, `count` how many there are, `oldest` the oldest
+    /// and `value` the attempt's id (for [`Op::Release`]).
+    Reserve { now: u64, window: u64, max: u64, id: String },
+    /// Gives back the attempt `id` (its answer was right, or not an answer at all).
+    Release { id: String },
     Clear,
 }
 
@@ -42,7 +51,7 @@ pub struct Reply {
     /// Take, Get, GetOrInsert: the value.
     #[serde(default)]
     pub value: Option<Value>,
-    /// Hit, Count: failures within the window; Hit: the oldest of them.
+    /// Reserve, Count: attempts within the window, and the oldest of them.
     #[serde(default)]
     pub count: u64,
     #[serde(default)]
@@ -125,14 +134,32 @@ impl Vault {
                     Reply::default()
                 }
             }
-            Op::Hit { now, window } | Op::Count { now, window } => {
-                let mut hits: Vec<u64> = storage.get("hits").await?.unwrap_or_default();
-                hits.retain(|t| t + window > now);
-                if matches!(op, Op::Hit { .. }) {
-                    hits.push(now);
-                    storage.put("hits", &hits).await?;
+            Op::Count { now, window } => {
+                let mut attempts: Vec<(u64, String)> = storage.get("attempts").await?.unwrap_or_default();
+                attempts.retain(|(t, _)| t + window > now);
+                Reply { ok: true, count: attempts.len() as u64, oldest: attempts.first().map_or(0, |(t, _)| *t), ..Reply::default() }
+            }
+            Op::Reserve { now, window, max, id } => {
+                let mut attempts: Vec<(u64, String)> = storage.get("attempts").await?.unwrap_or_default();
+                attempts.retain(|(t, _)| t + window > now);
+                let counted = (attempts.len() as u64) < max;
+                if counted {
+                    attempts.push((now, id.clone()));
                 }
-                Reply { ok: true, count: hits.len() as u64, oldest: hits.first().copied().unwrap_or(0), ..Reply::default() }
+                storage.put("attempts", &attempts).await?;
+                Reply {
+                    ok: counted,
+                    value: counted.then_some(Value::String(id)),
+                    count: attempts.len() as u64,
+                    oldest: attempts.first().map_or(0, |(t, _)| *t),
+                }
+            }
+            Op::Release { id } => {
+                let mut attempts: Vec<(u64, String)> = storage.get("attempts").await?.unwrap_or_default();
+                let before = attempts.len();
+                attempts.retain(|(_, a)| *a != id);
+                storage.put("attempts", &attempts).await?;
+                Reply { ok: attempts.len() < before, ..Reply::default() }
             }
             Op::Clear => {
                 storage.delete_all().await?;
@@ -230,13 +257,23 @@ impl VaultClient {
         Ok(self.run(key, &Op::Advance { to }).await?.ok)
     }
 
-    /// Records a failure now; returns the failures within `window` seconds and the oldest.
-    pub async fn hit(&self, key: &str, now: u64, window: u64) -> AppResult<(u64, u64)> {
-        let r = self.run(key, &Op::Hit { now, window }).await?;
-        Ok((r.count, r.oldest))
+    /// Counts an attempt under `key` unless `max` are already within `window` seconds:
+    /// `Ok(Ok(id))` when counted (release it if the answer turns out right), `Ok(Err((count,
+    /// oldest)))` when the limit is reached.
+    pub async fn reserve(&self, key: &str, now: u64, window: u64, max: u64, id: String) -> AppResult<Result<String, (u64, u64)>> {
+        let r = self.run(key, &Op::Reserve { now, window, max, id }).await?;
+        Ok(match (r.ok, r.value) {
+            (true, Some(Value::String(id))) => Ok(id),
+            _ => Err((r.count, r.oldest)),
+        })
     }
 
-    /// Failures within `window` seconds, and the oldest of them.
+    /// Gives back a counted attempt.
+    pub async fn release(&self, key: &str, id: &str) -> AppResult<()> {
+        self.run(key, &Op::Release { id: id.to_owned() }).await.map(|_| ())
+    }
+
+    /// Attempts counted under `key` within `window` seconds, and the oldest of them.
     pub async fn count(&self, key: &str, now: u64, window: u64) -> AppResult<(u64, u64)> {
         let r = self.run(key, &Op::Count { now, window }).await?;
         Ok((r.count, r.oldest))

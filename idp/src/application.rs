@@ -33,6 +33,13 @@ pub struct ApplicationRecord {
     /// (FMR 1 in 10,000).
     #[serde(default)]
     pub face_assurance: FaceAssurance,
+    /// Sign-ins start only from a pushed authorization request (RFC 9126 section 6,
+    /// `require_pushed_authorization_requests`): only the application's own stack, after
+    /// Cognito checked the password, can start one, so nobody can start a sign-in (and
+    /// guess codes, or learn who is enrolled) with a user name alone. On by default, and for
+    /// records from before this setting.
+    #[serde(default = "yes")]
+    pub require_pushed_authorization_requests: bool,
     /// The client secret, sealed to this client ID.
     pub sealed_secret: String,
     pub secret_rotated_at: u64,
@@ -45,7 +52,7 @@ fn check_name(name: &str) -> Result<String, ApiFailure> {
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiFailure::invalid_field("name", "the name must have 1 to 100 characters"));
     }
-    if name.chars().any(char::is_control) {
+    if name.chars().any(|c| c.is_control() || crate::ids::is_format_char(c)) {
         return Err(ApiFailure::invalid_field("name", "the name cannot contain control characters"));
     }
     Ok(name.to_owned())
@@ -67,6 +74,10 @@ fn check_authenticators(kinds: &[AuthenticatorKind]) -> Result<Vec<Authenticator
         return Err(ApiFailure::invalid_field("acceptable_authenticators", "accept at least one authenticator"));
     }
     Ok(kept)
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Generates a client secret: 32 random bytes, base64url.
@@ -107,6 +118,7 @@ impl ApplicationRecord {
             group_id,
             acceptable_authenticators,
             face_assurance: input.face_assurance.unwrap_or_default(),
+            require_pushed_authorization_requests: input.require_pushed_authorization_requests.unwrap_or(true),
             sealed_secret,
             secret_rotated_at: now,
             created_at: now,
@@ -145,6 +157,9 @@ impl ApplicationRecord {
         }
         if let Some(level) = input.face_assurance {
             next.face_assurance = level;
+        }
+        if let Some(on) = input.require_pushed_authorization_requests {
+            next.require_pushed_authorization_requests = on;
         }
         next.check_consistency()?;
         next.updated_at = now;
@@ -210,6 +225,7 @@ impl ApplicationRecord {
             group_id: self.group_id.clone(),
             acceptable_authenticators: self.acceptable_authenticators.clone(),
             face_assurance: self.face_assurance,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             created_at: self.created_at,
             updated_at: self.updated_at,
             secret_rotated_at: self.secret_rotated_at,
@@ -235,6 +251,7 @@ impl ApplicationRecord {
              ParameterKey=Issuer,ParameterValue={issuer} \
              ParameterKey=ClientSecret,ParameterValue=<client secret> \
              ParameterKey=Region,ParameterValue=<region of your user pool> \
+             ParameterKey=UserPoolId,ParameterValue=<your user pool ID> \
              --capabilities CAPABILITY_NAMED_IAM --region <region of your user pool>",
             stack = self.stack_name(),
             file = self.template_file(),
@@ -265,6 +282,7 @@ impl ApplicationRecord {
              ParameterKey=Issuer,ParameterValue={issuer} \
              ParameterKey=ClientSecret,ParameterValue={secret} \
              ParameterKey=Region,ParameterValue={region} \
+             ParameterKey=UserPoolId,UsePreviousValue=true \
              --capabilities CAPABILITY_NAMED_IAM --region {region}",
             stack = self.stack_name(),
             id = self.client_id,
@@ -288,7 +306,21 @@ mod tests {
             public_key_jwk: None,
             acceptable_authenticators: None,
             face_assurance: None,
+            require_pushed_authorization_requests: None,
         }
+    }
+
+    #[test]
+    fn pushed_requests_are_required_by_default_and_for_old_records() {
+        let (app, _) = ApplicationRecord::create(&input(), "g".into(), &MasterKey::from_bytes([7; 32]), &mut TestEntropy::new(4), 1).unwrap();
+        assert!(app.require_pushed_authorization_requests);
+        assert!(app.view("https://i").require_pushed_authorization_requests);
+        let open = app.update(&UpdateApplication { require_pushed_authorization_requests: Some(false), ..Default::default() }, 2).unwrap();
+        assert!(!open.require_pushed_authorization_requests);
+        let mut old = serde_json::to_value(&open).unwrap();
+        old.as_object_mut().unwrap().remove("require_pushed_authorization_requests");
+        let old: ApplicationRecord = serde_json::from_value(old).unwrap();
+        assert!(old.require_pushed_authorization_requests, "records from before the setting require PAR");
     }
 
     #[test]
@@ -309,10 +341,12 @@ mod tests {
         assert!(cmd.starts_with("aws cloudformation update-stack --stack-name biopass-"));
         assert!(cmd.contains(&format!("ParameterKey=ClientSecret,ParameterValue={new}")));
         assert!(cmd.contains("ParameterKey=Region,ParameterValue=eu-west-1"));
+        assert!(cmd.contains("ParameterKey=UserPoolId,UsePreviousValue=true"), "the pool the stack serves stays");
         assert!(cmd.contains("--use-previous-template") && cmd.contains("CAPABILITY_NAMED_IAM"));
         let create = app.create_stack_command("https://id.example");
         assert!(create.contains(&format!("--template-body file://{}", app.template_file())));
         assert!(!create.contains(&new), "the create command never carries the secret");
+        assert!(create.contains("ParameterKey=UserPoolId,ParameterValue=<your user pool ID>"));
         let link = app.quick_create_url("https://id.example", "https://bucket.s3.amazonaws.com/t/");
         assert!(link.contains("templateURL=https%3A%2F%2Fbucket.s3.amazonaws.com%2Ft%2Fbiopass-"));
         assert!(link.contains("param_Issuer=https%3A%2F%2Fid.example"));

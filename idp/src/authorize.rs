@@ -105,6 +105,14 @@ pub fn validate(params: &Params, client: &ClientView<'_>, pushed: bool) -> Resul
     }
     let state_raw = single(params, "state").ok().flatten();
     let state = bounded(state_raw, "state", 2048).ok().flatten();
+    if state_raw.is_some() && state.is_none() {
+        // Refused, not dropped: a client that sent a state must get it back or an error.
+        return Err(AuthorizeError::Redirect {
+            redirect_uri: redirect_uri.to_owned(),
+            state: None,
+            error: OAuthError::invalid_request("state is too long (at most 2048 characters)"),
+        });
+    }
     let back = |error: OAuthError| AuthorizeError::Redirect {
         redirect_uri: redirect_uri.to_owned(),
         state: state.clone(),

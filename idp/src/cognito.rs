@@ -103,7 +103,7 @@ mod tests {
     #[test]
     fn parameters_with_defaults_and_a_hidden_secret() {
         let t = template(CLIENT, ISSUER);
-        for p in ["ClientId", "Issuer", "ClientSecret", "Region"] {
+        for p in ["ClientId", "Issuer", "ClientSecret", "Region", "UserPoolId"] {
             assert_eq!(scalar(&t, &["Parameters", p, "Type"]), "String", "{p}");
         }
         assert_eq!(scalar(&t, &["Parameters", "ClientId", "Default"]), format!("'{CLIENT}'"));
@@ -111,6 +111,7 @@ mod tests {
         assert_eq!(scalar(&t, &["Parameters", "ClientSecret", "NoEcho"]), "true");
         assert!(lookup(&t, &["Parameters", "ClientSecret", "Default"]).is_none(), "the secret has no default");
         assert!(lookup(&t, &["Parameters", "Region", "Default"]).is_none());
+        assert!(lookup(&t, &["Parameters", "UserPoolId", "Default"]).is_none(), "the admin names the pool");
         assert!(!t.contains("{{"), "every placeholder is filled");
     }
 
@@ -141,10 +142,25 @@ mod tests {
                 assert_eq!(v, format!("!Ref {param}"));
             }
         }
+        for name in ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse"] {
+            assert_eq!(scalar(&t, &["Resources", name, "Properties", "Environment", "Variables", "UserPoolId"]), "!Ref UserPoolId");
+        }
     }
 
     #[test]
-    fn the_role_allows_logs_and_describe_user_pool_only() {
+    fn only_the_named_user_pool_may_invoke_or_be_read() {
+        let t = template(CLIENT, ISSUER);
+        let pool_arn = "'arn:${AWS::Partition}:cognito-idp:${Region}:${AWS::AccountId}:userpool/${UserPoolId}'";
+        for name in ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse"] {
+            assert_eq!(scalar(&t, &["Resources", &format!("{name}Invoke"), "Properties", "SourceArn"]), format!("!Sub {pool_arn}"));
+        }
+        let (_, policy) = lookup(&t, &["Resources", "TriggerRole", "Properties", "Policies"]).unwrap();
+        assert!(policy.iter().any(|l| l.trim() == format!("Resource: !Sub {pool_arn}")), "Describe* is scoped to the pool");
+        assert!(!t.contains("userpool/*"), "no permission covers every pool of the account");
+    }
+
+    #[test]
+    fn the_role_allows_logs_and_reading_its_pool_only() {
         let t = template(CLIENT, ISSUER);
         let (_, policy) = lookup(&t, &["Resources", "TriggerRole", "Properties", "Policies"]).unwrap();
         let actions: Vec<&str> = policy
@@ -152,7 +168,7 @@ mod tests {
             .map(|l| l.trim().trim_start_matches("- ").trim_start_matches("Action: "))
             .filter(|l| l.contains(':') && !l.contains(' ') && !l.starts_with("!") && !l.ends_with(':'))
             .collect();
-        assert_eq!(actions, ["logs:CreateLogStream", "logs:PutLogEvents", "cognito-idp:DescribeUserPool"]);
+        assert_eq!(actions, ["logs:CreateLogStream", "logs:PutLogEvents", "cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient"]);
         assert!(!policy.iter().any(|l| l.contains("Resource: '*'") || l.contains("Resource: \"*\"")));
     }
 
@@ -167,9 +183,10 @@ mod tests {
         let t = template(CLIENT, ISSUER);
         let (_, steps) = lookup(&t, &["Outputs", "AttachToUserPool"]).unwrap();
         let steps = steps.join("\n");
-        for needle in ["Define auth challenge", "Create auth challenge", "Verify auth challenge response", "ALLOW_CUSTOM_AUTH", "15 minutes", "redirect_uri"] {
+        for needle in ["Define auth challenge", "Create auth challenge", "Verify auth challenge response", "ALLOW_CUSTOM_AUTH and ALLOW_REFRESH_TOKEN_AUTH only", "15 minutes", "redirect_uri"] {
             assert!(steps.contains(needle), "{needle}");
         }
+        assert!(!steps.contains("ALLOW_CUSTOM_AUTH and ALLOW_USER_SRP_AUTH"), "the guide never asks for a password-only flow");
     }
 
     /// `scripts/test-cognito.sh` sets `BIOPASS_COGNITO_TEMPLATE` to lint the template with

@@ -2,6 +2,7 @@
 
 use crate::error::ApiFailure;
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 use std::fmt;
 
 /// The "Client ID" of an application: 16 random bytes, base64url (22 characters).
@@ -114,23 +115,39 @@ impl CallbackUrl {
     }
 }
 
-/// A user name as Biopass keys users: trimmed and lower-cased (Cognito pools we support
-/// are case-insensitive, so `Alice` and `alice` are one person).
+/// A user name as Biopass keys users: Unicode NFKC, trimmed and lower-cased (Cognito pools
+/// we support are case-insensitive, so `Alice` and `alice` are one person; NFKC makes
+/// look-alike compatibility forms, such as full-width letters, one name too).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserName(String);
 
+/// Longest user name in characters (Amazon Cognito's limit) and in UTF-8 bytes (so every
+/// key built from it stays well under KV's 512-byte key limit).
+pub const USER_NAME_MAX_CHARS: usize = 128;
+pub const USER_NAME_MAX_BYTES: usize = 256;
+
 impl UserName {
     /// # Errors
-    /// A message for people when the name is empty, too long, has control characters or
-    /// is a phone number (not supported, product page 3-1).
+    /// A message for people when the name is empty, too long, has control or invisible
+    /// (format) characters or is a phone number (not supported, product page 3-1).
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = input.trim().to_lowercase();
-        if s.is_empty() || s.chars().count() > 128 {
-            return Err("a user name must have 1 to 128 characters".into());
+        if input.len() > 4 * USER_NAME_MAX_BYTES {
+            return Err(format!("a user name must have 1 to {USER_NAME_MAX_CHARS} characters"));
+        }
+        let lowered: String = input.nfkc().collect::<String>().trim().to_lowercase();
+        let s: String = lowered.nfkc().collect();
+        if s.is_empty() || s.chars().count() > USER_NAME_MAX_CHARS {
+            return Err(format!("a user name must have 1 to {USER_NAME_MAX_CHARS} characters"));
+        }
+        if s.len() > USER_NAME_MAX_BYTES {
+            return Err(format!("a user name can be at most {USER_NAME_MAX_BYTES} bytes long (fewer characters outside the Latin alphabet)"));
         }
         if s.chars().any(char::is_control) {
             return Err("a user name cannot contain control characters".into());
+        }
+        if s.chars().any(is_format_char) {
+            return Err("a user name cannot contain invisible characters (such as a zero-width space)".into());
         }
         if is_phone_number(&s) {
             return Err("user names that are phone numbers are not supported".into());
@@ -147,6 +164,17 @@ impl fmt::Display for UserName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// True for the invisible characters of Unicode's general category Cf (format), e.g. zero-width
+/// spaces and joiners, bidirectional controls, the byte order mark, tag characters: they
+/// would make two names that look the same distinct.
+pub fn is_format_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
+        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
 /// True for E.164 phone numbers (`+` and 7 to 15 digits), the form Cognito uses when a
@@ -224,6 +252,45 @@ mod tests {
         assert!(UserName::parse("+1 not a phone").is_ok());
         assert!(is_phone_number("+447700900123"));
         assert!(!is_phone_number("447700900123"));
+    }
+
+    #[test]
+    fn user_names_are_normalised_bounded_and_visible() {
+        assert_eq!(UserName::parse("ＡＤＡ@example.com").unwrap().as_str(), "ada@example.com", "full-width letters are NFKC-folded");
+        assert_eq!(UserName::parse("Cafe\u{301}").unwrap(), UserName::parse("Café").unwrap(), "one name however the accent is typed");
+        for invisible in ["ada\u{200B}@example.com", "\u{FEFF}ada", "ad\u{202E}a", "a\u{2060}da", "ada\u{E0041}"] {
+            assert!(UserName::parse(invisible).unwrap_err().contains("invisible"), "{invisible:?}");
+        }
+        let emoji = "\u{1F600}".repeat(128);
+        assert!(emoji.chars().count() == 128 && emoji.len() == 512);
+        assert!(UserName::parse(&emoji).unwrap_err().contains("bytes"), "512 bytes are refused with a clear message");
+        assert!(UserName::parse(&"a".repeat(128)).is_ok());
+        assert!(UserName::parse(&"a".repeat(129)).is_err());
+        assert!(UserName::parse(&"a".repeat(100_000)).is_err());
+    }
+
+    proptest::proptest! {
+        /// Any input: an error or a name within the bounds, never a panic, and parsing is
+        /// stable (a parsed name parses to itself).
+        #[test]
+        fn user_name_parsing_never_panics_and_is_idempotent(input in "\\PC{0,300}|[\\u{0}-\\u{FFFF}]{0,200}") {
+            if let Ok(name) = UserName::parse(&input) {
+                proptest::prop_assert!(name.as_str().len() <= USER_NAME_MAX_BYTES);
+                proptest::prop_assert!(!name.as_str().chars().any(|c| c.is_control() || is_format_char(c)));
+                proptest::prop_assert_eq!(UserName::parse(name.as_str()).ok(), Some(name.clone()));
+            }
+        }
+
+        /// Any redirect URI: parsing never panics, and an allowed one matches only itself.
+        #[test]
+        fn callback_urls_never_panic_and_match_exactly(input in "\\PC{0,200}", other in "\\PC{0,60}") {
+            if let Ok(url) = CallbackUrl::parse(&input) {
+                let allowed = [url.clone()];
+                proptest::prop_assert!(CallbackUrl::is_allowed(&allowed, url.as_str()));
+                let different = format!("{}{other}", url.as_str());
+                proptest::prop_assert_eq!(CallbackUrl::is_allowed(&allowed, &different), other.is_empty());
+            }
+        }
     }
 
     #[test]

@@ -181,7 +181,7 @@ mod tests {
         assert!(!tx.bound_to("cookie-secreT"));
         assert!(!tx.expired(1000 + TRANSACTION_LIFETIME - 1));
         assert!(tx.expired(1000 + TRANSACTION_LIFETIME));
-        let mut user = UserRecord::register(UserName::parse("alice").unwrap(), "g", &mut TestEntropy::new(1), 1000);
+        let mut user = UserRecord::register(UserName::parse("alice").unwrap(), None, "g", &mut TestEntropy::new(1), 1000);
         assert_eq!(tx.next_step(Some(&user)), LoginStep::Enrol { allowed: vec![AuthenticatorKind::Face, AuthenticatorKind::Totp], additional: false });
         let no_enrol = LoginTransaction { may_enrol: false, ..tx.clone() };
         assert_eq!(no_enrol.next_step(None), LoginStep::Enrol { allowed: vec![], additional: false });
@@ -210,7 +210,7 @@ mod tests {
     }
 
     fn with(totp: bool, face: bool) -> UserRecord {
-        let mut user = UserRecord::register(UserName::parse("alice").unwrap(), "g", &mut TestEntropy::new(1), 1000);
+        let mut user = UserRecord::register(UserName::parse("alice").unwrap(), None, "g", &mut TestEntropy::new(1), 1000);
         let record = Enrolled { sealed: String::new(), enrolled_at: 1 };
         user.totp = totp.then(|| record.clone());
         user.face = face.then_some(record);

@@ -1,6 +1,7 @@
 //! Users and their enrolled authenticators. Seeds and templates are sealed at rest; the
 //! admin view says only which authenticators exist.
 
+use crate::authorize::CognitoContext;
 use crate::ids::UserName;
 use crate::random::Entropy;
 use biopass_proto::admin::{Authenticators, User};
@@ -20,11 +21,16 @@ impl std::fmt::Debug for Enrolled {
     }
 }
 
-/// A user as stored (KV `user:{id}`; `username:{name}` maps names to ids).
+/// A user as stored (KV `user:{id}`; [`name_key`] maps names to ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
     pub id: String,
     pub username: UserName,
+    /// The Amazon Cognito user pool this user signs in from; `None` for users of Biopass
+    /// itself (console admins, plain OpenID clients). Users of different pools with the same
+    /// name are different people to Biopass.
+    #[serde(default)]
+    pub user_pool: Option<CognitoContext>,
     pub groups: Vec<String>,
     pub created_at: u64,
     #[serde(default)]
@@ -39,17 +45,27 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
-    /// A new user in `group`, with no authenticator.
-    pub fn register(username: UserName, group: &str, rng: &mut impl Entropy, now: u64) -> Self {
+    /// A new user of `user_pool` (or of Biopass itself) in `group`, with no authenticator.
+    pub fn register(username: UserName, user_pool: Option<&CognitoContext>, group: &str, rng: &mut impl Entropy, now: u64) -> Self {
         Self {
             id: rng.token::<16>(),
             username,
+            user_pool: user_pool.cloned(),
             groups: vec![group.to_owned()],
             created_at: now,
             disabled: false,
             admin: false,
             totp: None,
             face: None,
+        }
+    }
+
+    /// True if this user is the one `user_pool` (or Biopass itself, `None`) knows by this name.
+    pub fn belongs_to(&self, user_pool: Option<&CognitoContext>) -> bool {
+        match (&self.user_pool, user_pool) {
+            (None, None) => true,
+            (Some(mine), Some(theirs)) => same_pool(mine, theirs),
+            _ => false,
         }
     }
 
@@ -83,8 +99,35 @@ impl UserRecord {
             disabled: self.disabled,
             admin: self.admin,
             created_at: self.created_at,
+            user_pool_id: self.user_pool.as_ref().map(|p| p.user_pool_id.clone()),
         }
     }
+}
+
+/// One user pool: the same pool id in the same AWS account.
+fn same_pool(a: &CognitoContext, b: &CognitoContext) -> bool {
+    a.aws_account_id == b.aws_account_id && a.user_pool_id == b.user_pool_id
+}
+
+/// The key (KV index and Vault claim) that maps `name` in `user_pool` to a user id:
+/// `username:{name}` for Biopass's own users, `pool-user:{account}:{pool}:{name}` for a
+/// Cognito pool's. The prefixes differ, so no user name of one realm can reach another's.
+pub fn name_key(user_pool: Option<&CognitoContext>, name: &UserName) -> String {
+    match user_pool {
+        None => format!("username:{name}"),
+        Some(p) => format!("pool-user:{}:{}:{name}", p.aws_account_id, p.user_pool_id),
+    }
+}
+
+/// The Vault key that binds a user registered before users were bound to pools to the
+/// first pool that signs them in (exactly one pool wins, even under concurrency).
+pub fn pool_claim_key(user_id: &str) -> String {
+    format!("user-pool:{user_id}")
+}
+
+/// The value of a [`pool_claim_key`]: which pool won.
+pub fn pool_tag(p: &CognitoContext) -> String {
+    format!("{}:{}", p.aws_account_id, p.user_pool_id)
 }
 
 #[cfg(test)]
@@ -94,7 +137,7 @@ mod tests {
 
     #[test]
     fn register_join_view() {
-        let mut u = UserRecord::register(UserName::parse("Bob").unwrap(), "g1", &mut TestEntropy::new(1), 5);
+        let mut u = UserRecord::register(UserName::parse("Bob").unwrap(), None, "g1", &mut TestEntropy::new(1), 5);
         assert!(u.enrolled().is_empty());
         assert!(!u.join("g1"));
         assert!(u.join("g2"));
@@ -104,5 +147,30 @@ mod tests {
         assert!(v.authenticators.totp && !v.authenticators.face);
         assert!(!format!("{u:?}").contains("secret-bits"));
         assert_eq!(u.enrolled(), vec![AuthenticatorKind::Totp]);
+    }
+
+    fn pool(account: &str, id: &str) -> CognitoContext {
+        CognitoContext { aws_account_id: account.into(), region: "eu-west-1".into(), user_pool_id: id.into() }
+    }
+
+    #[test]
+    fn users_of_different_pools_are_different_people() {
+        let name = UserName::parse("ada@example.com").unwrap();
+        let (a, b, other_account) = (pool("111111111111", "eu-west-1_A"), pool("111111111111", "eu-west-1_B"), pool("222222222222", "eu-west-1_A"));
+        let u = UserRecord::register(name.clone(), Some(&a), "g", &mut TestEntropy::new(2), 5);
+        assert!(u.belongs_to(Some(&a)));
+        assert!(!u.belongs_to(Some(&b)) && !u.belongs_to(Some(&other_account)) && !u.belongs_to(None));
+        let local = UserRecord::register(name.clone(), None, "g", &mut TestEntropy::new(3), 5);
+        assert!(local.belongs_to(None) && !local.belongs_to(Some(&a)));
+        let keys = [name_key(None, &name), name_key(Some(&a), &name), name_key(Some(&b), &name), name_key(Some(&other_account), &name)];
+        for (i, k) in keys.iter().enumerate() {
+            assert!(keys.iter().skip(i + 1).all(|o| o != k), "{k} is unique");
+        }
+        assert_eq!(keys[0], "username:ada@example.com", "Biopass's own users keep their key");
+        let tricky = UserName::parse("pool-user:111111111111:eu-west-1_A:ada@example.com").unwrap();
+        assert_ne!(name_key(None, &tricky), keys[1], "a local name cannot spell a pool user's key");
+        assert_eq!(u.view().user_pool_id.as_deref(), Some("eu-west-1_A"));
+        let old: UserRecord = serde_json::from_str(r#"{"id":"x","username":"bob","groups":[],"created_at":1}"#).unwrap();
+        assert_eq!(old.user_pool, None, "records from before pools were bound read as unbound");
     }
 }

@@ -101,6 +101,9 @@ pub struct Application {
     /// The face-match level of sign-ins to this application.
     #[serde(default)]
     pub face_assurance: FaceAssurance,
+    /// Sign-ins start only from pushed authorization requests (RFC 9126 section 6).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     pub created_at: u64,
     pub updated_at: u64,
     /// When the client secret was last created or rotated.
@@ -131,6 +134,9 @@ pub struct CreateApplication {
     /// Defaults to [`FaceAssurance::Fmr1In10000`].
     #[serde(default)]
     pub face_assurance: Option<FaceAssurance>,
+    /// Defaults to true (RFC 9126 section 6): only the application's stack starts sign-ins.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// `PATCH /admin/api/applications/{client_id}`: only the fields present change.
@@ -153,6 +159,8 @@ pub struct UpdateApplication {
     pub acceptable_authenticators: Option<Vec<AuthenticatorKind>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_assurance: Option<FaceAssurance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// `GET /admin/api/applications/{client_id}/secret`: the "Client secret" field's reveal.
@@ -216,6 +224,9 @@ pub struct User {
     #[serde(default)]
     pub admin: bool,
     pub created_at: u64,
+    /// The Amazon Cognito user pool the user signs in from; none for Biopass's own users.
+    #[serde(default)]
+    pub user_pool_id: Option<String>,
 }
 
 /// A list response with an opaque cursor for the next page.
@@ -232,10 +243,26 @@ pub struct UserPoolSeen {
     pub user_pool_id: String,
     pub first_seen: u64,
     pub last_seen: u64,
-    /// Why logins from this pool are refused, if they are: `case_sensitive_user_pool`
-    /// or `phone_number_user_name`.
+    /// Why logins from this pool are refused, if they are: `case_sensitive_user_pool`,
+    /// `phone_number_user_name` or `user_pool_not_in_stack`.
     #[serde(default)]
     pub error: Option<String>,
+    /// The pool's app clients that users signed in through, as the stack last read them.
+    #[serde(default)]
+    pub app_clients: Vec<AppClientSeen>,
+}
+
+/// An app client of a user pool, as the stack's Create trigger read it
+/// (`DescribeUserPoolClient`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppClientSeen {
+    pub app_client_id: String,
+    /// The ways this app client lets users sign in without Biopass (the password alone):
+    /// `USER_SRP_AUTH`, `USER_PASSWORD_AUTH`, `ADMIN_USER_PASSWORD_AUTH`, `USER_AUTH`,
+    /// `HOSTED_UI`. Empty when it allows only custom authentication (and refresh tokens).
+    pub sign_in_without_biopass: Vec<String>,
+    /// When the stack last reported it.
+    pub checked_at: u64,
 }
 
 /// A row of the "Previous deployments" box: one AWS account and region running the

@@ -3,7 +3,9 @@
 // triggers as node subprocesses), a user pool and app client with the triggers attached,
 // and the example app (examples/cognito-app) in headless Chromium: password, Biopass
 // login with first-time enrolment, back to the app's callback, Cognito tokens. Refusals
-// (phone-number user names, case-sensitive pools) reach the admin as deployment errors.
+// (phone-number user names, case-sensitive pools, a pool the stack does not serve) reach the
+// admin as deployment errors; an app client that lets a password alone in is flagged; users
+// of two pools are two people. Each pool gets its own stack, as the deployment guide says.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { newState, startWorker, admin, freePort } from '../lib/worker.mjs';
@@ -12,17 +14,28 @@ import { base32Decode } from '../lib/totp.mjs';
 import { launch, shot } from '../lib/browser.mjs';
 import { startMinistack, cognito, createStack, ACCOUNT, REGION } from './ministack.mjs';
 import { startApp } from '../../examples/cognito-app/server.mjs';
+import cognitoIdentity from 'amazon-cognito-identity-js';
 
 const USERNAME = 'Ada.Lovelace@example.com';
 const PASSWORD = 'Correct-Horse-Battery-9';
-let worker, state, aws, browser, app, biopass, triggers, pool, usedCode;
+/** The app client flows the deployment guide asks for: nothing that skips Biopass. */
+const GUIDE_FLOWS = ['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'];
+let worker, state, aws, browser, app, biopass, template, pool, usedCode;
+let stacks = 0;
 const account = new Account(USERNAME.toLowerCase());
 
-/** A user pool with the triggers attached, an app client for CUSTOM_AUTH + SRP, a user. */
-async function userPool(name, { caseSensitive, username }) {
-  const { UserPool } = await cognito(aws, 'CreateUserPool', {
-    PoolName: name,
-    UsernameConfiguration: { CaseSensitive: caseSensitive },
+/**
+ * A user pool with its own Biopass stack (the template from the admin API, deployed with
+ * the pool's ID) attached as its triggers, an app client with `flows`, and a user. With
+ * `triggersOf`, the pool is attached to another pool's stack instead.
+ */
+async function userPool(name, { caseSensitive, username, flows = GUIDE_FLOWS, triggersOf }) {
+  const { UserPool } = await cognito(aws, 'CreateUserPool', { PoolName: name, UsernameConfiguration: { CaseSensitive: caseSensitive } });
+  const triggers = triggersOf?.triggers ?? await createStack(aws, `biopass-${biopass.clientId.toLowerCase().replace(/_/g, '-')}-${++stacks}`, template, {
+    ClientId: biopass.clientId, Issuer: worker.url, ClientSecret: biopass.secret, Region: REGION, UserPoolId: UserPool.Id,
+  });
+  await cognito(aws, 'UpdateUserPool', {
+    UserPoolId: UserPool.Id,
     LambdaConfig: {
       DefineAuthChallenge: triggers.DefineAuthChallengeArn,
       CreateAuthChallenge: triggers.CreateAuthChallengeArn,
@@ -30,14 +43,32 @@ async function userPool(name, { caseSensitive, username }) {
     },
   });
   const { UserPoolClient } = await cognito(aws, 'CreateUserPoolClient', {
-    UserPoolId: UserPool.Id,
-    ClientName: 'example-app',
-    ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-    AuthSessionValidity: 15,
+    UserPoolId: UserPool.Id, ClientName: 'example-app', ExplicitAuthFlows: flows, AuthSessionValidity: 15,
   });
   await cognito(aws, 'AdminCreateUser', { UserPoolId: UserPool.Id, Username: username, MessageAction: 'SUPPRESS' });
   await cognito(aws, 'AdminSetUserPassword', { UserPoolId: UserPool.Id, Username: username, Password: PASSWORD, Permanent: true });
-  return { id: UserPool.Id, clientId: UserPoolClient.ClientId };
+  return { id: UserPool.Id, clientId: UserPoolClient.ClientId, triggers };
+}
+
+/** A plain SRP sign-in (what Amplify's default signIn() does): the password alone. */
+function passwordOnly(p, username) {
+  const { AuthenticationDetails, CognitoUser, CognitoUserPool } = cognitoIdentity;
+  const user = new CognitoUser({ Username: username, Pool: new CognitoUserPool({ UserPoolId: p.id, ClientId: p.clientId, endpoint: `${aws.url}/` }) });
+  user.setAuthenticationFlowType('USER_SRP_AUTH');
+  return new Promise((resolve) => {
+    user.authenticateUser(new AuthenticationDetails({ Username: username, Password: PASSWORD }), {
+      onSuccess: (session) => resolve({ tokens: session }),
+      onFailure: (error) => resolve({ error }),
+      customChallenge: () => resolve({ challenge: true }),
+    });
+  });
+}
+
+/** The deployments of the application, as the admin API lists them. */
+async function poolsSeen() {
+  const { status, body } = await admin(worker, 'GET', `/applications/${biopass.clientId}/deployments`);
+  assert.equal(status, 200);
+  return body.flatMap((d) => d.user_pools);
 }
 
 before(async () => {
@@ -53,13 +84,11 @@ before(async () => {
   const secret = await admin(worker, 'GET', `/applications/${created.body.client_id}/secret`);
   biopass = { clientId: created.body.client_id, secret: secret.body.client_secret };
 
-  const template = await admin(worker, 'GET', `/applications/${biopass.clientId}/cognito/template`);
-  assert.equal(template.status, 200, `the admin API serves the template: ${JSON.stringify(template.body)}`);
-  assert.equal(typeof template.body, 'string');
-  assert.ok(template.body.includes(`Default: '${biopass.clientId}'`), 'the template carries the client id');
-  triggers = await createStack(aws, `biopass-${biopass.clientId.toLowerCase().replace(/_/g, '-')}`, template.body, {
-    ClientId: biopass.clientId, Issuer: worker.url, ClientSecret: biopass.secret, Region: REGION,
-  });
+  const served = await admin(worker, 'GET', `/applications/${biopass.clientId}/cognito/template`);
+  assert.equal(served.status, 200, `the admin API serves the template: ${JSON.stringify(served.body)}`);
+  assert.equal(typeof served.body, 'string');
+  assert.ok(served.body.includes(`Default: '${biopass.clientId}'`), 'the template carries the client id');
+  template = served.body;
 
   pool = await userPool('company-users', { caseSensitive: false, username: USERNAME });
   app = await startApp({ port: appPort, userPoolId: pool.id, clientId: pool.clientId, endpoint: `${aws.url}/` });
@@ -155,6 +184,63 @@ test('the deployment (account, region, user pool) reaches the admin API', async 
   assert.ok(seen, JSON.stringify(deployment));
   assert.equal(seen.error, null);
   assert.ok(deployment.first_seen <= deployment.last_seen);
+  assert.deepEqual(seen.app_clients.map((c) => [c.app_client_id, c.sign_in_without_biopass]), [[pool.clientId, []]],
+    'the Create trigger read the app client: custom authentication only');
+});
+
+test("the guide's app client lets no password-only sign-in through", async () => {
+  const { tokens, error, challenge } = await passwordOnly(pool, USERNAME);
+  assert.equal(tokens, undefined, 'no Cognito tokens for the password alone');
+  assert.equal(challenge, undefined);
+  assert.match(String(error?.message), /USER_SRP_AUTH is not enabled/);
+});
+
+test('an app client that lets a password alone in is flagged in Previous deployments', async () => {
+  const open = await userPool('open-client-users', { caseSensitive: false, username: 'eve@example.com', flows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] });
+  const bypass = await passwordOnly(open, 'eve@example.com');
+  assert.ok(bypass.tokens, `with ALLOW_USER_SRP_AUTH the password alone gets tokens: the hole the console flags (${bypass.error?.message})`);
+  const openApp = await startApp({ userPoolId: open.id, clientId: open.clientId, endpoint: `${aws.url}/` });
+  try {
+    const { context, page } = await signIn('eve@example.com', openApp.url);
+    await page.waitForURL(`${worker.url}/login**`);
+    await context.close();
+  } finally {
+    await openApp.close();
+  }
+  const seen = (await poolsSeen()).find((p) => p.user_pool_id === open.id);
+  assert.deepEqual(seen?.app_clients.map((c) => [c.app_client_id, c.sign_in_without_biopass]), [[open.clientId, ['USER_SRP_AUTH']]], JSON.stringify(seen));
+});
+
+test('the same user name in another user pool is another person to Biopass', async () => {
+  const other = await userPool('second-users', { caseSensitive: false, username: USERNAME });
+  const otherApp = await startApp({ userPoolId: other.id, clientId: other.clientId, endpoint: `${aws.url}/` });
+  try {
+    const { context, page } = await signIn(USERNAME, otherApp.url);
+    await page.waitForURL(`${worker.url}/login**`);
+    // Not the enrolled user's code step: this pool's user has nothing enrolled.
+    await page.getByRole('button', { name: /^Authenticator app/ }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Enter your code' }).count(), 0);
+    await context.close();
+  } finally {
+    await otherApp.close();
+  }
+  const { body } = await admin(worker, 'GET', `/users?q=${encodeURIComponent(USERNAME.toLowerCase())}`);
+  assert.deepEqual(body.map((u) => u.user_pool_id).sort(), [pool.id, other.id].sort(), JSON.stringify(body));
+});
+
+test('a user pool the stack was not deployed for gets no tokens', async () => {
+  const foreign = await userPool('foreign-users', { caseSensitive: false, username: 'mallory@example.com', triggersOf: pool });
+  const foreignApp = await startApp({ userPoolId: foreign.id, clientId: foreign.clientId, endpoint: `${aws.url}/` });
+  try {
+    const { context, page } = await signIn('mallory@example.com', foreignApp.url);
+    await page.getByRole('alert').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('#id-token-claims').count(), 0);
+    assert.ok(!page.url().startsWith(worker.url), 'never sent to Biopass');
+    await context.close();
+  } finally {
+    await foreignApp.close();
+  }
+  assert.equal((await poolsSeen()).find((p) => p.user_pool_id === foreign.id), undefined, 'Define refuses before anything is pushed');
 });
 
 test('a phone-number user name is refused with a clear error that reaches the admin', async () => {
@@ -167,9 +253,8 @@ test('a phone-number user name is refused with a clear error that reaches the ad
   } finally {
     await phoneApp.close();
   }
-  const { body } = await admin(worker, 'GET', `/applications/${biopass.clientId}/deployments`);
-  const pools = body.flatMap((d) => d.user_pools);
-  assert.equal(pools.find((p) => p.user_pool_id === phonePool.id)?.error, 'phone_number_user_name', JSON.stringify(body));
+  const pools = await poolsSeen();
+  assert.equal(pools.find((p) => p.user_pool_id === phonePool.id)?.error, 'phone_number_user_name', JSON.stringify(pools));
 });
 
 test('a case-sensitive user pool is refused with a clear error that reaches the admin', async () => {
@@ -183,7 +268,6 @@ test('a case-sensitive user pool is refused with a clear error that reaches the 
   } finally {
     await sensitiveApp.close();
   }
-  const { body } = await admin(worker, 'GET', `/applications/${biopass.clientId}/deployments`);
-  const pools = body.flatMap((d) => d.user_pools);
-  assert.equal(pools.find((p) => p.user_pool_id === sensitive.id)?.error, 'case_sensitive_user_pool', JSON.stringify(body));
+  const pools = await poolsSeen();
+  assert.equal(pools.find((p) => p.user_pool_id === sensitive.id)?.error, 'case_sensitive_user_pool', JSON.stringify(pools));
 });

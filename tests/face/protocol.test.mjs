@@ -127,6 +127,54 @@ test('a reused nonce is refused (410) even after a success', async () => {
   assertError(await bad.login.evidence({ nonce: bad.challenge.nonce, frames: await synth(PERSON_A, bad.challenge.steps) }), 410, 'expired');
 });
 
+/** A PNG whose header claims `width` x `height` pixels (its data is a few bytes). */
+function claimedPng(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 3, 0, 0, 0, 0, 1])), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('crops that are not what they claim are refused with 400, and the spent nonce then answers 410, never 5xx', async () => {
+  await enrol('dora@example.com', PERSON_A);
+  const crops = [
+    ['a context crop claiming 60000x60000 pixels', (f) => { f[0].context_png = claimedPng(60000, 60000).toString('base64'); }],
+    ['a context crop of the wrong size', (f) => { f[0].context_png = claimedPng(64, 64).toString('base64'); }],
+    ['an aligned crop that is not a JPEG', (f) => { f[0].aligned_jpeg = Buffer.from('not a jpeg at all').toString('base64'); }],
+    ['an aligned crop cut short', (f) => { f[0].aligned_jpeg = f[0].aligned_jpeg.slice(0, 200); }],
+    ['a crop that is not base64', (f) => { f[0].aligned_jpeg = '%%%'; }],
+  ];
+  for (const [what, mutate] of crops) {
+    const { login, challenge } = await authChallenge('dora@example.com');
+    const frames = await synth(PERSON_A, challenge.steps);
+    mutate(frames);
+    const first = await login.evidence({ nonce: challenge.nonce, frames });
+    assertError(first, 400, 'invalid_input');
+    const again = await login.evidence({ nonce: challenge.nonce, frames: await synth(PERSON_A, challenge.steps) });
+    assertError(again, 410, 'expired');
+    console.log(`  ${what}: ${first.status} ${first.body.message}; again: ${again.status}`);
+  }
+  // The worker is still whole: dora signs in with her face.
+  const { login, challenge } = await authChallenge('dora@example.com');
+  const ok = await login.evidence({ nonce: challenge.nonce, frames: await synth(PERSON_A, challenge.steps) });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+});
+
 test('malformed evidence is refused with 400 and not counted', async () => {
   const cases = [
     ['steps out of order', (f) => { const k = frontalCount(f); const [a, b] = [f[k], f[k + 1]]; f[k] = b; f[k + 1] = a; }, /order/],

@@ -66,7 +66,7 @@ before(async () => {
   const jwk = await crypto.subtle.exportKey('jwk', kp.publicKey);
   apps.pk = await createApp('Mobile', { client_auth_method: 'private_key_jwt', public_key_jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } });
   apps.pk.privateKey = kp.privateKey;
-  apps.pub = await createApp('Kiosk', { client_authentication: false });
+  apps.pub = await createApp('Kiosk', { client_authentication: false, require_pushed_authorization_requests: false });
 });
 
 after(async () => {
@@ -133,6 +133,22 @@ test('public client: authorize without PAR, PKCE and "none"', async () => {
   assert.equal(back.origin + back.pathname, CALLBACK);
   assert.equal(back.searchParams.get('error'), 'invalid_request');
   assert.equal(back.searchParams.get('state'), 's1');
+});
+
+test('an application that requires pushed requests starts no sign-in from a plain one', async () => {
+  assert.equal(apps.secret.require_pushed_authorization_requests, true, 'on by default');
+  assert.equal(apps.pub.require_pushed_authorization_requests, false);
+  const plain = `${worker.url}/authorize?${new URLSearchParams({ client_id: apps.secret.client_id, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid', state: 's2', login_hint: 'kiosk-user@example.com' })}`;
+  const r = await fetch(plain, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  const back = new URL(r.headers.get('location'));
+  assert.equal(back.origin + back.pathname, CALLBACK, 'back to the application, no login page');
+  assert.equal(back.searchParams.get('error'), 'invalid_request');
+  assert.match(back.searchParams.get('error_description'), /pushed authorization requests/);
+  assert.equal(back.searchParams.get('state'), 's2');
+  assert.equal(r.headers.get('set-cookie'), null, 'no login transaction was started');
+  const m = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
+  assert.ok(m.pushed_authorization_request_endpoint);
 });
 
 test('a redirect_uri that is not allowed is shown as an error page, never redirected to', async () => {

@@ -112,9 +112,9 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
                 quick_create_url: base.map(|b| a.quick_create_url(&ctx.issuer, &b)),
                 steps: vec![
                     "Download the template (or use the quick-create link if your administrator published templates).".into(),
-                    "In the AWS account and region of your user pool, create the stack with the template, the client secret from \"Integration information\", and the pool's region.".into(),
+                    "In the AWS account and region of your user pool, create the stack with the template, the client secret from \"Integration information\", the pool's region and the pool's ID. One stack serves one user pool: only that pool can invoke its functions, and Biopass keeps each pool's users apart; for another pool, create another stack under another name.".into(),
                     "In Amazon Cognito, open the user pool: Extensions (Lambda triggers), and attach the three functions from the stack's outputs as Define, Create and Verify auth challenge.".into(),
-                    "In the pool's app client, allow ALLOW_CUSTOM_AUTH and ALLOW_USER_SRP_AUTH, and raise the authentication flow session duration to 15 minutes so first-time enrolment fits.".into(),
+                    "In the pool's app client, allow only ALLOW_CUSTOM_AUTH and ALLOW_REFRESH_TOKEN_AUTH (custom authentication with SRP needs nothing else; ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_USER_AUTH and the hosted UI let users in with the password alone, and \"Previous deployments\" flags an app client that allows them), and raise the authentication flow session duration to 15 minutes so first-time enrolment fits.".into(),
                     "Add your application's callback URL to \"Allowed callback URLs\" here, and sign in with CUSTOM_AUTH (SRP) from your application.".into(),
                 ],
             })
@@ -154,6 +154,9 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
             }
             if let Some(d) = input.disabled {
                 u.disabled = d;
+                // Strongly consistent at once: every later login step, code redemption and
+                // userinfo call of this user is refused (see `Ctx::is_disabled`).
+                ctx.mark_disabled(&u.id, d).await?;
             }
             if let Some(a) = input.admin {
                 u.admin = a;
@@ -209,6 +212,9 @@ async fn new_group(ctx: &mut Ctx, name: &str) -> AppResult<Group> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::Api(ApiFailure::invalid_field("name", "The group name must have 1 to 100 characters.")));
+    }
+    if name.chars().any(|c| c.is_control() || biopass_idp::ids::is_format_char(c)) {
+        return Err(AppError::Api(ApiFailure::invalid_field("name", "The group name cannot contain control or invisible characters.")));
     }
     if ctx.groups().await?.iter().any(|g| g.name.eq_ignore_ascii_case(name)) {
         return Err(AppError::Api(ApiFailure { code: ApiErrorCode::Conflict, ..ApiFailure::invalid_field("name", "A group with this name exists.") }));

@@ -110,9 +110,9 @@ pub async fn bootstrap(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         return Err(AppError::api(ApiErrorCode::Expired, "This admin link was already used. Sign in with your user name instead."));
     }
     let username = UserName::parse(&input.username).map_err(|m| AppError::Api(ApiFailure::invalid_field("username", m)))?;
-    let mut user = match users.into_iter().find(|u| u.username == username) {
+    let mut user = match users.into_iter().find(|u| u.username == username && u.belongs_to(None)) {
         Some(u) => u,
-        None => UserRecord::register(username, "", &mut ctx.rng, ctx.now),
+        None => UserRecord::register(username, None, "", &mut ctx.rng, ctx.now),
     };
     user.groups.retain(|g| !g.is_empty());
     user.admin = true;
@@ -129,7 +129,7 @@ pub async fn start(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let input: StartSignIn = json_body(&mut req).await?;
     let denied = || AppError::api(ApiErrorCode::Forbidden, "This user cannot sign in to the admin console.");
     let name = UserName::parse(&input.username).map_err(|m| AppError::Api(ApiFailure::invalid_field("username", m)))?;
-    let user = ctx.user_by_name(name.as_str()).await?.filter(|u| u.admin && !u.disabled).ok_or_else(denied)?;
+    let user = ctx.user_named(None, &name).await?.filter(|u| u.admin && !u.disabled).ok_or_else(denied)?;
     let (redirect_to, cookies) = start_login(&req, ctx, &user, false).await?;
     let refs: Vec<&str> = cookies.iter().map(String::as_str).collect();
     json_with_cookies(200, &Redirect { redirect_to }, &refs)

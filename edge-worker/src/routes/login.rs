@@ -47,11 +47,18 @@ async fn load(req: &Request, ctx: &Ctx, tx_id: &str) -> AppResult<LoginTransacti
     Ok(tx)
 }
 
+/// The user the transaction is for; a disabled user gets no further step.
 async fn user_of(ctx: &Ctx, tx: &LoginTransaction) -> AppResult<Option<UserRecord>> {
-    match &tx.request.login_hint {
-        Some(name) => ctx.user_by_name(name.as_str()).await,
-        None => Ok(None),
+    let user = match &tx.request.login_hint {
+        Some(name) => ctx.user_named(tx.request.cognito.as_ref(), name).await?,
+        None => None,
+    };
+    if let Some(u) = &user {
+        if ctx.is_disabled(u).await? {
+            return Err(AppError::api(ApiErrorCode::Forbidden, "This account is disabled. Ask your administrator."));
+        }
     }
+    Ok(user)
 }
 
 /// `GET /api/login/{tx}`.
@@ -70,33 +77,63 @@ fn lock_key(kind: &str, user_id: &str) -> String {
     format!("fail:{kind}:{user_id}")
 }
 
+fn locked(oldest: u64, now: u64) -> AppError {
+    let retry = (oldest + LOCKOUT_WINDOW).saturating_sub(now).max(1);
+    AppError::Api(ApiFailure {
+        retry_after: Some(retry),
+        ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts. Try again in {} minutes.", retry.div_ceil(60)))
+    })
+}
+
 async fn ensure_not_locked(ctx: &Ctx, key: &str) -> AppResult<()> {
     let (count, oldest) = ctx.vault.count(key, ctx.now, LOCKOUT_WINDOW).await?;
     if count >= MAX_FAILURES {
-        let retry = (oldest + LOCKOUT_WINDOW).saturating_sub(ctx.now).max(1);
-        return Err(AppError::Api(ApiFailure {
-            retry_after: Some(retry),
-            ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts. Try again in {} minutes.", retry.div_ceil(60)))
-        }));
+        return Err(locked(oldest, ctx.now));
     }
     Ok(())
 }
 
-/// Counts a failed answer (and records it in the audit log); the error to return.
-async fn count_failure(ctx: &mut Ctx, key: &str, message: &str, who: &Who) -> AppError {
-    let outcome = ctx.vault.hit(key, ctx.now, LOCKOUT_WINDOW).await;
-    let action = match &outcome {
-        Ok((count, _)) if *count >= MAX_FAILURES => "login.locked",
-        _ => "login.failure",
-    };
-    ctx.audit(&who.actor, action, Some(&who.client_id), Some(format!("{}: {message}", who.kind)), who.ip.clone()).await;
-    match outcome {
-        Ok((count, _)) if count >= MAX_FAILURES => AppError::Api(ApiFailure {
-            retry_after: Some(LOCKOUT_WINDOW),
-            ..ApiFailure::new(ApiErrorCode::Locked, "Too many failed attempts. This authenticator is locked for 15 minutes.")
-        }),
-        Ok((count, _)) => AppError::api(ApiErrorCode::WrongAnswer, format!("{message} {} attempts left.", MAX_FAILURES - count)),
-        Err(e) => e,
+/// An answer counted toward the lock-out before it is checked: the check of the lock and
+/// the count are one Vault operation, so any number of concurrent guesses gets at most
+/// [`MAX_FAILURES`] checked per window. A right answer (or one that is no answer at all,
+/// like a malformed code) gives its attempt back.
+struct Attempt {
+    key: String,
+    id: String,
+}
+
+impl Attempt {
+    /// Counts an attempt at `key`, or refuses with 429 when the lock is on.
+    async fn start(ctx: &mut Ctx, key: String) -> AppResult<Self> {
+        let id = ctx.rng.token::<12>();
+        match ctx.vault.reserve(&key, ctx.now, LOCKOUT_WINDOW, MAX_FAILURES, id).await? {
+            Ok(id) => Ok(Self { key, id }),
+            Err((_, oldest)) => Err(locked(oldest, ctx.now)),
+        }
+    }
+
+    /// The answer was right, or no answer: it does not count.
+    async fn give_back(self, ctx: &Ctx) -> AppResult<()> {
+        ctx.vault.release(&self.key, &self.id).await
+    }
+
+    /// The answer was wrong: it stays counted. Records it in the audit log; the error to
+    /// return.
+    async fn failed(self, ctx: &mut Ctx, message: &str, who: &Who) -> AppError {
+        let outcome = ctx.vault.count(&self.key, ctx.now, LOCKOUT_WINDOW).await;
+        let action = match &outcome {
+            Ok((count, _)) if *count >= MAX_FAILURES => "login.locked",
+            _ => "login.failure",
+        };
+        ctx.audit(&who.actor, action, Some(&who.client_id), Some(format!("{}: {message}", who.kind)), who.ip.clone()).await;
+        match outcome {
+            Ok((count, _)) if count >= MAX_FAILURES => AppError::Api(ApiFailure {
+                retry_after: Some(LOCKOUT_WINDOW),
+                ..ApiFailure::new(ApiErrorCode::Locked, "Too many failed attempts. This authenticator is locked for 15 minutes.")
+            }),
+            Ok((count, _)) => AppError::api(ApiErrorCode::WrongAnswer, format!("{message} {} attempts left.", MAX_FAILURES - count)),
+            Err(e) => e,
+        }
     }
 }
 
@@ -202,14 +239,17 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
     let seed = TotpSeed::from_bytes(
         ctx.master.secret_box(Purpose::TotpSeed).open(&record(tx_id), sealed).map_err(|_| AppError::internal("pending TOTP seed does not open"))?,
     );
-    let lock = lock_key("totp", &user.id);
-    ensure_not_locked(ctx, &lock).await?;
     let who = Who::new(&req, &tx, &user, "totp enrolment");
+    let attempt = Attempt::start(ctx, lock_key("totp", &user.id)).await?;
     let step = match totp::verify(&seed, &answer.code, ctx.now, None) {
         Ok(step) => step,
-        Err(TotpRejection::Malformed) => return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
-        Err(_) => return Err(count_failure(ctx, &lock, "That code is not right. Check your device's clock and try the current code.", &who).await),
+        Err(TotpRejection::Malformed) => {
+            attempt.give_back(ctx).await?;
+            return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app.")));
+        }
+        Err(_) => return Err(attempt.failed(ctx, "That code is not right. Check your device's clock and try the current code.", &who).await),
     };
+    attempt.give_back(ctx).await?;
     ctx.vault.advance(&format!("totp-step:{}", user.id), step).await?;
     user.totp = Some(Enrolled {
         sealed: ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &format!("user:{}", user.id), seed.as_bytes()),
@@ -228,8 +268,6 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
         return Err(AppError::api(ApiErrorCode::Forbidden, "No authenticator app is enrolled for this account."));
     };
     may_authenticate(&tx, &user, AuthenticatorKind::Totp)?;
-    let lock = lock_key("totp", &user.id);
-    ensure_not_locked(ctx, &lock).await?;
     let who = Who::new(&req, &tx, &user, "totp");
     let seed = TotpSeed::from_bytes(
         ctx.master
@@ -237,20 +275,24 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
             .open(&format!("user:{}", user.id), &enrolled.sealed)
             .map_err(|_| AppError::internal("TOTP seed does not open"))?,
     );
+    if totp::verify(&seed, &answer.code, ctx.now, None) == Err(TotpRejection::Malformed) {
+        return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app.")));
+    }
+    let attempt = Attempt::start(ctx, lock_key("totp", &user.id)).await?;
     match totp::verify(&seed, &answer.code, ctx.now, None) {
         Ok(step) => {
             // Single use, even under concurrency: the Vault moves the step forward once.
             if !ctx.vault.advance(&format!("totp-step:{}", user.id), step).await? {
-                return Err(count_failure(ctx, &lock, "That code was already used. Wait for the next one.", &who).await);
+                return Err(attempt.failed(ctx, "That code was already used. Wait for the next one.", &who).await);
             }
+            attempt.give_back(ctx).await?;
             let mut user = user;
             if answer.forget_face {
                 forget_face(ctx, &mut user, &who).await?;
             }
             authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Totp, answer.add_authenticator, &who).await
         }
-        Err(TotpRejection::Malformed) => Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))),
-        Err(_) => Err(count_failure(ctx, &lock, "That code is not right.", &who).await),
+        Err(_) => Err(attempt.failed(ctx, "That code is not right.", &who).await),
     }
 }
 
@@ -305,19 +347,27 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
     if evidence.frames.is_empty() || evidence.frames.len() > face::MAX_FRAMES {
         return Err(AppError::Api(ApiFailure::invalid_field("frames", format!("Send between 1 and {} frames.", face::MAX_FRAMES))));
     }
-    let lock = lock_key("face", &user.id);
-    if issued.purpose == FacePurpose::Authenticate {
+    let attempt = if issued.purpose == FacePurpose::Authenticate {
         may_authenticate(&tx, &user, AuthenticatorKind::Face)?;
-        ensure_not_locked(ctx, &lock).await?;
+        Some(Attempt::start(ctx, lock_key("face", &user.id)).await?)
     } else {
         may_enrol(&tx, &user, AuthenticatorKind::Face)?;
         if !evidence.consent {
             return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
         }
-    }
+        None
+    };
     let who = Who::new(&req, &tx, &user, "face");
-    let pipeline = crate::face::pipeline(&ctx.env).await?;
-    let measured = evidence.frames.iter().map(|f| crate::face::measure(&pipeline, f)).collect::<AppResult<Vec<_>>>()?;
+    let measured = match measure_all(ctx, &evidence).await {
+        Ok(m) => m,
+        Err(e) => {
+            // No usable frame (no face, a bad crop) says nothing about the match.
+            if let Some(a) = attempt {
+                a.give_back(ctx).await?;
+            }
+            return Err(e);
+        }
+    };
     let face_box = ctx.master.secret_box(Purpose::FaceTemplate);
     let record = format!("user:{}", user.id);
     match issued.purpose {
@@ -328,6 +378,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
             finish(ctx, tx_id, &user, AuthenticatorKind::Face, &who).await
         }
         FacePurpose::Authenticate => {
+            let attempt = attempt.ok_or_else(|| AppError::internal("face attempt not counted"))?;
             let enrolled = user.face.as_ref().ok_or_else(|| AppError::api(ApiErrorCode::Forbidden, "No face is enrolled for this account."))?;
             let template = face_box
                 .open(&record, &enrolled.sealed)
@@ -336,14 +387,24 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 .ok_or_else(|| AppError::internal("face template does not open"))?;
             match face::authenticate(&issued.steps, &measured, &template, face::calibration(tx.face_assurance).threshold) {
                 Ok(_) => {
+                    attempt.give_back(ctx).await?;
                     if evidence.forget_face {
                         forget_face(ctx, &mut user, &who).await?;
                     }
                     authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Face, evidence.add_authenticator, &who).await
                 }
-                Err(r) if r.counts_as_failure() => Err(count_failure(ctx, &lock, &r.message(), &who).await),
-                Err(r) => Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message()))),
+                Err(r) if r.counts_as_failure() => Err(attempt.failed(ctx, &r.message(), &who).await),
+                Err(r) => {
+                    attempt.give_back(ctx).await?;
+                    Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))
+                }
             }
         }
     }
+}
+
+/// Runs the face models on every frame of the evidence.
+async fn measure_all(ctx: &Ctx, evidence: &FaceEvidence) -> AppResult<Vec<face::MeasuredFrame>> {
+    let pipeline = crate::face::pipeline(&ctx.env).await?;
+    evidence.frames.iter().map(|f| crate::face::measure(&pipeline, f)).collect()
 }

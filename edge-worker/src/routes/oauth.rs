@@ -6,7 +6,7 @@ use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::{self, AuthorizationRequest, AuthorizeError, ClientView, CognitoContext, Params, REQUEST_URI_PREFIX};
-use biopass_idp::deployment;
+use biopass_idp::deployment::{self, AppClientReport};
 use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, ID_TOKEN_TYP, REQUEST_URI_LIFETIME};
 use biopass_idp::client_auth::{authenticate, Audiences, CredentialParams, Presented};
 use biopass_idp::discovery::{metadata, paths};
@@ -15,7 +15,7 @@ use biopass_idp::grant::{check_redemption, token_claims, CodeGrant, Redemption};
 use biopass_idp::ids::UserName;
 use biopass_idp::random::Entropy;
 use biopass_idp::transaction::{sha256_hex, LoginTransaction};
-use biopass_idp::user::UserRecord;
+use biopass_idp::user::{name_key, pool_claim_key, pool_tag, UserRecord};
 use biopass_proto::oauth::{ParResponse, TokenResponse, UserInfo};
 use serde::{Deserialize, Serialize};
 use worker::{Method, Request, Response};
@@ -77,9 +77,9 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
 }
 
 /// Notes that a deployment of `app` was seen (feeds "Previous deployments").
-async fn record_deployment(ctx: &Ctx, app: &ApplicationRecord, cognito: &CognitoContext, error: Option<&str>) -> AppResult<()> {
+async fn record_deployment(ctx: &Ctx, app: &ApplicationRecord, cognito: &CognitoContext, error: Option<&str>, app_client: Option<&AppClientReport>) -> AppResult<()> {
     let key = deployment::key(app.client_id.as_str(), cognito);
-    if let Some(updated) = deployment::observe(ctx.deployment(&key).await?, cognito, error, ctx.now) {
+    if let Some(updated) = deployment::observe(ctx.deployment(&key).await?, cognito, error, app_client, ctx.now) {
         ctx.put_deployment(&key, &updated).await?;
     }
     Ok(())
@@ -112,7 +112,7 @@ pub async fn cognito_event(mut req: Request, ctx: &mut Ctx) -> AppResult<Respons
             "the event needs a 12-digit aws_account_id, a region, a user_pool_id, and a known error or none",
         )));
     }
-    record_deployment(ctx, &app, &cognito, body.error.as_deref()).await?;
+    record_deployment(ctx, &app, &cognito, body.error.as_deref(), None).await?;
     Ok(Response::empty()?.with_status(204))
 }
 
@@ -131,7 +131,8 @@ pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         if !deployment::valid_context(cognito) {
             return Err(AppError::oauth(OAuthError::invalid_request("the Cognito context (account, region, user pool) is malformed")));
         }
-        record_deployment(ctx, &app, cognito, None).await?;
+        let app_client = deployment::app_client_report(|name| one(&params, name).ok().flatten()).map_err(AppError::oauth)?;
+        record_deployment(ctx, &app, cognito, None, app_client.as_ref()).await?;
     }
     let reference = ctx.rng.token::<32>();
     let pushed = PushedRequest { request, authenticated: !app.is_public() };
@@ -158,6 +159,12 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
             (pushed.request, pushed.authenticated)
         }
         None => match authorize::validate(&params, &client_view(&app), false) {
+            Ok(r) if app.require_pushed_authorization_requests => {
+                // RFC 9126 section 6: only the application's stack (after Cognito checked
+                // the password) starts sign-ins, so a user name alone starts nothing here.
+                let e = OAuthError::invalid_request("this application accepts only pushed authorization requests (RFC 9126): start the sign-in from the application");
+                return redirect(&authorize::error_redirect(&r.redirect_uri, r.state.as_deref(), &e, &ctx.issuer), None);
+            }
             Ok(r) => (r, false),
             Err(AuthorizeError::Fatal(e)) => return Err(AppError::Page(e)),
             Err(AuthorizeError::Redirect { redirect_uri, state, error }) => {
@@ -169,8 +176,8 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         let e = OAuthError::new(OAuthErrorCode::LoginRequired, "the request does not say who is signing in (login_hint is required)");
         return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
     };
-    if let Some(user) = resolve_user(ctx, &username, &app, may_enrol).await? {
-        if user.disabled {
+    if let Some(user) = resolve_user(ctx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
+        if ctx.is_disabled(&user).await? {
             let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
             return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
         }
@@ -195,11 +202,13 @@ fn invalid_request_uri() -> AppError {
     AppError::Page(OAuthError::new(OAuthErrorCode::InvalidRequestUri, "the request_uri is unknown, expired or already used"))
 }
 
-/// Finds the user a login is for. When the request came from an authenticated client
-/// (our Cognito stack), an unknown user is registered and put in the application's group
-/// (product page section 2-1).
-pub async fn resolve_user(ctx: &mut Ctx, username: &UserName, app: &ApplicationRecord, may_enrol: bool) -> AppResult<Option<UserRecord>> {
-    if let Some(mut user) = ctx.user_by_name(username.as_str()).await? {
+/// Finds the user a login is for, in the user pool it comes from (or among Biopass's own
+/// users). When the request came from an authenticated client (our Cognito stack, after
+/// Cognito checked the password), an unknown user is registered in that pool and put in the
+/// application's group (product page section 2-1). A user registered before users were
+/// bound to pools belongs to the first pool that signs them in.
+pub async fn resolve_user(ctx: &mut Ctx, username: &UserName, user_pool: Option<&CognitoContext>, app: &ApplicationRecord, may_enrol: bool) -> AppResult<Option<UserRecord>> {
+    if let Some(mut user) = ctx.user_named(user_pool, username).await? {
         if may_enrol && user.join(&app.group_id) {
             ctx.put_user(&user).await?;
         }
@@ -208,14 +217,53 @@ pub async fn resolve_user(ctx: &mut Ctx, username: &UserName, app: &ApplicationR
     if !may_enrol {
         return Ok(None);
     }
-    let fresh = UserRecord::register(username.clone(), &app.group_id, &mut ctx.rng, ctx.now);
+    if let Some(pool) = user_pool {
+        if let Some(user) = adopt_unbound(ctx, username, pool, app).await? {
+            return Ok(Some(user));
+        }
+    }
+    let fresh = UserRecord::register(username.clone(), user_pool, &app.group_id, &mut ctx.rng, ctx.now);
     // Two first logins at once must make one user: the Vault decides which id wins.
-    let id: String = ctx.vault.get_or_insert(&format!("username:{username}"), &fresh.id).await?;
+    let id: String = ctx.vault.get_or_insert(&name_key(user_pool, username), &fresh.id).await?;
     if id == fresh.id {
         ctx.put_user(&fresh).await?;
         Ok(Some(fresh))
     } else {
-        ctx.user(&id).await
+        Ok(ctx.user(&id).await?.filter(|u| u.belongs_to(user_pool)))
+    }
+}
+
+/// Binds a user registered before users were bound to pools (an unbound record under the
+/// plain name key) to `pool`, if no other pool claimed them first; console admins stay
+/// Biopass's own.
+async fn adopt_unbound(ctx: &mut Ctx, username: &UserName, pool: &CognitoContext, app: &ApplicationRecord) -> AppResult<Option<UserRecord>> {
+    let legacy_key = name_key(None, username);
+    let Some(mut user) = ctx.user_at(&legacy_key).await?.filter(|u| u.user_pool.is_none() && !u.admin) else {
+        return Ok(None);
+    };
+    let tag = pool_tag(pool);
+    let winner: String = ctx.vault.get_or_insert(&pool_claim_key(&user.id), &tag).await?;
+    if winner != tag {
+        return Ok(None);
+    }
+    let id: String = ctx.vault.get_or_insert(&name_key(Some(pool), username), &user.id).await?;
+    if id != user.id {
+        return Ok(ctx.user(&id).await?.filter(|u| u.belongs_to(Some(pool))));
+    }
+    user.user_pool = Some(pool.clone());
+    user.join(&app.group_id);
+    ctx.put_user(&user).await?;
+    ctx.delete_key(&legacy_key).await?;
+    ctx.audit("system", "user.pool.bind", Some(user.username.as_str()), Some(format!("bound to user pool {}", pool.user_pool_id)), None).await;
+    Ok(Some(user))
+}
+
+/// The user `id` if they exist and are not disabled; `Err(None)` if not, `Err(Some(e))` on
+/// a storage error.
+async fn active_user(ctx: &Ctx, id: &str) -> Result<UserRecord, Option<AppError>> {
+    match ctx.user(id).await.map_err(Some)? {
+        Some(u) if !ctx.is_disabled(&u).await.map_err(Some)? => Ok(u),
+        _ => Err(None),
     }
 }
 
@@ -240,6 +288,7 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         code_verifier: one(&params, "code_verifier")?,
     };
     check_redemption(&grant, &redemption, ctx.now).map_err(AppError::oauth)?;
+    active_user(ctx, &grant.user_id).await.map_err(|e| e.unwrap_or_else(|| AppError::oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone"))))?;
     let keys = ctx.keyset().await?;
     let jti = ctx.rng.token::<16>();
     let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &ctx.issuer, jti, ctx.now);
@@ -258,5 +307,6 @@ pub async fn userinfo(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     if claims.aud != format!("{}{}", ctx.issuer, paths::USERINFO) || claims.iss != ctx.issuer {
         return Err(invalid("the access token is not for this endpoint"));
     }
+    active_user(ctx, &claims.sub).await.map_err(|e| e.unwrap_or_else(|| invalid("the account this token was issued to is disabled or gone")))?;
     json(200, &UserInfo { sub: claims.sub, preferred_username: claims.preferred_username })
 }

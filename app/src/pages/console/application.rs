@@ -543,6 +543,13 @@ fn CognitoTab(app: Application, tab: RwSignal<Tab>) -> impl IntoView {
                                     <td><ul class="plain">{d.user_pools.into_iter().map(|p| view! {
                                         <li><code>{p.user_pool_id}</code>
                                             {p.error.map(|e| view! { <span class="badge error-badge">{pool_error(&e)}</span> })}
+                                            {p.app_clients.into_iter().filter(|c| !c.sign_in_without_biopass.is_empty()).map(|c| view! {
+                                                <p class="error bypass" role="alert">
+                                                    "App client " <code>{c.app_client_id}</code> " lets users sign in without Biopass ("
+                                                    {c.sign_in_without_biopass.iter().map(|f| bypass_name(f)).collect::<Vec<_>>().join(", ")}
+                                                    "). Fix: in Amazon Cognito, edit this app client's authentication flows to allow only ALLOW_CUSTOM_AUTH and ALLOW_REFRESH_TOKEN_AUTH, and turn off its hosted UI (managed login) sign-in."
+                                                </p>
+                                            }).collect_view()}
                                         </li>
                                     }).collect_view()}</ul></td>
                                 </tr>
@@ -570,6 +577,19 @@ fn pool_error(code: &str) -> &'static str {
     match code {
         "case_sensitive_user_pool" => "Refused: case-sensitive user names",
         "phone_number_user_name" => "Refused: a phone number as user name",
+        "user_pool_not_in_stack" => "Refused: not the user pool this stack serves",
         _ => "Refused",
+    }
+}
+
+/// A way around Biopass, as the admin knows it from the Cognito console.
+fn bypass_name(flow: &str) -> &str {
+    match flow {
+        "USER_SRP_AUTH" => "ALLOW_USER_SRP_AUTH: password with SRP",
+        "USER_PASSWORD_AUTH" => "ALLOW_USER_PASSWORD_AUTH: plain password",
+        "ADMIN_USER_PASSWORD_AUTH" => "ALLOW_ADMIN_USER_PASSWORD_AUTH: server-side password",
+        "USER_AUTH" => "ALLOW_USER_AUTH: choice-based sign-in",
+        "HOSTED_UI" => "the hosted UI",
+        other => other,
     }
 }

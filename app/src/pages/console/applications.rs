@@ -30,6 +30,8 @@ pub fn ApplicationsPage() -> impl IntoView {
             client_auth_method: None,
             public_key_jwk: None,
             acceptable_authenticators: None,
+            face_assurance: None,
+            require_pushed_authorization_requests: None,
         };
         async move {
             let app: Application = api::send("POST", "/applications", Some(&input)).await?;

@@ -1,0 +1,158 @@
+// Attacks on the running worker that once got past the second factor or locked people out:
+// parallel guesses against the lock-out, a user name alone starting a sign-in, a disabled
+// user who keeps signing in. openid-client is the relying party where tokens are involved.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as client from 'openid-client';
+import { newState, startWorker, admin } from '../lib/worker.mjs';
+import { Account, loginWithTotp, startLogin } from '../lib/login.mjs';
+import { hotp, step } from '../lib/totp.mjs';
+
+const CALLBACK = 'https://rp.example.com/callback';
+let worker, state, app, config;
+
+before(async () => {
+  state = newState();
+  worker = await startWorker(state);
+  const created = await admin(worker, 'POST', '/applications', {
+    name: 'Attacked', application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK],
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const secret = (await admin(worker, 'GET', `/applications/${created.body.client_id}/secret`)).body.client_secret;
+  app = { ...created.body, secret };
+  config = await client.discovery(new URL(worker.url), app.client_id,
+    { id_token_signed_response_alg: 'ES256', redirect_uris: [CALLBACK] }, client.ClientSecretBasic(secret),
+    { execute: [client.allowInsecureRequests] });
+});
+
+after(async () => {
+  await worker?.stop();
+  state?.cleanup();
+});
+
+/** A pushed request for `username` (as the Cognito stack makes it) and what redeeming needs. */
+async function pushed(username) {
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: CALLBACK, scope: 'openid', nonce, login_hint: username,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  return { url: url.href, verifier, nonce };
+}
+
+async function enrolled(username) {
+  const account = new Account(username);
+  await loginWithTotp(worker.url, (await pushed(username)).url, account);
+  return account;
+}
+
+async function userId(username) {
+  const { body } = await admin(worker, 'GET', `/users?q=${encodeURIComponent(username)}`);
+  return body.find((u) => u.username === username).id;
+}
+
+/** A code of the account's authenticator app that is certainly wrong now (no step within drift). */
+function wrongCode(account) {
+  const now = step();
+  const right = new Set([now - 1, now, now + 1].map((s) => hotp(account.seed, s)));
+  for (let n = 0; ; n++) {
+    const code = String(n).padStart(6, '0');
+    if (!right.has(code)) return code;
+  }
+}
+
+test('50 guesses at once get at most 5 answers checked, then the right code is locked out too', async () => {
+  const account = await enrolled('parallel@example.com');
+  const { browser, tx } = await startLogin(worker.url, (await pushed(account.username)).url);
+  const wrong = wrongCode(account);
+  const answers = await Promise.all(Array.from({ length: 50 }, () => browser.json('POST', `/api/login/${tx}/totp`, { code: wrong })));
+  const checked = answers.filter((a) => a.body.error === 'wrong_answer');
+  const locked = answers.filter((a) => a.status === 429 && a.body.error === 'locked');
+  assert.equal(checked.length + locked.length, 50, JSON.stringify(answers.filter((a) => a.status !== 429 && a.status !== 401)));
+  assert.ok(checked.length <= 5, `${checked.length} wrong answers were checked (at most 5 may be)`);
+  // Every checked answer is audited: at most 5, whatever the concurrency.
+  const audit = await admin(worker, 'GET', '/audit?limit=100');
+  const failures = audit.body.items.filter((e) => e.actor === `user:${account.username}` && /^login\.(failure|locked)$/.test(e.action));
+  assert.ok(failures.length >= 1 && failures.length <= 5, `${failures.length} guesses were checked`);
+  const right = await browser.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
+  assert.equal(right.status, 429, `the right code after the lock is refused too: ${JSON.stringify(right.body)}`);
+  assert.ok(right.body.retry_after > 0);
+});
+
+test('the right code among parallel wrong ones is never accepted after the fifth failure', async () => {
+  const account = await enrolled('race@example.com');
+  const { browser, tx } = await startLogin(worker.url, (await pushed(account.username)).url);
+  const wrong = wrongCode(account);
+  const code = await account.nextCode();
+  const bodies = Array.from({ length: 20 }, (_, i) => (i === 12 ? code : wrong));
+  const answers = await Promise.all(bodies.map((c) => browser.json('POST', `/api/login/${tx}/totp`, { code: c })));
+  const accepted = answers.findIndex((a) => a.status === 200);
+  const checkedWrong = answers.filter((a) => a.body.error === 'wrong_answer').length;
+  assert.ok(checkedWrong <= 5, `${checkedWrong} wrong answers checked`);
+  if (accepted >= 0) assert.ok(checkedWrong < 5, 'a right answer is only ever accepted while fewer than 5 wrong ones were counted');
+});
+
+test('malformed codes are refused without counting', async () => {
+  const account = await enrolled('typo@example.com');
+  const { browser, tx } = await startLogin(worker.url, (await pushed(account.username)).url);
+  for (let i = 0; i < 8; i++) {
+    const r = await browser.json('POST', `/api/login/${tx}/totp`, { code: '12ab' });
+    assert.equal(r.status, 400);
+  }
+  const ok = await browser.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+});
+
+test('a user name alone (a plain request) starts no sign-in, so nobody can lock a user out with it', async () => {
+  const account = await enrolled('victim@example.com');
+  const plain = `${worker.url}/authorize?${new URLSearchParams({ client_id: app.client_id, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid', login_hint: account.username })}`;
+  const r = await fetch(plain, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  const back = new URL(r.headers.get('location'));
+  assert.equal(back.origin + back.pathname, CALLBACK);
+  assert.equal(back.searchParams.get('error'), 'invalid_request');
+  const unauthenticatedPar = await fetch(`${worker.url}/par`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: app.client_id, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid', login_hint: account.username }).toString(),
+  });
+  assert.equal(unauthenticatedPar.status, 401, 'PAR needs the client secret');
+  const callback = await loginWithTotp(worker.url, (await pushed(account.username)).url, account);
+  assert.ok(new URL(callback).searchParams.get('code'), 'the real user still signs in');
+});
+
+test('a user disabled during a sign-in gets no further step', async () => {
+  const account = await enrolled('mid-login@example.com');
+  const { browser, tx } = await startLogin(worker.url, (await pushed(account.username)).url);
+  const off = await admin(worker, 'PATCH', `/users/${await userId(account.username)}`, { disabled: true });
+  assert.equal(off.status, 200);
+  const answer = await browser.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
+  assert.equal(answer.status, 403, JSON.stringify(answer.body));
+  assert.match(answer.body.message, /disabled/);
+  const fresh = await fetch((await pushed(account.username)).url, { redirect: 'manual' });
+  assert.equal(new URL(fresh.headers.get('location'), worker.url).searchParams.get('error'), 'access_denied');
+});
+
+test('a code issued before the user was disabled is not redeemed, and their tokens stop working', async () => {
+  const account = await enrolled('after-code@example.com');
+  const id = await userId(account.username);
+  // Tokens from an earlier sign-in.
+  const first = await pushed(account.username);
+  const firstCallback = new URL(await loginWithTotp(worker.url, first.url, account));
+  const tokens = await client.authorizationCodeGrant(config, firstCallback, { pkceCodeVerifier: first.verifier, expectedNonce: first.nonce, idTokenExpected: true });
+  assert.equal((await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 200);
+  // A code the user got just before being disabled.
+  const second = await pushed(account.username);
+  const secondCallback = new URL(await loginWithTotp(worker.url, second.url, account));
+  assert.equal((await admin(worker, 'PATCH', `/users/${id}`, { disabled: true })).status, 200);
+  await assert.rejects(
+    client.authorizationCodeGrant(config, secondCallback, { pkceCodeVerifier: second.verifier, expectedNonce: second.nonce, idTokenExpected: true }),
+    (e) => e.error === 'invalid_grant' && /disabled/.test(e.error_description),
+  );
+  const info = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(info.status, 401);
+  assert.match(info.headers.get('www-authenticate'), /invalid_token/);
+  // Enabled again, they sign in as before.
+  assert.equal((await admin(worker, 'PATCH', `/users/${id}`, { disabled: false })).status, 200);
+  assert.ok(new URL(await loginWithTotp(worker.url, (await pushed(account.username)).url, account)).searchParams.get('code'));
+});
