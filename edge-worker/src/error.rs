@@ -116,7 +116,6 @@ pub fn error_page(status: u16, title: &str, detail: &str) -> Response {
         d = escape_html(detail),
     );
     let headers = base_headers("text/html; charset=utf-8");
-    let _ = headers.set("Content-Security-Policy", "default-src 'none'; style-src 'self'");
     body(status, headers, html)
 }
 

@@ -76,7 +76,7 @@ test('the same user name in two user pools is two people', async () => {
   assert.equal(await firstStep(ada.username, POOL_B), 'enrol', "pool B's ada is someone else, with nothing enrolled");
   assert.equal(await firstStep(ada.username, null), 'enrol', "Biopass's own ada is someone else too");
   const users = await usersNamed(ada.username);
-  assert.deepEqual(users.map((u) => u.user_pool_id ?? null).sort(), [null, POOL_A, POOL_B]);
+  assert.deepEqual(users.map((u) => u.user_pool_id ?? '(none)').sort(), ['(none)', POOL_A, POOL_B]);
   assert.equal(new Set(users.map((u) => u.id)).size, 3);
   const a = users.find((u) => u.user_pool_id === POOL_A);
   assert.equal(a.authenticators.totp, true);
