@@ -21,6 +21,8 @@ const PASSWORD = 'Correct-Horse-Battery-9';
 /** The app client flows the deployment guide asks for: nothing that skips Biopass. */
 const GUIDE_FLOWS = ['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'];
 let worker, state, aws, browser, app, biopass, template, pool, usedCode;
+/** Ports of the example apps of the second and third pools, whose callbacks Biopass allows. */
+let openPort, otherPort;
 let stacks = 0;
 const account = new Account(USERNAME.toLowerCase());
 
@@ -64,6 +66,13 @@ function passwordOnly(p, username) {
   });
 }
 
+/** Waits until the app sent the browser to Biopass; fails with the app's error if it did not. */
+async function toBiopass(page) {
+  const alert = page.getByRole('alert');
+  await Promise.race([page.waitForURL(`${worker.url}/login**`, { timeout: 30_000 }), alert.waitFor({ timeout: 30_000 })]);
+  assert.ok(page.url().startsWith(worker.url), `not sent to Biopass: ${await alert.textContent().catch(() => '')}`);
+}
+
 /** The deployments of the application, as the admin API lists them. */
 async function poolsSeen() {
   const { status, body } = await admin(worker, 'GET', `/applications/${biopass.clientId}/deployments`);
@@ -75,10 +84,11 @@ before(async () => {
   state = newState();
   [worker, aws] = await Promise.all([startWorker(state), startMinistack()]);
   const appPort = await freePort();
+  [openPort, otherPort] = [await freePort(), await freePort()];
   const callback = `http://127.0.0.1:${appPort}/callback`;
 
   const created = await admin(worker, 'POST', '/applications', {
-    name: 'Example app', application_type: 'amazon_cognito_mfa', allowed_callback_urls: [callback],
+    name: 'Example app', application_type: 'amazon_cognito_mfa', allowed_callback_urls: [callback, `http://127.0.0.1:${openPort}/callback`, `http://127.0.0.1:${otherPort}/callback`],
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const secret = await admin(worker, 'GET', `/applications/${created.body.client_id}/secret`);
@@ -199,10 +209,10 @@ test('an app client that lets a password alone in is flagged in Previous deploym
   const open = await userPool('open-client-users', { caseSensitive: false, username: 'eve@example.com', flows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] });
   const bypass = await passwordOnly(open, 'eve@example.com');
   assert.ok(bypass.tokens, `with ALLOW_USER_SRP_AUTH the password alone gets tokens: the hole the console flags (${bypass.error?.message})`);
-  const openApp = await startApp({ userPoolId: open.id, clientId: open.clientId, endpoint: `${aws.url}/` });
+  const openApp = await startApp({ port: openPort, userPoolId: open.id, clientId: open.clientId, endpoint: `${aws.url}/` });
   try {
     const { context, page } = await signIn('eve@example.com', openApp.url);
-    await page.waitForURL(`${worker.url}/login**`);
+    await toBiopass(page);
     await context.close();
   } finally {
     await openApp.close();
@@ -213,10 +223,10 @@ test('an app client that lets a password alone in is flagged in Previous deploym
 
 test('the same user name in another user pool is another person to Biopass', async () => {
   const other = await userPool('second-users', { caseSensitive: false, username: USERNAME });
-  const otherApp = await startApp({ userPoolId: other.id, clientId: other.clientId, endpoint: `${aws.url}/` });
+  const otherApp = await startApp({ port: otherPort, userPoolId: other.id, clientId: other.clientId, endpoint: `${aws.url}/` });
   try {
     const { context, page } = await signIn(USERNAME, otherApp.url);
-    await page.waitForURL(`${worker.url}/login**`);
+    await toBiopass(page);
     // Not the enrolled user's code step: this pool's user has nothing enrolled.
     await page.getByRole('button', { name: /^Authenticator app/ }).waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Enter your code' }).count(), 0);
