@@ -275,11 +275,14 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
             .open(&format!("user:{}", user.id), &enrolled.sealed)
             .map_err(|_| AppError::internal("TOTP seed does not open"))?,
     );
-    if totp::verify(&seed, &answer.code, ctx.now, None) == Err(TotpRejection::Malformed) {
+    // The verdict is only acted on once the attempt is counted (a malformed code is no
+    // attempt at all).
+    let verdict = totp::verify(&seed, &answer.code, ctx.now, None);
+    if verdict == Err(TotpRejection::Malformed) {
         return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app.")));
     }
     let attempt = Attempt::start(ctx, lock_key("totp", &user.id)).await?;
-    match totp::verify(&seed, &answer.code, ctx.now, None) {
+    match verdict {
         Ok(step) => {
             // Single use, even under concurrency: the Vault moves the step forward once.
             if !ctx.vault.advance(&format!("totp-step:{}", user.id), step).await? {
