@@ -455,7 +455,7 @@ struct Args {
 
 fn args() -> Res<Args> {
     let mut pos = Vec::new();
-    let mut models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/models");
+    let mut models = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from).join("../public/models");
     let (mut rounds, mut threads) = (200, 2);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {

@@ -538,7 +538,7 @@ impl Args {
     }
     fn models(&self) -> PathBuf {
         self.get("--models").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/models"),
+            || std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from).join("../public/models"),
             PathBuf::from,
         )
     }

@@ -172,7 +172,7 @@ mod native {
     pub fn models_dir() -> PathBuf {
         std::env::var_os("BIOPASS_MODELS")
             .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/models"))
+            .unwrap_or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from).join("../public/models"))
     }
 
     pub fn photos_dir() -> PathBuf {
