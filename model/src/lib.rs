@@ -51,6 +51,8 @@
 //!   order (and how they were determined).
 //! - [`embed`]: [`FeatureModel`], [`Embedding`], [`similarity`].
 //! - [`quality`]: [`crop_quality`] (sharpness and brightness of an aligned crop).
+//! - [`scene`]: whole-frame measures of a capture for the light-and-distance liveness check
+//!   ([`scene::measure_capture`], [`scene::depth_ratio`], [`scene::region_colours`]).
 //!
 //! Tests: units beside the code; `tests/main.rs` checks parity with onnxruntime, detection,
 //! verification, liveness and pose on real photos (run `scripts/test-model.sh`), and the
@@ -68,6 +70,7 @@ pub mod landmark;
 pub mod liveness;
 pub mod pose;
 pub mod quality;
+pub mod scene;
 mod runtime;
 
 pub use align::align;

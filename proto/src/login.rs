@@ -102,16 +102,6 @@ pub struct TotpAnswer {
     pub add_authenticator: bool,
 }
 
-/// A head movement the person is asked to make, as seen by the camera (images are not
-/// mirrored: "left" is the person's own left).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HeadMovement {
-    TurnLeft,
-    TurnRight,
-    LookUp,
-}
-
 /// What a face challenge is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -120,32 +110,104 @@ pub enum FacePurpose {
     Authenticate,
 }
 
+/// A colour the screen shows during the light check. The palette differs in chromaticity,
+/// not just brightness: each colour tints a face it lights in its own direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScreenColour {
+    Red,
+    Green,
+    Blue,
+    Yellow,
+    Cyan,
+    Magenta,
+}
+
+impl ScreenColour {
+    pub const ALL: [Self; 6] = [Self::Red, Self::Green, Self::Blue, Self::Yellow, Self::Cyan, Self::Magenta];
+
+    /// The colour at full brightness, sRGB.
+    pub fn rgb(self) -> [u8; 3] {
+        match self {
+            Self::Red => [255, 0, 0],
+            Self::Green => [0, 255, 0],
+            Self::Blue => [0, 0, 255],
+            Self::Yellow => [255, 255, 0],
+            Self::Cyan => [0, 255, 255],
+            Self::Magenta => [255, 0, 255],
+        }
+    }
+
+    /// The CSS colour (`#rrggbb`).
+    pub fn css(self) -> String {
+        let [r, g, b] = self.rgb();
+        format!("#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+/// One colour of the sequence, shown for `ms` milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub colour: ScreenColour,
+    pub ms: u32,
+}
+
+/// An oval the face must fill, in fractions of the camera image as the camera sees it (not
+/// mirrored): the centre, and the width the face should have (its detected box, over the
+/// image width). The page draws the oval a little larger than the face.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Oval {
+    pub cx: f32,
+    pub cy: f32,
+    pub width: f32,
+}
+
+/// `POST /api/login/{tx}/face/challenge` body (optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaceChallengeRequest {
+    /// The person asked their system for reduced motion: the colours change more slowly.
+    #[serde(default)]
+    pub reduced_motion: bool,
+}
+
 /// `POST /api/login/{tx}/face/challenge`: what the person must do, once, before `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The capture: the page shows the camera inside `far` (a small oval: the person is at arm's
+/// length) with the screen around it white, then inside `near` (a large one: they come
+/// closer until their face fills it), then fills the screen around the oval with each colour
+/// of `flashes` in turn. Frames are whole camera images, `frame_width` x `frame_height`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaceChallenge {
     pub nonce: String,
     pub expires_at: u64,
     pub purpose: FacePurpose,
-    /// Look at the camera first, then make these movements in this order.
-    pub steps: Vec<HeadMovement>,
+    pub far: Oval,
+    pub near: Oval,
+    pub flashes: Vec<Flash>,
+    pub frame_width: u32,
+    pub frame_height: u32,
 }
 
-/// One captured frame of the evidence.
+/// Which part of the capture a frame belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapturePhase {
+    /// The face in the small oval, the screen white.
+    Far,
+    /// The face in the large oval, the screen white, before the colours.
+    Near,
+    /// The face in the large oval while the colours are shown.
+    Light,
+}
+
+/// One captured frame of the evidence: the whole camera image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceFrame {
-    /// `None` for the frontal frame before the movements, else the index of the step in
-    /// [`FaceChallenge::steps`].
-    #[serde(default)]
-    pub step: Option<usize>,
-    /// The 112x112 aligned face, JPEG, base64.
-    pub aligned_jpeg: String,
-    /// The 128x128 liveness crop (face with context), PNG, base64. Lossless: JPEG
-    /// artefacts shift the liveness score.
-    pub context_png: String,
-    /// The browser's 68 landmarks in frame coordinates (guidance only; the server finds its
-    /// own).
-    #[serde(default)]
-    pub landmarks: Vec<[f32; 2]>,
+    pub phase: CapturePhase,
+    /// Milliseconds from the start of the capture (the small oval shown) to this frame.
+    pub t_ms: u32,
+    /// The whole camera image, downscaled to the challenge's frame size, JPEG, base64.
+    pub jpeg: String,
 }
 
 /// `POST /api/login/{tx}/face` (authenticate) or `/face/enrol`: the evidence for a challenge.
@@ -153,6 +215,8 @@ pub struct EvidenceFrame {
 pub struct FaceEvidence {
     pub nonce: String,
     pub frames: Vec<EvidenceFrame>,
+    /// Milliseconds from the start of the capture to the first colour of the sequence.
+    pub flashes_at_ms: u32,
     /// Enrolment only: the person agreed to the processing of their biometric data.
     #[serde(default)]
     pub consent: bool,
