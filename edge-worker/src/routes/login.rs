@@ -17,8 +17,8 @@ use biopass_idp::totp::{self, TotpRejection, TotpSeed};
 use biopass_idp::transaction::{sha256_hex, LoginTransaction};
 use biopass_idp::user::{Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
-use biopass_idp::face::{self, IssuedChallenge};
-use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_idp::face::{self, FaceRejection, IssuedChallenge};
+use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use worker::{Request, Response};
 
 /// Failed answers that lock an authenticator.
@@ -305,7 +305,14 @@ fn challenge_key(nonce: &str) -> String {
 
 /// `POST /api/login/{tx}/face/challenge`: a one-use challenge for this transaction, to
 /// enrol a face (a user without one, where enrolment is allowed) or to authenticate.
-pub async fn face_challenge(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+pub async fn face_challenge(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    // The body is optional: `{"reduced_motion": true}` asks for slower colours.
+    let text = req.text().await?;
+    let asked: FaceChallengeRequest = if text.trim().is_empty() {
+        FaceChallengeRequest::default()
+    } else {
+        serde_json::from_str(&text).map_err(|e| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}"))))?
+    };
     let tx = load(&req, ctx, tx_id).await?;
     let user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
     let purpose = match tx.next_step(Some(&user)) {
@@ -317,14 +324,21 @@ pub async fn face_challenge(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResu
         _ => return Err(AppError::api(ApiErrorCode::Forbidden, "Face sign-in is not available for this account here.")),
     };
     let nonce = ctx.rng.token::<32>();
-    let issued = IssuedChallenge {
-        transaction: sha256_hex(tx_id),
-        purpose,
-        steps: face::random_steps(&mut ctx.rng),
-        expires_at: ctx.now + face::CHALLENGE_LIFETIME,
-    };
+    let issued = face::new_challenge(&mut ctx.rng, sha256_hex(tx_id), purpose, asked.reduced_motion, ctx.now);
     ctx.vault.insert(&challenge_key(&nonce), &issued, issued.expires_at, ctx.now).await?;
-    json(200, &FaceChallenge { nonce, expires_at: issued.expires_at, purpose, steps: issued.steps })
+    json(
+        200,
+        &FaceChallenge {
+            nonce,
+            expires_at: issued.expires_at,
+            purpose,
+            far: issued.far,
+            near: issued.near,
+            flashes: issued.flashes,
+            frame_width: face::FRAME_WIDTH,
+            frame_height: face::FRAME_HEIGHT,
+        },
+    )
 }
 
 /// `POST /api/login/{tx}/face`: the evidence for a challenge. The nonce is spent first (one
@@ -344,12 +358,16 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
         .take(&challenge_key(&evidence.nonce), ctx.now)
         .await?
         .ok_or_else(|| AppError::api(ApiErrorCode::Expired, "This face check has expired or was already used. Start it again."))?;
+    let who = Who::new(&req, &tx, &user, "face");
     if issued.transaction != sha256_hex(tx_id) {
-        return Err(AppError::api(ApiErrorCode::Forbidden, "This face check belongs to another sign-in."));
+        // Evidence made for another sign-in: a replay. Counted and recorded as an attack.
+        let rejection = FaceRejection::Inconsistent("the check belongs to another sign-in".into());
+        return Err(face_refused(ctx, &tx, &user, &who, rejection).await);
     }
     if evidence.frames.is_empty() || evidence.frames.len() > face::MAX_FRAMES {
         return Err(AppError::Api(ApiFailure::invalid_field("frames", format!("Send between 1 and {} frames.", face::MAX_FRAMES))));
     }
+    let elapsed_ms = ctx.now.saturating_sub(issued.issued_at).saturating_add(1).saturating_mul(1000);
     let attempt = if issued.purpose == FacePurpose::Authenticate {
         may_authenticate(&tx, &user, AuthenticatorKind::Face)?;
         Some(Attempt::start(ctx, lock_key("face", &user.id)).await?)
@@ -360,7 +378,6 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
         }
         None
     };
-    let who = Who::new(&req, &tx, &user, "face");
     let measured = match measure_all(ctx, &evidence).await {
         Ok(m) => m,
         Err(e) => {
@@ -375,7 +392,15 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
     let record = format!("user:{}", user.id);
     match issued.purpose {
         FacePurpose::Enrol => {
-            let template = face::enrol(&issued.steps, &measured).map_err(|r| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))?;
+            let template = match face::enrol(&issued, evidence.flashes_at_ms, &measured, elapsed_ms) {
+                Ok(t) => t,
+                Err(r) => {
+                    if let Some(kind) = r.attack() {
+                        ctx.audit(&who.actor, "face.attack", Some(&who.client_id), Some(format!("enrolment refused: {kind}")), who.ip.clone()).await;
+                    }
+                    return Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())));
+                }
+            };
             user.face = Some(Enrolled { sealed: face_box.seal(&mut ctx.rng, &record, &face::template_bytes(&template)), enrolled_at: ctx.now });
             ctx.put_user(&user).await?;
             finish(ctx, tx_id, &user, AuthenticatorKind::Face, &who).await
@@ -388,7 +413,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 .ok()
                 .and_then(|b| face::template_from_bytes(&b))
                 .ok_or_else(|| AppError::internal("face template does not open"))?;
-            match face::authenticate(&issued.steps, &measured, &template, face::calibration(tx.face_assurance).threshold) {
+            match face::authenticate(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &template, face::calibration(tx.face_assurance).threshold) {
                 Ok(_) => {
                     attempt.give_back(ctx).await?;
                     if evidence.forget_face {
@@ -396,7 +421,12 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                     }
                     authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Face, evidence.add_authenticator, &who).await
                 }
-                Err(r) if r.counts_as_failure() => Err(attempt.failed(ctx, &r.message(), &who).await),
+                Err(r) if r.counts_as_failure() => {
+                    if let Some(kind) = r.attack() {
+                        ctx.audit(&who.actor, "face.attack", Some(&who.client_id), Some(format!("sign-in refused: {kind}")), who.ip.clone()).await;
+                    }
+                    Err(attempt.failed(ctx, &r.message(), &who).await)
+                }
                 Err(r) => {
                     attempt.give_back(ctx).await?;
                     Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))
@@ -406,8 +436,23 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
     }
 }
 
-/// Runs the face models on every frame of the evidence.
+/// Runs the face models on the evidence's frames.
 async fn measure_all(ctx: &Ctx, evidence: &FaceEvidence) -> AppResult<Vec<face::MeasuredFrame>> {
     let pipeline = crate::face::pipeline(&ctx.env).await?;
-    evidence.frames.iter().map(|f| crate::face::measure(&pipeline, f)).collect()
+    crate::face::measure(&pipeline, &evidence.frames)
+}
+
+/// A refusal recorded as an attack and, where the user has a face to sign in with, counted
+/// toward the lock-out; the error to return.
+async fn face_refused(ctx: &mut Ctx, tx: &LoginTransaction, user: &UserRecord, who: &Who, rejection: FaceRejection) -> AppError {
+    let kind = rejection.attack().unwrap_or("refused");
+    ctx.audit(&who.actor, "face.attack", Some(&who.client_id), Some(format!("refused: {kind}")), who.ip.clone()).await;
+    if user.face.is_some() && may_authenticate(tx, user, AuthenticatorKind::Face).is_ok() {
+        match Attempt::start(ctx, lock_key("face", &user.id)).await {
+            Ok(attempt) => attempt.failed(ctx, &rejection.message(), who).await,
+            Err(e) => e,
+        }
+    } else {
+        AppError::api(ApiErrorCode::Forbidden, rejection.message())
+    }
 }
