@@ -1,58 +1,120 @@
 //! Live guidance on the login page, pure: from what the face tracker saw in a camera frame
-//! ([`TrackReport`]) to what the person is told ("move closer", "hold still", "turn your
-//! head to your left"), and when a frame is good enough to become evidence.
+//! ([`TrackReport`]) and the oval the page shows, to what the person is told ("move back
+//! until your face fits the small oval", "come closer until your face fills the oval") and
+//! when a frame is good to capture ([`Capture`]); where the page draws an oval
+//! ([`shown_oval`]); and when, within each colour of the light sequence, the page takes
+//! its frame ([`light_frame_time`], [`next_colour_time`]).
 //!
-//! The page's thresholds are stricter than the server's ([`crate::face`]) by a margin, so
-//! a frame the page accepts also passes when the worker re-measures it on the crops.
+//! The page's tolerances are stricter than the server's ([`crate::face`]) by a margin, so a
+//! frame the page accepts also fits when the worker measures it.
+//!
+//! # The capture
+//! 1. The small oval (`far`, the person at arm's length): [`FAR_FRAMES`] frames.
+//! 2. The large oval (`near`, close to the screen): [`NEAR_FRAMES`] frames.
+//! 3. The colours (`light`): one frame in each, timed by the page, not by the tracker.
+//!
+//! In the ovals a frame is taken once [`STEADY_FRAMES`] tracked frames in a row fit the
+//! oval, and no sooner than [`FRAME_GAP_MS`] after the one before.
 
-use crate::face::{movement_name, FRONTAL_FRAMES, FRONTAL_MAX, LOOK_UP_PITCH, TURN_YAW};
-use biopass_proto::login::HeadMovement;
+use crate::face::FRONTAL_MAX;
+use biopass_proto::login::{CapturePhase, Oval};
 use biopass_proto::tracker::TrackReport;
 
-/// Smallest face width, as a fraction of the frame width.
-pub const FACE_MIN_WIDTH: f32 = 0.18;
-/// Largest face width, as a fraction of the frame width.
-pub const FACE_MAX_WIDTH: f32 = 0.6;
-/// Largest distance of the face centre from the frame centre, as a fraction of the frame
-/// size (each axis).
-pub const OFF_CENTRE: f32 = 0.22;
-/// Smallest mean luma (0-255) of the face.
+/// Smallest mean luma (0-255) of the face (or of the frame, when no face is found).
 pub const MIN_BRIGHTNESS: f32 = 45.0;
-/// Largest landmark motion (fraction of face width per frame) of a frontal capture.
-pub const STILL_FRONTAL: f32 = 0.02;
-/// Largest landmark motion of a movement capture (the head is held at the end of a turn).
-pub const STILL_MOVE: f32 = 0.035;
-/// The page's frontal limit: the server's, less a margin.
+/// The page's frontal limit (yaw and pitch, degrees): the server's, less a margin.
 pub const PAGE_FRONTAL_MAX: f32 = FRONTAL_MAX - 3.0;
-/// The page's turn: the server's, plus a margin.
-pub const PAGE_TURN_YAW: f32 = TURN_YAW + 4.0;
-/// The page's look up: the server's, plus a margin.
-pub const PAGE_LOOK_UP_PITCH: f32 = LOOK_UP_PITCH + 3.0;
-/// Consecutive good frames before one is captured.
+/// Consecutive tracked frames that must fit the oval before one is captured.
 pub const STEADY_FRAMES: u32 = 2;
+/// Least time between two captured frames of one oval, milliseconds.
+pub const FRAME_GAP_MS: f64 = 150.0;
+/// Frames captured in the small oval and in the large one.
+pub const FAR_FRAMES: usize = 2;
+pub const NEAR_FRAMES: usize = 3;
+/// The light frame is taken this far into its colour (a fraction of the colour's time)...
+pub const LIGHT_FRAME_SHARE: f64 = 0.7;
+/// ...and never sooner than this many milliseconds after the colour appeared (the screen's
+/// paint, the camera's exposure and delivery).
+pub const LIGHT_FRAME_MIN_MS: f64 = 120.0;
+/// The oval drawn around a face that fits: its width over the face box's width, and its
+/// height over its width (in pixels).
+pub const OVAL_SCALE: f32 = 1.3;
+pub const OVAL_ASPECT: f32 = 1.3;
 
-/// What the person should do with the frame they are in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// Look straight at the camera.
-    Frontal,
-    /// Make this movement and hold it.
-    Move(HeadMovement),
+/// How closely a face must fit an oval: its width within `width` (relative) of the oval's,
+/// its centre within `centre` (fractions of the frame, as a distance) of the oval's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    pub width: f32,
+    pub centre: f32,
 }
+
+/// The small oval's tolerances.
+pub const FAR_FIT: Fit = Fit { width: 0.15, centre: 0.05 };
+/// The large oval's tolerances.
+pub const NEAR_FIT: Fit = Fit { width: 0.12, centre: 0.06 };
+
+/// Which oval the person is asked to fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The small oval: at arm's length.
+    Far,
+    /// The large oval: close to the screen.
+    Near,
+}
+
+impl Stage {
+    /// The tolerances of this oval.
+    pub fn fit(self) -> Fit {
+        match self {
+            Self::Far => FAR_FIT,
+            Self::Near => NEAR_FIT,
+        }
+    }
+
+    /// Frames captured in this oval.
+    pub fn frames(self) -> usize {
+        match self {
+            Self::Far => FAR_FRAMES,
+            Self::Near => NEAR_FRAMES,
+        }
+    }
+
+    /// The evidence phase of this oval's frames.
+    pub fn phase(self) -> CapturePhase {
+        match self {
+            Self::Far => CapturePhase::Far,
+            Self::Near => CapturePhase::Near,
+        }
+    }
+}
+
+/// The instruction the page shows (and screen readers announce) during `phase`.
+pub fn instruction(phase: CapturePhase) -> &'static str {
+    match phase {
+        CapturePhase::Far => "Fit your face in the small oval",
+        CapturePhase::Near => "Come closer until your face fills the oval",
+        CapturePhase::Light => "Hold still, keep your face in the light of the screen",
+    }
+}
+
+/// The warning shown before the capture starts.
+pub const COLOURS_WARNING: &str = "The screen will show a few bright colours for about two seconds.";
 
 /// What the page tells the person about the current frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guidance {
     NoFace,
     SeveralFaces,
-    TooFar,
-    TooClose,
-    OffCentre,
     TooDark,
+    /// The face is smaller than the oval.
+    ComeCloser(Stage),
+    /// The face is larger than the oval.
+    MoveBack(Stage),
+    /// The face is the right size but not in the oval.
+    IntoOval,
     LookStraight,
-    Move(HeadMovement),
-    HoldStill,
-    /// The frame is good for the target.
+    /// The frame fits the oval.
     Good,
 }
 
@@ -62,243 +124,333 @@ impl Guidance {
         match self {
             Self::NoFace => "We cannot see a face. Look at the camera.".into(),
             Self::SeveralFaces => "More than one face is in view. Only you should be in front of the camera.".into(),
-            Self::TooFar => "Move closer to the camera.".into(),
-            Self::TooClose => "Move a little further from the camera.".into(),
-            Self::OffCentre => "Centre your face in the oval.".into(),
             Self::TooDark => "It is too dark. Turn on a light or face a window.".into(),
+            Self::ComeCloser(Stage::Far) => "Come a little closer: your face should fit the small oval.".into(),
+            Self::ComeCloser(Stage::Near) => "Come closer until your face fills the oval.".into(),
+            Self::MoveBack(Stage::Far) => "Move back until your face fits the small oval.".into(),
+            Self::MoveBack(Stage::Near) => "Move back a little: your face should just fill the oval.".into(),
+            Self::IntoOval => "Move your face into the oval.".into(),
             Self::LookStraight => "Look straight at the camera.".into(),
-            Self::Move(m) => format!("Slowly {}.", movement_name(m)),
-            Self::HoldStill => "Hold still…".into(),
-            Self::Good => "Good, hold it…".into(),
+            Self::Good => "Good, hold still…".into(),
         }
     }
 
-    /// True when the problem is the face's framing or the light (shown as a warning);
-    /// false for the instructions of the challenge itself.
+    /// True when the problem is not the oval but the scene (no face, another face, the
+    /// light): shown as a warning.
     pub fn is_problem(self) -> bool {
-        !matches!(self, Self::LookStraight | Self::Move(_) | Self::HoldStill | Self::Good)
+        matches!(self, Self::NoFace | Self::SeveralFaces | Self::TooDark)
     }
 }
 
-fn pose_reached(target: Target, yaw: f32, pitch: f32) -> bool {
-    match target {
-        Target::Frontal => yaw.abs() <= PAGE_FRONTAL_MAX && pitch.abs() <= PAGE_FRONTAL_MAX,
-        Target::Move(HeadMovement::TurnLeft) => yaw >= PAGE_TURN_YAW,
-        Target::Move(HeadMovement::TurnRight) => yaw <= -PAGE_TURN_YAW,
-        Target::Move(HeadMovement::LookUp) => pitch >= PAGE_LOOK_UP_PITCH,
-    }
-}
-
-/// Guidance for one frame, aiming at `target`.
-pub fn guide(report: &TrackReport, target: Target) -> Guidance {
+/// Guidance for one frame, aiming at `oval` with `stage`'s tolerances.
+pub fn guide(report: &TrackReport, stage: Stage, oval: &Oval) -> Guidance {
     let face = match (&report.face, report.faces) {
         (_, n) if n > 1 => return Guidance::SeveralFaces,
         (Some(f), _) => f,
         (None, _) => return if report.brightness < MIN_BRIGHTNESS { Guidance::TooDark } else { Guidance::NoFace },
     };
+    let fit = stage.fit();
     let (w, h) = (report.width.max(1) as f32, report.height.max(1) as f32);
     let [x1, y1, x2, y2] = face.bbox;
-    let width = (x2 - x1) / w;
-    if width < FACE_MIN_WIDTH {
-        return Guidance::TooFar;
+    let ratio = (x2 - x1) / w / oval.width.max(f32::EPSILON);
+    if ratio < 1.0 - fit.width {
+        return Guidance::ComeCloser(stage);
     }
-    if width > FACE_MAX_WIDTH {
-        return Guidance::TooClose;
+    if ratio > 1.0 + fit.width {
+        return Guidance::MoveBack(stage);
     }
     let (cx, cy) = ((x1 + x2) / 2.0 / w, (y1 + y2) / 2.0 / h);
-    if (cx - 0.5).abs() > OFF_CENTRE || (cy - 0.5).abs() > OFF_CENTRE {
-        return Guidance::OffCentre;
+    if (cx - oval.cx).hypot(cy - oval.cy) > fit.centre {
+        return Guidance::IntoOval;
     }
     if report.brightness < MIN_BRIGHTNESS {
         return Guidance::TooDark;
     }
-    if !pose_reached(target, face.yaw, face.pitch) {
-        return match target {
-            Target::Frontal => Guidance::LookStraight,
-            Target::Move(m) => Guidance::Move(m),
-        };
+    if face.yaw.abs() > PAGE_FRONTAL_MAX || face.pitch.abs() > PAGE_FRONTAL_MAX {
+        return Guidance::LookStraight;
     }
-    let still = if target == Target::Frontal { STILL_FRONTAL } else { STILL_MOVE };
-    match face.motion {
-        Some(m) if m <= still => Guidance::Good,
-        _ => Guidance::HoldStill,
-    }
+    Guidance::Good
 }
 
-/// The capture sequence of a challenge: [`FRONTAL_FRAMES`] frontal frames (the template
-/// and the match are built from several), then one frame per movement, each taken after
-/// [`STEADY_FRAMES`] good frames in a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The capture in the two ovals of a challenge: [`FAR_FRAMES`] in the small one, then
+/// [`NEAR_FRAMES`] in the large one.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Capture {
-    steps: Vec<HeadMovement>,
-    /// Below `FRONTAL_FRAMES`: a frontal frame; `FRONTAL_FRAMES + k`: movement `k`.
-    index: usize,
+    far: Oval,
+    near: Oval,
+    /// `None` once every oval frame is captured.
+    stage: Option<Stage>,
+    /// Frames captured in this stage.
+    taken: usize,
+    /// Good tracked frames in a row.
     steady: u32,
+    /// When this stage's last frame was captured (page milliseconds).
+    last_at: Option<f64>,
 }
 
-/// What to do after a frame.
+/// What to do after a tracked frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Observation {
     pub guidance: Guidance,
-    /// `Some(step)` when this frame should be captured as evidence for `step` (`None` for
-    /// the frontal frame, else the movement's index in the challenge).
-    pub capture: Option<Option<usize>>,
+    /// `Some(phase)` when the page should capture a frame now, for `phase`.
+    pub capture: Option<CapturePhase>,
 }
 
 impl Capture {
-    pub fn new(steps: Vec<HeadMovement>) -> Self {
-        Self { steps, index: 0, steady: 0 }
+    pub fn new(far: Oval, near: Oval) -> Self {
+        Self { far, near, stage: Some(Stage::Far), taken: 0, steady: 0, last_at: None }
     }
 
-    /// What the person is asked for now; `None` once every frame is captured.
-    pub fn target(&self) -> Option<Target> {
-        target_after(&self.steps, self.index)
+    /// The oval the person is asked to fill now; `None` once both are done.
+    pub fn target(&self) -> Option<(Stage, Oval)> {
+        self.stage.map(|s| (s, self.oval(s)))
     }
 
-    /// Captures done and to do, for a progress indicator: (done, total).
-    pub fn progress(&self) -> (usize, usize) {
-        let total = self.steps.len() + FRONTAL_FRAMES;
-        (self.index.min(total), total)
+    /// The oval of `stage`.
+    pub fn oval(&self, stage: Stage) -> Oval {
+        match stage {
+            Stage::Far => self.far,
+            Stage::Near => self.near,
+        }
     }
 
-    /// Takes one tracked frame.
-    pub fn observe(&mut self, report: &TrackReport) -> Observation {
-        let Some(target) = self.target() else {
+    /// Takes one tracked frame at `now_ms`.
+    pub fn observe(&mut self, report: &TrackReport, now_ms: f64) -> Observation {
+        let Some((stage, oval)) = self.target() else {
             return Observation { guidance: Guidance::Good, capture: None };
         };
-        let guidance = guide(report, target);
-        if guidance == Guidance::Good {
-            self.steady += 1;
-        } else {
-            self.steady = 0;
-        }
-        let capture = (self.steady >= STEADY_FRAMES).then(|| self.index.checked_sub(FRONTAL_FRAMES));
+        let guidance = guide(report, stage, &oval);
+        self.steady = if guidance == Guidance::Good { self.steady.saturating_add(1) } else { 0 };
+        let spaced = self.last_at.is_none_or(|t| now_ms - t >= FRAME_GAP_MS);
+        let capture = (self.steady >= STEADY_FRAMES && spaced).then(|| stage.phase());
         Observation { guidance, capture }
     }
 
-    /// The frame asked for was captured: move to the next.
-    pub fn captured(&mut self) {
-        self.index += 1;
-        self.steady = 0;
+    /// The frame asked for was captured at `now_ms`.
+    pub fn captured(&mut self, now_ms: f64) {
+        let Some(stage) = self.stage else { return };
+        self.taken += 1;
+        self.last_at = Some(now_ms);
+        if self.taken >= stage.frames() {
+            self.stage = match stage {
+                Stage::Far => Some(Stage::Near),
+                Stage::Near => None,
+            };
+            self.taken = 0;
+            self.steady = 0;
+            self.last_at = None;
+        }
     }
 
-    /// True once every frame is captured.
+    /// True once every oval frame is captured.
     pub fn is_done(&self) -> bool {
-        self.target().is_none()
+        self.stage.is_none()
     }
 }
 
-/// What is asked for once `done` frames of a challenge of `steps` are captured; `None`
-/// when they all are.
-pub fn target_after(steps: &[HeadMovement], done: usize) -> Option<Target> {
-    match done.checked_sub(FRONTAL_FRAMES) {
-        None => Some(Target::Frontal),
-        Some(k) => steps.get(k).map(|m| Target::Move(*m)),
-    }
+/// Where the page draws `oval` over the picture as the person sees it (mirrored), in
+/// fractions of the picture: left, top, width, height. `aspect` is the frame's width over
+/// its height. The oval is [`OVAL_SCALE`] times as wide as the face it asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShownOval {
+    pub left: f32,
+    pub top: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+pub fn shown_oval(oval: &Oval, aspect: f32) -> ShownOval {
+    let width = oval.width * OVAL_SCALE;
+    let height = width * OVAL_ASPECT * aspect;
+    // Mirrored: what is at `cx` in the camera's image is at `1 - cx` on the screen.
+    ShownOval { left: 1.0 - oval.cx - width / 2.0, top: oval.cy - height / 2.0, width, height }
+}
+
+/// When to take the frame of a colour of `ms` milliseconds: [`LIGHT_FRAME_SHARE`] into it
+/// on the sequence's own timeline (`nominal_start`: the sequence's start plus the colours
+/// before), and never within [`LIGHT_FRAME_MIN_MS`] of the moment it appeared
+/// (`shown_at`). Page milliseconds.
+pub fn light_frame_time(nominal_start: f64, shown_at: f64, ms: u32) -> f64 {
+    (nominal_start + LIGHT_FRAME_SHARE * f64::from(ms)).max(shown_at + LIGHT_FRAME_MIN_MS)
+}
+
+/// When the colour after one of `ms` milliseconds may appear: at its place on the
+/// sequence's timeline (`nominal_end`), so a late timer does not shift every colour after
+/// it, but never before this one has been shown for its whole `ms` (the server's durations
+/// keep the sequence below three flashes a second).
+pub fn next_colour_time(nominal_end: f64, shown_at: f64, ms: u32) -> f64 {
+    nominal_end.max(shown_at + f64::from(ms))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::face::{LIGHT_LAG_MS, OVAL_CENTRE, OVAL_WIDTH};
     use biopass_proto::tracker::TrackedFace;
 
-    fn report(bbox: [f32; 4], yaw: f32, pitch: f32, motion: Option<f32>) -> TrackReport {
+    const FAR: Oval = Oval { cx: 0.45, cy: 0.5, width: 0.25 };
+    const NEAR: Oval = Oval { cx: 0.5, cy: 0.5, width: 0.45 };
+
+    /// A frontal, still face of `width` (fraction of 640) centred at (`cx`, `cy`).
+    fn face_at(cx: f32, cy: f32, width: f32) -> TrackReport {
+        let (w, h) = (width * 640.0, width * 640.0 * 1.2);
+        let (x, y) = (cx * 640.0, cy * 480.0);
         TrackReport {
             width: 640,
             height: 480,
             faces: 1,
-            face: Some(TrackedFace { bbox, yaw, pitch, roll: 0.0, motion }),
+            face: Some(TrackedFace { bbox: [x - w / 2.0, y - h / 2.0, x + w / 2.0, y + h / 2.0], yaw: 2.0, pitch: -1.0, roll: 0.0, motion: Some(0.0) }),
             brightness: 120.0,
             millis: 10.0,
         }
     }
 
-    const CENTRED: [f32; 4] = [225.0, 130.0, 415.0, 350.0];
+    #[test]
+    fn the_page_is_stricter_than_the_server() {
+        const {
+            assert!(1.0 - FAR_FIT.width >= *OVAL_WIDTH.start() && 1.0 + FAR_FIT.width <= *OVAL_WIDTH.end());
+            assert!(1.0 - NEAR_FIT.width >= *OVAL_WIDTH.start() && 1.0 + NEAR_FIT.width <= *OVAL_WIDTH.end());
+            // The server allows OVAL_CENTRE on each axis; the page, a distance.
+            assert!(FAR_FIT.centre <= OVAL_CENTRE && NEAR_FIT.centre <= OVAL_CENTRE);
+            assert!(PAGE_FRONTAL_MAX < FRONTAL_MAX);
+        };
+    }
 
     #[test]
-    fn framing_problems_come_first() {
-        let mut r = report(CENTRED, 0.0, 0.0, Some(0.0));
-        assert_eq!(guide(&r, Target::Frontal), Guidance::Good);
+    fn scene_problems_come_first() {
+        let mut r = face_at(FAR.cx, FAR.cy, FAR.width);
+        assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::Good);
         r.faces = 2;
-        assert_eq!(guide(&r, Target::Frontal), Guidance::SeveralFaces);
+        assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::SeveralFaces);
         r.faces = 0;
         r.face = None;
-        assert_eq!(guide(&r, Target::Frontal), Guidance::NoFace);
+        assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::NoFace);
         r.brightness = 10.0;
-        assert_eq!(guide(&r, Target::Frontal), Guidance::TooDark, "a black frame is dark, not faceless");
-        let far = report([300.0, 200.0, 340.0, 250.0], 0.0, 0.0, Some(0.0));
-        assert_eq!(guide(&far, Target::Frontal), Guidance::TooFar);
-        let close = report([50.0, 0.0, 600.0, 480.0], 0.0, 0.0, Some(0.0));
-        assert_eq!(guide(&close, Target::Frontal), Guidance::TooClose);
-        let corner = report([0.0, 0.0, 190.0, 220.0], 0.0, 0.0, Some(0.0));
-        assert_eq!(guide(&corner, Target::Frontal), Guidance::OffCentre);
-        let mut dark = report(CENTRED, 0.0, 0.0, Some(0.0));
+        assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::TooDark, "a black frame is dark, not faceless");
+        let mut dark = face_at(FAR.cx, FAR.cy, FAR.width);
         dark.brightness = 30.0;
-        assert_eq!(guide(&dark, Target::Frontal), Guidance::TooDark);
-    }
-
-    #[test]
-    fn poses_need_the_page_margin_over_the_server() {
-        let frontal = |yaw| guide(&report(CENTRED, yaw, 0.0, Some(0.0)), Target::Frontal);
-        assert_eq!(frontal(PAGE_FRONTAL_MAX - 0.5), Guidance::Good);
-        assert_eq!(frontal(PAGE_FRONTAL_MAX + 0.5), Guidance::LookStraight);
-        const { assert!(PAGE_FRONTAL_MAX < FRONTAL_MAX && PAGE_TURN_YAW > TURN_YAW && PAGE_LOOK_UP_PITCH > LOOK_UP_PITCH) };
-        let left = Target::Move(HeadMovement::TurnLeft);
-        let right = Target::Move(HeadMovement::TurnRight);
-        let up = Target::Move(HeadMovement::LookUp);
-        // Just over the server's threshold is not enough for the page.
-        assert_eq!(guide(&report(CENTRED, TURN_YAW + 1.0, 0.0, Some(0.0)), left), Guidance::Move(HeadMovement::TurnLeft));
-        assert_eq!(guide(&report(CENTRED, PAGE_TURN_YAW + 1.0, 0.0, Some(0.0)), left), Guidance::Good);
-        assert_eq!(guide(&report(CENTRED, PAGE_TURN_YAW + 1.0, 0.0, Some(0.0)), right), Guidance::Move(HeadMovement::TurnRight));
-        assert_eq!(guide(&report(CENTRED, -PAGE_TURN_YAW - 1.0, 0.0, Some(0.0)), right), Guidance::Good);
-        assert_eq!(guide(&report(CENTRED, 0.0, PAGE_LOOK_UP_PITCH + 1.0, Some(0.0)), up), Guidance::Good);
-        assert_eq!(guide(&report(CENTRED, 0.0, -20.0, Some(0.0)), up), Guidance::Move(HeadMovement::LookUp));
-    }
-
-    #[test]
-    fn moving_faces_are_asked_to_hold_still() {
-        assert_eq!(guide(&report(CENTRED, 0.0, 0.0, None), Target::Frontal), Guidance::HoldStill);
-        assert_eq!(guide(&report(CENTRED, 0.0, 0.0, Some(0.05)), Target::Frontal), Guidance::HoldStill);
-        let left = Target::Move(HeadMovement::TurnLeft);
-        assert_eq!(guide(&report(CENTRED, 25.0, 0.0, Some(0.03)), left), Guidance::Good);
-        assert_eq!(guide(&report(CENTRED, 25.0, 0.0, Some(0.08)), left), Guidance::HoldStill);
-    }
-
-    #[test]
-    fn capture_walks_frontal_then_each_step_after_steady_frames() {
-        let mut c = Capture::new(vec![HeadMovement::LookUp, HeadMovement::TurnRight]);
-        assert_eq!(c.progress(), (0, FRONTAL_FRAMES + 2));
-        let frontal = report(CENTRED, 1.0, 2.0, Some(0.001));
-        for _ in 0..FRONTAL_FRAMES {
-            assert_eq!(c.target(), Some(Target::Frontal));
-            assert_eq!(c.observe(&frontal).capture, None);
-            assert_eq!(c.observe(&frontal).capture, Some(None));
-            c.captured();
+        assert_eq!(guide(&dark, Stage::Far, &FAR), Guidance::TooDark);
+        for g in [Guidance::NoFace, Guidance::SeveralFaces, Guidance::TooDark] {
+            assert!(g.is_problem());
         }
-        assert_eq!(c.target(), Some(Target::Move(HeadMovement::LookUp)));
-        // A right turn does not count for "look up"; a bad frame resets the streak.
-        let right = report(CENTRED, -25.0, 0.0, Some(0.0));
-        let up = report(CENTRED, 0.0, 16.0, Some(0.0));
-        assert_eq!(c.observe(&right).guidance, Guidance::Move(HeadMovement::LookUp));
-        assert_eq!(c.observe(&up).capture, None);
-        assert_eq!(c.observe(&right).capture, None);
-        assert_eq!(c.observe(&up).capture, None);
-        assert_eq!(c.observe(&up).capture, Some(Some(0)));
-        c.captured();
-        assert_eq!(c.observe(&right).capture, None);
-        assert_eq!(c.observe(&right).capture, Some(Some(1)));
-        c.captured();
-        assert!(c.is_done());
-        assert_eq!(c.progress(), (FRONTAL_FRAMES + 2, FRONTAL_FRAMES + 2));
-        assert_eq!(c.observe(&right).capture, None);
+        assert!(!Guidance::ComeCloser(Stage::Near).is_problem() && !Guidance::Good.is_problem());
     }
 
     #[test]
-    fn messages_are_sentences() {
-        for g in [Guidance::NoFace, Guidance::TooDark, Guidance::Move(HeadMovement::TurnLeft), Guidance::HoldStill] {
+    fn the_face_must_be_the_small_ovals_size_within_15_percent() {
+        let at = |width| guide(&face_at(FAR.cx, FAR.cy, width), Stage::Far, &FAR);
+        assert_eq!(at(FAR.width * 0.86), Guidance::Good);
+        assert_eq!(at(FAR.width * 1.14), Guidance::Good);
+        assert_eq!(at(FAR.width * 0.84), Guidance::ComeCloser(Stage::Far));
+        // Where a sign-in starts: the face at the laptop's usual distance, too big.
+        assert_eq!(at(0.4), Guidance::MoveBack(Stage::Far));
+        assert_eq!(Guidance::MoveBack(Stage::Far).message(), "Move back until your face fits the small oval.");
+    }
+
+    #[test]
+    fn the_face_must_be_the_large_ovals_size_within_12_percent() {
+        let at = |width| guide(&face_at(NEAR.cx, NEAR.cy, width), Stage::Near, &NEAR);
+        assert_eq!(at(NEAR.width * 0.89), Guidance::Good);
+        assert_eq!(at(NEAR.width * 1.11), Guidance::Good);
+        assert_eq!(at(NEAR.width * 0.87), Guidance::ComeCloser(Stage::Near));
+        assert_eq!(at(NEAR.width * 1.13), Guidance::MoveBack(Stage::Near));
+        // The face still at arm's length when the large oval appears.
+        assert_eq!(at(FAR.width), Guidance::ComeCloser(Stage::Near));
+        assert_eq!(Guidance::ComeCloser(Stage::Near).message(), "Come closer until your face fills the oval.");
+    }
+
+    #[test]
+    fn the_face_must_be_centred_in_the_oval() {
+        let far = |dx: f32, dy: f32| guide(&face_at(FAR.cx + dx, FAR.cy + dy, FAR.width), Stage::Far, &FAR);
+        assert_eq!(far(0.04, 0.0), Guidance::Good);
+        assert_eq!(far(0.0, -0.049), Guidance::Good);
+        assert_eq!(far(0.06, 0.0), Guidance::IntoOval);
+        assert_eq!(far(0.04, 0.04), Guidance::IntoOval, "a distance, not per axis");
+        let near = |dx: f32| guide(&face_at(NEAR.cx + dx, NEAR.cy, NEAR.width), Stage::Near, &NEAR);
+        assert_eq!(near(0.055), Guidance::Good);
+        assert_eq!(near(-0.065), Guidance::IntoOval);
+        assert_eq!(Guidance::IntoOval.message(), "Move your face into the oval.");
+    }
+
+    #[test]
+    fn a_turned_face_is_asked_to_look_straight() {
+        let mut r = face_at(FAR.cx, FAR.cy, FAR.width);
+        if let Some(f) = r.face.as_mut() {
+            f.yaw = PAGE_FRONTAL_MAX + 1.0;
+        }
+        assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::LookStraight);
+    }
+
+    #[test]
+    fn capture_takes_two_far_frames_then_three_near_ones_after_steady_frames() {
+        let mut c = Capture::new(FAR, NEAR);
+        let far = face_at(FAR.cx, FAR.cy, FAR.width);
+        let near = face_at(NEAR.cx, NEAR.cy, NEAR.width);
+        let close = face_at(FAR.cx, FAR.cy, 0.4);
+        assert_eq!(c.target(), Some((Stage::Far, FAR)));
+        assert_eq!(c.observe(&close, 0.0).guidance, Guidance::MoveBack(Stage::Far));
+        assert_eq!(c.observe(&far, 60.0).capture, None, "one good frame is not enough");
+        assert_eq!(c.observe(&close, 120.0).capture, None, "a bad frame resets the streak");
+        assert_eq!(c.observe(&far, 180.0).capture, None);
+        assert_eq!(c.observe(&far, 240.0).capture, Some(CapturePhase::Far));
+        c.captured(245.0);
+        assert_eq!(c.observe(&far, 300.0).capture, None, "too soon after the last frame");
+        assert_eq!(c.observe(&far, 400.0).capture, Some(CapturePhase::Far));
+        c.captured(400.0);
+        // The large oval: the face is still far, then comes closer.
+        assert_eq!(c.target(), Some((Stage::Near, NEAR)));
+        let seen = c.observe(&far, 460.0);
+        assert_eq!((seen.guidance, seen.capture), (Guidance::ComeCloser(Stage::Near), None));
+        assert_eq!(c.observe(&near, 520.0).capture, None, "the streak starts again in a new oval");
+        let mut t = 580.0;
+        for _ in 0..NEAR_FRAMES {
+            assert_eq!(c.observe(&near, t).capture, Some(CapturePhase::Near));
+            c.captured(t);
+            t += FRAME_GAP_MS;
+        }
+        assert!(c.is_done());
+        assert_eq!(c.target(), None);
+        assert_eq!(c.observe(&near, t).capture, None);
+    }
+
+    #[test]
+    fn the_oval_is_drawn_mirrored_around_the_face() {
+        let o = shown_oval(&Oval { cx: 0.4, cy: 0.5, width: 0.25 }, 4.0 / 3.0);
+        // The face left of centre in the camera's image is right of centre on the screen.
+        assert!((o.left + o.width / 2.0 - 0.6).abs() < 1e-6);
+        assert!((o.top + o.height / 2.0 - 0.5).abs() < 1e-6);
+        assert!((o.width - 0.25 * OVAL_SCALE).abs() < 1e-6);
+        // Taller than wide on the screen: height in pixels over width in pixels.
+        assert!((o.height / o.width * 3.0 / 4.0 - OVAL_ASPECT).abs() < 1e-5);
+    }
+
+    #[test]
+    fn light_frames_are_taken_late_in_each_colour_and_colours_never_shortened() {
+        // On time: 70 % in.
+        assert_eq!(light_frame_time(1000.0, 1000.0, 200), 1140.0);
+        assert_eq!(light_frame_time(1000.0, 1000.0, 600), 1420.0);
+        // A colour that appeared late is not photographed within its first 120 ms.
+        assert_eq!(light_frame_time(1000.0, 1030.0, 200), 1150.0);
+        // The next colour keeps to the timeline, but this one is shown for its whole time.
+        assert_eq!(next_colour_time(1200.0, 1000.0, 200), 1200.0);
+        assert_eq!(next_colour_time(1200.0, 1004.0, 200), 1204.0);
+        for ms in [200u32, 250, 400, 600, 1000] {
+            let at = light_frame_time(0.0, 0.0, ms);
+            assert!(at >= LIGHT_FRAME_MIN_MS && at < f64::from(ms), "{ms}: {at}");
+            // The server's lag: a frame it can read the colour in.
+            assert!(at >= f64::from(LIGHT_LAG_MS));
+        }
+    }
+
+    #[test]
+    fn messages_are_sentences_and_instructions_are_not() {
+        for g in [Guidance::NoFace, Guidance::TooDark, Guidance::ComeCloser(Stage::Far), Guidance::MoveBack(Stage::Near), Guidance::IntoOval, Guidance::Good] {
             let m = g.message();
             assert!(m.ends_with('.') || m.ends_with('…'), "{m}");
         }
-        assert_eq!(Guidance::Move(HeadMovement::TurnLeft).message(), "Slowly turn your head to your left.");
+        for p in [CapturePhase::Far, CapturePhase::Near, CapturePhase::Light] {
+            assert!(!instruction(p).ends_with('.'));
+        }
+        assert_eq!(instruction(CapturePhase::Light), "Hold still, keep your face in the light of the screen");
     }
 }

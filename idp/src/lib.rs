@@ -34,9 +34,7 @@ pub mod deployment;
 pub mod discovery;
 pub mod error;
 pub mod face;
-// The login page's guidance is being rewritten for the oval capture of the light-and-distance
-// check; until then it is out of the build.
-// pub mod guidance;
+pub mod guidance;
 pub mod grant;
 pub mod ids;
 pub mod keys;
