@@ -533,13 +533,11 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
         return Err(inconsistent("the colours started at another time"));
     }
     let mut per_flash = vec![0usize; challenge.flashes.len()];
-    let mut expected = Vec::with_capacity(light.len());
     for f in &light {
         let Some(i) = flash_at(&challenge.flashes, f.t_ms - flashes_at_ms) else {
             return Err(inconsistent("a frame was taken between two colours or after them"));
         };
         per_flash[i] += 1;
-        expected.push(screen_vector(challenge.flashes[i].colour));
     }
     if per_flash.iter().any(|n| *n == 0 || *n > LIGHT_FRAMES_PER_FLASH) {
         return Err(inconsistent("not every colour was captured once or twice"));
@@ -564,11 +562,10 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
     if !near_faces.iter().all(|f| fits(f, &challenge.near)) {
         return Err(FaceRejection::NoDistanceChange("Move closer until your face fills the oval.".into()));
     }
-    figures.growth = mean(near_faces.iter().map(|f| f.width)) / mean(far_faces.iter().map(|f| f.width));
+    (figures.growth, figures.perspective) = distance_figures(&far_faces, &near_faces);
     if figures.growth.partial_cmp(&GROWTH_MIN).is_none_or(|o| o.is_lt()) {
         return Err(FaceRejection::NoDistanceChange("Move closer until your face fills the oval.".into()));
     }
-    figures.perspective = mean(near_faces.iter().map(|f| f.depth_ratio)) / mean(far_faces.iter().map(|f| f.depth_ratio)) - 1.0;
     if figures.perspective.partial_cmp(&PERSPECTIVE_MIN).is_none_or(|o| o.is_lt()) {
         return Err(FaceRejection::Flat { change: figures.perspective });
     }
@@ -584,8 +581,6 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
         _ => return Err(FaceRejection::NoDistanceChange("Hold still, your face in the oval, until the colours end.".into())),
     }
     // 3. Light.
-    let mut face_signal = Vec::with_capacity(light.len());
-    let mut background_signal = Vec::with_capacity(light.len());
     for f in &light {
         let Some(c) = f.colours else { return Err(inconsistent("a frame has no face to light")) };
         if c.background_share < BACKGROUND_MIN_SHARE {
@@ -594,13 +589,9 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
         if c.background.iter().any(|v| v.partial_cmp(&BACKGROUND_MIN_LEVEL).is_none_or(|o| o.is_lt())) {
             return Err(FaceRejection::PoorQuality("The room behind you is too dark for the light check. Turn on a light.".into()));
         }
-        face_signal.push(log_chroma(c.face));
-        background_signal.push(log_chroma(c.background));
     }
-    let relative: Vec<[f32; 3]> = face_signal.iter().zip(&background_signal).map(|(f, b)| [f[0] - b[0], f[1] - b[1], f[2] - b[2]]).collect();
-    let (rho, response) = correlation(&relative, &expected);
-    let (face_rho, face_response) = correlation(&face_signal, &expected);
-    let (_, background_response) = correlation(&background_signal, &expected);
+    let lf = light_figures(&challenge.flashes, flashes_at_ms, &light);
+    let (rho, response, face_rho, face_response, background_response) = (lf.correlation, lf.response, lf.face_correlation, lf.face_response, lf.background_response);
     figures.light_correlation = rho;
     figures.light_response = response;
     figures.face_response = face_response;
@@ -632,6 +623,64 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
         }
     }
     Ok(figures)
+}
+
+/// Growth of the face's width from far to near, and the relative change of its depth ratio.
+fn distance_figures(far: &[MeasuredFace], near: &[MeasuredFace]) -> (f32, f32) {
+    let growth = mean(near.iter().map(|f| f.width)) / mean(far.iter().map(|f| f.width));
+    let perspective = mean(near.iter().map(|f| f.depth_ratio)) / mean(far.iter().map(|f| f.depth_ratio)) - 1.0;
+    (growth, perspective)
+}
+
+/// The light check's numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LightFigures {
+    /// Correlation and slope of the face's log-chromaticity relative to the background's
+    /// with the sequence's colours.
+    correlation: f32,
+    response: f32,
+    /// The same of the face alone, and the background's slope alone.
+    face_correlation: f32,
+    face_response: f32,
+    background_response: f32,
+}
+
+/// [`LightFigures`] of the light frames; frames outside every colour's window, or without
+/// colours, are left out (the structure checks refuse them first).
+fn light_figures(flashes: &[Flash], flashes_at_ms: u32, light: &[&MeasuredFrame]) -> LightFigures {
+    let mut expected = Vec::with_capacity(light.len());
+    let mut face = Vec::with_capacity(light.len());
+    let mut background = Vec::with_capacity(light.len());
+    for f in light {
+        let (Some(i), Some(c)) = (flash_at(flashes, f.t_ms.saturating_sub(flashes_at_ms)), f.colours) else { continue };
+        expected.push(screen_vector(flashes[i].colour));
+        face.push(log_chroma(c.face));
+        background.push(log_chroma(c.background));
+    }
+    let relative: Vec<[f32; 3]> = face.iter().zip(&background).map(|(f, b)| [f[0] - b[0], f[1] - b[1], f[2] - b[2]]).collect();
+    let (face_correlation, face_response) = correlation(&face, &expected);
+    let (_, background_response) = correlation(&background, &expected);
+    let (rho, response) = correlation(&relative, &expected);
+    LightFigures { correlation: rho, response, face_correlation, face_response, background_response }
+}
+
+/// The liveness figures of any evidence, judged or not (NaN where a measure is missing):
+/// what `livesynth calibrate` and the benchmark print beside the decisions.
+pub fn figures(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[MeasuredFrame]) -> LivenessFigures {
+    let faces = |p: CapturePhase| frames.iter().filter(|f| f.phase == p).filter_map(|f| f.found().copied()).collect::<Vec<_>>();
+    let (growth, perspective) = distance_figures(&faces(CapturePhase::Far), &faces(CapturePhase::Near));
+    let light: Vec<&MeasuredFrame> = frames.iter().filter(|f| f.phase == CapturePhase::Light).collect();
+    let lf = light_figures(&challenge.flashes, flashes_at_ms, &light);
+    LivenessFigures {
+        growth,
+        perspective,
+        light_correlation: lf.correlation,
+        light_response: lf.response,
+        face_response: lf.face_response,
+        background_response: lf.background_response,
+        liveness: least(frames.iter().filter(|f| f.phase == CapturePhase::Far).map(|f| f.liveness)),
+        continuity: least(light.iter().map(|f| f.continuity)),
+    }
 }
 
 /// The near frames good enough to match, or why there are too few (fewer than `need`).
