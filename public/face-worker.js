@@ -3,14 +3,14 @@
 // It downloads the tracker's wasm and the two tracking models listed in
 // /pkg/face-manifest.json (made by the build, with each file's SHA-256 and size), reporting
 // progress; verifies every file's SHA-256; keeps them in Cache Storage under their hash so
-// a second visit starts at once; then tracks the camera frames the page sends and cuts
-// evidence crops on request. Liveness and identity are decided by the server, which
-// re-measures the crops; nothing computed here is trusted.
+// a second visit starts at once; then tracks the camera frames the page sends, for the
+// page's guidance. The evidence is whole camera frames the page grabs itself; liveness and
+// identity are decided by the server, which measures them; nothing computed here is
+// trusted.
 //
-// Messages in:  {type:'load'} | {type:'track', bitmap} | {type:'capture', step}
+// Messages in:  {type:'load'} | {type:'track', bitmap}
 // Messages out: {type:'progress', loaded, total} | {type:'ready', cached}
-//               | {type:'tracked', report} (JSON text) | {type:'captured', frame}
-//               | {type:'error', message}
+//               | {type:'tracked', report} (JSON text) | {type:'error', message}
 import init, { FaceTracker } from './pkg/tracker.js';
 
 const CACHE_PREFIX = 'biopass-face-';
@@ -133,27 +133,6 @@ function track(bitmap) {
   return tracker.track(pixels, width, height);
 }
 
-async function encode(rgba, side, type, quality) {
-  const c = new OffscreenCanvas(side, side);
-  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), side, side), 0, 0);
-  const blob = await c.convertToBlob({ type, quality });
-  const url = new FileReaderSync().readAsDataURL(blob);
-  return url.slice(url.indexOf(',') + 1);
-}
-
-async function capture(step) {
-  if (!tracker.cut()) return null;
-  const flat = tracker.landmarks();
-  const landmarks = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) landmarks.push([flat[i], flat[i + 1]]);
-  return {
-    step,
-    aligned_jpeg: await encode(tracker.aligned_rgba(), 112, 'image/jpeg', 0.92),
-    context_png: await encode(tracker.context_rgba(), 128, 'image/png'),
-    landmarks,
-  };
-}
-
 onmessage = async ({ data }) => {
   try {
     if (data.type === 'load') {
@@ -163,8 +142,6 @@ onmessage = async ({ data }) => {
       throw new Error('the face models are not loaded');
     } else if (data.type === 'track') {
       postMessage({ type: 'tracked', report: track(data.bitmap) });
-    } else if (data.type === 'capture') {
-      postMessage({ type: 'captured', frame: await capture(data.step ?? null) });
     } else {
       throw new Error(`unknown request ${data.type}`);
     }

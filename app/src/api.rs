@@ -4,7 +4,7 @@
 
 use biopass_proto::admin::{AdminSession, Bootstrap, Redirect, StartSignIn};
 use biopass_proto::error::{ApiError, ApiErrorCode};
-use biopass_proto::login::{FaceChallenge, FaceEvidence, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{FaceChallenge, FaceChallengeRequest, FaceEvidence, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -67,8 +67,9 @@ pub async fn totp_verify(tx: &str, answer: &TotpAnswer) -> Result<LoginStep, Api
     post_code(&format!("/api/login/{tx}/totp"), answer).await
 }
 
-pub async fn face_challenge(tx: &str) -> Result<FaceChallenge, ApiFail> {
-    decode(Request::post(&format!("/api/login/{tx}/face/challenge")).send().await.map_err(network)?).await
+pub async fn face_challenge(tx: &str, request: &FaceChallengeRequest) -> Result<FaceChallenge, ApiFail> {
+    let req = Request::post(&format!("/api/login/{tx}/face/challenge")).json(request).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
 }
 
 pub async fn face_evidence(tx: &str, evidence: &FaceEvidence) -> Result<LoginStep, ApiFail> {

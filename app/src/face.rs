@@ -4,18 +4,25 @@
 //! - [`Camera`]: `getUserMedia` into a `<video>`, its errors in words a person
 //!   understands ([`CameraError`]), stopped when dropped.
 //! - [`TrackerWorker`]: `public/face-worker.js` (a module worker running the
-//!   `biopass-tracker` wasm): model download with progress, one tracked frame, evidence
-//!   crops of the last frame. One request at a time; answers come back in order.
+//!   `biopass-tracker` wasm): model download with progress, one tracked frame. One request
+//!   at a time; answers come back in order.
+//! - [`Grabbed`]: a whole camera frame drawn at the evidence's size the moment it is
+//!   taken, encoded to JPEG later ([`Grabbed::jpeg_base64`]).
+//! - [`prefers_reduced_motion`], [`set_screen_colour`], [`sleep_until`]: what the light
+//!   sequence needs.
 
-use biopass_proto::login::EvidenceFrame;
+use biopass_proto::login::ScreenColour;
 use biopass_proto::tracker::TrackReport;
-use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DomException, HtmlVideoElement, MediaStream, MediaStreamConstraints, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{
+    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlElement, HtmlVideoElement, ImageBitmapOptions,
+    MediaStream, MediaStreamConstraints, MessageEvent, Worker, WorkerOptions, WorkerType,
+};
 
 /// Why the camera could not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +134,77 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
+/// Resolves at `at` (page milliseconds, as [`now_ms`]), at once when that has passed.
+pub async fn sleep_until(at: f64) {
+    let left = at - now_ms();
+    if left > 0.0 {
+        sleep(left.ceil() as i32).await;
+    }
+}
+
+/// True when the person asked their system for less motion (`prefers-reduced-motion`).
+pub fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// Fills `screen` with `colour` at once (not at the next reactive update: the light
+/// sequence's timing is the page's clock), or gives it back to the style sheet (white).
+pub fn set_screen_colour(screen: &HtmlElement, colour: Option<ScreenColour>) {
+    let style = screen.style();
+    let _ = match colour {
+        Some(c) => style.set_property("background-color", &c.css()),
+        None => style.remove_property("background-color").map(|_| ()),
+    };
+}
+
+/// The part of `video`'s picture that is the frame (`biopass_idp::guidance::camera_crop`).
+fn crop_of(video: &HtmlVideoElement, aspect: f32) -> [f64; 4] {
+    biopass_idp::guidance::camera_crop(video.video_width(), video.video_height(), aspect).map(f64::from)
+}
+
+/// A whole camera frame, drawn at the evidence's size when it was taken.
+pub struct Grabbed {
+    canvas: HtmlCanvasElement,
+    /// When it was drawn (page milliseconds).
+    pub at: f64,
+}
+
+impl Grabbed {
+    /// Draws the frame `video` shows now (its [`crop_of`] at `width` x `height`, as the
+    /// camera sees it: not mirrored) and notes the time right after.
+    ///
+    /// # Errors
+    /// The page cannot make a 2D canvas.
+    pub fn take(video: &HtmlVideoElement, width: u32, height: u32) -> Result<Grabbed, String> {
+        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let canvas: HtmlCanvasElement = document.create_element("canvas").map_err(|e| describe(&e))?.unchecked_into();
+        canvas.set_width(width);
+        canvas.set_height(height);
+        let ctx: CanvasRenderingContext2d = canvas
+            .get_context("2d")
+            .map_err(|e| describe(&e))?
+            .ok_or("no 2D canvas")?
+            .unchecked_into();
+        // Averaging, not nearest-pixel: the frame is half the camera's size or less.
+        let _ = Reflect::set(&ctx, &"imageSmoothingQuality".into(), &"high".into());
+        let [x, y, w, h] = crop_of(video, width as f32 / height.max(1) as f32);
+        ctx.draw_image_with_html_video_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(video, x, y, w, h, 0.0, 0.0, f64::from(width), f64::from(height))
+            .map_err(|e| describe(&e))?;
+        Ok(Grabbed { canvas, at: now_ms() })
+    }
+
+    /// The frame as JPEG at `quality` (0-1), base64 without the data-URL prefix.
+    ///
+    /// # Errors
+    /// The browser cannot encode it.
+    pub fn jpeg_base64(&self, quality: f64) -> Result<String, String> {
+        let url = self.canvas.to_data_url_with_type_and_encoder_options("image/jpeg", &quality.into()).map_err(|e| describe(&e))?;
+        url.split_once(',').map(|(_, b64)| b64.to_owned()).ok_or_else(|| "the frame could not be encoded".into())
+    }
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// A video element with `requestVideoFrameCallback` (not in web-sys yet).
@@ -170,6 +248,10 @@ pub struct Loaded {
 }
 
 type Waiting = Rc<RefCell<Option<Function>>>;
+
+/// Widest frame the tracker is sent (the detector works on less; larger camera pictures
+/// are scaled down on the way).
+pub const TRACK_WIDTH: u32 = 640;
 
 /// The face tracker's Web Worker; terminated when dropped.
 pub struct TrackerWorker {
@@ -257,37 +339,29 @@ impl TrackerWorker {
         }
     }
 
-    /// Tracks the frame `video` shows now.
+    /// Tracks the frame `video` shows now: the part of it at `aspect` that is the
+    /// evidence's frame, at most [`TRACK_WIDTH`] wide.
     ///
     /// # Errors
     /// The frame cannot be grabbed or the tracker fails.
-    pub async fn track(&self, video: &HtmlVideoElement) -> Result<TrackReport, String> {
+    pub async fn track(&self, video: &HtmlVideoElement, aspect: f32) -> Result<TrackReport, String> {
         let window = web_sys::window().ok_or("no window")?;
-        let bitmap = JsFuture::from(window.create_image_bitmap_with_html_video_element(video).map_err(|e| describe(&e))?)
-            .await
+        let [x, y, w, h] = crop_of(video, aspect);
+        let options = ImageBitmapOptions::new();
+        if w > f64::from(TRACK_WIDTH) {
+            options.set_resize_width(TRACK_WIDTH);
+            options.set_resize_height((f64::from(TRACK_WIDTH) * h / w).round() as u32);
+        }
+        let (x, y, w, h) = (x as i32, y as i32, w as i32, h as i32);
+        let bitmap = window
+            .create_image_bitmap_with_html_video_element_and_a_sx_and_a_sy_and_a_sw_and_a_sh_and_a_options(video, x, y, w, h, &options)
             .map_err(|e| describe(&e))?;
+        let bitmap = JsFuture::from(bitmap).await.map_err(|e| describe(&e))?;
         let message = Self::message("track");
         set(&message, "bitmap", bitmap.clone());
         let data = self.request(&message, Some(&Array::of1(&bitmap))).await?;
         let text = field(&data, "report").as_string().ok_or("the face tracker sent no report")?;
         serde_json::from_str(&text).map_err(|e| e.to_string())
-    }
-
-    /// The evidence crops of the last tracked frame, labelled `step`; `None` when that
-    /// frame had no face.
-    ///
-    /// # Errors
-    /// The crops cannot be encoded.
-    pub async fn capture(&self, step: Option<usize>) -> Result<Option<EvidenceFrame>, String> {
-        let message = Self::message("capture");
-        set(&message, "step", step.map_or(JsValue::NULL, |s| JsValue::from(s as u32)));
-        let data = self.request(&message, None).await?;
-        let frame = field(&data, "frame");
-        if frame.is_null() || frame.is_undefined() {
-            return Ok(None);
-        }
-        let text = JSON::stringify(&frame).map_err(|e| describe(&e))?.as_string().unwrap_or_default();
-        serde_json::from_str(&text).map(Some).map_err(|e| e.to_string())
     }
 }
 

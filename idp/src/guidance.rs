@@ -2,8 +2,9 @@
 //! ([`TrackReport`]) and the oval the page shows, to what the person is told ("move back
 //! until your face fits the small oval", "come closer until your face fills the oval") and
 //! when a frame is good to capture ([`Capture`]); where the page draws an oval
-//! ([`shown_oval`]); and when, within each colour of the light sequence, the page takes
-//! its frame ([`light_frame_time`], [`next_colour_time`]).
+//! ([`shown_oval`]) and which part of the camera's picture is the frame ([`camera_crop`]);
+//! and when, within each colour of the light sequence, the page takes its frame
+//! ([`light_frame_time`], [`next_colour_time`]).
 //!
 //! The page's tolerances are stricter than the server's ([`crate::face`]) by a margin, so a
 //! frame the page accepts also fits when the worker measures it.
@@ -266,6 +267,24 @@ pub fn shown_oval(oval: &Oval, aspect: f32) -> ShownOval {
     ShownOval { left: 1.0 - oval.cx - width / 2.0, top: oval.cy - height / 2.0, width, height }
 }
 
+/// The part of a camera picture (`width` x `height` pixels) that is the frame: its
+/// centre at the frame's `aspect` (width over height), the whole picture when it already
+/// has that shape. The page shows, tracks and sends this part, so the ovals' fractions mean
+/// the same in all three. `[x, y, width, height]` in the camera's pixels.
+pub fn camera_crop(width: u32, height: u32, aspect: f32) -> [f32; 4] {
+    let (w, h) = (width as f32, height as f32);
+    if !aspect.is_finite() || aspect <= 0.0 || w <= 0.0 || h <= 0.0 {
+        return [0.0, 0.0, w, h];
+    }
+    if w / h > aspect {
+        let cw = (h * aspect).round();
+        [((w - cw) / 2.0).floor(), 0.0, cw, h]
+    } else {
+        let ch = (w / aspect).round();
+        [0.0, ((h - ch) / 2.0).floor(), w, ch]
+    }
+}
+
 /// When to take the frame of a colour of `ms` milliseconds: [`LIGHT_FRAME_SHARE`] into it
 /// on the sequence's own timeline (`nominal_start`: the sequence's start plus the colours
 /// before), and never within [`LIGHT_FRAME_MIN_MS`] of the moment it appeared
@@ -422,6 +441,15 @@ mod tests {
         assert!((o.width - 0.25 * OVAL_SCALE).abs() < 1e-6);
         // Taller than wide on the screen: height in pixels over width in pixels.
         assert!((o.height / o.width * 3.0 / 4.0 - OVAL_ASPECT).abs() < 1e-5);
+    }
+
+    #[test]
+    fn the_frame_is_the_centre_of_the_camera_picture_at_the_frames_shape() {
+        assert_eq!(camera_crop(640, 480, 4.0 / 3.0), [0.0, 0.0, 640.0, 480.0]);
+        assert_eq!(camera_crop(1280, 720, 4.0 / 3.0), [160.0, 0.0, 960.0, 720.0]);
+        assert_eq!(camera_crop(480, 640, 4.0 / 3.0), [0.0, 140.0, 480.0, 360.0]);
+        assert_eq!(camera_crop(0, 0, 4.0 / 3.0), [0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(camera_crop(640, 480, f32::NAN), [0.0, 0.0, 640.0, 480.0]);
     }
 
     #[test]

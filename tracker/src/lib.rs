@@ -2,49 +2,30 @@
 //! (`public/face-worker.js`) so the page never freezes: per camera frame it finds the
 //! faces and the largest one's landmarks and head pose, and reports what the page needs
 //! to guide the person ([`TrackReport`]: how many faces, where, how bright, how still).
-//! On request it cuts the evidence crops of the last tracked frame (the 112x112 aligned
-//! face and the 128x128 liveness crop) with the same `biopass-model` code the edge worker
-//! uses to re-check them.
+//! The evidence is whole camera frames, which the page grabs and encodes itself; the
+//! tracker only says when a frame is worth taking.
 //!
 //! Only the detector and the landmark model are loaded here; liveness and the embedding
 //! run on the server, which decides.
 //!
 //! # Layout
-//! - [`Tracker`]: the models and the last frame; [`Tracker::track`] and [`Tracker::crops`].
+//! - [`Tracker`]: the models and the last face's landmarks; [`Tracker::track`].
 //! - [`brightness`], [`motion`]: the pure figures behind the guidance.
 //! - `glue` (wasm32 only): the wasm-bindgen class `FaceTracker` the Web Worker calls.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use biopass_model::{
-    align, head_pose, liveness_crop, Aligned112, BBox, Crop128, Detector, Face, Frame,
-    LandmarkModel, Landmarks68,
-};
+use biopass_model::{head_pose, BBox, Detector, Frame, LandmarkModel, Landmarks68};
 use biopass_proto::tracker::{TrackReport, TrackedFace};
 
 #[cfg(target_arch = "wasm32")]
 mod glue;
 
-/// The last frame with a face, kept so its crops can be cut when the page asks.
-struct Last {
-    width: u32,
-    height: u32,
-    rgba: Vec<u8>,
-    face: Face,
-    landmarks: Landmarks68,
-}
-
-/// Detector and landmark model, loaded once, and the last frame with a face.
+/// Detector and landmark model, loaded once, and the landmarks of the last frame's face
+/// (for how much it moved since).
 pub struct Tracker {
     detector: Detector,
     landmark: LandmarkModel,
-    last: Option<Last>,
-}
-
-/// The evidence crops of one frame.
-pub struct Crops {
-    pub aligned: Aligned112,
-    pub context: Crop128,
-    pub landmarks: Landmarks68,
+    last: Option<Landmarks68>,
 }
 
 /// Mean luma (BT.601, 0-255) of the pixels of `rgba` inside `area` (the whole frame when
@@ -104,19 +85,19 @@ impl Tracker {
     ///
     /// # Errors
     /// A frame whose size does not match its bytes, or an inference failure.
-    pub fn track(&mut self, rgba: Vec<u8>, width: u32, height: u32, clock: &dyn Fn() -> f64) -> biopass_model::Result<TrackReport> {
+    pub fn track(&mut self, rgba: &[u8], width: u32, height: u32, clock: &dyn Fn() -> f64) -> biopass_model::Result<TrackReport> {
         let started = clock();
-        let frame = Frame::new(width, height, &rgba)?;
+        let frame = Frame::new(width, height, rgba)?;
         let faces = self.detector.detect(&frame)?;
         let largest = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).copied();
         let Some(face) = largest else {
-            let brightness = brightness(&rgba, width, height, None);
+            let brightness = brightness(rgba, width, height, None);
             self.last = None;
             return Ok(TrackReport { width, height, faces: 0, face: None, brightness, millis: (clock() - started) as f32 });
         };
         let landmarks = self.landmark.landmarks(&frame, &face)?;
         let pose = head_pose(&landmarks);
-        let moved = self.last.as_ref().map(|l| motion(&l.landmarks, &landmarks, face.bbox.width()));
+        let moved = self.last.as_ref().map(|l| motion(l, &landmarks, face.bbox.width()));
         let tracked = TrackedFace {
             bbox: [face.bbox.x1, face.bbox.y1, face.bbox.x2, face.bbox.y2],
             yaw: pose.yaw,
@@ -124,20 +105,9 @@ impl Tracker {
             roll: pose.roll,
             motion: moved,
         };
-        let brightness = brightness(&rgba, width, height, Some(&face.bbox));
-        self.last = Some(Last { width, height, rgba, face, landmarks });
+        let brightness = brightness(rgba, width, height, Some(&face.bbox));
+        self.last = Some(landmarks);
         Ok(TrackReport { width, height, faces: faces.len(), face: Some(tracked), brightness, millis: (clock() - started) as f32 })
-    }
-
-    /// The evidence crops of the last frame, `None` when it had no face.
-    pub fn crops(&self) -> Option<Crops> {
-        let last = self.last.as_ref()?;
-        let frame = Frame::new(last.width, last.height, &last.rgba).ok()?;
-        Some(Crops {
-            aligned: align(&frame, &last.landmarks),
-            context: liveness_crop(&frame, &last.face),
-            landmarks: last.landmarks.clone(),
-        })
     }
 }
 

@@ -1,15 +1,21 @@
 //! The face step of the universal login: consent (enrolment), camera and model start-up
-//! with progress, live guidance in an oval, the challenge's head movements, and the
-//! evidence sent to the worker, which decides. Every failure ends in a sentence a person
-//! understands and a way forward (try again, or another authenticator).
+//! with progress, then the light-and-distance capture: the person's face in a small oval
+//! (at arm's length), then in a large one (close to the screen), with the screen around the
+//! oval white, then the screen filled with the challenge's colours, one frame taken in
+//! each. The whole camera frames go to the worker, which decides. Every failure ends in a
+//! sentence a person understands and a way forward (try again, or another authenticator).
+//!
+//! The capture fills the window (`.capture`): the oval is a window onto the camera's
+//! picture (mirrored, as people expect), and the screen around it is the light the check
+//! measures on the face.
 
 use super::login::{use_advance, AfterSignIn};
 use crate::api::{self, ApiFail};
-use crate::face::{mark, next_video_frame, now_ms, Camera, CameraError, TrackerWorker};
-use biopass_idp::face::{movement_name, CHALLENGE_LIFETIME, FRONTAL_FRAMES};
-use biopass_idp::guidance::{target_after, Capture, Guidance, Target};
+use crate::face::{mark, next_video_frame, now_ms, prefers_reduced_motion, set_screen_colour, sleep_until, Camera, CameraError, Grabbed, TrackerWorker};
+use biopass_idp::face::CHALLENGE_LIFETIME;
+use biopass_idp::guidance::{instruction, light_frame_time, next_colour_time, shown_oval, Capture, Guidance, ShownOval, COLOURS_WARNING};
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{FaceEvidence, FacePurpose, HeadMovement, LoginStep};
+use biopass_proto::login::{CapturePhase, EvidenceFrame, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
@@ -22,12 +28,16 @@ use std::sync::Arc;
 
 /// Seconds kept in hand before the challenge's expiry for the upload and the check.
 const UPLOAD_MARGIN: u64 = 8;
+/// JPEG quality of the evidence frames (0-1): about 15 KB a frame at 320x240.
+const JPEG_QUALITY: f64 = 0.85;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Failure {
     Camera(CameraError),
     Tracker(String),
     TimedOut,
+    /// The person pressed Stop.
+    Stopped,
     Api(ApiFail),
 }
 
@@ -40,6 +50,7 @@ impl Failure {
             Self::Camera(_) => "The camera did not start",
             Self::Tracker(_) => "Face tracking did not start",
             Self::TimedOut => "Time is up",
+            Self::Stopped => "Face check stopped",
             Self::Api(e) => match e.code {
                 ApiErrorCode::Locked => "Face sign-in is locked",
                 ApiErrorCode::WrongAnswer => "Not recognised",
@@ -53,7 +64,8 @@ impl Failure {
         match self {
             Self::Camera(e) => e.message(),
             Self::Tracker(m) => format!("The face models could not be loaded ({m}). Check your connection and try again."),
-            Self::TimedOut => format!("The face check must be finished within {CHALLENGE_LIFETIME} seconds. Try again, and follow the instructions under the picture."),
+            Self::TimedOut => format!("The face check must be finished within {CHALLENGE_LIFETIME} seconds. Try again, and follow the instructions above the picture."),
+            Self::Stopped => "You stopped the face check. Start it again when you are ready.".into(),
             Self::Api(e) => e.message.clone(),
         }
     }
@@ -81,10 +93,13 @@ struct Ui {
     /// Bytes of the download: (loaded, total).
     download: RwSignal<Option<(f64, f64)>>,
     guidance: RwSignal<Option<Guidance>>,
-    steps: RwSignal<Vec<HeadMovement>>,
-    /// Captures done (below `FRONTAL_FRAMES`: frontal ones; `FRONTAL_FRAMES + k`: k movements).
-    done: RwSignal<usize>,
+    /// The part of the capture the person is in.
+    step: RwSignal<CapturePhase>,
+    /// The oval shown, over the mirrored picture.
+    oval: RwSignal<Option<ShownOval>>,
     seconds_left: RwSignal<u64>,
+    /// The person pressed Stop.
+    stopped: RwSignal<bool>,
 }
 
 thread_local! {
@@ -136,67 +151,145 @@ fn video_element(video: NodeRef<leptos::html::Video>) -> Result<web_sys::HtmlVid
     video.get_untracked().ok_or_else(|| Failure::Tracker("the page has no video element".into()))
 }
 
+/// Why the capture must end now, if it must: the page is gone or the person stopped.
+fn interrupted(ui: Ui, alive: &AtomicBool) -> Result<(), Failure> {
+    if !alive.load(Ordering::Relaxed) {
+        return Err(Failure::TimedOut);
+    }
+    if ui.stopped.try_get_untracked().unwrap_or(true) {
+        return Err(Failure::Stopped);
+    }
+    Ok(())
+}
+
+/// [`interrupted`], or the time is up; shows the seconds left otherwise.
+fn still_on(ui: Ui, alive: &AtomicBool, deadline: f64) -> Result<(), Failure> {
+    interrupted(ui, alive)?;
+    let left = deadline - now_ms();
+    if left <= 0.0 {
+        return Err(Failure::TimedOut);
+    }
+    ui.seconds_left.set((left / 1000.0).ceil() as u64);
+    Ok(())
+}
+
+/// The frames of the two ovals: each camera frame tracked, the guidance shown, and a whole
+/// frame grabbed when [`Capture`] says so.
+async fn oval_frames(worker: &TrackerWorker, video: &web_sys::HtmlVideoElement, challenge: &FaceChallenge, ui: Ui, alive: &AtomicBool, deadline: f64) -> Result<Vec<(CapturePhase, Grabbed)>, Failure> {
+    let aspect = challenge.frame_width as f32 / challenge.frame_height.max(1) as f32;
+    let mut capture = Capture::new(challenge.far, challenge.near);
+    let mut frames = Vec::new();
+    while let Some((stage, oval)) = capture.target() {
+        still_on(ui, alive, deadline)?;
+        let shown = Some(shown_oval(&oval, aspect));
+        if ui.oval.get_untracked() != shown {
+            ui.oval.set(shown);
+            ui.step.set(stage.phase());
+        }
+        // Only new camera frames: the page paints faster than most cameras deliver.
+        next_video_frame(video).await;
+        mark("biopass:grab");
+        let report = worker.track(video, aspect).await.map_err(Failure::Tracker)?;
+        mark("biopass:tracked");
+        let seen = capture.observe(&report, now_ms());
+        ui.guidance.set(Some(seen.guidance));
+        if let Some(phase) = seen.capture {
+            let frame = Grabbed::take(video, challenge.frame_width, challenge.frame_height).map_err(Failure::Tracker)?;
+            capture.captured(frame.at);
+            frames.push((phase, frame));
+        }
+    }
+    Ok(frames)
+}
+
+/// The colour sequence: fills `screen` with each colour for its time and grabs one frame
+/// in each ([`light_frame_time`]). Returns when the sequence started (page milliseconds)
+/// and the frames; the screen is white again afterwards, whatever happened.
+async fn light_frames(screen: &web_sys::HtmlElement, video: &web_sys::HtmlVideoElement, challenge: &FaceChallenge, ui: Ui, alive: &AtomicBool) -> Result<(f64, Vec<Grabbed>), Failure> {
+    let begin = now_ms();
+    let mut frames = Vec::with_capacity(challenge.flashes.len());
+    let shown = async {
+        let (mut nominal, mut earliest) = (begin, begin);
+        for flash in &challenge.flashes {
+            sleep_until(nominal.max(earliest)).await;
+            interrupted(ui, alive)?;
+            set_screen_colour(screen, Some(flash.colour));
+            let at = now_ms();
+            sleep_until(light_frame_time(nominal, at, flash.ms)).await;
+            frames.push(Grabbed::take(video, challenge.frame_width, challenge.frame_height).map_err(Failure::Tracker)?);
+            earliest = next_colour_time(nominal + f64::from(flash.ms), at, flash.ms);
+            nominal += f64::from(flash.ms);
+        }
+        sleep_until(nominal.max(earliest)).await;
+        Ok::<(), Failure>(())
+    }
+    .await;
+    set_screen_colour(screen, None);
+    shown.map(|()| (begin, frames))
+}
+
 /// One face check: camera + models, challenge, capture, evidence.
-async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, video: NodeRef<leptos::html::Video>, alive: Arc<AtomicBool>) -> Result<LoginStep, Failure> {
+async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, video: NodeRef<leptos::html::Video>, screen: NodeRef<leptos::html::Div>, alive: Arc<AtomicBool>) -> Result<LoginStep, Failure> {
     mark("biopass:face-start");
     let (worker, ready) = tracker(ui.download)?;
     let element = video_element(video)?;
+    let screen: web_sys::HtmlElement = screen.get_untracked().map(Into::into).ok_or_else(|| Failure::Tracker("the page has no capture screen".into()))?;
     let camera = Camera::open(&element).await.map_err(Failure::Camera)?;
     mark("biopass:camera-open");
     models_ready(ready).await?;
     mark("biopass:camera-ready");
-    let challenge = api::face_challenge(&tx).await.map_err(Failure::Api)?;
+    let asked = FaceChallengeRequest { reduced_motion: prefers_reduced_motion() };
+    let challenge = api::face_challenge(&tx, &asked).await.map_err(Failure::Api)?;
     let deadline = now_ms() + ((CHALLENGE_LIFETIME - UPLOAD_MARGIN) * 1000) as f64;
-    ui.steps.set(challenge.steps.clone());
-    ui.done.set(0);
+    ui.step.set(CapturePhase::Far);
+    ui.oval.set(None);
     ui.phase.set(Phase::Capturing);
-    let mut capture = Capture::new(challenge.steps.clone());
-    let mut frames = Vec::new();
-    while !capture.is_done() {
-        if !alive.load(Ordering::Relaxed) {
-            return Err(Failure::TimedOut);
-        }
-        let left = deadline - now_ms();
-        if left <= 0.0 {
-            return Err(Failure::TimedOut);
-        }
-        ui.seconds_left.set((left / 1000.0).ceil() as u64);
-        // Only new camera frames: the page paints faster than most cameras deliver, and
-        // "hold still" must compare two different frames.
-        next_video_frame(&element).await;
-        mark("biopass:grab");
-        let report = worker.track(&element).await.map_err(Failure::Tracker)?;
-        mark("biopass:tracked");
-        let seen = capture.observe(&report);
-        ui.guidance.set(Some(seen.guidance));
-        if let Some(step) = seen.capture {
-            if let Some(frame) = worker.capture(step).await.map_err(Failure::Tracker)? {
-                frames.push(frame);
-                capture.captured();
-                ui.done.set(capture.progress().0);
-            }
-        }
-    }
+    // t = 0 of the evidence: the small oval is shown.
+    let t0 = now_ms();
+    mark("biopass:capture-start");
+    let ovals = oval_frames(&worker, &element, &challenge, ui, &alive, deadline).await?;
+    ui.step.set(CapturePhase::Light);
+    mark("biopass:colours-start");
+    let (flashes_at, light) = light_frames(&screen, &element, &challenge, ui, &alive).await?;
     mark("biopass:last-step");
     drop(camera);
     ui.phase.set(Phase::Checking);
+    let t_ms = |at: f64| (at - t0).max(0.0).floor() as u32;
+    let frames = ovals
+        .iter()
+        .map(|(phase, g)| (*phase, g))
+        .chain(light.iter().map(|g| (CapturePhase::Light, g)))
+        .map(|(phase, g)| Ok(EvidenceFrame { phase, t_ms: t_ms(g.at), jpeg: g.jpeg_base64(JPEG_QUALITY)? }))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(Failure::Tracker)?;
     let (forget_face, add_authenticator) = after.map(AfterSignIn::get).unwrap_or_default();
-    let evidence = FaceEvidence { nonce: challenge.nonce, frames, consent, forget_face, add_authenticator };
-    let done = api::face_evidence(&tx, &evidence).await.map_err(Failure::Api)?;
+    let evidence = FaceEvidence { nonce: challenge.nonce, frames, flashes_at_ms: t_ms(flashes_at), consent, forget_face, add_authenticator };
+    let decided = api::face_evidence(&tx, &evidence).await;
+    mark("biopass:face-decided");
+    let done = decided.map_err(Failure::Api)?;
     mark("biopass:face-verified");
     Ok(done)
 }
 
-fn instruction(target: Option<Target>) -> String {
-    match target {
-        Some(Target::Frontal) | None => "Look straight at the camera".into(),
-        Some(Target::Move(m)) => {
-            let name = movement_name(m);
-            let mut s = name[..1].to_uppercase();
-            s.push_str(&name[1..]);
-            s
-        }
-    }
+/// Where the oval is before the challenge says: the middle of the picture.
+const NO_OVAL: ShownOval = ShownOval { left: 0.3, top: 0.2, width: 0.4, height: 0.6 };
+
+/// The CSS of the oval's outline: its box over the picture.
+fn oval_style(o: Option<ShownOval>) -> String {
+    let o = o.unwrap_or(NO_OVAL);
+    format!("left:{:.2}%;top:{:.2}%;width:{:.2}%;height:{:.2}%", o.left * 100.0, o.top * 100.0, o.width * 100.0, o.height * 100.0)
+}
+
+/// The CSS clip of the camera's picture: only the inside of the oval shows it.
+fn window_style(o: Option<ShownOval>) -> String {
+    let o = o.unwrap_or(NO_OVAL);
+    format!(
+        "clip-path:ellipse({:.2}% {:.2}% at {:.2}% {:.2}%)",
+        o.width * 50.0,
+        o.height * 50.0,
+        (o.left + o.width / 2.0) * 100.0,
+        (o.top + o.height / 2.0) * 100.0
+    )
 }
 
 /// The face step. `purpose` says whether it enrols (consent first) or authenticates;
@@ -213,13 +306,16 @@ pub fn FaceStep(
         phase: RwSignal::new(if purpose == FacePurpose::Enrol { Phase::Consent } else { Phase::Preparing }),
         download: RwSignal::new(None),
         guidance: RwSignal::new(None),
-        steps: RwSignal::new(Vec::new()),
-        done: RwSignal::new(0),
+        step: RwSignal::new(CapturePhase::Far),
+        oval: RwSignal::new(None),
         seconds_left: RwSignal::new(CHALLENGE_LIFETIME),
+        stopped: RwSignal::new(false),
     };
     let consent = RwSignal::new(false);
     let advance = use_advance();
     let video = NodeRef::<leptos::html::Video>::new();
+    let screen = NodeRef::<leptos::html::Div>::new();
+    let stop_button = NodeRef::<leptos::html::Button>::new();
     let alive = Arc::new(AtomicBool::new(true));
     on_cleanup({
         let alive = alive.clone();
@@ -231,8 +327,9 @@ pub fn FaceStep(
             let (tx, alive) = (tx.clone(), alive.clone());
             ui.phase.set(Phase::Preparing);
             ui.guidance.set(None);
+            ui.stopped.set(false);
             spawn_local(async move {
-                match attempt(tx, consent.get_untracked(), after, ui, video, alive.clone()).await {
+                match attempt(tx, consent.get_untracked(), after, ui, video, screen, alive.clone()).await {
                     Ok(next) => {
                         if matches!(next, LoginStep::Done { .. }) {
                             let _ = ui.phase.try_set(Phase::Done);
@@ -258,25 +355,32 @@ pub fn FaceStep(
         let _ = tracker(ui.download);
     }
     let phase = move || ui.phase.get();
-    let camera_on = move || matches!(phase(), Phase::Preparing | Phase::Capturing);
-    let target = move || {
-        let done = ui.done.get();
-        ui.steps.with(|s| target_after(s, done))
-    };
+    let capturing = move || phase() == Phase::Capturing;
+    // The capture covers the page: the keyboard starts on its Stop button.
+    Effect::new(move |_| {
+        if capturing() {
+            if let Some(b) = stop_button.get() {
+                let _ = b.focus();
+            }
+        }
+    });
+    let stop = move || ui.stopped.set(true);
     let heading = if purpose == FacePurpose::Enrol { "Set up face sign-in" } else { "Sign in with your face" };
     let other_link = other.map(|(label, go)| view! {
         <p class="alternative"><button type="button" class="link" on:click=move |_| go.run(())>{label}</button></p>
     });
+    let in_ovals = move || ui.step.get() != CapturePhase::Light;
     view! {
         <h2>{heading}</h2>
         <Show when=move || phase() == Phase::Consent>
             <div class="consent">
-                <p>"Biopass will use your camera to check that you are a live person and to learn your face: look at the camera, then move your head as asked (it takes about 20 seconds)."</p>
+                <p>"Biopass will use your camera to check that you are a live person and to learn your face: fit your face in an oval, then come closer to the screen while it shows a few colours (it takes about ten seconds)."</p>
                 <ul>
                     <li>"From a few pictures we compute a face template: numbers that describe your face. It is stored encrypted and used only to recognise you when you sign in."</li>
                     <li>"The pictures are used for this check and not kept."</li>
                     <li>"You can delete it at any time when you sign in (\u{201c}Delete my face data\u{201d}), and so can your administrator."</li>
                 </ul>
+                <p class="warning" id="face-colours-warning">{COLOURS_WARNING}</p>
                 <label class="check">
                     <input type="checkbox" id="face-consent" prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev))/>
                     "I agree to Biopass processing my face (biometric data) to sign me in."
@@ -284,11 +388,30 @@ pub fn FaceStep(
                 <button type="button" disabled=move || !consent.get() on:click=move |_| run()>"Continue"</button>
             </div>
         </Show>
-        <div class="camera" class:hidden=move || !camera_on() aria-hidden=move || (!camera_on()).to_string()>
-            <video node_ref=video autoplay=true playsinline=true muted=true aria-label="Your camera"></video>
-            <svg class="oval" viewBox="0 0 640 480" aria-hidden="true" class:good=move || ui.guidance.get() == Some(Guidance::Good)>
-                <ellipse cx="320" cy="240" rx="125" ry="165"></ellipse>
-            </svg>
+        <div class="capture" class:hidden=move || !capturing() node_ref=screen role="dialog" aria-modal="true"
+            aria-labelledby="face-instruction" aria-describedby="face-guidance"
+            on:keydown=move |ev| if ev.key() == "Escape" { stop() }>
+            <div class="capture-text">
+                <p class="instruction" id="face-instruction" aria-live="polite">{move || instruction(ui.step.get())}</p>
+                <p class=move || if ui.guidance.get().is_some_and(|g| g.is_problem()) { "guidance warn" } else { "guidance" } role="status" id="face-guidance">
+                    {move || match (in_ovals(), ui.guidance.get()) {
+                        (false, _) => String::new(),
+                        (true, Some(g)) => g.message(),
+                        (true, None) => "Looking for your face…".into(),
+                    }}
+                </p>
+                <p class="muted">
+                    {move || if in_ovals() { format!("{COLOURS_WARNING} {} seconds left.", ui.seconds_left.get()) } else { String::new() }}
+                </p>
+                <button type="button" class="secondary small" node_ref=stop_button on:click=move |_| stop()>"Stop"</button>
+            </div>
+            <div class="picture">
+                <div class="window" style=move || window_style(ui.oval.get())>
+                    <video node_ref=video autoplay=true playsinline=true muted=true aria-label="Your camera"></video>
+                </div>
+                <div class="oval" aria-hidden="true" style=move || oval_style(ui.oval.get())
+                    class:good=move || in_ovals() && ui.guidance.get() == Some(Guidance::Good)></div>
+            </div>
         </div>
         <Show when=move || phase() == Phase::Preparing>
             <div class="preparing" role="status">
@@ -302,20 +425,8 @@ pub fn FaceStep(
                     }
                     _ => view! { <p>"Starting the camera…"</p> }.into_any(),
                 }}
+                <p class="muted">{COLOURS_WARNING}</p>
             </div>
-        </Show>
-        <Show when=move || phase() == Phase::Capturing>
-            <p class="instruction" id="face-instruction">{move || instruction(target())}</p>
-            <p class=move || if ui.guidance.get().is_some_and(|g| g.is_problem()) { "guidance warn" } else { "guidance" } role="status" aria-live="polite" id="face-guidance">
-                {move || ui.guidance.get().map(|g| g.message()).unwrap_or_else(|| "Looking for your face…".into())}
-            </p>
-            <ol class="face-steps" aria-label="Steps">
-                <li class:done={move || ui.done.get() >= FRONTAL_FRAMES} aria-current=move || (ui.done.get() < FRONTAL_FRAMES).then_some("step")>"Look at the camera"</li>
-                <For each=move || ui.steps.get().into_iter().enumerate() key=|(i, m)| (*i, *m) let((i, m))>
-                    <li class:done={move || ui.done.get() > i + FRONTAL_FRAMES} aria-current=move || (ui.done.get() == i + FRONTAL_FRAMES).then_some("step")>{instruction(Some(Target::Move(m)))}</li>
-                </For>
-            </ol>
-            <p class="muted">{move || format!("{} seconds left", ui.seconds_left.get())}</p>
         </Show>
         <Show when=move || phase() == Phase::Checking>
             <p role="status">"Checking…"</p>
