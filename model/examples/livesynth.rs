@@ -23,7 +23,7 @@
 //!     screen), warp (the 3D head, no light response), tint (the 3D head, the whole frame
 //!     tinted in step), late (the right light one colour late), reversed (the colours in
 //!     reverse order), screen (a replay of a genuine capture of another sequence on a
-//!     screen: moiré, gamma, blue cast).
+//!     screen: moiré, gamma, blue cast); no-face (the near frames show the room only).
 //! livesynth scene --photo P --face I --out-dir D [--models DIR]
 //!     far.jpg, near.jpg (the head at the default ovals' distances, 640x480, white light
 //!     off), far-mask.jpg, near-mask.jpg (the near-field light factor per pixel, over
@@ -100,6 +100,8 @@ struct Head {
     cm: f32,
     /// The wall: the photo blurred beyond recognition, 640x480 linear.
     wall: Vec<[f32; 3]>,
+    /// The face's pose in the photo.
+    pose: biopass_model::Pose,
 }
 
 impl Head {
@@ -146,7 +148,7 @@ impl Head {
                 }));
             }
         }
-        Ok(Self { photo: linear, pw, ph, centre: b.centre(), axes, nose: lm.points[30], nose_sigma: 0.11 * b.width(), cm: HEAD_WIDTH_CM / (2.0 * axes[0]), wall })
+        Ok(Self { photo: linear, pw, ph, centre: b.centre(), axes, nose: lm.points[30], nose_sigma: 0.11 * b.width(), cm: HEAD_WIDTH_CM / (2.0 * axes[0]), wall, pose: biopass_model::head_pose(&lm) })
     }
 
     /// Height towards the camera (cm) and how much the surface faces the camera, at a
@@ -328,6 +330,8 @@ enum Kind {
     Late,
     Reversed,
     Screen,
+    /// The near frames show the room without the face (evidence that cannot be judged).
+    NoFace,
 }
 
 impl Kind {
@@ -341,6 +345,7 @@ impl Kind {
             "late" => Self::Late,
             "reversed" => Self::Reversed,
             "screen" => Self::Screen,
+            "no-face" => Self::NoFace,
             _ => return Err(format!("unknown attack {s:?}").into()),
         })
     }
@@ -388,7 +393,7 @@ fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) 
         _ => colours.iter().map(|c| Some(*c)).collect(),
     };
     let light_for = |screen: [f32; 3]| match kind {
-        Kind::Genuine | Kind::Paper | Kind::Late | Kind::Reversed | Kind::Screen => Light::Near { screen, k },
+        Kind::Genuine | Kind::Paper | Kind::Late | Kind::Reversed | Kind::Screen | Kind::NoFace => Light::Near { screen, k },
         Kind::Warp | Kind::Still => Light::None,
         Kind::Tint => Light::Global { screen, k },
     };
@@ -411,8 +416,10 @@ fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) 
     for t in [700, 850] {
         shoot(CapturePhase::Far, t + (noise.next() * 30.0) as u32, far, white_light, &mut noise)?;
     }
+    // Without the face: the head far out of the frame.
+    let near_shot = if kind == Kind::NoFace { Pose { z: near.z, at: [-10.0 * W as f32, near.at[1]] } } else { near };
     for t in [2200, 2350, 2500] {
-        shoot(CapturePhase::Near, t + (noise.next() * 30.0) as u32, near, white_light, &mut noise)?;
+        shoot(CapturePhase::Near, t + (noise.next() * 30.0) as u32, near_shot, white_light, &mut noise)?;
     }
     let at = 2600u32;
     let mut start = 0u32;
@@ -546,8 +553,15 @@ fn calibrate(a: &Args) -> Res<()> {
     let chosen: Vec<&PathBuf> = photos.iter().step_by((photos.len() / count.max(1)).max(1)).take(count).collect();
     let kinds = [Kind::Genuine, Kind::Paper, Kind::Tint, Kind::Late, Kind::Warp];
     let mut rows: Vec<(Kind, LivenessFigures, String)> = Vec::new();
+    let mut used = 0usize;
     for (i, photo) in chosen.iter().enumerate() {
+        // People look at the camera when they sign in (the page asks them to): frontal
+        // photos only.
         let Ok(head) = Head::new(&p, photo, 0) else { continue };
+        if head.pose.yaw.abs() > 8.0 || head.pose.pitch.abs() > 8.0 {
+            continue;
+        }
+        used += 1;
         let mut rng = SeededEntropy::new([i as u8; 32]);
         let issued = decide::new_challenge(&mut rng, "calibration".into(), FacePurpose::Authenticate, false, 0);
         let c = FaceChallenge { nonce: String::new(), expires_at: 0, purpose: issued.purpose, far: issued.far, near: issued.near, flashes: issued.flashes.clone(), frame_width: 320, frame_height: 240 };
@@ -556,6 +570,7 @@ fn calibrate(a: &Args) -> Res<()> {
             let (f, verdict) = judge(&p, &issued, &shots, at)?;
             let v = match verdict {
                 Ok(()) => "accepted".to_string(),
+                Err(decide::FaceRejection::PoorQuality(m)) => format!("poor: {m}"),
                 Err(r) => r.attack().unwrap_or("poor_quality").to_string(),
             };
             rows.push((kind, f, v));
@@ -563,7 +578,7 @@ fn calibrate(a: &Args) -> Res<()> {
         eprint!(".");
     }
     eprintln!();
-    println!("Liveness figures on {} LFW calibration photos (5th / 50th / 95th percentile)", chosen.len());
+    println!("Liveness figures on {used} frontal photos of {} LFW calibration people (5th / 50th / 95th percentile)", chosen.len());
     println!("{:<9} {:>22} {:>22} {:>22} {:>22} {:>22}", "capture", "growth", "perspective", "light corr.", "light response", "background/face");
     let pct = |mut v: Vec<f32>| {
         v.retain(|x| x.is_finite());

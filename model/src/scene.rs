@@ -13,8 +13,8 @@
 //! | Near  | yes                | -        | yes (the match)     | own face box | -    |
 //! | Light | last frame only    | -        | -                   | last Near box | vs last Near |
 //!
-//! - [`depth_ratio`]: how much wider the inner face (eyes, nose, mouth) is than the jaw,
-//!   across the face. Under a camera's perspective the inner face, nearer the lens than the
+//! - [`depth_ratio`]: how much wider the nose is than the jaw,
+//!   across the face. Under a camera's perspective the nose, nearer the lens than the
 //!   jaw's sides, grows faster as a real head comes closer; a flat picture keeps its
 //!   proportions at every distance.
 //! - [`region_colours`]: the mean linear RGB of the face's centre (cheeks, nose) and of the
@@ -95,7 +95,7 @@ fn linear(v: u8) -> f32 {
 }
 
 /// Inner-face width over jaw width, across the face (perpendicular to the eye line): the
-/// RMS distance of the eye, nose and mouth points from their centre, over that of the jaw's
+/// RMS distance of the nose's points from their centre, over that of the jaw's
 /// sides (points 0-5 and 11-16; the chin is as near the lens as the mouth and is left out).
 /// `0` for degenerate landmarks.
 pub fn depth_ratio(lm: &Landmarks68) -> f32 {
@@ -113,7 +113,7 @@ pub fn depth_ratio(lm: &Landmarks68) -> f32 {
         let mean = xs.iter().sum::<f32>() / xs.len() as f32;
         (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / xs.len() as f32).sqrt()
     };
-    let inner = rms(&mut (27..68));
+    let inner = rms(&mut (27..36));
     let jaw = rms(&mut (0..6).chain(11..17));
     if jaw > 0.0 && inner.is_finite() {
         inner / jaw

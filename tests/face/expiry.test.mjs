@@ -25,14 +25,14 @@ test('evidence for an expired face challenge is refused (410), a fresh one succe
   assert.equal(c.status, 200, JSON.stringify(c.body));
   const lifetime = c.body.expires_at - Date.now() / 1000;
   assert.ok(lifetime > 85 && lifetime <= 91, `lifetime ${lifetime}`);
-  const frames = await synth(PERSON_A, c.body.steps);
+  const capture = await synth(PERSON_A, c.body);
   await new Promise((r) => setTimeout(r, (lifetime + 2) * 1000));
-  const late = await login.evidence({ nonce: c.body.nonce, consent: true, frames });
+  const late = await login.evidence({ nonce: c.body.nonce, consent: true, ...capture });
   assert.equal(late.status, 410, JSON.stringify(late.body));
   assert.equal(late.body.error, 'expired');
-  // The same evidence on a fresh challenge of the same login is accepted: only time differed.
+  // A capture of a fresh challenge of the same login is accepted.
   const fresh = await login.challenge();
-  const ok = await login.evidence({ nonce: fresh.body.nonce, consent: true, frames: await synth(PERSON_A, fresh.body.steps) });
+  const ok = await login.evidence({ nonce: fresh.body.nonce, consent: true, ...(await synth(PERSON_A, fresh.body)) });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   const claims = (await login.redeem(ok.body.redirect_to)).claims();
   assert.deepEqual(claims.amr, ['face']);

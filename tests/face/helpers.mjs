@@ -1,4 +1,4 @@
-// Face-login test helpers: the synthetic-evidence tool (model/examples/facesynth.rs), an
+// Face-login test helpers: the synthetic-evidence tool (model/examples/livesynth.rs), an
 // application and relying party on the real worker, PAR login start, the face API calls,
 // and the workerd processes' CPU time.
 import { execFile, execFileSync } from 'node:child_process';
@@ -13,42 +13,36 @@ import { startLogin } from '../lib/login.mjs';
 import { CALLBACK, explained } from '../lib/facecam.mjs';
 export { CALLBACK };
 const PHOTOS = join(homedir(), '.cache/biopass/photos');
-// Faces checked with `facesynth faces`: frontal, big enough, alone in their context crop.
+// Frontal faces of the demo photos, alone in their surroundings (persons A and B of the tests).
 export const PERSON_A = { photo: join(PHOTOS, 'sample5.jpg'), face: 4 };
 export const PERSON_B = { photo: join(PHOTOS, 'sample6.jpg'), face: 2 };
 
 const TARGET = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/biopass/target');
-const TOOL = join(TARGET, 'release/examples/facesynth');
+const TOOL = join(TARGET, 'release/examples/livesynth');
 
 /** Builds the tool (cargo skips it when up to date). */
 export function buildTool() {
-  execFileSync('cargo', ['build', '--release', '-p', 'biopass-model', '--example', 'facesynth'], {
+  execFileSync('cargo', ['build', '--release', '-p', 'biopass-model', '--example', 'livesynth'], {
     cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_TARGET_DIR: TARGET },
   });
 }
 
 const run = promisify(execFile);
-const cache = new Map();
 
 /**
- * The `frames` of an evidence for `steps`, synthesised from `person`'s photo; `extra` are
- * more tool arguments (attacks). Memoised; logs the tool's pose report once.
+ * A capture of `challenge` (the worker's answer to POST .../face/challenge, with the
+ * `received_at` the test noted) by `person`: the genuine simulation, or `attack` (see the
+ * tool's doc). Resolves once as much time has passed since the challenge as the capture
+ * claims to have taken (the worker checks that), to `{ frames, flashes_at_ms }`.
  */
-export function synth(person, steps, extra = []) {
-  const args = ['evidence', '--photo', person.photo, '--face', String(person.face), '--steps', steps.join(','), ...extra];
-  const key = args.join(' ');
-  if (!cache.has(key)) {
-    cache.set(key, run(TOOL, args, { maxBuffer: 64 << 20 }).then(({ stdout, stderr }) => {
-      console.log(`facesynth ${args.slice(1).join(' ').replaceAll(PHOTOS + '/', '')}\n${stderr.trim().replace(/^/gm, '  ')}`);
-      return JSON.parse(stdout);
-    }));
-  }
-  return cache.get(key).then((frames) => structuredClone(frames));
-}
-
-/** How many frames of an evidence face the camera (they come first). */
-export function frontalCount(frames) {
-  return frames.filter((f) => f.step == null).length;
+export async function synth(person, challenge, attack = 'genuine', seed = 1) {
+  const args = ['evidence', '--photo', person.photo, '--face', String(person.face), '--challenge', JSON.stringify(challenge), '--attack', attack, '--seed', String(seed)];
+  const { stdout, stderr } = await run(TOOL, args, { maxBuffer: 64 << 20 });
+  const out = JSON.parse(stdout);
+  if (process.env.BIOPASS_VERBOSE) console.log(`livesynth ${attack}: ${stderr.trim()}`);
+  const wait = (challenge.received_at ?? 0) + out.span_ms + 200 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  return { frames: out.frames, flashes_at_ms: out.flashes_at_ms };
 }
 
 /** Creates an application (`extra`: more settings) and reads its secret. */
@@ -77,7 +71,11 @@ export async function beginLogin(worker, config, username) {
   return {
     browser, tx, verifier, nonce, state: st,
     loginState: () => browser.json('GET', `/api/login/${tx}`),
-    challenge: () => browser.json('POST', `/api/login/${tx}/face/challenge`),
+    challenge: async (body) => {
+      const r = await browser.json('POST', `/api/login/${tx}/face/challenge`, body);
+      if (r.status === 200) r.body.received_at = Date.now();
+      return r;
+    },
     evidence: (body) => browser.json('POST', `/api/login/${tx}/face`, body),
     redeem: (callback) => explained(client.authorizationCodeGrant(config, new URL(callback), {
       pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: st, idTokenExpected: true,

@@ -2,7 +2,7 @@
 // the setting in the admin API, an application that takes only the authenticator app, one
 // that takes only the face (a user with only an app proves who they are with it and then
 // must enrol a face), and adding a second authenticator where both are taken, which needs
-// the first one in the same sign-in. Face evidence comes from facesynth; codes are
+// the first one in the same sign-in. Face evidence comes from livesynth; codes are
 // redeemed by openid-client, whose ID token says every authenticator used (`amr`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,7 +53,7 @@ async function enrolFace(login) {
   const c = await login.challenge();
   assert.equal(c.status, 200, JSON.stringify(c.body));
   assert.equal(c.body.purpose, 'enrol');
-  return login.evidence({ nonce: c.body.nonce, consent: true, frames: await synth(PERSON_A, c.body.steps) });
+  return login.evidence({ nonce: c.body.nonce, consent: true, ...(await synth(PERSON_A, c.body)) });
 }
 
 test('the setting: at least one authenticator, each once, in a fixed order', async () => {
