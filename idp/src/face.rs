@@ -44,8 +44,11 @@ pub const FRAME_WIDTH: u32 = 320;
 pub const FRAME_HEIGHT: u32 = 240;
 /// Liveness probability every far frame must reach.
 pub const LIVENESS_THRESHOLD: f32 = 0.5;
-/// Largest yaw and pitch of a frame used for matching and for the depth ratio.
+/// Largest yaw and pitch of a frame used for matching.
 pub const FRONTAL_MAX: f32 = 12.0;
+/// Largest yaw and pitch of a far or near frame (the depth ratio is measured across a
+/// face that looks at the camera; up close, perspective alone tilts the measured pose).
+pub const CAPTURE_POSE_MAX: f32 = 20.0;
 /// Cosine every far and near frame's embedding must have with the others: one person.
 pub const SAME_PERSON: f32 = 0.4;
 /// Far, near and light frames an evidence may hold.
@@ -75,7 +78,7 @@ pub const OVAL_CENTRE: f32 = 0.08;
 pub const GROWTH_MIN: f32 = 1.45;
 /// The relative growth of the depth ratio from far to near, at least. See
 /// [`check_liveness`] for how it was set.
-pub const PERSPECTIVE_MIN: f32 = 0.03;
+pub const PERSPECTIVE_MIN: f32 = 0.02;
 /// The correlation of the face's colour, relative to the background's, with the sequence.
 pub const LIGHT_CORRELATION: f32 = 0.8;
 /// The face's response to the screen's colours beyond the background's (in log-chromaticity
@@ -275,8 +278,8 @@ fn self_correlation(c: &[ScreenColour]) -> f32 {
 /// The ovals of a challenge: a small one (arm's length) and a large one (close to the
 /// screen), at random widths and places.
 pub fn random_ovals(rng: &mut impl Entropy) -> (Oval, Oval) {
-    let far = Oval { cx: uniform(rng, 0.40, 0.60), cy: uniform(rng, 0.42, 0.56), width: uniform(rng, 0.22, 0.28) };
-    let near = Oval { cx: uniform(rng, 0.45, 0.55), cy: uniform(rng, 0.47, 0.53), width: uniform(rng, 0.42, 0.48) };
+    let far = Oval { cx: uniform(rng, 0.40, 0.60), cy: uniform(rng, 0.42, 0.56), width: uniform(rng, 0.20, 0.25) };
+    let near = Oval { cx: uniform(rng, 0.45, 0.55), cy: uniform(rng, 0.47, 0.53), width: uniform(rng, 0.44, 0.50) };
     (far, near)
 }
 
@@ -500,8 +503,8 @@ fn mean(v: impl Iterator<Item = f32>) -> f32 {
 /// worker's clock tells it (whole seconds, so rounded up).
 ///
 /// How the thresholds were set: [`GROWTH_MIN`] and the oval tolerances from the ovals the
-/// challenge draws (a far oval at most 0.28 wide, a near one at least 0.42: a face that
-/// fits both grew by at least 1.5, less the tolerance); [`PERSPECTIVE_MIN`],
+/// challenge draws (a far oval at most 0.25 wide, a near one at least 0.44: a face that
+/// fits both grew by at least 1.76, less the tolerances); [`PERSPECTIVE_MIN`],
 /// [`LIGHT_CORRELATION`], [`LIGHT_RESPONSE`] and [`FALLOFF_MAX`] from `facesynth
 /// liveness-calibrate` on the LFW calibration photos (a relit, perspective-rendered head
 /// against the same photo flat, tinted globally and out of step; see the README's
@@ -552,7 +555,7 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
     }
     let faces = |v: &[&MeasuredFrame]| v.iter().filter_map(|f| f.found().copied()).collect::<Vec<MeasuredFace>>();
     let (far_faces, near_faces) = (faces(&far), faces(&near));
-    if far_faces.iter().chain(&near_faces).any(|f| f.yaw.abs() > FRONTAL_MAX || f.pitch.abs() > FRONTAL_MAX) {
+    if far_faces.iter().chain(&near_faces).any(|f| f.yaw.abs() > CAPTURE_POSE_MAX || f.pitch.abs() > CAPTURE_POSE_MAX) {
         return Err(FaceRejection::PoorQuality("Look straight at the camera.".into()));
     }
     // 2. Distance.
@@ -1032,7 +1035,7 @@ mod tests {
             assert!(c.flashes.windows(2).all(|w| w[0].colour != w[1].colour));
             let colours: Vec<ScreenColour> = c.flashes.iter().map(|f| f.colour).collect();
             assert!(self_correlation(&colours) <= SEQUENCE_SELF_CORRELATION, "{colours:?}");
-            assert!(c.near.width / c.far.width >= 1.5 && c.far.width >= 0.22 && c.near.width <= 0.48);
+            assert!(c.near.width / c.far.width >= 1.75 && c.far.width >= 0.20 && c.near.width <= 0.50);
         }
         assert!(lengths.len() >= 4, "{lengths:?}");
     }

@@ -201,6 +201,11 @@ enum Light {
 struct Pose {
     z: f32,
     at: [f32; 2],
+    /// Turn of the head about its vertical axis (radians; positive moves the nose to the
+    /// image's right), and tilt about its horizontal axis (positive moves it up): the
+    /// simulated person turns to face the camera.
+    turn: f32,
+    tilt: f32,
 }
 
 /// Renders the head (or, `flat`, the whole photo as a print) at `pose` under `light`:
@@ -225,9 +230,15 @@ fn render(head: &Head, pose: Pose, light: Light, flat: bool, noise: &mut Noise) 
         for i in 0..steps_x {
             let p = [x0 + (i as f32 + 0.5) / sub as f32, y0 + (j as f32 + 0.5) / sub as f32];
             let Some((z, facing)) = head.surface(p, flat) else { continue };
+            let (st, ct) = pose.turn.sin_cos();
+            let x_cm = (p[0] - head.centre[0]) * head.cm;
+            let (x_cm, z) = (x_cm * ct + z * st, z * ct - x_cm * st);
+            let (sl, cl) = pose.tilt.sin_cos();
+            let y_cm = (p[1] - head.centre[1]) * head.cm;
+            let (y_cm, z) = (y_cm * cl - z * sl, z * cl + y_cm * sl);
             let zc = pose.z - z;
-            let u = pose.at[0] + FOCAL * (p[0] - head.centre[0]) * head.cm / zc;
-            let v = pose.at[1] + FOCAL * (p[1] - head.centre[1]) * head.cm / zc;
+            let u = pose.at[0] + FOCAL * x_cm / zc;
+            let v = pose.at[1] + FOCAL * y_cm / zc;
             if !(0.0..W as f32).contains(&u) || !(0.0..H as f32).contains(&v) {
                 continue;
             }
@@ -291,9 +302,9 @@ fn base64(bytes: &[u8]) -> String {
 /// The pose that puts the detected face of the head at `oval` (2 refinements).
 fn place(p: &Pipeline, head: &Head, oval: &Oval, flat: bool) -> Res<Pose> {
     let target = [oval.cx * W as f32, oval.cy * H as f32];
-    let mut pose = Pose { z: 40.0, at: target };
+    let mut pose = Pose { z: 40.0, at: target, turn: 0.0, tilt: 0.0 };
     let mut noise = Noise(1);
-    for _ in 0..3 {
+    for _ in 0..5 {
         let (rgba, _) = render(head, pose, Light::None, flat, &mut noise);
         let frame = Frame::new(W as u32, H as u32, &rgba)?;
         let faces = p.detect(&frame)?;
@@ -302,6 +313,11 @@ fn place(p: &Pipeline, head: &Head, oval: &Oval, flat: bool) -> Res<Pose> {
         };
         let width = face.bbox.width() / W as f32;
         let c = face.bbox.centre();
+        if !flat {
+            let seen = biopass_model::head_pose(&p.landmarks(&frame, face)?);
+            pose.turn -= 0.9 * seen.yaw.to_radians();
+            pose.tilt -= 0.9 * seen.pitch.to_radians();
+        }
         // Size goes as 1 / distance (of the face's front, about 7 cm before the rim).
         let front = pose.z - 7.0;
         pose.z = 7.0 + front * width / oval.width;
@@ -400,7 +416,7 @@ fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) 
     let still_frame = if kind == Kind::Still { Some(render(head, far, Light::None, false, &mut noise).0) } else { None };
     let mut shots = Vec::new();
     let mut shoot = |phase: CapturePhase, t_ms: u32, pose: Pose, light: Light, noise: &mut Noise| -> Res<()> {
-        let jitter = Pose { z: pose.z * noise.range(0.99, 1.01), at: [pose.at[0] + noise.range(-1.5, 1.5), pose.at[1] + noise.range(-1.5, 1.5)] };
+        let jitter = Pose { z: pose.z * noise.range(0.99, 1.01), at: [pose.at[0] + noise.range(-1.5, 1.5), pose.at[1] + noise.range(-1.5, 1.5)], turn: pose.turn + noise.range(-0.02, 0.02), tilt: pose.tilt + noise.range(-0.02, 0.02) };
         let rgba = match &still_frame {
             Some(f) => f.clone(),
             None => render(head, jitter, light, flat, noise).0,
@@ -417,7 +433,7 @@ fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) 
         shoot(CapturePhase::Far, t + (noise.next() * 30.0) as u32, far, white_light, &mut noise)?;
     }
     // Without the face: the head far out of the frame.
-    let near_shot = if kind == Kind::NoFace { Pose { z: near.z, at: [-10.0 * W as f32, near.at[1]] } } else { near };
+    let near_shot = if kind == Kind::NoFace { Pose { at: [-10.0 * W as f32, near.at[1]], ..near } } else { near };
     for t in [2200, 2350, 2500] {
         shoot(CapturePhase::Near, t + (noise.next() * 30.0) as u32, near_shot, white_light, &mut noise)?;
     }
@@ -469,6 +485,11 @@ fn evidence(a: &Args) -> Res<()> {
         .collect();
     let bytes: usize = shots.iter().map(|s| s.jpeg.len()).sum();
     eprintln!("{kind:?}: {} frames, {bytes} bytes of JPEG, {span} ms", shots.len());
+    if a.0.iter().any(|x| x == "--check") {
+        let issued = IssuedChallenge { transaction: String::new(), purpose: challenge.purpose, far: challenge.far, near: challenge.near, flashes: challenge.flashes.clone(), issued_at: 0, expires_at: 0 };
+        let (figures, verdict, poses) = judge(&p, &issued, &shots, at)?;
+        eprintln!("{figures:?}\n{verdict:?}\nposes (yaw, pitch, width): {poses:?}");
+    }
     println!("{}", serde_json::json!({ "frames": frames, "flashes_at_ms": at, "span_ms": span }));
     Ok(())
 }
@@ -480,7 +501,7 @@ fn scene(a: &Args) -> Res<()> {
     std::fs::create_dir_all(&dir)?;
     let scale = 1.5f32;
     let mut json = serde_json::Map::new();
-    for (name, oval) in [("far", Oval { cx: 0.5, cy: 0.5, width: 0.25 }), ("near", Oval { cx: 0.5, cy: 0.5, width: 0.45 })] {
+    for (name, oval) in [("far", Oval { cx: 0.5, cy: 0.5, width: 0.225 }), ("near", Oval { cx: 0.5, cy: 0.5, width: 0.47 })] {
         let pose = place(&p, &head, &oval, false)?;
         let (rgba, factor) = render(&head, pose, Light::None, false, &mut Noise(7));
         let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|q| [q[0], q[1], q[2]]).collect();
@@ -498,7 +519,8 @@ fn scene(a: &Args) -> Res<()> {
 }
 
 /// The server's measures and decision of a capture.
-fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(LivenessFigures, Result<(), decide::FaceRejection>)> {
+#[allow(clippy::type_complexity)]
+fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(LivenessFigures, Result<(), decide::FaceRejection>, Vec<(f32, f32, f32)>)> {
     let pixels: Vec<Vec<u8>> = shots.iter().map(|s| jpeg_rgba(&s.jpeg)).collect::<Res<_>>()?;
     let phase = |ph: CapturePhase| match ph {
         CapturePhase::Far => Phase::Far,
@@ -531,8 +553,9 @@ fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(Liv
         })
         .collect();
     let figures = decide::figures(c, at, &measured);
-    let verdict = decide::check_liveness(c, at, &measured, 60_000).map(|_| ());
-    Ok((figures, verdict))
+    let verdict = decide::check_liveness(c, at, &measured, 60_000).map(|_| ()).and_then(|()| decide::match_score(&[0.0; 512], &measured).map(|_| ()));
+    let poses = measured.iter().filter_map(|m| m.face.flatten()).map(|f| (f.yaw, f.pitch, f.width)).collect();
+    Ok((figures, verdict, poses))
 }
 
 fn calibrate(a: &Args) -> Res<()> {
@@ -558,7 +581,7 @@ fn calibrate(a: &Args) -> Res<()> {
         // People look at the camera when they sign in (the page asks them to): frontal
         // photos only.
         let Ok(head) = Head::new(&p, photo, 0) else { continue };
-        if head.pose.yaw.abs() > 8.0 || head.pose.pitch.abs() > 8.0 {
+        if head.pose.yaw.abs() > 12.0 || head.pose.pitch.abs() > 12.0 {
             continue;
         }
         used += 1;
@@ -567,7 +590,7 @@ fn calibrate(a: &Args) -> Res<()> {
         let c = FaceChallenge { nonce: String::new(), expires_at: 0, purpose: issued.purpose, far: issued.far, near: issued.near, flashes: issued.flashes.clone(), frame_width: 320, frame_height: 240 };
         for kind in kinds {
             let Ok((shots, at)) = capture(&p, &head, &c, kind, i as u64 + 1) else { continue };
-            let (f, verdict) = judge(&p, &issued, &shots, at)?;
+            let (f, verdict, _) = judge(&p, &issued, &shots, at)?;
             let v = match verdict {
                 Ok(()) => "accepted".to_string(),
                 Err(decide::FaceRejection::PoorQuality(m)) => format!("poor: {m}"),

@@ -79,7 +79,7 @@ test('a challenge: two ovals at random places, 4-8 colours of 200-400 ms (600-10
     assert.equal(c.frame_width, 320);
     assert.equal(c.frame_height, 240);
     assert.ok(c.expires_at > Date.now() / 1000 + 80 && c.expires_at <= Date.now() / 1000 + 91);
-    assert.ok(c.far.width >= 0.22 && c.far.width <= 0.28 && c.near.width >= 0.42 && c.near.width <= 0.48, JSON.stringify(c));
+    assert.ok(c.far.width >= 0.20 && c.far.width <= 0.25 && c.near.width >= 0.44 && c.near.width <= 0.50, JSON.stringify(c));
     assert.ok(c.flashes.length >= 4 && c.flashes.length <= 8);
     assert.ok(c.flashes.every((f, k) => f.ms >= 200 && f.ms <= 400 && (k === 0 || f.colour !== c.flashes[k - 1].colour)));
     seen.add(JSON.stringify([c.far, c.flashes]));
