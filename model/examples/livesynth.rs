@@ -299,12 +299,16 @@ fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// The pose that puts the detected face of the head at `oval` (2 refinements).
-fn place(p: &Pipeline, head: &Head, oval: &Oval, flat: bool) -> Res<Pose> {
+/// The pose that puts the detected face of the head at `oval`. With `orient`, the head
+/// keeps that turn and tilt; without, it also turns to face the camera (the smallest
+/// measured yaw and pitch found is kept).
+fn place(p: &Pipeline, head: &Head, oval: &Oval, flat: bool, orient: Option<(f32, f32)>) -> Res<Pose> {
     let target = [oval.cx * W as f32, oval.cy * H as f32];
-    let mut pose = Pose { z: 40.0, at: target, turn: 0.0, tilt: 0.0 };
+    let (turn, tilt) = orient.unwrap_or((0.0, 0.0));
+    let mut pose = Pose { z: 40.0, at: target, turn, tilt };
+    let mut best: Option<(f32, Pose)> = None;
     let mut noise = Noise(1);
-    for _ in 0..5 {
+    for _ in 0..8 {
         let (rgba, _) = render(head, pose, Light::None, flat, &mut noise);
         let frame = Frame::new(W as u32, H as u32, &rgba)?;
         let faces = p.detect(&frame)?;
@@ -313,17 +317,21 @@ fn place(p: &Pipeline, head: &Head, oval: &Oval, flat: bool) -> Res<Pose> {
         };
         let width = face.bbox.width() / W as f32;
         let c = face.bbox.centre();
-        if !flat {
-            let seen = biopass_model::head_pose(&p.landmarks(&frame, face)?);
-            pose.turn -= 0.9 * seen.yaw.to_radians();
-            pose.tilt -= 0.9 * seen.pitch.to_radians();
+        let seen = biopass_model::head_pose(&p.landmarks(&frame, face)?);
+        let miss = seen.yaw.abs() + seen.pitch.abs() + 100.0 * ((width / oval.width) - 1.0).abs();
+        if best.as_ref().is_none_or(|(m, _)| miss < *m) {
+            best = Some((miss, pose));
+        }
+        if orient.is_none() && !flat {
+            pose.turn = (pose.turn - 0.6 * seen.yaw.to_radians()).clamp(-0.6, 0.6);
+            pose.tilt = (pose.tilt - 0.6 * seen.pitch.to_radians()).clamp(-0.6, 0.6);
         }
         // Size goes as 1 / distance (of the face's front, about 7 cm before the rim).
         let front = pose.z - 7.0;
         pose.z = 7.0 + front * width / oval.width;
         pose.at = [pose.at[0] + target[0] - c[0], pose.at[1] + target[1] - c[1]];
     }
-    Ok(pose)
+    Ok(best.map_or(pose, |(_, b)| b))
 }
 
 fn dist(f: &Face, t: [f32; 2]) -> f32 {
@@ -391,8 +399,9 @@ fn as_screen(rgb: &mut [u8], noise: &mut Noise) {
 fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) -> Res<(Vec<Shot>, u32)> {
     let mut noise = Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let flat = kind == Kind::Paper;
-    let far = place(p, head, &c.far, flat)?;
-    let near = if kind == Kind::Still { far } else { place(p, head, &c.near, flat)? };
+    let near = place(p, head, &c.near, flat, None)?;
+    let far = place(p, head, &c.far, flat, Some((near.turn, near.tilt)))?;
+    let near = if kind == Kind::Still { far } else { near };
     let k = noise.range(0.25, 0.45);
     let white = [1.0f32; 3];
     // The sequence the light follows: the issued one, or another (late, reversed, a replay).
@@ -502,7 +511,7 @@ fn scene(a: &Args) -> Res<()> {
     let scale = 1.5f32;
     let mut json = serde_json::Map::new();
     for (name, oval) in [("far", Oval { cx: 0.5, cy: 0.5, width: 0.225 }), ("near", Oval { cx: 0.5, cy: 0.5, width: 0.47 })] {
-        let pose = place(&p, &head, &oval, false)?;
+        let pose = place(&p, &head, &oval, false, None)?;
         let (rgba, factor) = render(&head, pose, Light::None, false, &mut Noise(7));
         let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|q| [q[0], q[1], q[2]]).collect();
         std::fs::write(dir.join(format!("{name}.jpg")), jpeg(&rgb, W as u32, H as u32, 95)?)?;
