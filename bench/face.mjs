@@ -1,5 +1,5 @@
-// Benchmark of the login page's face step in headless Chromium with a fake camera (person
-// A's video) against the worker under wrangler dev. N enrolments, then N face
+// Benchmark of the login page's face step in headless Chromium with a fake camera (the
+// simulated person A of tests/lib/facecam.mjs, who fits the ovals and is lit by the screen) against the worker under wrangler dev. N enrolments, then N face
 // sign-ins in a fresh browser context each (nothing cached: the SPA, the tracker wasm and
 // the models are downloaded) and N in one context (cached: Cache Storage and HTTP cache).
 // Prints, for enrolments (nothing cached), Continue on the consent screen to camera-ready
@@ -8,9 +8,11 @@
 //     plays and the tracker is loaded (models ready), i.e. when guidance can start;
 //   - tracked frames per second during the challenge, beside the camera's own frame rate, and
 //     the round trip of one frame (grab, post to the Web Worker, detect + landmarks, report);
-//   - last challenge step to the code: the last evidence frame captured to the browser
-//     arriving at the application's callback with the code (upload, the worker's
-//     re-measurement of every crop, redirect);
+//   - camera open to the worker's decision (the ovals, the colours, upload, the worker's
+//     measures of the whole frames);
+//   - last capture step to the code: the last evidence frame captured (the last colour) to
+//     the browser arriving at the application's callback with the code (upload, the
+//     worker's measures, redirect);
 // and the sizes of what the login page loads (raw and gzipped), beside the download
 // onnxruntime-web would need for the same two models (its wasm runtime + the same files).
 //   node bench/face.mjs [runs=3]
@@ -19,7 +21,7 @@ import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { newState, startWorker, ROOT } from '../tests/lib/worker.mjs';
-import { beginFaceLogin, redeem, withCamera } from '../tests/lib/facecam.mjs';
+import { beginFaceLogin, redeem, withPerson } from '../tests/lib/facecam.mjs';
 import { createApp, relyingParty } from '../tests/face/helpers.mjs';
 
 const RUNS = Number(process.argv[2] ?? 3);
@@ -29,7 +31,7 @@ const fmt = (xs, unit, digits = 0) => `${median(xs).toFixed(digits)} ${unit} (${
 
 const state = newState();
 const worker = await startWorker(state);
-const browser = await withCamera('person-a.y4m');
+const browser = await withPerson('person-a');
 try {
   const config = await relyingParty(worker, await createApp(worker, 'Bench'));
   const username = 'bench@example.com';
@@ -59,6 +61,7 @@ try {
     const [faceStart] = m('biopass:face-start');
     const [cameraOpen] = m('biopass:camera-open');
     const [last] = m('biopass:last-step');
+    const [decided] = m('biopass:face-decided');
     const tracked = m('biopass:tracked').filter((t) => t >= ready && t <= last);
     const grabs = m('biopass:grab').filter((t) => t >= ready && t <= last);
     const roundTrips = grabs.map((g, i) => tracked[i] - g).filter((d) => d >= 0);
@@ -71,6 +74,7 @@ try {
       fps: (tracked.length - 1) / ((tracked.at(-1) - tracked[0]) / 1000),
       roundTrip: roundTrips.reduce((a, b) => a + b, 0) / roundTrips.length,
       toCode: arrived - last,
+      toDecision: decided - cameraOpen,
       camFps,
       evidenceKb: login.evidenceBytes() / 1000,
     };
@@ -92,6 +96,7 @@ try {
     console.log(`  ${name.padEnd(8)}   of which: page and SPA start to the face step ${fmt(rs.map((r) => r.toFaceStep), 'ms')}; camera open ${fmt(rs.map((r) => r.camera), 'ms')}; models still loading after the camera ${fmt(rs.map((r) => r.modelsAfterCamera), 'ms')}`);
     console.log(`  ${name.padEnd(8)} tracked ${fmt(rs.map((r) => r.fps), 'frames/s', 1)}   reference: the camera delivers ${median(rs.map((r) => r.camFps))} frames/s (each new frame is tracked once)`);
     console.log(`  ${name.padEnd(8)} per frame: grab + Web Worker + detect + landmarks ${fmt(rs.map((r) => r.roundTrip), 'ms', 1)} = up to ${(1000 / median(rs.map((r) => r.roundTrip))).toFixed(0)} frames/s; reference: tract vs onnxruntime-web per tracking frame in scripts/bench-model.sh`);
+    console.log(`  ${name.padEnd(8)} camera open to the worker's decision ${fmt(rs.map((r) => r.toDecision), 'ms')}`);
     console.log(`  ${name.padEnd(8)} last step to the code at the application ${fmt(rs.map((r) => r.toCode), 'ms')}, evidence sent ${fmt(rs.map((r) => r.evidenceKb), 'KB')}`);
   }
   const size = (path) => {

@@ -150,6 +150,10 @@ pub fn guide(report: &TrackReport, stage: Stage, oval: &Oval) -> Guidance {
         (Some(f), _) => f,
         (None, _) => return if report.brightness < MIN_BRIGHTNESS { Guidance::TooDark } else { Guidance::NoFace },
     };
+    // Light first: moving a face in the dark does not help.
+    if report.brightness < MIN_BRIGHTNESS {
+        return Guidance::TooDark;
+    }
     let fit = stage.fit();
     let (w, h) = (report.width.max(1) as f32, report.height.max(1) as f32);
     let [x1, y1, x2, y2] = face.bbox;
@@ -163,9 +167,6 @@ pub fn guide(report: &TrackReport, stage: Stage, oval: &Oval) -> Guidance {
     let (cx, cy) = ((x1 + x2) / 2.0 / w, (y1 + y2) / 2.0 / h);
     if (cx - oval.cx).hypot(cy - oval.cy) > fit.centre {
         return Guidance::IntoOval;
-    }
-    if report.brightness < MIN_BRIGHTNESS {
-        return Guidance::TooDark;
     }
     if face.yaw.abs() > PAGE_FRONTAL_MAX || face.pitch.abs() > PAGE_FRONTAL_MAX {
         return Guidance::LookStraight;
@@ -346,7 +347,8 @@ mod tests {
         assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::NoFace);
         r.brightness = 10.0;
         assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::TooDark, "a black frame is dark, not faceless");
-        let mut dark = face_at(FAR.cx, FAR.cy, FAR.width);
+        // A dark face is told so before where to go.
+        let mut dark = face_at(0.7, FAR.cy, 0.4);
         dark.brightness = 30.0;
         assert_eq!(guide(&dark, Stage::Far, &FAR), Guidance::TooDark);
         for g in [Guidance::NoFace, Guidance::SeveralFaces, Guidance::TooDark] {

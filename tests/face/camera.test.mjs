@@ -1,14 +1,16 @@
-// The login page's face step in real headless Chromium with a fake camera fed by videos
-// that set-up made from the demo photos (scripts/fixtures.sh: a face turned left, right
-// and up by model/examples/facesynth.rs, looping), against the real worker: first login
-// with consent and enrolment, second login without, another person rejected until the
-// lock-out, deleting one's face data, the camera errors, the live guidance, and an admin's
-// face sign-in to the console. Codes are redeemed by openid-client.
+// The login page's face step in real headless Chromium against the real worker, with a
+// simulated person in front of the camera (tests/lib/facecam.mjs: a head rendered from a
+// demo photo by model/examples/livesynth.rs, scripts/fixtures.sh, that fits the ovals and
+// is lit by the screen's colours) or Chromium's fake camera playing a still video: first
+// login with consent and enrolment, second login without, another person rejected until
+// the lock-out, a head the screen does not light refused, deleting one's face data (with
+// reduced motion), the camera errors, the live guidance, and an admin's face sign-in to
+// the console. Codes are redeemed by openid-client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { admin, newState, startWorker } from '../lib/worker.mjs';
 import { axe, launch, shot } from '../lib/browser.mjs';
-import { CALLBACK, beginFaceLogin, camera, redeem } from '../lib/facecam.mjs';
+import { CALLBACK, beginFaceLogin, camera, redeem, withPerson } from '../lib/facecam.mjs';
 import { createApp, relyingParty } from './helpers.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
@@ -35,10 +37,26 @@ async function browserWith(args) {
   return b;
 }
 
-const begin = (browser, username) => beginFaceLogin({ browser, config, username });
+/** A browser with the simulated person `name` (`options`: see `withPerson`) at the camera. */
+async function browserFor(name, options) {
+  const b = await withPerson(name, options);
+  browsers.push(b);
+  return b;
+}
+
+const begin = (browser, username, contextOptions) => beginFaceLogin({ browser, config, username, contextOptions });
+
+/** Camera open to the worker's decision, and the evidence's size, as the log shows them. */
+function report(name, login) {
+  const [open] = login.marks.get('biopass:camera-open') ?? [];
+  const [start] = login.marks.get('biopass:capture-start') ?? [];
+  const [colours] = login.marks.get('biopass:colours-start') ?? [];
+  const [decided] = login.marks.get('biopass:face-decided') ?? [];
+  console.log(`  ${name}: camera open to decision ${Math.round(decided - open)} ms (capture start ${Math.round(start - open)} ms, colours ${Math.round(colours - open)} ms), evidence ${login.evidenceBytes()} bytes`);
+}
 
 test('first login enrols the face with consent, the second authenticates with it', { timeout: 400_000 }, async () => {
-  const browser = await browserWith(camera('person-a.y4m'));
+  const browser = await browserFor('person-a');
   const first = await begin(browser, 'grace@example.com');
   await first.page.getByRole('button', { name: /^Face/ }).click();
   await first.page.getByRole('heading', { name: 'Set up face sign-in' }).waitFor();
@@ -47,9 +65,11 @@ test('first login enrols the face with consent, the second authenticates with it
   await axe(first.page, 'login-face-consent');
   await first.page.getByLabel(/I agree to Biopass processing my face/).check();
   await go.click();
-  await first.page.locator('#face-instruction').waitFor({ timeout: 60_000 });
+  await first.page.locator('#face-instruction').filter({ hasText: 'Fit your face in the small oval' }).waitFor({ timeout: 60_000 });
   await axe(first.page, 'login-face-capture');
+  await first.page.locator('#face-instruction').filter({ hasText: 'Hold still, keep your face in the light of the screen' }).waitFor({ timeout: 60_000 });
   const claims = await redeem(config, first);
+  report('enrolment', first);
   assert.deepEqual(claims.amr, ['face']);
   const m = first.marks;
   assert.ok(m.get('biopass:tracked').length >= 4, 'frames were tracked');
@@ -64,13 +84,14 @@ test('first login enrols the face with consent, the second authenticates with it
   await second.page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
   assert.equal(await second.page.getByRole('button', { name: /instead/ }).count(), 0, 'no other authenticator to offer');
   const again = await redeem(config, second);
+  report('sign-in', second);
   assert.equal(again.sub, claims.sub);
   assert.deepEqual(again.amr, ['face']);
   assert.ok(second.marks.get('biopass:models-from-cache'), 'models from the cache');
 });
 
-test('a person deletes their face data by proving it is them', { timeout: 400_000 }, async () => {
-  const browser = await browserWith(camera('person-a.y4m'));
+test('a person deletes their face data by proving it is them (asking for reduced motion)', { timeout: 400_000 }, async () => {
+  const browser = await browserFor('person-a');
   const enrol = await begin(browser, 'ada@example.com');
   await enrol.page.getByRole('button', { name: /^Face/ }).click();
   await enrol.page.getByLabel(/I agree to Biopass processing my face/).check();
@@ -79,10 +100,17 @@ test('a person deletes their face data by proving it is them', { timeout: 400_00
   const face = async () => (await admin(worker, 'GET', `/users/${claims.sub}`)).body.authenticators.face;
   assert.equal(await face(), true);
 
-  const login = await begin(browser, 'ada@example.com');
+  // Reduced motion: the page asks for it, the worker issues slower colours.
+  const login = await begin(browser, 'ada@example.com', { reducedMotion: 'reduce' });
+  const issued = login.page.waitForResponse((r) => r.url().endsWith('/face/challenge'));
   await login.page.getByText('Delete my face data', { exact: true }).click();
   await login.page.getByLabel('Delete my face data when I sign in').check();
+  const challenge = await issued;
+  assert.deepEqual(challenge.request().postDataJSON(), { reduced_motion: true });
+  const { flashes } = await challenge.json();
+  assert.ok(flashes.every((f) => f.ms >= 600), JSON.stringify(flashes));
   const again = await redeem(config, login);
+  report('sign-in, reduced motion', login);
   assert.deepEqual(again.amr, ['face']);
   assert.equal(await face(), false, 'the enrolment is gone');
   const audit = (await admin(worker, 'GET', '/audit')).body.items;
@@ -93,7 +121,7 @@ test('a person deletes their face data by proving it is them', { timeout: 400_00
 });
 
 test('an application that takes only the authenticator app: a person with a face proves it with the face, then sets up the app', { timeout: 400_000 }, async () => {
-  const browser = await browserWith(camera('person-a.y4m'));
+  const browser = await browserFor('person-a');
   const account = new Account('hal@example.com');
   const enrol = await begin(browser, account.username);
   await enrol.page.getByRole('button', { name: /^Face/ }).click();
@@ -124,7 +152,7 @@ async function failure(page, timeout = 150_000) {
 }
 
 test('another person on an enrolled account is not recognised, each attempt counted, locked at the sixth', { timeout: 900_000 }, async () => {
-  const browser = await browserWith(camera('person-b.y4m'));
+  const browser = await browserFor('person-b');
   const login = await begin(browser, 'grace@example.com');
   await login.page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
   for (let attempt = 1; attempt <= 5; attempt += 1) {
@@ -151,7 +179,7 @@ test('another person on an enrolled account is not recognised, each attempt coun
 
 /** A first sign-in that chooses the face and consents; returns the page at the camera. */
 async function enrolWith(video, username) {
-  const browser = await browserWith(video);
+  const browser = Array.isArray(video) ? await browserWith(video) : video;
   const login = await begin(browser, username);
   await login.page.getByRole('button', { name: /^Face/ }).click();
   await login.page.getByLabel(/I agree to Biopass processing my face/).check();
@@ -172,7 +200,7 @@ test('live guidance: too dark, two faces, no face; time runs out without a face'
     const guidance = page.locator('#face-guidance');
     await guidance.filter({ hasText: expected }).waitFor({ timeout: 60_000 })
       .catch(async (e) => { await shot(page, `failed-${video}`); throw new Error(`${video}: guidance "${await guidance.textContent().catch(() => '?')}": ${e.message}`); });
-    assert.equal(await page.locator('#face-instruction').textContent(), 'Look straight at the camera');
+    assert.equal(await page.locator('#face-instruction').textContent(), 'Fit your face in the small oval');
     await axe(page, `login-face-${video.split('.')[0]}`);
   }
   // Nobody ever shows a face: the check ends with "Time is up" and a retry.
@@ -197,8 +225,17 @@ test('camera errors are explained: no camera, permission refused', { timeout: 12
   await refused.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
 });
 
+test('a head the screen does not light is refused, and the person is told why', { timeout: 200_000 }, async () => {
+  // The simulated person, but nothing of the screen's light reaches the face: what a
+  // picture or a replay shows.
+  const page = await enrolWith(await browserFor('person-a', { k: 0 }), 'unlit@example.com');
+  const f = await failure(page);
+  assert.match(f.message, /light of the screen/, `${f.title}: ${f.message}`);
+  assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible());
+});
+
 test('an admin enrols their face from the one-time link and signs in to the console with it', { timeout: 400_000 }, async () => {
-  const browser = await browserWith(camera('person-a.y4m'));
+  const browser = await browserFor('person-a');
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${worker.url}/console#bootstrap=${worker.adminToken}`);
   await page.getByLabel('User name').fill('root');

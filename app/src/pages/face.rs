@@ -274,22 +274,14 @@ async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, 
 /// Where the oval is before the challenge says: the middle of the picture.
 const NO_OVAL: ShownOval = ShownOval { left: 0.3, top: 0.2, width: 0.4, height: 0.6 };
 
-/// The CSS of the oval's outline: its box over the picture.
-fn oval_style(o: Option<ShownOval>) -> String {
-    let o = o.unwrap_or(NO_OVAL);
-    format!("left:{:.2}%;top:{:.2}%;width:{:.2}%;height:{:.2}%", o.left * 100.0, o.top * 100.0, o.width * 100.0, o.height * 100.0)
+/// A fraction as a CSS percentage.
+fn pct(v: f32) -> String {
+    format!("{:.2}%", v * 100.0)
 }
 
 /// The CSS clip of the camera's picture: only the inside of the oval shows it.
-fn window_style(o: Option<ShownOval>) -> String {
-    let o = o.unwrap_or(NO_OVAL);
-    format!(
-        "clip-path:ellipse({:.2}% {:.2}% at {:.2}% {:.2}%)",
-        o.width * 50.0,
-        o.height * 50.0,
-        (o.left + o.width / 2.0) * 100.0,
-        (o.top + o.height / 2.0) * 100.0
-    )
+fn window_clip(o: ShownOval) -> String {
+    format!("ellipse({} {} at {} {})", pct(o.width / 2.0), pct(o.height / 2.0), pct(o.left + o.width / 2.0), pct(o.top + o.height / 2.0))
 }
 
 /// The face step. `purpose` says whether it enrols (consent first) or authenticates;
@@ -370,6 +362,7 @@ pub fn FaceStep(
         <p class="alternative"><button type="button" class="link" on:click=move |_| go.run(())>{label}</button></p>
     });
     let in_ovals = move || ui.step.get() != CapturePhase::Light;
+    let oval = move || ui.oval.get().unwrap_or(NO_OVAL);
     view! {
         <h2>{heading}</h2>
         <Show when=move || phase() == Phase::Consent>
@@ -406,10 +399,13 @@ pub fn FaceStep(
                 <button type="button" class="secondary small" node_ref=stop_button on:click=move |_| stop()>"Stop"</button>
             </div>
             <div class="picture">
-                <div class="window" style=move || window_style(ui.oval.get())>
+                // Styles through the CSSOM (`style:`), which the pages' CSP allows; a style
+                // attribute would need 'unsafe-inline'.
+                <div class="window" style:clip-path=move || window_clip(oval())>
                     <video node_ref=video autoplay=true playsinline=true muted=true aria-label="Your camera"></video>
                 </div>
-                <div class="oval" aria-hidden="true" style=move || oval_style(ui.oval.get())
+                <div class="oval" aria-hidden="true" style:left=move || pct(oval().left) style:top=move || pct(oval().top)
+                    style:width=move || pct(oval().width) style:height=move || pct(oval().height)
                     class:good=move || in_ovals() && ui.guidance.get() == Some(Guidance::Good)></div>
             </div>
         </div>
