@@ -29,6 +29,9 @@
 //!     off), far-mask.jpg, near-mask.jpg (the near-field light factor per pixel, over
 //!     `mask_scale`), scene.json (the detected face's centre and width in pixels), for
 //!     the browser's simulated person.
+//! livesynth bench --photos DIR [--count N] [--models DIR]
+//!     APCER per attack and BPCER of the genuine simulation over N attempts each (the
+//!     demo photos of DIR), through the worker's own measures and decisions.
 //! livesynth calibrate --photos DIR [--count N] [--models DIR]
 //!     for N photos of DIR (the LFW calibration set), measures a genuine capture and the
 //!     paper, tint and late attacks with the server's measures and prints the distribution
@@ -528,8 +531,8 @@ fn scene(a: &Args) -> Res<()> {
 }
 
 /// The server's measures and decision of a capture.
-#[allow(clippy::type_complexity)]
-fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(LivenessFigures, Result<(), decide::FaceRejection>, Vec<(f32, f32, f32)>)> {
+/// The server's measures of a capture (the worker's code: JPEG decode, measure_capture).
+fn measure(p: &Pipeline, shots: &[Shot]) -> Res<Vec<MeasuredFrame>> {
     let pixels: Vec<Vec<u8>> = shots.iter().map(|s| jpeg_rgba(&s.jpeg)).collect::<Res<_>>()?;
     let phase = |ph: CapturePhase| match ph {
         CapturePhase::Far => Phase::Far,
@@ -538,7 +541,7 @@ fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(Liv
     };
     let frames: Vec<CaptureFrame<'_>> = shots.iter().zip(&pixels).map(|(s, px)| Ok(CaptureFrame { phase: phase(s.phase), frame: Frame::new(320, 240, px)? })).collect::<Res<_>>()?;
     let measures = measure_capture(p, &frames)?;
-    let measured: Vec<MeasuredFrame> = shots
+    Ok(shots
         .iter()
         .zip(measures)
         .map(|(s, m)| {
@@ -560,7 +563,12 @@ fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(Liv
                 continuity: m.continuity,
             }
         })
-        .collect();
+        .collect())
+}
+
+#[allow(clippy::type_complexity)]
+fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(LivenessFigures, Result<(), decide::FaceRejection>, Vec<(f32, f32, f32)>)> {
+    let measured = measure(p, shots)?;
     let figures = decide::figures(c, at, &measured);
     let verdict = decide::check_liveness(c, at, &measured, 60_000).map(|_| ()).and_then(|()| decide::match_score(&[0.0; 512], &measured).map(|_| ()));
     let poses = measured.iter().filter_map(|m| m.face.flatten()).map(|f| (f.yaw, f.pitch, f.width)).collect();
@@ -642,12 +650,72 @@ fn calibrate(a: &Args) -> Res<()> {
     Ok(())
 }
 
+/// APCER per attack and BPCER of the genuine simulation, through the server's own measures
+/// and decisions (the code the worker runs), on the demo photos' frontal faces.
+fn bench(a: &Args) -> Res<()> {
+    let p = load_pipeline(&a.models())?;
+    let photos = PathBuf::from(a.need("--photos")?);
+    let count: usize = a.get("--count").unwrap_or("30").parse()?;
+    let people = [("sample5.jpg", 4usize), ("sample6.jpg", 2), ("sample3.jpg", 0), ("sample3.jpg", 2)];
+    let threshold = decide::calibration(biopass_proto::admin::FaceAssurance::default()).threshold;
+    let mut heads = Vec::new();
+    for (i, (file, face)) in people.iter().enumerate() {
+        let head = Head::new(&p, &photos.join(file), *face)?;
+        // The enrolment: a genuine capture of its own challenge.
+        let mut rng = SeededEntropy::new([200 + i as u8; 32]);
+        let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Enrol, false, 0);
+        let (shots, at) = capture(&p, &head, &public(&issued), Kind::Genuine, 1000 + i as u64)?;
+        let measured = measure(&p, &shots)?;
+        let template = decide::enrol(&issued, at, &measured, 60_000).map_err(|r| format!("{file}#{face} does not enrol: {r:?}"))?;
+        heads.push((format!("{file}#{face}"), head, template));
+    }
+    let kinds = [Kind::Genuine, Kind::Still, Kind::Paper, Kind::Warp, Kind::Tint, Kind::Late, Kind::Reversed, Kind::Screen];
+    println!("Light-and-distance liveness on the genuine simulation and the attacks, {count} attempts each ({} people of the demo photos, a fresh challenge per attempt, the worker's own measures and decisions; the match at FMR 1 in 10,000, {threshold})", heads.len());
+    println!("{:<10} {:>9} {:>8} {:>10}  refused by", "capture", "accepted", "rate", "KB/attempt");
+    for kind in kinds {
+        let (mut accepted, mut bytes) = (0usize, 0usize);
+        let mut why: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for i in 0..count {
+            let (name, head, template) = &heads[i % heads.len()];
+            let mut rng = SeededEntropy::new([(i % 251) as u8, kind as u8, 7, 9].repeat(8).try_into().unwrap_or([0; 32]));
+            let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Authenticate, i % 5 == 4, 0);
+            let Ok((shots, at)) = capture(&p, head, &public(&issued), kind, 17 + i as u64) else {
+                *why.entry("not rendered".into()).or_default() += 1;
+                continue;
+            };
+            bytes += shots.iter().map(|s| s.jpeg.len()).sum::<usize>();
+            let measured = measure(&p, &shots)?;
+            match decide::authenticate(&issued, at, &measured, 60_000, template, threshold) {
+                Ok(_) => accepted += 1,
+                Err(r) => {
+                    let label = match &r {
+                        decide::FaceRejection::PoorQuality(m) => format!("poor: {m}"),
+                        decide::FaceRejection::NotRecognised { score } => format!("not recognised ({name}, {score:.2})"),
+                        other => other.attack().unwrap_or("other").to_string(),
+                    };
+                    *why.entry(label).or_default() += 1;
+                }
+            }
+        }
+        let label = if kind == Kind::Genuine { "BPCER" } else { "APCER" };
+        let rate = if kind == Kind::Genuine { 1.0 - accepted as f32 / count as f32 } else { accepted as f32 / count as f32 };
+        println!("{:<10} {:>9} {:>7.1}% {:>10.0}  {label}; {why:?}", format!("{kind:?}"), format!("{accepted}/{count}"), 100.0 * rate, bytes as f32 / count as f32 / 1024.0);
+    }
+    Ok(())
+}
+
+/// The challenge as the worker sends it.
+fn public(c: &IssuedChallenge) -> FaceChallenge {
+    FaceChallenge { nonce: String::new(), expires_at: c.expires_at, purpose: c.purpose, far: c.far, near: c.near, flashes: c.flashes.clone(), frame_width: 320, frame_height: 240 }
+}
+
 fn main() -> Res<()> {
     let a = Args(std::env::args().skip(1).collect());
     match a.0.first().map(String::as_str) {
         Some("evidence") => evidence(&a),
         Some("scene") => scene(&a),
         Some("calibrate") => calibrate(&a),
+        Some("bench") => bench(&a),
         _ => Err("usage: livesynth evidence|scene|calibrate ... (see the file's doc)".into()),
     }
 }
