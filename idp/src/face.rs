@@ -512,7 +512,7 @@ fn mean(v: impl Iterator<Item = f32>) -> f32 {
 /// How the thresholds were set: [`GROWTH_MIN`] and the oval tolerances from the ovals the
 /// challenge draws (a far oval at most 0.25 wide, a near one at least 0.44: a face that
 /// fits both grew by at least 1.76, less the tolerances); [`PERSPECTIVE_MIN`],
-/// [`LIGHT_CORRELATION`], [`LIGHT_RESPONSE`] and [`FALLOFF_MAX`] from `facesynth
+/// [`LIGHT_CORRELATION`], [`LIGHT_RESPONSE`] and [`FALLOFF_MAX`] from `livesynth
 /// liveness-calibrate` on the LFW calibration photos (a relit, perspective-rendered head
 /// against the same photo flat, tinted globally and out of step; see the README's
 /// liveness table), never on the demo photos the tests and the benchmark use.
@@ -777,7 +777,7 @@ mod tests {
     use crate::random::TestEntropy;
 
     fn person(base: usize, wobble: f32) -> Vec<f32> {
-        let mut v = vec![0.0f32; 8];
+        let mut v = [0.0f32; 8];
         v[base % 8] = 1.0;
         v[(base + 1) % 8] = wobble;
         let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();

@@ -260,10 +260,10 @@ fn render(head: &Head, pose: Pose, light: Light, flat: bool, noise: &mut Noise) 
         Light::Global { screen, k } => (Box::new(move |_| screen.map(|s| 1.0 + k * s)), 1.0 / (1.0 + 0.3 * k * screen.iter().sum::<f32>() / 3.0)),
     };
     let mut rgba = Vec::with_capacity(W * H * 4);
-    for i in 0..W * H {
+    for (i, px) in colour.iter().enumerate() {
         let l = lit(i);
         for c in 0..3 {
-            let v = colour[i][c] * l[c] * exposure;
+            let v = px[c] * l[c] * exposure;
             rgba.push(srgb(v + 0.004 * noise.gauss()));
         }
         rgba.push(255);
@@ -390,7 +390,7 @@ struct Shot {
 
 /// A screen replay: a moiré of the screen's pixel grid, the screen's gamma and a blue cast.
 fn as_screen(rgb: &mut [u8], noise: &mut Noise) {
-    let phase = noise.range(0.0, 6.28);
+    let phase = noise.range(0.0, std::f32::consts::TAU);
     for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
         let (x, y) = ((i % (W / 2)) as f32, (i / (W / 2)) as f32);
         let moire = 1.0 + 0.08 * (0.9 * x + 0.35 * y + phase).sin() * (0.27 * y - 0.8 * x).cos();
