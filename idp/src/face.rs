@@ -513,7 +513,7 @@ fn mean(v: impl Iterator<Item = f32>) -> f32 {
 /// challenge draws (a far oval at most 0.25 wide, a near one at least 0.44: a face that
 /// fits both grew by at least 1.76, less the tolerances); [`PERSPECTIVE_MIN`],
 /// [`LIGHT_CORRELATION`], [`LIGHT_RESPONSE`] and [`FALLOFF_MAX`] from `livesynth
-/// liveness-calibrate` on the LFW calibration photos (a relit, perspective-rendered head
+/// calibrate` on the LFW calibration photos (a relit, perspective-rendered head
 /// against the same photo flat, tinted globally and out of step; see the README's
 /// liveness table), never on the demo photos the tests and the benchmark use.
 ///
