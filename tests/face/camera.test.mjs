@@ -63,6 +63,7 @@ test('first login enrols the face with consent, the second authenticates with it
   const go = first.page.getByRole('button', { name: 'Continue' });
   assert.equal(await go.isDisabled(), true, 'no capture before consent');
   await axe(first.page, 'login-face-consent');
+  assert.ok(await first.page.locator('#face-colours-warning').filter({ hasText: 'The screen will show a few bright colours for about two seconds.' }).isVisible(), 'warned before the colours');
   await first.page.getByLabel(/I agree to Biopass processing my face/).check();
   await go.click();
   await first.page.locator('#face-instruction').filter({ hasText: 'Fit your face in the small oval' }).waitFor({ timeout: 60_000 });
@@ -202,6 +203,15 @@ test('live guidance: too dark, two faces, no face; time runs out without a face'
       .catch(async (e) => { await shot(page, `failed-${video}`); throw new Error(`${video}: guidance "${await guidance.textContent().catch(() => '?')}": ${e.message}`); });
     assert.equal(await page.locator('#face-instruction').textContent(), 'Fit your face in the small oval');
     await axe(page, `login-face-${video.split('.')[0]}`);
+    if (video === 'dark.y4m') {
+      // The capture covers the window; Escape (or its Stop button) ends it.
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Stop', 'the keyboard starts on Stop');
+      await page.keyboard.press('Escape');
+      const stopped = await failure(page, 10_000);
+      assert.equal(stopped.title, 'Face check stopped');
+      await page.getByRole('button', { name: 'Try again' }).click();
+      await guidance.filter({ hasText: expected }).waitFor({ timeout: 60_000 });
+    }
   }
   // Nobody ever shows a face: the check ends with "Time is up" and a retry.
   const f = await failure(page, 120_000);
