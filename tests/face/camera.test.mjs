@@ -65,9 +65,14 @@ test('first login enrols the face with consent, the second authenticates with it
   await axe(first.page, 'login-face-consent');
   assert.ok(await first.page.locator('#face-colours-warning').filter({ hasText: 'The screen will show a few bright colours for about two seconds.' }).isVisible(), 'warned before the colours');
   await first.page.getByLabel(/I agree to Biopass processing my face/).check();
+  // The person stays beside the oval while the capture screen is checked (it takes them
+  // about two seconds once they are in it).
+  await first.page.evaluate(() => { window.__person.away = true; });
   await go.click();
   await first.page.locator('#face-instruction').filter({ hasText: 'Fit your face in the small oval' }).waitFor({ timeout: 60_000 });
+  await first.page.locator('#face-guidance').filter({ hasText: /Move your face into the oval|cannot see a face/ }).waitFor({ timeout: 30_000 });
   await axe(first.page, 'login-face-capture');
+  await first.page.evaluate(() => { window.__person.away = false; });
   await first.page.locator('#face-instruction').filter({ hasText: 'Hold still, keep your face in the light of the screen' }).waitFor({ timeout: 60_000 });
   const claims = await redeem(config, first);
   report('enrolment', first);
@@ -244,6 +249,18 @@ test('a head the screen does not light is refused, and the person is told why', 
   assert.ok(await page.getByRole('button', { name: 'Try again' }).isVisible());
 });
 
+/** Waits for the console's heading `name`, or fails with what the login page says instead. */
+async function arrive(page, name) {
+  const box = page.locator('.failure');
+  const refused = box.waitFor({ timeout: 150_000 }).then(async () => `the page says: ${(await box.innerText()).replace(/\s+/g, ' ')}`, () => null);
+  const arrived = page.getByRole('heading', { name }).waitFor({ timeout: 150_000 }).then(() => null);
+  const failed = await Promise.race([arrived, refused.then((m) => m ?? arrived)]);
+  if (failed) {
+    await shot(page, `failed-${name}`);
+    throw new Error(failed);
+  }
+}
+
 test('an admin enrols their face from the one-time link and signs in to the console with it', { timeout: 400_000 }, async () => {
   const browser = await browserFor('person-a');
   const page = await (await browser.newContext()).newPage();
@@ -253,12 +270,12 @@ test('an admin enrols their face from the one-time link and signs in to the cons
   await page.getByRole('button', { name: /^Face/ }).click();
   await page.getByLabel(/I agree to Biopass processing my face/).check();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('heading', { name: 'Applications' }).waitFor({ timeout: 150_000 });
+  await arrive(page, 'Applications');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('Administrator user name').fill('root');
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
-  await page.getByRole('heading', { name: 'Applications' }).waitFor({ timeout: 150_000 });
+  await arrive(page, 'Applications');
   await shot(page, 'console-after-face-sign-in');
   // The audit log names the face sign-ins of the console.
   const audit = await page.evaluate(async () => (await (await fetch('/admin/api/audit')).json()));

@@ -53,7 +53,8 @@ export const COME_CLOSER_MS = 500;
  *   corners): the render relit per pixel, in linear light, `out = img * (1 + k * mask *
  *   screen)`, where `mask` is the render's near-field light factor (about 1 on the face
  *   close to the screen, 0.04 on the wall behind).
- * `window.__person` shows what it does now (`render`, `screen`, `at`) and `log` its changes.
+ * `window.__person` shows what it does now (`render`, `screen`, `at`) and `log` its changes;
+ * while a test sets `window.__person.away`, the person stays beside the oval.
  */
 function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
   if (!navigator.mediaDevices) return;
@@ -125,7 +126,8 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
     return { x, y, width: o.width / scale };
   };
 
-  const state = { render: 'far', screen: null, at: null, log: [] };
+  const AWAY_PX = 220;
+  const state = { render: 'far', screen: null, at: null, away: false, log: [] };
   window.__person = state;
   let smallest = Infinity;
   let largeSince = null;
@@ -152,7 +154,9 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
     const r = renders[name];
     // Where the face goes and how large: the oval's centre, and the face that fills it
     // (a person steps a little closer or back until it does; never by more than ~20 %).
-    const [ax, ay] = at ? at.map(Math.round) : r.centre;
+    let [ax, ay] = at ? at.map(Math.round) : r.centre;
+    // Not yet in front of the oval (the test holds the person there).
+    if (state.away) ax += ax < W / 2 ? AWAY_PX : -AWAY_PX;
     // Only in the render's own oval: still at arm's length in the large one, the face keeps
     // its size there until the jump.
     if (width && name === (large ? 'near' : 'far')) scales[name] = Math.round(100 * Math.min(1.2, Math.max(0.85, width / faceInOval / r.width))) / 100;
@@ -317,9 +321,16 @@ export async function explained(grant, worker) {
   }
 }
 
-/** Waits for the code at the callback and redeems it; returns the ID token's claims. */
+/**
+ * Waits for the code at the callback and redeems it; returns the ID token's claims. Fails
+ * at once, with what the page says, when the page shows a failure instead.
+ */
 export async function redeem(config, { page, verifier, nonce }, worker) {
-  await page.waitForURL(`${CALLBACK}**`, { timeout: 150_000 });
+  const box = page.locator('.failure');
+  const refused = box.waitFor({ timeout: 150_000 }).then(async () => `the page says: ${(await box.innerText()).replace(/\s+/g, ' ')}`, () => null);
+  const arrived = page.waitForURL(`${CALLBACK}**`, { timeout: 150_000 }).then(() => null);
+  const failed = await Promise.race([arrived, refused.then((m) => m ?? arrived)]);
+  if (failed) throw new Error(failed);
   const grant = client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
   return (await explained(grant, worker)).claims();
 }
