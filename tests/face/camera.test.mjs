@@ -51,8 +51,10 @@ function report(name, login) {
   const [open] = login.marks.get('biopass:camera-open') ?? [];
   const [start] = login.marks.get('biopass:capture-start') ?? [];
   const [colours] = login.marks.get('biopass:colours-start') ?? [];
+  const [last] = login.marks.get('biopass:last-step') ?? [];
   const [decided] = login.marks.get('biopass:face-decided') ?? [];
-  console.log(`  ${name}: camera open to decision ${Math.round(decided - open)} ms (capture start ${Math.round(start - open)} ms, colours ${Math.round(colours - open)} ms), evidence ${login.evidenceBytes()} bytes`);
+  const at = (t) => Math.round(t - open);
+  console.log(`  ${name}: camera open to decision ${at(decided)} ms (capture start ${at(start)}, colours ${at(colours)}-${at(last)}, evidence ${login.evidenceBytes()} bytes)`);
 }
 
 test('first login enrols the face with consent, the second authenticates with it', { timeout: 400_000 }, async () => {
