@@ -593,8 +593,10 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
     // 3. Light.
     for f in &light {
         let Some(c) = f.colours else { return Err(inconsistent("a frame has no face to light")) };
-        if c.background_share < BACKGROUND_MIN_SHARE {
-            return Err(FaceRejection::PoorQuality("Move back a little: we need to see some of the room around your face.".into()));
+        // A face that fits the large oval leaves the background in view: evidence without
+        // it was not captured as asked (counted).
+        if c.background_share.partial_cmp(&BACKGROUND_MIN_SHARE).is_none_or(|o| o.is_lt()) {
+            return Err(inconsistent("the room around the face is not in view"));
         }
         if c.background.iter().any(|v| v.partial_cmp(&BACKGROUND_MIN_LEVEL).is_none_or(|o| o.is_lt())) {
             return Err(FaceRejection::PoorQuality("The room behind you is too dark for the light check. Turn on a light.".into()));

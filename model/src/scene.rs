@@ -138,8 +138,9 @@ fn clamp_span(lo: f32, hi: f32, max: u32) -> (usize, usize) {
 
 /// Mean linear colour of the face's centre (the box's middle half across, from 30 % to
 /// 85 % down: cheeks, nose, upper lip) and of the background: the pixels above the chin's
-/// height that are more than 35 % of the face's width beside it, or more than 40 % of its
-/// height above it (the hair is left out, as it is as near the screen as the face).
+/// height that are more than 20 % of the face's width beside it, or more than 25 % of its
+/// height above it (most of the hair is left out, as it is as near the screen as the face;
+/// a face that fits the large oval leaves at least 5 % of the frame to the background).
 pub fn region_colours(frame: &Frame<'_>, face: &BBox) -> RegionColour {
     let (w, h) = (frame.width(), frame.height());
     let rgba = frame.rgba();
@@ -150,7 +151,7 @@ pub fn region_colours(frame: &Frame<'_>, face: &BBox) -> RegionColour {
     let mut count = 0f64;
     let mut bg = [0f64; 3];
     let mut bg_count = 0f64;
-    let (near_l, near_r, near_top) = (face.x1 - 0.35 * fw, face.x2 + 0.35 * fw, face.y1 - 0.40 * fh);
+    let (near_l, near_r, near_top) = (face.x1 - 0.20 * fw, face.x2 + 0.20 * fw, face.y1 - 0.25 * fh);
     let chin = face.y2.min(h as f32).max(0.0) as usize;
     for y in 0..chin {
         let yc = y as f32 + 0.5;
