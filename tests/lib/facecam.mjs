@@ -45,10 +45,11 @@ export const COME_CLOSER_MS = 500;
  *   first (small) oval is shown, the `near` render once an oval at least 1.3 times as wide
  *   has been shown for `comeCloserMs` (a jump, not a flat zoom: the renders have the
  *   perspective of the two distances); the render is moved so its face centre is at the
- *   oval's centre, and scaled (by at most -15 % / +20 %: stepping a little closer or
- *   back, where the perspective barely changes) so the face fills the oval as the page
- *   draws it (`OVAL_SCALE`), since the challenge's ovals vary in size; the picture's edge
- *   is repeated where the render leaves the frame;
+ *   oval's centre, and, when its face is not within 5 % of the size the oval asks for
+ *   (the oval is `OVAL_SCALE` times the face's width), scaled just to that 5 % (by at
+ *   most -15 % / +20 %: a step closer or back, where the perspective barely changes),
+ *   since the challenge's ovals vary in size; the picture's edge is repeated where the
+ *   render leaves the frame;
  * - the colour filling the screen (the background of what is at the window's four
  *   corners): the render relit per pixel, in linear light, `out = img * (1 + k * mask *
  *   screen)`, where `mask` is the render's near-field light factor (about 1 on the face
@@ -148,6 +149,16 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
     return { name: large && now - largeSince >= comeCloserMs ? 'near' : 'far', at: [oval.x, oval.y], width: oval.width, large };
   };
 
+  // The scale at which a face `width` wide fits one `target` wide the way a person fits
+  // it: not at all when it is within FIT of it already, else just to FIT's edge, and never
+  // beyond -15 % / +20 % (a step closer or back).
+  const FIT = 0.05;
+  const fitScale = (width, target) => {
+    const ratio = width / target;
+    const s = ratio > 1 + FIT ? (1 + FIT) / ratio : ratio < 1 - FIT ? (1 - FIT) / ratio : 1;
+    return Math.round(100 * Math.min(1.2, Math.max(0.85, s))) / 100;
+  };
+
   const draw = (ctx, frame, cache) => {
     const { name, at, width, large } = choose(performance.now());
     const screen = screenLight();
@@ -159,7 +170,7 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
     if (state.away) ax += ax < W / 2 ? AWAY_PX : -AWAY_PX;
     // Only in the render's own oval: still at arm's length in the large one, the face keeps
     // its size there until the jump.
-    if (width && name === (large ? 'near' : 'far')) scales[name] = Math.round(100 * Math.min(1.2, Math.max(0.85, width / faceInOval / r.width))) / 100;
+    if (width && name === (large ? 'near' : 'far')) scales[name] = fitScale(r.width, width / faceInOval);
     const scale = at ? scales[name] : 1;
     const key = `${name} ${ax} ${ay} ${scale} ${screen.map((v) => v.toFixed(3)).join(' ')}`;
     if (key !== cache.key) {
@@ -322,12 +333,24 @@ export async function explained(grant, worker) {
 }
 
 /**
+ * What the page and the simulated person were doing, for a failure's message: the
+ * instruction, the last guidance, and the person's last moves.
+ */
+export async function pageState(page) {
+  return page.evaluate(() => JSON.stringify({
+    instruction: document.querySelector('#face-instruction')?.textContent,
+    guidance: document.querySelector('#face-guidance')?.textContent,
+    person: window.__person && { render: window.__person.render, at: window.__person.at, scale: window.__person.scale, log: window.__person.log.slice(-6) },
+  })).catch((e) => `(page state unknown: ${e.message})`);
+}
+
+/**
  * Waits for the code at the callback and redeems it; returns the ID token's claims. Fails
  * at once, with what the page says, when the page shows a failure instead.
  */
 export async function redeem(config, { page, verifier, nonce }, worker) {
   const box = page.locator('.failure');
-  const refused = box.waitFor({ timeout: 150_000 }).then(async () => `the page says: ${(await box.innerText()).replace(/\s+/g, ' ')}`, () => null);
+  const refused = box.waitFor({ timeout: 150_000 }).then(async () => `the page says: ${(await box.innerText()).replace(/\s+/g, ' ')}; ${await pageState(page)}`, () => null);
   const arrived = page.waitForURL(`${CALLBACK}**`, { timeout: 150_000 }).then(() => null);
   const failed = await Promise.race([arrived, refused.then((m) => m ?? arrived)]);
   if (failed) throw new Error(failed);
