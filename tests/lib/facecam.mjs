@@ -48,8 +48,9 @@ export const COME_CLOSER_MS = 500;
  *   oval's centre, and, when its face is not within 5 % of the size the oval asks for
  *   (the oval is `OVAL_SCALE` times the face's width), scaled just to that 5 % (by at
  *   most -15 % / +20 %: a step closer or back, where the perspective barely changes),
- *   since the challenge's ovals vary in size; the picture's edge is repeated where the
- *   render leaves the frame;
+ *   since the challenge's ovals vary in size; told "Move back" or "Come closer" by the
+ *   page's guidance (`#face-guidance`), it steps 4 % back or closer every 400 ms, within
+ *   the same bounds; the picture's edge is repeated where the render leaves the frame;
  * - the colour filling the screen (the background of what is at the window's four
  *   corners): the render relit per pixel, in linear light, `out = img * (1 + k * mask *
  *   screen)`, where `mask` is the render's near-field light factor (about 1 on the face
@@ -133,6 +134,10 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
   let smallest = Infinity;
   let largeSince = null;
   const scales = { far: 1, near: 1 };
+  // What the person did on the page's guidance, on top of fitting the oval by eye.
+  const steps = { far: 1, near: 1 };
+  const STEP_MS = 400;
+  let lastStep = 0;
   const choose = (now) => {
     const oval = ovalSeen();
     if (!oval) {
@@ -140,6 +145,8 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
       largeSince = null;
       scales.far = 1;
       scales.near = 1;
+      steps.far = 1;
+      steps.near = 1;
       return { name: 'far', at: null, width: null, large: false };
     }
     smallest = Math.min(smallest, oval.width);
@@ -170,8 +177,19 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
     if (state.away) ax += ax < W / 2 ? AWAY_PX : -AWAY_PX;
     // Only in the render's own oval: still at arm's length in the large one, the face keeps
     // its size there until the jump.
-    if (width && name === (large ? 'near' : 'far')) scales[name] = fitScale(r.width, width / faceInOval);
-    const scale = at ? scales[name] : 1;
+    const inOwnOval = width && name === (large ? 'near' : 'far');
+    if (inOwnOval) {
+      scales[name] = fitScale(r.width, width / faceInOval);
+      // Told to move back or come closer, a person does, a little at a time.
+      const told = document.querySelector('#face-guidance')?.textContent ?? '';
+      const now = performance.now();
+      const step = /Move back/.test(told) ? 0.96 : /Come (a little )?closer/.test(told) ? 1.04 : 1;
+      if (step !== 1 && now - lastStep >= STEP_MS) {
+        steps[name] *= step;
+        lastStep = now;
+      }
+    }
+    const scale = at ? Math.round(100 * Math.min(1.2, Math.max(0.85, scales[name] * steps[name]))) / 100 : 1;
     const key = `${name} ${ax} ${ay} ${scale} ${screen.map((v) => v.toFixed(3)).join(' ')}`;
     if (key !== cache.key) {
       if (name !== state.render || String(at) !== String(state.at)) state.log.push({ t: Math.round(performance.now()), render: name, at: [ax, ay], scale });
