@@ -61,20 +61,7 @@ fn decode(b64: &str, width: u32, height: u32) -> AppResult<Vec<u8>> {
     if jpeg.len() > MAX_IMAGE {
         return Err(bad("a frame is too large"));
     }
-    // The size limit makes the decoder refuse a header that claims more pixels before it
-    // allocates for them.
-    let options = zune_core::options::DecoderOptions::default()
-        .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGB)
-        .set_max_width(width as usize)
-        .set_max_height(height as usize);
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&jpeg), options);
-    let rgb = decoder.decode().map_err(|_| bad("a frame is not a JPEG image of the size asked"))?;
-    let info = decoder.info().ok_or_else(|| bad("a frame is not a JPEG image"))?;
-    let (w, h) = (u32::from(info.width), u32::from(info.height));
-    if w != width || h != height || rgb.len() != (w * h * 3) as usize {
-        return Err(bad(&format!("every frame must be {width}x{height} pixels")));
-    }
-    Ok(rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect())
+    biopass_model::jpeg::decode_rgba(&jpeg, width, height).map_err(|_| bad(&format!("every frame must be a {width}x{height} JPEG image")))
 }
 
 fn phase(p: CapturePhase) -> Phase {

@@ -16,6 +16,7 @@
 //! flight, and the handlers await nothing else.
 
 use crate::error::{AppError, AppResult};
+use biopass_idp::lockout::{Attempts, Limit, Reservation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
@@ -33,10 +34,11 @@ pub enum Op {
     Advance { to: u64 },
     /// Attempts within `window`, and the oldest.
     Count { now: u64, window: u64 },
-    /// Counts an attempt now unless `max` attempts are already within `window`; the reply's
-    /// `ok` says whether it was counted, `count` how many there are, `oldest` the oldest
-    /// and `value` the attempt's id (for [`Op::Release`]).
-    Reserve { now: u64, window: u64, max: u64, id: String },
+    /// Counts an attempt now unless `limit` refuses it (see [`biopass_idp::lockout`]); the
+    /// reply's `ok` says whether it was counted, `count` how many there are, `oldest` the
+    /// oldest, `retry_at` when a refused attempt may come again and `value` the attempt's id
+    /// (for [`Op::Release`]).
+    Reserve { now: u64, window: u64, limit: Limit, id: String },
     /// Gives back the attempt `id` (its answer was right, or not an answer at all).
     Release { id: String },
     Clear,
@@ -56,6 +58,9 @@ pub struct Reply {
     pub count: u64,
     #[serde(default)]
     pub oldest: u64,
+    /// Reserve, refused: when the attempt may come again (Unix seconds).
+    #[serde(default)]
+    pub retry_at: u64,
 }
 
 #[durable_object]
@@ -135,31 +140,25 @@ impl Vault {
                 }
             }
             Op::Count { now, window } => {
-                let mut attempts: Vec<(u64, String)> = storage.get("attempts").await?.unwrap_or_default();
-                attempts.retain(|(t, _)| t + window > now);
-                Reply { ok: true, count: attempts.len() as u64, oldest: attempts.first().map_or(0, |(t, _)| *t), ..Reply::default() }
+                let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
+                attempts.prune(now, window);
+                Reply { ok: true, count: attempts.count(), oldest: attempts.oldest(), ..Reply::default() }
             }
-            Op::Reserve { now, window, max, id } => {
-                let mut attempts: Vec<(u64, String)> = storage.get("attempts").await?.unwrap_or_default();
-                attempts.retain(|(t, _)| t + window > now);
-                let counted = (attempts.len() as u64) < max;
-                if counted {
-                    attempts.push((now, id.clone()));
-                }
+            Op::Reserve { now, window, limit, id } => {
+                let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
+                let decided = attempts.reserve(now, window, limit, id.clone());
                 storage.put("attempts", &attempts).await?;
-                Reply {
-                    ok: counted,
-                    value: counted.then_some(Value::String(id)),
-                    count: attempts.len() as u64,
-                    oldest: attempts.first().map_or(0, |(t, _)| *t),
+                let oldest = attempts.oldest();
+                match decided {
+                    Reservation::Counted { count } => Reply { ok: true, value: Some(Value::String(id)), count, oldest, retry_at: 0 },
+                    Reservation::Refused { count, retry_at } => Reply { ok: false, value: None, count, oldest, retry_at },
                 }
             }
             Op::Release { id } => {
-                let mut attempts: Vec<(u64, String)> = storage.get("attempts").await?.unwrap_or_default();
-                let before = attempts.len();
-                attempts.retain(|(_, a)| *a != id);
+                let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
+                let ok = attempts.release(&id);
                 storage.put("attempts", &attempts).await?;
-                Reply { ok: attempts.len() < before, ..Reply::default() }
+                Reply { ok, ..Reply::default() }
             }
             Op::Clear => {
                 storage.delete_all().await?;
@@ -257,14 +256,14 @@ impl VaultClient {
         Ok(self.run(key, &Op::Advance { to }).await?.ok)
     }
 
-    /// Counts an attempt under `key` unless `max` are already within `window` seconds:
-    /// `Ok(Ok(id))` when counted (release it if the answer turns out right), `Ok(Err((count,
-    /// oldest)))` when the limit is reached.
-    pub async fn reserve(&self, key: &str, now: u64, window: u64, max: u64, id: String) -> AppResult<Result<String, (u64, u64)>> {
-        let r = self.run(key, &Op::Reserve { now, window, max, id }).await?;
+    /// Counts an attempt under `key` unless `limit` refuses it within `window` seconds:
+    /// `Ok(Ok(id))` when counted (release it if the answer turns out right), `Ok(Err(retry_at))`
+    /// when refused (Unix seconds when it may come again).
+    pub async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> AppResult<Result<(String, u64), u64>> {
+        let r = self.run(key, &Op::Reserve { now, window, limit, id }).await?;
         Ok(match (r.ok, r.value) {
-            (true, Some(Value::String(id))) => Ok(id),
-            _ => Err((r.count, r.oldest)),
+            (true, Some(Value::String(id))) => Ok((id, r.count)),
+            _ => Err(r.retry_at.max(now + 1)),
         })
     }
 

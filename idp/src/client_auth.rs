@@ -464,4 +464,73 @@ mod tests {
         assert!(validate_public_jwk(&serde_json::json!({"kty": "oct", "k": "abc"})).is_err());
         assert!(validate_public_jwk(&serde_json::json!({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"})).is_err());
     }
+
+    /// Some text a client could send: printable, control, or shaped like credentials.
+    fn any_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "\\PC{0,80}",
+            "[\\u{0}-\\u{7f}]{0,80}",
+            "[A-Za-z0-9_-]{0,40}\\.[A-Za-z0-9_-]{0,200}\\.[A-Za-z0-9_-]{0,120}",
+            proptest::collection::vec(any::<u8>(), 0..60).prop_map(|b| format!("Basic {}", STANDARD.encode(b))),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 500, ..Default::default() })]
+
+        /// Whatever a client sends in the header and the form, extraction and
+        /// authentication answer an OAuth error or a method, never a panic, and random
+        /// credentials authenticate no confidential client.
+        #[test]
+        fn any_credentials_never_panic_and_never_authenticate(
+            header in proptest::option::of(any_text()),
+            form in proptest::collection::vec(proptest::option::of(any_text()), 4),
+        ) {
+            let params = CredentialParams {
+                client_id: form[0].as_deref(),
+                client_secret: form[1].as_deref(),
+                client_assertion_type: form[2].as_deref(),
+                client_assertion: form[3].as_deref(),
+            };
+            let Ok(presented) = Presented::extract(header.as_deref(), &params) else { return Ok(()) };
+            let id = cid();
+            let sk = p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap();
+            let jwk = serde_json::to_value(JsonWebKey::from(sk.verifying_key())).unwrap();
+            let a = auds();
+            for method in [ClientAuthMethod::ClientSecret, ClientAuthMethod::ClientSecretJwt, ClientAuthMethod::PrivateKeyJwt] {
+                let r = reg(&id, method, Some(&jwk));
+                let answer = authenticate(&r, &presented, &Audiences { accepted: &a }, 1_000_000);
+                proptest::prop_assert!(answer.is_err(), "{:?} authenticated", presented);
+            }
+        }
+
+        /// A valid assertion changed anywhere (a character replaced, cut short, or grown)
+        /// is refused. The last character of each segment is left alone: its spare bits
+        /// are not part of the value (RFC 4648 section 3.5).
+        #[test]
+        fn a_changed_assertion_is_refused(at in 0usize..10_000, with in "[A-Za-z0-9_.=+/-]", cut in 0usize..10_000, how in 0u8..3) {
+            let id = cid();
+            let r = reg(&id, ClientAuthMethod::ClientSecretJwt, None);
+            let a = auds();
+            let now = 1_000_000;
+            let good = Hs256.token(&Header::empty(), &claims(id.as_str(), AUD, "j1", now + 60), &Hs256Key::new(b"s3cret-value")).unwrap();
+            let changed = match how {
+                0 => {
+                    let bytes = good.as_bytes();
+                    let i = at % bytes.len();
+                    let last_of_segment = i + 1 == bytes.len() || bytes[i + 1] == b'.';
+                    if last_of_segment || good[i..].starts_with(&with) {
+                        return Ok(());
+                    }
+                    format!("{}{with}{}", &good[..i], &good[i + 1..])
+                }
+                1 => good[..cut % good.len()].to_owned(),
+                _ => format!("{good}{with}"),
+            };
+            let p = Presented::Assertion { client_id: Some(id.to_string()), assertion: changed };
+            let answer = authenticate(&r, &p, &Audiences { accepted: &a }, now);
+            proptest::prop_assert!(answer.is_err(), "a changed assertion authenticated");
+        }
+    }
 }

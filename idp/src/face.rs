@@ -750,6 +750,21 @@ pub fn authenticate(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[M
     }
 }
 
+/// Decides an answer for an account with no face to match it with (an unknown name, or no
+/// face enrolled) in a sign-in nobody vouched for: every check runs as for a real account,
+/// against a random template at a threshold nothing reaches, so the answer is the one a
+/// stranger's face gets.
+pub fn authenticate_nobody(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[MeasuredFrame], elapsed_ms: u64, rng: &mut impl Entropy) -> FaceRejection {
+    let len = frames.iter().find_map(|f| f.embedding.as_ref().map(Vec::len)).unwrap_or(1);
+    let mut bytes = vec![0u8; len];
+    rng.fill(&mut bytes);
+    let decoy: Vec<f32> = bytes.iter().map(|b| f32::from(*b) - 127.5).collect();
+    match authenticate(challenge, flashes_at_ms, frames, elapsed_ms, &decoy, f32::INFINITY) {
+        Err(r) => r,
+        Ok((score, _)) => FaceRejection::NotRecognised { score },
+    }
+}
+
 /// The enrolment template: the normalised mean of the good near frames' unit embeddings.
 /// The evidence must pass the liveness check and hold at least [`ENROL_FRAMES`] near frames
 /// that pass [`MeasuredFrame::quality_problem`].
@@ -872,6 +887,23 @@ mod tests {
         assert!(matches!(authenticate(&c, at, &frames, ELAPSED, &person(3, 0.0), 0.6), Err(FaceRejection::NotRecognised { .. })));
         let t = enrol(&c, at, &frames, ELAPSED).unwrap();
         assert!((t.iter().map(|v| v * v).sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn an_account_without_a_face_gets_what_a_strangers_face_gets() {
+        let c = challenge();
+        let (at, frames) = genuine(&c);
+        let stranger = authenticate(&c, at, &frames, ELAPSED, &person(3, 0.0), 0.6).unwrap_err();
+        let nobody = authenticate_nobody(&c, at, &frames, ELAPSED, &mut TestEntropy::new(9));
+        assert_eq!(nobody.message(), stranger.message());
+        assert!(nobody.counts_as_failure());
+        // A capture that fails the liveness check fails it the same way for everyone.
+        let (at, mut still) = genuine(&c);
+        for f in still.iter_mut().filter(|f| f.phase == CapturePhase::Near) {
+            f.face = Some(Some(face(&c.far, 0.66)));
+        }
+        let real = authenticate(&c, at, &still, ELAPSED, &person(0, 0.0), 0.6).unwrap_err();
+        assert_eq!(authenticate_nobody(&c, at, &still, ELAPSED, &mut TestEntropy::new(9)).message(), real.message());
     }
 
     fn refused(c: &IssuedChallenge, at: u32, frames: &[MeasuredFrame]) -> FaceRejection {
@@ -1058,6 +1090,57 @@ mod tests {
         assert_eq!(calibration(FaceAssurance::default()).threshold, 0.413, "the default is FMR 1 in 10,000");
         for w in CALIBRATION.windows(2) {
             assert!(w[0].threshold < w[1].threshold && w[0].fnmr <= w[1].fnmr);
+        }
+    }
+
+    /// A float the models could report, or one they should not (NaN, infinities, extremes).
+    fn any_measure() -> impl proptest::strategy::Strategy<Value = f32> {
+        use proptest::prelude::*;
+        prop_oneof![4 => -2.0f32..2.0, 1 => Just(f32::NAN), 1 => Just(f32::INFINITY), 1 => Just(f32::NEG_INFINITY), 1 => any::<f32>()]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 400, ..Default::default() })]
+
+        /// What the browser chooses in face evidence (each frame's phase and time, which
+        /// frames and in what order, when the colours started), with whatever the models
+        /// measure (NaN and infinities included): the decision never panics, and a face that
+        /// is not the enrolled one is never accepted.
+        #[test]
+        fn face_decisions_never_panic_and_never_accept_a_stranger(
+            keep in proptest::collection::vec(0usize..11, 0..24),
+            times in proptest::collection::vec(0u32..20_000, 24),
+            phases in proptest::collection::vec(0u8..3, 24),
+            flashes_at_ms in proptest::prelude::any::<u32>(),
+            elapsed_ms in 0u64..200_000,
+            noise in proptest::collection::vec(any_measure(), 24 * 6),
+        ) {
+            let c = challenge();
+            let (_, genuine_frames) = genuine(&c);
+            let mut frames = Vec::new();
+            for (i, k) in keep.iter().enumerate() {
+                let Some(mut f) = genuine_frames.get(k % genuine_frames.len()).cloned() else { continue };
+                f.t_ms = times[i];
+                f.phase = match phases[i] { 0 => CapturePhase::Far, 1 => CapturePhase::Near, _ => CapturePhase::Light };
+                let n = &noise[i * 6..i * 6 + 6];
+                if let Some(Some(face)) = f.face.as_mut() {
+                    face.cx += n[0];
+                    face.width *= 1.0 + n[1];
+                    face.yaw += n[2] * 45.0;
+                    face.depth_ratio += n[3];
+                }
+                if let Some(l) = f.liveness.as_mut() { *l += n[4]; }
+                if let Some(q) = f.quality.as_mut() { q.brightness += n[5] * 100.0; }
+                if let Some(col) = f.colours.as_mut() { col.face[0] += n[5]; }
+                if let Some(e) = f.embedding.as_mut() { e[1] += n[4]; }
+                frames.push(f);
+            }
+            let stranger = authenticate(&c, flashes_at_ms, &frames, elapsed_ms, &person(3, 0.0), 0.6);
+            proptest::prop_assert!(stranger.is_err());
+            let _ = authenticate(&c, flashes_at_ms, &frames, elapsed_ms, &person(0, 0.0), 0.6);
+            let _ = enrol(&c, flashes_at_ms, &frames, elapsed_ms);
+            let nobody = authenticate_nobody(&c, flashes_at_ms, &frames, elapsed_ms, &mut TestEntropy::new(u64::from(flashes_at_ms)));
+            proptest::prop_assert!(!nobody.message().is_empty());
         }
     }
 }

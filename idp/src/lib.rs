@@ -20,6 +20,7 @@
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
+//! - [`lockout`]: counting failed answers: lock-outs and growing delays.
 //! - [`session`]: admin console sessions and CSRF.
 //! - [`discovery`]: OpenID Connect Discovery metadata.
 //! - [`qr`]: QR codes as SVG for TOTP enrolment.
@@ -38,6 +39,7 @@ pub mod guidance;
 pub mod grant;
 pub mod ids;
 pub mod keys;
+pub mod lockout;
 pub mod pkce;
 pub mod qr;
 pub mod random;

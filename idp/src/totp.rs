@@ -97,6 +97,14 @@ pub enum TotpRejection {
     Reused,
 }
 
+/// Whether `answer` has the shape of a code (six ASCII digits, spaces around allowed),
+/// before any secret is consulted.
+#[must_use]
+pub fn well_formed(answer: &str) -> bool {
+    let answer = answer.trim();
+    answer.len() == DIGITS as usize && answer.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Checks `answer` at Unix time `now`. `last_used_step` is the step of the last accepted
 /// code for this seed; a code of that step or an earlier one is refused, so each code
 /// works once. Returns the step to store as the new `last_used_step`.
@@ -109,10 +117,10 @@ pub fn verify(
     now: u64,
     last_used_step: Option<u64>,
 ) -> Result<u64, TotpRejection> {
-    let answer = answer.trim();
-    if answer.len() != DIGITS as usize || !answer.bytes().all(|b| b.is_ascii_digit()) {
+    if !well_formed(answer) {
         return Err(TotpRejection::Malformed);
     }
+    let answer = answer.trim();
     let current = step_at(now);
     let mut matched = None;
     for step in current.saturating_sub(DRIFT)..=current + DRIFT {

@@ -112,6 +112,24 @@ impl LoginTransaction {
         }
     }
 
+    /// True when the sign-in was vouched for: pushed by an authenticated client (our
+    /// Cognito stack, after Cognito checked the password). Anyone can start one that is not
+    /// (a plain request, a public client's push, the console's sign-in) by typing a name.
+    pub fn vouched(&self) -> bool {
+        self.may_enrol
+    }
+
+    /// What the login page is told. In a sign-in nobody vouched for, until an
+    /// authenticator has been proved, it is the same for every name (unknown, enrolled,
+    /// disabled, with or without a face): authenticate with any kind the application
+    /// accepts. An answer for an account that cannot give it is a wrong answer.
+    pub fn shown_step(&self, user: Option<&UserRecord>) -> LoginStep {
+        if !self.vouched() && self.authenticated.is_empty() {
+            return LoginStep::Authenticate { enrolled: self.acceptable.clone(), can_add: Vec::new(), must_add: false };
+        }
+        self.next_step(user)
+    }
+
     /// True when a successful answer with `kind` ends the sign-in: the application accepts
     /// it, and the person did not ask to add another authenticator (`add`) or cannot.
     pub fn completes_with(&self, user: &UserRecord, kind: AuthenticatorKind, add: bool) -> bool {
@@ -207,6 +225,25 @@ mod tests {
         old.as_object_mut().unwrap().remove("face_assurance");
         let old: LoginTransaction = serde_json::from_value(old).unwrap();
         assert_eq!(old.face_assurance, FaceAssurance::Fmr1In10000);
+    }
+
+    #[test]
+    fn a_sign_in_nobody_vouched_for_shows_the_same_step_for_every_name_until_one_is_proved() {
+        use AuthenticatorKind::{Face, Totp};
+        let blind = LoginTransaction::new(request(), "App".into(), "g".into(), vec![Face, Totp], "c", false, 1000);
+        assert!(!blind.vouched());
+        let same = LoginStep::Authenticate { enrolled: vec![Face, Totp], can_add: vec![], must_add: false };
+        let mut disabled = with(true, false);
+        disabled.disabled = true;
+        for user in [None, Some(with(false, false)), Some(with(true, false)), Some(with(false, true)), Some(with(true, true)), Some(disabled)] {
+            assert_eq!(blind.shown_step(user.as_ref()), same, "{user:?}");
+        }
+        // Once the person proved one, they see their own next step.
+        let proved = LoginTransaction { authenticated: vec![Totp], ..blind.clone() };
+        assert_eq!(proved.shown_step(Some(&with(true, false))), LoginStep::Enrol { allowed: vec![Face], additional: true });
+        // A vouched-for sign-in shows the real step at once.
+        let vouched = LoginTransaction { may_enrol: true, ..blind };
+        assert_eq!(vouched.shown_step(None), LoginStep::Enrol { allowed: vec![Face, Totp], additional: false });
     }
 
     fn with(totp: bool, face: bool) -> UserRecord {

@@ -64,6 +64,16 @@ pub enum Error {
         /// Length of the buffer given.
         actual: usize,
     },
+    /// Image bytes that are not a JPEG of the size expected.
+    #[error("not a {width}x{height} JPEG image: {reason}")]
+    BadImage {
+        /// Width expected.
+        width: u32,
+        /// Height expected.
+        height: u32,
+        /// What the decoder said.
+        reason: String,
+    },
     /// An embedding does not have 512 finite components with a non-zero norm.
     #[error("an embedding needs 512 finite values with a non-zero norm")]
     BadEmbedding,

@@ -41,6 +41,7 @@
 //!   [`Crop128`].
 //! - [`imageops`]: pure image operations (affine maps, bilinear crop/resize/warp, the
 //!   5-point similarity fit, channel planes).
+//! - [`jpeg`]: [`jpeg::decode_rgba`], the browser's evidence frames to RGBA (size-bounded).
 //! - `runtime` (private): ONNX bytes to an optimised tract plan; one `f32` run.
 //! - `fused` (private): load-time rewrite of PReLU into one fused pass (3x faster nets).
 //! - [`detect`]: [`Detector`], [`Face`], [`BBox`], NMS.
@@ -66,6 +67,7 @@ pub mod error;
 pub mod frame;
 mod fused;
 pub mod imageops;
+pub mod jpeg;
 pub mod landmark;
 pub mod liveness;
 pub mod pose;

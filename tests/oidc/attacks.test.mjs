@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
-import { Account, loginWithTotp, startLogin } from '../lib/login.mjs';
+import { Account, Browser, loginWithTotp, startLogin } from '../lib/login.mjs';
 import { hotp, step } from '../lib/totp.mjs';
 
 const CALLBACK = 'https://rp.example.com/callback';
@@ -155,4 +155,150 @@ test('a code issued before the user was disabled is not redeemed, and their toke
   // Enabled again, they sign in as before.
   assert.equal((await admin(worker, 'PATCH', `/users/${id}`, { disabled: false })).status, 200);
   assert.ok(new URL(await loginWithTotp(worker.url, (await pushed(account.username)).url, account)).searchParams.get('code'));
+});
+
+// The console's sign-in page takes any user name: nobody vouched for it (no password was
+// checked), so it must not tell who exists, who is an admin, who is disabled or what they
+// enrolled, and guesses typed there lock the guesser, never the account.
+
+/** Starts a console sign-in for `name` in `browser`; returns the answer and the transaction. */
+async function consoleStart(name, browser = new Browser(worker.url)) {
+  const r = await browser.json('POST', '/admin/api/session/start', { username: name });
+  const tx = r.status === 200 ? new URL(r.body.redirect_to, worker.url).searchParams.get('tx') : null;
+  return { r, tx, browser };
+}
+
+/** An admin with an authenticator app, made admin by the API. */
+async function consoleAdmin(username) {
+  const account = await enrolled(username);
+  const made = await admin(worker, 'PATCH', `/users/${await userId(username)}`, { admin: true });
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  return account;
+}
+
+/** What a console sign-in shows before anything is proved, without the name and the clock. */
+async function shown(name) {
+  const { r, tx, browser } = await consoleStart(name);
+  const state = await browser.json('GET', `/api/login/${tx}`);
+  const face = await browser.json('POST', `/api/login/${tx}/face/challenge`);
+  const { username, expires_at: _, ...rest } = state.body;
+  assert.equal(username, name);
+  return {
+    start: { status: r.status, keys: Object.keys(r.body).sort(), to: r.body.redirect_to?.replace(/tx=[\w-]+/, 'tx=') },
+    state: { status: state.status, ...rest },
+    face: { status: face.status, purpose: face.body.purpose, keys: Object.keys(face.body).sort() },
+    wrong: await browser.json('POST', `/api/login/${tx}/totp`, { code: '000000' }),
+  };
+}
+
+test('the console sign-in answers every name alike: admin, user, unknown, disabled admin, no app enrolled', async () => {
+  await consoleAdmin('boss@example.com');
+  await enrolled('plain-user@example.com');
+  await consoleAdmin('gone-boss@example.com');
+  await admin(worker, 'PATCH', `/users/${await userId('gone-boss@example.com')}`, { disabled: true });
+  const noApp = await consoleAdmin('faceless@example.com');
+  await admin(worker, 'DELETE', `/users/${await userId(noApp.username)}/authenticators/totp`);
+  const names = ['boss@example.com', 'plain-user@example.com', 'nobody@example.com', 'gone-boss@example.com', 'faceless@example.com'];
+  const seen = [];
+  for (const name of names) seen.push(await shown(name));
+  assert.equal(seen[0].start.status, 200, JSON.stringify(seen[0]));
+  assert.equal(seen[0].state.step, 'authenticate');
+  assert.equal(seen[0].face.purpose, 'authenticate');
+  assert.equal(seen[0].wrong.status, 401, JSON.stringify(seen[0].wrong));
+  for (let i = 1; i < names.length; i++) {
+    assert.deepEqual(seen[i], seen[0], `${names[i]} is answered like ${names[0]}`);
+  }
+});
+
+test('a disabled admin is told so only after proving who they are, and gets no session', async () => {
+  const account = await consoleAdmin('proved-gone@example.com');
+  await admin(worker, 'PATCH', `/users/${await userId(account.username)}`, { disabled: true });
+  const { tx, browser } = await consoleStart(account.username);
+  const answer = await browser.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
+  assert.equal(answer.status, 403, JSON.stringify(answer.body));
+  assert.match(answer.body.message, /disabled/);
+});
+
+test('console guesses lock the guessing browser, and only slow the account: its admin still signs in', async () => {
+  const account = await consoleAdmin('guessed@example.com');
+  const wrong = wrongCode(account);
+  const first = await consoleStart(account.username);
+  const answers = [];
+  for (let i = 0; i < 6; i++) answers.push(await first.browser.json('POST', `/api/login/${first.tx}/totp`, { code: wrong }));
+  assert.deepEqual(answers.slice(0, 4).map((a) => a.body.error), Array(4).fill('wrong_answer'), JSON.stringify(answers));
+  assert.equal(answers[4].status, 429, 'the fifth wrong answer locks this browser');
+  assert.match(answers[4].body.message, /this browser is locked/);
+  assert.equal(answers[5].status, 429);
+  assert.match(answers[5].body.message, /from this browser/);
+  assert.ok(answers[5].body.retry_after > 60);
+  // A new browser is not locked, but the account's attempts are now spaced out: growing
+  // waits (1 s, 2 s, ...), each said in Retry-After, and never a lock.
+  const second = await consoleStart(account.username);
+  let waits = [];
+  let checked = 0;
+  for (let i = 0; i < 8 && checked < 3; i++) {
+    const a = await second.browser.json('POST', `/api/login/${second.tx}/totp`, { code: wrong });
+    if (a.status === 429) {
+      assert.match(a.body.message, /for this account\. Wait \d+ seconds/, JSON.stringify(a.body));
+      waits.push(a.body.retry_after);
+      await new Promise((r) => setTimeout(r, a.body.retry_after * 1000 + 200));
+    } else {
+      assert.equal(a.body.error, 'wrong_answer', JSON.stringify(a.body));
+      checked++;
+    }
+  }
+  assert.equal(checked, 3, `three more guesses were checked, after waits of ${waits}`);
+  assert.ok(waits.length >= 2 && waits.every((w) => w >= 1 && w <= 8), `waits ${waits}`);
+  // The admin, in their own browser, waits as they are told and signs in.
+  const own = await consoleStart(account.username);
+  let done;
+  for (let i = 0; i < 4; i++) {
+    done = await own.browser.json('POST', `/api/login/${own.tx}/totp`, { code: await account.nextCode() });
+    if (done.status !== 429) break;
+    assert.ok(done.body.retry_after <= 16, JSON.stringify(done.body));
+    await new Promise((r) => setTimeout(r, done.body.retry_after * 1000 + 200));
+    account.lastStep -= 1; // the refused code was not used: it may be given again
+  }
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  assert.match(new URL(done.body.redirect_to, worker.url).pathname, /^\/console\/callback$/);
+});
+
+test('50 browsers guessing one account at once get the free attempts and the paced ones checked, no more', async () => {
+  const account = await consoleAdmin('crowd@example.com');
+  const wrong = wrongCode(account);
+  const starts = await Promise.all(Array.from({ length: 50 }, () => consoleStart(account.username)));
+  const t0 = Date.now();
+  const answers = await Promise.all(starts.map(({ browser, tx }) => browser.json('POST', `/api/login/${tx}/totp`, { code: wrong })));
+  const seconds = (Date.now() - t0) / 1000;
+  const checked = answers.filter((a) => a.body.error === 'wrong_answer').length;
+  // Refused: the account's pace, or (while 50 answers are in flight at once) the address's
+  // limit, which counts each until the account's check gives it back.
+  const refused = answers.filter((a) => a.status === 429 && /for this account|from your network/.test(a.body.message)).length;
+  assert.equal(checked + refused, 50, JSON.stringify(answers.filter((a) => a.body.error !== 'wrong_answer' && a.status !== 429)));
+  // 5 free, then one after 1 s, 2 s, 4 s, ... from the last: within `seconds`, at most this many.
+  const bound = 5 + Math.ceil(Math.log2(seconds + 1)) + 1;
+  assert.ok(checked >= 1 && checked <= bound, `${checked} of 50 checked in ${seconds} s (at most ${bound})`);
+});
+
+// Last in this file: it locks the tests' own address.
+test('one network address gets at most 30 guesses in 15 minutes, whatever browsers and names it uses', async () => {
+  let locked = null;
+  let guesses = 0;
+  for (let i = 0; i < 31 && !locked; i++) {
+    const { browser, tx } = await consoleStart(`spray-${i}@example.com`);
+    const a = await browser.json('POST', `/api/login/${tx}/totp`, { code: '123456' });
+    if (a.status === 429) locked = a;
+    else {
+      assert.equal(a.body.error, 'wrong_answer', JSON.stringify(a.body));
+      guesses++;
+    }
+  }
+  assert.ok(locked, `31 guesses from one address were all checked`);
+  assert.match(locked.body.message, /from your network/);
+  // A fresh browser, a fresh name: still refused, and says when to come back.
+  const { browser, tx } = await consoleStart('spray-fresh@example.com');
+  const again = await browser.json('POST', `/api/login/${tx}/totp`, { code: '123456' });
+  assert.equal(again.status, 429);
+  assert.match(again.body.message, /from your network/);
+  assert.ok(again.body.retry_after > 0 && again.body.retry_after <= 900, JSON.stringify(again.body));
 });

@@ -15,7 +15,7 @@ use crate::face::{mark, next_video_frame, now_ms, prefers_reduced_motion, set_sc
 use biopass_idp::face::CHALLENGE_LIFETIME;
 use biopass_idp::guidance::{instruction, light_frame_time, next_colour_time, shown_oval, Capture, Guidance, ShownOval, COLOURS_WARNING};
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{CapturePhase, EvidenceFrame, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginStep};
+use biopass_proto::login::{AuthenticatorKind, CapturePhase, EvidenceFrame, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
@@ -326,7 +326,7 @@ pub fn FaceStep(
                         if matches!(next, LoginStep::Done { .. }) {
                             let _ = ui.phase.try_set(Phase::Done);
                         }
-                        advance.run(next);
+                        advance.run(AuthenticatorKind::Face, next);
                     }
                     Err(f) if alive.load(Ordering::Relaxed) => {
                         let _ = ui.phase.try_set(Phase::Failed(f));

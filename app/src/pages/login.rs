@@ -9,26 +9,57 @@ use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// Moves the page on after an accepted answer: back to the application with the code, or
-/// to the next step the worker named (adding another authenticator).
+/// Moves the page on after an answer with an authenticator was accepted: back to the
+/// application with the code, or to the next step the worker named (adding another
+/// authenticator).
 #[derive(Clone, Copy)]
-pub struct Advance(Callback<LoginStep>);
+pub struct Advance(Callback<(AuthenticatorKind, LoginStep)>);
 
 impl Advance {
-    pub fn run(self, step: LoginStep) {
-        self.0.run(step);
+    /// `kind` was just accepted; `step` is what the worker answered.
+    pub fn run(self, kind: AuthenticatorKind, step: LoginStep) {
+        self.0.run((kind, step));
     }
 }
 
 /// The login page's [`Advance`]; outside it, only "done" leads anywhere.
 pub fn use_advance() -> Advance {
     use_context::<Advance>().unwrap_or_else(|| {
-        Advance(Callback::new(|step| {
+        Advance(Callback::new(|(_, step)| {
             if let LoginStep::Done { redirect_to } = step {
                 go(&redirect_to);
             }
         }))
     })
+}
+
+/// The authenticator a person last signed in with on this browser, by user name. Before
+/// anyone proved who they are the worker shows every name the same step (it must not say
+/// which authenticators an account has), so the page opens with the one this browser saw
+/// work, the face otherwise. Only this browser's own history: nothing the worker said.
+mod last_used {
+    use biopass_proto::login::AuthenticatorKind;
+
+    fn key(username: &str) -> String {
+        format!("biopass.last-authenticator.{}", username.to_lowercase())
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    pub fn get(username: &str) -> Option<AuthenticatorKind> {
+        let value = storage()?.get_item(&key(username)).ok()??;
+        AuthenticatorKind::ALL.into_iter().find(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(|s| s == value)).unwrap_or(false))
+    }
+
+    pub fn set(username: &str, kind: AuthenticatorKind) {
+        let value = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned));
+        if let (Some(store), Some(value)) = (storage(), value) {
+            // A browser that refuses storage (private mode, quota) only loses the default.
+            let _ = store.set_item(&key(username), &value);
+        }
+    }
 }
 
 /// What a person authenticating asked for once it succeeds.
@@ -59,9 +90,14 @@ pub fn LoginPage() -> impl IntoView {
         let tx = tx();
         async move { api::login_state(&tx).await }
     });
-    provide_context(Advance(Callback::new(move |step| match step {
-        LoginStep::Done { redirect_to } => go(&redirect_to),
-        _ => state.refetch(),
+    provide_context(Advance(Callback::new(move |(kind, step)| {
+        if let Some(Ok(s)) = state.get_untracked() {
+            last_used::set(&s.username, kind);
+        }
+        match step {
+            LoginStep::Done { redirect_to } => go(&redirect_to),
+            _ => state.refetch(),
+        }
     })));
     view! {
         <main class="card" aria-live="polite">
@@ -94,7 +130,7 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
             <p role="alert">"None of your authenticators can be used here. Ask your administrator."</p>
         }.into_any(),
         LoginStep::Authenticate { enrolled, can_add, must_add } => view! {
-            <Authenticate tx=tx app=app enrolled=enrolled can_add=can_add must_add=must_add/>
+            <Authenticate tx=tx app=app username=state.username.clone() enrolled=enrolled can_add=can_add must_add=must_add/>
         }.into_any(),
         LoginStep::Done { redirect_to } => {
             go(&redirect_to);
@@ -153,10 +189,11 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
 /// they do not have yet, they can add it once they have proved who they are; where it
 /// accepts none of theirs (`must_add`), they have to.
 #[component]
-fn Authenticate(tx: String, app: String, enrolled: Vec<AuthenticatorKind>, can_add: Vec<AuthenticatorKind>, must_add: bool) -> impl IntoView {
+fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<AuthenticatorKind>, can_add: Vec<AuthenticatorKind>, must_add: bool) -> impl IntoView {
     let has_face = enrolled.contains(&AuthenticatorKind::Face);
     let has_totp = enrolled.contains(&AuthenticatorKind::Totp);
-    let using = RwSignal::new(if has_face { AuthenticatorKind::Face } else { AuthenticatorKind::Totp });
+    let first = last_used::get(&username).filter(|k| enrolled.contains(k));
+    let using = RwSignal::new(first.unwrap_or(if has_face { AuthenticatorKind::Face } else { AuthenticatorKind::Totp }));
     let after = AfterSignIn { forget_face: RwSignal::new(false), add_authenticator: RwSignal::new(false) };
     let to_totp = Callback::new(move |()| using.set(AuthenticatorKind::Totp));
     let adding = kinds_text(&can_add);
@@ -211,7 +248,7 @@ fn code_action(tx: String, confirm: bool, after: Option<AfterSignIn>) -> Action<
             } else {
                 api::totp_verify(&tx, &TotpAnswer { code, forget_face, add_authenticator }).await
             }?;
-            advance.run(next.clone());
+            advance.run(AuthenticatorKind::Totp, next.clone());
             Ok(next)
         }
     })

@@ -1,8 +1,10 @@
 //! The login API: what the universal-login SPA calls to finish a login transaction.
 //!
 //! Every call names the transaction in its path and must come from the browser that
-//! started it (the `bp_browser` cookie). Failed answers are counted per user in the Vault:
-//! [`MAX_FAILURES`] within [`LOCKOUT_WINDOW`] seconds lock that authenticator for that user.
+//! started it (the `bp_browser` cookie). Failed answers are counted in the Vault before
+//! they are checked ([`counters`], rules in [`biopass_idp::lockout`]): per user and
+//! authenticator in sign-ins the Cognito stack vouched for; per browser, address and
+//! account name, with the same answers for every name, in sign-ins anyone can start.
 //! Face evidence is checked by the worker itself (see `crate::face`).
 
 use crate::error::{json, AppError, AppResult};
@@ -14,17 +16,13 @@ use biopass_idp::qr;
 use biopass_idp::random::Entropy;
 use biopass_idp::secretbox::Purpose;
 use biopass_idp::totp::{self, TotpRejection, TotpSeed};
+use biopass_idp::lockout::{Limit, ACCOUNT_FREE, ACCOUNT_MAX_DELAY, ACCOUNT_WINDOW, ADDRESS_FAILURES, CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
 use biopass_idp::transaction::{sha256_hex, LoginTransaction};
-use biopass_idp::user::{Enrolled, UserRecord};
+use biopass_idp::user::{name_key, Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge};
 use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use worker::{Request, Response};
-
-/// Failed answers that lock an authenticator.
-pub const MAX_FAILURES: u64 = 5;
-/// The window failures are counted in, and how long a lock-out lasts (seconds).
-pub const LOCKOUT_WINDOW: u64 = 15 * 60;
 
 fn tx_key(id: &str) -> String {
     format!("tx:{id}")
@@ -32,6 +30,10 @@ fn tx_key(id: &str) -> String {
 
 fn gone() -> AppError {
     AppError::api(ApiErrorCode::Expired, "This sign-in has expired or was already completed. Go back to the application and sign in again.")
+}
+
+fn disabled() -> AppError {
+    AppError::api(ApiErrorCode::Forbidden, "This account is disabled. Ask your administrator.")
 }
 
 /// Loads a live transaction started by this browser.
@@ -47,15 +49,17 @@ async fn load(req: &Request, ctx: &Ctx, tx_id: &str) -> AppResult<LoginTransacti
     Ok(tx)
 }
 
-/// The user the transaction is for; a disabled user gets no further step.
+/// The user the transaction is for. In a vouched-for sign-in a disabled user gets no
+/// further step; in one nobody vouched for that is said only once they proved who they are
+/// (see [`LoginTransaction::shown_step`]).
 async fn user_of(ctx: &Ctx, tx: &LoginTransaction) -> AppResult<Option<UserRecord>> {
     let user = match &tx.request.login_hint {
         Some(name) => ctx.user_named(tx.request.cognito.as_ref(), name).await?,
         None => None,
     };
     if let Some(u) = &user {
-        if ctx.is_disabled(u).await? {
-            return Err(AppError::api(ApiErrorCode::Forbidden, "This account is disabled. Ask your administrator."));
+        if tx.vouched() && ctx.is_disabled(u).await? {
+            return Err(disabled());
         }
     }
     Ok(user)
@@ -69,70 +73,146 @@ pub async fn state(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Respon
         application_name: tx.application_name.clone(),
         username: tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default(),
         expires_at: tx.expires_at,
-        step: tx.next_step(user.as_ref()),
+        step: tx.shown_step(user.as_ref()),
     })
 }
 
-fn lock_key(kind: &str, user_id: &str) -> String {
+/// One counter an answer is counted on before it is checked.
+struct Counter {
+    key: String,
+    window: u64,
+    limit: Limit,
+    scope: Scope,
+}
+
+/// Whose failures a counter holds: what a refusal tells the person.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// One user's authenticator (vouched-for sign-ins): locked.
+    Authenticator,
+    /// The browser answering (sign-ins nobody vouched for): locked.
+    Client,
+    /// The network address answering (sign-ins nobody vouched for): locked.
+    Address,
+    /// The account named (sign-ins nobody vouched for): slowed, never locked.
+    Account,
+}
+
+/// The counters an answer with `kind` in `tx` is counted on. In a vouched-for sign-in, the
+/// user's authenticator: [`MAX_FAILURES`] lock it. In one nobody vouched for (anyone can
+/// start it with a name), the attacking client is locked (browser, then address) and the
+/// account named, known or not, is only slowed, so typing a name cannot lock anyone out,
+/// and the answers are the same whether the account exists or not.
+fn counters(req: &Request, tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&UserRecord>) -> Vec<Counter> {
+    if tx.vouched() {
+        return user
+            .map(|u| Counter { key: lock_key(kind, &u.id), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: MAX_FAILURES }, scope: Scope::Authenticator })
+            .into_iter()
+            .collect();
+    }
+    let mut out = vec![Counter { key: format!("fail:browser:{}", tx.browser_binding), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: CLIENT_FAILURES }, scope: Scope::Client }];
+    if let Some(ip) = crate::audit::client_ip(req) {
+        out.push(Counter { key: format!("fail:address:{}", sha256_hex(&ip)), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: ADDRESS_FAILURES }, scope: Scope::Address });
+    }
+    if let Some(name) = &tx.request.login_hint {
+        out.push(Counter {
+            key: format!("fail:account:{}", sha256_hex(&name_key(tx.request.cognito.as_ref(), name))),
+            window: ACCOUNT_WINDOW,
+            limit: Limit::Pace { free: ACCOUNT_FREE, cap: ACCOUNT_MAX_DELAY },
+            scope: Scope::Account,
+        });
+    }
+    out
+}
+
+fn lock_key(kind: AuthenticatorKind, user_id: &str) -> String {
+    let kind = match kind {
+        AuthenticatorKind::Totp => "totp",
+        AuthenticatorKind::Face => "face",
+    };
     format!("fail:{kind}:{user_id}")
 }
 
-fn locked(oldest: u64, now: u64) -> AppError {
-    let retry = (oldest + LOCKOUT_WINDOW).saturating_sub(now).max(1);
-    AppError::Api(ApiFailure {
-        retry_after: Some(retry),
-        ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts. Try again in {} minutes.", retry.div_ceil(60)))
-    })
+fn refused(scope: Scope, retry_at: u64, now: u64) -> AppError {
+    let retry = retry_at.saturating_sub(now).max(1);
+    let message = match scope {
+        Scope::Authenticator => format!("Too many failed attempts. Try again in {} minutes.", retry.div_ceil(60)),
+        Scope::Client => format!("Too many failed attempts from this browser. Try again in {} minutes.", retry.div_ceil(60)),
+        Scope::Address => format!("Too many failed attempts from your network. Try again in {} minutes.", retry.div_ceil(60)),
+        Scope::Account if retry < 120 => format!("Too many failed attempts for this account. Wait {retry} seconds, then try again."),
+        Scope::Account => format!("Too many failed attempts for this account. Wait {} minutes, then try again.", retry.div_ceil(60)),
+    };
+    AppError::Api(ApiFailure { retry_after: Some(retry), ..ApiFailure::new(ApiErrorCode::Locked, message) })
 }
 
-async fn ensure_not_locked(ctx: &Ctx, key: &str) -> AppResult<()> {
-    let (count, oldest) = ctx.vault.count(key, ctx.now, LOCKOUT_WINDOW).await?;
+/// Refuses a face challenge while the user's face is locked (vouched-for sign-ins only:
+/// elsewhere the answer would say the account exists).
+async fn ensure_not_locked(ctx: &Ctx, tx: &LoginTransaction, user: &UserRecord) -> AppResult<()> {
+    if !tx.vouched() {
+        return Ok(());
+    }
+    let (count, oldest) = ctx.vault.count(&lock_key(AuthenticatorKind::Face, &user.id), ctx.now, LOCKOUT_WINDOW).await?;
     if count >= MAX_FAILURES {
-        return Err(locked(oldest, ctx.now));
+        return Err(refused(Scope::Authenticator, oldest + LOCKOUT_WINDOW, ctx.now));
     }
     Ok(())
 }
 
-/// An answer counted toward the lock-out before it is checked: the check of the lock and
-/// the count are one Vault operation, so any number of concurrent guesses gets at most
-/// [`MAX_FAILURES`] checked per window. A right answer (or one that is no answer at all,
-/// like a malformed code) gives its attempt back.
+/// An answer counted toward the limits before it is checked: the check of each limit and
+/// the count are one Vault operation, so any number of concurrent guesses gets at most the
+/// limit checked. A right answer (or one that is no answer at all, like a malformed code)
+/// gives its attempts back.
 struct Attempt {
-    key: String,
-    id: String,
+    /// (key, attempt id, attempts counted with this one, scope)
+    held: Vec<(String, String, u64, Scope, Limit)>,
 }
 
 impl Attempt {
-    /// Counts an attempt at `key`, or refuses with 429 when the lock is on.
-    async fn start(ctx: &mut Ctx, key: String) -> AppResult<Self> {
-        let id = ctx.rng.token::<12>();
-        match ctx.vault.reserve(&key, ctx.now, LOCKOUT_WINDOW, MAX_FAILURES, id).await? {
-            Ok(id) => Ok(Self { key, id }),
-            Err((_, oldest)) => Err(locked(oldest, ctx.now)),
+    /// Counts an attempt on every counter, or refuses with 429 (giving back what was
+    /// already counted) when one of them refuses.
+    async fn start(ctx: &mut Ctx, counters: Vec<Counter>) -> AppResult<Self> {
+        let mut held = Vec::with_capacity(counters.len());
+        for c in counters {
+            let id = ctx.rng.token::<12>();
+            match ctx.vault.reserve(&c.key, ctx.now, c.window, c.limit, id).await? {
+                Ok((id, count)) => held.push((c.key, id, count, c.scope, c.limit)),
+                Err(retry_at) => {
+                    Self { held }.give_back(ctx).await?;
+                    return Err(refused(c.scope, retry_at, ctx.now));
+                }
+            }
         }
+        Ok(Self { held })
     }
 
     /// The answer was right, or no answer: it does not count.
     async fn give_back(self, ctx: &Ctx) -> AppResult<()> {
-        ctx.vault.release(&self.key, &self.id).await
+        for (key, id, ..) in &self.held {
+            ctx.vault.release(key, id).await?;
+        }
+        Ok(())
     }
 
     /// The answer was wrong: it stays counted. Records it in the audit log; the error to
-    /// return.
+    /// return, with the attempts left before the first lock.
     async fn failed(self, ctx: &mut Ctx, message: &str, who: &Who) -> AppError {
-        let outcome = ctx.vault.count(&self.key, ctx.now, LOCKOUT_WINDOW).await;
-        let action = match &outcome {
-            Ok((count, _)) if *count >= MAX_FAILURES => "login.locked",
-            _ => "login.failure",
-        };
+        let left = self.held.iter().find_map(|(_, _, count, _, limit)| match limit {
+            Limit::Lock { max } => Some(max.saturating_sub(*count)),
+            Limit::Pace { .. } => None,
+        });
+        let action = if left == Some(0) { "login.locked" } else { "login.failure" };
         ctx.audit(&who.actor, action, Some(&who.client_id), Some(format!("{}: {message}", who.kind)), who.ip.clone()).await;
-        match outcome {
-            Ok((count, _)) if count >= MAX_FAILURES => AppError::Api(ApiFailure {
-                retry_after: Some(LOCKOUT_WINDOW),
-                ..ApiFailure::new(ApiErrorCode::Locked, "Too many failed attempts. This authenticator is locked for 15 minutes.")
-            }),
-            Ok((count, _)) => AppError::api(ApiErrorCode::WrongAnswer, format!("{message} {} attempts left.", MAX_FAILURES - count)),
-            Err(e) => e,
+        let scope = self.held.first().map_or(Scope::Authenticator, |h| h.3);
+        match left {
+            Some(0) => {
+                let whom = if scope == Scope::Client { "this browser is" } else { "this authenticator is" };
+                AppError::Api(ApiFailure {
+                    retry_after: Some(LOCKOUT_WINDOW),
+                    ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts: {whom} locked for 15 minutes."))
+                })
+            }
+            Some(n) => AppError::api(ApiErrorCode::WrongAnswer, format!("{message} {n} attempts left.")),
+            None => AppError::api(ApiErrorCode::WrongAnswer, message.to_owned()),
         }
     }
 }
@@ -146,8 +226,9 @@ struct Who {
 }
 
 impl Who {
-    fn new(req: &Request, tx: &LoginTransaction, user: &UserRecord, kind: &'static str) -> Self {
-        Self { actor: format!("user:{}", user.username), client_id: tx.request.client_id.clone(), kind, ip: crate::audit::client_ip(req) }
+    fn new(req: &Request, tx: &LoginTransaction, kind: &'static str) -> Self {
+        let name = tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default();
+        Self { actor: format!("user:{name}"), client_id: tx.request.client_id.clone(), kind, ip: crate::audit::client_ip(req) }
     }
 }
 
@@ -166,8 +247,12 @@ async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, kind: Authenticat
 
 /// The user just proved who they are with `kind`: the sign-in ends, or (they asked to, or
 /// none of their authenticators is one the application accepts) they go on to enrol
-/// another authenticator in this transaction; answers the next step.
+/// another authenticator in this transaction; answers the next step. In a sign-in nobody
+/// vouched for, this is where a disabled account is told so.
 async fn authenticated(ctx: &mut Ctx, tx_id: &str, mut tx: LoginTransaction, user: &UserRecord, kind: AuthenticatorKind, add: bool, who: &Who) -> AppResult<Response> {
+    if !tx.vouched() && ctx.is_disabled(user).await? {
+        return Err(disabled());
+    }
     if tx.completes_with(user, kind, add) {
         return finish(ctx, tx_id, user, kind, who).await;
     }
@@ -179,20 +264,37 @@ async fn authenticated(ctx: &mut Ctx, tx_id: &str, mut tx: LoginTransaction, use
     json(200, &tx.next_step(Some(user)))
 }
 
-/// Refuses to enrol `kind` unless this sign-in's enrolment step offers it.
-fn may_enrol(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> AppResult<()> {
-    match tx.next_step(Some(user)) {
-        LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => Ok(()),
+/// The user who may enrol `kind` in this sign-in, or why not. Before anything is proved
+/// in a sign-in nobody vouched for, the answer is the same for every name.
+fn may_enrol(tx: &LoginTransaction, user: Option<UserRecord>, kind: AuthenticatorKind) -> AppResult<UserRecord> {
+    match tx.shown_step(user.as_ref()) {
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => user.ok_or_else(not_allowed_to_enrol),
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => Err(not_allowed_to_enrol()),
         LoginStep::Enrol { .. } => Err(AppError::api(ApiErrorCode::Forbidden, format!("This application does not accept a new {} here.", kind.label()))),
-        _ => Err(AppError::api(ApiErrorCode::Forbidden, "You already have an authenticator: sign in with it first, then add another.")),
+        _ => Err(AppError::api(ApiErrorCode::Forbidden, "Sign in with an authenticator you have first; then you can add another.")),
     }
 }
 
-/// Refuses an authenticator this sign-in cannot be answered with.
-fn may_authenticate(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> AppResult<()> {
-    match tx.next_step(Some(user)) {
-        LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind) => Ok(()),
-        _ => Err(AppError::api(ApiErrorCode::Forbidden, format!("Signing in with your {} is not available for this application.", kind.label()))),
+fn not_allowed_to_enrol() -> AppError {
+    AppError::api(ApiErrorCode::Forbidden, "You have no authenticator enrolled, and this sign-in cannot enrol one. Ask your administrator.")
+}
+
+/// True if the user can answer with `kind` in this sign-in.
+fn can_authenticate(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> bool {
+    matches!(tx.next_step(Some(user)), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind))
+}
+
+/// The user whose `kind` an answer is checked against. `Ok(None)`: the answer is checked as
+/// a wrong one (a sign-in nobody vouched for, for an account that cannot give it: the
+/// answer must not say so). In a vouched-for sign-in, that refuses at once.
+fn answering(tx: &LoginTransaction, user: Option<UserRecord>, kind: AuthenticatorKind) -> AppResult<Option<UserRecord>> {
+    if !matches!(tx.shown_step(user.as_ref()), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind)) {
+        return Err(AppError::api(ApiErrorCode::Forbidden, format!("Signing in with your {} is not available for this application.", kind.label())));
+    }
+    match user.filter(|u| can_authenticate(tx, u, kind)) {
+        Some(u) => Ok(Some(u)),
+        None if tx.vouched() => Err(AppError::api(ApiErrorCode::Forbidden, format!("No {} is enrolled for this account.", kind.label()))),
+        None => Ok(None),
     }
 }
 
@@ -209,11 +311,14 @@ fn record(tx_id: &str) -> String {
     format!("tx:{}", sha256_hex(tx_id))
 }
 
+fn malformed_code() -> AppError {
+    AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))
+}
+
 /// `POST /api/login/{tx}/totp/enrol`: offers a new TOTP seed (not yet saved to the user).
 pub async fn totp_enrol(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let mut tx = load(&req, ctx, tx_id).await?;
-    let user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
-    may_enrol(&tx, &user, AuthenticatorKind::Totp)?;
+    let user = may_enrol(&tx, user_of(ctx, &tx).await?, AuthenticatorKind::Totp)?;
     let seed = TotpSeed::generate(&mut ctx.rng);
     tx.pending_totp = Some(ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &record(tx_id), seed.as_bytes()));
     if !ctx.vault.replace(&tx_key(tx_id), &tx, ctx.now).await? {
@@ -224,30 +329,24 @@ pub async fn totp_enrol(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<R
     json(200, &TotpEnrolment { otpauth_uri: uri, secret: seed.to_base32(), qr_svg })
 }
 
-fn not_allowed_to_enrol() -> AppError {
-    AppError::api(ApiErrorCode::Forbidden, "You have no authenticator enrolled, and this sign-in cannot enrol one. Ask your administrator.")
-}
-
 /// `POST /api/login/{tx}/totp/enrol/confirm`: the first code proves the app has the seed;
 /// the seed is saved and the login completes.
 pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let answer: TotpAnswer = json_body(&mut req).await?;
     let tx = load(&req, ctx, tx_id).await?;
-    let mut user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
-    may_enrol(&tx, &user, AuthenticatorKind::Totp)?;
+    let mut user = may_enrol(&tx, user_of(ctx, &tx).await?, AuthenticatorKind::Totp)?;
     let sealed = tx.pending_totp.as_deref().ok_or_else(|| AppError::api(ApiErrorCode::InvalidInput, "Start the authenticator app set-up first."))?;
     let seed = TotpSeed::from_bytes(
         ctx.master.secret_box(Purpose::TotpSeed).open(&record(tx_id), sealed).map_err(|_| AppError::internal("pending TOTP seed does not open"))?,
     );
-    let who = Who::new(&req, &tx, &user, "totp enrolment");
-    let attempt = Attempt::start(ctx, lock_key("totp", &user.id)).await?;
-    let step = match totp::verify(&seed, &answer.code, ctx.now, None) {
-        Ok(step) => step,
-        Err(TotpRejection::Malformed) => {
-            attempt.give_back(ctx).await?;
-            return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app.")));
-        }
-        Err(_) => return Err(attempt.failed(ctx, "That code is not right. Check your device's clock and try the current code.", &who).await),
+    let who = Who::new(&req, &tx, "totp enrolment");
+    let verdict = totp::verify(&seed, &answer.code, ctx.now, None);
+    if verdict == Err(TotpRejection::Malformed) {
+        return Err(malformed_code());
+    }
+    let attempt = Attempt::start(ctx, counters(&req, &tx, AuthenticatorKind::Totp, Some(&user))).await?;
+    let Ok(step) = verdict else {
+        return Err(attempt.failed(ctx, "That code is not right. Check your device's clock and try the current code.", &who).await);
     };
     attempt.give_back(ctx).await?;
     ctx.vault.advance(&format!("totp-step:{}", user.id), step).await?;
@@ -263,39 +362,39 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
 pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let answer: TotpAnswer = json_body(&mut req).await?;
     let tx = load(&req, ctx, tx_id).await?;
-    let user = user_of(ctx, &tx).await?;
-    let Some((user, enrolled)) = user.and_then(|u| u.totp.clone().map(|t| (u, t))) else {
-        return Err(AppError::api(ApiErrorCode::Forbidden, "No authenticator app is enrolled for this account."));
-    };
-    may_authenticate(&tx, &user, AuthenticatorKind::Totp)?;
-    let who = Who::new(&req, &tx, &user, "totp");
-    let seed = TotpSeed::from_bytes(
-        ctx.master
-            .secret_box(Purpose::TotpSeed)
-            .open(&format!("user:{}", user.id), &enrolled.sealed)
-            .map_err(|_| AppError::internal("TOTP seed does not open"))?,
-    );
-    // The verdict is only acted on once the attempt is counted (a malformed code is no
-    // attempt at all).
-    let verdict = totp::verify(&seed, &answer.code, ctx.now, None);
-    if verdict == Err(TotpRejection::Malformed) {
-        return Err(AppError::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app.")));
+    let user = answering(&tx, user_of(ctx, &tx).await?, AuthenticatorKind::Totp)?;
+    // A malformed code is no attempt at all, for every account alike.
+    if !totp::well_formed(&answer.code) {
+        return Err(malformed_code());
     }
-    let attempt = Attempt::start(ctx, lock_key("totp", &user.id)).await?;
-    match verdict {
-        Ok(step) => {
+    let who = Who::new(&req, &tx, "totp");
+    let attempt = Attempt::start(ctx, counters(&req, &tx, AuthenticatorKind::Totp, user.as_ref())).await?;
+    let seed = match user.as_ref().and_then(|u| u.totp.as_ref().map(|t| (u, t))) {
+        Some((u, enrolled)) => Some(TotpSeed::from_bytes(
+            ctx.master
+                .secret_box(Purpose::TotpSeed)
+                .open(&format!("user:{}", u.id), &enrolled.sealed)
+                .map_err(|_| AppError::internal("TOTP seed does not open"))?,
+        )),
+        None => None,
+    };
+    // The verdict is only acted on once the attempt is counted. An account that cannot
+    // answer is checked against a seed nobody has.
+    let seed = seed.unwrap_or_else(|| TotpSeed::generate(&mut ctx.rng));
+    let verdict = totp::verify(&seed, &answer.code, ctx.now, None);
+    match (verdict, user) {
+        (Ok(step), Some(mut user)) => {
             // Single use, even under concurrency: the Vault moves the step forward once.
             if !ctx.vault.advance(&format!("totp-step:{}", user.id), step).await? {
                 return Err(attempt.failed(ctx, "That code was already used. Wait for the next one.", &who).await);
             }
             attempt.give_back(ctx).await?;
-            let mut user = user;
             if answer.forget_face {
                 forget_face(ctx, &mut user, &who).await?;
             }
             authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Totp, answer.add_authenticator, &who).await
         }
-        Err(_) => Err(attempt.failed(ctx, "That code is not right.", &who).await),
+        _ => Err(attempt.failed(ctx, "That code is not right.", &who).await),
     }
 }
 
@@ -314,13 +413,16 @@ pub async fn face_challenge(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> App
         serde_json::from_str(&text).map_err(|e| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}"))))?
     };
     let tx = load(&req, ctx, tx_id).await?;
-    let user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
-    let purpose = match tx.next_step(Some(&user)) {
-        LoginStep::Enrol { allowed, .. } if allowed.contains(&AuthenticatorKind::Face) => FacePurpose::Enrol,
+    let user = user_of(ctx, &tx).await?;
+    let purpose = match tx.shown_step(user.as_ref()) {
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&AuthenticatorKind::Face) && user.is_some() => FacePurpose::Enrol,
         LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&AuthenticatorKind::Face) => {
-            ensure_not_locked(ctx, &lock_key("face", &user.id)).await?;
+            if let Some(u) = &user {
+                ensure_not_locked(ctx, &tx, u).await?;
+            }
             FacePurpose::Authenticate
         }
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol()),
         _ => return Err(AppError::api(ApiErrorCode::Forbidden, "Face sign-in is not available for this account here.")),
     };
     let nonce = ctx.rng.token::<32>();
@@ -342,9 +444,9 @@ pub async fn face_challenge(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> App
 }
 
 /// `POST /api/login/{tx}/face`: the evidence for a challenge. The nonce is spent first (one
-/// use, even under concurrency); the worker re-runs the models on every crop and decides.
+/// use, even under concurrency); the worker re-runs the models on every frame and decides.
 pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
-    // Crops are larger than the generic API body limit allows: a limit of their own.
+    // Frames are larger than the generic API body limit allows: a limit of their own.
     let text = req.text().await?;
     if text.len() > crate::face::MAX_EVIDENCE_BODY {
         return Err(AppError::Api(ApiFailure::invalid_field("frames", "The face evidence is too large.")));
@@ -352,46 +454,29 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
     let evidence: FaceEvidence = serde_json::from_str(&text)
         .map_err(|e| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}"))))?;
     let tx = load(&req, ctx, tx_id).await?;
-    let mut user = user_of(ctx, &tx).await?.ok_or_else(not_allowed_to_enrol)?;
+    let user = user_of(ctx, &tx).await?;
     let issued: IssuedChallenge = ctx
         .vault
         .take(&challenge_key(&evidence.nonce), ctx.now)
         .await?
         .ok_or_else(|| AppError::api(ApiErrorCode::Expired, "This face check has expired or was already used. Start it again."))?;
-    let who = Who::new(&req, &tx, &user, "face");
+    let who = Who::new(&req, &tx, "face");
     if issued.transaction != sha256_hex(tx_id) {
         // Evidence made for another sign-in: a replay. Counted and recorded as an attack.
         let rejection = FaceRejection::Inconsistent("the check belongs to another sign-in".into());
-        return Err(face_refused(ctx, &tx, &user, &who, rejection).await);
+        return Err(face_refused(ctx, &req, &tx, user.as_ref(), &who, rejection).await);
     }
     if evidence.frames.is_empty() || evidence.frames.len() > face::MAX_FRAMES {
         return Err(AppError::Api(ApiFailure::invalid_field("frames", format!("Send between 1 and {} frames.", face::MAX_FRAMES))));
     }
     let elapsed_ms = ctx.now.saturating_sub(issued.issued_at).saturating_add(1).saturating_mul(1000);
-    let attempt = if issued.purpose == FacePurpose::Authenticate {
-        may_authenticate(&tx, &user, AuthenticatorKind::Face)?;
-        Some(Attempt::start(ctx, lock_key("face", &user.id)).await?)
-    } else {
-        may_enrol(&tx, &user, AuthenticatorKind::Face)?;
-        if !evidence.consent {
-            return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
-        }
-        None
-    };
-    let measured = match measure_all(ctx, &evidence).await {
-        Ok(m) => m,
-        Err(e) => {
-            // No usable frame (no face, a bad crop) says nothing about the match.
-            if let Some(a) = attempt {
-                a.give_back(ctx).await?;
-            }
-            return Err(e);
-        }
-    };
-    let face_box = ctx.master.secret_box(Purpose::FaceTemplate);
-    let record = format!("user:{}", user.id);
     match issued.purpose {
         FacePurpose::Enrol => {
+            let mut user = may_enrol(&tx, user, AuthenticatorKind::Face)?;
+            if !evidence.consent {
+                return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
+            }
+            let measured = measure_all(ctx, &evidence).await?;
             let template = match face::enrol(&issued, evidence.flashes_at_ms, &measured, elapsed_ms) {
                 Ok(t) => t,
                 Err(r) => {
@@ -401,39 +486,63 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                     return Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())));
                 }
             };
-            user.face = Some(Enrolled { sealed: face_box.seal(&mut ctx.rng, &record, &face::template_bytes(&template)), enrolled_at: ctx.now });
+            let sealed = ctx.master.secret_box(Purpose::FaceTemplate).seal(&mut ctx.rng, &format!("user:{}", user.id), &face::template_bytes(&template));
+            user.face = Some(Enrolled { sealed, enrolled_at: ctx.now });
             ctx.put_user(&user).await?;
             finish(ctx, tx_id, &user, AuthenticatorKind::Face, &who).await
         }
         FacePurpose::Authenticate => {
-            let attempt = attempt.ok_or_else(|| AppError::internal("face attempt not counted"))?;
-            let enrolled = user.face.as_ref().ok_or_else(|| AppError::api(ApiErrorCode::Forbidden, "No face is enrolled for this account."))?;
-            let template = face_box
-                .open(&record, &enrolled.sealed)
-                .ok()
-                .and_then(|b| face::template_from_bytes(&b))
-                .ok_or_else(|| AppError::internal("face template does not open"))?;
-            match face::authenticate(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &template, face::calibration(tx.face_assurance).threshold) {
-                Ok(_) => {
+            let user = answering(&tx, user, AuthenticatorKind::Face)?;
+            let attempt = Attempt::start(ctx, counters(&req, &tx, AuthenticatorKind::Face, user.as_ref())).await?;
+            let measured = match measure_all(ctx, &evidence).await {
+                Ok(m) => m,
+                Err(e) => {
+                    // No usable frame (no face, a bad frame) says nothing about the match.
+                    attempt.give_back(ctx).await?;
+                    return Err(e);
+                }
+            };
+            let template = match &user {
+                Some(u) => Some(face_template(ctx, u)?),
+                None => None,
+            };
+            let decision = match (&template, &user) {
+                (Some(t), Some(_)) => face::authenticate(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, t, face::calibration(tx.face_assurance).threshold).map(|_| ()),
+                _ => Err(face::authenticate_nobody(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &mut ctx.rng)),
+            };
+            match (decision, user) {
+                (Ok(()), Some(mut user)) => {
                     attempt.give_back(ctx).await?;
                     if evidence.forget_face {
                         forget_face(ctx, &mut user, &who).await?;
                     }
                     authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Face, evidence.add_authenticator, &who).await
                 }
-                Err(r) if r.counts_as_failure() => {
+                (Err(r), _) if !r.counts_as_failure() => {
+                    attempt.give_back(ctx).await?;
+                    Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))
+                }
+                (Err(r), _) => {
                     if let Some(kind) = r.attack() {
                         ctx.audit(&who.actor, "face.attack", Some(&who.client_id), Some(format!("sign-in refused: {kind}")), who.ip.clone()).await;
                     }
                     Err(attempt.failed(ctx, &r.message(), &who).await)
                 }
-                Err(r) => {
-                    attempt.give_back(ctx).await?;
-                    Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))
-                }
+                (Ok(()), None) => Err(attempt.failed(ctx, &FaceRejection::NotRecognised { score: 0.0 }.message(), &who).await),
             }
         }
     }
+}
+
+/// The user's enrolled face template, opened.
+fn face_template(ctx: &Ctx, user: &UserRecord) -> AppResult<Vec<f32>> {
+    let enrolled = user.face.as_ref().ok_or_else(|| AppError::internal("face template missing"))?;
+    ctx.master
+        .secret_box(Purpose::FaceTemplate)
+        .open(&format!("user:{}", user.id), &enrolled.sealed)
+        .ok()
+        .and_then(|b| face::template_from_bytes(&b))
+        .ok_or_else(|| AppError::internal("face template does not open"))
 }
 
 /// Runs the face models on the evidence's frames.
@@ -442,13 +551,14 @@ async fn measure_all(ctx: &Ctx, evidence: &FaceEvidence) -> AppResult<Vec<face::
     crate::face::measure(&pipeline, &evidence.frames)
 }
 
-/// A refusal recorded as an attack and, where the user has a face to sign in with, counted
-/// toward the lock-out; the error to return.
-async fn face_refused(ctx: &mut Ctx, tx: &LoginTransaction, user: &UserRecord, who: &Who, rejection: FaceRejection) -> AppError {
+/// A refusal recorded as an attack and, where the person could be signing in with a face,
+/// counted toward the limits; the error to return.
+async fn face_refused(ctx: &mut Ctx, req: &Request, tx: &LoginTransaction, user: Option<&UserRecord>, who: &Who, rejection: FaceRejection) -> AppError {
     let kind = rejection.attack().unwrap_or("refused");
     ctx.audit(&who.actor, "face.attack", Some(&who.client_id), Some(format!("refused: {kind}")), who.ip.clone()).await;
-    if user.face.is_some() && may_authenticate(tx, user, AuthenticatorKind::Face).is_ok() {
-        match Attempt::start(ctx, lock_key("face", &user.id)).await {
+    let face_user = user.filter(|u| u.face.is_some() && can_authenticate(tx, u, AuthenticatorKind::Face));
+    if face_user.is_some() || !tx.vouched() {
+        match Attempt::start(ctx, counters(req, tx, AuthenticatorKind::Face, face_user)).await {
             Ok(attempt) => attempt.failed(ctx, &rejection.message(), who).await,
             Err(e) => e,
         }

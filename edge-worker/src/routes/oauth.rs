@@ -176,8 +176,10 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         let e = OAuthError::new(OAuthErrorCode::LoginRequired, "the request does not say who is signing in (login_hint is required)");
         return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
     };
+    // Only a sign-in someone vouched for says at once that the account is disabled; in any
+    // other, that is said once the person proved who they are (`routes::login`).
     if let Some(user) = resolve_user(ctx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
-        if ctx.is_disabled(&user).await? {
+        if may_enrol && ctx.is_disabled(&user).await? {
             let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
             return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
         }

@@ -180,6 +180,7 @@ fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     let client_id = app.client_id.clone();
     let issuer = app.issuer.clone();
     let auth_on = app.client_authentication;
+    let par_only = app.require_pushed_authorization_requests;
     let method = app.client_auth_method;
     let key_text = RwSignal::new(app.public_key_jwk.as_ref().map(|v| v.to_string()).unwrap_or_default());
     let key_error = RwSignal::new(None::<String>);
@@ -204,6 +205,14 @@ fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
                     on:change=move |ev| { save.dispatch(UpdateApplication { client_authentication: Some(event_target_checked(&ev)), ..Default::default() }); }/>
                 <label for="client-auth">"Client authentication"</label>
             </div>
+            <div class="check">
+                <input type="checkbox" id="require-par" prop:checked=par_only aria-describedby="require-par-help"
+                    on:change=move |ev| { save.dispatch(UpdateApplication { require_pushed_authorization_requests: Some(event_target_checked(&ev)), ..Default::default() }); }/>
+                <label for="require-par">"Only the application starts sign-ins (pushed requests)"</label>
+            </div>
+            <p class="muted" id="require-par-help">
+                "When ticked, a sign-in starts only from a request the application pushes with its credentials (RFC 9126), as the Cognito stack does, so a user name typed elsewhere starts nothing. Untick it only for an OpenID Connect application that redirects to Biopass directly; such sign-ins never enrol an authenticator."
+            </p>
             <Show when=move || auth_on>
                 <label for="auth-method">"Method"</label>
                 <select id="auth-method" on:change=move |ev| {

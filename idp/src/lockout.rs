@@ -1,0 +1,172 @@
+//! Counting failed answers: the rules the Vault applies to one counter, as pure functions.
+//!
+//! An attempt is counted *before* its answer is checked, in the same Vault operation that
+//! checks the limit, so concurrent guesses cannot outrun it; a right answer (or no answer at
+//! all, like a malformed code) gives its attempt back. Two kinds of limit:
+//! - [`Limit::Lock`]: at most `max` attempts within the window, then refused until the oldest
+//!   leaves it. Used per user where the first factor was checked before the sign-in started
+//!   (the Cognito stack's pushed requests), and per attacking client (browser and address).
+//! - [`Limit::Pace`]: `free` attempts, then each one must wait twice as long after the last
+//!   as the one before (1 s, 2 s, 4 s, ... up to `cap`): the account is slowed, never locked
+//!   (NIST SP 800-63B section 5.2.2), so nobody can lock an admin out by typing their name.
+
+use serde::{Deserialize, Serialize};
+
+/// Failed answers that lock an authenticator for a user.
+pub const MAX_FAILURES: u64 = 5;
+/// The window failures are counted in, and how long a lock-out lasts (seconds).
+pub const LOCKOUT_WINDOW: u64 = 15 * 60;
+/// Failed answers one browser may give in sign-ins nobody vouched for, per window.
+pub const CLIENT_FAILURES: u64 = 5;
+/// Failed answers one network address may give in such sign-ins, per window.
+pub const ADDRESS_FAILURES: u64 = 30;
+/// An account named in sign-ins nobody vouched for: failures before the delays start.
+pub const ACCOUNT_FREE: u64 = 5;
+/// ... the longest delay between two of its attempts (seconds) ...
+pub const ACCOUNT_MAX_DELAY: u64 = 15 * 60;
+/// ... and how long its failures are remembered (seconds).
+pub const ACCOUNT_WINDOW: u64 = 24 * 60 * 60;
+
+/// How a counter limits attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Limit {
+    /// At most `max` attempts within the window.
+    Lock { max: u64 },
+    /// `free` attempts, then growing delays between attempts, at most `cap` seconds.
+    Pace { free: u64, cap: u64 },
+}
+
+/// The attempts a counter holds: (Unix seconds, attempt id), oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Attempts(pub Vec<(u64, String)>);
+
+/// What [`Attempts::reserve`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Counted; `count` attempts are now within the window.
+    Counted { count: u64 },
+    /// Refused: the limit is reached; try again at `retry_at` (Unix seconds).
+    Refused { count: u64, retry_at: u64 },
+}
+
+/// The delay a paced counter asks for after `failures` attempts (seconds).
+pub fn pace_delay(failures: u64, free: u64, cap: u64) -> u64 {
+    if failures < free {
+        return 0;
+    }
+    let doublings = (failures - free).min(40);
+    (1u64 << doublings).min(cap)
+}
+
+impl Attempts {
+    /// Drops the attempts that left the window.
+    pub fn prune(&mut self, now: u64, window: u64) {
+        self.0.retain(|(t, _)| t.saturating_add(window) > now);
+    }
+
+    /// Attempts within the window (after [`Self::prune`]).
+    pub fn count(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    /// The oldest attempt's time, or 0.
+    pub fn oldest(&self) -> u64 {
+        self.0.first().map_or(0, |(t, _)| *t)
+    }
+
+    /// Counts attempt `id` now unless `limit` refuses it.
+    pub fn reserve(&mut self, now: u64, window: u64, limit: Limit, id: String) -> Reservation {
+        self.prune(now, window);
+        let count = self.count();
+        let retry_at = match limit {
+            Limit::Lock { max } if count >= max => Some(self.oldest().saturating_add(window)),
+            Limit::Lock { .. } => None,
+            Limit::Pace { free, cap } => {
+                let last = self.0.last().map_or(0, |(t, _)| *t);
+                let ready = last.saturating_add(pace_delay(count, free, cap));
+                (count >= free && now < ready).then_some(ready)
+            }
+        };
+        match retry_at {
+            Some(retry_at) => Reservation::Refused { count, retry_at: retry_at.max(now + 1) },
+            None => {
+                self.0.push((now, id));
+                Reservation::Counted { count: count + 1 }
+            }
+        }
+    }
+
+    /// Gives back attempt `id`; true if it was there.
+    pub fn release(&mut self, id: &str) -> bool {
+        let before = self.0.len();
+        self.0.retain(|(_, a)| a != id);
+        self.0.len() < before
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> impl Iterator<Item = String> {
+        (0..n).map(|i| format!("a{i}"))
+    }
+
+    #[test]
+    fn a_lock_counts_at_most_max_then_refuses_until_the_oldest_leaves() {
+        let mut a = Attempts::default();
+        let lock = Limit::Lock { max: 5 };
+        for (i, id) in ids(5).enumerate() {
+            assert_eq!(a.reserve(100 + i as u64, 900, lock, id), Reservation::Counted { count: i as u64 + 1 });
+        }
+        assert_eq!(a.reserve(200, 900, lock, "x".into()), Reservation::Refused { count: 5, retry_at: 1000 });
+        assert_eq!(a.reserve(1000, 900, lock, "y".into()), Reservation::Counted { count: 5 }, "the first left the window");
+    }
+
+    #[test]
+    fn a_given_back_attempt_does_not_count() {
+        let mut a = Attempts::default();
+        let lock = Limit::Lock { max: 1 };
+        assert_eq!(a.reserve(1, 900, lock, "right".into()), Reservation::Counted { count: 1 });
+        assert!(a.release("right"));
+        assert!(!a.release("right"));
+        assert_eq!(a.reserve(2, 900, lock, "next".into()), Reservation::Counted { count: 1 });
+    }
+
+    #[test]
+    fn pace_doubles_the_wait_after_the_free_attempts_and_never_locks() {
+        assert_eq!((0..5).map(|n| pace_delay(n, 5, 900)).collect::<Vec<_>>(), vec![0; 5]);
+        assert_eq!((5..10).map(|n| pace_delay(n, 5, 900)).collect::<Vec<_>>(), vec![1, 2, 4, 8, 16]);
+        assert_eq!(pace_delay(15, 5, 900), 900);
+        assert_eq!(pace_delay(u64::MAX, 5, 900), 900);
+
+        let mut a = Attempts::default();
+        let pace = Limit::Pace { free: 2, cap: 60 };
+        let mut ids = ids(100);
+        let mut next = || ids.next().unwrap_or_default();
+        assert!(matches!(a.reserve(10, 3600, pace, next()), Reservation::Counted { .. }));
+        assert!(matches!(a.reserve(10, 3600, pace, next()), Reservation::Counted { .. }));
+        // Two failures: the next waits 1 s after the last, then 2 s, then 4 s.
+        assert_eq!(a.reserve(10, 3600, pace, next()), Reservation::Refused { count: 2, retry_at: 11 });
+        assert!(matches!(a.reserve(11, 3600, pace, next()), Reservation::Counted { count: 3 }));
+        assert_eq!(a.reserve(12, 3600, pace, next()), Reservation::Refused { count: 3, retry_at: 13 });
+        assert!(matches!(a.reserve(13, 3600, pace, next()), Reservation::Counted { count: 4 }));
+        assert_eq!(a.reserve(16, 3600, pace, next()), Reservation::Refused { count: 4, retry_at: 17 });
+        // However many failures, an attempt is always possible after at most `cap`.
+        let mut t = 17;
+        for _ in 0..20 {
+            assert!(matches!(a.reserve(t, 3600, pace, next()), Reservation::Counted { .. }), "at {t}");
+            t += 60;
+        }
+    }
+
+    #[test]
+    fn concurrent_reservations_at_one_instant_get_only_the_free_attempts() {
+        let mut a = Attempts::default();
+        let pace = Limit::Pace { free: 5, cap: 900 };
+        let counted = ids(50).filter(|id| matches!(a.reserve(7, 3600, pace, id.clone()), Reservation::Counted { .. })).count();
+        assert_eq!(counted, 5);
+    }
+}
