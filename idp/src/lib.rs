@@ -19,6 +19,7 @@
 //! - [`guidance`]: the login page's live face guidance and capture sequence.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
+//! - [`directory`]: the admin directory's index keys (users by name, group members) and page sizes.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
 //! - [`lockout`]: counting failed answers: lock-outs and growing delays.
 //! - [`session`]: admin console sessions and CSRF.
@@ -32,6 +33,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod cognito;
 pub mod deployment;
+pub mod directory;
 pub mod discovery;
 pub mod error;
 pub mod face;
