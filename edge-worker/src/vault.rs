@@ -6,7 +6,7 @@
 //! one-time redemption of codes, request URIs and transactions), [`Op::Get`],
 //! [`Op::Replace`], [`Op::GetOrInsert`] and [`Op::Put`] (keyset, user-name claims),
 //! [`Op::Advance`] (a counter that only grows: TOTP steps), and
-//! [`Op::Reserve`]/[`Op::Release`]/[`Op::Count`] (lock-outs over a sliding window: an
+//! [`Op::Reserve`]/[`Op::Release`]/[`Op::Check`] (lock-outs over a sliding window: an
 //! attempt is counted before its answer is checked, in the same operation that checks the
 //! lock, so concurrent guesses cannot outrun the limit; a right answer gives its attempt
 //! back). An alarm deletes an entry when it expires.
@@ -32,8 +32,8 @@ pub enum Op {
     GetOrInsert { value: Value },
     Put { value: Value },
     Advance { to: u64 },
-    /// Attempts within `window`, and the oldest.
-    Count { now: u64, window: u64 },
+    /// Whether `limit` would refuse an attempt now: `ok` false and `retry_at` if so.
+    Check { now: u64, window: u64, limit: Limit },
     /// Counts an attempt now unless `limit` refuses it (see [`biopass_idp::lockout`]); the
     /// reply's `ok` says whether it was counted, `count` how many there are, `oldest` the
     /// oldest, `retry_at` when a refused attempt may come again and `value` the attempt's id
@@ -139,10 +139,10 @@ impl Vault {
                     Reply::default()
                 }
             }
-            Op::Count { now, window } => {
+            Op::Check { now, window, limit } => {
                 let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
-                attempts.prune(now, window);
-                Reply { ok: true, count: attempts.count(), oldest: attempts.oldest(), ..Reply::default() }
+                let refused = attempts.refused_until(now, window, limit);
+                Reply { ok: refused.is_none(), count: attempts.count(), oldest: attempts.oldest(), retry_at: refused.unwrap_or(0), ..Reply::default() }
             }
             Op::Reserve { now, window, limit, id } => {
                 let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
@@ -272,10 +272,11 @@ impl VaultClient {
         self.run(key, &Op::Release { id: id.to_owned() }).await.map(|_| ())
     }
 
-    /// Attempts counted under `key` within `window` seconds, and the oldest of them.
-    pub async fn count(&self, key: &str, now: u64, window: u64) -> AppResult<(u64, u64)> {
-        let r = self.run(key, &Op::Count { now, window }).await?;
-        Ok((r.count, r.oldest))
+    /// `Some(retry_at)` if `limit` would refuse an attempt under `key` now (what
+    /// [`Self::reserve`] would answer, without counting one).
+    pub async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> AppResult<Option<u64>> {
+        let r = self.run(key, &Op::Check { now, window, limit }).await?;
+        Ok((!r.ok).then(|| r.retry_at.max(now + 1)))
     }
 
     pub async fn clear(&self, key: &str) -> AppResult<()> {

@@ -76,8 +76,9 @@ impl Attempts {
         self.0.first().map_or(0, |(t, _)| *t)
     }
 
-    /// Counts attempt `id` now unless `limit` refuses it.
-    pub fn reserve(&mut self, now: u64, window: u64, limit: Limit, id: String) -> Reservation {
+    /// When `limit` would refuse an attempt made `now` (Unix seconds), or `None` if it
+    /// would count it.
+    pub fn refused_until(&mut self, now: u64, window: u64, limit: Limit) -> Option<u64> {
         self.prune(now, window);
         let count = self.count();
         let retry_at = match limit {
@@ -89,8 +90,15 @@ impl Attempts {
                 (count >= free && now < ready).then_some(ready)
             }
         };
-        match retry_at {
-            Some(retry_at) => Reservation::Refused { count, retry_at: retry_at.max(now + 1) },
+        retry_at.map(|t| t.max(now + 1))
+    }
+
+    /// Counts attempt `id` now unless `limit` refuses it.
+    pub fn reserve(&mut self, now: u64, window: u64, limit: Limit, id: String) -> Reservation {
+        let refused = self.refused_until(now, window, limit);
+        let count = self.count();
+        match refused {
+            Some(retry_at) => Reservation::Refused { count, retry_at },
             None => {
                 self.0.push((now, id));
                 Reservation::Counted { count: count + 1 }

@@ -49,13 +49,11 @@ mod last_used {
     }
 
     pub fn get(username: &str) -> Option<AuthenticatorKind> {
-        let value = storage()?.get_item(&key(username)).ok()??;
-        AuthenticatorKind::ALL.into_iter().find(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(|s| s == value)).unwrap_or(false))
+        serde_json::from_str(&storage()?.get_item(&key(username)).ok()??).ok()
     }
 
     pub fn set(username: &str, kind: AuthenticatorKind) {
-        let value = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned));
-        if let (Some(store), Some(value)) = (storage(), value) {
+        if let (Some(store), Ok(value)) = (storage(), serde_json::to_string(&kind)) {
             // A browser that refuses storage (private mode, quota) only loses the default.
             let _ = store.set_item(&key(username), &value);
         }

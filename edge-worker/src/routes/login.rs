@@ -151,11 +151,11 @@ async fn ensure_not_locked(ctx: &Ctx, tx: &LoginTransaction, user: &UserRecord) 
     if !tx.vouched() {
         return Ok(());
     }
-    let (count, oldest) = ctx.vault.count(&lock_key(AuthenticatorKind::Face, &user.id), ctx.now, LOCKOUT_WINDOW).await?;
-    if count >= MAX_FAILURES {
-        return Err(refused(Scope::Authenticator, oldest + LOCKOUT_WINDOW, ctx.now));
+    let key = lock_key(AuthenticatorKind::Face, &user.id);
+    match ctx.vault.refused_until(&key, ctx.now, LOCKOUT_WINDOW, Limit::Lock { max: MAX_FAILURES }).await? {
+        Some(retry_at) => Err(refused(Scope::Authenticator, retry_at, ctx.now)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// An answer counted toward the limits before it is checked: the check of each limit and
@@ -369,18 +369,17 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
     }
     let who = Who::new(&req, &tx, "totp");
     let attempt = Attempt::start(ctx, counters(&req, &tx, AuthenticatorKind::Totp, user.as_ref())).await?;
+    // The verdict is only acted on once the attempt is counted. An account that cannot
+    // answer is checked against a seed nobody has.
     let seed = match user.as_ref().and_then(|u| u.totp.as_ref().map(|t| (u, t))) {
-        Some((u, enrolled)) => Some(TotpSeed::from_bytes(
+        Some((u, enrolled)) => TotpSeed::from_bytes(
             ctx.master
                 .secret_box(Purpose::TotpSeed)
                 .open(&format!("user:{}", u.id), &enrolled.sealed)
                 .map_err(|_| AppError::internal("TOTP seed does not open"))?,
-        )),
-        None => None,
+        ),
+        None => TotpSeed::generate(&mut ctx.rng),
     };
-    // The verdict is only acted on once the attempt is counted. An account that cannot
-    // answer is checked against a seed nobody has.
-    let seed = seed.unwrap_or_else(|| TotpSeed::generate(&mut ctx.rng));
     let verdict = totp::verify(&seed, &answer.code, ctx.now, None);
     match (verdict, user) {
         (Ok(step), Some(mut user)) => {
@@ -502,13 +501,9 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                     return Err(e);
                 }
             };
-            let template = match &user {
-                Some(u) => Some(face_template(ctx, u)?),
-                None => None,
-            };
-            let decision = match (&template, &user) {
-                (Some(t), Some(_)) => face::authenticate(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, t, face::calibration(tx.face_assurance).threshold).map(|_| ()),
-                _ => Err(face::authenticate_nobody(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &mut ctx.rng)),
+            let decision = match &user {
+                Some(u) => face::authenticate(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &face_template(ctx, u)?, face::calibration(tx.face_assurance).threshold).map(|_| ()),
+                None => Err(face::authenticate_nobody(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &mut ctx.rng)),
             };
             match (decision, user) {
                 (Ok(()), Some(mut user)) => {
@@ -528,6 +523,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                     }
                     Err(attempt.failed(ctx, &r.message(), &who).await)
                 }
+                // Unreachable (`authenticate_nobody` never accepts); answered as a stranger's face.
                 (Ok(()), None) => Err(attempt.failed(ctx, &FaceRejection::NotRecognised { score: 0.0 }.message(), &who).await),
             }
         }
