@@ -88,10 +88,18 @@ test('a replay of a successful capture, evidence of another sign-in, and times t
   const theirs = await challengeFor(victim);
   const capture = await synth(PERSON_A, mine.challenge);
   await refused(victim, 'evidence of another sign-in', () => theirs.login.evidence({ nonce: mine.challenge.nonce, ...capture }), ['evidence_inconsistent'], 3);
-  // 3. Frames claiming a longer capture than the time since the challenge (sent at once; a
-  // reduced-motion challenge's colours alone take 2.4 s or more).
+  // 3. Frames claiming a longer capture than the time since the challenge: the colours
+  // (and every frame in them) are claimed to have come 5 s later than the challenge has
+  // really been out, however long synthesising took on a loaded machine; everything else
+  // about the capture stays consistent.
   const hasty = await challengeFor(victim, { reduced_motion: true });
-  const early = await synth(PERSON_A, { ...hasty.challenge, received_at: 0 });
+  const issued = Date.now();
+  const synthesised = await synth(PERSON_A, { ...hasty.challenge, received_at: 0 });
+  const late = Date.now() - issued + 5000;
+  const early = {
+    flashes_at_ms: synthesised.flashes_at_ms + late,
+    frames: synthesised.frames.map((f) => (f.phase === 'light' ? { ...f, t_ms: f.t_ms + late } : f)),
+  };
   await refused(victim, 'a capture claiming more time than it had', () => hasty.login.evidence({ nonce: hasty.challenge.nonce, ...early }), ['evidence_inconsistent'], 2);
   // 4. The colours claimed to start at another time than the frames show them.
   const shifted = await challengeFor(victim);
