@@ -136,8 +136,12 @@ pub async fn sleep(ms: i32) {
 
 /// Resolves at `at` (page milliseconds, as [`now_ms`]), at once when that has passed.
 pub async fn sleep_until(at: f64) {
-    let left = at - now_ms();
-    if left > 0.0 {
+    // A timer may fire a fraction of a millisecond early; the colours' times must not.
+    loop {
+        let left = at - now_ms();
+        if left <= 0.0 {
+            return;
+        }
         sleep(left.ceil() as i32).await;
     }
 }

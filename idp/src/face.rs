@@ -9,9 +9,10 @@
 //! arm's length), then in a large one (close to the screen), at random places, while the
 //! screen around the oval is white; then the screen shows a random sequence of colours.
 //! [`check_liveness`] decides from:
-//! 1. **Timing**: the frames come in phase order, their times fit the sequence issued (one
-//!    frame or two in each colour, none between colours), and the capture took no longer than
-//!    the time since the challenge was issued.
+//! 1. **Timing**: the frames come in phase order, their times fit the sequence issued as the
+//!    page says it showed it ([`ColourTimes`]: each colour for at least its time, none more
+//!    than [`COLOUR_DELAY_MAX_MS`] late; one frame or two in each colour, none between
+//!    colours), and the capture took no longer than the time since the challenge was issued.
 //! 2. **Distance**: each far frame's face fits the far oval and each near frame's the near
 //!    one, so the face grew by [`GROWTH_MIN`] or more; and its proportions changed as a 3D
 //!    head's do under perspective ([`biopass_model::scene::depth_ratio`] grew by
@@ -71,6 +72,9 @@ pub const FLASH_MS_REDUCED_MOTION: std::ops::RangeInclusive<u32> = 600..=1000;
 /// Milliseconds after a colour starts before a frame shows it (the screen's paint, the
 /// camera's exposure and delivery); a frame must be taken in a colour's remaining time.
 pub const LIGHT_LAG_MS: u32 = 100;
+/// Milliseconds a colour may appear after its place on the challenge's schedule (a browser
+/// whose timers run late; the page never shows a colour early or for less than its time).
+pub const COLOUR_DELAY_MAX_MS: u32 = 4_000;
 /// A face fits an oval when its width is within these factors of the oval's and its centre
 /// within [`OVAL_CENTRE`] (fractions of the frame, each axis) of the oval's.
 pub const OVAL_WIDTH: std::ops::RangeInclusive<f32> = 0.75..=1.33;
@@ -462,18 +466,52 @@ fn log_chroma(rgb: [f32; 3]) -> [f32; 3] {
     l.map(|v| v - m)
 }
 
-/// The colour shown at `t` ms after the sequence started, and the frame window of that
-/// colour: `Some(index)` when `t` is in a colour's window (after [`LIGHT_LAG_MS`]).
-fn flash_at(flashes: &[Flash], t: u32) -> Option<usize> {
-    let mut start = 0u32;
-    for (i, f) in flashes.iter().enumerate() {
-        let end = start.saturating_add(f.ms);
-        if t >= start.saturating_add(LIGHT_LAG_MS) && t < end {
-            return Some(i);
-        }
-        start = end;
+/// When the evidence says the colours were on screen, in evidence milliseconds: the
+/// sequence began at `start_ms` (the page's `flashes_at_ms`) and, when `shown_ms` is not
+/// empty, colour `i` appeared at `shown_ms[i]` and the screen went back to white at the last
+/// entry (one more entry than colours). Without `shown_ms` each colour is taken to have
+/// appeared on the challenge's own schedule from `start_ms`. A busy browser shows a colour
+/// late and then keeps the next one back until this one has had its time, so its colours
+/// drift from the schedule; the drift is bounded by [`COLOUR_DELAY_MAX_MS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColourTimes<'a> {
+    pub start_ms: u32,
+    pub shown_ms: &'a [u32],
+}
+
+impl ColourTimes<'static> {
+    /// Colours on the challenge's schedule from `start_ms`.
+    pub const fn nominal(start_ms: u32) -> Self {
+        Self { start_ms, shown_ms: &[] }
     }
-    None
+}
+
+/// The window `[from, to)` in which a frame shows each colour: from [`LIGHT_LAG_MS`] after it
+/// appeared until the next one did; or why the times claimed do not fit the challenge
+/// (a colour shown for less than its time, or later than [`COLOUR_DELAY_MAX_MS`] after its
+/// place on the schedule).
+fn colour_windows(flashes: &[Flash], times: ColourTimes<'_>) -> Result<Vec<(u32, u32)>, FaceRejection> {
+    let mut schedule = Vec::with_capacity(flashes.len() + 1);
+    schedule.push(times.start_ms);
+    for f in flashes {
+        schedule.push(schedule[schedule.len() - 1].saturating_add(f.ms));
+    }
+    let shown = if times.shown_ms.is_empty() { schedule.as_slice() } else { times.shown_ms };
+    if shown.len() != schedule.len() {
+        return Err(inconsistent("the times of the colours do not fit the challenge"));
+    }
+    if shown[0] < times.start_ms || shown.iter().zip(&schedule).any(|(s, n)| s.saturating_sub(*n) > COLOUR_DELAY_MAX_MS) {
+        return Err(inconsistent("the colours started at another time"));
+    }
+    if flashes.iter().zip(shown.windows(2)).any(|(f, w)| w[1] < w[0].saturating_add(f.ms)) {
+        return Err(inconsistent("a colour was shown for less than its time"));
+    }
+    Ok(shown.windows(2).map(|w| (w[0].saturating_add(LIGHT_LAG_MS), w[1])).collect())
+}
+
+/// The colour whose frame window holds `t`.
+fn flash_at(windows: &[(u32, u32)], t: u32) -> Option<usize> {
+    windows.iter().position(|(from, to)| (*from..*to).contains(&t))
 }
 
 /// The mean of some measures; a missing one makes it NaN (which fails every floor).
@@ -505,8 +543,8 @@ fn mean(v: impl Iterator<Item = f32>) -> f32 {
 }
 
 /// Checks the evidence against the challenge: timing, distance, light, passive liveness
-/// and one person throughout (the module's list). `flashes_at_ms` is when the browser says
-/// the colours started; `elapsed_ms` is the time since the challenge was issued, as the
+/// and one person throughout (the module's list). `colours` is when the browser says the
+/// colours were shown ([`ColourTimes`]); `elapsed_ms` is the time since the challenge was issued, as the
 /// worker's clock tells it (whole seconds, so the caller rounds it up by one).
 ///
 /// How the thresholds were set: [`GROWTH_MIN`] and the oval tolerances from the ovals the
@@ -519,7 +557,7 @@ fn mean(v: impl Iterator<Item = f32>) -> f32 {
 ///
 /// # Errors
 /// The first [`FaceRejection`] found.
-pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[MeasuredFrame], elapsed_ms: u64) -> Result<LivenessFigures, FaceRejection> {
+pub fn check_liveness(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame], elapsed_ms: u64) -> Result<LivenessFigures, FaceRejection> {
     let mut figures = LivenessFigures::default();
     let phase = |p: CapturePhase| frames.iter().filter(move |f| f.phase == p);
     let (far, near, light): (Vec<_>, Vec<_>, Vec<_>) = (phase(CapturePhase::Far).collect(), phase(CapturePhase::Near).collect(), phase(CapturePhase::Light).collect());
@@ -535,16 +573,18 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
     if frames.windows(2).any(|w| rank(w[0].phase) > rank(w[1].phase) || w[0].t_ms >= w[1].t_ms) {
         return Err(inconsistent("the frames are out of order"));
     }
-    let (first, last) = (frames[0].t_ms, frames[frames.len() - 1].t_ms);
-    if u64::from(last - first) > elapsed_ms {
+    let windows = colour_windows(&challenge.flashes, colours)?;
+    let colours_end = windows.last().map_or(0, |w| w.1);
+    let (first, last) = (frames[0].t_ms, frames[frames.len() - 1].t_ms.max(colours_end));
+    if u64::from(last.saturating_sub(first)) > elapsed_ms {
         return Err(inconsistent("the frames claim more time than the check took"));
     }
-    if near.last().is_some_and(|f| f.t_ms > flashes_at_ms) || light.first().is_some_and(|f| f.t_ms < flashes_at_ms) {
+    if near.last().is_some_and(|f| f.t_ms > colours.start_ms) || light.first().is_some_and(|f| f.t_ms < colours.start_ms) {
         return Err(inconsistent("the colours started at another time"));
     }
     let mut per_flash = vec![0usize; challenge.flashes.len()];
     for f in &light {
-        let Some(i) = flash_at(&challenge.flashes, f.t_ms - flashes_at_ms) else {
+        let Some(i) = flash_at(&windows, f.t_ms) else {
             return Err(inconsistent("a frame was taken between two colours or after them"));
         };
         per_flash[i] += 1;
@@ -602,7 +642,7 @@ pub fn check_liveness(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &
             return Err(FaceRejection::PoorQuality("The room behind you is too dark for the light check. Turn on a light.".into()));
         }
     }
-    let lf = light_figures(&challenge.flashes, flashes_at_ms, &light);
+    let lf = light_figures(&challenge.flashes, &windows, &light);
     let (rho, response, face_rho, face_response, background_response) = (lf.correlation, lf.response, lf.face_correlation, lf.face_response, lf.background_response);
     figures.light_correlation = rho;
     figures.light_response = response;
@@ -659,12 +699,12 @@ struct LightFigures {
 
 /// [`LightFigures`] of the light frames; frames outside every colour's window, or without
 /// colours, are left out (the structure checks refuse them first).
-fn light_figures(flashes: &[Flash], flashes_at_ms: u32, light: &[&MeasuredFrame]) -> LightFigures {
+fn light_figures(flashes: &[Flash], windows: &[(u32, u32)], light: &[&MeasuredFrame]) -> LightFigures {
     let mut expected = Vec::with_capacity(light.len());
     let mut face = Vec::with_capacity(light.len());
     let mut background = Vec::with_capacity(light.len());
     for f in light {
-        let (Some(i), Some(c)) = (flash_at(flashes, f.t_ms.saturating_sub(flashes_at_ms)), f.colours) else { continue };
+        let (Some(i), Some(c)) = (flash_at(windows, f.t_ms), f.colours) else { continue };
         expected.push(screen_vector(flashes[i].colour));
         face.push(log_chroma(c.face));
         background.push(log_chroma(c.background));
@@ -678,11 +718,11 @@ fn light_figures(flashes: &[Flash], flashes_at_ms: u32, light: &[&MeasuredFrame]
 
 /// The liveness figures of any evidence, judged or not (NaN where a measure is missing):
 /// what `livesynth calibrate` and the benchmark print beside the decisions.
-pub fn figures(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[MeasuredFrame]) -> LivenessFigures {
+pub fn figures(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame]) -> LivenessFigures {
     let faces = |p: CapturePhase| frames.iter().filter(|f| f.phase == p).filter_map(|f| f.found().copied()).collect::<Vec<_>>();
     let (growth, perspective) = distance_figures(&faces(CapturePhase::Far), &faces(CapturePhase::Near));
     let light: Vec<&MeasuredFrame> = frames.iter().filter(|f| f.phase == CapturePhase::Light).collect();
-    let lf = light_figures(&challenge.flashes, flashes_at_ms, &light);
+    let lf = light_figures(&challenge.flashes, &colour_windows(&challenge.flashes, colours).unwrap_or_default(), &light);
     LivenessFigures {
         growth,
         perspective,
@@ -740,8 +780,8 @@ pub fn match_score(template: &[f32], frames: &[MeasuredFrame]) -> Result<f32, Fa
 ///
 /// # Errors
 /// A [`FaceRejection`].
-pub fn authenticate(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[MeasuredFrame], elapsed_ms: u64, template: &[f32], threshold: f32) -> Result<(f32, LivenessFigures), FaceRejection> {
-    let figures = check_liveness(challenge, flashes_at_ms, frames, elapsed_ms)?;
+pub fn authenticate(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame], elapsed_ms: u64, template: &[f32], threshold: f32) -> Result<(f32, LivenessFigures), FaceRejection> {
+    let figures = check_liveness(challenge, colours, frames, elapsed_ms)?;
     let score = match_score(template, frames)?;
     if score >= threshold {
         Ok((score, figures))
@@ -754,12 +794,12 @@ pub fn authenticate(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[M
 /// face enrolled) in a sign-in nobody vouched for: every check runs as for a real account,
 /// against a random template at a threshold nothing reaches, so the answer is the one a
 /// stranger's face gets.
-pub fn authenticate_nobody(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[MeasuredFrame], elapsed_ms: u64, rng: &mut impl Entropy) -> FaceRejection {
+pub fn authenticate_nobody(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame], elapsed_ms: u64, rng: &mut impl Entropy) -> FaceRejection {
     let len = frames.iter().find_map(|f| f.embedding.as_ref().map(Vec::len)).unwrap_or(1);
     let mut bytes = vec![0u8; len];
     rng.fill(&mut bytes);
     let decoy: Vec<f32> = bytes.iter().map(|b| f32::from(*b) - 127.5).collect();
-    match authenticate(challenge, flashes_at_ms, frames, elapsed_ms, &decoy, f32::INFINITY) {
+    match authenticate(challenge, colours, frames, elapsed_ms, &decoy, f32::INFINITY) {
         Err(r) => r,
         Ok((score, _)) => FaceRejection::NotRecognised { score },
     }
@@ -772,8 +812,8 @@ pub fn authenticate_nobody(challenge: &IssuedChallenge, flashes_at_ms: u32, fram
 /// # Errors
 /// A [`FaceRejection`]: the liveness check's, or [`FaceRejection::PoorQuality`] with the
 /// first problem found.
-pub fn enrol(challenge: &IssuedChallenge, flashes_at_ms: u32, frames: &[MeasuredFrame], elapsed_ms: u64) -> Result<Vec<f32>, FaceRejection> {
-    check_liveness(challenge, flashes_at_ms, frames, elapsed_ms)?;
+pub fn enrol(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame], elapsed_ms: u64) -> Result<Vec<f32>, FaceRejection> {
+    check_liveness(challenge, colours, frames, elapsed_ms)?;
     let good = good_near(frames, ENROL_FRAMES)?;
     mean_unit(good.iter().filter_map(|f| f.embedding.as_deref())).ok_or(FaceRejection::DifferentPeople)
 }
@@ -879,13 +919,13 @@ mod tests {
     fn a_genuine_capture_passes_and_matches() {
         let c = challenge();
         let (at, frames) = genuine(&c);
-        let f = check_liveness(&c, at, &frames, ELAPSED).unwrap();
+        let f = check_liveness(&c, ColourTimes::nominal(at), &frames, ELAPSED).unwrap();
         assert!(f.light_correlation > 0.95 && f.light_response > LIGHT_RESPONSE, "{f:?}");
         assert!((f.growth - 1.8).abs() < 1e-3 && (f.perspective - 0.1).abs() < 1e-3, "{f:?}");
-        let (score, _) = authenticate(&c, at, &frames, ELAPSED, &person(0, 0.0), 0.6).unwrap();
+        let (score, _) = authenticate(&c, ColourTimes::nominal(at), &frames, ELAPSED, &person(0, 0.0), 0.6).unwrap();
         assert!(score > 0.95);
-        assert!(matches!(authenticate(&c, at, &frames, ELAPSED, &person(3, 0.0), 0.6), Err(FaceRejection::NotRecognised { .. })));
-        let t = enrol(&c, at, &frames, ELAPSED).unwrap();
+        assert!(matches!(authenticate(&c, ColourTimes::nominal(at), &frames, ELAPSED, &person(3, 0.0), 0.6), Err(FaceRejection::NotRecognised { .. })));
+        let t = enrol(&c, ColourTimes::nominal(at), &frames, ELAPSED).unwrap();
         assert!((t.iter().map(|v| v * v).sum::<f32>() - 1.0).abs() < 1e-5);
     }
 
@@ -893,8 +933,8 @@ mod tests {
     fn an_account_without_a_face_gets_what_a_strangers_face_gets() {
         let c = challenge();
         let (at, frames) = genuine(&c);
-        let stranger = authenticate(&c, at, &frames, ELAPSED, &person(3, 0.0), 0.6).unwrap_err();
-        let nobody = authenticate_nobody(&c, at, &frames, ELAPSED, &mut TestEntropy::new(9));
+        let stranger = authenticate(&c, ColourTimes::nominal(at), &frames, ELAPSED, &person(3, 0.0), 0.6).unwrap_err();
+        let nobody = authenticate_nobody(&c, ColourTimes::nominal(at), &frames, ELAPSED, &mut TestEntropy::new(9));
         assert_eq!(nobody.message(), stranger.message());
         assert!(nobody.counts_as_failure());
         // A capture that fails the liveness check fails it the same way for everyone.
@@ -902,12 +942,12 @@ mod tests {
         for f in still.iter_mut().filter(|f| f.phase == CapturePhase::Near) {
             f.face = Some(Some(face(&c.far, 0.66)));
         }
-        let real = authenticate(&c, at, &still, ELAPSED, &person(0, 0.0), 0.6).unwrap_err();
-        assert_eq!(authenticate_nobody(&c, at, &still, ELAPSED, &mut TestEntropy::new(9)).message(), real.message());
+        let real = authenticate(&c, ColourTimes::nominal(at), &still, ELAPSED, &person(0, 0.0), 0.6).unwrap_err();
+        assert_eq!(authenticate_nobody(&c, ColourTimes::nominal(at), &still, ELAPSED, &mut TestEntropy::new(9)).message(), real.message());
     }
 
     fn refused(c: &IssuedChallenge, at: u32, frames: &[MeasuredFrame]) -> FaceRejection {
-        check_liveness(c, at, frames, ELAPSED).unwrap_err()
+        check_liveness(c, ColourTimes::nominal(at), frames, ELAPSED).unwrap_err()
     }
 
     #[test]
@@ -983,7 +1023,7 @@ mod tests {
         // The colours claimed to start later: frames fall between colours or in others.
         assert!(matches!(refused(&c, at + 150, &frames), FaceRejection::Inconsistent(_)));
         // More time than the check took.
-        assert!(matches!(check_liveness(&c, at, &frames, 1_000), Err(FaceRejection::Inconsistent(_))));
+        assert!(matches!(check_liveness(&c, ColourTimes::nominal(at), &frames, 1_000), Err(FaceRejection::Inconsistent(_))));
         // Out of order, a colour missed, a colour captured three times.
         let mut swapped = frames.clone();
         swapped.swap(0, 3);
@@ -1007,6 +1047,60 @@ mod tests {
         near_late[4].t_ms = at + 10;
         assert!(matches!(refused(&c, at, &near_late), FaceRejection::Inconsistent(_)));
         assert!(matches!(refused(&c, at, &frames[..3]), FaceRejection::Inconsistent(_)));
+    }
+
+    /// A capture whose browser ran late: each colour appeared 130 ms later than the one
+    /// before allowed and its frame was taken 150 ms after it appeared, so on the schedule
+    /// alone most frames fall in the next colour's time.
+    fn late(c: &IssuedChallenge) -> (u32, Vec<u32>, Vec<MeasuredFrame>) {
+        let (at, mut frames) = genuine(&c.clone());
+        let mut shown = vec![at + 40];
+        for flash in &c.flashes {
+            let last = shown[shown.len() - 1];
+            shown.push(last + flash.ms + 130);
+        }
+        for (f, t) in frames.iter_mut().filter(|f| f.phase == CapturePhase::Light).zip(&shown) {
+            f.t_ms = t + 150;
+        }
+        (at, shown, frames)
+    }
+
+    #[test]
+    fn a_late_browser_passes_on_the_times_it_showed_the_colours() {
+        let c = challenge();
+        let (at, shown, frames) = late(&c);
+        assert!(matches!(refused(&c, at, &frames), FaceRejection::Inconsistent(_)), "on the schedule the frames miss their colours");
+        let colours = ColourTimes { start_ms: at, shown_ms: &shown };
+        let elapsed = ELAPSED + 1_000;
+        let f = check_liveness(&c, colours, &frames, elapsed).unwrap();
+        assert!(f.light_correlation > 0.95, "{f:?}");
+        assert!(authenticate(&c, colours, &frames, elapsed, &person(0, 0.0), 0.6).is_ok());
+        let refused_with = |shown: &[u32], frames: &[MeasuredFrame]| check_liveness(&c, ColourTimes { start_ms: at, shown_ms: shown }, frames, elapsed).unwrap_err();
+        // A colour claimed shorter than its time, one too few or too many times, a start
+        // before the sequence began, and colours later than the drift allowed.
+        let mut short = shown.clone();
+        short[2] = short[1] + c.flashes[1].ms - 1;
+        for bad in [short, shown[1..].to_vec(), [shown.as_slice(), &[shown[5] + 400]].concat(), [vec![at - 1], shown[1..].to_vec()].concat()] {
+            assert!(matches!(refused_with(&bad, &frames), FaceRejection::Inconsistent(_)), "{bad:?}");
+        }
+        let drifted: Vec<u32> = shown.iter().enumerate().map(|(i, t)| if i >= 3 { t + COLOUR_DELAY_MAX_MS } else { *t }).collect();
+        assert!(matches!(refused_with(&drifted, &frames), FaceRejection::Inconsistent(_)));
+        // A frame the light's lag cannot have reached, and one after the colours ended.
+        let mut early = frames.clone();
+        let first_light = early.iter().position(|f| f.phase == CapturePhase::Light).unwrap();
+        early[first_light].t_ms = shown[0] + LIGHT_LAG_MS - 1;
+        assert!(matches!(refused_with(&shown, &early), FaceRejection::Inconsistent(_)));
+        let mut after = frames.clone();
+        after.last_mut().unwrap().t_ms = shown[5] + 1;
+        assert!(matches!(refused_with(&shown, &after), FaceRejection::Inconsistent(_)));
+        // The colours' times count in the time the check took.
+        assert!(matches!(check_liveness(&c, colours, &frames, u64::from(shown[5] - frames[0].t_ms) - 1), Err(FaceRejection::Inconsistent(_))));
+        // Times that fit, with the colours out of step with the frames, still fail the light.
+        let mut wrong = frames.clone();
+        for (k, f) in wrong.iter_mut().filter(|f| f.phase == CapturePhase::Light).enumerate() {
+            f.colours = Some(lit(c.flashes[(k + 2) % 5].colour.rgb(), 0.3, 0.01));
+        }
+        assert!(matches!(refused_with(&shown, &wrong), FaceRejection::NoLightResponse { .. }));
     }
 
     #[test]
@@ -1039,10 +1133,10 @@ mod tests {
         let c = challenge();
         let (at, mut frames) = genuine(&c);
         frames[3].quality = Some(FrameQuality { brightness: MIN_BRIGHTNESS - 1.0, ..CLEAR });
-        let r = enrol(&c, at, &frames, ELAPSED).unwrap_err();
+        let r = enrol(&c, ColourTimes::nominal(at), &frames, ELAPSED).unwrap_err();
         assert!(matches!(r, FaceRejection::PoorQuality(_)) && r.message().contains("too dark") && !r.counts_as_failure(), "{r:?}");
         // A sign-in matches on the good ones.
-        assert!(authenticate(&c, at, &frames, ELAPSED, &person(0, 0.1), 0.6).is_ok());
+        assert!(authenticate(&c, ColourTimes::nominal(at), &frames, ELAPSED, &person(0, 0.1), 0.6).is_ok());
         type Spoil = fn(&mut FrameQuality);
         let cases: [(Spoil, &str); 3] = [
             (|q| q.sharpness = f32::NAN, "blurred"),
@@ -1054,7 +1148,7 @@ mod tests {
             if let Some(q) = frames[4].quality.as_mut() {
                 spoil(q);
             }
-            let r = enrol(&c, at, &frames, ELAPSED).unwrap_err();
+            let r = enrol(&c, ColourTimes::nominal(at), &frames, ELAPSED).unwrap_err();
             assert!(r.message().contains(words), "{words}: {r:?}");
         }
         assert_eq!(template_from_bytes(&template_bytes(&[0.5, -1.0])).unwrap(), vec![0.5, -1.0]);
@@ -1112,6 +1206,7 @@ mod tests {
             times in proptest::collection::vec(0u32..20_000, 24),
             phases in proptest::collection::vec(0u8..3, 24),
             flashes_at_ms in proptest::prelude::any::<u32>(),
+            shown in proptest::collection::vec(0u32..20_000, 0..10),
             elapsed_ms in 0u64..200_000,
             noise in proptest::collection::vec(any_measure(), 24 * 6),
         ) {
@@ -1135,12 +1230,15 @@ mod tests {
                 if let Some(e) = f.embedding.as_mut() { e[1] += n[4]; }
                 frames.push(f);
             }
-            let stranger = authenticate(&c, flashes_at_ms, &frames, elapsed_ms, &person(3, 0.0), 0.6);
+            let mut shown = shown;
+            shown.sort_unstable();
+            let colours = ColourTimes { start_ms: flashes_at_ms, shown_ms: &shown };
+            let stranger = authenticate(&c, colours, &frames, elapsed_ms, &person(3, 0.0), 0.6);
             proptest::prop_assert!(stranger.is_err());
-            let _ = authenticate(&c, flashes_at_ms, &frames, elapsed_ms, &person(0, 0.0), 0.6);
-            let _ = enrol(&c, flashes_at_ms, &frames, elapsed_ms);
+            let _ = authenticate(&c, colours, &frames, elapsed_ms, &person(0, 0.0), 0.6);
+            let _ = enrol(&c, colours, &frames, elapsed_ms);
             // An account with no face answers what a stranger's face gets, whatever was sent.
-            let nobody = authenticate_nobody(&c, flashes_at_ms, &frames, elapsed_ms, &mut TestEntropy::new(u64::from(flashes_at_ms)));
+            let nobody = authenticate_nobody(&c, colours, &frames, elapsed_ms, &mut TestEntropy::new(u64::from(flashes_at_ms)));
             if let Err(stranger) = stranger {
                 proptest::prop_assert_eq!(nobody.message(), stranger.message());
             }

@@ -572,8 +572,8 @@ fn measure(p: &Pipeline, shots: &[Shot]) -> Res<Vec<MeasuredFrame>> {
 #[allow(clippy::type_complexity)]
 fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(LivenessFigures, Result<(), decide::FaceRejection>, Vec<(f32, f32, f32)>)> {
     let measured = measure(p, shots)?;
-    let figures = decide::figures(c, at, &measured);
-    let verdict = decide::check_liveness(c, at, &measured, 60_000).map(|_| ()).and_then(|()| decide::match_score(&[0.0; 512], &measured).map(|_| ()));
+    let figures = decide::figures(c, decide::ColourTimes::nominal(at), &measured);
+    let verdict = decide::check_liveness(c, decide::ColourTimes::nominal(at), &measured, 60_000).map(|_| ()).and_then(|()| decide::match_score(&[0.0; 512], &measured).map(|_| ()));
     let poses = measured.iter().filter_map(|m| m.face.flatten()).map(|f| (f.yaw, f.pitch, f.width)).collect();
     Ok((figures, verdict, poses))
 }
@@ -670,7 +670,7 @@ fn bench(a: &Args) -> Res<()> {
         let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Enrol, false, 0);
         let (shots, at) = capture(&p, &head, &public(&issued), Kind::Genuine, 1000 + i as u64)?;
         let measured = measure(&p, &shots)?;
-        Ok(decide::enrol(&issued, at, &measured, 60_000).map_err(|r| format!("does not enrol: {r:?}"))?)
+        Ok(decide::enrol(&issued, decide::ColourTimes::nominal(at), &measured, 60_000).map_err(|r| format!("does not enrol: {r:?}"))?)
         })();
         match enrolled {
             Ok(template) => heads.push((format!("{file}#{face}"), head, template)),
@@ -693,7 +693,7 @@ fn bench(a: &Args) -> Res<()> {
             };
             bytes += shots.iter().map(|s| s.jpeg.len()).sum::<usize>();
             let measured = measure(&p, &shots)?;
-            match decide::authenticate(&issued, at, &measured, 60_000, template, threshold) {
+            match decide::authenticate(&issued, decide::ColourTimes::nominal(at), &measured, 60_000, template, threshold) {
                 Ok(_) => accepted += 1,
                 Err(r) => {
                     let label = match &r {

@@ -217,6 +217,11 @@ pub struct FaceEvidence {
     pub frames: Vec<EvidenceFrame>,
     /// Milliseconds from the start of the capture to the first colour of the sequence.
     pub flashes_at_ms: u32,
+    /// Milliseconds from the start of the capture to when each colour appeared, then to when
+    /// the screen went back to white (one more than the colours). Empty: each colour
+    /// appeared on the challenge's schedule from `flashes_at_ms`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub colours_shown_ms: Vec<u32>,
     /// Enrolment only: the person agreed to the processing of their biometric data.
     #[serde(default)]
     pub consent: bool,

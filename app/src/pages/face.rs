@@ -203,29 +203,42 @@ async fn oval_frames(worker: &TrackerWorker, video: &web_sys::HtmlVideoElement, 
 }
 
 /// The colour sequence: fills `screen` with each colour for its time and grabs one frame
-/// in each ([`light_frame_time`]). Returns when the sequence started (page milliseconds)
-/// and the frames; the screen is white again afterwards, whatever happened.
-async fn light_frames(screen: &web_sys::HtmlElement, video: &web_sys::HtmlVideoElement, challenge: &FaceChallenge, ui: Ui, alive: &AtomicBool) -> Result<(f64, Vec<Grabbed>), Failure> {
+/// in each ([`light_frame_time`]); a late colour holds the next one back until it has had its
+/// time ([`next_colour_time`]), and the evidence says when each appeared, so the worker
+/// judges each frame against the colour really on screen. The screen is white again
+/// afterwards, whatever happened.
+async fn light_frames(screen: &web_sys::HtmlElement, video: &web_sys::HtmlVideoElement, challenge: &FaceChallenge, ui: Ui, alive: &AtomicBool) -> Result<LightCapture, Failure> {
     let begin = now_ms();
     let mut frames = Vec::with_capacity(challenge.flashes.len());
-    let shown = async {
+    let mut shown = Vec::with_capacity(challenge.flashes.len() + 1);
+    let result = async {
         let (mut nominal, mut earliest) = (begin, begin);
         for flash in &challenge.flashes {
             sleep_until(nominal.max(earliest)).await;
             interrupted(ui, alive)?;
             set_screen_colour(screen, Some(flash.colour));
             let at = now_ms();
+            shown.push(at);
             sleep_until(light_frame_time(nominal, at, flash.ms)).await;
             frames.push(Grabbed::take(video, challenge.frame_width, challenge.frame_height).map_err(Failure::Tracker)?);
             earliest = next_colour_time(nominal + f64::from(flash.ms), at, flash.ms);
             nominal += f64::from(flash.ms);
         }
         sleep_until(nominal.max(earliest)).await;
+        shown.push(now_ms());
         Ok::<(), Failure>(())
     }
     .await;
     set_screen_colour(screen, None);
-    shown.map(|()| (begin, frames))
+    result.map(|()| LightCapture { begin, shown, frames })
+}
+
+/// The colour sequence as captured: when it began, when each colour appeared and the
+/// screen went back (page milliseconds), and a frame under each colour.
+struct LightCapture {
+    begin: f64,
+    shown: Vec<f64>,
+    frames: Vec<Grabbed>,
 }
 
 /// One face check: camera + models, challenge, capture, evidence.
@@ -250,7 +263,7 @@ async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, 
     let ovals = oval_frames(&worker, &element, &challenge, ui, &alive, deadline).await?;
     ui.step.set(CapturePhase::Light);
     mark("biopass:colours-start");
-    let (flashes_at, light) = light_frames(&screen, &element, &challenge, ui, &alive).await?;
+    let light = light_frames(&screen, &element, &challenge, ui, &alive).await?;
     mark("biopass:last-step");
     drop(camera);
     ui.phase.set(Phase::Checking);
@@ -258,12 +271,20 @@ async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, 
     let frames = ovals
         .iter()
         .map(|(phase, g)| (*phase, g))
-        .chain(light.iter().map(|g| (CapturePhase::Light, g)))
+        .chain(light.frames.iter().map(|g| (CapturePhase::Light, g)))
         .map(|(phase, g)| Ok(EvidenceFrame { phase, t_ms: t_ms(g.at), jpeg: g.jpeg_base64(JPEG_QUALITY)? }))
         .collect::<Result<Vec<_>, String>>()
         .map_err(Failure::Tracker)?;
     let (forget_face, add_authenticator) = after.map(AfterSignIn::get).unwrap_or_default();
-    let evidence = FaceEvidence { nonce: challenge.nonce, frames, flashes_at_ms: t_ms(flashes_at), consent, forget_face, add_authenticator };
+    let evidence = FaceEvidence {
+        nonce: challenge.nonce,
+        frames,
+        flashes_at_ms: t_ms(light.begin),
+        colours_shown_ms: light.shown.iter().map(|at| t_ms(*at)).collect(),
+        consent,
+        forget_face,
+        add_authenticator,
+    };
     let decided = api::face_evidence(&tx, &evidence).await;
     mark("biopass:face-decided");
     let done = decided.map_err(Failure::Api)?;

@@ -469,6 +469,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
         return Err(AppError::Api(ApiFailure::invalid_field("frames", format!("Send between 1 and {} frames.", face::MAX_FRAMES))));
     }
     let elapsed_ms = ctx.now.saturating_sub(issued.issued_at).saturating_add(1).saturating_mul(1000);
+    let colours = face::ColourTimes { start_ms: evidence.flashes_at_ms, shown_ms: &evidence.colours_shown_ms };
     match issued.purpose {
         FacePurpose::Enrol => {
             let mut user = may_enrol(&tx, user, AuthenticatorKind::Face)?;
@@ -476,7 +477,7 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 return Err(AppError::Api(ApiFailure::invalid_field("consent", "Face sign-in needs your consent to process your face.")));
             }
             let measured = measure_all(ctx, &evidence).await?;
-            let template = match face::enrol(&issued, evidence.flashes_at_ms, &measured, elapsed_ms) {
+            let template = match face::enrol(&issued, colours, &measured, elapsed_ms) {
                 Ok(t) => t,
                 Err(r) => {
                     if let Some(kind) = r.attack() {
@@ -502,8 +503,8 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 }
             };
             let decision = match &user {
-                Some(u) => face::authenticate(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &face_template(ctx, u)?, face::calibration(tx.face_assurance).threshold).map(|_| ()),
-                None => Err(face::authenticate_nobody(&issued, evidence.flashes_at_ms, &measured, elapsed_ms, &mut ctx.rng)),
+                Some(u) => face::authenticate(&issued, colours, &measured, elapsed_ms, &face_template(ctx, u)?, face::calibration(tx.face_assurance).threshold).map(|_| ()),
+                None => Err(face::authenticate_nobody(&issued, colours, &measured, elapsed_ms, &mut ctx.rng)),
             };
             match (decision, user) {
                 (Ok(()), Some(mut user)) => {
