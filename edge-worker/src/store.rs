@@ -3,7 +3,8 @@
 //!
 //! KV keys: `app:{client_id}`, `group:{id}`, `user:{id}`, `username:{name}` and
 //! `pool-user:{account}:{pool}:{name}` (→ id, see `biopass_idp::user::name_key`),
-//! `keyset`, `deployment:{client_id}:{account}:{region}`.
+//! `keyset`, `deployment:{client_id}:{account}:{region}`, and the directory's index keys
+//! `uname:`, `member:`, `admin:` (see `biopass_idp::directory`).
 
 use crate::error::{AppError, AppResult};
 use crate::vault::VaultClient;
@@ -14,13 +15,20 @@ use biopass_idp::secretbox::MasterKey;
 use biopass_idp::authorize::CognitoContext;
 use biopass_idp::ids::UserName;
 use biopass_idp::user::{name_key, UserRecord};
-use biopass_proto::admin::{Deployment, Group};
+use biopass_idp::directory;
+use biopass_proto::admin::{Deployment, Group, Page, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::kv::KvStore;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
+
+/// The KV key set when the directory's index holds every user record.
+const DIRECTORY_MARKER: &str = "directory:indexed";
+
+/// User records one reindex call reads (each writes a few index keys).
+pub const REINDEX_BATCH: u64 = 100;
 
 /// Seconds an isolate keeps its opened keyset. A rotation made elsewhere is picked up
 /// within this time (plus KV propagation); retired keys stay published far longer.
@@ -80,6 +88,8 @@ impl Ctx {
         Ok(())
     }
 
+    /// Every value under `prefix`, from the keys' metadata where it holds one (one listing
+    /// per 1,000 keys), else read.
     async fn list_json<T: DeserializeOwned>(&self, prefix: &str) -> AppResult<Vec<T>> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
@@ -89,9 +99,10 @@ impl Ctx {
                 req = req.cursor(c);
             }
             let page = req.execute().await?;
-            for key in &page.keys {
-                if let Some(v) = self.get_json(&key.name).await? {
-                    out.push(v);
+            for key in page.keys {
+                match key.metadata.and_then(|m| serde_json::from_value(m).ok()) {
+                    Some(v) => out.push(v),
+                    None => out.extend(self.get_json(&key.name).await?),
                 }
             }
             match (page.list_complete, page.cursor) {
@@ -131,8 +142,11 @@ impl Ctx {
         self.get_json(&format!("group:{id}")).await
     }
 
+    /// Writes a group; the key's metadata is the group too, so listing groups reads no value.
     pub async fn put_group(&self, group: &Group) -> AppResult<()> {
-        self.put_json(&format!("group:{}", group.id), group).await
+        let value = serde_json::to_string(group).map_err(|e| AppError::internal(format!("kv value: {e}")))?;
+        self.kv.put(&format!("group:{}", group.id), value)?.metadata(group)?.execute().await?;
+        Ok(())
     }
 
     pub async fn delete_group(&self, id: &str) -> AppResult<()> {
@@ -180,21 +194,99 @@ impl Ctx {
         }
     }
 
+    /// Writes a user's record, their name key and their directory index keys (see
+    /// `biopass_idp::directory`), removing the keys of groups they left.
     pub async fn put_user(&self, user: &UserRecord) -> AppResult<()> {
+        let before = self.user(&user.id).await?;
         self.put_json(&format!("user:{}", user.id), user).await?;
         self.kv.put(&name_key(user.user_pool.as_ref(), &user.username), user.id.clone())?.execute().await?;
+        self.write_index(before.as_ref(), user).await
+    }
+
+    async fn write_index(&self, before: Option<&UserRecord>, user: &UserRecord) -> AppResult<()> {
+        let changes = directory::index_changes(before, user);
+        let metadata = directory::listing_metadata(&user.view());
+        for key in &changes.put {
+            let put = self.kv.put(key, "")?;
+            let put = match &metadata {
+                Some(m) => put.metadata(m)?,
+                None => put,
+            };
+            put.execute().await?;
+        }
+        for key in &changes.delete {
+            self.kv.delete(key).await?;
+        }
         Ok(())
+    }
+
+    /// A page of the users whose index keys start with `prefix` (a `uname:` search prefix,
+    /// or a group's `member:` prefix, `group` then being that group), in name order: one
+    /// KV listing, plus a record read only for a user whose view did not fit the metadata.
+    pub async fn user_page(&self, prefix: &str, group: Option<&str>, limit: usize, cursor: Option<String>) -> AppResult<Page<User>> {
+        let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit.clamp(1, directory::MAX_PAGE) as u64);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        let mut items = Vec::with_capacity(page.keys.len());
+        for key in page.keys {
+            let view = match key.metadata.and_then(|m| serde_json::from_value::<User>(m).ok()) {
+                Some(v) => Some(v),
+                None => match directory::id_of(&key.name) {
+                    Some(id) => self.user(id).await?.map(|u| u.view()),
+                    None => None,
+                },
+            };
+            if let Some(v) = view.filter(|v| directory::listed(v, group)) {
+                items.push(v);
+            }
+        }
+        let next_cursor = if page.list_complete { None } else { page.cursor };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The console's admins (the `admin:` index: few keys).
+    pub async fn admins(&self) -> AppResult<Vec<UserRecord>> {
+        let mut out = Vec::new();
+        for key in self.kv.list().prefix(directory::ADMINS_PREFIX.to_owned()).limit(1000).execute().await?.keys {
+            let Some(id) = directory::id_of(&key.name) else { continue };
+            out.extend(self.user(id).await?.filter(|u| u.admin));
+        }
+        Ok(out)
+    }
+
+    /// Writes the index keys of up to [`REINDEX_BATCH`] user records from `cursor` (records
+    /// written before the index existed); answers how many and where to go on.
+    pub async fn reindex(&self, cursor: Option<String>) -> AppResult<(usize, Option<String>)> {
+        let mut list = self.kv.list().prefix("user:".to_owned()).limit(REINDEX_BATCH);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        let mut done = 0;
+        for key in &page.keys {
+            if let Some(user) = self.get_json::<UserRecord>(&key.name).await? {
+                self.write_index(None, &user).await?;
+                done += 1;
+            }
+        }
+        let next = if page.list_complete { None } else { page.cursor };
+        if next.is_none() {
+            self.kv.put(DIRECTORY_MARKER, "1")?.execute().await?;
+        }
+        Ok((done, next))
+    }
+
+    /// True once a reindex went through every record (every write since keeps the index).
+    pub async fn directory_indexed(&self) -> AppResult<bool> {
+        Ok(self.kv.get(DIRECTORY_MARKER).text().await?.is_some())
     }
 
     pub async fn delete_key(&self, key: &str) -> AppResult<()> {
         Ok(self.kv.delete(key).await?)
     }
 
-    pub async fn users(&self) -> AppResult<Vec<UserRecord>> {
-        let mut users: Vec<UserRecord> = self.list_json("user:").await?;
-        users.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
-        Ok(users)
-    }
 
     // Deployments ("Previous deployments"), `deployment:{client_id}:{account}:{region}`.
 

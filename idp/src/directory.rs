@@ -5,11 +5,19 @@
 //!   bytes), so a page is one prefix listing and a search by the start of a name is the
 //!   same listing under `uname:{query}`.
 //! - `member:{group id}:{user name}:{id}`: the members of a group, in name order.
+//! - `admin:{id}`: the console's admins (the one-time admin link asks whether one has an
+//!   authenticator).
 //!
-//! The record itself stays at `user:{id}`; the edge worker writes these keys beside it and
-//! removes the membership keys of groups a user left ([`membership_changes`]).
+//! The user-name and member keys carry the user as the admin API shows it in their KV
+//! metadata ([`listing_metadata`]), so a page of 100 is one listing and no record read.
+//! The record itself stays at `user:{id}`; the edge worker writes these keys beside it
+//! ([`index_changes`]) and, for records written before the index, rebuilds them in batches
+//! (`POST /admin/api/directory/reindex`). A listing drops a member key whose user's
+//! metadata no longer names the group (a key a lost write left behind).
 
 use crate::ids::UserName;
+use crate::user::UserRecord;
+use biopass_proto::admin::User;
 
 /// The largest page an admin listing answers.
 pub const MAX_PAGE: usize = 100;
@@ -40,11 +48,66 @@ pub fn member_key(group_id: &str, name: &UserName, id: &str) -> String {
     format!("{}{name}:{id}", members_prefix(group_id))
 }
 
+/// The prefix of the admin keys.
+pub const ADMINS_PREFIX: &str = "admin:";
+
+/// The admin key of a user.
+pub fn admin_key(id: &str) -> String {
+    format!("{ADMINS_PREFIX}{id}")
+}
+
+/// The largest KV metadata value (Cloudflare's limit, serialised JSON).
+pub const METADATA_MAX: usize = 1024;
+
+/// The metadata a listing key carries: the user's view, when it fits in [`METADATA_MAX`]
+/// (a user in very many groups does not; the listing then reads the record).
+pub fn listing_metadata(user: &User) -> Option<serde_json::Value> {
+    let value = serde_json::to_value(user).ok()?;
+    (value.to_string().len() <= METADATA_MAX).then_some(value)
+}
+
+/// The index keys to write (with the user's listing metadata) and to delete when a user's
+/// record changes from `before` (none for a new user, or for a rebuild) to `after`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IndexChanges {
+    pub put: Vec<String>,
+    pub delete: Vec<String>,
+}
+
+/// See [`IndexChanges`]. Every current key is written again, so the metadata follows the
+/// record and a key lost to an earlier failed write comes back.
+pub fn index_changes(before: Option<&UserRecord>, after: &UserRecord) -> IndexChanges {
+    let mut changes = IndexChanges::default();
+    changes.put.push(user_key(&after.username, &after.id));
+    changes.put.extend(after.groups.iter().filter(|g| !g.is_empty()).map(|g| member_key(g, &after.username, &after.id)));
+    if after.admin {
+        changes.put.push(admin_key(&after.id));
+    }
+    if let Some(before) = before {
+        if before.username != after.username {
+            changes.delete.push(user_key(&before.username, &before.id));
+            changes.delete.extend(before.groups.iter().filter(|g| !g.is_empty()).map(|g| member_key(g, &before.username, &before.id)));
+        } else {
+            let (_, left) = membership_changes(&before.groups, &after.groups);
+            changes.delete.extend(left.into_iter().map(|g| member_key(g, &before.username, &before.id)));
+        }
+        if before.admin && !after.admin {
+            changes.delete.push(admin_key(&before.id));
+        }
+    }
+    changes
+}
+
+/// Whether a listed user belongs in the listing of `group` (`None`: the users listing).
+pub fn listed(user: &User, group: Option<&str>) -> bool {
+    group.is_none_or(|g| user.groups.iter().any(|x| x == g))
+}
+
 /// The user id an index key ends with (ids hold no `:`), or `None` for a key that is not
 /// one of these.
 pub fn id_of(key: &str) -> Option<&str> {
     let (head, id) = key.rsplit_once(':')?;
-    (head.starts_with(USERS_PREFIX) || head.starts_with("member:")).then_some(id).filter(|id| !id.is_empty())
+    (head.starts_with(USERS_PREFIX) || head.starts_with("member:") || key.starts_with(ADMINS_PREFIX)).then_some(id).filter(|id| !id.is_empty())
 }
 
 /// The groups a user joined and left between two versions of their record.
@@ -93,6 +156,44 @@ mod tests {
         let after = vec!["g2".to_owned(), "g3".to_owned()];
         assert_eq!(membership_changes(&before, &after), (vec!["g3"], vec!["g1"]));
         assert_eq!(membership_changes(&after, &after), (vec![], vec![]));
+    }
+
+    fn record(name_: &str, groups: &[&str], admin: bool) -> UserRecord {
+        let mut u = UserRecord::register(name(name_), None, "", &mut crate::random::TestEntropy::new(1), 5);
+        u.groups = groups.iter().map(|g| (*g).to_owned()).collect();
+        u.admin = admin;
+        u
+    }
+
+    #[test]
+    fn index_changes_follow_the_record() {
+        let new = record("ada@example.com", &["g1", "g2"], false);
+        let id = new.id.clone();
+        let c = index_changes(None, &new);
+        assert_eq!(c.put, [format!("uname:ada@example.com:{id}"), format!("member:g1:ada@example.com:{id}"), format!("member:g2:ada@example.com:{id}")]);
+        assert!(c.delete.is_empty());
+        // Leaves g1, joins g3, becomes an admin.
+        let mut moved = new.clone();
+        moved.groups = vec!["g2".into(), "g3".into()];
+        moved.admin = true;
+        let c = index_changes(Some(&new), &moved);
+        assert!(c.put.contains(&format!("member:g3:ada@example.com:{id}")) && c.put.contains(&admin_key(&id)));
+        assert_eq!(c.delete, [format!("member:g1:ada@example.com:{id}")]);
+        // No longer an admin.
+        let c = index_changes(Some(&moved), &new);
+        assert!(c.delete.contains(&admin_key(&id)) && !c.put.contains(&admin_key(&id)));
+        // Every key of every version is one the listings give back the id of.
+        assert!(c.put.iter().chain(&c.delete).all(|k| id_of(k) == Some(id.as_str())));
+    }
+
+    #[test]
+    fn listing_metadata_is_the_view_when_it_fits() {
+        let u = record("ada@example.com", &["g1"], false).view();
+        let m = listing_metadata(&u).unwrap();
+        assert_eq!(serde_json::from_value::<User>(m).unwrap(), u);
+        let crowded = record("ada@example.com", &["abcdefghijkl"; 80], false).view();
+        assert!(listing_metadata(&crowded).is_none());
+        assert!(listed(&u, Some("g1")) && listed(&u, None) && !listed(&u, Some("g2")));
     }
 
     #[test]

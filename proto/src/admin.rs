@@ -237,6 +237,28 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// `GET /admin/api/directory`: whether the user index holds every user (a deployment
+/// upgraded from before the index holds records it has not indexed yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryStatus {
+    pub indexed: bool,
+}
+
+/// `POST /admin/api/directory/reindex`: where the last call stopped (none to start).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Reindex {
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// The answer to [`Reindex`]: users indexed by this call, and where to go on (none: done).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reindexed {
+    pub indexed: usize,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
 /// A user pool from which at least one user tried to log in through a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPoolSeen {

@@ -174,20 +174,23 @@ test('groups tab: assign another group and see its members; Cognito tab shows a 
 
 test('users: search, reset an enrolment, disable; groups page; audit log', async () => {
   await page.getByRole('link', { name: 'Users' }).click();
-  await page.getByLabel('Search by user name').fill('ada');
+  await page.getByLabel('Search by the start of a user name').fill('ada');
   const row = page.getByRole('row').filter({ hasText: 'ada@example.com' });
   await row.getByText('Authenticator app').waitFor();
   await row.getByRole('cell', { name: 'Finance' }).waitFor();
   await axe('users');
   await row.getByRole('button', { name: 'Reset app for ada@example.com' }).click();
   await row.getByText('None enrolled').waitFor();
-  const ada = (await admin(worker, 'GET', '/users')).body.find((u) => u.username === 'ada@example.com');
+  const ada = (await admin(worker, 'GET', '/users?q=ada@')).body.items.find((u) => u.username === 'ada@example.com');
   assert.equal(ada.authenticators.totp, false);
   await row.getByRole('button', { name: 'Disable' }).click();
   await row.getByText('Disabled').waitFor();
 
   await page.getByRole('link', { name: 'Groups' }).click();
-  await page.getByRole('cell', { name: 'Finance' }).waitFor();
+  await page.getByRole('cell', { name: 'Finance', exact: true }).waitFor();
+  // Members are read when asked for, one page.
+  await page.getByRole('button', { name: 'Show members of Finance' }).click();
+  await page.getByRole('row').filter({ hasText: 'Finance' }).getByText(/ada@example\.com/).waitFor();
   await axe('groups');
 
   await page.getByRole('link', { name: 'Audit log' }).click();

@@ -235,7 +235,7 @@ test('the same user name in another user pool is another person to Biopass', asy
     await otherApp.close();
   }
   const { body } = await admin(worker, 'GET', `/users?q=${encodeURIComponent(USERNAME.toLowerCase())}`);
-  assert.deepEqual(body.map((u) => u.user_pool_id).sort(), [pool.id, other.id].sort(), JSON.stringify(body));
+  assert.deepEqual(body.items.map((u) => u.user_pool_id).sort(), [pool.id, other.id].sort(), JSON.stringify(body));
 });
 
 test('a user pool the stack was not deployed for gets no tokens', async () => {

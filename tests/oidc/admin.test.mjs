@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
+import { bulkPut, directoryEntries } from '../lib/seed.mjs';
 
 let worker, state;
 before(async () => { state = newState(); worker = await startWorker(state); });
@@ -197,4 +198,88 @@ test('the audit log pages admin actions, newest first', async () => {
   } while (cursor);
   assert.ok(all.some((e) => e.action === 'applications.secret.rotate'));
   assert.ok(all.some((e) => e.action === 'applications.create' && e.detail?.startsWith('refused')));
+});
+
+/** Every page of an admin listing, `limit` at a time: the pages and their names. */
+async function allPages(path, limit) {
+  const pages = [];
+  let cursor;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await admin(worker, 'GET', `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(r.body.items.length <= limit, `a page holds at most ${limit}`);
+    pages.push(r.body.items.map((u) => u.username));
+    cursor = r.body.next_cursor;
+  } while (cursor && pages.length < 50);
+  return pages;
+}
+
+test('the directory: users and group members a page at a time in name order, found by the start of a name, following group changes', async () => {
+  const created = (await admin(worker, 'POST', '/applications', { name: 'Directory', application_type: 'amazon_cognito_mfa', allowed_callback_urls: ['https://dir.example.com/cb'] })).body;
+  const secret = (await admin(worker, 'GET', `/applications/${created.client_id}/secret`)).body.client_secret;
+  const basic = `Basic ${Buffer.from(`${created.client_id}:${secret}`).toString('base64')}`;
+  const names = ['dir-c@example.com', 'dir-a@example.com', 'dir-e@example.com', 'dir-b@example.com', 'dir-d@example.com'];
+  // Each user is registered by the application's (authenticated) pushed request.
+  for (const name of names) {
+    const par = await fetch(`${worker.url}/par`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://dir.example.com/cb', login_hint: name, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }),
+    });
+    assert.equal(par.status, 201);
+    const { request_uri } = await par.json();
+    const r = await fetch(`${worker.url}/authorize?client_id=${created.client_id}&request_uri=${encodeURIComponent(request_uri)}`, { redirect: 'manual' });
+    assert.equal(r.status, 302, await r.text());
+  }
+  const sorted = [...names].sort();
+  const users = await allPages('/users?q=dir-', 2);
+  assert.deepEqual(users.map((p) => p.length), [2, 2, 1]);
+  assert.deepEqual(users.flat(), sorted);
+  assert.deepEqual((await allPages('/users?q=DIR-B', 10)).flat(), ['dir-b@example.com'], 'the start of a name, any case');
+  assert.deepEqual((await allPages('/users?q=b@example', 10)).flat(), [], 'the start, not the middle');
+  const members = await allPages(`/groups/${created.group_id}/members`, 3);
+  assert.deepEqual(members.flat(), sorted);
+  for (const bad of ['0', '101', 'many']) {
+    const r = await admin(worker, 'GET', `/users?limit=${bad}`);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error, 'invalid_input');
+  }
+  // Moved to another group: gone from the first group's members, in the other's.
+  const other = (await admin(worker, 'POST', '/groups', { name: 'Directory others' })).body;
+  const b = (await admin(worker, 'GET', '/users?q=dir-b@')).body.items[0];
+  assert.equal((await admin(worker, 'PATCH', `/users/${b.id}`, { groups: [other.id] })).status, 200);
+  assert.deepEqual((await allPages(`/groups/${created.group_id}/members`, 10)).flat(), sorted.filter((n) => n !== 'dir-b@example.com'));
+  assert.deepEqual((await allPages(`/groups/${other.id}/members`, 10)).flat(), ['dir-b@example.com']);
+  assert.deepEqual((await admin(worker, 'GET', '/users?q=dir-b@')).body.items[0].groups, [other.id], 'the listing shows the change');
+  // Members searched by the start of their name.
+  assert.deepEqual((await allPages(`/groups/${created.group_id}/members?q=dir-d`, 10)).flat(), ['dir-d@example.com']);
+  assert.equal((await admin(worker, 'GET', '/groups/no-such-group/members')).status, 400);
+});
+
+test('a deployment with users from before the index lists them once reindexed, in batches', async () => {
+  await worker.stop();
+  const { entries } = directoryEntries({ users: 230, groups: 3, prefix: 'legacy', indexed: false });
+  bulkPut(state, entries);
+  worker = await startWorker(state);
+  assert.deepEqual((await admin(worker, 'GET', '/users?q=legacy-')).body.items, [], 'not indexed yet');
+  assert.equal((await admin(worker, 'GET', '/directory')).body.indexed, false);
+  let cursor;
+  let calls = 0;
+  let indexed = 0;
+  do {
+    const r = await admin(worker, 'POST', '/directory/reindex', { cursor });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(r.body.indexed <= 100);
+    indexed += r.body.indexed;
+    cursor = r.body.next_cursor;
+    calls += 1;
+  } while (cursor && calls < 20);
+  assert.ok(calls >= 3, `${calls} calls: batches of at most 100 records`);
+  assert.ok(indexed >= 230, `${indexed} records indexed`);
+  assert.equal((await admin(worker, 'GET', '/directory')).body.indexed, true);
+  const legacy = (await allPages('/users?q=legacy-', 100)).flat();
+  assert.equal(legacy.length, 230);
+  assert.deepEqual(legacy, [...legacy].sort());
+  assert.equal(legacy[0], 'legacy-000@example.com');
 });

@@ -49,7 +49,7 @@ async function enrolled(username) {
 
 async function userId(username) {
   const { body } = await admin(worker, 'GET', `/users?q=${encodeURIComponent(username)}`);
-  return body.find((u) => u.username === username).id;
+  return body.items.find((u) => u.username === username).id;
 }
 
 /** A code of the account's authenticator app that is certainly wrong now (no step within drift). */

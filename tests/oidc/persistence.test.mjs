@@ -31,7 +31,7 @@ test('state survives a restart', async () => {
 
   worker = await startWorker(state, { port });
   assert.deepEqual((await admin(worker, 'GET', `/applications/${app.client_id}`)).body, created);
-  const users = (await admin(worker, 'GET', '/users')).body;
+  const users = (await admin(worker, 'GET', '/users?q=durable@')).body.items;
   const user = users.find((u) => u.username === 'durable@example.com');
   assert.ok(user && user.authenticators.totp, 'the user and their enrolment survive');
   assert.ok(user.groups.includes(app.group_id));

@@ -49,7 +49,7 @@ async function firstStep(username, pool) {
 async function usersNamed(name) {
   const r = await admin(worker, 'GET', `/users?q=${encodeURIComponent(name)}`);
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const items = Array.isArray(r.body) ? r.body : r.body.items;
+  const { items } = r.body;
   return items.filter((u) => u.username === name);
 }
 

@@ -8,9 +8,10 @@ use crate::http::json_body;
 use crate::routes::console::require_admin;
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
+use biopass_idp::directory;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::random::Entropy;
-use biopass_proto::admin::{ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup, Group, RotatedSecret, UpdateApplication, UpdateUser};
+use biopass_proto::admin::{ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup, DirectoryStatus, Group, Reindex, Reindexed, RotatedSecret, UpdateApplication, UpdateUser};
 use biopass_proto::error::ApiErrorCode;
 use worker::{Method, Request, Response};
 
@@ -139,9 +140,14 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
             json(200, &serde_json::json!({ "deleted": id }))
         }
         (Method::Get, ["users"]) => {
-            let q = crate::http::query_params(&req)?.get("q").and_then(|v| v.first().cloned()).unwrap_or_default().to_lowercase();
-            let users: Vec<_> = ctx.users().await?.iter().filter(|u| q.is_empty() || u.username.as_str().contains(&q)).map(|u| u.view()).collect();
-            json(200, &users)
+            let (q, limit, cursor) = listing_query(&req)?;
+            json(200, &ctx.user_page(&directory::users_search_prefix(&q), None, limit, cursor).await?)
+        }
+        (Method::Get, ["directory"]) => json(200, &DirectoryStatus { indexed: ctx.directory_indexed().await? }),
+        (Method::Post, ["directory", "reindex"]) => {
+            let input: Reindex = json_body(&mut req).await?;
+            let (indexed, next_cursor) = ctx.reindex(input.cursor).await?;
+            json(200, &Reindexed { indexed, next_cursor })
         }
         (Method::Patch, ["users", id]) => {
             let input: UpdateUser = json_body(&mut req).await?;
@@ -166,8 +172,9 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
         }
         (Method::Get, ["groups", id, "members"]) => {
             ensure_group(ctx, id).await?;
-            let members: Vec<_> = ctx.users().await?.iter().filter(|u| u.groups.iter().any(|g| g == id)).map(|u| u.view()).collect();
-            json(200, &members)
+            let (q, limit, cursor) = listing_query(&req)?;
+            let prefix = format!("{}{}", directory::members_prefix(id), q);
+            json(200, &ctx.user_page(&prefix, Some(id), limit, cursor).await?)
         }
         (Method::Get, ["audit"]) => {
             let q = crate::http::query_params(&req)?;
@@ -198,6 +205,14 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
         }
         _ => Err(AppError::api(ApiErrorCode::NotFound, "No such admin API endpoint.")),
     }
+}
+
+/// A listing's `q` (the start of a user name, lower-cased), `limit` and `cursor`.
+fn listing_query(req: &Request) -> AppResult<(String, usize, Option<String>)> {
+    let params = crate::http::query_params(req)?;
+    let first = |k: &str| params.get(k).and_then(|v| v.first().cloned());
+    let limit = directory::page_size(first("limit").as_deref()).map_err(|m| AppError::Api(ApiFailure::invalid_field("limit", m)))?;
+    Ok((first("q").unwrap_or_default().trim().to_lowercase(), limit, first("cursor").filter(|c| !c.is_empty())))
 }
 
 async fn app(ctx: &Ctx, id: &str) -> AppResult<ApplicationRecord> {

@@ -105,12 +105,11 @@ pub async fn bootstrap(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     if !token_ok(ctx, &input.token) {
         return Err(AppError::api(ApiErrorCode::Unauthenticated, "This admin link is not valid."));
     }
-    let users = ctx.users().await?;
-    if users.iter().any(|u| u.admin && !u.enrolled().is_empty()) {
+    if ctx.admins().await?.iter().any(|u| !u.enrolled().is_empty()) {
         return Err(AppError::api(ApiErrorCode::Expired, "This admin link was already used. Sign in with your user name instead."));
     }
     let username = UserName::parse(&input.username).map_err(|m| AppError::Api(ApiFailure::invalid_field("username", m)))?;
-    let mut user = match users.into_iter().find(|u| u.username == username && u.belongs_to(None)) {
+    let mut user = match ctx.user_named(None, &username).await? {
         Some(u) => u,
         None => UserRecord::register(username, None, "", &mut ctx.rng, ctx.now),
     };

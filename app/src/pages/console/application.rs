@@ -8,7 +8,7 @@ use base64::Engine;
 use biopass_idp::face;
 use biopass_idp::ids::CallbackUrl;
 use biopass_proto::login::AuthenticatorKind;
-use biopass_proto::admin::{Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, FaceAssurance, Group, RotatedSecret, UpdateApplication, User};
+use biopass_proto::admin::{Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, FaceAssurance, Group, Page, RotatedSecret, UpdateApplication, User};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -454,7 +454,7 @@ fn GroupsTab(app: Application, reload: RwSignal<u32>) -> impl IntoView {
         let g = group_id.clone();
         move || {
             let g = g.clone();
-            async move { api::get::<Vec<User>>(&format!("/groups/{g}/members")).await }
+            async move { api::get::<Page<User>>(&format!("/groups/{g}/members?limit=100")).await }
         }
     });
     let save = update_action(app.client_id.clone(), reload);
@@ -483,10 +483,14 @@ fn GroupsTab(app: Application, reload: RwSignal<u32>) -> impl IntoView {
             <h2 id="members-h">"Members"</h2>
             <Transition fallback=|| view! { <p>"Loading members…"</p> }>
                 {move || members.get().map(|r| match r {
-                    Ok(us) if us.is_empty() => view! { <p class="muted">"No members yet. Users appear here after their first sign-in."</p> }.into_any(),
-                    Ok(us) => view! {
-                        <ul>{us.into_iter().map(|u| view! { <li>{u.username}</li> }).collect_view()}</ul>
-                    }.into_any(),
+                    Ok(p) if p.items.is_empty() => view! { <p class="muted">"No members yet. Users appear here after their first sign-in."</p> }.into_any(),
+                    Ok(p) => {
+                        let more = p.next_cursor.is_some().then_some(view! { <p class="muted">"The first 100 are shown; search the others on the Users page."</p> });
+                        view! {
+                            <ul>{p.items.into_iter().map(|u| view! { <li>{u.username}</li> }).collect_view()}</ul>
+                            {more}
+                        }.into_any()
+                    }
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 })}
             </Transition>

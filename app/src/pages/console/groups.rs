@@ -2,7 +2,7 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::{datetime, ErrorBanner};
-use biopass_proto::admin::{CreateGroup, Group, User};
+use biopass_proto::admin::{CreateGroup, Group, Page, User};
 use leptos::prelude::*;
 
 #[component]
@@ -45,14 +45,18 @@ pub fn GroupsPage() -> impl IntoView {
     }
 }
 
+/// Members a row shows when asked.
+const MEMBERS_SHOWN: usize = 20;
+
 #[component]
 fn GroupRow(group: Group, reload: RwSignal<u32>) -> impl IntoView {
     let id = group.id.clone();
-    let members = LocalResource::new({
+    // Members are read when asked for, a page at a time: a row costs no listing.
+    let members = Action::new_local({
         let id = id.clone();
-        move || {
+        move |_: &()| {
             let id = id.clone();
-            async move { api::get::<Vec<User>>(&format!("/groups/{id}/members")).await }
+            async move { api::get::<Page<User>>(&format!("/groups/{id}/members?limit={MEMBERS_SHOWN}")).await }
         }
     });
     let confirming = RwSignal::new(false);
@@ -71,13 +75,16 @@ fn GroupRow(group: Group, reload: RwSignal<u32>) -> impl IntoView {
             <td>{group.name.clone()}</td>
             <td>{datetime(group.created_at)}</td>
             <td>
-                <Transition fallback=|| "…">
-                    {move || members.get().map(|r| match r {
-                        Ok(us) if us.is_empty() => "None".to_owned(),
-                        Ok(us) => us.into_iter().map(|u| u.username).collect::<Vec<_>>().join(", "),
-                        Err(e) => e.message,
-                    })}
-                </Transition>
+                {move || match members.value().get() {
+                    None if members.pending().get() => view! { <span>"…"</span> }.into_any(),
+                    None => view! { <button type="button" class="secondary small" aria-label=format!("Show members of {}", group.name) on:click=move |_| { members.dispatch(()); }>"Show members"</button> }.into_any(),
+                    Some(Ok(p)) if p.items.is_empty() => view! { <span>"None"</span> }.into_any(),
+                    Some(Ok(p)) => {
+                        let more = if p.next_cursor.is_some() { " and more (search them on the Users page)" } else { "" };
+                        view! { <span>{p.items.into_iter().map(|u| u.username).collect::<Vec<_>>().join(", ")}{more}</span> }.into_any()
+                    }
+                    Some(Err(e)) => view! { <span class="error" role="alert">{e.message}</span> }.into_any(),
+                }}
             </td>
             <td class="actions">
                 <Show when=move || confirming.get() fallback=move || view! {

@@ -2,43 +2,92 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::{datetime, ErrorBanner};
-use biopass_proto::admin::{Group, UpdateUser, User};
+use biopass_proto::admin::{DirectoryStatus, Group, Page, Reindex, Reindexed, UpdateUser, User};
 use leptos::prelude::*;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let reload = RwSignal::new(0u32);
+    // The page shown: its cursor, and the cursors of the pages before it.
+    let cursor = RwSignal::new(None::<String>);
+    let previous = RwSignal::new(Vec::<Option<String>>::new());
+    let indexing = RwSignal::new(None::<usize>);
     let groups = LocalResource::new(|| api::get::<Vec<Group>>("/groups"));
     let group_names = Signal::derive(move || groups.get().and_then(Result::ok).unwrap_or_default());
+    // A deployment upgraded from before the user index indexes its users once.
+    let reindex = Action::new_local(move |_: &()| async move {
+        let status: DirectoryStatus = api::get("/directory").await?;
+        if status.indexed {
+            return Ok::<_, ApiFail>(());
+        }
+        let (mut done, mut next) = (0usize, None);
+        loop {
+            indexing.set(Some(done));
+            let r: Reindexed = api::send("POST", "/directory/reindex", Some(&Reindex { cursor: next })).await?;
+            done += r.indexed;
+            next = r.next_cursor;
+            if next.is_none() {
+                break;
+            }
+        }
+        indexing.set(None);
+        reload.update(|n| *n += 1);
+        Ok(())
+    });
+    reindex.dispatch(());
+    let reindex_error = Signal::derive(move || reindex.value().get().and_then(Result::err));
     let users = LocalResource::new(move || {
         reload.track();
         let q = query.get();
+        let at = cursor.get();
         async move {
             let enc: String = js_sys::encode_uri_component(&q).into();
-            api::get::<Vec<User>>(&format!("/users?q={enc}")).await
+            let from = at.map(|c| format!("&cursor={}", String::from(js_sys::encode_uri_component(&c)))).unwrap_or_default();
+            api::get::<Page<User>>(&format!("/users?q={enc}&limit={PAGE}{from}")).await
         }
     });
+    let search = move |q: String| {
+        query.set(q);
+        cursor.set(None);
+        previous.set(Vec::new());
+    };
     view! {
         <h1>"Users"</h1>
         <form role="search" class="row" on:submit=move |ev| ev.prevent_default()>
-            <label for="user-search">"Search by user name"</label>
-            <input id="user-search" type="search" prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+            <label for="user-search">"Search by the start of a user name"</label>
+            <input id="user-search" type="search" prop:value=move || query.get() on:input=move |ev| search(event_target_value(&ev))/>
         </form>
+        <Show when=move || indexing.get().is_some()>
+            <p class="muted" role="status">{move || format!("Updating the user index ({} users so far)…", indexing.get().unwrap_or_default())}</p>
+        </Show>
+        <ErrorBanner error=reindex_error/>
         <Transition fallback=|| view! { <p>"Loading users…"</p> }>
             {move || users.get().map(|r| match r {
-                Ok(us) if us.is_empty() => view! { <p class="muted">"No users match. Users are registered at their first sign-in."</p> }.into_any(),
-                Ok(us) => view! {
-                    <table>
-                        <thead><tr><th scope="col">"User name"</th><th scope="col">"Groups"</th><th scope="col">"Authenticators"</th><th scope="col">"Status"</th><th scope="col">"Registered"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
-                        <tbody>{us.into_iter().map(|u| view! { <UserRow user=u reload=reload groups=group_names/> }).collect_view()}</tbody>
-                    </table>
-                }.into_any(),
+                Ok(p) if p.items.is_empty() && previous.with(Vec::is_empty) => view! { <p class="muted">"No users match. Users are registered at their first sign-in."</p> }.into_any(),
+                Ok(p) => {
+                    let next = p.next_cursor.clone();
+                    view! {
+                        <table>
+                            <thead><tr><th scope="col">"User name"</th><th scope="col">"Groups"</th><th scope="col">"Authenticators"</th><th scope="col">"Status"</th><th scope="col">"Registered"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
+                            <tbody>{p.items.into_iter().map(|u| view! { <UserRow user=u reload=reload groups=group_names/> }).collect_view()}</tbody>
+                        </table>
+                        <nav class="row" aria-label="Pages of users">
+                            <button type="button" class="secondary small" disabled=move || previous.with(Vec::is_empty)
+                                on:click=move |_| { let back = previous.try_update(Vec::pop).flatten().flatten(); cursor.set(back); }>"Previous page"</button>
+                            <button type="button" class="secondary small" disabled=next.is_none()
+                                on:click=move |_| { previous.update(|v| v.push(cursor.get_untracked())); cursor.set(next.clone()); }>"Next page"</button>
+                        </nav>
+                    }.into_any()
+                }
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}
         </Transition>
     }
 }
+
+/// Users a page shows.
+const PAGE: usize = 50;
 
 #[component]
 fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> impl IntoView {
