@@ -134,7 +134,7 @@ async function tokens(page) {
 
 test('first sign-in: password, Biopass registration and enrolment, Cognito tokens', async () => {
   const { context, page } = await signIn();
-  await page.waitForURL(`${worker.url}/login**`);
+  await page.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit' });
   await page.getByRole('button', { name: /^Authenticator app/ }).click();
   await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
   account.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
@@ -152,7 +152,7 @@ test('first sign-in: password, Biopass registration and enrolment, Cognito token
 
 test('a later sign-in goes straight to the code', async () => {
   const { context, page } = await signIn();
-  await page.waitForURL(`${worker.url}/login**`);
+  await page.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit' });
   await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
   await page.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
   const back = page.waitForRequest((r) => r.url().startsWith(`${app.url}/callback`));
@@ -166,7 +166,7 @@ test('a later sign-in goes straight to the code', async () => {
 /** Signs in with the password, then comes back to the callback with `code` instead. */
 async function answerWith(code) {
   const { context, page } = await signIn();
-  await page.waitForURL(`${worker.url}/login**`);
+  await page.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit' });
   await page.goto(`${app.url}/callback?code=${encodeURIComponent(code)}&state=x`);
   await page.getByRole('alert').filter({ hasText: /no tokens were issued/i }).waitFor({ timeout: 20_000 });
   assert.equal(await page.locator('#id-token-claims').count(), 0);
