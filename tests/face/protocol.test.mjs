@@ -175,7 +175,9 @@ test('evidence that cannot be judged (the face out of view) is refused with 400 
   // Not counted: alice still has all her attempts (the next failure says 4 left).
   const next = await authChallenge('alice@example.com');
   const wrong = await next.login.evidence({ nonce: next.challenge.nonce, ...(await synth(PERSON_B, next.challenge)) });
-  assertError(wrong, 401, 'wrong_answer', /recognise.*4 attempts left/);
+  // Another person's capture is refused and counted (usually as not recognised; the
+  // simulation sometimes fails the liveness check first, also counted).
+  assertError(wrong, 401, 'wrong_answer', /4 attempts left/);
 });
 
 test("another person's face: 401 counted; the fifth failure locks face login (429)", async () => {
