@@ -36,17 +36,8 @@ impl Ctx {
 
     /// A page of the log, newest first.
     pub async fn audit_page(&self, cursor: Option<String>, limit: u64) -> AppResult<Page<AuditEntry>> {
-        let mut list = self.kv.list().prefix("audit:".into()).limit(limit.clamp(1, MAX_PAGE));
-        if let Some(c) = cursor {
-            list = list.cursor(c);
-        }
-        let page = list.execute().await?;
-        let items = page
-            .keys
-            .into_iter()
-            .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value::<AuditEntry>(m).ok()))
-            .collect();
-        let next_cursor = if page.list_complete { None } else { page.cursor };
+        let (keys, next_cursor) = self.list_page("audit:", limit.clamp(1, MAX_PAGE), cursor).await?;
+        let items = keys.into_iter().filter_map(|k| k.metadata.and_then(|m| serde_json::from_value::<AuditEntry>(m).ok())).collect();
         Ok(Page { items, next_cursor })
     }
 }

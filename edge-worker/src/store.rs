@@ -84,8 +84,28 @@ impl Ctx {
     }
 
     async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> AppResult<()> {
-        self.kv.put(key, serde_json::to_string(value).map_err(|e| AppError::internal(format!("kv value: {e}")))?)?.execute().await?;
+        self.put_with_metadata(key, serde_json::to_string(value).map_err(|e| AppError::internal(format!("kv value: {e}")))?, None).await
+    }
+
+    /// Writes `value` under `key`, with `metadata` (what a listing of the key gives back).
+    async fn put_with_metadata(&self, key: &str, value: String, metadata: Option<serde_json::Value>) -> AppResult<()> {
+        let put = self.kv.put(key, value)?;
+        match metadata {
+            Some(m) => put.metadata(m)?.execute().await?,
+            None => put.execute().await?,
+        }
         Ok(())
+    }
+
+    /// One page of the keys under `prefix` from `cursor`, and the cursor of the next page
+    /// (none at the end).
+    pub(crate) async fn list_page(&self, prefix: &str, limit: u64, cursor: Option<String>) -> AppResult<(Vec<worker::kv::Key>, Option<String>)> {
+        let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        Ok((page.keys, if page.list_complete { None } else { page.cursor }))
     }
 
     /// Every value under `prefix`, from the keys' metadata where it holds one (one listing
@@ -94,20 +114,16 @@ impl Ctx {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut req = self.kv.list().prefix(prefix.to_owned()).limit(1000);
-            if let Some(c) = cursor.take() {
-                req = req.cursor(c);
-            }
-            let page = req.execute().await?;
-            for key in page.keys {
+            let (keys, next) = self.list_page(prefix, 1000, cursor).await?;
+            for key in keys {
                 match key.metadata.and_then(|m| serde_json::from_value(m).ok()) {
                     Some(v) => out.push(v),
                     None => out.extend(self.get_json(&key.name).await?),
                 }
             }
-            match (page.list_complete, page.cursor) {
-                (false, Some(c)) => cursor = Some(c),
-                _ => break,
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
             }
         }
         Ok(out)
@@ -145,8 +161,7 @@ impl Ctx {
     /// Writes a group; the key's metadata is the group too, so listing groups reads no value.
     pub async fn put_group(&self, group: &Group) -> AppResult<()> {
         let value = serde_json::to_string(group).map_err(|e| AppError::internal(format!("kv value: {e}")))?;
-        self.kv.put(&format!("group:{}", group.id), value)?.metadata(group)?.execute().await?;
-        Ok(())
+        self.put_with_metadata(&format!("group:{}", group.id), value, serde_json::to_value(group).ok()).await
     }
 
     pub async fn delete_group(&self, id: &str) -> AppResult<()> {
@@ -207,12 +222,7 @@ impl Ctx {
         let changes = directory::index_changes(before, user);
         let metadata = directory::listing_metadata(&user.view());
         for key in &changes.put {
-            let put = self.kv.put(key, "")?;
-            let put = match &metadata {
-                Some(m) => put.metadata(m)?,
-                None => put,
-            };
-            put.execute().await?;
+            self.put_with_metadata(key, String::new(), metadata.clone()).await?;
         }
         for key in &changes.delete {
             self.kv.delete(key).await?;
@@ -224,13 +234,9 @@ impl Ctx {
     /// or a group's `member:` prefix, `group` then being that group), in name order: one
     /// KV listing, plus a record read only for a user whose view did not fit the metadata.
     pub async fn user_page(&self, prefix: &str, group: Option<&str>, limit: usize, cursor: Option<String>) -> AppResult<Page<User>> {
-        let mut list = self.kv.list().prefix(prefix.to_owned()).limit(limit.clamp(1, directory::MAX_PAGE) as u64);
-        if let Some(c) = cursor {
-            list = list.cursor(c);
-        }
-        let page = list.execute().await?;
-        let mut items = Vec::with_capacity(page.keys.len());
-        for key in page.keys {
+        let (keys, next_cursor) = self.list_page(prefix, limit.clamp(1, directory::MAX_PAGE) as u64, cursor).await?;
+        let mut items = Vec::with_capacity(keys.len());
+        for key in keys {
             let view = match key.metadata.and_then(|m| serde_json::from_value::<User>(m).ok()) {
                 Some(v) => Some(v),
                 None => match directory::id_of(&key.name) {
@@ -238,18 +244,15 @@ impl Ctx {
                     None => None,
                 },
             };
-            if let Some(v) = view.filter(|v| directory::listed(v, group)) {
-                items.push(v);
-            }
+            items.extend(view.filter(|v| directory::listed(v, group)));
         }
-        let next_cursor = if page.list_complete { None } else { page.cursor };
         Ok(Page { items, next_cursor })
     }
 
     /// The console's admins (the `admin:` index: few keys).
     pub async fn admins(&self) -> AppResult<Vec<UserRecord>> {
         let mut out = Vec::new();
-        for key in self.kv.list().prefix(directory::ADMINS_PREFIX.to_owned()).limit(1000).execute().await?.keys {
+        for key in self.list_page(directory::ADMINS_PREFIX, 1000, None).await?.0 {
             let Some(id) = directory::id_of(&key.name) else { continue };
             out.extend(self.user(id).await?.filter(|u| u.admin));
         }
@@ -259,19 +262,14 @@ impl Ctx {
     /// Writes the index keys of up to [`REINDEX_BATCH`] user records from `cursor` (records
     /// written before the index existed); answers how many and where to go on.
     pub async fn reindex(&self, cursor: Option<String>) -> AppResult<(usize, Option<String>)> {
-        let mut list = self.kv.list().prefix("user:".to_owned()).limit(REINDEX_BATCH);
-        if let Some(c) = cursor {
-            list = list.cursor(c);
-        }
-        let page = list.execute().await?;
+        let (keys, next) = self.list_page("user:", REINDEX_BATCH, cursor).await?;
         let mut done = 0;
-        for key in &page.keys {
+        for key in &keys {
             if let Some(user) = self.get_json::<UserRecord>(&key.name).await? {
                 self.write_index(None, &user).await?;
                 done += 1;
             }
         }
-        let next = if page.list_complete { None } else { page.cursor };
         if next.is_none() {
             self.kv.put(DIRECTORY_MARKER, "1")?.execute().await?;
         }
@@ -286,7 +284,6 @@ impl Ctx {
     pub async fn delete_key(&self, key: &str) -> AppResult<()> {
         Ok(self.kv.delete(key).await?)
     }
-
 
     // Deployments ("Previous deployments"), `deployment:{client_id}:{account}:{region}`.
 

@@ -1053,7 +1053,7 @@ mod tests {
     /// before allowed and its frame was taken 150 ms after it appeared, so on the schedule
     /// alone most frames fall in the next colour's time.
     fn late(c: &IssuedChallenge) -> (u32, Vec<u32>, Vec<MeasuredFrame>) {
-        let (at, mut frames) = genuine(&c.clone());
+        let (at, mut frames) = genuine(c);
         let mut shown = vec![at + 40];
         for flash in &c.flashes {
             let last = shown[shown.len() - 1];
