@@ -14,7 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS=${1:-30}
 export BIOPASS_MODELS=${BIOPASS_MODELS:-$ROOT/public/models}
 export BIOPASS_MODEL_REF=${BIOPASS_MODEL_REF:-$BIOPASS_CACHE/model-ref}
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+# tract needs optimised code to run the models at a usable speed (lib.sh).
+native_profile
 OUT=$BIOPASS_CACHE/model-bench
 mkdir -p "$OUT"
 

@@ -25,6 +25,7 @@ fi
 log "making the fake cameras (simulated people, still videos)"
 mkdir -p "$VIDEO" "$PEOPLE"
 rm -f "$VIDEO/stamp" "$PEOPLE/stamp"
+native_profile
 cargo build -q --release -p biopass-model --example livesynth
 synth=$CARGO_TARGET_DIR/release/examples/livesynth
 scene() {

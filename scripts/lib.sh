@@ -11,6 +11,12 @@ VENV=$BIOPASS_CACHE/venv
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 export PATH="$CARGO_BIN:$ROOT/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false
+# Native builds of the face pipeline and its tools (tests, benches, livesynth): optimised
+# for speed and quick to link; the workspace's release profile is for wasm size (opt-level
+# "z", fat LTO: minutes to link). tests/face/helpers.mjs builds livesynth the same way.
+native_profile() {
+  export CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+}
 # Every wasm32 build (worker, SPA, the face pipeline's browser tests) with SIMD: the face
 # models need it, and one flag set keeps their shared dependencies built once.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"

@@ -12,9 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export BIOPASS_MODELS=${BIOPASS_MODELS:-$ROOT/public/models}
 export BIOPASS_PHOTOS=${BIOPASS_PHOTOS:-$BIOPASS_CACHE/photos}
 export BIOPASS_MODEL_REF=${BIOPASS_MODEL_REF:-$BIOPASS_CACHE/model-ref}
-# tract needs optimised code to run the models at a usable speed; the workspace release
-# profile is tuned for wasm size (opt-level "z", fat LTO), so tests override it here.
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+# tract needs optimised code to run the models at a usable speed (lib.sh).
+native_profile
 
 "$ROOT/scripts/models.sh"
 

@@ -32,7 +32,8 @@ pub const FRAME_GAP_MS: f64 = 150.0;
 /// Frames captured in the small oval and in the large one.
 pub const FAR_FRAMES: usize = 2;
 pub const NEAR_FRAMES: usize = 3;
-/// The light frame is taken this far into its colour (a fraction of the colour's time)...
+/// The light frame is taken this far into its colour (a fraction of the colour's time,
+/// from when it appeared: a camera's picture lags the screen, and more on a busy machine)...
 pub const LIGHT_FRAME_SHARE: f64 = 0.7;
 /// ...and never sooner than this many milliseconds after the colour appeared (the screen's
 /// paint, the camera's exposure and delivery).
@@ -286,12 +287,13 @@ pub fn camera_crop(width: u32, height: u32, aspect: f32) -> [f32; 4] {
     }
 }
 
-/// When to take the frame of a colour of `ms` milliseconds: [`LIGHT_FRAME_SHARE`] into it
-/// on the sequence's own timeline (`nominal_start`: the sequence's start plus the colours
-/// before), and never within [`LIGHT_FRAME_MIN_MS`] of the moment it appeared
-/// (`shown_at`). Page milliseconds.
-pub fn light_frame_time(nominal_start: f64, shown_at: f64, ms: u32) -> f64 {
-    (nominal_start + LIGHT_FRAME_SHARE * f64::from(ms)).max(shown_at + LIGHT_FRAME_MIN_MS)
+/// When to take the frame of a colour of `ms` milliseconds that appeared at `shown_at`
+/// (page milliseconds): [`LIGHT_FRAME_SHARE`] of its time after it appeared, and never
+/// within [`LIGHT_FRAME_MIN_MS`]. Counted from when it appeared, not from its place on the
+/// schedule, so a colour shown late still has that long to reach the camera's picture; it
+/// stays on screen for its whole time ([`next_colour_time`]).
+pub fn light_frame_time(shown_at: f64, ms: u32) -> f64 {
+    shown_at + (LIGHT_FRAME_SHARE * f64::from(ms)).max(LIGHT_FRAME_MIN_MS)
 }
 
 /// When the colour after one of `ms` milliseconds may appear: at its place on the
@@ -456,16 +458,17 @@ mod tests {
 
     #[test]
     fn light_frames_are_taken_late_in_each_colour_and_colours_never_shortened() {
-        // On time: 70 % in.
-        assert_eq!(light_frame_time(1000.0, 1000.0, 200), 1140.0);
-        assert_eq!(light_frame_time(1000.0, 1000.0, 600), 1420.0);
-        // A colour that appeared late is not photographed within its first 120 ms.
-        assert_eq!(light_frame_time(1000.0, 1030.0, 200), 1150.0);
+        // 70 % in, from when the colour appeared, however late that was.
+        assert_eq!(light_frame_time(1000.0, 200), 1140.0);
+        assert_eq!(light_frame_time(1000.0, 600), 1420.0);
+        assert_eq!(light_frame_time(1030.0, 200), 1170.0);
+        // Never within its first 120 ms.
+        assert_eq!(light_frame_time(1000.0, 100), 1120.0);
         // The next colour keeps to the timeline, but this one is shown for its whole time.
         assert_eq!(next_colour_time(1200.0, 1000.0, 200), 1200.0);
         assert_eq!(next_colour_time(1200.0, 1004.0, 200), 1204.0);
         for ms in [200u32, 250, 400, 600, 1000] {
-            let at = light_frame_time(0.0, 0.0, ms);
+            let at = light_frame_time(0.0, ms);
             assert!(at >= LIGHT_FRAME_MIN_MS && at < f64::from(ms), "{ms}: {at}");
             // The server's lag: a frame it can read the colour in.
             assert!(at >= f64::from(LIGHT_LAG_MS));

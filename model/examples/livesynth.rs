@@ -49,6 +49,10 @@ use std::path::{Path, PathBuf};
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 const W: usize = 640;
+/// When [`place`] stops moving the head: the face's width within this (relative) of the
+/// oval's, and |yaw| + |pitch| below this many degrees (the measured pose's noise is about 2).
+const PLACED_WIDTH: f32 = 0.015;
+const PLACED_DEGREES: f32 = 3.0;
 const H: usize = 480;
 /// Focal length in pixels: 60 degrees across 640 pixels.
 const FOCAL: f32 = 554.0;
@@ -70,10 +74,48 @@ fn srgb(v: f32) -> u8 {
     (c * 255.0).round() as u8
 }
 
+/// [`srgb`] by table: the smallest linear value that encodes to each of 1..=255 (found by
+/// bisection over the floats' bits, so the result is [`srgb`]'s exactly), searched per pixel
+/// instead of a `powf`.
+struct SrgbEncoder([f32; 255]);
+
+impl SrgbEncoder {
+    fn new() -> Self {
+        let mut edges = [0f32; 255];
+        for (i, edge) in edges.iter_mut().enumerate() {
+            let want = i as u8 + 1;
+            // Positive floats order as their bits do: bisect for the first that reaches `want`.
+            let (mut lo, mut hi) = (0u32, 1f32.to_bits());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if srgb(f32::from_bits(mid)) >= want {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            *edge = f32::from_bits(lo);
+        }
+        Self(edges)
+    }
+
+    fn encode(&self, v: f32) -> u8 {
+        self.0.partition_point(|e| *e <= v) as u8
+    }
+}
+
 /// A small deterministic generator for the simulation's own noise (not a secret).
 struct Noise(u64);
 
+/// How many standard normal values [`Noise::gauss`] draws from: a sensor's noise needs the
+/// distribution, not a fresh transcendental per pixel and channel.
+const GAUSS_TABLE: usize = 4096;
+
 impl Noise {
+    fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
     fn next(&mut self) -> f32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -83,9 +125,20 @@ impl Noise {
     fn range(&mut self, lo: f32, hi: f32) -> f32 {
         lo + (hi - lo) * self.next()
     }
-    fn gauss(&mut self) -> f32 {
+    /// A standard normal value (Box-Muller).
+    fn normal(&mut self) -> f32 {
         let (a, b) = (self.next().max(1e-7), self.next());
         (-2.0 * a.ln()).sqrt() * (std::f32::consts::TAU * b).cos()
+    }
+
+    /// A standard normal value, one of [`GAUSS_TABLE`] drawn once by [`Self::normal`].
+    fn gauss(&mut self) -> f32 {
+        static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            let mut n = Noise::new(0x5EED);
+            (0..GAUSS_TABLE).map(|_| n.normal()).collect()
+        });
+        table[(self.next() * GAUSS_TABLE as f32) as usize % GAUSS_TABLE]
     }
 }
 
@@ -118,7 +171,8 @@ impl Head {
         let lm: Landmarks68 = p.landmarks(&frame, &face)?;
         let b = face.bbox;
         let axes = [0.62 * b.width(), 0.72 * b.height()];
-        let linear: Vec<[f32; 3]> = rgba.chunks_exact(4).map(|q| [lin(q[0]), lin(q[1]), lin(q[2])]).collect();
+        let table: [f32; 256] = std::array::from_fn(|v| lin(v as u8));
+        let linear: Vec<[f32; 3]> = rgba.chunks_exact(4).map(|q| [0, 1, 2].map(|c| table[usize::from(q[c])])).collect();
         // The wall: the photo averaged over a 6x4 grid, bilinearly spread over the frame.
         let (gw, gh) = (6usize, 4usize);
         let mut grid = vec![[0f32; 3]; gw * gh];
@@ -156,7 +210,8 @@ impl Head {
 
     /// Height towards the camera (cm) and how much the surface faces the camera, at a
     /// photo point; `None` outside the head.
-    fn surface(&self, p: [f32; 2], flat: bool) -> Option<(f32, f32)> {
+    /// `nose`: the nose's bump at `p`, `exp(-d² / 2σ²)` ([`Self::nose_bump`] along each axis).
+    fn surface(&self, p: [f32; 2], nose: f32, flat: bool) -> Option<(f32, f32)> {
         let dx = (p[0] - self.centre[0]) / self.axes[0];
         let dy = (p[1] - self.centre[1]) / self.axes[1];
         let r2 = dx * dx + dy * dy;
@@ -166,9 +221,14 @@ impl Head {
         if r2 >= 1.0 {
             return None;
         }
-        let dn = ((p[0] - self.nose[0]).powi(2) + (p[1] - self.nose[1]).powi(2)) / self.nose_sigma.powi(2);
-        let z = HEAD_DEPTH_CM * (1.0 - r2).sqrt() + NOSE_CM * (-0.5 * dn).exp();
+        let z = HEAD_DEPTH_CM * (1.0 - r2).sqrt() + NOSE_CM * nose;
         Some((z, (1.0 - r2).sqrt().max(0.2)))
+    }
+
+    /// The nose's bump along one axis at photo coordinate `v` (`axis` 0: x, 1: y); the bump
+    /// at a point is the product of its two (a Gaussian is separable).
+    fn nose_bump(&self, v: f32, axis: usize) -> f32 {
+        (-0.5 * ((v - self.nose[axis]) / self.nose_sigma).powi(2)).exp()
     }
 
     fn sample(&self, p: [f32; 2]) -> [f32; 3] {
@@ -229,14 +289,18 @@ fn render(head: &Head, pose: Pose, light: Light, flat: bool, noise: &mut Noise) 
     };
     let steps_x = ((x1 - x0) * sub as f32) as usize;
     let steps_y = ((y1 - y0) * sub as f32) as usize;
+    let (st, ct) = pose.turn.sin_cos();
+    let (sl, cl) = pose.tilt.sin_cos();
+    let xs: Vec<f32> = (0..steps_x).map(|i| x0 + (i as f32 + 0.5) / sub as f32).collect();
+    let nose_x: Vec<f32> = xs.iter().map(|x| head.nose_bump(*x, 0)).collect();
     for j in 0..steps_y {
-        for i in 0..steps_x {
-            let p = [x0 + (i as f32 + 0.5) / sub as f32, y0 + (j as f32 + 0.5) / sub as f32];
-            let Some((z, facing)) = head.surface(p, flat) else { continue };
-            let (st, ct) = pose.turn.sin_cos();
+        let y = y0 + (j as f32 + 0.5) / sub as f32;
+        let nose_y = head.nose_bump(y, 1);
+        for (x, nx) in xs.iter().zip(&nose_x) {
+            let p = [*x, y];
+            let Some((z, facing)) = head.surface(p, nx * nose_y, flat) else { continue };
             let x_cm = (p[0] - head.centre[0]) * head.cm;
             let (x_cm, z) = (x_cm * ct + z * st, z * ct - x_cm * st);
-            let (sl, cl) = pose.tilt.sin_cos();
             let y_cm = (p[1] - head.centre[1]) * head.cm;
             let (y_cm, z) = (y_cm * cl - z * sl, z * cl + y_cm * sl);
             let zc = pose.z - z;
@@ -259,12 +323,14 @@ fn render(head: &Head, pose: Pose, light: Light, flat: bool, noise: &mut Noise) 
         Light::None => (Box::new(|_| [1.0; 3]), 1.0),
         Light::Global { screen, k } => (Box::new(move |_| screen.map(|s| 1.0 + k * s)), 1.0 / (1.0 + 0.3 * k * screen.iter().sum::<f32>() / 3.0)),
     };
+    static ENCODER: std::sync::OnceLock<SrgbEncoder> = std::sync::OnceLock::new();
+    let encoder = ENCODER.get_or_init(SrgbEncoder::new);
     let mut rgba = Vec::with_capacity(W * H * 4);
     for (i, px) in colour.iter().enumerate() {
         let l = lit(i);
         for c in 0..3 {
             let v = px[c] * l[c] * exposure;
-            rgba.push(srgb(v + 0.004 * noise.gauss()));
+            rgba.push(encoder.encode(v + 0.004 * noise.gauss()));
         }
         rgba.push(255);
     }
@@ -310,7 +376,7 @@ fn place(p: &Pipeline, head: &Head, oval: &Oval, flat: bool, orient: Option<(f32
     let (turn, tilt) = orient.unwrap_or((0.0, 0.0));
     let mut pose = Pose { z: 40.0, at: target, turn, tilt };
     let mut best: Option<(f32, Pose)> = None;
-    let mut noise = Noise(1);
+    let mut noise = Noise::new(1);
     for _ in 0..8 {
         let (rgba, _) = render(head, pose, Light::None, flat, &mut noise);
         let frame = Frame::new(W as u32, H as u32, &rgba)?;
@@ -327,6 +393,12 @@ fn place(p: &Pipeline, head: &Head, oval: &Oval, flat: bool, orient: Option<(f32
         let miss = seen.yaw.abs() + seen.pitch.abs() + 100.0 * ((width / oval.width) - 1.0).abs();
         if best.as_ref().is_none_or(|(m, _)| miss < *m) {
             best = Some((miss, pose));
+        }
+        // Good enough: the oval's width within 1.5 % and, unless the orientation is given,
+        // facing the camera within the pose estimate's own noise (a few degrees).
+        let size_miss = ((width / oval.width) - 1.0).abs();
+        if size_miss < PLACED_WIDTH && (orient.is_some() || seen.yaw.abs() + seen.pitch.abs() < PLACED_DEGREES) {
+            break;
         }
         if orient.is_none() && !flat {
             pose.turn = (pose.turn - 0.6 * seen.yaw.to_radians()).clamp(-0.6, 0.6);
@@ -403,7 +475,7 @@ fn as_screen(rgb: &mut [u8], noise: &mut Noise) {
 
 /// The frames of a capture of `challenge` by `kind`, at the page's times.
 fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) -> Res<(Vec<Shot>, u32)> {
-    let mut noise = Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut noise = Noise::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let flat = kind == Kind::Paper;
     let near = place(p, head, &c.near, flat, None)?;
     let far = place(p, head, &c.far, flat, Some((near.turn, near.tilt)))?;
@@ -518,7 +590,7 @@ fn scene(a: &Args) -> Res<()> {
     let mut json = serde_json::Map::new();
     for (name, oval) in [("far", Oval { cx: 0.5, cy: 0.5, width: 0.225 }), ("near", Oval { cx: 0.5, cy: 0.5, width: 0.47 })] {
         let pose = place(&p, &head, &oval, false, None)?;
-        let (rgba, factor) = render(&head, pose, Light::None, false, &mut Noise(7));
+        let (rgba, factor) = render(&head, pose, Light::None, false, &mut Noise::new(7));
         let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|q| [q[0], q[1], q[2]]).collect();
         std::fs::write(dir.join(format!("{name}.jpg")), jpeg(&rgb, W as u32, H as u32, 95)?)?;
         let mask: Vec<u8> = factor.iter().flat_map(|f| { let v = (f / scale * 255.0).round().clamp(0.0, 255.0) as u8; [v, v, v] }).collect();
@@ -725,5 +797,45 @@ fn main() -> Res<()> {
         Some("calibrate") => calibrate(&a),
         Some("bench") => bench(&a),
         _ => Err("usage: livesynth evidence|scene|calibrate ... (see the file's doc)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_srgb_table_encodes_as_the_formula_does() {
+        let encoder = SrgbEncoder::new();
+        for i in 0..=2_000_000u32 {
+            let v = -0.1 + 1.2 * i as f32 / 2_000_000.0;
+            assert_eq!(encoder.encode(v), srgb(v), "{v}");
+        }
+        for edge in encoder.0 {
+            assert_eq!(encoder.encode(edge), srgb(edge));
+            let below = f32::from_bits(edge.to_bits() - 1);
+            assert_eq!(encoder.encode(below), srgb(below));
+        }
+    }
+
+    #[test]
+    fn the_noise_is_standard_normal() {
+        let mut n = Noise::new(3);
+        let draws: Vec<f32> = (0..200_000).map(|_| n.gauss()).collect();
+        let mean = draws.iter().sum::<f32>() / draws.len() as f32;
+        let var = draws.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / draws.len() as f32;
+        assert!(mean.abs() < 0.02 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        let within_one = draws.iter().filter(|v| v.abs() < 1.0).count() as f32 / draws.len() as f32;
+        assert!((within_one - 0.6827).abs() < 0.02, "{within_one}");
+    }
+
+    #[test]
+    fn the_nose_bump_is_the_gaussian_of_the_distance() {
+        let head = Head { photo: vec![], pw: 0, ph: 0, centre: [100.0, 120.0], axes: [50.0, 60.0], nose: [102.0, 130.0], nose_sigma: 11.0, cm: 0.1, wall: vec![], pose: biopass_model::Pose { yaw: 0.0, pitch: 0.0, roll: 0.0 } };
+        for p in [[102.0f32, 130.0], [90.0, 140.0], [60.0, 80.0], [140.5, 171.25]] {
+            let d2 = ((p[0] - head.nose[0]).powi(2) + (p[1] - head.nose[1]).powi(2)) / head.nose_sigma.powi(2);
+            let whole = (-0.5 * d2).exp();
+            assert!((head.nose_bump(p[0], 0) * head.nose_bump(p[1], 1) - whole).abs() < 1e-6);
+        }
     }
 }

@@ -20,10 +20,13 @@ export const PERSON_B = { photo: join(PHOTOS, 'sample6.jpg'), face: 2 };
 const TARGET = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/biopass/target');
 const TOOL = join(TARGET, 'release/examples/livesynth');
 
+/** The release profile of native face builds (`native_profile` of scripts/lib.sh). */
+const NATIVE_PROFILE = { CARGO_PROFILE_RELEASE_OPT_LEVEL: '3', CARGO_PROFILE_RELEASE_LTO: 'false', CARGO_PROFILE_RELEASE_CODEGEN_UNITS: '16' };
+
 /** Builds the tool (cargo skips it when up to date). */
 export function buildTool() {
   execFileSync('cargo', ['build', '--release', '-p', 'biopass-model', '--example', 'livesynth'], {
-    cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CARGO_TARGET_DIR: TARGET },
+    cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...NATIVE_PROFILE, CARGO_TARGET_DIR: TARGET },
   });
 }
 

@@ -190,35 +190,46 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
       }
     }
     const scale = at ? Math.round(100 * Math.min(1.2, Math.max(0.85, scales[name] * steps[name]))) / 100 : 1;
-    const key = `${name} ${ax} ${ay} ${scale} ${screen.map((v) => v.toFixed(3)).join(' ')}`;
+    const place = `${name} ${ax} ${ay} ${scale}`;
+    const key = `${place} ${screen.map((v) => v.toFixed(3)).join(' ')}`;
     if (key !== cache.key) {
       if (name !== state.render || String(at) !== String(state.at)) state.log.push({ t: Math.round(performance.now()), render: name, at: [ax, ay], scale });
       Object.assign(state, { render: name, screen, at, scale });
-      const px = frame.data;
-      const gain = screen.map((v) => k * v);
-      for (let y = 0; y < H; y += 1) {
-        const fy = Math.min(H - 1.001, Math.max(0, (y - ay) / scale + r.centre[1]));
-        const y0 = Math.floor(fy);
-        const wy = fy - y0;
-        for (let x = 0; x < W; x += 1) {
-          const fx = Math.min(W - 1.001, Math.max(0, (x - ax) / scale + r.centre[0]));
-          const x0 = Math.floor(fx);
-          const wx = fx - x0;
-          // Bilinear: the four source pixels and their weights.
-          const i = y0 * W + x0;
-          const q = [[i, (1 - wx) * (1 - wy)], [i + 1, wx * (1 - wy)], [i + W, (1 - wx) * wy], [i + W + 1, wx * wy]];
-          let m = 0;
-          const v = [0, 0, 0];
-          for (const [j, w] of q) {
-            m += w * r.light[j];
-            v[0] += w * r.lin[j * 3];
-            v[1] += w * r.lin[j * 3 + 1];
-            v[2] += w * r.lin[j * 3 + 2];
+      // The head where it is now (linear light and the screen's reach, bilinear from the
+      // render): computed when the head moves, not for every colour.
+      if (place !== cache.place) {
+        const { lin, light } = cache;
+        for (let y = 0; y < H; y += 1) {
+          const fy = Math.min(H - 1.001, Math.max(0, (y - ay) / scale + r.centre[1]));
+          const y0 = Math.floor(fy);
+          const wy = fy - y0;
+          for (let x = 0; x < W; x += 1) {
+            const fx = Math.min(W - 1.001, Math.max(0, (x - ax) / scale + r.centre[0]));
+            const x0 = Math.floor(fx);
+            const wx = fx - x0;
+            const i = y0 * W + x0;
+            const w00 = (1 - wx) * (1 - wy);
+            const w10 = wx * (1 - wy);
+            const w01 = (1 - wx) * wy;
+            const w11 = wx * wy;
+            const o = y * W + x;
+            light[o] = w00 * r.light[i] + w10 * r.light[i + 1] + w01 * r.light[i + W] + w11 * r.light[i + W + 1];
+            for (let c = 0; c < 3; c += 1) {
+              lin[o * 3 + c] = w00 * r.lin[i * 3 + c] + w10 * r.lin[(i + 1) * 3 + c] + w01 * r.lin[(i + W) * 3 + c] + w11 * r.lin[(i + W + 1) * 3 + c];
+            }
           }
-          const o = (y * W + x) * 4;
-          for (let c = 0; c < 3; c += 1) px[o + c] = toSrgb[Math.min(LUT, Math.round((v[c] * (1 + gain[c] * m) / LUT_MAX) * LUT))];
-          px[o + 3] = 255;
         }
+        cache.place = place;
+      }
+      // Relit by the screen: out = img * (1 + k * mask * screen), in linear light.
+      const px = frame.data;
+      const { lin, light } = cache;
+      const gain = screen.map((v) => k * v);
+      const toLut = LUT / LUT_MAX;
+      for (let o = 0; o < W * H; o += 1) {
+        const m = light[o];
+        for (let c = 0; c < 3; c += 1) px[o * 4 + c] = toSrgb[Math.min(LUT, Math.round(lin[o * 3 + c] * (1 + gain[c] * m) * toLut))];
+        px[o * 4 + 3] = 255;
       }
       cache.key = key;
     }
@@ -234,7 +245,7 @@ function simulatedPerson({ images, scene, k, comeCloserMs, faceInOval }) {
     canvas.height = H;
     const ctx = canvas.getContext('2d');
     const frame = ctx.createImageData(W, H);
-    const cache = { key: null };
+    const cache = { key: null, place: null, lin: new Float32Array(W * H * 3), light: new Float32Array(W * H) };
     draw(ctx, frame, cache);
     const stream = canvas.captureStream(30);
     const [track] = stream.getVideoTracks();

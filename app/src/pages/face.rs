@@ -219,7 +219,7 @@ async fn light_frames(screen: &web_sys::HtmlElement, video: &web_sys::HtmlVideoE
             set_screen_colour(screen, Some(flash.colour));
             let at = now_ms();
             shown.push(at);
-            sleep_until(light_frame_time(nominal, at, flash.ms)).await;
+            sleep_until(light_frame_time(at, flash.ms)).await;
             frames.push(Grabbed::take(video, challenge.frame_width, challenge.frame_height).map_err(Failure::Tracker)?);
             earliest = next_colour_time(nominal + f64::from(flash.ms), at, flash.ms);
             nominal += f64::from(flash.ms);
