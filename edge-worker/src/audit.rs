@@ -5,6 +5,7 @@
 use crate::error::{AppError, AppResult};
 use crate::store::Ctx;
 use biopass_idp::random::Entropy;
+use biopass_idp::schema::{KvKey, KvPrefix};
 use biopass_proto::admin::{AuditEntry, Page};
 use worker::Request;
 
@@ -23,7 +24,7 @@ impl Ctx {
     pub async fn audit(&mut self, actor: &str, action: &str, target: Option<&str>, detail: Option<String>, ip: Option<String>) {
         let at_ms = worker::Date::now().as_millis();
         let entry = AuditEntry { at_ms, actor: actor.to_owned(), action: action.to_owned(), target: target.map(str::to_owned), detail, ip };
-        let key = format!("audit:{:020}:{}", u64::MAX - at_ms, self.rng.token::<6>());
+        let key = KvKey::Audit { at_ms, tie: &self.rng.token::<6>() }.to_string();
         let result = async {
             self.kv.put(&key, "")?.metadata(&entry)?.expiration_ttl(RETENTION_SECONDS).execute().await?;
             Ok::<_, worker::KvError>(())
@@ -36,7 +37,7 @@ impl Ctx {
 
     /// A page of the log, newest first.
     pub async fn audit_page(&self, cursor: Option<String>, limit: u64) -> AppResult<Page<AuditEntry>> {
-        let (keys, next_cursor) = self.list_page("audit:", limit.clamp(1, MAX_PAGE), cursor).await?;
+        let (keys, next_cursor) = self.list_page(&KvPrefix::Audit.to_string(), limit.clamp(1, MAX_PAGE), cursor).await?;
         let items = keys.into_iter().filter_map(|k| k.metadata.and_then(|m| serde_json::from_value::<AuditEntry>(m).ok())).collect();
         Ok(Page { items, next_cursor })
     }

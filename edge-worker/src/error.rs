@@ -46,6 +46,12 @@ impl From<worker::KvError> for AppError {
     }
 }
 
+impl From<biopass_service::store::StoreError> for AppError {
+    fn from(e: biopass_service::store::StoreError) -> Self {
+        Self::Internal(format!("vault: {e}"))
+    }
+}
+
 impl From<ApiFailure> for AppError {
     fn from(e: ApiFailure) -> Self {
         Self::Api(e)

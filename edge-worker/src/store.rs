@@ -1,10 +1,6 @@
 //! Per-request context and the KV-backed stores: applications, groups, users and the
 //! signing keyset. Things that must be exactly-once go through [`crate::vault`] instead.
-//!
-//! KV keys: `app:{client_id}`, `group:{id}`, `user:{id}`, `username:{name}` and
-//! `pool-user:{account}:{pool}:{name}` (→ id, see `biopass_idp::user::name_key`),
-//! `keyset`, `deployment:{client_id}:{account}:{region}`, and the directory's index keys
-//! `uname:`, `member:`, `admin:` (see `biopass_idp::directory`).
+//! Every key is built by `biopass_idp::schema`, which lists what is stored where.
 
 use crate::error::{AppError, AppResult};
 use crate::vault::VaultClient;
@@ -14,8 +10,9 @@ use biopass_idp::random::SeededEntropy;
 use biopass_idp::secretbox::MasterKey;
 use biopass_idp::authorize::CognitoContext;
 use biopass_idp::ids::UserName;
-use biopass_idp::user::{name_key, UserRecord};
-use biopass_idp::directory;
+use biopass_idp::schema::{KvKey, KvPrefix, VaultKey};
+use biopass_idp::user::UserRecord;
+use biopass_idp::{directory, schema};
 use biopass_proto::admin::{Deployment, Group, Page, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,9 +20,6 @@ use worker::kv::KvStore;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
-
-/// The KV key set when the directory's index holds every user record.
-const DIRECTORY_MARKER: &str = "directory:indexed";
 
 /// User records one reindex call reads (each writes a few index keys).
 pub const REINDEX_BATCH: u64 = 100;
@@ -36,11 +30,6 @@ pub const KEYSET_CACHE_SECONDS: u64 = 60;
 
 thread_local! {
     static KEYSET_CACHE: RefCell<Option<(u64, Rc<OpenKeyset>)>> = const { RefCell::new(None) };
-}
-
-/// The Vault key of a disabled user's marker.
-fn disabled_key(user_id: &str) -> String {
-    format!("user-disabled:{user_id}")
 }
 
 /// What every handler gets.
@@ -135,19 +124,19 @@ impl Ctx {
         if client_id.is_empty() || client_id.len() > 64 {
             return Ok(None);
         }
-        self.get_json(&format!("app:{client_id}")).await
+        self.get_json(&KvKey::Application(client_id).to_string()).await
     }
 
     pub async fn put_application(&self, app: &ApplicationRecord) -> AppResult<()> {
-        self.put_json(&format!("app:{}", app.client_id), app).await
+        self.put_json(&KvKey::Application(app.client_id.as_str()).to_string(), app).await
     }
 
     pub async fn delete_application(&self, client_id: &str) -> AppResult<()> {
-        Ok(self.kv.delete(&format!("app:{client_id}")).await?)
+        Ok(self.kv.delete(&KvKey::Application(client_id).to_string()).await?)
     }
 
     pub async fn applications(&self) -> AppResult<Vec<ApplicationRecord>> {
-        let mut apps: Vec<ApplicationRecord> = self.list_json("app:").await?;
+        let mut apps: Vec<ApplicationRecord> = self.list_json(&KvPrefix::Applications.to_string()).await?;
         apps.sort_by_key(|a| std::cmp::Reverse(a.created_at));
         Ok(apps)
     }
@@ -155,21 +144,21 @@ impl Ctx {
     // Groups.
 
     pub async fn group(&self, id: &str) -> AppResult<Option<Group>> {
-        self.get_json(&format!("group:{id}")).await
+        self.get_json(&KvKey::Group(id).to_string()).await
     }
 
     /// Writes a group; the key's metadata is the group too, so listing groups reads no value.
     pub async fn put_group(&self, group: &Group) -> AppResult<()> {
         let value = serde_json::to_string(group).map_err(|e| AppError::internal(format!("kv value: {e}")))?;
-        self.put_with_metadata(&format!("group:{}", group.id), value, serde_json::to_value(group).ok()).await
+        self.put_with_metadata(&KvKey::Group(&group.id).to_string(), value, serde_json::to_value(group).ok()).await
     }
 
     pub async fn delete_group(&self, id: &str) -> AppResult<()> {
-        Ok(self.kv.delete(&format!("group:{id}")).await?)
+        Ok(self.kv.delete(&KvKey::Group(id).to_string()).await?)
     }
 
     pub async fn groups(&self) -> AppResult<Vec<Group>> {
-        let mut groups: Vec<Group> = self.list_json("group:").await?;
+        let mut groups: Vec<Group> = self.list_json(&KvPrefix::Groups.to_string()).await?;
         groups.sort_by_key(|g| g.name.to_lowercase());
         Ok(groups)
     }
@@ -177,33 +166,33 @@ impl Ctx {
     // Users.
 
     pub async fn user(&self, id: &str) -> AppResult<Option<UserRecord>> {
-        self.get_json(&format!("user:{id}")).await
+        self.get_json(&KvKey::User(id).to_string()).await
     }
 
     /// True while `user` is disabled. The flag in KV is the record; the Vault's marker,
     /// set by the admin API when it disables someone, is strongly consistent, so a disabled
     /// user is stopped everywhere at once, not when KV has propagated.
     pub async fn is_disabled(&self, user: &UserRecord) -> AppResult<bool> {
-        Ok(user.disabled || self.vault.get::<bool>(&disabled_key(&user.id), self.now).await?.is_some())
+        Ok(user.disabled || self.vault.get::<bool>(&VaultKey::UserDisabled(&user.id).to_string(), self.now).await?.is_some())
     }
 
     /// Records that `user` is disabled (or enabled again) in the Vault too.
     pub async fn mark_disabled(&self, user_id: &str, disabled: bool) -> AppResult<()> {
         if disabled {
-            self.vault.put(&disabled_key(user_id), &true).await
+            self.vault.put(&VaultKey::UserDisabled(user_id).to_string(), &true).await
         } else {
-            self.vault.clear(&disabled_key(user_id)).await
+            self.vault.clear(&VaultKey::UserDisabled(user_id).to_string()).await
         }
     }
 
     /// The user `user_pool` (or Biopass itself, `None`) knows as `name`.
     pub async fn user_named(&self, user_pool: Option<&CognitoContext>, name: &UserName) -> AppResult<Option<UserRecord>> {
-        Ok(self.user_at(&name_key(user_pool, name)).await?.filter(|u| u.belongs_to(user_pool)))
+        Ok(self.user_at(KvKey::UserName(user_pool, name)).await?.filter(|u| u.belongs_to(user_pool)))
     }
 
-    /// The user a name key (see `name_key`) points to, whichever realm they belong to now.
-    pub async fn user_at(&self, key: &str) -> AppResult<Option<UserRecord>> {
-        match self.kv.get(key).text().await? {
+    /// The user a name key ([`KvKey::UserName`]) points to, whichever realm they belong to now.
+    pub async fn user_at(&self, key: KvKey<'_>) -> AppResult<Option<UserRecord>> {
+        match self.kv.get(&key.to_string()).text().await? {
             Some(id) => self.user(&id).await,
             None => Ok(None),
         }
@@ -213,8 +202,8 @@ impl Ctx {
     /// `biopass_idp::directory`), removing the keys of groups they left.
     pub async fn put_user(&self, user: &UserRecord) -> AppResult<()> {
         let before = self.user(&user.id).await?;
-        self.put_json(&format!("user:{}", user.id), user).await?;
-        self.kv.put(&name_key(user.user_pool.as_ref(), &user.username), user.id.clone())?.execute().await?;
+        self.put_json(&KvKey::User(&user.id).to_string(), user).await?;
+        self.kv.put(&KvKey::UserName(user.user_pool.as_ref(), &user.username).to_string(), user.id.clone())?.execute().await?;
         self.write_index(before.as_ref(), user).await
     }
 
@@ -230,16 +219,20 @@ impl Ctx {
         Ok(())
     }
 
-    /// A page of the users whose index keys start with `prefix` (a `uname:` search prefix,
-    /// or a group's `member:` prefix, `group` then being that group), in name order: one
-    /// KV listing, plus a record read only for a user whose view did not fit the metadata.
-    pub async fn user_page(&self, prefix: &str, group: Option<&str>, limit: usize, cursor: Option<String>) -> AppResult<Page<User>> {
-        let (keys, next_cursor) = self.list_page(prefix, limit.clamp(1, directory::MAX_PAGE) as u64, cursor).await?;
+    /// A page of the users whose names start with `start`: of every user, or of the members
+    /// of `group`. In name order: one KV listing, plus a record read only for a user whose
+    /// view did not fit the metadata.
+    pub async fn user_page(&self, start: &str, group: Option<&str>, limit: usize, cursor: Option<String>) -> AppResult<Page<User>> {
+        let prefix = match group {
+            None => KvPrefix::UsersNamed(start).to_string(),
+            Some(g) => format!("{}{}", KvPrefix::Members(g), start.to_lowercase()),
+        };
+        let (keys, next_cursor) = self.list_page(&prefix, limit.clamp(1, directory::MAX_PAGE) as u64, cursor).await?;
         let mut items = Vec::with_capacity(keys.len());
         for key in keys {
             let view = match key.metadata.and_then(|m| serde_json::from_value::<User>(m).ok()) {
                 Some(v) => Some(v),
-                None => match directory::id_of(&key.name) {
+                None => match schema::id_of(&key.name) {
                     Some(id) => self.user(id).await?.map(|u| u.view()),
                     None => None,
                 },
@@ -252,8 +245,8 @@ impl Ctx {
     /// The console's admins (the `admin:` index: few keys).
     pub async fn admins(&self) -> AppResult<Vec<UserRecord>> {
         let mut out = Vec::new();
-        for key in self.list_page(directory::ADMINS_PREFIX, 1000, None).await?.0 {
-            let Some(id) = directory::id_of(&key.name) else { continue };
+        for key in self.list_page(&KvPrefix::Admins.to_string(), 1000, None).await?.0 {
+            let Some(id) = schema::id_of(&key.name) else { continue };
             out.extend(self.user(id).await?.filter(|u| u.admin));
         }
         Ok(out)
@@ -262,7 +255,7 @@ impl Ctx {
     /// Writes the index keys of up to [`REINDEX_BATCH`] user records from `cursor` (records
     /// written before the index existed); answers how many and where to go on.
     pub async fn reindex(&self, cursor: Option<String>) -> AppResult<(usize, Option<String>)> {
-        let (keys, next) = self.list_page("user:", REINDEX_BATCH, cursor).await?;
+        let (keys, next) = self.list_page(&KvPrefix::Users.to_string(), REINDEX_BATCH, cursor).await?;
         let mut done = 0;
         for key in &keys {
             if let Some(user) = self.get_json::<UserRecord>(&key.name).await? {
@@ -271,32 +264,32 @@ impl Ctx {
             }
         }
         if next.is_none() {
-            self.kv.put(DIRECTORY_MARKER, "1")?.execute().await?;
+            self.kv.put(&KvKey::DirectoryIndexed.to_string(), "1")?.execute().await?;
         }
         Ok((done, next))
     }
 
     /// True once a reindex went through every record (every write since keeps the index).
     pub async fn directory_indexed(&self) -> AppResult<bool> {
-        Ok(self.kv.get(DIRECTORY_MARKER).text().await?.is_some())
+        Ok(self.kv.get(&KvKey::DirectoryIndexed.to_string()).text().await?.is_some())
     }
 
-    pub async fn delete_key(&self, key: &str) -> AppResult<()> {
-        Ok(self.kv.delete(key).await?)
+    pub async fn delete_key(&self, key: KvKey<'_>) -> AppResult<()> {
+        Ok(self.kv.delete(&key.to_string()).await?)
     }
 
-    // Deployments ("Previous deployments"), `deployment:{client_id}:{account}:{region}`.
+    // Deployments ("Previous deployments"), one per application, AWS account and region.
 
-    pub async fn deployment(&self, key: &str) -> AppResult<Option<Deployment>> {
-        self.get_json(key).await
+    pub async fn deployment(&self, client_id: &str, context: &CognitoContext) -> AppResult<Option<Deployment>> {
+        self.get_json(&KvKey::Deployment { client_id, context }.to_string()).await
     }
 
-    pub async fn put_deployment(&self, key: &str, d: &Deployment) -> AppResult<()> {
-        self.put_json(key, d).await
+    pub async fn put_deployment(&self, client_id: &str, context: &CognitoContext, d: &Deployment) -> AppResult<()> {
+        self.put_json(&KvKey::Deployment { client_id, context }.to_string(), d).await
     }
 
     pub async fn deployments(&self, client_id: &str) -> AppResult<Vec<Deployment>> {
-        let mut list: Vec<Deployment> = self.list_json(&format!("deployment:{client_id}:")).await?;
+        let mut list: Vec<Deployment> = self.list_json(&KvPrefix::Deployments(client_id).to_string()).await?;
         list.sort_by_key(|d| std::cmp::Reverse(d.last_seen));
         Ok(list)
     }
@@ -310,12 +303,12 @@ impl Ctx {
         if let Some(open) = KEYSET_CACHE.with(|c| c.borrow().as_ref().filter(|(at, _)| self.now < at + KEYSET_CACHE_SECONDS).map(|(_, k)| k.clone())) {
             return Ok(open);
         }
-        let stored = match self.get_json::<Keyset>("keyset").await? {
+        let stored = match self.get_json::<Keyset>(&KvKey::Keyset.to_string()).await? {
             Some(k) => k,
             None => {
                 let fresh = Keyset::generate(&self.master, &mut self.rng, self.now);
-                let agreed: Keyset = self.vault.get_or_insert("keyset", &fresh).await?;
-                self.put_json("keyset", &agreed).await?;
+                let agreed: Keyset = self.vault.get_or_insert(&VaultKey::Keyset.to_string(), &fresh).await?;
+                self.put_json(&KvKey::Keyset.to_string(), &agreed).await?;
                 agreed
             }
         };
@@ -327,10 +320,10 @@ impl Ctx {
     /// Rotates the signing key; returns the new current `kid`.
     pub async fn rotate_keyset(&mut self) -> AppResult<String> {
         self.keyset().await?;
-        let mut stored: Keyset = self.vault.get("keyset", self.now).await?.ok_or_else(|| AppError::internal("keyset missing from the vault"))?;
+        let mut stored: Keyset = self.vault.get(&VaultKey::Keyset.to_string(), self.now).await?.ok_or_else(|| AppError::internal("keyset missing from the vault"))?;
         stored.rotate(&self.master, &mut self.rng, self.now);
-        self.vault.put("keyset", &stored).await?;
-        self.put_json("keyset", &stored).await?;
+        self.vault.put(&VaultKey::Keyset.to_string(), &stored).await?;
+        self.put_json(&KvKey::Keyset.to_string(), &stored).await?;
         KEYSET_CACHE.with(|c| *c.borrow_mut() = None);
         let open = stored.open(&self.master, self.now).map_err(|_| AppError::internal("rotated keyset does not open"))?;
         Ok(open.current_kid().unwrap_or_default().to_owned())

@@ -17,6 +17,7 @@
 
 use crate::error::{AppError, AppResult};
 use biopass_idp::lockout::{Attempts, Limit, Reservation};
+use biopass_service::store::{OneTime, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
@@ -281,6 +282,58 @@ impl VaultClient {
 
     pub async fn clear(&self, key: &str) -> AppResult<()> {
         self.run(key, &Op::Clear).await.map(|_| ())
+    }
+}
+
+/// The service layer's view of the Vault (`biopass_service::store::OneTime`): the same
+/// operations, keyed by the schema.
+impl OneTime for VaultClient {
+    async fn insert(&self, key: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<bool> {
+        self.run_op(key, Op::Insert { value, expires_at, now }).await.map(|r| r.ok)
+    }
+    async fn take(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        self.run_op(key, Op::Take { now }).await.map(|r| r.value)
+    }
+    async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        self.run_op(key, Op::Get { now }).await.map(|r| r.value)
+    }
+    async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool> {
+        self.run_op(key, Op::Replace { value, now }).await.map(|r| r.ok)
+    }
+    async fn get_or_insert(&self, key: &str, value: Value) -> StoreResult<Value> {
+        self.run_op(key, Op::GetOrInsert { value }).await?.value.ok_or_else(|| StoreError("vault get_or_insert returned nothing".into()))
+    }
+    async fn put(&self, key: &str, value: Value) -> StoreResult<()> {
+        self.run_op(key, Op::Put { value }).await.map(|_| ())
+    }
+    async fn advance(&self, key: &str, to: u64) -> StoreResult<bool> {
+        self.run_op(key, Op::Advance { to }).await.map(|r| r.ok)
+    }
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>> {
+        let r = self.run_op(key, Op::Reserve { now, window, limit, id }).await?;
+        Ok(match (r.ok, r.value) {
+            (true, Some(Value::String(id))) => Ok((id, r.count)),
+            _ => Err(r.retry_at.max(now + 1)),
+        })
+    }
+    async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
+        self.run_op(key, Op::Release { id: id.to_owned() }).await.map(|_| ())
+    }
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
+        let r = self.run_op(key, Op::Check { now, window, limit }).await?;
+        Ok((!r.ok).then(|| r.retry_at.max(now + 1)))
+    }
+    async fn clear(&self, key: &str) -> StoreResult<()> {
+        self.run_op(key, Op::Clear).await.map(|_| ())
+    }
+}
+
+impl VaultClient {
+    async fn run_op(&self, key: &str, op: Op) -> StoreResult<Reply> {
+        self.run(key, &op).await.map_err(|e| match e {
+            AppError::Internal(detail) => StoreError(detail),
+            other => StoreError(format!("{other:?}")),
+        })
     }
 }
 

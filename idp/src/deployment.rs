@@ -63,11 +63,6 @@ pub fn valid_context(c: &CognitoContext) -> bool {
         && plain(&c.user_pool_id, 64)
 }
 
-/// The KV key of a deployment record.
-pub fn key(client_id: &str, c: &CognitoContext) -> String {
-    format!("deployment:{client_id}:{}:{}", c.aws_account_id, c.region)
-}
-
 /// The record after observing `c` at `now` (with `error` if the stack reported one, or
 /// `None` for a login that went through, and what the stack read of the app client), or
 /// `None` when nothing worth a write changed.

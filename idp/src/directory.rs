@@ -15,46 +15,16 @@
 //! (`POST /admin/api/directory/reindex`). A listing drops a member key whose user's
 //! metadata no longer names the group (a key a lost write left behind).
 
-use crate::ids::UserName;
+use crate::schema::KvKey;
 use crate::user::UserRecord;
+#[cfg(test)]
+use crate::ids::UserName;
 use biopass_proto::admin::User;
 
 /// The largest page an admin listing answers.
 pub const MAX_PAGE: usize = 100;
 /// The page size when none is asked for.
 pub const DEFAULT_PAGE: usize = 50;
-
-/// The prefix every user-name index key starts with.
-pub const USERS_PREFIX: &str = "uname:";
-
-/// The user-name index key of a user.
-pub fn user_key(name: &UserName, id: &str) -> String {
-    format!("{USERS_PREFIX}{name}:{id}")
-}
-
-/// The prefix of the user-name keys of names starting with `query` (lower-cased, as names
-/// are stored).
-pub fn users_search_prefix(query: &str) -> String {
-    format!("{USERS_PREFIX}{}", query.to_lowercase())
-}
-
-/// The prefix of the membership keys of group `group_id`.
-pub fn members_prefix(group_id: &str) -> String {
-    format!("member:{group_id}:")
-}
-
-/// The membership key of a user in a group.
-pub fn member_key(group_id: &str, name: &UserName, id: &str) -> String {
-    format!("{}{name}:{id}", members_prefix(group_id))
-}
-
-/// The prefix of the admin keys.
-pub const ADMINS_PREFIX: &str = "admin:";
-
-/// The admin key of a user.
-pub fn admin_key(id: &str) -> String {
-    format!("{ADMINS_PREFIX}{id}")
-}
 
 /// The largest KV metadata value (Cloudflare's limit, serialised JSON).
 pub const METADATA_MAX: usize = 1024;
@@ -78,21 +48,21 @@ pub struct IndexChanges {
 /// record and a key lost to an earlier failed write comes back.
 pub fn index_changes(before: Option<&UserRecord>, after: &UserRecord) -> IndexChanges {
     let mut changes = IndexChanges::default();
-    changes.put.push(user_key(&after.username, &after.id));
-    changes.put.extend(after.groups.iter().filter(|g| !g.is_empty()).map(|g| member_key(g, &after.username, &after.id)));
+    changes.put.push(KvKey::UserIndex(&after.username, &after.id).to_string());
+    changes.put.extend(after.groups.iter().filter(|g| !g.is_empty()).map(|g| KvKey::Member { group: g, name: &after.username, id: &after.id }.to_string()));
     if after.admin {
-        changes.put.push(admin_key(&after.id));
+        changes.put.push(KvKey::Admin(&after.id).to_string());
     }
     if let Some(before) = before {
         if before.username != after.username {
-            changes.delete.push(user_key(&before.username, &before.id));
-            changes.delete.extend(before.groups.iter().filter(|g| !g.is_empty()).map(|g| member_key(g, &before.username, &before.id)));
+            changes.delete.push(KvKey::UserIndex(&before.username, &before.id).to_string());
+            changes.delete.extend(before.groups.iter().filter(|g| !g.is_empty()).map(|g| KvKey::Member { group: g, name: &before.username, id: &before.id }.to_string()));
         } else {
             let (_, left) = membership_changes(&before.groups, &after.groups);
-            changes.delete.extend(left.into_iter().map(|g| member_key(g, &before.username, &before.id)));
+            changes.delete.extend(left.into_iter().map(|g| KvKey::Member { group: g, name: &before.username, id: &before.id }.to_string()));
         }
         if before.admin && !after.admin {
-            changes.delete.push(admin_key(&before.id));
+            changes.delete.push(KvKey::Admin(&before.id).to_string());
         }
     }
     changes
@@ -101,13 +71,6 @@ pub fn index_changes(before: Option<&UserRecord>, after: &UserRecord) -> IndexCh
 /// Whether a listed user belongs in the listing of `group` (`None`: the users listing).
 pub fn listed(user: &User, group: Option<&str>) -> bool {
     group.is_none_or(|g| user.groups.iter().any(|x| x == g))
-}
-
-/// The user id an index key ends with (ids hold no `:`), or `None` for a key that is not
-/// one of these.
-pub fn id_of(key: &str) -> Option<&str> {
-    let (head, id) = key.rsplit_once(':')?;
-    (head.starts_with(USERS_PREFIX) || head.starts_with("member:") || key.starts_with(ADMINS_PREFIX)).then_some(id).filter(|id| !id.is_empty())
 }
 
 /// The groups a user joined and left between two versions of their record.
@@ -131,6 +94,23 @@ pub fn page_size(asked: Option<&str>) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{id_of, KvPrefix};
+
+    fn user_key(name: &UserName, id: &str) -> String {
+        KvKey::UserIndex(name, id).to_string()
+    }
+
+    fn member_key(group: &str, name: &UserName, id: &str) -> String {
+        KvKey::Member { group, name, id }.to_string()
+    }
+
+    fn admin_key(id: &str) -> String {
+        KvKey::Admin(id).to_string()
+    }
+
+    fn users_search_prefix(start: &str) -> String {
+        KvPrefix::UsersNamed(start).to_string()
+    }
 
     fn name(s: &str) -> UserName {
         UserName::parse(s).unwrap()

@@ -19,6 +19,7 @@
 //! - [`guidance`]: the login page's live face guidance and capture sequence.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
+//! - [`schema`]: every KV and Vault key: what is stored where.
 //! - [`directory`]: the admin directory's index keys (users by name, group members) and page sizes.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
 //! - [`lockout`]: counting failed answers: lock-outs and growing delays.
@@ -45,6 +46,7 @@ pub mod lockout;
 pub mod pkce;
 pub mod qr;
 pub mod random;
+pub mod schema;
 pub mod secretbox;
 pub mod session;
 pub mod totp;

@@ -4,7 +4,6 @@
 //! session carries a CSRF token that state-changing calls repeat in a header.
 
 use crate::random::Entropy;
-use crate::transaction::sha256_hex;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -21,7 +20,8 @@ pub const PKCE_COOKIE: &str = "bp_console_pkce";
 /// The header that repeats the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// A session as the Vault keeps it, under the hash of its cookie.
+/// A session as the Vault keeps it, under the hash of its cookie
+/// ([`crate::schema::VaultKey::Session`]).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub user_id: String,
@@ -44,11 +44,6 @@ impl SessionRecord {
         (record, cookie)
     }
 
-    /// The Vault key of a session cookie.
-    pub fn key(cookie: &str) -> String {
-        format!("session:{}", sha256_hex(cookie))
-    }
-
     /// True when `header` repeats this session's CSRF token.
     pub fn csrf_ok(&self, header: Option<&str>) -> bool {
         header.is_some_and(|h| bool::from(h.as_bytes().ct_eq(self.csrf_token.as_bytes())))
@@ -68,7 +63,6 @@ mod tests {
         assert!(s.csrf_ok(Some(&s.csrf_token.clone())));
         assert!(!s.csrf_ok(Some("nope")));
         assert!(!s.csrf_ok(None));
-        assert!(SessionRecord::key(&cookie).starts_with("session:"));
         assert!(!format!("{s:?}").contains(&s.csrf_token));
     }
 }

@@ -10,7 +10,7 @@ use crate::user::UserRecord;
 use biopass_proto::admin::FaceAssurance;
 use biopass_proto::login::{AuthenticatorKind, LoginStep};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use crate::schema::sha256_hex;
 use subtle::ConstantTimeEq;
 
 /// A login in progress.
@@ -42,11 +42,6 @@ pub struct LoginTransaction {
     /// default.
     #[serde(default)]
     pub face_assurance: FaceAssurance,
-}
-
-/// SHA-256 in lower-case hex.
-pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl LoginTransaction {

@@ -21,7 +21,7 @@ impl std::fmt::Debug for Enrolled {
     }
 }
 
-/// A user as stored (KV `user:{id}`; [`name_key`] maps names to ids).
+/// A user as stored (KV `user:{id}`; [`crate::schema::KvKey::UserName`] maps names to ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
     pub id: String,
@@ -109,23 +109,7 @@ fn same_pool(a: &CognitoContext, b: &CognitoContext) -> bool {
     a.aws_account_id == b.aws_account_id && a.user_pool_id == b.user_pool_id
 }
 
-/// The key (KV index and Vault claim) that maps `name` in `user_pool` to a user id:
-/// `username:{name}` for Biopass's own users, `pool-user:{account}:{pool}:{name}` for a
-/// Cognito pool's. The prefixes differ, so no user name of one realm can reach another's.
-pub fn name_key(user_pool: Option<&CognitoContext>, name: &UserName) -> String {
-    match user_pool {
-        None => format!("username:{name}"),
-        Some(p) => format!("pool-user:{}:{}:{name}", p.aws_account_id, p.user_pool_id),
-    }
-}
-
-/// The Vault key that binds a user registered before users were bound to pools to the
-/// first pool that signs them in (exactly one pool wins, even under concurrency).
-pub fn pool_claim_key(user_id: &str) -> String {
-    format!("user-pool:{user_id}")
-}
-
-/// The value of a [`pool_claim_key`]: which pool won.
+/// The value of a pool claim ([`crate::schema::VaultKey::PoolClaim`]): which pool won.
 pub fn pool_tag(p: &CognitoContext) -> String {
     format!("{}:{}", p.aws_account_id, p.user_pool_id)
 }
@@ -151,6 +135,10 @@ mod tests {
 
     fn pool(account: &str, id: &str) -> CognitoContext {
         CognitoContext { aws_account_id: account.into(), region: "eu-west-1".into(), user_pool_id: id.into() }
+    }
+
+    fn name_key(pool: Option<&CognitoContext>, name: &UserName) -> String {
+        crate::schema::KvKey::UserName(pool, name).to_string()
     }
 
     #[test]

@@ -141,7 +141,7 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
         }
         (Method::Get, ["users"]) => {
             let (q, limit, cursor) = listing_query(&req)?;
-            json(200, &ctx.user_page(&directory::users_search_prefix(&q), None, limit, cursor).await?)
+            json(200, &ctx.user_page(&q, None, limit, cursor).await?)
         }
         (Method::Get, ["directory"]) => json(200, &DirectoryStatus { indexed: ctx.directory_indexed().await? }),
         (Method::Post, ["directory", "reindex"]) => {
@@ -173,8 +173,7 @@ async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) 
         (Method::Get, ["groups", id, "members"]) => {
             ensure_group(ctx, id).await?;
             let (q, limit, cursor) = listing_query(&req)?;
-            let prefix = format!("{}{}", directory::members_prefix(id), q);
-            json(200, &ctx.user_page(&prefix, Some(id), limit, cursor).await?)
+            json(200, &ctx.user_page(&q, Some(id), limit, cursor).await?)
         }
         (Method::Get, ["audit"]) => {
             let q = crate::http::query_params(&req)?;

@@ -11,12 +11,14 @@ use crate::store::Ctx;
 use biopass_idp::authorize::AuthorizationRequest;
 use biopass_proto::login::AuthenticatorKind;
 use biopass_idp::error::ApiFailure;
-use biopass_idp::grant::{check_redemption, CodeGrant, Redemption};
+use biopass_idp::grant::Redemption;
+use biopass_service::oauth::OneTimeError;
 use biopass_idp::ids::UserName;
 use biopass_idp::pkce::CodeChallenge;
 use biopass_idp::random::Entropy;
 use biopass_idp::session::{SessionRecord, CONSOLE_CALLBACK, CONSOLE_CLIENT_ID, CSRF_HEADER, PKCE_COOKIE, SESSION_COOKIE, SESSION_LIFETIME};
-use biopass_idp::transaction::{sha256_hex, LoginTransaction};
+use biopass_idp::schema::{sha256_hex, VaultKey};
+use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::user::UserRecord;
 use biopass_proto::admin::{AdminSession, Bootstrap, Redirect, StartSignIn};
 use biopass_proto::error::ApiErrorCode;
@@ -59,7 +61,7 @@ pub async fn require_admin(req: &Request, ctx: &Ctx) -> AppResult<Admin> {
         return if token_ok(ctx, &token) { Ok(Admin::Token) } else { Err(unauthenticated()) };
     }
     let cookie = read_cookie(req, SESSION_COOKIE).ok_or_else(unauthenticated)?;
-    let session: SessionRecord = ctx.vault.get(&SessionRecord::key(&cookie), ctx.now).await?.ok_or_else(unauthenticated)?;
+    let session: SessionRecord = ctx.vault.get(&VaultKey::Session(&cookie).to_string(), ctx.now).await?.ok_or_else(unauthenticated)?;
     let user = ctx.user(&session.user_id).await?;
     if !user.is_some_and(|u| u.admin && !u.disabled) {
         return Err(unauthenticated());
@@ -89,8 +91,7 @@ async fn start_login(req: &Request, ctx: &mut Ctx, name: &UserName, may_enrol: b
     };
     let browser = read_cookie(req, BROWSER_COOKIE).filter(|c| c.len() == 43).unwrap_or_else(|| ctx.rng.token::<32>());
     let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), AuthenticatorKind::all(), &browser, may_enrol, ctx.now);
-    let tx_id = ctx.rng.token::<32>();
-    ctx.vault.insert(&format!("tx:{tx_id}"), &tx, tx.expires_at, ctx.now).await?;
+    let tx_id = biopass_service::oauth::start_transaction(&ctx.vault, &mut ctx.rng, ctx.now, &tx).await?;
     let cookies = vec![
         cookie(BROWSER_COOKIE, &browser, "Lax", 86400, &ctx.issuer),
         cookie(PKCE_COOKIE, &verifier, "Lax", biopass_idp::claims::TRANSACTION_LIFETIME, &ctx.issuer),
@@ -142,13 +143,15 @@ pub async fn callback(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let fail = |m: &str| AppError::Page(biopass_idp::error::OAuthError::new(biopass_idp::error::OAuthErrorCode::AccessDenied, m));
     let code = params.get("code").and_then(|v| v.first()).ok_or_else(|| fail("the sign-in did not return a code"))?;
     let verifier = read_cookie(&req, PKCE_COOKIE).ok_or_else(|| fail("this sign-in was started in another browser"))?;
-    let grant: CodeGrant = ctx.vault.take(&format!("code:{}", sha256_hex(code)), ctx.now).await?.ok_or_else(|| fail("the sign-in code is invalid or was already used"))?;
     let redirect_uri = format!("{}{CONSOLE_CALLBACK}", ctx.issuer);
-    check_redemption(&grant, &Redemption { client_id: CONSOLE_CLIENT_ID, redirect_uri: Some(&redirect_uri), code_verifier: Some(&verifier) }, ctx.now)
-        .map_err(|e| fail(&e.description))?;
+    let redemption = Redemption { client_id: CONSOLE_CLIENT_ID, redirect_uri: Some(&redirect_uri), code_verifier: Some(&verifier) };
+    let grant = biopass_service::oauth::redeem_code(&ctx.vault, ctx.now, code, &redemption).await.map_err(|e| match e {
+        OneTimeError::Refused(e) => fail(&e.description),
+        OneTimeError::Store(e) => e.into(),
+    })?;
     let user = ctx.user(&grant.user_id).await?.filter(|u| u.admin && !u.disabled).ok_or_else(|| fail("this user cannot sign in to the admin console"))?;
     let (session, value) = SessionRecord::new(&user.id, user.username.as_str(), &mut ctx.rng, ctx.now);
-    ctx.vault.insert(&SessionRecord::key(&value), &session, session.expires_at, ctx.now).await?;
+    ctx.vault.insert(&VaultKey::Session(&value).to_string(), &session, session.expires_at, ctx.now).await?;
     let ip = crate::audit::client_ip(&req);
     ctx.audit(&format!("admin:{}", user.username), "admin.sign_in", None, Some(format!("with {}", grant.amr.join("+"))), ip).await;
     let session_cookie = cookie(SESSION_COOKIE, &value, "Strict", SESSION_LIFETIME, &ctx.issuer);
@@ -168,7 +171,7 @@ pub async fn session(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
 pub async fn signout(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let admin = require_admin(&req, ctx).await?;
     if let Some(c) = read_cookie(&req, SESSION_COOKIE) {
-        ctx.vault.clear(&SessionRecord::key(&c)).await?;
+        ctx.vault.clear(&VaultKey::Session(&c).to_string()).await?;
     }
     let ip = crate::audit::client_ip(&req);
     ctx.audit(&admin.actor(), "admin.sign_out", None, None, ip).await;

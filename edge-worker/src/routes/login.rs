@@ -2,7 +2,7 @@
 //!
 //! Every call names the transaction in its path and must come from the browser that
 //! started it (the `bp_browser` cookie). Failed answers are counted in the Vault before
-//! they are checked ([`counters`], rules in [`biopass_idp::lockout`]): per user and
+//! they are checked (`biopass_service::lockout`, rules in [`biopass_idp::lockout`]): per user and
 //! authenticator in sign-ins the Cognito stack vouched for; per browser, address and
 //! account name, with the same answers for every name, in sign-ins anyone can start.
 //! Face evidence is checked by the worker itself (see `crate::face`).
@@ -16,16 +16,18 @@ use biopass_idp::qr;
 use biopass_idp::random::Entropy;
 use biopass_idp::secretbox::Purpose;
 use biopass_idp::totp::{self, TotpRejection, TotpSeed};
-use biopass_idp::lockout::{Limit, ACCOUNT_FREE, ACCOUNT_MAX_DELAY, ACCOUNT_WINDOW, ADDRESS_FAILURES, CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
-use biopass_idp::transaction::{sha256_hex, LoginTransaction};
-use biopass_idp::user::{name_key, Enrolled, UserRecord};
+use biopass_idp::lockout::LOCKOUT_WINDOW;
+use biopass_idp::schema::{sha256_hex, KvKey, VaultKey};
+use biopass_service::lockout::{counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
+use biopass_idp::transaction::LoginTransaction;
+use biopass_idp::user::{Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge};
 use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use worker::{Request, Response};
 
 fn tx_key(id: &str) -> String {
-    format!("tx:{id}")
+    VaultKey::Transaction(id).to_string()
 }
 
 fn gone() -> AppError {
@@ -77,72 +79,21 @@ pub async fn state(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Respon
     })
 }
 
-/// One counter an answer is counted on before it is checked.
-struct Counter {
-    key: String,
-    window: u64,
-    limit: Limit,
-    scope: Scope,
-}
-
-/// Whose failures a counter holds: what a refusal tells the person.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// One user's authenticator (vouched-for sign-ins): locked.
-    Authenticator,
-    /// The browser answering (sign-ins nobody vouched for): locked.
-    Client,
-    /// The network address answering (sign-ins nobody vouched for): locked.
-    Address,
-    /// The account named (sign-ins nobody vouched for): slowed, never locked.
-    Account,
-}
-
-/// The counters an answer with `kind` in `tx` is counted on. In a vouched-for sign-in, the
-/// user's authenticator: [`MAX_FAILURES`] lock it. In one nobody vouched for (anyone can
-/// start it with a name), the attacking client is locked (browser, then address) and the
-/// account named, known or not, is only slowed, so typing a name cannot lock anyone out,
-/// and the answers are the same whether the account exists or not.
-fn counters(req: &Request, tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&UserRecord>) -> Vec<Counter> {
-    if tx.vouched() {
-        return user
-            .map(|u| Counter { key: lock_key(kind, &u.id), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: MAX_FAILURES }, scope: Scope::Authenticator })
-            .into_iter()
-            .collect();
-    }
-    let mut out = vec![Counter { key: format!("fail:browser:{}", tx.browser_binding), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: CLIENT_FAILURES }, scope: Scope::Client }];
-    if let Some(ip) = crate::audit::client_ip(req) {
-        out.push(Counter { key: format!("fail:address:{}", sha256_hex(&ip)), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: ADDRESS_FAILURES }, scope: Scope::Address });
-    }
-    if let Some(name) = &tx.request.login_hint {
-        out.push(Counter {
-            key: format!("fail:account:{}", sha256_hex(&name_key(tx.request.cognito.as_ref(), name))),
-            window: ACCOUNT_WINDOW,
-            limit: Limit::Pace { free: ACCOUNT_FREE, cap: ACCOUNT_MAX_DELAY },
-            scope: Scope::Account,
-        });
-    }
-    out
-}
-
-fn lock_key(kind: AuthenticatorKind, user_id: &str) -> String {
-    let kind = match kind {
-        AuthenticatorKind::Totp => "totp",
-        AuthenticatorKind::Face => "face",
-    };
-    format!("fail:{kind}:{user_id}")
-}
-
+/// A refusal by a limit, as the login API says it.
 fn refused(scope: Scope, retry_at: u64, now: u64) -> AppError {
-    let retry = retry_at.saturating_sub(now).max(1);
-    let message = match scope {
-        Scope::Authenticator => format!("Too many failed attempts. Try again in {} minutes.", retry.div_ceil(60)),
-        Scope::Client => format!("Too many failed attempts from this browser. Try again in {} minutes.", retry.div_ceil(60)),
-        Scope::Address => format!("Too many failed attempts from your network. Try again in {} minutes.", retry.div_ceil(60)),
-        Scope::Account if retry < 120 => format!("Too many failed attempts for this account. Wait {retry} seconds, then try again."),
-        Scope::Account => format!("Too many failed attempts for this account. Wait {} minutes, then try again.", retry.div_ceil(60)),
-    };
+    let (message, retry) = refusal_message(scope, retry_at, now);
     AppError::Api(ApiFailure { retry_after: Some(retry), ..ApiFailure::new(ApiErrorCode::Locked, message) })
+}
+
+/// Counts an answer with `kind` in `tx` on its counters before it is checked
+/// (`biopass_service::lockout`), or refuses with 429.
+async fn count_attempt(req: &Request, ctx: &mut Ctx, tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&UserRecord>) -> AppResult<Attempt> {
+    let address = crate::audit::client_ip(req);
+    match Attempt::start(&ctx.vault, &mut ctx.rng, ctx.now, counters(tx, kind, user, address.as_deref())).await {
+        Ok(a) => Ok(a),
+        Err(NotCounted::Refused { scope, retry_at }) => Err(refused(scope, retry_at, ctx.now)),
+        Err(NotCounted::Store(e)) => Err(e.into()),
+    }
 }
 
 /// Refuses a face challenge while the user's face is locked (vouched-for sign-ins only:
@@ -151,69 +102,28 @@ async fn ensure_not_locked(ctx: &Ctx, tx: &LoginTransaction, user: &UserRecord) 
     if !tx.vouched() {
         return Ok(());
     }
-    let key = lock_key(AuthenticatorKind::Face, &user.id);
-    match ctx.vault.refused_until(&key, ctx.now, LOCKOUT_WINDOW, Limit::Lock { max: MAX_FAILURES }).await? {
+    match locked_until(&ctx.vault, AuthenticatorKind::Face, &user.id, ctx.now).await? {
         Some(retry_at) => Err(refused(Scope::Authenticator, retry_at, ctx.now)),
         None => Ok(()),
     }
 }
 
-/// An answer counted toward the limits before it is checked: the check of each limit and
-/// the count are one Vault operation, so any number of concurrent guesses gets at most the
-/// limit checked. A right answer (or one that is no answer at all, like a malformed code)
-/// gives its attempts back.
-struct Attempt {
-    /// (key, attempt id, attempts counted with this one, scope)
-    held: Vec<(String, String, u64, Scope, Limit)>,
-}
-
-impl Attempt {
-    /// Counts an attempt on every counter, or refuses with 429 (giving back what was
-    /// already counted) when one of them refuses.
-    async fn start(ctx: &mut Ctx, counters: Vec<Counter>) -> AppResult<Self> {
-        let mut held = Vec::with_capacity(counters.len());
-        for c in counters {
-            let id = ctx.rng.token::<12>();
-            match ctx.vault.reserve(&c.key, ctx.now, c.window, c.limit, id).await? {
-                Ok((id, count)) => held.push((c.key, id, count, c.scope, c.limit)),
-                Err(retry_at) => {
-                    Self { held }.give_back(ctx).await?;
-                    return Err(refused(c.scope, retry_at, ctx.now));
-                }
-            }
+/// The answer was wrong: it stays counted. Records it in the audit log; the error to
+/// return, with the attempts left before the first lock.
+async fn wrong_answer(ctx: &mut Ctx, attempt: Attempt, message: &str, who: &Who) -> AppError {
+    let Counted { left, scope } = attempt.failed();
+    let action = if left == Some(0) { "login.locked" } else { "login.failure" };
+    ctx.audit(&who.actor, action, Some(&who.client_id), Some(format!("{}: {message}", who.kind)), who.ip.clone()).await;
+    match left {
+        Some(0) => {
+            let whom = if scope == Scope::Client { "this browser is" } else { "this authenticator is" };
+            AppError::Api(ApiFailure {
+                retry_after: Some(LOCKOUT_WINDOW),
+                ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts: {whom} locked for 15 minutes."))
+            })
         }
-        Ok(Self { held })
-    }
-
-    /// The answer was right, or no answer: it does not count.
-    async fn give_back(self, ctx: &Ctx) -> AppResult<()> {
-        for (key, id, ..) in &self.held {
-            ctx.vault.release(key, id).await?;
-        }
-        Ok(())
-    }
-
-    /// The answer was wrong: it stays counted. Records it in the audit log; the error to
-    /// return, with the attempts left before the first lock.
-    async fn failed(self, ctx: &mut Ctx, message: &str, who: &Who) -> AppError {
-        let left = self.held.iter().find_map(|(_, _, count, _, limit)| match limit {
-            Limit::Lock { max } => Some(max.saturating_sub(*count)),
-            Limit::Pace { .. } => None,
-        });
-        let action = if left == Some(0) { "login.locked" } else { "login.failure" };
-        ctx.audit(&who.actor, action, Some(&who.client_id), Some(format!("{}: {message}", who.kind)), who.ip.clone()).await;
-        let scope = self.held.first().map_or(Scope::Authenticator, |h| h.3);
-        match left {
-            Some(0) => {
-                let whom = if scope == Scope::Client { "this browser is" } else { "this authenticator is" };
-                AppError::Api(ApiFailure {
-                    retry_after: Some(LOCKOUT_WINDOW),
-                    ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts: {whom} locked for 15 minutes."))
-                })
-            }
-            Some(n) => AppError::api(ApiErrorCode::WrongAnswer, format!("{message} {n} attempts left.")),
-            None => AppError::api(ApiErrorCode::WrongAnswer, message.to_owned()),
-        }
+        Some(n) => AppError::api(ApiErrorCode::WrongAnswer, format!("{message} {n} attempts left.")),
+        None => AppError::api(ApiErrorCode::WrongAnswer, message.to_owned()),
     }
 }
 
@@ -240,7 +150,7 @@ async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, kind: Authenticat
     let amr = tx.amr(kind);
     let detail = format!("with {}", amr.join(" and "));
     let (grant, redirect_to) = tx.finish(user, amr, &code, &ctx.issuer, ctx.now);
-    ctx.vault.insert(&format!("code:{}", sha256_hex(&code)), &grant, grant.expires_at, ctx.now).await?;
+    biopass_service::oauth::issue_code(&ctx.vault, ctx.now, &code, &grant).await?;
     ctx.audit(&who.actor, "login.success", Some(&who.client_id), Some(detail), who.ip.clone()).await;
     json(200, &LoginStep::Done { redirect_to })
 }
@@ -344,14 +254,14 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
     if verdict == Err(TotpRejection::Malformed) {
         return Err(malformed_code());
     }
-    let attempt = Attempt::start(ctx, counters(&req, &tx, AuthenticatorKind::Totp, Some(&user))).await?;
+    let attempt = count_attempt(&req, ctx, &tx, AuthenticatorKind::Totp, Some(&user)).await?;
     let Ok(step) = verdict else {
-        return Err(attempt.failed(ctx, "That code is not right. Check your device's clock and try the current code.", &who).await);
+        return Err(wrong_answer(ctx, attempt, "That code is not right. Check your device's clock and try the current code.", &who).await);
     };
-    attempt.give_back(ctx).await?;
-    ctx.vault.advance(&format!("totp-step:{}", user.id), step).await?;
+    attempt.give_back(&ctx.vault).await?;
+    ctx.vault.advance(&VaultKey::TotpStep(&user.id).to_string(), step).await?;
     user.totp = Some(Enrolled {
-        sealed: ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &format!("user:{}", user.id), seed.as_bytes()),
+        sealed: ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &sealed_to(&user.id), seed.as_bytes()),
         enrolled_at: ctx.now,
     });
     ctx.put_user(&user).await?;
@@ -368,14 +278,14 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
         return Err(malformed_code());
     }
     let who = Who::new(&req, &tx, "totp");
-    let attempt = Attempt::start(ctx, counters(&req, &tx, AuthenticatorKind::Totp, user.as_ref())).await?;
+    let attempt = count_attempt(&req, ctx, &tx, AuthenticatorKind::Totp, user.as_ref()).await?;
     // The verdict is only acted on once the attempt is counted. An account that cannot
     // answer is checked against a seed nobody has.
     let seed = match user.as_ref().and_then(|u| u.totp.as_ref().map(|t| (u, t))) {
         Some((u, enrolled)) => TotpSeed::from_bytes(
             ctx.master
                 .secret_box(Purpose::TotpSeed)
-                .open(&format!("user:{}", u.id), &enrolled.sealed)
+                .open(&sealed_to(&u.id), &enrolled.sealed)
                 .map_err(|_| AppError::internal("TOTP seed does not open"))?,
         ),
         None => TotpSeed::generate(&mut ctx.rng),
@@ -384,21 +294,27 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
     match (verdict, user) {
         (Ok(step), Some(mut user)) => {
             // Single use, even under concurrency: the Vault moves the step forward once.
-            if !ctx.vault.advance(&format!("totp-step:{}", user.id), step).await? {
-                return Err(attempt.failed(ctx, "That code was already used. Wait for the next one.", &who).await);
+            if !ctx.vault.advance(&VaultKey::TotpStep(&user.id).to_string(), step).await? {
+                return Err(wrong_answer(ctx, attempt, "That code was already used. Wait for the next one.", &who).await);
             }
-            attempt.give_back(ctx).await?;
+            attempt.give_back(&ctx.vault).await?;
             if answer.forget_face {
                 forget_face(ctx, &mut user, &who).await?;
             }
             authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Totp, answer.add_authenticator, &who).await
         }
-        _ => Err(attempt.failed(ctx, "That code is not right.", &who).await),
+        _ => Err(wrong_answer(ctx, attempt, "That code is not right.", &who).await),
     }
 }
 
+/// What a user's sealed secrets (TOTP seed, face template) are bound to: their record's
+/// key, so a sealed value copied into another record does not open.
+fn sealed_to(user_id: &str) -> String {
+    KvKey::User(user_id).to_string()
+}
+
 fn challenge_key(nonce: &str) -> String {
-    format!("face-nonce:{}", sha256_hex(nonce))
+    VaultKey::FaceNonce(nonce).to_string()
 }
 
 /// `POST /api/login/{tx}/face/challenge`: a one-use challenge for this transaction, to
@@ -486,19 +402,19 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                     return Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())));
                 }
             };
-            let sealed = ctx.master.secret_box(Purpose::FaceTemplate).seal(&mut ctx.rng, &format!("user:{}", user.id), &face::template_bytes(&template));
+            let sealed = ctx.master.secret_box(Purpose::FaceTemplate).seal(&mut ctx.rng, &sealed_to(&user.id), &face::template_bytes(&template));
             user.face = Some(Enrolled { sealed, enrolled_at: ctx.now });
             ctx.put_user(&user).await?;
             finish(ctx, tx_id, &user, AuthenticatorKind::Face, &who).await
         }
         FacePurpose::Authenticate => {
             let user = answering(&tx, user, AuthenticatorKind::Face)?;
-            let attempt = Attempt::start(ctx, counters(&req, &tx, AuthenticatorKind::Face, user.as_ref())).await?;
+            let attempt = count_attempt(&req, ctx, &tx, AuthenticatorKind::Face, user.as_ref()).await?;
             let measured = match measure_all(ctx, &evidence).await {
                 Ok(m) => m,
                 Err(e) => {
                     // No usable frame (no face, a bad frame) says nothing about the match.
-                    attempt.give_back(ctx).await?;
+                    attempt.give_back(&ctx.vault).await?;
                     return Err(e);
                 }
             };
@@ -508,24 +424,24 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
             };
             match (decision, user) {
                 (Ok(()), Some(mut user)) => {
-                    attempt.give_back(ctx).await?;
+                    attempt.give_back(&ctx.vault).await?;
                     if evidence.forget_face {
                         forget_face(ctx, &mut user, &who).await?;
                     }
                     authenticated(ctx, tx_id, tx, &user, AuthenticatorKind::Face, evidence.add_authenticator, &who).await
                 }
                 (Err(r), _) if !r.counts_as_failure() => {
-                    attempt.give_back(ctx).await?;
+                    attempt.give_back(&ctx.vault).await?;
                     Err(AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, r.message())))
                 }
                 (Err(r), _) => {
                     if let Some(kind) = r.attack() {
                         ctx.audit(&who.actor, "face.attack", Some(&who.client_id), Some(format!("sign-in refused: {kind}")), who.ip.clone()).await;
                     }
-                    Err(attempt.failed(ctx, &r.message(), &who).await)
+                    Err(wrong_answer(ctx, attempt, &r.message(), &who).await)
                 }
                 // Unreachable (`authenticate_nobody` never accepts); answered as a stranger's face.
-                (Ok(()), None) => Err(attempt.failed(ctx, &FaceRejection::NotRecognised { score: 0.0 }.message(), &who).await),
+                (Ok(()), None) => Err(wrong_answer(ctx, attempt, &FaceRejection::NotRecognised { score: 0.0 }.message(), &who).await),
             }
         }
     }
@@ -536,7 +452,7 @@ fn face_template(ctx: &Ctx, user: &UserRecord) -> AppResult<Vec<f32>> {
     let enrolled = user.face.as_ref().ok_or_else(|| AppError::internal("face template missing"))?;
     ctx.master
         .secret_box(Purpose::FaceTemplate)
-        .open(&format!("user:{}", user.id), &enrolled.sealed)
+        .open(&sealed_to(&user.id), &enrolled.sealed)
         .ok()
         .and_then(|b| face::template_from_bytes(&b))
         .ok_or_else(|| AppError::internal("face template does not open"))
@@ -555,8 +471,8 @@ async fn face_refused(ctx: &mut Ctx, req: &Request, tx: &LoginTransaction, user:
     ctx.audit(&who.actor, "face.attack", Some(&who.client_id), Some(format!("refused: {kind}")), who.ip.clone()).await;
     let face_user = user.filter(|u| u.face.is_some() && can_authenticate(tx, u, AuthenticatorKind::Face));
     if face_user.is_some() || !tx.vouched() {
-        match Attempt::start(ctx, counters(req, tx, AuthenticatorKind::Face, face_user)).await {
-            Ok(attempt) => attempt.failed(ctx, &rejection.message(), who).await,
+        match count_attempt(req, ctx, tx, AuthenticatorKind::Face, face_user).await {
+            Ok(attempt) => wrong_answer(ctx, attempt, &rejection.message(), who).await,
             Err(e) => e,
         }
     } else {

@@ -5,31 +5,25 @@ use crate::error::{json, redirect, AppError, AppResult, Challenge};
 use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
-use biopass_idp::authorize::{self, AuthorizationRequest, AuthorizeError, ClientView, CognitoContext, Params, REQUEST_URI_PREFIX};
+use biopass_idp::authorize::{self, AuthorizeError, ClientView, CognitoContext, Params};
 use biopass_idp::deployment::{self, AppClientReport};
 use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, ID_TOKEN_TYP, REQUEST_URI_LIFETIME};
 use biopass_idp::client_auth::{authenticate, Audiences, CredentialParams, Presented};
 use biopass_idp::discovery::{metadata, paths};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
-use biopass_idp::grant::{check_redemption, token_claims, CodeGrant, Redemption};
+use biopass_idp::grant::{token_claims, Redemption};
 use biopass_idp::ids::UserName;
 use biopass_idp::random::Entropy;
-use biopass_idp::transaction::{sha256_hex, LoginTransaction};
-use biopass_idp::user::{name_key, pool_claim_key, pool_tag, UserRecord};
+use biopass_idp::transaction::LoginTransaction;
+use biopass_idp::schema::{KvKey, VaultKey};
+use biopass_service::oauth::{self as service, OneTimeError, PushedRequest};
+use biopass_idp::user::{pool_tag, UserRecord};
 use biopass_proto::oauth::{ParResponse, TokenResponse, UserInfo};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{Method, Request, Response};
 
 /// The browser-binding cookie.
 pub const BROWSER_COOKIE: &str = "bp_browser";
-
-/// A pushed request as kept under its `request_uri`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PushedRequest {
-    pub request: AuthorizationRequest,
-    /// The client authenticated when pushing (so Cognito has checked the password).
-    pub authenticated: bool,
-}
 
 pub fn discovery(ctx: &Ctx) -> AppResult<Response> {
     json(200, &metadata(&ctx.issuer))
@@ -68,8 +62,7 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
     let auth = authenticate(&app.registration(&secret), &presented, &Audiences { accepted: &accepted }, ctx.now)
         .map_err(|e| oauth_err(e, Some(&presented)))?;
     if let Some((jti, until)) = auth.assertion_jti {
-        let key = format!("jti:{}:{}", app.client_id, sha256_hex(&jti));
-        if !ctx.vault.insert(&key, &true, until, ctx.now).await? {
+        if !service::spend_assertion(&ctx.vault, ctx.now, app.client_id.as_str(), &jti, until).await? {
             return Err(oauth_err(OAuthError::invalid_client("client_assertion was already used (jti replay)"), Some(&presented)));
         }
     }
@@ -78,9 +71,9 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
 
 /// Notes that a deployment of `app` was seen (feeds "Previous deployments").
 async fn record_deployment(ctx: &Ctx, app: &ApplicationRecord, cognito: &CognitoContext, error: Option<&str>, app_client: Option<&AppClientReport>) -> AppResult<()> {
-    let key = deployment::key(app.client_id.as_str(), cognito);
-    if let Some(updated) = deployment::observe(ctx.deployment(&key).await?, cognito, error, app_client, ctx.now) {
-        ctx.put_deployment(&key, &updated).await?;
+    let client_id = app.client_id.as_str();
+    if let Some(updated) = deployment::observe(ctx.deployment(client_id, cognito).await?, cognito, error, app_client, ctx.now) {
+        ctx.put_deployment(client_id, cognito, &updated).await?;
     }
     Ok(())
 }
@@ -134,10 +127,9 @@ pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         let app_client = deployment::app_client_report(|name| one(&params, name).ok().flatten()).map_err(AppError::oauth)?;
         record_deployment(ctx, &app, cognito, None, app_client.as_ref()).await?;
     }
-    let reference = ctx.rng.token::<32>();
     let pushed = PushedRequest { request, authenticated: !app.is_public() };
-    ctx.vault.insert(&format!("par:{reference}"), &pushed, ctx.now + REQUEST_URI_LIFETIME, ctx.now).await?;
-    json(201, &ParResponse { request_uri: format!("{REQUEST_URI_PREFIX}{reference}"), expires_in: REQUEST_URI_LIFETIME })
+    let request_uri = service::push(&ctx.vault, &mut ctx.rng, ctx.now, &pushed).await?;
+    json(201, &ParResponse { request_uri, expires_in: REQUEST_URI_LIFETIME })
 }
 
 /// `GET|POST /authorize`: validates, starts a login transaction, sends the browser to the
@@ -151,11 +143,10 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         .ok_or_else(|| AppError::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
     let (request, may_enrol) = match one(&params, "request_uri").map_err(|_| invalid_request_uri())? {
         Some(uri) => {
-            let reference = uri.strip_prefix(REQUEST_URI_PREFIX).ok_or_else(invalid_request_uri)?;
-            let pushed: PushedRequest = ctx.vault.take(&format!("par:{reference}"), ctx.now).await?.ok_or_else(invalid_request_uri)?;
-            if pushed.request.client_id != app.client_id.as_str() {
-                return Err(invalid_request_uri());
-            }
+            let pushed = service::resolve(&ctx.vault, ctx.now, app.client_id.as_str(), uri).await.map_err(|e| match e {
+                OneTimeError::Refused(e) => AppError::Page(e),
+                OneTimeError::Store(e) => e.into(),
+            })?;
             (pushed.request, pushed.authenticated)
         }
         None => match authorize::validate(&params, &client_view(&app), false) {
@@ -187,8 +178,7 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let existing = cookie(&req, BROWSER_COOKIE).filter(|c| c.len() == 43);
     let browser_secret = existing.clone().unwrap_or_else(|| ctx.rng.token::<32>());
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now).with_face_assurance(app.face_assurance);
-    let tx_id = ctx.rng.token::<32>();
-    ctx.vault.insert(&format!("tx:{tx_id}"), &tx, tx.expires_at, ctx.now).await?;
+    let tx_id = service::start_transaction(&ctx.vault, &mut ctx.rng, ctx.now, &tx).await?;
     let secure = if ctx.issuer.starts_with("https://") { "; Secure" } else { "" };
     let set_cookie = format!("{BROWSER_COOKIE}={browser_secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400{secure}");
     redirect(&format!("/login?tx={tx_id}"), Some(&set_cookie))
@@ -201,7 +191,7 @@ fn page(e: AuthorizeError) -> AppError {
 }
 
 fn invalid_request_uri() -> AppError {
-    AppError::Page(OAuthError::new(OAuthErrorCode::InvalidRequestUri, "the request_uri is unknown, expired or already used"))
+    AppError::Page(service::invalid_request_uri())
 }
 
 /// Finds the user a login is for, in the user pool it comes from (or among Biopass's own
@@ -226,7 +216,7 @@ pub async fn resolve_user(ctx: &mut Ctx, username: &UserName, user_pool: Option<
     }
     let fresh = UserRecord::register(username.clone(), user_pool, &app.group_id, &mut ctx.rng, ctx.now);
     // Two first logins at once must make one user: the Vault decides which id wins.
-    let id: String = ctx.vault.get_or_insert(&name_key(user_pool, username), &fresh.id).await?;
+    let id: String = ctx.vault.get_or_insert(&VaultKey::UserName(user_pool, username).to_string(), &fresh.id).await?;
     if id == fresh.id {
         ctx.put_user(&fresh).await?;
         Ok(Some(fresh))
@@ -239,23 +229,23 @@ pub async fn resolve_user(ctx: &mut Ctx, username: &UserName, user_pool: Option<
 /// plain name key) to `pool`, if no other pool claimed them first; console admins stay
 /// Biopass's own.
 async fn adopt_unbound(ctx: &mut Ctx, username: &UserName, pool: &CognitoContext, app: &ApplicationRecord) -> AppResult<Option<UserRecord>> {
-    let legacy_key = name_key(None, username);
-    let Some(mut user) = ctx.user_at(&legacy_key).await?.filter(|u| u.user_pool.is_none() && !u.admin) else {
+    let legacy_key = KvKey::UserName(None, username);
+    let Some(mut user) = ctx.user_at(legacy_key).await?.filter(|u| u.user_pool.is_none() && !u.admin) else {
         return Ok(None);
     };
     let tag = pool_tag(pool);
-    let winner: String = ctx.vault.get_or_insert(&pool_claim_key(&user.id), &tag).await?;
+    let winner: String = ctx.vault.get_or_insert(&VaultKey::PoolClaim(&user.id).to_string(), &tag).await?;
     if winner != tag {
         return Ok(None);
     }
-    let id: String = ctx.vault.get_or_insert(&name_key(Some(pool), username), &user.id).await?;
+    let id: String = ctx.vault.get_or_insert(&VaultKey::UserName(Some(pool), username).to_string(), &user.id).await?;
     if id != user.id {
         return Ok(ctx.user(&id).await?.filter(|u| u.belongs_to(Some(pool))));
     }
     user.user_pool = Some(pool.clone());
     user.join(&app.group_id);
     ctx.put_user(&user).await?;
-    ctx.delete_key(&legacy_key).await?;
+    ctx.delete_key(legacy_key).await?;
     ctx.audit("system", "user.pool.bind", Some(user.username.as_str()), Some(format!("bound to user pool {}", pool.user_pool_id)), None).await;
     Ok(Some(user))
 }
@@ -279,17 +269,15 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     }
     let app = authenticate_client(&req, &params, ctx, paths::TOKEN).await?;
     let code = one(&params, "code")?.ok_or_else(|| AppError::oauth(OAuthError::invalid_request("code is missing")))?;
-    let grant: CodeGrant = ctx
-        .vault
-        .take(&format!("code:{}", sha256_hex(code)), ctx.now)
-        .await?
-        .ok_or_else(|| AppError::oauth(OAuthError::invalid_grant("the authorization code is invalid, expired or already used")))?;
     let redemption = Redemption {
         client_id: app.client_id.as_str(),
         redirect_uri: one(&params, "redirect_uri")?,
         code_verifier: one(&params, "code_verifier")?,
     };
-    check_redemption(&grant, &redemption, ctx.now).map_err(AppError::oauth)?;
+    let grant = service::redeem_code(&ctx.vault, ctx.now, code, &redemption).await.map_err(|e| match e {
+        OneTimeError::Refused(e) => AppError::oauth(e),
+        OneTimeError::Store(e) => e.into(),
+    })?;
     active_user(ctx, &grant.user_id).await.map_err(|e| e.unwrap_or_else(|| AppError::oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone"))))?;
     let keys = ctx.keyset().await?;
     let jti = ctx.rng.token::<16>();

@@ -1,0 +1,298 @@
+//! Where everything is stored: every KV key and every Vault (Durable Object) key the
+//! product reads or writes is built here, and nowhere else, so this file is also the map of
+//! what lives where. Secrets and one-time values appear in keys only as SHA-256 hashes.
+//!
+//! # KV: records (eventually consistent; see `edge-worker/src/store.rs`)
+//! | key | value |
+//! |---|---|
+//! | `app:{client_id}` | an application ([`crate::application::ApplicationRecord`]) |
+//! | `group:{id}` | a group; its KV metadata is the group too (a listing reads no values) |
+//! | `user:{id}` | a user ([`crate::user::UserRecord`]) |
+//! | `username:{name}` | the id of Biopass's own user `name` |
+//! | `pool-user:{account}:{pool}:{name}` | the id of Cognito pool user `name` |
+//! | `uname:{name}:{id}` | user-name index; metadata: the user as the admin API shows it |
+//! | `member:{group}:{name}:{id}` | group membership index; metadata as above |
+//! | `admin:{id}` | the console's admins |
+//! | `directory:indexed` | set once every user record is in the indexes |
+//! | `deployment:{client_id}:{account}:{region}` | a "Previous deployments" row |
+//! | `keyset` | the signing keyset (a copy of the Vault's, read on every token) |
+//! | `audit:{u64::MAX - at_ms, 20 digits}:{random}` | nothing; metadata: the audit entry (newest first) |
+//!
+//! # Vault: one-time and counted things (strongly consistent; `edge-worker/src/vault.rs`)
+//! | key | value |
+//! |---|---|
+//! | `par:{reference}` | a pushed authorization request, taken once |
+//! | `tx:{id}` | a login transaction, taken once when it ends |
+//! | `code:{sha256(code)}` | an authorization code's grant, taken once |
+//! | `jti:{client_id}:{sha256(jti)}` | a client assertion's id, inserted once |
+//! | `face-nonce:{sha256(nonce)}` | a face challenge, taken once |
+//! | `session:{sha256(cookie)}` | a console session |
+//! | `totp-step:{user}` | the last TOTP step used (only moves forward) |
+//! | `fail:{totp,face}:{user}` | failed answers of one user's authenticator |
+//! | `fail:browser:{binding}` | failed answers from one browser (sign-ins nobody vouched for) |
+//! | `fail:address:{sha256(ip)}` | failed answers from one network address (same) |
+//! | `fail:account:{sha256(name key)}` | failed answers for one account name (same) |
+//! | `user-disabled:{user}` | present while a user is disabled (read on every step) |
+//! | `user-pool:{user}` | the pool that claimed a user registered before pools |
+//! | `username:…`, `pool-user:…` | the claim of a user name (as in KV: exactly one id wins) |
+//! | `keyset` | the signing keyset |
+
+use crate::authorize::CognitoContext;
+use crate::ids::UserName;
+use biopass_proto::login::AuthenticatorKind;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Lower-case hex SHA-256 of `s`: how secrets and one-time values appear in keys.
+pub fn sha256_hex(s: &str) -> String {
+    let digest = Sha256::digest(s.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A record's key in KV.
+#[derive(Debug, Clone, Copy)]
+pub enum KvKey<'a> {
+    Application(&'a str),
+    Group(&'a str),
+    User(&'a str),
+    /// A user name in its realm (Biopass's own, or a Cognito pool's) → the user's id.
+    UserName(Option<&'a CognitoContext>, &'a UserName),
+    /// The user-name index key of user `id`.
+    UserIndex(&'a UserName, &'a str),
+    /// The membership index key of user `id` in a group.
+    Member { group: &'a str, name: &'a UserName, id: &'a str },
+    Admin(&'a str),
+    DirectoryIndexed,
+    Deployment { client_id: &'a str, context: &'a CognitoContext },
+    Keyset,
+    /// An audit entry at `at_ms` (milliseconds), with a random tie-breaker.
+    Audit { at_ms: u64, tie: &'a str },
+}
+
+impl fmt::Display for KvKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Application(id) => write!(f, "app:{id}"),
+            Self::Group(id) => write!(f, "group:{id}"),
+            Self::User(id) => write!(f, "user:{id}"),
+            Self::UserName(pool, name) => name_key(f, *pool, name),
+            Self::UserIndex(name, id) => write!(f, "uname:{name}:{id}"),
+            Self::Member { group, name, id } => write!(f, "member:{group}:{name}:{id}"),
+            Self::Admin(id) => write!(f, "admin:{id}"),
+            Self::DirectoryIndexed => f.write_str("directory:indexed"),
+            Self::Deployment { client_id, context } => write!(f, "deployment:{client_id}:{}:{}", context.aws_account_id, context.region),
+            Self::Keyset => f.write_str("keyset"),
+            Self::Audit { at_ms, tie } => write!(f, "audit:{:020}:{tie}", u64::MAX - at_ms),
+        }
+    }
+}
+
+/// The start of a family of KV keys, for a listing.
+#[derive(Debug, Clone, Copy)]
+pub enum KvPrefix<'a> {
+    Applications,
+    Groups,
+    Users,
+    /// User-name index keys of names starting with this (lower-cased, as names are stored).
+    UsersNamed(&'a str),
+    Members(&'a str),
+    Admins,
+    Deployments(&'a str),
+    Audit,
+}
+
+impl fmt::Display for KvPrefix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Applications => f.write_str("app:"),
+            Self::Groups => f.write_str("group:"),
+            Self::Users => f.write_str("user:"),
+            Self::UsersNamed(start) => write!(f, "uname:{}", start.to_lowercase()),
+            Self::Members(group) => write!(f, "member:{group}:"),
+            Self::Admins => f.write_str("admin:"),
+            Self::Deployments(client_id) => write!(f, "deployment:{client_id}:"),
+            Self::Audit => f.write_str("audit:"),
+        }
+    }
+}
+
+/// Whose failed answers a Vault counter holds (see [`crate::lockout`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Failures<'a> {
+    /// One user's authenticator (sign-ins the Cognito stack vouched for).
+    Authenticator(AuthenticatorKind, &'a str),
+    /// One browser (its binding), in sign-ins nobody vouched for.
+    Browser(&'a str),
+    /// One network address, in sign-ins nobody vouched for.
+    Address(&'a str),
+    /// One account name in its realm, known or not, in sign-ins nobody vouched for.
+    Account(Option<&'a CognitoContext>, &'a UserName),
+}
+
+/// A key in the Vault.
+#[derive(Debug, Clone, Copy)]
+pub enum VaultKey<'a> {
+    PushedRequest(&'a str),
+    Transaction(&'a str),
+    /// An authorization code (stored by its hash).
+    Code(&'a str),
+    /// A client assertion's `jti` for a client (stored by its hash).
+    Assertion { client_id: &'a str, jti: &'a str },
+    /// A face challenge's nonce (stored by its hash).
+    FaceNonce(&'a str),
+    /// A console session's cookie value (stored by its hash).
+    Session(&'a str),
+    TotpStep(&'a str),
+    Failures(Failures<'a>),
+    UserDisabled(&'a str),
+    /// The pool that claimed a user registered before users were bound to pools.
+    PoolClaim(&'a str),
+    /// The claim of a user name in its realm (the same key as in KV).
+    UserName(Option<&'a CognitoContext>, &'a UserName),
+    Keyset,
+}
+
+impl fmt::Display for VaultKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PushedRequest(reference) => write!(f, "par:{reference}"),
+            Self::Transaction(id) => write!(f, "tx:{id}"),
+            Self::Code(code) => write!(f, "code:{}", sha256_hex(code)),
+            Self::Assertion { client_id, jti } => write!(f, "jti:{client_id}:{}", sha256_hex(jti)),
+            Self::FaceNonce(nonce) => write!(f, "face-nonce:{}", sha256_hex(nonce)),
+            Self::Session(cookie) => write!(f, "session:{}", sha256_hex(cookie)),
+            Self::TotpStep(user) => write!(f, "totp-step:{user}"),
+            Self::Failures(Failures::Authenticator(kind, user)) => write!(f, "fail:{}:{user}", authenticator(*kind)),
+            Self::Failures(Failures::Browser(binding)) => write!(f, "fail:browser:{binding}"),
+            Self::Failures(Failures::Address(ip)) => write!(f, "fail:address:{}", sha256_hex(ip)),
+            Self::Failures(Failures::Account(pool, name)) => write!(f, "fail:account:{}", sha256_hex(&KvKey::UserName(*pool, name).to_string())),
+            Self::UserDisabled(user) => write!(f, "user-disabled:{user}"),
+            Self::PoolClaim(user) => write!(f, "user-pool:{user}"),
+            Self::UserName(pool, name) => name_key(f, *pool, name),
+            Self::Keyset => f.write_str("keyset"),
+        }
+    }
+}
+
+/// `username:{name}` for Biopass's own users, `pool-user:{account}:{pool}:{name}` for a
+/// Cognito pool's: the prefixes differ, so no user name of one realm can reach another's.
+fn name_key(f: &mut fmt::Formatter<'_>, pool: Option<&CognitoContext>, name: &UserName) -> fmt::Result {
+    match pool {
+        None => write!(f, "username:{name}"),
+        Some(p) => write!(f, "pool-user:{}:{}:{name}", p.aws_account_id, p.user_pool_id),
+    }
+}
+
+fn authenticator(kind: AuthenticatorKind) -> &'static str {
+    match kind {
+        AuthenticatorKind::Totp => "totp",
+        AuthenticatorKind::Face => "face",
+    }
+}
+
+/// The user id an index key (`uname:`, `member:`, `admin:`) ends with (ids hold no `:`),
+/// or `None` for a key that is not one of these.
+pub fn id_of(key: &str) -> Option<&str> {
+    let (head, id) = key.rsplit_once(':')?;
+    (head.starts_with("uname:") || head.starts_with("member:") || key.starts_with("admin:")).then_some(id).filter(|id| !id.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> CognitoContext {
+        CognitoContext { aws_account_id: "123456789012".into(), region: "eu-west-1".into(), user_pool_id: "eu-west-1_Abc".into() }
+    }
+
+    fn name(s: &str) -> UserName {
+        UserName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn record_keys_are_the_stored_ones() {
+        let p = pool();
+        let ada = name("ada@example.com");
+        assert_eq!(KvKey::Application("c1").to_string(), "app:c1");
+        assert_eq!(KvKey::Group("g1").to_string(), "group:g1");
+        assert_eq!(KvKey::User("u1").to_string(), "user:u1");
+        assert_eq!(KvKey::UserName(None, &ada).to_string(), "username:ada@example.com");
+        assert_eq!(KvKey::UserName(Some(&p), &ada).to_string(), "pool-user:123456789012:eu-west-1_Abc:ada@example.com");
+        assert_eq!(KvKey::UserIndex(&ada, "u1").to_string(), "uname:ada@example.com:u1");
+        assert_eq!(KvKey::Member { group: "g1", name: &ada, id: "u1" }.to_string(), "member:g1:ada@example.com:u1");
+        assert_eq!(KvKey::Admin("u1").to_string(), "admin:u1");
+        assert_eq!(KvKey::Deployment { client_id: "c1", context: &p }.to_string(), "deployment:c1:123456789012:eu-west-1");
+        assert_eq!(KvKey::Audit { at_ms: u64::MAX - 5, tie: "x" }.to_string(), "audit:00000000000000000005:x");
+        // Each key is under its family's prefix.
+        assert!(KvKey::Member { group: "g1", name: &ada, id: "u1" }.to_string().starts_with(&KvPrefix::Members("g1").to_string()));
+        assert!(KvKey::UserIndex(&ada, "u1").to_string().starts_with(&KvPrefix::UsersNamed("ADA").to_string()));
+        assert!(KvKey::Deployment { client_id: "c1", context: &p }.to_string().starts_with(&KvPrefix::Deployments("c1").to_string()));
+        assert!(KvKey::Audit { at_ms: 1, tie: "x" }.to_string().starts_with(&KvPrefix::Audit.to_string()));
+    }
+
+    #[test]
+    fn newer_audit_entries_sort_first() {
+        let older = KvKey::Audit { at_ms: 1_000, tie: "a" }.to_string();
+        let newer = KvKey::Audit { at_ms: 2_000, tie: "a" }.to_string();
+        assert!(newer < older);
+    }
+
+    #[test]
+    fn one_time_values_appear_only_hashed() {
+        let secret = "the-code-itself";
+        for key in [
+            VaultKey::Code(secret),
+            VaultKey::Assertion { client_id: "c1", jti: secret },
+            VaultKey::FaceNonce(secret),
+            VaultKey::Session(secret),
+            VaultKey::Failures(Failures::Address(secret)),
+        ] {
+            let k = key.to_string();
+            assert!(!k.contains(secret), "{k}");
+            assert!(k.ends_with(&sha256_hex(secret)), "{k}");
+        }
+    }
+
+    #[test]
+    fn realms_and_counters_never_share_a_key() {
+        let p = pool();
+        let ada = name("ada@example.com");
+        let keys = [
+            VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Totp, "u1")).to_string(),
+            VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Face, "u1")).to_string(),
+            VaultKey::Failures(Failures::Browser("u1")).to_string(),
+            VaultKey::Failures(Failures::Account(None, &ada)).to_string(),
+            VaultKey::Failures(Failures::Account(Some(&p), &ada)).to_string(),
+            VaultKey::UserName(None, &ada).to_string(),
+            VaultKey::UserName(Some(&p), &ada).to_string(),
+            VaultKey::TotpStep("u1").to_string(),
+            VaultKey::UserDisabled("u1").to_string(),
+            VaultKey::PoolClaim("u1").to_string(),
+        ];
+        let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len());
+        assert_eq!(keys[0], "fail:totp:u1");
+        assert_eq!(keys[1], "fail:face:u1");
+        assert_eq!(keys[7], "totp-step:u1");
+        assert_eq!(VaultKey::UserName(None, &ada).to_string(), KvKey::UserName(None, &ada).to_string());
+    }
+
+    #[test]
+    fn the_id_ends_an_index_key() {
+        assert_eq!(id_of("uname:ada@example.com:u1"), Some("u1"));
+        assert_eq!(id_of("member:g1:a:b:c"), Some("c"));
+        assert_eq!(id_of("admin:u2"), Some("u2"));
+        assert_eq!(id_of("admin:"), None);
+        assert_eq!(id_of("user:u1"), None);
+        assert_eq!(id_of("uname:x:"), None);
+    }
+
+    #[test]
+    fn sha256_hex_is_the_known_digest() {
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,143 @@
+//! An in-memory [`OneTime`] with the Vault's semantics (expiry on read, attempts counted by
+//! `biopass_idp::lockout`), and a [`Clock`] that tests advance instead of sleeping.
+
+use crate::store::{OneTime, StoreResult};
+use biopass_idp::lockout::{Attempts, Limit, Reservation};
+use serde_json::Value;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+/// Unix seconds that move only when told to.
+#[derive(Debug, Default)]
+pub struct Clock(Cell<u64>);
+
+impl Clock {
+    pub fn at(now: u64) -> Self {
+        Self(Cell::new(now))
+    }
+
+    pub fn now(&self) -> u64 {
+        self.0.get()
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.0.set(self.0.get() + seconds);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    /// The value and when it expires (0: never).
+    entry: Option<(Value, u64)>,
+    counter: Option<u64>,
+    attempts: Attempts,
+}
+
+/// The Vault in memory: one slot per key, as the Durable Object keeps one instance per key.
+#[derive(Debug, Default)]
+pub struct MemoryVault {
+    slots: RefCell<HashMap<String, Slot>>,
+}
+
+impl MemoryVault {
+    /// How many keys hold something (a live or expired value, a counter or attempts).
+    pub fn len(&self) -> usize {
+        self.slots.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn with<R>(&self, key: &str, f: impl FnOnce(&mut Slot) -> R) -> R {
+        let mut slots = self.slots.borrow_mut();
+        f(slots.entry(key.to_owned()).or_default())
+    }
+}
+
+fn live(slot: &Slot, now: u64) -> Option<&Value> {
+    slot.entry.as_ref().filter(|(_, exp)| *exp == 0 || now < *exp).map(|(v, _)| v)
+}
+
+impl OneTime for MemoryVault {
+    async fn insert(&self, key: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<bool> {
+        Ok(self.with(key, |s| {
+            if live(s, now).is_some() {
+                return false;
+            }
+            s.entry = Some((value, expires_at));
+            true
+        }))
+    }
+
+    async fn take(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        Ok(self.with(key, |s| {
+            let value = live(s, now).cloned();
+            if value.is_some() {
+                s.entry = None;
+            }
+            value
+        }))
+    }
+
+    async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        Ok(self.with(key, |s| live(s, now).cloned()))
+    }
+
+    async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool> {
+        Ok(self.with(key, |s| match (live(s, now).is_some(), s.entry.as_mut()) {
+            (true, Some(entry)) => {
+                entry.0 = value;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn get_or_insert(&self, key: &str, value: Value) -> StoreResult<Value> {
+        Ok(self.with(key, |s| match live(s, 0) {
+            Some(existing) => existing.clone(),
+            None => {
+                s.entry = Some((value.clone(), 0));
+                value
+            }
+        }))
+    }
+
+    async fn put(&self, key: &str, value: Value) -> StoreResult<()> {
+        self.with(key, |s| s.entry = Some((value, 0)));
+        Ok(())
+    }
+
+    async fn advance(&self, key: &str, to: u64) -> StoreResult<bool> {
+        Ok(self.with(key, |s| {
+            if s.counter.is_none_or(|c| to > c) {
+                s.counter = Some(to);
+                true
+            } else {
+                false
+            }
+        }))
+    }
+
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>> {
+        Ok(self.with(key, |s| match s.attempts.reserve(now, window, limit, id.clone()) {
+            Reservation::Counted { count } => Ok((id, count)),
+            Reservation::Refused { retry_at, .. } => Err(retry_at.max(now + 1)),
+        }))
+    }
+
+    async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
+        self.with(key, |s| s.attempts.release(id));
+        Ok(())
+    }
+
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
+        Ok(self.with(key, |s| s.attempts.refused_until(now, window, limit).map(|t| t.max(now + 1))))
+    }
+
+    async fn clear(&self, key: &str) -> StoreResult<()> {
+        self.slots.borrow_mut().remove(key);
+        Ok(())
+    }
+}

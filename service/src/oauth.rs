@@ -1,0 +1,107 @@
+//! The one-time things of the OAuth flow, each redeemable exactly once even under
+//! concurrency: pushed authorization requests (RFC 9126), login transactions, authorization
+//! codes (RFC 6749 4.1), client assertion ids (RFC 7523 3, `jti`). The protocol checks are
+//! `biopass_idp`'s; this module stores and takes.
+
+use crate::store::{from_value, to_value, OneTime, StoreError};
+use biopass_idp::authorize::{AuthorizationRequest, REQUEST_URI_PREFIX};
+use biopass_idp::claims::REQUEST_URI_LIFETIME;
+use biopass_idp::error::OAuthError;
+use biopass_idp::grant::{check_redemption, CodeGrant, Redemption};
+use biopass_idp::random::Entropy;
+use biopass_idp::schema::VaultKey;
+use biopass_idp::transaction::LoginTransaction;
+use serde::{Deserialize, Serialize};
+
+/// A pushed request as kept under its `request_uri`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushedRequest {
+    pub request: AuthorizationRequest,
+    /// The client authenticated when pushing (so Cognito has checked the password).
+    pub authenticated: bool,
+}
+
+/// A refusal of a one-time thing, or the store failing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OneTimeError {
+    /// Unknown, expired, already used, or someone else's (the OAuth error to answer).
+    Refused(OAuthError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for OneTimeError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Keeps `pushed` for [`REQUEST_URI_LIFETIME`] seconds; answers its `request_uri`.
+///
+/// # Errors
+/// When the store fails.
+pub async fn push<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, pushed: &PushedRequest) -> Result<String, StoreError> {
+    let reference = rng.token::<32>();
+    vault.insert(&VaultKey::PushedRequest(&reference).to_string(), to_value(pushed)?, now + REQUEST_URI_LIFETIME, now).await?;
+    Ok(format!("{REQUEST_URI_PREFIX}{reference}"))
+}
+
+/// Takes the pushed request `request_uri` for `client_id`: once, before it expires, and only
+/// for the client that pushed it (it is spent either way).
+///
+/// # Errors
+/// [`OneTimeError::Refused`] (`invalid_request_uri`) otherwise.
+pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_uri: &str) -> Result<PushedRequest, OneTimeError> {
+    let invalid = || OneTimeError::Refused(invalid_request_uri());
+    let reference = request_uri.strip_prefix(REQUEST_URI_PREFIX).filter(|r| !r.is_empty()).ok_or_else(invalid)?;
+    let pushed: PushedRequest = from_value(vault.take(&VaultKey::PushedRequest(reference).to_string(), now).await?)?.ok_or_else(invalid)?;
+    if pushed.request.client_id != client_id {
+        return Err(invalid());
+    }
+    Ok(pushed)
+}
+
+/// The error for a `request_uri` that cannot be used.
+pub fn invalid_request_uri() -> OAuthError {
+    OAuthError::new(biopass_idp::error::OAuthErrorCode::InvalidRequestUri, "the request_uri is unknown, expired or already used")
+}
+
+/// Starts the login transaction `tx`; answers its id.
+///
+/// # Errors
+/// When the store fails.
+pub async fn start_transaction<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, tx: &LoginTransaction) -> Result<String, StoreError> {
+    let id = rng.token::<32>();
+    vault.insert(&VaultKey::Transaction(&id).to_string(), to_value(tx)?, tx.expires_at, now).await?;
+    Ok(id)
+}
+
+/// Keeps `grant` under `code` until the grant expires.
+///
+/// # Errors
+/// When the store fails.
+pub async fn issue_code<V: OneTime>(vault: &V, now: u64, code: &str, grant: &CodeGrant) -> Result<(), StoreError> {
+    vault.insert(&VaultKey::Code(code).to_string(), to_value(grant)?, grant.expires_at, now).await?;
+    Ok(())
+}
+
+/// Redeems `code`: taken once (a second redemption, even a concurrent one, finds nothing),
+/// then checked against `redemption` (client, redirect URI, PKCE, expiry). A code that fails
+/// the checks is spent all the same.
+///
+/// # Errors
+/// [`OneTimeError::Refused`] with `invalid_grant`.
+pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption: &Redemption<'_>) -> Result<CodeGrant, OneTimeError> {
+    let grant: CodeGrant = from_value(vault.take(&VaultKey::Code(code).to_string(), now).await?)?
+        .ok_or_else(|| OneTimeError::Refused(OAuthError::invalid_grant("the authorization code is invalid, expired or already used")))?;
+    check_redemption(&grant, redemption, now).map_err(OneTimeError::Refused)?;
+    Ok(grant)
+}
+
+/// Spends a client assertion's `jti` for `client_id` until `until` (the assertion's expiry);
+/// false when it was spent already (a replay).
+///
+/// # Errors
+/// When the store fails.
+pub async fn spend_assertion<V: OneTime>(vault: &V, now: u64, client_id: &str, jti: &str, until: u64) -> Result<bool, StoreError> {
+    vault.insert(&VaultKey::Assertion { client_id, jti }.to_string(), serde_json::Value::Bool(true), until, now).await
+}

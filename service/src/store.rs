@@ -1,0 +1,71 @@
+//! The storage of one-time and counted things (the Vault): every operation on one key is
+//! atomic, so a code, request URI or nonce is taken at most once and concurrent answers
+//! cannot outrun a limit. `edge-worker/src/vault.rs` runs these operations in a Durable
+//! Object; [`crate::memory::MemoryVault`] runs them in memory for tests.
+
+use biopass_idp::lockout::Limit;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+/// A storage failure: the store could not be reached or answered nonsense. Internal: the
+/// message is for the log, never for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// The crate's result.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The Vault's operations on one key each (a key built by `biopass_idp::schema::VaultKey`).
+/// Times are Unix seconds; a value whose `expires_at` has passed is gone.
+//
+// The futures are not `Send`: a Worker runs on one thread, and the in-memory store is for
+// single-threaded tests.
+#[allow(async_fn_in_trait)]
+pub trait OneTime {
+    /// Stores `value` until `expires_at` unless the key holds a live value; whether it did.
+    async fn insert(&self, key: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<bool>;
+    /// Removes and returns the live value: at most one caller ever gets it.
+    async fn take(&self, key: &str, now: u64) -> StoreResult<Option<Value>>;
+    async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>>;
+    /// Replaces the live value, keeping its expiry; false when it is gone.
+    async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool>;
+    /// The value, inserting `value` (forever) when there is none: one value ever wins.
+    async fn get_or_insert(&self, key: &str, value: Value) -> StoreResult<Value>;
+    async fn put(&self, key: &str, value: Value) -> StoreResult<()>;
+    /// Moves the key's counter up to `to`; false when it was already there or beyond.
+    async fn advance(&self, key: &str, to: u64) -> StoreResult<bool>;
+    /// Counts attempt `id` now unless `limit` refuses it within `window` seconds:
+    /// `Ok((id, count))` when counted, `Err(retry_at)` when refused.
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>>;
+    /// Gives back a counted attempt.
+    async fn release(&self, key: &str, id: &str) -> StoreResult<()>;
+    /// `Some(retry_at)` when `limit` would refuse an attempt now (without counting one).
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>>;
+    async fn clear(&self, key: &str) -> StoreResult<()>;
+}
+
+/// `value` as the store keeps it.
+///
+/// # Errors
+/// When it does not serialise (a bug, reported as a storage error).
+pub fn to_value<T: Serialize>(value: &T) -> StoreResult<Value> {
+    serde_json::to_value(value).map_err(|e| StoreError(format!("vault value: {e}")))
+}
+
+/// A stored value as `T`.
+///
+/// # Errors
+/// When the stored value is not a `T` (written by another version, or corrupt).
+pub fn from_value<T: DeserializeOwned>(value: Option<Value>) -> StoreResult<Option<T>> {
+    value.map(|v| serde_json::from_value(v).map_err(|e| StoreError(format!("vault value: {e}")))).transpose()
+}

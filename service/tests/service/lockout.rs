@@ -1,0 +1,88 @@
+use crate::helpers::{run, transaction, user, App};
+use biopass_idp::lockout::{CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
+use biopass_proto::login::AuthenticatorKind::{Face, Totp};
+use biopass_service::lockout::{counters, locked_until, refusal_message, Attempt, NotCounted, Scope};
+
+/// A wrong answer in `tx`: counted and kept, or why not.
+fn wrong(app: &mut App, tx: &biopass_idp::transaction::LoginTransaction, kind: biopass_proto::login::AuthenticatorKind, u: &biopass_idp::user::UserRecord, ip: Option<&str>) -> Result<Option<u64>, NotCounted> {
+    let now = app.now();
+    run(async { Attempt::start(&app.vault, &mut app.rng, now, counters(tx, kind, Some(u), ip)).await.map(|a| a.failed().left) })
+}
+
+#[test]
+fn five_wrong_answers_lock_the_authenticator_for_the_window_then_it_opens() {
+    let mut app = App::new();
+    let ada = user("ada@example.com");
+    let tx = transaction("ada@example.com", true, "browser-1", app.now());
+    for i in 1..=MAX_FAILURES {
+        assert_eq!(wrong(&mut app, &tx, Totp, &ada, None), Ok(Some(MAX_FAILURES - i)));
+        app.clock.advance(10);
+    }
+    // Locked: not even counted, and the face challenge sees it too (for the face).
+    let refused = wrong(&mut app, &tx, Totp, &ada, None);
+    let first = 1_800_000_000;
+    assert_eq!(refused, Err(NotCounted::Refused { scope: Scope::Authenticator, retry_at: first + LOCKOUT_WINDOW }));
+    assert_eq!(run(locked_until(&app.vault, Totp, &ada.id, app.now())), Ok(Some(first + LOCKOUT_WINDOW)));
+    assert_eq!(run(locked_until(&app.vault, Face, &ada.id, app.now())), Ok(None), "each authenticator has its own count");
+    // Once the first failure leaves the window, one more attempt is counted (and locks again).
+    app.clock.advance(LOCKOUT_WINDOW - 50);
+    assert_eq!(wrong(&mut app, &tx, Totp, &ada, None), Ok(Some(0)));
+}
+
+#[test]
+fn a_right_answer_gives_its_attempt_back() {
+    let mut app = App::new();
+    let ada = user("ada@example.com");
+    let tx = transaction("ada@example.com", true, "browser-1", app.now());
+    for _ in 0..MAX_FAILURES - 1 {
+        wrong(&mut app, &tx, Face, &ada, None).unwrap();
+    }
+    let now = app.now();
+    run(async {
+        let a = Attempt::start(&app.vault, &mut app.rng, now, counters(&tx, Face, Some(&ada), None)).await.unwrap();
+        a.give_back(&app.vault).await.unwrap();
+    });
+    // Still one attempt left: the right answer did not use it.
+    assert_eq!(wrong(&mut app, &tx, Face, &ada, None), Ok(Some(0)));
+}
+
+#[test]
+fn concurrent_guesses_get_at_most_the_limit_checked() {
+    let app = App::new();
+    let ada = user("ada@example.com");
+    let tx = transaction("ada@example.com", true, "browser-1", app.now());
+    let now = app.now();
+    let mut rngs: Vec<_> = (0..20).map(biopass_idp::random::TestEntropy::new).collect();
+    let vault = &app.vault;
+    let tx = &tx;
+    let ada = &ada;
+    let results = run(futures::future::join_all(rngs.iter_mut().map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, Totp, Some(ada), None)).await.map(Attempt::failed) })));
+    let counted = results.iter().filter(|r| r.is_ok()).count() as u64;
+    assert_eq!(counted, MAX_FAILURES);
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(NotCounted::Refused { scope: Scope::Authenticator, .. }))));
+}
+
+#[test]
+fn where_nobody_vouched_the_browser_is_locked_and_the_account_only_slowed() {
+    let mut app = App::new();
+    let ada = user("ada@example.com");
+    let attacker = transaction("ada@example.com", false, "attacker-browser", app.now());
+    for _ in 0..CLIENT_FAILURES {
+        wrong(&mut app, &attacker, Totp, &ada, Some("203.0.113.9")).unwrap();
+        app.clock.advance(60);
+    }
+    assert!(matches!(wrong(&mut app, &attacker, Totp, &ada, Some("203.0.113.9")), Err(NotCounted::Refused { scope: Scope::Client, .. })));
+    // The account is not locked: its owner, in another browser, is slowed at most.
+    let owner = transaction("ada@example.com", false, "owner-browser", app.now());
+    app.clock.advance(120);
+    let r = wrong(&mut app, &owner, Totp, &ada, Some("198.51.100.7"));
+    assert!(r.is_ok() || matches!(r, Err(NotCounted::Refused { scope: Scope::Account, .. })), "{r:?}");
+    assert_eq!(run(locked_until(&app.vault, Totp, &ada.id, app.now())), Ok(None), "the user's own counter is untouched");
+}
+
+#[test]
+fn refusals_say_how_long_to_wait() {
+    assert_eq!(refusal_message(Scope::Authenticator, 1_900, 1_000), ("Too many failed attempts. Try again in 15 minutes.".into(), 900));
+    assert_eq!(refusal_message(Scope::Account, 1_030, 1_000).0, "Too many failed attempts for this account. Wait 30 seconds, then try again.");
+    assert_eq!(refusal_message(Scope::Client, 1_000, 1_000).1, 1, "never zero seconds");
+}

@@ -1,0 +1,11 @@
+//! The service against the in-memory Vault, with a clock the tests advance: lock-outs,
+//! their windows and concurrency, and the one-time semantics every flow relies on, in
+//! milliseconds instead of real sleeps.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+mod lockout;
+mod oauth;
+mod one_time;

@@ -1,0 +1,117 @@
+use crate::helpers::{run, transaction, App};
+use biopass_idp::claims::{CODE_LIFETIME, REQUEST_URI_LIFETIME, TRANSACTION_LIFETIME};
+use biopass_idp::error::OAuthErrorCode;
+use biopass_idp::grant::{CodeGrant, Redemption};
+use biopass_idp::pkce::CodeChallenge;
+use biopass_idp::schema::VaultKey;
+use biopass_service::oauth::{issue_code, push, redeem_code, resolve, spend_assertion, start_transaction, OneTimeError, PushedRequest};
+use biopass_service::store::OneTime;
+
+fn pushed(client_id: &str) -> PushedRequest {
+    let mut request = transaction("ada@example.com", true, "b", 0).request;
+    request.client_id = client_id.into();
+    PushedRequest { request, authenticated: true }
+}
+
+fn code_of(e: &OneTimeError) -> OAuthErrorCode {
+    match e {
+        OneTimeError::Refused(o) => o.code,
+        OneTimeError::Store(s) => panic!("store failed: {s}"),
+    }
+}
+
+#[test]
+fn a_request_uri_works_once_for_its_client_until_it_expires() {
+    let mut app = App::new();
+    let now = app.now();
+    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
+    assert!(uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    assert_eq!(run(resolve(&app.vault, now, "c1", &uri)).unwrap(), pushed("c1"));
+    let again = run(resolve(&app.vault, now, "c1", &uri)).unwrap_err();
+    assert_eq!(code_of(&again), OAuthErrorCode::InvalidRequestUri, "the second use");
+
+    // Another client cannot use it, and spends it trying.
+    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
+    assert_eq!(code_of(&run(resolve(&app.vault, now, "c2", &uri)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
+    assert!(run(resolve(&app.vault, now, "c1", &uri)).is_err());
+
+    // Expired after its lifetime, to the second.
+    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
+    app.clock.advance(REQUEST_URI_LIFETIME);
+    assert!(run(resolve(&app.vault, app.now(), "c1", &uri)).is_err());
+    // Not a request_uri of ours at all.
+    assert!(run(resolve(&app.vault, app.now(), "c1", "urn:ietf:params:oauth:request_uri:")).is_err());
+    assert!(run(resolve(&app.vault, app.now(), "c1", "https://elsewhere/x")).is_err());
+}
+
+fn grant(now: u64, verifier: &str) -> CodeGrant {
+    CodeGrant {
+        client_id: "c1".into(),
+        redirect_uri: "https://rp.example.com/cb".into(),
+        code_challenge: Some(CodeChallenge::of_verifier(verifier)),
+        nonce: Some("n".into()),
+        scope: vec!["openid".into()],
+        user_id: "u1".into(),
+        username: "ada@example.com".into(),
+        auth_time: now,
+        amr: vec!["face".into()],
+        expires_at: now + CODE_LIFETIME,
+    }
+}
+
+fn redemption(verifier: &str) -> Redemption<'_> {
+    Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: Some(verifier) }
+}
+
+#[test]
+fn a_code_is_redeemed_once_even_concurrently_and_a_failed_check_spends_it() {
+    let app = App::new();
+    let now = app.now();
+    let verifier = "v".repeat(43);
+    run(issue_code(&app.vault, now, "code-1", &grant(now, &verifier))).unwrap();
+    let r = redemption(&verifier);
+    let results = run(futures::future::join_all((0..8).map(|_| redeem_code(&app.vault, now, "code-1", &r))));
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| code_of(e) == OAuthErrorCode::InvalidGrant));
+
+    // A wrong verifier is refused, and the code is gone for the right one too.
+    run(issue_code(&app.vault, now, "code-2", &grant(now, &verifier))).unwrap();
+    let wrong = "w".repeat(43);
+    assert_eq!(code_of(&run(redeem_code(&app.vault, now, "code-2", &redemption(&wrong))).unwrap_err()), OAuthErrorCode::InvalidGrant);
+    assert!(run(redeem_code(&app.vault, now, "code-2", &redemption(&verifier))).is_err());
+}
+
+#[test]
+fn a_code_expires_after_its_lifetime() {
+    let app = App::new();
+    let now = app.now();
+    let verifier = "v".repeat(43);
+    run(issue_code(&app.vault, now, "code-3", &grant(now, &verifier))).unwrap();
+    app.clock.advance(CODE_LIFETIME - 1);
+    run(issue_code(&app.vault, app.now(), "code-4", &grant(app.now(), &verifier))).unwrap();
+    assert!(run(redeem_code(&app.vault, app.now(), "code-3", &redemption(&verifier))).is_ok(), "one second before");
+    app.clock.advance(CODE_LIFETIME);
+    assert!(run(redeem_code(&app.vault, app.now(), "code-4", &redemption(&verifier))).is_err(), "at its expiry");
+}
+
+#[test]
+fn a_client_assertion_id_is_spent_once_until_the_assertion_expires() {
+    let app = App::new();
+    let now = app.now();
+    assert!(run(spend_assertion(&app.vault, now, "c1", "jti-1", now + 300)).unwrap());
+    assert!(!run(spend_assertion(&app.vault, now + 10, "c1", "jti-1", now + 300)).unwrap(), "a replay");
+    assert!(run(spend_assertion(&app.vault, now, "c2", "jti-1", now + 300)).unwrap(), "another client's jti is its own");
+}
+
+#[test]
+fn a_login_transaction_lives_for_its_lifetime() {
+    let mut app = App::new();
+    let now = app.now();
+    let tx = transaction("ada@example.com", true, "b", now);
+    let id = run(start_transaction(&app.vault, &mut app.rng, now, &tx)).unwrap();
+    assert_eq!(id.len(), 43);
+    let key = VaultKey::Transaction(&id).to_string();
+    assert!(run(app.vault.get(&key, now)).unwrap().is_some());
+    app.clock.advance(TRANSACTION_LIFETIME);
+    assert!(run(app.vault.get(&key, app.now())).unwrap().is_none());
+}
