@@ -22,7 +22,7 @@ pub fn client_ip(req: &Request) -> Option<String> {
 impl Ctx {
     /// Records an entry. A failure to record is logged and does not fail the request.
     pub async fn audit(&mut self, actor: &str, action: &str, target: Option<&str>, detail: Option<String>, ip: Option<String>) {
-        let at_ms = worker::Date::now().as_millis();
+        let at_ms = self.now_ms;
         let entry = AuditEntry { at_ms, actor: actor.to_owned(), action: action.to_owned(), target: target.map(str::to_owned), detail, ip };
         let key = KvKey::Audit { at_ms, tie: &self.rng.token::<6>() }.to_string();
         let result = async {

@@ -43,6 +43,8 @@ pub struct Ctx {
     /// SHA-256 (hex) of the bootstrap admin token (secret `ADMIN_TOKEN_SHA256`).
     pub admin_token_sha256: Option<String>,
     pub now: u64,
+    /// The same instant in milliseconds (the audit log's order).
+    pub now_ms: u64,
     pub rng: SeededEntropy,
 }
 
@@ -65,7 +67,8 @@ impl Ctx {
         let admin_token_sha256 = env.secret("ADMIN_TOKEN_SHA256").ok().map(|s| s.to_string().trim().to_lowercase());
         let kv = env.kv("BIOPASS")?;
         let vault = VaultClient::new(env.durable_object("VAULT")?);
-        Ok(Self { env, kv, vault, issuer, master, admin_token_sha256, now: crate::clock::now(), rng: crate::clock::entropy()? })
+        let now_ms = crate::clock::now_ms();
+        Ok(Self { env, kv, vault, issuer, master, admin_token_sha256, now: now_ms / 1000, now_ms, rng: crate::clock::entropy()? })
     }
 
     async fn get_json<T: DeserializeOwned>(&self, key: &str) -> AppResult<Option<T>> {

@@ -101,6 +101,21 @@ mod tests {
     }
 
     #[test]
+    fn the_create_trigger_refuses_with_exactly_the_typed_codes() {
+        let start = CREATE_JS.find("const REFUSALS = {").unwrap();
+        let block = &CREATE_JS[start..start + CREATE_JS[start..].find("};").unwrap()];
+        let keys: Vec<&str> = block.lines().filter_map(|l| l.trim().strip_suffix(':')).collect();
+        let codes: Vec<&str> = biopass_proto::admin::PoolRefusal::ALL.iter().map(|r| r.code()).collect();
+        let (mut a, mut b) = (keys.clone(), codes.clone());
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "REFUSALS in cognito/triggers/create.js");
+        for code in codes {
+            assert!(CREATE_JS.contains(&format!("'{code}'")), "create.js reports {code}");
+        }
+    }
+
+    #[test]
     fn parameters_with_defaults_and_a_hidden_secret() {
         let t = template(CLIENT, ISSUER);
         for p in ["ClientId", "Issuer", "ClientSecret", "Region", "UserPoolId"] {

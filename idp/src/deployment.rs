@@ -8,13 +8,10 @@
 
 use crate::authorize::CognitoContext;
 use crate::error::OAuthError;
-use biopass_proto::admin::{AppClientSeen, Deployment, UserPoolSeen};
+use biopass_proto::admin::{AppClientSeen, Deployment, PoolRefusal, UserPoolSeen};
 
 /// Seconds of precision kept for `last_seen`.
 pub const LAST_SEEN_GRANULARITY: u64 = 3600;
-
-/// Errors the stack reports.
-pub const KNOWN_ERRORS: [&str; 3] = ["case_sensitive_user_pool", "phone_number_user_name", "user_pool_not_in_stack"];
 
 /// The ways around Biopass the stack's Create trigger can report for an app client: the
 /// flows that sign a user in with the password alone, and the hosted UI.
@@ -66,7 +63,7 @@ pub fn valid_context(c: &CognitoContext) -> bool {
 /// The record after observing `c` at `now` (with `error` if the stack reported one, or
 /// `None` for a login that went through, and what the stack read of the app client), or
 /// `None` when nothing worth a write changed.
-pub fn observe(existing: Option<Deployment>, c: &CognitoContext, error: Option<&str>, app_client: Option<&AppClientReport>, now: u64) -> Option<Deployment> {
+pub fn observe(existing: Option<Deployment>, c: &CognitoContext, error: Option<PoolRefusal>, app_client: Option<&AppClientReport>, now: u64) -> Option<Deployment> {
     let mut d = existing.unwrap_or_else(|| Deployment {
         aws_account_id: c.aws_account_id.clone(),
         region: c.region.clone(),
@@ -84,7 +81,7 @@ pub fn observe(existing: Option<Deployment>, c: &CognitoContext, error: Option<&
             &mut d.user_pools[last]
         }
     };
-    let new_error = error.map(str::to_owned);
+    let new_error = error;
     // A pushed request means the pool passed the stack's checks; only a report sets an error.
     if pool.error != new_error {
         pool.error = new_error;
@@ -140,8 +137,8 @@ mod tests {
         assert!(observe(Some(d.clone()), &ctx("eu-west-1_A"), None, None, 1010).is_none(), "no write for a repeat within the hour");
         let d2 = observe(Some(d.clone()), &ctx("eu-west-1_B"), None, None, 1020).unwrap();
         assert_eq!(d2.user_pools.len(), 2);
-        let d3 = observe(Some(d2), &ctx("eu-west-1_B"), Some("case_sensitive_user_pool"), None, 1030).unwrap();
-        assert_eq!(d3.user_pools[1].error.as_deref(), Some("case_sensitive_user_pool"));
+        let d3 = observe(Some(d2), &ctx("eu-west-1_B"), Some(PoolRefusal::CaseSensitiveUserPool), None, 1030).unwrap();
+        assert_eq!(d3.user_pools[1].error, Some(PoolRefusal::CaseSensitiveUserPool));
         let d4 = observe(Some(d3), &ctx("eu-west-1_B"), None, None, 1040).unwrap();
         assert_eq!(d4.user_pools[1].error, None, "a login that went through clears the error");
         let later = observe(Some(d4), &ctx("eu-west-1_A"), None, None, 1000 + LAST_SEEN_GRANULARITY).unwrap();

@@ -259,16 +259,51 @@ pub struct Reindexed {
     pub next_cursor: Option<String>,
 }
 
+/// Why the application's Cognito stack refused a login from a user pool (the product page's
+/// limitations, and a pool the stack was not deployed for). The stack's Create trigger
+/// reports these codes (`POST /cognito/events`, `cognito/triggers/create.js` `REFUSALS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolRefusal {
+    /// The pool's user names are case-sensitive (fixed when the pool was created).
+    CaseSensitiveUserPool,
+    /// The user name is a phone number.
+    PhoneNumberUserName,
+    /// The pool is not the one the stack was deployed for.
+    UserPoolNotInStack,
+}
+
+impl PoolRefusal {
+    pub const ALL: [Self; 3] = [Self::CaseSensitiveUserPool, Self::PhoneNumberUserName, Self::UserPoolNotInStack];
+
+    /// The code on the wire and in the triggers.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::CaseSensitiveUserPool => "case_sensitive_user_pool",
+            Self::PhoneNumberUserName => "phone_number_user_name",
+            Self::UserPoolNotInStack => "user_pool_not_in_stack",
+        }
+    }
+
+    /// What the console's "Previous deployments" box says.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CaseSensitiveUserPool => "Refused: case-sensitive user names",
+            Self::PhoneNumberUserName => "Refused: a phone number as user name",
+            Self::UserPoolNotInStack => "Refused: not the user pool this stack serves",
+        }
+    }
+}
+
 /// A user pool from which at least one user tried to log in through a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPoolSeen {
     pub user_pool_id: String,
     pub first_seen: u64,
     pub last_seen: u64,
-    /// Why logins from this pool are refused, if they are: `case_sensitive_user_pool`,
-    /// `phone_number_user_name` or `user_pool_not_in_stack`.
+    /// Why logins from this pool are refused, if they are.
     #[serde(default)]
-    pub error: Option<String>,
+    pub error: Option<PoolRefusal>,
     /// The pool's app clients that users signed in through, as the stack last read them.
     #[serde(default)]
     pub app_clients: Vec<AppClientSeen>,
@@ -388,4 +423,22 @@ pub struct CognitoDeploymentGuide {
     pub quick_create_url: Option<String>,
     /// The steps, in order.
     pub steps: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_refusals_are_their_codes_on_the_wire() {
+        for r in PoolRefusal::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), serde_json::Value::String(r.code().into()));
+            assert_eq!(serde_json::from_value::<PoolRefusal>(r.code().into()).unwrap(), r);
+            assert!(r.label().starts_with("Refused: "));
+        }
+        assert!(serde_json::from_str::<PoolRefusal>("\"made_up\"").is_err());
+        // A pool seen before refusals were typed reads the same.
+        let seen: UserPoolSeen = serde_json::from_str(r#"{"user_pool_id":"p","first_seen":1,"last_seen":2,"error":"case_sensitive_user_pool"}"#).unwrap();
+        assert_eq!(seen.error, Some(PoolRefusal::CaseSensitiveUserPool));
+    }
 }

@@ -18,6 +18,7 @@ use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::schema::{KvKey, VaultKey};
 use biopass_service::oauth::{self as service, OneTimeError, PushedRequest};
 use biopass_idp::user::{pool_tag, UserRecord};
+use biopass_proto::admin::PoolRefusal;
 use biopass_proto::oauth::{ParResponse, TokenResponse, UserInfo};
 use serde::Deserialize;
 use worker::{Method, Request, Response};
@@ -70,7 +71,7 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
 }
 
 /// Notes that a deployment of `app` was seen (feeds "Previous deployments").
-async fn record_deployment(ctx: &Ctx, app: &ApplicationRecord, cognito: &CognitoContext, error: Option<&str>, app_client: Option<&AppClientReport>) -> AppResult<()> {
+async fn record_deployment(ctx: &Ctx, app: &ApplicationRecord, cognito: &CognitoContext, error: Option<PoolRefusal>, app_client: Option<&AppClientReport>) -> AppResult<()> {
     let client_id = app.client_id.as_str();
     if let Some(updated) = deployment::observe(ctx.deployment(client_id, cognito).await?, cognito, error, app_client, ctx.now) {
         ctx.put_deployment(client_id, cognito, &updated).await?;
@@ -84,8 +85,9 @@ struct StackEvent {
     aws_account_id: String,
     region: String,
     user_pool_id: String,
+    /// A code the stack refused a login with (an unknown one is a 400 with the reason).
     #[serde(default)]
-    error: Option<String>,
+    error: Option<PoolRefusal>,
 }
 
 /// `POST /cognito/events`: the stack reports why it refused a login (a case-sensitive
@@ -98,14 +100,13 @@ pub async fn cognito_event(mut req: Request, ctx: &mut Ctx) -> AppResult<Respons
     let body: StackEvent = crate::http::json_body(&mut req).await?;
     let app = authenticate_client(&req, &Params::new(), ctx, "/cognito/events").await?;
     let cognito = CognitoContext { aws_account_id: body.aws_account_id, region: body.region, user_pool_id: body.user_pool_id };
-    let known = body.error.as_deref().is_none_or(|e| deployment::KNOWN_ERRORS.contains(&e));
-    if !deployment::valid_context(&cognito) || !known {
+    if !deployment::valid_context(&cognito) {
         return Err(AppError::Api(biopass_idp::error::ApiFailure::new(
             biopass_proto::error::ApiErrorCode::InvalidInput,
-            "the event needs a 12-digit aws_account_id, a region, a user_pool_id, and a known error or none",
+            "the event needs a 12-digit aws_account_id, a region and a user_pool_id",
         )));
     }
-    record_deployment(ctx, &app, &cognito, body.error.as_deref(), None).await?;
+    record_deployment(ctx, &app, &cognito, body.error, None).await?;
     Ok(Response::empty()?.with_status(204))
 }
 

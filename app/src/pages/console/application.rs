@@ -555,7 +555,7 @@ fn CognitoTab(app: Application, tab: RwSignal<Tab>) -> impl IntoView {
                                     <td>{datetime(d.last_seen)}</td>
                                     <td><ul class="plain">{d.user_pools.into_iter().map(|p| view! {
                                         <li><code>{p.user_pool_id}</code>
-                                            {p.error.map(|e| view! { <span class="badge error-badge">{pool_error(&e)}</span> })}
+                                            {p.error.map(|e| view! { <span class="badge error-badge">{e.label()}</span> })}
                                             {p.app_clients.into_iter().filter(|c| !c.sign_in_without_biopass.is_empty()).map(|c| view! {
                                                 <p class="error bypass" role="alert">
                                                     "App client " <code>{c.app_client_id}</code> " lets users sign in without Biopass ("
@@ -583,15 +583,6 @@ fn CognitoTab(app: Application, tab: RwSignal<Tab>) -> impl IntoView {
             <pre class="command"><code>{move || guide.get().and_then(Result::ok).map(|g| format!("aws cloudformation delete-stack --stack-name {} --region <region>", g.stack_name)).unwrap_or_default()}</code></pre>
             <p>"Then download the template again and create the stack, and re-attach the three triggers to the user pool."</p>
         </section>
-    }
-}
-
-fn pool_error(code: &str) -> &'static str {
-    match code {
-        "case_sensitive_user_pool" => "Refused: case-sensitive user names",
-        "phone_number_user_name" => "Refused: a phone number as user name",
-        "user_pool_not_in_stack" => "Refused: not the user pool this stack serves",
-        _ => "Refused",
     }
 }
 
