@@ -27,11 +27,7 @@ impl std::fmt::Display for ApiFail {
 impl std::error::Error for ApiFail {}
 
 fn network(e: impl std::fmt::Display) -> ApiFail {
-    ApiFail {
-        code: ApiErrorCode::Internal,
-        message: format!("Could not reach Biopass. Check your connection and try again. ({e})"),
-        field: None,
-    }
+    ApiFail { code: ApiErrorCode::Internal, message: format!("Could not reach Biopass. Check your connection and try again. ({e})"), field: None }
 }
 
 async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiFail> {

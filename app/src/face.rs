@@ -20,8 +20,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlElement, HtmlVideoElement, ImageBitmapOptions,
-    MediaStream, MediaStreamConstraints, MessageEvent, Worker, WorkerOptions, WorkerType,
+    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlElement, HtmlVideoElement, ImageBitmapOptions, MediaStream, MediaStreamConstraints,
+    MessageEvent, Worker, WorkerOptions, WorkerType,
 };
 
 /// Why the camera could not start.
@@ -39,7 +39,10 @@ impl CameraError {
     pub fn message(&self) -> String {
         match self {
             Self::Unsupported => "This browser cannot use a camera here. Open the sign-in in an up-to-date browser over https.".into(),
-            Self::PermissionDenied => "Camera access was refused. Allow the camera for this site in your browser's settings (the camera icon in the address bar), then try again.".into(),
+            Self::PermissionDenied => {
+                "Camera access was refused. Allow the camera for this site in your browser's settings (the camera icon in the address bar), then try again."
+                    .into()
+            }
             Self::NoCamera => "No camera was found. Connect a camera, or use another way to sign in.".into(),
             Self::InUse => "The camera is in use by another application. Close it (for example a video call), then try again.".into(),
             Self::Other(m) => format!("The camera could not start: {m}"),
@@ -58,11 +61,7 @@ impl CameraError {
 }
 
 fn describe(e: &JsValue) -> String {
-    Reflect::get(e, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "unknown error".into())
+    Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).or_else(|| e.as_string()).unwrap_or_else(|| "unknown error".into())
 }
 
 fn set(o: &Object, key: &str, value: impl Into<JsValue>) {
@@ -80,9 +79,7 @@ impl Camera {
     /// # Errors
     /// [`CameraError`] for a refusal, a missing or busy camera.
     pub async fn open(video: &HtmlVideoElement) -> Result<Camera, CameraError> {
-        let devices = web_sys::window()
-            .and_then(|w| w.navigator().media_devices().ok())
-            .ok_or(CameraError::Unsupported)?;
+        let devices = web_sys::window().and_then(|w| w.navigator().media_devices().ok()).ok_or(CameraError::Unsupported)?;
         let wanted = Object::new();
         set(&wanted, "facingMode", "user");
         let ideal = |n: u32| {
@@ -148,9 +145,7 @@ pub async fn sleep_until(at: f64) {
 
 /// True when the person asked their system for less motion (`prefers-reduced-motion`).
 pub fn prefers_reduced_motion() -> bool {
-    web_sys::window()
-        .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten())
-        .is_some_and(|m| m.matches())
+    web_sys::window().and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten()).is_some_and(|m| m.matches())
 }
 
 /// Fills `screen` with `colour` at once (not at the next reactive update: the light
@@ -186,11 +181,7 @@ impl Grabbed {
         let canvas: HtmlCanvasElement = document.create_element("canvas").map_err(|e| describe(&e))?.unchecked_into();
         canvas.set_width(width);
         canvas.set_height(height);
-        let ctx: CanvasRenderingContext2d = canvas
-            .get_context("2d")
-            .map_err(|e| describe(&e))?
-            .ok_or("no 2D canvas")?
-            .unchecked_into();
+        let ctx: CanvasRenderingContext2d = canvas.get_context("2d").map_err(|e| describe(&e))?.ok_or("no 2D canvas")?.unchecked_into();
         // Averaging, not nearest-pixel: the frame is half the camera's size or less.
         let _ = Reflect::set(&ctx, &"imageSmoothingQuality".into(), &"high".into());
         let [x, y, w, h] = crop_of(video, width as f32 / height.max(1) as f32);

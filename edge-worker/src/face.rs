@@ -78,7 +78,16 @@ fn to_measured(f: &EvidenceFrame, m: FrameMeasures, width: u32, height: u32) -> 
     let face = m.face.map(|found| {
         found.map(|fm| {
             let [cx, cy] = fm.face.bbox.centre();
-            MeasuredFace { cx: cx / w, cy: cy / h, width: fm.face.bbox.width() / w, faces: fm.faces, yaw: fm.pose.yaw, pitch: fm.pose.pitch, depth_ratio: fm.depth_ratio, score: fm.face.score }
+            MeasuredFace {
+                cx: cx / w,
+                cy: cy / h,
+                width: fm.face.bbox.width() / w,
+                faces: fm.faces,
+                yaw: fm.pose.yaw,
+                pitch: fm.pose.pitch,
+                depth_ratio: fm.depth_ratio,
+                score: fm.face.score,
+            }
         })
     });
     let score = face.flatten().map_or(0.0, |f| f.score);

@@ -58,10 +58,7 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(req: &mut Request) -> App
         return Err(AppError::Api(biopass_idp::error::ApiFailure::new(biopass_proto::error::ApiErrorCode::InvalidInput, "the request body is too large")));
     }
     serde_json::from_str(&text).map_err(|e| {
-        AppError::Api(biopass_idp::error::ApiFailure::new(
-            biopass_proto::error::ApiErrorCode::InvalidInput,
-            format!("the request body is not valid: {e}"),
-        ))
+        AppError::Api(biopass_idp::error::ApiFailure::new(biopass_proto::error::ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}")))
     })
 }
 

@@ -5,20 +5,20 @@
 use crate::error::{AppError, AppResult};
 use crate::vault::VaultClient;
 use biopass_idp::application::ApplicationRecord;
-use biopass_idp::keys::{Keyset, OpenKeyset};
-use biopass_idp::random::SeededEntropy;
-use biopass_idp::secretbox::MasterKey;
 use biopass_idp::authorize::CognitoContext;
 use biopass_idp::ids::UserName;
+use biopass_idp::keys::{Keyset, OpenKeyset};
+use biopass_idp::random::SeededEntropy;
 use biopass_idp::schema::{KvKey, KvPrefix, VaultKey};
+use biopass_idp::secretbox::MasterKey;
 use biopass_idp::user::UserRecord;
 use biopass_idp::{directory, schema};
 use biopass_proto::admin::{Deployment, Group, Page, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::kv::KvStore;
 use std::cell::RefCell;
 use std::rc::Rc;
+use worker::kv::KvStore;
 use worker::Env;
 
 /// User records one reindex call reads (each writes a few index keys).
@@ -55,10 +55,8 @@ impl Ctx {
     /// Internal when a binding or the master key is missing or malformed: the deployment
     /// is misconfigured, and the log says which.
     pub fn from_env(env: Env) -> AppResult<Self> {
-        let issuer = env
-            .var("ISSUER")
-            .map(|v| v.to_string().trim_end_matches('/').to_owned())
-            .map_err(|_| AppError::internal("the ISSUER variable is not set"))?;
+        let issuer =
+            env.var("ISSUER").map(|v| v.to_string().trim_end_matches('/').to_owned()).map_err(|_| AppError::internal("the ISSUER variable is not set"))?;
         let master = env
             .secret("BIOPASS_MASTER_KEY")
             .ok()
@@ -323,7 +321,8 @@ impl Ctx {
     /// Rotates the signing key; returns the new current `kid`.
     pub async fn rotate_keyset(&mut self) -> AppResult<String> {
         self.keyset().await?;
-        let mut stored: Keyset = self.vault.get(&VaultKey::Keyset.to_string(), self.now).await?.ok_or_else(|| AppError::internal("keyset missing from the vault"))?;
+        let mut stored: Keyset =
+            self.vault.get(&VaultKey::Keyset.to_string(), self.now).await?.ok_or_else(|| AppError::internal("keyset missing from the vault"))?;
         stored.rotate(&self.master, &mut self.rng, self.now);
         self.vault.put(&VaultKey::Keyset.to_string(), &stored).await?;
         self.put_json(&KvKey::Keyset.to_string(), &stored).await?;

@@ -26,22 +26,50 @@ use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, Reques
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    Insert { value: Value, expires_at: u64, now: u64 },
-    Take { now: u64 },
-    Get { now: u64 },
-    Replace { value: Value, now: u64 },
-    GetOrInsert { value: Value },
-    Put { value: Value },
-    Advance { to: u64 },
+    Insert {
+        value: Value,
+        expires_at: u64,
+        now: u64,
+    },
+    Take {
+        now: u64,
+    },
+    Get {
+        now: u64,
+    },
+    Replace {
+        value: Value,
+        now: u64,
+    },
+    GetOrInsert {
+        value: Value,
+    },
+    Put {
+        value: Value,
+    },
+    Advance {
+        to: u64,
+    },
     /// Whether `limit` would refuse an attempt now: `ok` false and `retry_at` if so.
-    Check { now: u64, window: u64, limit: Limit },
+    Check {
+        now: u64,
+        window: u64,
+        limit: Limit,
+    },
     /// Counts an attempt now unless `limit` refuses it (see [`biopass_idp::lockout`]); the
     /// reply's `ok` says whether it was counted, `count` how many there are, `oldest` the
     /// oldest, `retry_at` when a refused attempt may come again and `value` the attempt's id
     /// (for [`Op::Release`]).
-    Reserve { now: u64, window: u64, limit: Limit, id: String },
+    Reserve {
+        now: u64,
+        window: u64,
+        limit: Limit,
+        id: String,
+    },
     /// Gives back the attempt `id` (its answer was right, or not an answer at all).
-    Release { id: String },
+    Release {
+        id: String,
+    },
     Clear,
 }
 

@@ -61,9 +61,7 @@ fn check_name(name: &str) -> Result<String, ApiFailure> {
 fn check_jwk(jwk: Option<&serde_json::Value>) -> Result<Option<serde_json::Value>, ApiFailure> {
     match jwk {
         None | Some(serde_json::Value::Null) => Ok(None),
-        Some(v) => validate_public_jwk(v)
-            .map(|()| Some(v.clone()))
-            .map_err(|m| ApiFailure::invalid_field("public_key_jwk", m)),
+        Some(v) => validate_public_jwk(v).map(|()| Some(v.clone())).map_err(|m| ApiFailure::invalid_field("public_key_jwk", m)),
     }
 }
 
@@ -90,13 +88,7 @@ impl ApplicationRecord {
     ///
     /// # Errors
     /// An [`ApiFailure`] naming the bad field.
-    pub fn create(
-        input: &CreateApplication,
-        group_id: String,
-        master: &MasterKey,
-        rng: &mut impl Entropy,
-        now: u64,
-    ) -> Result<(Self, String), ApiFailure> {
+    pub fn create(input: &CreateApplication, group_id: String, master: &MasterKey, rng: &mut impl Entropy, now: u64) -> Result<(Self, String), ApiFailure> {
         let name = check_name(&input.name)?;
         let allowed_callback_urls = CallbackUrl::parse_list(&input.allowed_callback_urls)?;
         let public_key_jwk = check_jwk(input.public_key_jwk.as_ref())?;
@@ -167,14 +159,8 @@ impl ApplicationRecord {
     }
 
     fn check_consistency(&self) -> Result<(), ApiFailure> {
-        if self.client_authentication
-            && self.client_auth_method == ClientAuthMethod::PrivateKeyJwt
-            && self.public_key_jwk.is_none()
-        {
-            return Err(ApiFailure::invalid_field(
-                "public_key_jwk",
-                "the \"Public key\" method needs the client's public key (a JWK)",
-            ));
+        if self.client_authentication && self.client_auth_method == ClientAuthMethod::PrivateKeyJwt && self.public_key_jwk.is_none() {
+            return Err(ApiFailure::invalid_field("public_key_jwk", "the \"Public key\" method needs the client's public key (a JWK)"));
         }
         Ok(())
     }

@@ -95,13 +95,9 @@ pub fn client_id(params: &Params) -> Result<String, AuthorizeError> {
 /// See [`AuthorizeError`].
 pub fn validate(params: &Params, client: &ClientView<'_>, pushed: bool) -> Result<AuthorizationRequest, AuthorizeError> {
     let fatal = AuthorizeError::Fatal;
-    let redirect_uri = single(params, "redirect_uri")
-        .map_err(fatal)?
-        .ok_or_else(|| fatal(OAuthError::invalid_request("redirect_uri is missing")))?;
+    let redirect_uri = single(params, "redirect_uri").map_err(fatal)?.ok_or_else(|| fatal(OAuthError::invalid_request("redirect_uri is missing")))?;
     if !CallbackUrl::is_allowed(client.allowed_callback_urls, redirect_uri) {
-        return Err(fatal(OAuthError::invalid_request(
-            "redirect_uri is not one of the application's allowed callback URLs",
-        )));
+        return Err(fatal(OAuthError::invalid_request("redirect_uri is not one of the application's allowed callback URLs")));
     }
     let state_raw = single(params, "state").ok().flatten();
     let state = bounded(state_raw, "state", 2048).ok().flatten();
@@ -113,11 +109,7 @@ pub fn validate(params: &Params, client: &ClientView<'_>, pushed: bool) -> Resul
             error: OAuthError::invalid_request("state is too long (at most 2048 characters)"),
         });
     }
-    let back = |error: OAuthError| AuthorizeError::Redirect {
-        redirect_uri: redirect_uri.to_owned(),
-        state: state.clone(),
-        error,
-    };
+    let back = |error: OAuthError| AuthorizeError::Redirect { redirect_uri: redirect_uri.to_owned(), state: state.clone(), error };
     let get = |name: &str| single(params, name).map_err(back);
 
     if pushed && params.contains_key("request_uri") {
@@ -311,6 +303,9 @@ mod tests {
         assert_eq!(redirect_with("https://a/cb", &[("code", "x y")]), "https://a/cb?code=x+y");
         assert_eq!(redirect_with("https://a/cb?k=1", &[("code", "c")]), "https://a/cb?k=1&code=c");
         let e = OAuthError::invalid_request("bad");
-        assert_eq!(error_redirect("https://a/cb", Some("s"), &e, "https://i"), "https://a/cb?error=invalid_request&error_description=bad&state=s&iss=https%3A%2F%2Fi");
+        assert_eq!(
+            error_redirect("https://a/cb", Some("s"), &e, "https://i"),
+            "https://a/cb?error=invalid_request&error_description=bad&state=s&iss=https%3A%2F%2Fi"
+        );
     }
 }

@@ -51,9 +51,7 @@ pub struct CredentialParams<'a> {
 
 fn percent_decode(s: &str) -> Option<String> {
     // RFC 6749 2.3.1: id and secret are form-urlencoded before Basic encoding.
-    let decoded: String = url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())?;
+    let decoded: String = url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned())?;
     Some(decoded)
 }
 
@@ -78,9 +76,7 @@ impl Presented {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-            let (id, secret) = raw
-                .split_once(':')
-                .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+            let (id, secret) = raw.split_once(':').ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
             let client_id = percent_decode(id).ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
             let secret = percent_decode(secret).ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
             if form.client_id.is_some_and(|f| f != client_id) {
@@ -93,22 +89,12 @@ impl Presented {
                 return Err(OAuthError::invalid_request("use only one client authentication method"));
             }
             if form.client_assertion_type != Some(JWT_BEARER_ASSERTION) {
-                return Err(OAuthError::invalid_request(format!(
-                    "client_assertion_type must be {JWT_BEARER_ASSERTION}"
-                )));
+                return Err(OAuthError::invalid_request(format!("client_assertion_type must be {JWT_BEARER_ASSERTION}")));
             }
-            let assertion = form
-                .client_assertion
-                .ok_or_else(|| OAuthError::invalid_request("client_assertion is missing"))?;
-            return Ok(Self::Assertion {
-                client_id: form.client_id.map(str::to_owned),
-                assertion: assertion.to_owned(),
-            });
+            let assertion = form.client_assertion.ok_or_else(|| OAuthError::invalid_request("client_assertion is missing"))?;
+            return Ok(Self::Assertion { client_id: form.client_id.map(str::to_owned), assertion: assertion.to_owned() });
         }
-        let client_id = form
-            .client_id
-            .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?
-            .to_owned();
+        let client_id = form.client_id.ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?.to_owned();
         Ok(match form.client_secret {
             Some(secret) => Self::Post { client_id, secret: secret.to_owned() },
             None => Self::None { client_id },
@@ -119,14 +105,11 @@ impl Presented {
     /// (unverified: only used to find the registration, then checked).
     pub fn claimed_client_id(&self) -> Option<String> {
         match self {
-            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => {
-                Some(client_id.clone())
-            }
+            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => Some(client_id.clone()),
             Self::Assertion { client_id: Some(id), .. } => Some(id.clone()),
-            Self::Assertion { client_id: None, assertion } => UntrustedToken::new(assertion)
-                .ok()
-                .and_then(|t| t.deserialize_claims_unchecked::<AssertionClaims>().ok())
-                .map(|c| c.custom.sub),
+            Self::Assertion { client_id: None, assertion } => {
+                UntrustedToken::new(assertion).ok().and_then(|t| t.deserialize_claims_unchecked::<AssertionClaims>().ok()).map(|c| c.custom.sub)
+            }
         }
     }
 
@@ -200,12 +183,7 @@ fn deny(reason: &str) -> OAuthError {
 ///
 /// # Errors
 /// `invalid_client` with a description that names the rule (never the secret).
-pub fn authenticate(
-    reg: &Registration<'_>,
-    presented: &Presented,
-    audiences: &Audiences<'_>,
-    now: u64,
-) -> Result<Authenticated, OAuthError> {
+pub fn authenticate(reg: &Registration<'_>, presented: &Presented, audiences: &Audiences<'_>, now: u64) -> Result<Authenticated, OAuthError> {
     if presented.claimed_client_id().as_deref() != Some(reg.client_id.as_str()) {
         return Err(deny("client authentication failed"));
     }
@@ -215,10 +193,18 @@ pub fn authenticate(
         (false, _, _) => Err(deny("this client is public: authenticate with \"none\" and PKCE")),
         (true, _, Presented::None { .. }) => Err(deny("client authentication is required")),
         (true, ClientAuthMethod::ClientSecret, Presented::Basic { secret, .. }) => {
-            if secrets_equal(secret, reg.secret) { plain("client_secret_basic") } else { Err(deny("client authentication failed")) }
+            if secrets_equal(secret, reg.secret) {
+                plain("client_secret_basic")
+            } else {
+                Err(deny("client authentication failed"))
+            }
         }
         (true, ClientAuthMethod::ClientSecret, Presented::Post { secret, .. }) => {
-            if secrets_equal(secret, reg.secret) { plain("client_secret_post") } else { Err(deny("client authentication failed")) }
+            if secrets_equal(secret, reg.secret) {
+                plain("client_secret_post")
+            } else {
+                Err(deny("client authentication failed"))
+            }
         }
         (true, ClientAuthMethod::ClientSecretJwt, Presented::Assertion { assertion, .. }) => {
             let jti = verify_assertion(reg, assertion, audiences, now, AssertionKey::Secret(reg.secret))?;
@@ -246,12 +232,10 @@ pub fn validate_public_jwk(jwk: &serde_json::Value) -> Result<(), String> {
     if jwk.get("d").is_some() || jwk.get("p").is_some() || jwk.get("k").is_some() {
         return Err("this is a private or symmetric key: register the public key only".into());
     }
-    let parsed: JsonWebKey<'_> =
-        serde_json::from_value(jwk.clone()).map_err(|_| "not a valid JWK".to_owned())?;
+    let parsed: JsonWebKey<'_> = serde_json::from_value(jwk.clone()).map_err(|_| "not a valid JWK".to_owned())?;
     let ok = match &parsed {
         JsonWebKey::EllipticCurve { .. } => p256::ecdsa::VerifyingKey::try_from(&parsed).is_ok(),
-        JsonWebKey::Rsa { .. } => rsa::RsaPublicKey::try_from(&parsed)
-            .is_ok_and(|k| rsa::traits::PublicKeyParts::size(&k) >= 256),
+        JsonWebKey::Rsa { .. } => rsa::RsaPublicKey::try_from(&parsed).is_ok_and(|k| rsa::traits::PublicKeyParts::size(&k) >= 256),
         JsonWebKey::KeyPair { .. } => ed25519_compact::PublicKey::try_from(&parsed).is_ok(),
         _ => false,
     };
@@ -262,13 +246,7 @@ pub fn validate_public_jwk(jwk: &serde_json::Value) -> Result<(), String> {
     }
 }
 
-fn verify_assertion(
-    reg: &Registration<'_>,
-    assertion: &str,
-    audiences: &Audiences<'_>,
-    now: u64,
-    key: AssertionKey<'_>,
-) -> Result<(String, u64), OAuthError> {
+fn verify_assertion(reg: &Registration<'_>, assertion: &str, audiences: &Audiences<'_>, now: u64, key: AssertionKey<'_>) -> Result<(String, u64), OAuthError> {
     let untrusted = UntrustedToken::new(assertion).map_err(|_| deny("client_assertion is not a JWT"))?;
     let bad_sig = || deny("client_assertion signature is not valid");
     let claims = match key {
@@ -277,8 +255,7 @@ fn verify_assertion(
             Hs256.validator::<AssertionClaims>(&key).validate(&untrusted).map_err(|_| bad_sig())?
         }
         AssertionKey::Public(value) => {
-            let jwk: JsonWebKey<'_> =
-                serde_json::from_value(value.clone()).map_err(|_| deny("the registered key is not usable"))?;
+            let jwk: JsonWebKey<'_> = serde_json::from_value(value.clone()).map_err(|_| deny("the registered key is not usable"))?;
             match (&jwk, untrusted.algorithm()) {
                 (JsonWebKey::EllipticCurve { .. }, "ES256") => {
                     let k = p256::ecdsa::VerifyingKey::try_from(&jwk).map_err(|_| bad_sig())?;
@@ -324,8 +301,7 @@ fn verify_assertion(
     if c.not_before.map(unix).is_some_and(|nbf| nbf > now + CLOCK_SKEW) {
         return Err(deny("client_assertion is not valid yet"));
     }
-    let jti = c.custom.jti.clone().filter(|j| !j.is_empty() && j.len() <= 256)
-        .ok_or_else(|| deny("client_assertion needs a jti"))?;
+    let jti = c.custom.jti.clone().filter(|j| !j.is_empty() && j.len() <= 256).ok_or_else(|| deny("client_assertion needs a jti"))?;
     Ok((jti, exp + CLOCK_SKEW))
 }
 
@@ -350,12 +326,7 @@ mod tests {
     }
 
     fn claims(iss: &str, aud: &str, jti: &str, exp: u64) -> Claims<AssertionClaims> {
-        let mut c = Claims::new(AssertionClaims {
-            iss: iss.into(),
-            sub: iss.into(),
-            aud: OneOrMany::One(aud.into()),
-            jti: Some(jti.into()),
-        });
+        let mut c = Claims::new(AssertionClaims { iss: iss.into(), sub: iss.into(), aud: OneOrMany::One(aud.into()), jti: Some(jti.into()) });
         c.expiration = Some(datetime(exp));
         c
     }
@@ -374,7 +345,8 @@ mod tests {
         assert_eq!(authenticate(&r, &ok, &aud, 0).unwrap().method, "client_secret_basic");
         let wrong = Presented::extract(Some(&basic(id.as_str(), "s3cret-valuX")), &CredentialParams::default()).unwrap();
         assert_eq!(authenticate(&r, &wrong, &aud, 0).unwrap_err().code.as_str(), "invalid_client");
-        let post = Presented::extract(None, &CredentialParams { client_id: Some(id.as_str()), client_secret: Some("s3cret-value"), ..Default::default() }).unwrap();
+        let post =
+            Presented::extract(None, &CredentialParams { client_id: Some(id.as_str()), client_secret: Some("s3cret-value"), ..Default::default() }).unwrap();
         assert_eq!(authenticate(&r, &post, &aud, 0).unwrap().method, "client_secret_post");
         // A public-style request to a confidential client is refused.
         let none = Presented::extract(None, &CredentialParams { client_id: Some(id.as_str()), ..Default::default() }).unwrap();

@@ -198,7 +198,14 @@ mod tests {
         let t = template(CLIENT, ISSUER);
         let (_, steps) = lookup(&t, &["Outputs", "AttachToUserPool"]).unwrap();
         let steps = steps.join("\n");
-        for needle in ["Define auth challenge", "Create auth challenge", "Verify auth challenge response", "ALLOW_CUSTOM_AUTH and ALLOW_REFRESH_TOKEN_AUTH only", "15 minutes", "redirect_uri"] {
+        for needle in [
+            "Define auth challenge",
+            "Create auth challenge",
+            "Verify auth challenge response",
+            "ALLOW_CUSTOM_AUTH and ALLOW_REFRESH_TOKEN_AUTH only",
+            "15 minutes",
+            "redirect_uri",
+        ] {
             assert!(steps.contains(needle), "{needle}");
         }
         assert!(!steps.contains("ALLOW_CUSTOM_AUTH and ALLOW_USER_SRP_AUTH"), "the guide never asks for a password-only flow");

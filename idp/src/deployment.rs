@@ -54,16 +54,19 @@ pub fn app_client_report<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Op
 /// ids are short and plain).
 pub fn valid_context(c: &CognitoContext) -> bool {
     let plain = |s: &str, max: usize| !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    c.aws_account_id.len() == 12
-        && c.aws_account_id.bytes().all(|b| b.is_ascii_digit())
-        && plain(&c.region, 32)
-        && plain(&c.user_pool_id, 64)
+    c.aws_account_id.len() == 12 && c.aws_account_id.bytes().all(|b| b.is_ascii_digit()) && plain(&c.region, 32) && plain(&c.user_pool_id, 64)
 }
 
 /// The record after observing `c` at `now` (with `error` if the stack reported one, or
 /// `None` for a login that went through, and what the stack read of the app client), or
 /// `None` when nothing worth a write changed.
-pub fn observe(existing: Option<Deployment>, c: &CognitoContext, error: Option<PoolRefusal>, app_client: Option<&AppClientReport>, now: u64) -> Option<Deployment> {
+pub fn observe(
+    existing: Option<Deployment>,
+    c: &CognitoContext,
+    error: Option<PoolRefusal>,
+    app_client: Option<&AppClientReport>,
+    now: u64,
+) -> Option<Deployment> {
     let mut d = existing.unwrap_or_else(|| Deployment {
         aws_account_id: c.aws_account_id.clone(),
         region: c.region.clone(),
@@ -168,7 +171,10 @@ mod tests {
     fn app_client_reports_parse_strictly() {
         let params = |pairs: &'static [(&'static str, &'static str)]| move |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
         assert_eq!(app_client_report(params(&[])).unwrap(), None, "older stacks send none");
-        let r = app_client_report(params(&[("cognito_app_client_id", "1example23456789"), ("cognito_sign_in_without_biopass", "USER_SRP_AUTH HOSTED_UI USER_SRP_AUTH")]));
+        let r = app_client_report(params(&[
+            ("cognito_app_client_id", "1example23456789"),
+            ("cognito_sign_in_without_biopass", "USER_SRP_AUTH HOSTED_UI USER_SRP_AUTH"),
+        ]));
         assert_eq!(r.unwrap().unwrap(), report("1example23456789", &["HOSTED_UI", "USER_SRP_AUTH"]));
         let clean = app_client_report(params(&[("cognito_app_client_id", "abc")])).unwrap().unwrap();
         assert!(clean.sign_in_without_biopass.is_empty());

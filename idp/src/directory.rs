@@ -15,10 +15,10 @@
 //! (`POST /admin/api/directory/reindex`). A listing drops a member key whose user's
 //! metadata no longer names the group (a key a lost write left behind).
 
-use crate::schema::KvKey;
-use crate::user::UserRecord;
 #[cfg(test)]
 use crate::ids::UserName;
+use crate::schema::KvKey;
+use crate::user::UserRecord;
 use biopass_proto::admin::User;
 
 /// The largest page an admin listing answers.
@@ -56,7 +56,9 @@ pub fn index_changes(before: Option<&UserRecord>, after: &UserRecord) -> IndexCh
     if let Some(before) = before {
         if before.username != after.username {
             changes.delete.push(KvKey::UserIndex(&before.username, &before.id).to_string());
-            changes.delete.extend(before.groups.iter().filter(|g| !g.is_empty()).map(|g| KvKey::Member { group: g, name: &before.username, id: &before.id }.to_string()));
+            changes
+                .delete
+                .extend(before.groups.iter().filter(|g| !g.is_empty()).map(|g| KvKey::Member { group: g, name: &before.username, id: &before.id }.to_string()));
         } else {
             let (_, left) = membership_changes(&before.groups, &after.groups);
             changes.delete.extend(left.into_iter().map(|g| KvKey::Member { group: g, name: &before.username, id: &before.id }.to_string()));

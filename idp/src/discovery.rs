@@ -13,8 +13,7 @@ pub mod paths {
 }
 
 /// Client authentication methods, as advertised and accepted.
-pub const AUTH_METHODS: [&str; 5] =
-    ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
+pub const AUTH_METHODS: [&str; 5] = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
 
 /// Algorithms accepted for client assertions.
 pub const ASSERTION_ALGS: [&str; 4] = ["HS256", "ES256", "RS256", "EdDSA"];
@@ -39,10 +38,7 @@ pub fn metadata(issuer: &str) -> ProviderMetadata {
         token_endpoint_auth_methods_supported: s(&AUTH_METHODS),
         token_endpoint_auth_signing_alg_values_supported: s(&ASSERTION_ALGS),
         code_challenge_methods_supported: s(&["S256"]),
-        claims_supported: s(&[
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp",
-            "preferred_username",
-        ]),
+        claims_supported: s(&["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "preferred_username"]),
         authorization_response_iss_parameter_supported: true,
     }
 }

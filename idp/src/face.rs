@@ -409,7 +409,9 @@ impl FaceRejection {
                 "We could not see the screen's light on your face. Keep your face in the light of the screen, close to it, and turn up its brightness.".into()
             }
             Self::PoorQuality(m) => format!("{m} Then try again."),
-            Self::NotLive => "We could not confirm a live person in front of the camera. Use a real camera, in good light, without glasses that reflect.".into(),
+            Self::NotLive => {
+                "We could not confirm a live person in front of the camera. Use a real camera, in good light, without glasses that reflect.".into()
+            }
             Self::DifferentPeople => "The frames do not all show the same person. Only one person should be in front of the camera.".into(),
             Self::NotRecognised { .. } => "We did not recognise your face. Try again, facing the camera in good light.".into(),
         }
@@ -557,10 +559,16 @@ fn mean(v: impl Iterator<Item = f32>) -> f32 {
 ///
 /// # Errors
 /// The first [`FaceRejection`] found.
-pub fn check_liveness(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame], elapsed_ms: u64) -> Result<LivenessFigures, FaceRejection> {
+pub fn check_liveness(
+    challenge: &IssuedChallenge,
+    colours: ColourTimes<'_>,
+    frames: &[MeasuredFrame],
+    elapsed_ms: u64,
+) -> Result<LivenessFigures, FaceRejection> {
     let mut figures = LivenessFigures::default();
     let phase = |p: CapturePhase| frames.iter().filter(move |f| f.phase == p);
-    let (far, near, light): (Vec<_>, Vec<_>, Vec<_>) = (phase(CapturePhase::Far).collect(), phase(CapturePhase::Near).collect(), phase(CapturePhase::Light).collect());
+    let (far, near, light): (Vec<_>, Vec<_>, Vec<_>) =
+        (phase(CapturePhase::Far).collect(), phase(CapturePhase::Near).collect(), phase(CapturePhase::Light).collect());
     // 1. Timing and structure.
     if frames.len() > MAX_FRAMES || !FAR_FRAMES.contains(&far.len()) || !NEAR_FRAMES.contains(&near.len()) {
         return Err(inconsistent("the number of frames is not right"));
@@ -643,7 +651,8 @@ pub fn check_liveness(challenge: &IssuedChallenge, colours: ColourTimes<'_>, fra
         }
     }
     let lf = light_figures(&challenge.flashes, &windows, &light);
-    let (rho, response, face_rho, face_response, background_response) = (lf.correlation, lf.response, lf.face_correlation, lf.face_response, lf.background_response);
+    let (rho, response, face_rho, face_response, background_response) =
+        (lf.correlation, lf.response, lf.face_correlation, lf.face_response, lf.background_response);
     figures.light_correlation = rho;
     figures.light_response = response;
     figures.face_response = face_response;
@@ -780,7 +789,14 @@ pub fn match_score(template: &[f32], frames: &[MeasuredFrame]) -> Result<f32, Fa
 ///
 /// # Errors
 /// A [`FaceRejection`].
-pub fn authenticate(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame], elapsed_ms: u64, template: &[f32], threshold: f32) -> Result<(f32, LivenessFigures), FaceRejection> {
+pub fn authenticate(
+    challenge: &IssuedChallenge,
+    colours: ColourTimes<'_>,
+    frames: &[MeasuredFrame],
+    elapsed_ms: u64,
+    template: &[f32],
+    threshold: f32,
+) -> Result<(f32, LivenessFigures), FaceRejection> {
     let figures = check_liveness(challenge, colours, frames, elapsed_ms)?;
     let score = match_score(template, frames)?;
     if score >= threshold {
@@ -794,7 +810,13 @@ pub fn authenticate(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frame
 /// face enrolled) in a sign-in nobody vouched for: every check runs as for a real account,
 /// against a random template at a threshold nothing reaches, so the answer is the one a
 /// stranger's face gets.
-pub fn authenticate_nobody(challenge: &IssuedChallenge, colours: ColourTimes<'_>, frames: &[MeasuredFrame], elapsed_ms: u64, rng: &mut impl Entropy) -> FaceRejection {
+pub fn authenticate_nobody(
+    challenge: &IssuedChallenge,
+    colours: ColourTimes<'_>,
+    frames: &[MeasuredFrame],
+    elapsed_ms: u64,
+    rng: &mut impl Entropy,
+) -> FaceRejection {
     let len = frames.iter().find_map(|f| f.embedding.as_ref().map(Vec::len)).unwrap_or(1);
     let mut bytes = vec![0u8; len];
     rng.fill(&mut bytes);
@@ -868,11 +890,7 @@ mod tests {
     /// A face lit by `screen` with strength `k` on the face and `kb` on the wall.
     fn lit(screen: [u8; 3], k: f32, kb: f32) -> Colours {
         let s = screen.map(|v| f32::from(v) / 255.0);
-        Colours {
-            face: [0, 1, 2].map(|c| SKIN[c] * (1.0 + k * s[c])),
-            background: [0, 1, 2].map(|c| WALL[c] * (1.0 + kb * s[c])),
-            background_share: 0.2,
-        }
+        Colours { face: [0, 1, 2].map(|c| SKIN[c] * (1.0 + k * s[c])), background: [0, 1, 2].map(|c| WALL[c] * (1.0 + kb * s[c])), background_share: 0.2 }
     }
 
     fn frame(phase: CapturePhase, t_ms: u32) -> MeasuredFrame {
@@ -1075,7 +1093,8 @@ mod tests {
         let f = check_liveness(&c, colours, &frames, elapsed).unwrap();
         assert!(f.light_correlation > 0.95, "{f:?}");
         assert!(authenticate(&c, colours, &frames, elapsed, &person(0, 0.0), 0.6).is_ok());
-        let refused_with = |shown: &[u32], frames: &[MeasuredFrame]| check_liveness(&c, ColourTimes { start_ms: at, shown_ms: shown }, frames, elapsed).unwrap_err();
+        let refused_with =
+            |shown: &[u32], frames: &[MeasuredFrame]| check_liveness(&c, ColourTimes { start_ms: at, shown_ms: shown }, frames, elapsed).unwrap_err();
         // A colour claimed shorter than its time, one too few or too many times, a start
         // before the sequence began, and colours later than the drift allowed.
         let mut short = shown.clone();

@@ -2,8 +2,8 @@
 
 use crate::error::ApiFailure;
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
 
 /// The "Client ID" of an application: 16 random bytes, base64url (22 characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -13,8 +13,7 @@ pub struct ClientId(String);
 impl ClientId {
     /// Accepts what we generate: 16 to 64 characters of `[A-Za-z0-9_-]`.
     pub fn parse(s: &str) -> Option<Self> {
-        let ok = (16..=64).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then(|| Self(s.to_owned()))
     }
 
@@ -71,9 +70,7 @@ impl CallbackUrl {
         match url.scheme() {
             "https" if !host.is_empty() => {}
             "http" if matches!(host, "localhost" | "127.0.0.1" | "[::1]") => {}
-            "http" => {
-                return Err("http is only allowed for localhost and 127.0.0.1; use https".into())
-            }
+            "http" => return Err("http is only allowed for localhost and 127.0.0.1; use https".into()),
             _ => return Err("a callback URL must use https".into()),
         }
         Ok(Self(s.to_owned()))
@@ -86,21 +83,14 @@ impl CallbackUrl {
     pub fn parse_list(inputs: &[String]) -> Result<Vec<Self>, ApiFailure> {
         let mut out: Vec<Self> = Vec::with_capacity(inputs.len());
         for input in inputs {
-            let url = Self::parse(input)
-                .map_err(|m| ApiFailure::invalid_field("allowed_callback_urls", m))?;
+            let url = Self::parse(input).map_err(|m| ApiFailure::invalid_field("allowed_callback_urls", m))?;
             if out.contains(&url) {
-                return Err(ApiFailure::invalid_field(
-                    "allowed_callback_urls",
-                    format!("\"{}\" is listed twice", url.0),
-                ));
+                return Err(ApiFailure::invalid_field("allowed_callback_urls", format!("\"{}\" is listed twice", url.0)));
             }
             out.push(url);
         }
         if out.len() > 100 {
-            return Err(ApiFailure::invalid_field(
-                "allowed_callback_urls",
-                "at most 100 callback URLs",
-            ));
+            return Err(ApiFailure::invalid_field("allowed_callback_urls", "at most 100 callback URLs"));
         }
         Ok(out)
     }
@@ -180,11 +170,7 @@ pub fn is_format_char(c: char) -> bool {
 /// True for E.164 phone numbers (`+` and 7 to 15 digits), the form Cognito uses when a
 /// phone number is the user name.
 pub fn is_phone_number(s: &str) -> bool {
-    s.strip_prefix('+').is_some_and(|digits| {
-        (7..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0')
-    })
+    s.strip_prefix('+').is_some_and(|digits| (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'))
 }
 
 #[cfg(test)]

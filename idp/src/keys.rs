@@ -34,11 +34,7 @@ pub struct StoredKey {
 
 impl std::fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredKey")
-            .field("kid", &self.kid)
-            .field("created_at", &self.created_at)
-            .field("retired_at", &self.retired_at)
-            .finish_non_exhaustive()
+        f.debug_struct("StoredKey").field("kid", &self.kid).field("created_at", &self.created_at).field("retired_at", &self.retired_at).finish_non_exhaustive()
     }
 }
 
@@ -152,9 +148,7 @@ impl OpenKeyset {
             .iter()
             .map(|k| {
                 let point = k.key.verifying_key().to_encoded_point(false);
-                let coord = |c: Option<&p256::FieldBytes>| {
-                    c.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default()
-                };
+                let coord = |c: Option<&p256::FieldBytes>| c.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default();
                 serde_json::json!({
                     "kty": "EC",
                     "crv": "P-256",
@@ -204,10 +198,7 @@ impl OpenKeyset {
         }
         let kid = untrusted.header().key_id.as_deref().ok_or(JwtError::UnknownKey)?;
         let key = self.keys.iter().find(|k| k.kid == kid).ok_or(JwtError::UnknownKey)?;
-        let token = Es256
-            .validator::<T>(key.key.verifying_key())
-            .validate(&untrusted)
-            .map_err(|_| JwtError::BadSignature)?;
+        let token = Es256.validator::<T>(key.key.verifying_key()).validate(&untrusted).map_err(|_| JwtError::BadSignature)?;
         let exp = token.claims().expiration.map(unix).ok_or(JwtError::Expired)?;
         if now >= exp {
             return Err(JwtError::Expired);

@@ -21,17 +21,11 @@ impl CodeChallenge {
     pub fn parse(challenge: &str, method: Option<&str>) -> Result<Self, OAuthError> {
         match method {
             Some("S256") => {}
-            Some(_) | None => {
-                return Err(OAuthError::invalid_request(
-                    "code_challenge_method must be S256 (plain is not supported)",
-                ))
-            }
+            Some(_) | None => return Err(OAuthError::invalid_request("code_challenge_method must be S256 (plain is not supported)")),
         }
         let decoded = URL_SAFE_NO_PAD.decode(challenge).ok();
         if challenge.len() != 43 || decoded.map(|d| d.len()) != Some(32) {
-            return Err(OAuthError::invalid_request(
-                "code_challenge must be the base64url SHA-256 of the code verifier",
-            ));
+            return Err(OAuthError::invalid_request("code_challenge must be the base64url SHA-256 of the code verifier"));
         }
         Ok(Self(challenge.to_owned()))
     }
@@ -52,8 +46,7 @@ impl CodeChallenge {
     /// `invalid_grant` when the verifier is malformed (RFC 7636 4.1: 43-128 unreserved
     /// characters) or does not match.
     pub fn verify(&self, verifier: &str) -> Result<(), OAuthError> {
-        let well_formed = (43..=128).contains(&verifier.len())
-            && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let well_formed = (43..=128).contains(&verifier.len()) && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         if !well_formed {
             return Err(OAuthError::invalid_grant("code_verifier is malformed"));
         }

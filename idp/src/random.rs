@@ -44,7 +44,6 @@ impl Entropy for TestEntropy {
     }
 }
 
-
 /// A generator seeded once from the platform's CSPRNG: blocks are
 /// `HMAC-SHA256(seed, counter)`, a PRF, so the output is as unpredictable as the seed.
 /// It lets the platform call (which can fail) happen once, up front.

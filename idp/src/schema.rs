@@ -64,13 +64,23 @@ pub enum KvKey<'a> {
     /// The user-name index key of user `id`.
     UserIndex(&'a UserName, &'a str),
     /// The membership index key of user `id` in a group.
-    Member { group: &'a str, name: &'a UserName, id: &'a str },
+    Member {
+        group: &'a str,
+        name: &'a UserName,
+        id: &'a str,
+    },
     Admin(&'a str),
     DirectoryIndexed,
-    Deployment { client_id: &'a str, context: &'a CognitoContext },
+    Deployment {
+        client_id: &'a str,
+        context: &'a CognitoContext,
+    },
     Keyset,
     /// An audit entry at `at_ms` (milliseconds), with a random tie-breaker.
-    Audit { at_ms: u64, tie: &'a str },
+    Audit {
+        at_ms: u64,
+        tie: &'a str,
+    },
 }
 
 impl fmt::Display for KvKey<'_> {
@@ -141,7 +151,10 @@ pub enum VaultKey<'a> {
     /// An authorization code (stored by its hash).
     Code(&'a str),
     /// A client assertion's `jti` for a client (stored by its hash).
-    Assertion { client_id: &'a str, jti: &'a str },
+    Assertion {
+        client_id: &'a str,
+        jti: &'a str,
+    },
     /// A face challenge's nonce (stored by its hash).
     FaceNonce(&'a str),
     /// A console session's cookie value (stored by its hash).

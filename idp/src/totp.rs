@@ -47,11 +47,7 @@ impl TotpSeed {
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         // The label's separator must stay a literal colon; spaces as %20, not '+'.
         let label = format!("{}:{}", enc(issuer), enc(account)).replace('+', "%20");
-        format!(
-            "otpauth://totp/{label}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={PERIOD}",
-            self.to_base32(),
-            enc(issuer).replace('+', "%20"),
-        )
+        format!("otpauth://totp/{label}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={PERIOD}", self.to_base32(), enc(issuer).replace('+', "%20"),)
     }
 }
 
@@ -69,10 +65,7 @@ pub fn hotp(seed: &[u8], counter: u64, digits: u32) -> u32 {
     mac.update(&counter.to_be_bytes());
     let h = mac.finalize().into_bytes();
     let offset = usize::from(h[19] & 0x0f);
-    let bin = (u32::from(h[offset]) & 0x7f) << 24
-        | u32::from(h[offset + 1]) << 16
-        | u32::from(h[offset + 2]) << 8
-        | u32::from(h[offset + 3]);
+    let bin = (u32::from(h[offset]) & 0x7f) << 24 | u32::from(h[offset + 1]) << 16 | u32::from(h[offset + 2]) << 8 | u32::from(h[offset + 3]);
     bin % 10u32.pow(digits)
 }
 
@@ -111,12 +104,7 @@ pub fn well_formed(answer: &str) -> bool {
 ///
 /// # Errors
 /// [`TotpRejection`] saying why.
-pub fn verify(
-    seed: &TotpSeed,
-    answer: &str,
-    now: u64,
-    last_used_step: Option<u64>,
-) -> Result<u64, TotpRejection> {
+pub fn verify(seed: &TotpSeed, answer: &str, now: u64, last_used_step: Option<u64>) -> Result<u64, TotpRejection> {
     if !well_formed(answer) {
         return Err(TotpRejection::Malformed);
     }
@@ -166,14 +154,8 @@ mod tests {
     /// RFC 6238 Appendix B, the SHA-1 column (8 digits).
     #[test]
     fn rfc6238_appendix_b_sha1() {
-        let vectors = [
-            (59u64, 94287082u32),
-            (1111111109, 7081804),
-            (1111111111, 14050471),
-            (1234567890, 89005924),
-            (2000000000, 69279037),
-            (20000000000, 65353130),
-        ];
+        let vectors =
+            [(59u64, 94287082u32), (1111111109, 7081804), (1111111111, 14050471), (1234567890, 89005924), (2000000000, 69279037), (20000000000, 65353130)];
         for (time, expected) in vectors {
             assert_eq!(hotp(SEED, time / 30, 8), expected, "T={time}");
             // Six digits are the last six of the eight.
@@ -219,10 +201,7 @@ mod tests {
         let seed = TotpSeed::from_bytes(SEED.to_vec());
         assert_eq!(seed.to_base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
         let uri = seed.otpauth_uri("Biopass", "alice@example.com");
-        assert_eq!(
-            uri,
-            "otpauth://totp/Biopass:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Biopass&algorithm=SHA1&digits=6&period=30"
-        );
+        assert_eq!(uri, "otpauth://totp/Biopass:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Biopass&algorithm=SHA1&digits=6&period=30");
         assert_eq!(format!("{seed:?}"), "TotpSeed(<hidden>)");
     }
 }

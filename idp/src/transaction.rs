@@ -6,11 +6,11 @@
 use crate::authorize::{redirect_with, AuthorizationRequest};
 use crate::claims::{CODE_LIFETIME, TRANSACTION_LIFETIME};
 use crate::grant::CodeGrant;
+use crate::schema::sha256_hex;
 use crate::user::UserRecord;
 use biopass_proto::admin::FaceAssurance;
 use biopass_proto::login::{AuthenticatorKind, LoginStep};
 use serde::{Deserialize, Serialize};
-use crate::schema::sha256_hex;
 use subtle::ConstantTimeEq;
 
 /// A login in progress.

@@ -15,10 +15,7 @@ use std::time::Instant;
 
 use biopass_model::imageops::{self, Affine};
 use biopass_model::landmark::{self, LandmarkModel};
-use biopass_model::{
-    align, detect, head_pose, liveness_crop, Aligned112, Crop128, Detector, FeatureModel, Frame,
-    LivenessModel, ModelKind,
-};
+use biopass_model::{align, detect, head_pose, liveness_crop, Aligned112, Crop128, Detector, FeatureModel, Frame, LivenessModel, ModelKind};
 
 fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
     for _ in 0..3 {
@@ -47,24 +44,11 @@ fn f32s(path: PathBuf) -> Vec<f32> {
 fn webcam_frame(reference: &std::path::Path) -> Vec<u8> {
     let ppm = std::fs::read(reference.join("sample1.ppm")).unwrap();
     // header "P6\n1920 1280\n255\n"
-    let header_end = ppm
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .nth(2)
-        .unwrap()
-        .0
-        + 1;
-    let rgba: Vec<u8> = ppm[header_end..]
-        .chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect();
+    let header_end = ppm.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(2).unwrap().0 + 1;
+    let rgba: Vec<u8> = ppm[header_end..].chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
     let src = Frame::new(1920, 1280, &rgba).unwrap();
     let map = Affine::rect_to_grid((1920.0 - 1706.67) / 2.0, 0.0, 1706.67, 1280.0, 640, 480);
-    imageops::to_u8(&imageops::warp_rgb(&src, &map, 640, 480))
-        .chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect()
+    imageops::to_u8(&imageops::warp_rgb(&src, &map, 640, 480)).chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
 }
 
 fn main() {
@@ -74,23 +58,12 @@ fn main() {
     let runs: usize = args.get(3).map(|r| r.parse().unwrap()).unwrap_or(30);
     let bytes = |k: ModelKind| std::fs::read(models.join(k.file_name())).unwrap();
 
-    let (db, lb, vb, fb) = (
-        bytes(ModelKind::Detect),
-        bytes(ModelKind::Landmark),
-        bytes(ModelKind::Liveness),
-        bytes(ModelKind::Feature),
-    );
+    let (db, lb, vb, fb) = (bytes(ModelKind::Detect), bytes(ModelKind::Landmark), bytes(ModelKind::Liveness), bytes(ModelKind::Feature));
     let load = |f: &dyn Fn()| median_ms(3, f);
     let load_ms = [
         ("detect", load(&|| drop(Detector::load(&db).unwrap()))),
-        (
-            "landmark",
-            load(&|| drop(LandmarkModel::load(&lb).unwrap())),
-        ),
-        (
-            "liveness",
-            load(&|| drop(LivenessModel::load(&vb).unwrap())),
-        ),
+        ("landmark", load(&|| drop(LandmarkModel::load(&lb).unwrap()))),
+        ("liveness", load(&|| drop(LivenessModel::load(&vb).unwrap()))),
         ("feature", load(&|| drop(FeatureModel::load(&fb).unwrap()))),
     ];
     let detector = Detector::load(&db).unwrap();
@@ -101,29 +74,15 @@ fn main() {
     let t = reference.join("tensors");
     let det_in = f32s(t.join("sample1_detect.f32"));
     let lm_in = f32s(t.join("sample1_f0_landmark.f32"));
-    let live_crop =
-        Crop128::from_bytes(&std::fs::read(t.join("sample1_f0_live.u8")).unwrap()).unwrap();
-    let aligned =
-        Aligned112::from_bytes(&std::fs::read(t.join("sample1_f0_aligned.u8")).unwrap()).unwrap();
+    let live_crop = Crop128::from_bytes(&std::fs::read(t.join("sample1_f0_live.u8")).unwrap()).unwrap();
+    let aligned = Aligned112::from_bytes(&std::fs::read(t.join("sample1_f0_aligned.u8")).unwrap()).unwrap();
     let live_in = LivenessModel::preprocess(&live_crop, biopass_model::liveness::ChannelOrder::Bgr);
     let feat_in = FeatureModel::preprocess(&aligned);
     let infer_ms = [
-        (
-            "detect",
-            median_ms(runs, || drop(detector.run(det_in.clone()).unwrap())),
-        ),
-        (
-            "landmark",
-            median_ms(runs, || drop(landmarks.run(lm_in.clone()).unwrap())),
-        ),
-        (
-            "liveness",
-            median_ms(runs, || drop(liveness.run(live_in.clone()).unwrap())),
-        ),
-        (
-            "feature",
-            median_ms(runs, || drop(feature.run(feat_in.clone()).unwrap())),
-        ),
+        ("detect", median_ms(runs, || drop(detector.run(det_in.clone()).unwrap()))),
+        ("landmark", median_ms(runs, || drop(landmarks.run(lm_in.clone()).unwrap()))),
+        ("liveness", median_ms(runs, || drop(liveness.run(live_in.clone()).unwrap()))),
+        ("feature", median_ms(runs, || drop(feature.run(feat_in.clone()).unwrap()))),
     ];
 
     let rgba = webcam_frame(&reference);
@@ -131,9 +90,7 @@ fn main() {
     let (scores, boxes) = detector.run(Detector::preprocess(&frame)).unwrap();
     let faces = detect::postprocess(&scores, &boxes, 640.0, 480.0);
     let face = *faces.first().expect("a face in the 640x480 frame");
-    let lm_raw = landmarks
-        .run(LandmarkModel::preprocess(&frame, &face))
-        .unwrap();
+    let lm_raw = landmarks.run(LandmarkModel::preprocess(&frame, &face)).unwrap();
     let lm = landmark::postprocess(&lm_raw, &face);
 
     let frame_ms = median_ms(runs, || {
@@ -154,19 +111,11 @@ fn main() {
     });
     let verify_prepost_ms = median_ms(runs, || {
         let c = liveness_crop(&frame, &face);
-        std::hint::black_box(LivenessModel::preprocess(
-            &c,
-            biopass_model::liveness::ChannelOrder::Bgr,
-        ));
+        std::hint::black_box(LivenessModel::preprocess(&c, biopass_model::liveness::ChannelOrder::Bgr));
         std::hint::black_box(FeatureModel::preprocess(&align(&frame, &lm)));
     });
 
-    let obj = |v: &[(&str, f64)]| {
-        v.iter()
-            .map(|(k, t)| format!("\"{k}\": {t:.3}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let obj = |v: &[(&str, f64)]| v.iter().map(|(k, t)| format!("\"{k}\": {t:.3}")).collect::<Vec<_>>().join(", ");
     println!(
         "{{\"runtime\": \"tract-native\", \"runs\": {runs}, \"load_ms\": {{{}}}, \"infer_ms\": {{{}}}, \
          \"frame_ms\": {frame_ms:.3}, \"frame_prepost_ms\": {frame_prepost_ms:.3}, \

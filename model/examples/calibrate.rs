@@ -27,10 +27,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use biopass_model::imageops::{self, Affine};
-use biopass_model::{
-    align, crop_quality, head_pose, liveness_crop, Aligned112, Embedding, Face, Frame,
-    ModelBytes, Pipeline,
-};
+use biopass_model::{align, crop_quality, head_pose, liveness_crop, Aligned112, Embedding, Face, Frame, ModelBytes, Pipeline};
 use image::codecs::jpeg::JpegEncoder;
 use std::path::{Path, PathBuf};
 
@@ -89,12 +86,7 @@ impl SplitMix {
 
 fn load_pipeline(dir: &Path) -> Res<Pipeline> {
     let read = |n: &str| std::fs::read(dir.join(n)).map_err(|e| format!("{}/{n}: {e}", dir.display()));
-    let (d, l, v, f) = (
-        read("fr_detect.onnx")?,
-        read("fr_landmark.onnx")?,
-        read("fr_liveness.onnx")?,
-        read("fr_feature.onnx")?,
-    );
+    let (d, l, v, f) = (read("fr_detect.onnx")?, read("fr_landmark.onnx")?, read("fr_liveness.onnx")?, read("fr_feature.onnx")?);
     Ok(Pipeline::load(ModelBytes { detect: &d, landmark: &l, liveness: &v, feature: &f })?)
 }
 
@@ -128,10 +120,7 @@ fn view(img: &Rgba, centre: [f32; 2], side: usize, scale: f32, angle: f32, shift
     let (a, b) = (scale * c, scale * s);
     let [cx, cy] = centre;
     let half = side as f32 / 2.0;
-    let fwd = Affine([
-        [a, -b, half + shift[0] - (a * cx - b * cy)],
-        [b, a, half + shift[1] - (b * cx + a * cy)],
-    ]);
+    let fwd = Affine([[a, -b, half + shift[0] - (a * cx - b * cy)], [b, a, half + shift[1] - (b * cx + a * cy)]]);
     let inv = fwd.invert().ok_or("singular transform")?;
     let frame = Frame::new(img.w, img.h, &img.px)?;
     let lit: Vec<f32> = imageops::warp_rgb(&frame, &inv, side, side).iter().map(|v| v * light).collect();
@@ -420,11 +409,7 @@ fn print_sweep(sc: &Scores) {
     let mut t = 0.20f32;
     while t < 0.701 {
         let (i, g) = (sc.fmr_count(t), sc.fnmr_count(t));
-        println!(
-            "  {t:9.3} | {:9.2e} ({i:>6}) | {:5.2} % ({g})",
-            i as f64 / sc.impostor.len() as f64,
-            100.0 * g as f64 / sc.genuine.len() as f64
-        );
+        println!("  {t:9.3} | {:9.2e} ({i:>6}) | {:5.2} % ({g})", i as f64 / sc.impostor.len() as f64, 100.0 * g as f64 / sc.genuine.len() as f64);
         t += 0.025;
     }
 }
@@ -455,7 +440,9 @@ struct Args {
 
 fn args() -> Res<Args> {
     let mut pos = Vec::new();
-    let mut models = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from).join("../public/models");
+    let mut models = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from)
+        .join("../public/models");
     let (mut rounds, mut threads) = (200, 2);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -535,7 +522,14 @@ fn main() -> Res<()> {
             None => no_face.push(job.path.display().to_string()),
         }
     }
-    println!("Face calibration: {} photos of {} people ({} LFW, {} demo faces), {:.0} s", jobs.len(), names.len(), names.len() - demo_faces, demo_faces, started.elapsed().as_secs_f32());
+    println!(
+        "Face calibration: {} photos of {} people ({} LFW, {} demo faces), {:.0} s",
+        jobs.len(),
+        names.len(),
+        names.len() - demo_faces,
+        demo_faces,
+        started.elapsed().as_secs_f32()
+    );
     println!("photos without a face: {} {:?}", no_face.len(), no_face);
     let mut photos_per_person = vec![0usize; names.len()];
     for s in &samples {
@@ -558,7 +552,16 @@ fn main() -> Res<()> {
         let b = s.bbox;
         println!(
             "    {:<18} [{:.0} {:.0} {:.0} {:.0}] {:.4} {:5.1} {:5.1} {:7.1} {:6.1}",
-            &names[s.person][5..], b[0], b[1], b[2], b[3], s.context_score, s.yaw.abs(), s.pitch.abs(), s.sharpness, s.brightness
+            &names[s.person][5..],
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            s.context_score,
+            s.yaw.abs(),
+            s.pitch.abs(),
+            s.sharpness,
+            s.brightness
         );
     }
 

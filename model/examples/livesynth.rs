@@ -65,7 +65,11 @@ const LIGHT_REF_CM: f32 = 30.0;
 
 fn lin(v: u8) -> f32 {
     let c = f32::from(v) / 255.0;
-    if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
 }
 
 fn srgb(v: f32) -> u8 {
@@ -205,7 +209,18 @@ impl Head {
                 }));
             }
         }
-        Ok(Self { photo: linear, pw, ph, centre: b.centre(), axes, nose: lm.points[30], nose_sigma: 0.11 * b.width(), cm: HEAD_WIDTH_CM / (2.0 * axes[0]), wall, pose: biopass_model::head_pose(&lm) })
+        Ok(Self {
+            photo: linear,
+            pw,
+            ph,
+            centre: b.centre(),
+            axes,
+            nose: lm.points[30],
+            nose_sigma: 0.11 * b.width(),
+            cm: HEAD_WIDTH_CM / (2.0 * axes[0]),
+            wall,
+            pose: biopass_model::head_pose(&lm),
+        })
     }
 
     /// Height towards the camera (cm) and how much the surface faces the camera, at a
@@ -503,7 +518,12 @@ fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) 
     let still_frame = if kind == Kind::Still { Some(render(head, far, Light::None, false, &mut noise).0) } else { None };
     let mut shots = Vec::new();
     let mut shoot = |phase: CapturePhase, t_ms: u32, pose: Pose, light: Light, noise: &mut Noise| -> Res<()> {
-        let jitter = Pose { z: pose.z * noise.range(0.99, 1.01), at: [pose.at[0] + noise.range(-1.5, 1.5), pose.at[1] + noise.range(-1.5, 1.5)], turn: pose.turn + noise.range(-0.02, 0.02), tilt: pose.tilt + noise.range(-0.02, 0.02) };
+        let jitter = Pose {
+            z: pose.z * noise.range(0.99, 1.01),
+            at: [pose.at[0] + noise.range(-1.5, 1.5), pose.at[1] + noise.range(-1.5, 1.5)],
+            turn: pose.turn + noise.range(-0.02, 0.02),
+            tilt: pose.tilt + noise.range(-0.02, 0.02),
+        };
         let rgba = match &still_frame {
             Some(f) => f.clone(),
             None => render(head, jitter, light, flat, noise).0,
@@ -566,14 +586,19 @@ fn evidence(a: &Args) -> Res<()> {
     let seed: u64 = a.get("--seed").unwrap_or("1").parse()?;
     let (shots, at) = capture(&p, &head, &challenge, kind, seed)?;
     let span = shots.last().map_or(0, |s| s.t_ms) - shots.first().map_or(0, |s| s.t_ms);
-    let frames: Vec<serde_json::Value> = shots
-        .iter()
-        .map(|s| serde_json::json!({ "phase": s.phase, "t_ms": s.t_ms, "jpeg": base64(&s.jpeg) }))
-        .collect();
+    let frames: Vec<serde_json::Value> = shots.iter().map(|s| serde_json::json!({ "phase": s.phase, "t_ms": s.t_ms, "jpeg": base64(&s.jpeg) })).collect();
     let bytes: usize = shots.iter().map(|s| s.jpeg.len()).sum();
     eprintln!("{kind:?}: {} frames, {bytes} bytes of JPEG, {span} ms", shots.len());
     if a.0.iter().any(|x| x == "--check") {
-        let issued = IssuedChallenge { transaction: String::new(), purpose: challenge.purpose, far: challenge.far, near: challenge.near, flashes: challenge.flashes.clone(), issued_at: 0, expires_at: 0 };
+        let issued = IssuedChallenge {
+            transaction: String::new(),
+            purpose: challenge.purpose,
+            far: challenge.far,
+            near: challenge.near,
+            flashes: challenge.flashes.clone(),
+            issued_at: 0,
+            expires_at: 0,
+        };
         let (figures, verdict, poses) = judge(&p, &issued, &shots, at)?;
         eprintln!("{figures:?}\n{verdict:?}\nposes (yaw, pitch, width): {poses:?}");
     }
@@ -593,7 +618,13 @@ fn scene(a: &Args) -> Res<()> {
         let (rgba, factor) = render(&head, pose, Light::None, false, &mut Noise::new(7));
         let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|q| [q[0], q[1], q[2]]).collect();
         std::fs::write(dir.join(format!("{name}.jpg")), jpeg(&rgb, W as u32, H as u32, 95)?)?;
-        let mask: Vec<u8> = factor.iter().flat_map(|f| { let v = (f / scale * 255.0).round().clamp(0.0, 255.0) as u8; [v, v, v] }).collect();
+        let mask: Vec<u8> = factor
+            .iter()
+            .flat_map(|f| {
+                let v = (f / scale * 255.0).round().clamp(0.0, 255.0) as u8;
+                [v, v, v]
+            })
+            .collect();
         std::fs::write(dir.join(format!("{name}-mask.jpg")), jpeg(&mask, W as u32, H as u32, 95)?)?;
         let frame = Frame::new(W as u32, H as u32, &rgba)?;
         let face = p.detect(&frame)?.into_iter().next().ok_or("no face in the render")?;
@@ -614,7 +645,8 @@ fn measure(p: &Pipeline, shots: &[Shot]) -> Res<Vec<MeasuredFrame>> {
         CapturePhase::Near => Phase::Near,
         CapturePhase::Light => Phase::Light,
     };
-    let frames: Vec<CaptureFrame<'_>> = shots.iter().zip(&pixels).map(|(s, px)| Ok(CaptureFrame { phase: phase(s.phase), frame: Frame::new(320, 240, px)? })).collect::<Res<_>>()?;
+    let frames: Vec<CaptureFrame<'_>> =
+        shots.iter().zip(&pixels).map(|(s, px)| Ok(CaptureFrame { phase: phase(s.phase), frame: Frame::new(320, 240, px)? })).collect::<Res<_>>()?;
     let measures = measure_capture(p, &frames)?;
     Ok(shots
         .iter()
@@ -623,7 +655,16 @@ fn measure(p: &Pipeline, shots: &[Shot]) -> Res<Vec<MeasuredFrame>> {
             let face = m.face.map(|f| {
                 f.map(|fm| {
                     let [cx, cy] = fm.face.bbox.centre();
-                    decide::MeasuredFace { cx: cx / 320.0, cy: cy / 240.0, width: fm.face.bbox.width() / 320.0, faces: fm.faces, yaw: fm.pose.yaw, pitch: fm.pose.pitch, depth_ratio: fm.depth_ratio, score: fm.face.score }
+                    decide::MeasuredFace {
+                        cx: cx / 320.0,
+                        cy: cy / 240.0,
+                        width: fm.face.bbox.width() / 320.0,
+                        faces: fm.faces,
+                        yaw: fm.pose.yaw,
+                        pitch: fm.pose.pitch,
+                        depth_ratio: fm.depth_ratio,
+                        score: fm.face.score,
+                    }
                 })
             });
             let score = face.flatten().map_or(0.0, |f| f.score);
@@ -645,7 +686,9 @@ fn measure(p: &Pipeline, shots: &[Shot]) -> Res<Vec<MeasuredFrame>> {
 fn judge(p: &Pipeline, c: &IssuedChallenge, shots: &[Shot], at: u32) -> Res<(LivenessFigures, Result<(), decide::FaceRejection>, Vec<(f32, f32, f32)>)> {
     let measured = measure(p, shots)?;
     let figures = decide::figures(c, decide::ColourTimes::nominal(at), &measured);
-    let verdict = decide::check_liveness(c, decide::ColourTimes::nominal(at), &measured, 60_000).map(|_| ()).and_then(|()| decide::match_score(&[0.0; 512], &measured).map(|_| ()));
+    let verdict = decide::check_liveness(c, decide::ColourTimes::nominal(at), &measured, 60_000)
+        .map(|_| ())
+        .and_then(|()| decide::match_score(&[0.0; 512], &measured).map(|_| ()));
     let poses = measured.iter().filter_map(|m| m.face.flatten()).map(|f| (f.yaw, f.pitch, f.width)).collect();
     Ok((figures, verdict, poses))
 }
@@ -658,7 +701,8 @@ fn calibrate(a: &Args) -> Res<()> {
     let mut people: Vec<PathBuf> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
     people.sort();
     for person in people {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&person)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jpg")).collect();
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(&person)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jpg")).collect();
         files.sort();
         if let Some(f) = files.into_iter().next() {
             photos.push(f);
@@ -679,7 +723,16 @@ fn calibrate(a: &Args) -> Res<()> {
         used += 1;
         let mut rng = SeededEntropy::new([i as u8; 32]);
         let issued = decide::new_challenge(&mut rng, "calibration".into(), FacePurpose::Authenticate, false, 0);
-        let c = FaceChallenge { nonce: String::new(), expires_at: 0, purpose: issued.purpose, far: issued.far, near: issued.near, flashes: issued.flashes.clone(), frame_width: 320, frame_height: 240 };
+        let c = FaceChallenge {
+            nonce: String::new(),
+            expires_at: 0,
+            purpose: issued.purpose,
+            far: issued.far,
+            near: issued.near,
+            flashes: issued.flashes.clone(),
+            frame_width: 320,
+            frame_height: 240,
+        };
         for kind in kinds {
             let Ok((shots, at)) = capture(&p, &head, &c, kind, i as u64 + 1) else { continue };
             let (f, verdict, _) = judge(&p, &issued, &shots, at)?;
@@ -737,12 +790,12 @@ fn bench(a: &Args) -> Res<()> {
     for (i, (file, face)) in people.iter().enumerate() {
         let head = Head::new(&p, &photos.join(file), *face)?;
         let enrolled = (|| -> Res<Vec<f32>> {
-        // The enrolment: a genuine capture of its own challenge.
-        let mut rng = SeededEntropy::new([200 + i as u8; 32]);
-        let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Enrol, false, 0);
-        let (shots, at) = capture(&p, &head, &public(&issued), Kind::Genuine, 1000 + i as u64)?;
-        let measured = measure(&p, &shots)?;
-        Ok(decide::enrol(&issued, decide::ColourTimes::nominal(at), &measured, 60_000).map_err(|r| format!("does not enrol: {r:?}"))?)
+            // The enrolment: a genuine capture of its own challenge.
+            let mut rng = SeededEntropy::new([200 + i as u8; 32]);
+            let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Enrol, false, 0);
+            let (shots, at) = capture(&p, &head, &public(&issued), Kind::Genuine, 1000 + i as u64)?;
+            let measured = measure(&p, &shots)?;
+            Ok(decide::enrol(&issued, decide::ColourTimes::nominal(at), &measured, 60_000).map_err(|r| format!("does not enrol: {r:?}"))?)
         })();
         match enrolled {
             Ok(template) => heads.push((format!("{file}#{face}"), head, template)),
@@ -779,14 +832,29 @@ fn bench(a: &Args) -> Res<()> {
         }
         let label = if kind == Kind::Genuine { "BPCER" } else { "APCER" };
         let rate = if kind == Kind::Genuine { 1.0 - accepted as f32 / count as f32 } else { accepted as f32 / count as f32 };
-        println!("{:<10} {:>9} {:>7.1}% {:>10.0}  {label}; {why:?}", format!("{kind:?}"), format!("{accepted}/{count}"), 100.0 * rate, bytes as f32 / count as f32 / 1024.0);
+        println!(
+            "{:<10} {:>9} {:>7.1}% {:>10.0}  {label}; {why:?}",
+            format!("{kind:?}"),
+            format!("{accepted}/{count}"),
+            100.0 * rate,
+            bytes as f32 / count as f32 / 1024.0
+        );
     }
     Ok(())
 }
 
 /// The challenge as the worker sends it.
 fn public(c: &IssuedChallenge) -> FaceChallenge {
-    FaceChallenge { nonce: String::new(), expires_at: c.expires_at, purpose: c.purpose, far: c.far, near: c.near, flashes: c.flashes.clone(), frame_width: 320, frame_height: 240 }
+    FaceChallenge {
+        nonce: String::new(),
+        expires_at: c.expires_at,
+        purpose: c.purpose,
+        far: c.far,
+        near: c.near,
+        flashes: c.flashes.clone(),
+        frame_width: 320,
+        frame_height: 240,
+    }
 }
 
 fn main() -> Res<()> {
@@ -831,7 +899,18 @@ mod tests {
 
     #[test]
     fn the_nose_bump_is_the_gaussian_of_the_distance() {
-        let head = Head { photo: vec![], pw: 0, ph: 0, centre: [100.0, 120.0], axes: [50.0, 60.0], nose: [102.0, 130.0], nose_sigma: 11.0, cm: 0.1, wall: vec![], pose: biopass_model::Pose { yaw: 0.0, pitch: 0.0, roll: 0.0 } };
+        let head = Head {
+            photo: vec![],
+            pw: 0,
+            ph: 0,
+            centre: [100.0, 120.0],
+            axes: [50.0, 60.0],
+            nose: [102.0, 130.0],
+            nose_sigma: 11.0,
+            cm: 0.1,
+            wall: vec![],
+            pose: biopass_model::Pose { yaw: 0.0, pitch: 0.0, roll: 0.0 },
+        };
         for p in [[102.0f32, 130.0], [90.0, 140.0], [60.0, 80.0], [140.5, 171.25]] {
             let d2 = ((p[0] - head.nose[0]).powi(2) + (p[1] - head.nose[1]).powi(2)) / head.nose_sigma.powi(2);
             let whole = (-0.5 * d2).exp();

@@ -11,8 +11,7 @@
 mod glue {
     use biopass_model::liveness::ChannelOrder;
     use biopass_model::{
-        align, detect, head_pose, landmark, liveness_crop, Aligned112, Crop128, Detector, Face,
-        FeatureModel, Frame, LandmarkModel, Landmarks68, LivenessModel,
+        align, detect, head_pose, landmark, liveness_crop, Aligned112, Crop128, Detector, Face, FeatureModel, Frame, LandmarkModel, Landmarks68, LivenessModel,
     };
     use wasm_bindgen::prelude::*;
 
@@ -22,9 +21,7 @@ mod glue {
 
     /// A loaded model, or the error that says which one is missing.
     fn loaded<'a, T>(model: &'a Option<T>, what: &str) -> Result<&'a T, JsError> {
-        model
-            .as_ref()
-            .ok_or_else(|| JsError::new(&format!("{what} not loaded")))
+        model.as_ref().ok_or_else(|| JsError::new(&format!("{what} not loaded")))
     }
 
     /// Models, loaded one by one (so JavaScript can time each load), and a current frame.
@@ -67,42 +64,16 @@ mod glue {
             let missing = || JsError::new("model not loaded");
             let input = input.to_vec();
             match kind {
-                "detect" => Ok(self
-                    .detector
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .run(input)
-                    .map_err(js)?
-                    .0),
-                "landmark" => self
-                    .landmark
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .run(input)
-                    .map_err(js),
-                "liveness" => self
-                    .liveness
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .run(input)
-                    .map_err(js),
-                "feature" => self
-                    .feature
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .run(input)
-                    .map_err(js),
+                "detect" => Ok(self.detector.as_ref().ok_or_else(missing)?.run(input).map_err(js)?.0),
+                "landmark" => self.landmark.as_ref().ok_or_else(missing)?.run(input).map_err(js),
+                "liveness" => self.liveness.as_ref().ok_or_else(missing)?.run(input).map_err(js),
+                "feature" => self.feature.as_ref().ok_or_else(missing)?.run(input).map_err(js),
                 _ => Err(JsError::new("unknown model")),
             }
         }
 
         /// Sets the RGBA frame used by the pipeline benchmarks; returns the number of faces.
-        pub fn set_frame(
-            &mut self,
-            rgba: &[u8],
-            width: u32,
-            height: u32,
-        ) -> Result<usize, JsError> {
+        pub fn set_frame(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<usize, JsError> {
             self.frame = rgba.to_vec();
             self.width = width;
             self.height = height;
@@ -112,9 +83,7 @@ mod glue {
             let (scores, boxes) = det.run(Detector::preprocess(&frame)).map_err(js)?;
             let faces = detect::postprocess(&scores, &boxes, width as f32, height as f32);
             let face = *faces.first().ok_or_else(|| JsError::new("no face"))?;
-            let lm_raw = lmm
-                .run(LandmarkModel::preprocess(&frame, &face))
-                .map_err(js)?;
+            let lm_raw = lmm.run(LandmarkModel::preprocess(&frame, &face)).map_err(js)?;
             self.landmarks = Some(landmark::postprocess(&lm_raw, &face));
             self.face = Some(face);
             self.raw = Some((scores, boxes, lm_raw));
@@ -146,8 +115,7 @@ mod glue {
         /// The image work of a tracking frame without the networks.
         pub fn tracking_prepost(&self) -> Result<f32, JsError> {
             let frame = self.frame()?;
-            let (scores, boxes, lm_raw) =
-                self.raw.as_ref().ok_or_else(|| JsError::new("no frame"))?;
+            let (scores, boxes, lm_raw) = self.raw.as_ref().ok_or_else(|| JsError::new("no frame"))?;
             let input = Detector::preprocess(&frame);
             let faces = detect::postprocess(scores, boxes, self.width as f32, self.height as f32);
             let face = faces.first().ok_or_else(|| JsError::new("no face"))?;
@@ -181,17 +149,12 @@ mod glue {
 
         /// Liveness input tensor (BGR planes) of a crop given as RGB bytes.
         pub fn liveness_input(crop_rgb: &[u8]) -> Result<Vec<f32>, JsError> {
-            Ok(LivenessModel::preprocess(
-                &Crop128::from_bytes(crop_rgb).map_err(js)?,
-                ChannelOrder::Bgr,
-            ))
+            Ok(LivenessModel::preprocess(&Crop128::from_bytes(crop_rgb).map_err(js)?, ChannelOrder::Bgr))
         }
 
         /// Embedding input tensor of an aligned crop given as RGB bytes.
         pub fn feature_input(aligned_rgb: &[u8]) -> Result<Vec<f32>, JsError> {
-            Ok(FeatureModel::preprocess(
-                &Aligned112::from_bytes(aligned_rgb).map_err(js)?,
-            ))
+            Ok(FeatureModel::preprocess(&Aligned112::from_bytes(aligned_rgb).map_err(js)?))
         }
     }
 }

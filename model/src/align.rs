@@ -11,13 +11,7 @@ pub const SIDE: usize = 112;
 /// Where the five points (eye on the image's left, other eye, nose tip, left and right
 /// mouth corner) go in the 112x112 crop, in OpenCV pixel-index coordinates (the ArcFace
 /// convention). Add 0.5 for this crate's continuous coordinates.
-pub const REFERENCE_POINTS: [[f32; 2]; 5] = [
-    [38.294_6, 51.696_3],
-    [73.531_8, 51.501_4],
-    [56.025_2, 71.736_6],
-    [41.549_3, 92.365_5],
-    [70.729_9, 92.204_1],
-];
+pub const REFERENCE_POINTS: [[f32; 2]; 5] = [[38.294_6, 51.696_3], [73.531_8, 51.501_4], [56.025_2, 71.736_6], [41.549_3, 92.365_5], [70.729_9, 92.204_1]];
 
 /// The frame-to-crop similarity for `landmarks`, or `None` if the five points coincide.
 pub fn alignment_transform(landmarks: &Landmarks68) -> Option<Affine> {
@@ -32,19 +26,8 @@ pub fn alignment_transform(landmarks: &Landmarks68) -> Option<Affine> {
 pub fn align(frame: &Frame<'_>, landmarks: &Landmarks68) -> Aligned112 {
     let map = alignment_transform(landmarks)
         .and_then(|m| m.invert())
-        .unwrap_or_else(|| {
-            Affine::rect_to_grid(
-                0.0,
-                0.0,
-                frame.width() as f32,
-                frame.height() as f32,
-                SIDE,
-                SIDE,
-            )
-        });
-    Aligned112::from_rgb_unchecked(imageops::to_u8(&imageops::warp_rgb(
-        frame, &map, SIDE, SIDE,
-    )))
+        .unwrap_or_else(|| Affine::rect_to_grid(0.0, 0.0, frame.width() as f32, frame.height() as f32, SIDE, SIDE));
+    Aligned112::from_rgb_unchecked(imageops::to_u8(&imageops::warp_rgb(frame, &map, SIDE, SIDE)))
 }
 
 #[cfg(test)]
@@ -101,12 +84,7 @@ mod tests {
     fn degenerate_landmarks_do_not_panic() {
         let px = vec![7u8; 4 * 10 * 10];
         let frame = Frame::new(10, 10, &px).unwrap();
-        let crop = align(
-            &frame,
-            &Landmarks68 {
-                points: [[1.0, 1.0]; 68],
-            },
-        );
+        let crop = align(&frame, &Landmarks68 { points: [[1.0, 1.0]; 68] });
         assert!(crop.as_rgb().iter().all(|v| *v == 7));
     }
 }

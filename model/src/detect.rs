@@ -89,22 +89,13 @@ impl Detector {
     /// # Errors
     /// [`crate::Error::ModelLoad`] when the bytes are not that model.
     pub fn load(onnx: &[u8]) -> Result<Self> {
-        Ok(Self {
-            net: Net::load(ModelKind::Detect, onnx, &[1, 3, INPUT_HEIGHT, INPUT_WIDTH])?,
-        })
+        Ok(Self { net: Net::load(ModelKind::Detect, onnx, &[1, 3, INPUT_HEIGHT, INPUT_WIDTH])? })
     }
 
     /// The detector's input tensor for `frame`: the whole frame resized (bilinear, aspect
     /// not kept) to 320x240, planar RGB, `(x - 127) / 128`.
     pub fn preprocess(frame: &Frame<'_>) -> Vec<f32> {
-        let map = Affine::rect_to_grid(
-            0.0,
-            0.0,
-            frame.width() as f32,
-            frame.height() as f32,
-            INPUT_WIDTH,
-            INPUT_HEIGHT,
-        );
+        let map = Affine::rect_to_grid(0.0, 0.0, frame.width() as f32, frame.height() as f32, INPUT_WIDTH, INPUT_HEIGHT);
         let rgb = imageops::warp_rgb(frame, &map, INPUT_WIDTH, INPUT_HEIGHT);
         imageops::to_planar(&rgb, [0, 1, 2], |v| (v - 127.0) / 128.0)
     }
@@ -127,12 +118,7 @@ impl Detector {
     /// [`crate::Error::Inference`] when the network fails.
     pub fn detect(&self, frame: &Frame<'_>) -> Result<Vec<Face>> {
         let (scores, boxes) = self.run(Self::preprocess(frame))?;
-        Ok(postprocess(
-            &scores,
-            &boxes,
-            frame.width() as f32,
-            frame.height() as f32,
-        ))
+        Ok(postprocess(&scores, &boxes, frame.width() as f32, frame.height() as f32))
     }
 }
 
@@ -142,15 +128,7 @@ pub fn postprocess(scores: &[f32], boxes: &[f32], width: f32, height: f32) -> Ve
         .chunks_exact(2)
         .zip(boxes.chunks_exact(4))
         .filter(|(s, _)| s[1] > SCORE_THRESHOLD)
-        .map(|(s, b)| Face {
-            bbox: BBox {
-                x1: b[0] * width,
-                y1: b[1] * height,
-                x2: b[2] * width,
-                y2: b[3] * height,
-            },
-            score: s[1],
-        })
+        .map(|(s, b)| Face { bbox: BBox { x1: b[0] * width, y1: b[1] * height, x2: b[2] * width, y2: b[3] * height }, score: s[1] })
         .collect();
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     candidates.truncate(TOP_K);
@@ -203,9 +181,6 @@ mod tests {
         let scores = [0.0, 0.7, 0.0, 0.95];
         let boxes = [0.0, 0.0, 0.2, 0.2, 0.1, 0.0, 0.3, 0.2];
         let faces = postprocess(&scores, &boxes, 10.0, 10.0);
-        assert_eq!(
-            faces.iter().map(|f| f.score).collect::<Vec<_>>(),
-            vec![0.95, 0.7]
-        );
+        assert_eq!(faces.iter().map(|f| f.score).collect::<Vec<_>>(), vec![0.95, 0.7]);
     }
 }

@@ -27,17 +27,11 @@ impl Embedding {
         if values.len() != DIM || values.iter().any(|v| !v.is_finite()) {
             return Err(Error::BadEmbedding);
         }
-        let norm = values
-            .iter()
-            .map(|v| (*v as f64) * (*v as f64))
-            .sum::<f64>()
-            .sqrt();
+        let norm = values.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
         if norm < 1e-12 {
             return Err(Error::BadEmbedding);
         }
-        Ok(Self(
-            values.iter().map(|v| (*v as f64 / norm) as f32).collect(),
-        ))
+        Ok(Self(values.iter().map(|v| (*v as f64 / norm) as f32).collect()))
     }
 
     /// The 512 components.
@@ -58,21 +52,14 @@ impl Embedding {
         if bytes.len() != DIM * 4 {
             return Err(Error::BadEmbedding);
         }
-        let values: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let values: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         Self::from_raw(&values)
     }
 }
 
 /// Cosine similarity of two embeddings, in `-1..=1`.
 pub fn similarity(a: &Embedding, b: &Embedding) -> f32 {
-    a.0.iter()
-        .zip(&b.0)
-        .map(|(x, y)| x * y)
-        .sum::<f32>()
-        .clamp(-1.0, 1.0)
+    a.0.iter().zip(&b.0).map(|(x, y)| x * y).sum::<f32>().clamp(-1.0, 1.0)
 }
 
 /// The embedding network, loaded and optimised once.
@@ -87,9 +74,7 @@ impl FeatureModel {
     /// # Errors
     /// [`crate::Error::ModelLoad`] when the bytes are not that model.
     pub fn load(onnx: &[u8]) -> Result<Self> {
-        Ok(Self {
-            net: Net::load(ModelKind::Feature, onnx, &[1, 3, SIDE, SIDE])?,
-        })
+        Ok(Self { net: Net::load(ModelKind::Feature, onnx, &[1, 3, SIDE, SIDE])? })
     }
 
     /// The network input for `aligned`: planar RGB, `(x - 127) / 128`.
@@ -103,11 +88,7 @@ impl FeatureModel {
     /// # Errors
     /// [`crate::Error::Inference`] when tract fails or the output has an unexpected shape.
     pub fn run(&self, input: Vec<f32>) -> Result<Vec<f32>> {
-        Ok(self
-            .net
-            .run_expect(input, &[DIM])?
-            .pop()
-            .unwrap_or_default())
+        Ok(self.net.run_expect(input, &[DIM])?.pop().unwrap_or_default())
     }
 
     /// The unit embedding of an aligned face.
@@ -116,10 +97,8 @@ impl FeatureModel {
     /// [`crate::Error::Inference`] when the network fails or returns a zero vector.
     pub fn embed(&self, aligned: &Aligned112) -> Result<Embedding> {
         let raw = self.run(Self::preprocess(aligned))?;
-        Embedding::from_raw(&raw).map_err(|_| Error::Inference {
-            model: ModelKind::Feature,
-            reason: "the network returned a zero or non-finite embedding".into(),
-        })
+        Embedding::from_raw(&raw)
+            .map_err(|_| Error::Inference { model: ModelKind::Feature, reason: "the network returned a zero or non-finite embedding".into() })
     }
 
     /// [`FeatureModel::embed`] on an aligned crop received as 112x112 RGB or RGBA bytes.
@@ -165,10 +144,7 @@ mod tests {
         let mut b = vec![0.0; DIM];
         a[0] = 2.0;
         b[1] = 5.0;
-        let (a, b) = (
-            Embedding::from_raw(&a).unwrap(),
-            Embedding::from_raw(&b).unwrap(),
-        );
+        let (a, b) = (Embedding::from_raw(&a).unwrap(), Embedding::from_raw(&b).unwrap());
         assert_eq!(similarity(&a, &b), 0.0);
     }
 

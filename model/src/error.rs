@@ -17,12 +17,7 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// All four models, in pipeline order.
-    pub const ALL: [ModelKind; 4] = [
-        ModelKind::Detect,
-        ModelKind::Landmark,
-        ModelKind::Liveness,
-        ModelKind::Feature,
-    ];
+    pub const ALL: [ModelKind; 4] = [ModelKind::Detect, ModelKind::Landmark, ModelKind::Liveness, ModelKind::Feature];
 
     /// File name under which the model is served (`/models/<file_name>`) and cached.
     pub fn file_name(self) -> &'static str {

@@ -19,23 +19,11 @@ impl<'a> Frame<'a> {
     /// # Errors
     /// [`Error::BadFrameSize`] when either side is zero or `rgba.len() != width * height * 4`.
     pub fn new(width: u32, height: u32, rgba: &'a [u8]) -> Result<Self> {
-        let expected = (width as usize)
-            .checked_mul(height as usize)
-            .and_then(|n| n.checked_mul(4))
-            .unwrap_or(usize::MAX);
+        let expected = (width as usize).checked_mul(height as usize).and_then(|n| n.checked_mul(4)).unwrap_or(usize::MAX);
         if width == 0 || height == 0 || rgba.len() != expected {
-            return Err(Error::BadFrameSize {
-                width,
-                height,
-                expected,
-                actual: rgba.len(),
-            });
+            return Err(Error::BadFrameSize { width, height, expected, actual: rgba.len() });
         }
-        Ok(Self {
-            width,
-            height,
-            rgba,
-        })
+        Ok(Self { width, height, rgba })
     }
 
     /// Width in pixels.
@@ -81,20 +69,12 @@ impl<const SIDE: usize> SquareCrop<SIDE> {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let n = SIDE * SIDE;
         if bytes.len() == n * 3 {
-            Ok(Self {
-                rgb: bytes.to_vec(),
-            })
+            Ok(Self { rgb: bytes.to_vec() })
         } else if bytes.len() == n * 4 {
-            let rgb = bytes
-                .chunks_exact(4)
-                .flat_map(|p| [p[0], p[1], p[2]])
-                .collect();
+            let rgb = bytes.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
             Ok(Self { rgb })
         } else {
-            Err(Error::BadCropSize {
-                side: SIDE,
-                actual: bytes.len(),
-            })
+            Err(Error::BadCropSize { side: SIDE, actual: bytes.len() })
         }
     }
 
@@ -105,10 +85,7 @@ impl<const SIDE: usize> SquareCrop<SIDE> {
 
     /// RGBA bytes with opaque alpha, ready for a canvas `ImageData`.
     pub fn to_rgba(&self) -> Vec<u8> {
-        self.rgb
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect()
+        self.rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
     }
 
     /// Built by the pipeline from exactly `SIDE * SIDE * 3` bytes.
@@ -132,14 +109,7 @@ mod tests {
     fn frame_checks_its_size() {
         let px = vec![0u8; 4 * 3 * 2];
         assert!(Frame::new(3, 2, &px).is_ok());
-        assert!(matches!(
-            Frame::new(2, 2, &px),
-            Err(Error::BadFrameSize {
-                expected: 16,
-                actual: 24,
-                ..
-            })
-        ));
+        assert!(matches!(Frame::new(2, 2, &px), Err(Error::BadFrameSize { expected: 16, actual: 24, .. })));
         assert!(Frame::new(0, 0, &[]).is_err());
         assert!(Frame::new(u32::MAX, u32::MAX, &px).is_err());
     }
@@ -153,12 +123,6 @@ mod tests {
         assert_eq!(rgba.len(), 16);
         assert_eq!(&rgba[..8], &[0, 1, 2, 255, 3, 4, 5, 255]);
         assert_eq!(SquareCrop::<2>::from_bytes(&rgba).unwrap(), c);
-        assert!(matches!(
-            SquareCrop::<2>::from_bytes(&[0; 13]),
-            Err(Error::BadCropSize {
-                side: 2,
-                actual: 13
-            })
-        ));
+        assert!(matches!(SquareCrop::<2>::from_bytes(&[0; 13]), Err(Error::BadCropSize { side: 2, actual: 13 })));
     }
 }

@@ -20,10 +20,7 @@ pub(crate) fn onnx() -> tract_onnx::Onnx {
     onnx
 }
 
-fn parse_prelu(
-    _ctx: &ParsingContext,
-    _node: &NodeProto,
-) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+fn parse_prelu(_ctx: &ParsingContext, _node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
     Ok((expand(Prelu), vec![]))
 }
 
@@ -36,12 +33,7 @@ impl Expansion for Prelu {
         "Prelu".into()
     }
 
-    fn rules<'r, 'p: 'r, 's: 'r>(
-        &'s self,
-        s: &mut Solver<'r>,
-        inputs: &'p [TensorProxy],
-        outputs: &'p [TensorProxy],
-    ) -> InferenceResult {
+    fn rules<'r, 'p: 'r, 's: 'r>(&'s self, s: &mut Solver<'r>, inputs: &'p [TensorProxy], outputs: &'p [TensorProxy]) -> InferenceResult {
         check_input_arity(inputs, 2)?;
         check_output_arity(outputs, 1)?;
         s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
@@ -49,12 +41,7 @@ impl Expansion for Prelu {
         Ok(())
     }
 
-    fn wire(
-        &self,
-        name: &str,
-        model: &mut TypedModel,
-        inputs: &[OutletId],
-    ) -> TractResult<TVec<OutletId>> {
+    fn wire(&self, name: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
         let (x, slope) = (inputs[0], inputs[1]);
         if let Some(op) = FusedPrelu::for_inputs(model.outlet_fact(x)?, model.outlet_fact(slope)?) {
             return model.wire_node(name, op, &[x]);
@@ -63,35 +50,17 @@ impl Expansion for Prelu {
         let rank = model.outlet_fact(x)?.rank();
         let mut b = slope;
         while model.outlet_fact(b)?.rank() < rank {
-            b = model.wire_node(
-                format!("{name}.add-axis-{}", model.outlet_fact(b)?.rank()),
-                AxisOp::Add(0),
-                &[b],
-            )?[0];
+            b = model.wire_node(format!("{name}.add-axis-{}", model.outlet_fact(b)?.rank()), AxisOp::Add(0), &[b])?[0];
         }
-        let zero = tensor0(0.0)
-            .cast_to_dt(model.outlet_fact(x)?.datum_type)?
-            .into_owned()
-            .broadcast_into_rank(rank)?;
-        let xb = model.wire_node(
-            format!("{name}.mul"),
-            tract_onnx::tract_hir::ops::math::mul(),
-            &[x, b],
-        )?[0];
+        let zero = tensor0(0.0).cast_to_dt(model.outlet_fact(x)?.datum_type)?.into_owned().broadcast_into_rank(rank)?;
+        let xb = model.wire_node(format!("{name}.mul"), tract_onnx::tract_hir::ops::math::mul(), &[x, b])?[0];
         let zero = model.add_const(format!("{name}.zero"), zero)?;
         let test = model.wire_node(
             format!("{name}.test"),
-            tract_onnx::tract_core::ops::binary::TypedBinOp(
-                tract_onnx::tract_core::ops::logic::comp_gt(),
-                None,
-            ),
+            tract_onnx::tract_core::ops::binary::TypedBinOp(tract_onnx::tract_core::ops::logic::comp_gt(), None),
             &[zero, x],
         )?;
-        model.wire_node(
-            format!("{name}.iff"),
-            tract_onnx::tract_core::ops::logic::Iff,
-            &[test[0], xb, x],
-        )
+        model.wire_node(format!("{name}.iff"), tract_onnx::tract_core::ops::logic::Iff, &[test[0], xb, x])
     }
 }
 
@@ -104,12 +73,7 @@ struct FusedPrelu {
 
 impl PartialEq for FusedPrelu {
     fn eq(&self, other: &Self) -> bool {
-        self.slope.len() == other.slope.len()
-            && self
-                .slope
-                .iter()
-                .zip(other.slope.iter())
-                .all(|(a, b)| a.to_bits() == b.to_bits())
+        self.slope.len() == other.slope.len() && self.slope.iter().zip(other.slope.iter()).all(|(a, b)| a.to_bits() == b.to_bits())
     }
 }
 impl Eq for FusedPrelu {}
@@ -126,23 +90,13 @@ impl FusedPrelu {
         let dims = value.shape();
         // Right-aligned against x: every slope axis except the one facing axis 1 is 1.
         let offset = x.rank().checked_sub(dims.len())?;
-        let per_channel = dims
-            .iter()
-            .enumerate()
-            .all(|(i, d)| *d == 1 || (i + offset == 1 && *d == channels));
+        let per_channel = dims.iter().enumerate().all(|(i, d)| *d == 1 || (i + offset == 1 && *d == channels));
         if !per_channel || !(value.len() == channels || value.len() == 1) {
             return None;
         }
         let values = value.cast_to::<f32>().ok()?;
-        let slice = values
-            .try_as_plain_ram()
-            .ok()?
-            .as_slice::<f32>()
-            .ok()?
-            .to_vec();
-        Some(Self {
-            slope: Arc::new(slice),
-        })
+        let slice = values.try_as_plain_ram().ok()?.as_slice::<f32>().ok()?.to_vec();
+        Some(Self { slope: Arc::new(slice) })
     }
 }
 
@@ -166,11 +120,7 @@ impl EvalOp for FusedPrelu {
         if inner > 0 {
             let mut view = x.try_as_plain_ram_mut()?;
             for (block, chunk) in view.as_slice_mut::<f32>()?.chunks_mut(inner).enumerate() {
-                let a = if self.slope.len() == 1 {
-                    self.slope[0]
-                } else {
-                    self.slope[block % channels]
-                };
+                let a = if self.slope.len() == 1 { self.slope[0] } else { self.slope[block % channels] };
                 for v in chunk.iter_mut() {
                     // select, not branch: vectorises
                     *v = if *v < 0.0 { *v * a } else { *v };
@@ -195,35 +145,21 @@ mod tests {
 
     #[test]
     fn fused_prelu_scales_negative_values_per_channel() {
-        let op = FusedPrelu {
-            slope: Arc::new(vec![0.5, 2.0]),
-        };
-        let x =
-            tract_ndarray::Array::from_shape_vec((1, 2, 2), vec![-2.0f32, 3.0, -1.0, 0.0]).unwrap();
-        let out = op
-            .eval(
-                &EvalContext::out_of_plan(),
-                tvec!(Tensor::from(x).into_tvalue()),
-            )
-            .unwrap();
+        let op = FusedPrelu { slope: Arc::new(vec![0.5, 2.0]) };
+        let x = tract_ndarray::Array::from_shape_vec((1, 2, 2), vec![-2.0f32, 3.0, -1.0, 0.0]).unwrap();
+        let out = op.eval(&EvalContext::out_of_plan(), tvec!(Tensor::from(x).into_tvalue())).unwrap();
         let view = out[0].to_plain_array_view::<f32>().unwrap();
-        assert_eq!(
-            view.iter().copied().collect::<Vec<_>>(),
-            vec![-1.0, 3.0, -2.0, 0.0]
-        );
+        assert_eq!(view.iter().copied().collect::<Vec<_>>(), vec![-1.0, 3.0, -2.0, 0.0]);
     }
 
     #[test]
     fn only_constant_per_channel_slopes_are_fused() {
         let x = f32::fact([1, 3, 4, 4]);
-        let per_channel =
-            TypedFact::try_from(tensor3(&[[[0.1f32]], [[0.2]], [[0.3]]]).into_arc_tensor())
-                .unwrap();
+        let per_channel = TypedFact::try_from(tensor3(&[[[0.1f32]], [[0.2]], [[0.3]]]).into_arc_tensor()).unwrap();
         assert!(FusedPrelu::for_inputs(&x, &per_channel).is_some());
         let scalar = TypedFact::try_from(tensor1(&[0.25f32]).into_arc_tensor()).unwrap();
         assert!(FusedPrelu::for_inputs(&x, &scalar).is_some());
-        let per_column =
-            TypedFact::try_from(tensor1(&[0.1f32, 0.2, 0.3, 0.4]).into_arc_tensor()).unwrap();
+        let per_column = TypedFact::try_from(tensor1(&[0.1f32, 0.2, 0.3, 0.4]).into_arc_tensor()).unwrap();
         assert!(FusedPrelu::for_inputs(&x, &per_column).is_none());
         assert!(FusedPrelu::for_inputs(&x, &f32::fact([3, 1, 1])).is_none());
     }

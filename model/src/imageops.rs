@@ -18,10 +18,7 @@ impl Affine {
     /// Applies the map to a point.
     pub fn apply(&self, p: [f32; 2]) -> [f32; 2] {
         let m = &self.0;
-        [
-            m[0][0] * p[0] + m[0][1] * p[1] + m[0][2],
-            m[1][0] * p[0] + m[1][1] * p[1] + m[1][2],
-        ]
+        [m[0][0] * p[0] + m[0][1] * p[1] + m[0][2], m[1][0] * p[0] + m[1][1] * p[1] + m[1][2]]
     }
 
     /// The inverse map, or `None` when the linear part is singular.
@@ -32,20 +29,14 @@ impl Affine {
             return None;
         }
         let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
-        Some(Affine([
-            [ia, ib, -(ia * tx + ib * ty)],
-            [ic, id, -(ic * tx + id * ty)],
-        ]))
+        Some(Affine([[ia, ib, -(ia * tx + ib * ty)], [ic, id, -(ic * tx + id * ty)]]))
     }
 
     /// `self` after `first`: the map `p -> self(first(p))`.
     pub fn after(&self, first: &Affine) -> Affine {
         let [[a, b, tx], [c, d, ty]] = self.0;
         let [[e, f, ux], [g, h, uy]] = first.0;
-        Affine([
-            [a * e + b * g, a * f + b * h, a * ux + b * uy + tx],
-            [c * e + d * g, c * f + d * h, c * ux + d * uy + ty],
-        ])
+        Affine([[a * e + b * g, a * f + b * h, a * ux + b * uy + tx], [c * e + d * g, c * f + d * h, c * ux + d * uy + ty]])
     }
 
     /// Maps an `out_w x out_h` output grid onto the rectangle `(x, y, w, h)` of the source:
@@ -66,9 +57,7 @@ impl Affine {
         }
         let n = src.len() as f64;
         let mean = |pts: &[[f32; 2]]| {
-            let (sx, sy) = pts
-                .iter()
-                .fold((0.0, 0.0), |(x, y), p| (x + p[0] as f64, y + p[1] as f64));
+            let (sx, sy) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0] as f64, y + p[1] as f64));
             (sx / n, sy / n)
         };
         let (msx, msy) = mean(src);
@@ -89,10 +78,7 @@ impl Affine {
         let b = cross / norm;
         let tx = mdx - (a * msx - b * msy);
         let ty = mdy - (b * msx + a * msy);
-        Some(Affine([
-            [a as f32, -b as f32, tx as f32],
-            [b as f32, a as f32, ty as f32],
-        ]))
+        Some(Affine([[a as f32, -b as f32, tx as f32], [b as f32, a as f32, ty as f32]]))
     }
 }
 
@@ -152,17 +138,12 @@ pub fn warp_rgb(frame: &Frame<'_>, dst_to_src: &Affine, out_w: usize, out_h: usi
 
 /// Rounds `0..=255` floats to bytes (half away from zero, clamped).
 pub fn to_u8(values: &[f32]) -> Vec<u8> {
-    values
-        .iter()
-        .map(|v| v.round().clamp(0.0, 255.0) as u8)
-        .collect()
+    values.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect()
 }
 
 /// BT.601 luma of interleaved RGB: `0.299 R + 0.587 G + 0.114 B`.
 pub fn luma(rgb: &[f32]) -> Vec<f32> {
-    rgb.chunks_exact(3)
-        .map(|p| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2])
-        .collect()
+    rgb.chunks_exact(3).map(|p| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]).collect()
 }
 
 /// Interleaved `HWC` to planar `CHW`, applying `f` to each value; `order` picks the source
@@ -207,25 +188,14 @@ mod tests {
             assert!(close(id.apply(p), p, 1e-4));
             assert!(close(inv.apply(m.apply(p)), p, 1e-4));
         }
-        assert!(Affine([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0]])
-            .invert()
-            .is_none());
+        assert!(Affine([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0]]).invert().is_none());
     }
 
     #[test]
     fn similarity_fit_recovers_a_known_transform() {
         let (s, th) = (1.7f32, 0.3f32);
-        let truth = Affine([
-            [s * th.cos(), -s * th.sin(), 12.0],
-            [s * th.sin(), s * th.cos(), -4.0],
-        ]);
-        let src = [
-            [10.0, 20.0],
-            [50.0, 22.0],
-            [30.0, 40.0],
-            [15.0, 60.0],
-            [45.0, 61.0],
-        ];
+        let truth = Affine([[s * th.cos(), -s * th.sin(), 12.0], [s * th.sin(), s * th.cos(), -4.0]]);
+        let src = [[10.0, 20.0], [50.0, 22.0], [30.0, 40.0], [15.0, 60.0], [45.0, 61.0]];
         let dst: Vec<[f32; 2]> = src.iter().map(|p| truth.apply(*p)).collect();
         let fit = Affine::similarity_fit(&src, &dst).unwrap();
         for (a, b) in fit.0.iter().flatten().zip(truth.0.iter().flatten()) {
@@ -250,10 +220,7 @@ mod tests {
         let px = ramp(7, 5);
         let f = Frame::new(7, 5, &px).unwrap();
         let out = to_u8(&warp_rgb(&f, &Affine::IDENTITY, 7, 5));
-        let rgb: Vec<u8> = px
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
+        let rgb: Vec<u8> = px.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
         assert_eq!(out, rgb);
     }
 
@@ -277,12 +244,7 @@ mod tests {
     fn crop_outside_the_frame_replicates_edges() {
         let px = ramp(4, 4);
         let f = Frame::new(4, 4, &px).unwrap();
-        let out = warp_rgb(
-            &f,
-            &Affine::rect_to_grid(-10.0, -10.0, 2.0, 2.0, 2, 2),
-            2,
-            2,
-        );
+        let out = warp_rgb(&f, &Affine::rect_to_grid(-10.0, -10.0, 2.0, 2.0, 2, 2), 2, 2);
         assert!(out.iter().all(|v| *v == 0.0));
         let out = warp_rgb(&f, &Affine::rect_to_grid(10.0, 0.0, 1.0, 1.0, 1, 1), 1, 1);
         assert_eq!(out[0], 3.0);
@@ -317,14 +279,8 @@ mod tests {
     #[test]
     fn planar_conversion_orders_channels() {
         let hwc = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        assert_eq!(
-            to_planar(&hwc, [0, 1, 2], |v| v),
-            vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
-        );
-        assert_eq!(
-            to_planar(&hwc, [2, 1, 0], |v| v * 2.0),
-            vec![6.0, 12.0, 4.0, 10.0, 2.0, 8.0]
-        );
+        assert_eq!(to_planar(&hwc, [0, 1, 2], |v| v), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert_eq!(to_planar(&hwc, [2, 1, 0], |v| v * 2.0), vec![6.0, 12.0, 4.0, 10.0, 2.0, 8.0]);
         assert_eq!(luma(&[100.0, 100.0, 100.0]), vec![100.0]);
         assert_eq!(to_u8(&[-3.0, 0.5, 254.5, 300.0]), vec![0, 1, 255, 255]);
     }

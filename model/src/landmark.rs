@@ -36,18 +36,10 @@ impl Landmarks68 {
         let p = &self.points;
         let mean = |idx: &[usize]| {
             let n = idx.len() as f32;
-            let (x, y) = idx
-                .iter()
-                .fold((0.0, 0.0), |(x, y), &i| (x + p[i][0], y + p[i][1]));
+            let (x, y) = idx.iter().fold((0.0, 0.0), |(x, y), &i| (x + p[i][0], y + p[i][1]));
             [x / n, y / n]
         };
-        [
-            mean(&[37, 38, 40, 41]),
-            mean(&[43, 44, 46, 47]),
-            p[30],
-            mean(&[48, 60]),
-            mean(&[54, 64]),
-        ]
+        [mean(&[37, 38, 40, 41]), mean(&[43, 44, 46, 47]), p[30], mean(&[48, 60]), mean(&[54, 64])]
     }
 
     /// Builds landmarks from 136 interleaved coordinates; `None` for another length.
@@ -82,9 +74,7 @@ impl LandmarkModel {
     /// # Errors
     /// [`crate::Error::ModelLoad`] when the bytes are not that model.
     pub fn load(onnx: &[u8]) -> Result<Self> {
-        Ok(Self {
-            net: Net::load(ModelKind::Landmark, onnx, &[1, 1, INPUT_SIDE, INPUT_SIDE])?,
-        })
+        Ok(Self { net: Net::load(ModelKind::Landmark, onnx, &[1, 1, INPUT_SIDE, INPUT_SIDE])? })
     }
 
     /// The model input for `face`: its crop resized to 64x64, BT.601 luma, divided by 256.
@@ -92,10 +82,7 @@ impl LandmarkModel {
         let (x, y, w, h) = crop_rect(face);
         let map = Affine::rect_to_grid(x, y, w, h, INPUT_SIDE, INPUT_SIDE);
         let rgb = imageops::warp_rgb(frame, &map, INPUT_SIDE, INPUT_SIDE);
-        imageops::luma(&rgb)
-            .into_iter()
-            .map(|v| v / 256.0)
-            .collect()
+        imageops::luma(&rgb).into_iter().map(|v| v / 256.0).collect()
     }
 
     /// Runs the network on a preprocessed input: 136 values normalised to the crop.
@@ -103,11 +90,7 @@ impl LandmarkModel {
     /// # Errors
     /// [`crate::Error::Inference`] when tract fails or the output has an unexpected shape.
     pub fn run(&self, input: Vec<f32>) -> Result<Vec<f32>> {
-        Ok(self
-            .net
-            .run_expect(input, &[136])?
-            .pop()
-            .unwrap_or_default())
+        Ok(self.net.run_expect(input, &[136])?.pop().unwrap_or_default())
     }
 
     /// The 68 landmarks of `face` in frame pixels.
@@ -137,15 +120,7 @@ mod tests {
 
     #[test]
     fn postprocess_maps_the_unit_square_onto_the_shifted_box() {
-        let face = Face {
-            bbox: BBox {
-                x1: 10.0,
-                y1: 20.0,
-                x2: 110.0,
-                y2: 220.0,
-            },
-            score: 1.0,
-        };
+        let face = Face { bbox: BBox { x1: 10.0, y1: 20.0, x2: 110.0, y2: 220.0 }, score: 1.0 };
         let mut norm = vec![0.0f32; 136];
         norm[2] = 1.0;
         norm[3] = 1.0;

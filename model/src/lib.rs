@@ -72,8 +72,8 @@ pub mod landmark;
 pub mod liveness;
 pub mod pose;
 pub mod quality;
-pub mod scene;
 mod runtime;
+pub mod scene;
 
 pub use align::align;
 pub use detect::{BBox, Detector, Face};

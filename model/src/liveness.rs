@@ -44,9 +44,7 @@ pub fn crop_rect(face: &Face, width: f32, height: f32) -> (f32, f32, f32, f32) {
 pub fn liveness_crop(frame: &Frame<'_>, face: &Face) -> Crop128 {
     let (x, y, w, h) = crop_rect(face, frame.width() as f32, frame.height() as f32);
     let map = Affine::rect_to_grid(x, y, w, h, SIDE, SIDE);
-    Crop128::from_rgb_unchecked(imageops::to_u8(&imageops::warp_rgb(
-        frame, &map, SIDE, SIDE,
-    )))
+    Crop128::from_rgb_unchecked(imageops::to_u8(&imageops::warp_rgb(frame, &map, SIDE, SIDE)))
 }
 
 /// Class probabilities of the liveness network.
@@ -84,9 +82,7 @@ impl LivenessModel {
     /// # Errors
     /// [`crate::Error::ModelLoad`] when the bytes are not that model.
     pub fn load(onnx: &[u8]) -> Result<Self> {
-        Ok(Self {
-            net: Net::load(ModelKind::Liveness, onnx, &[1, 3, SIDE, SIDE])?,
-        })
+        Ok(Self { net: Net::load(ModelKind::Liveness, onnx, &[1, 3, SIDE, SIDE])? })
     }
 
     /// The network input for `crop`: planar, raw `0..=255`, in `order`.
@@ -114,9 +110,7 @@ impl LivenessModel {
     /// [`crate::Error::Inference`] when the network fails.
     pub fn scores(&self, crop: &Crop128, order: ChannelOrder) -> Result<LivenessScores> {
         let logits = self.run(Self::preprocess(crop, order))?;
-        Ok(LivenessScores {
-            probabilities: softmax3(&logits),
-        })
+        Ok(LivenessScores { probabilities: softmax3(&logits) })
     }
 
     /// Probability that the face in `crop` is live (BGR planes, `softmax[0]`).
@@ -155,10 +149,7 @@ mod tests {
     use crate::detect::BBox;
 
     fn face(x1: f32, y1: f32, x2: f32, y2: f32) -> Face {
-        Face {
-            bbox: BBox { x1, y1, x2, y2 },
-            score: 1.0,
-        }
+        Face { bbox: BBox { x1, y1, x2, y2 }, score: 1.0 }
     }
 
     #[test]

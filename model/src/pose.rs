@@ -21,14 +21,8 @@ const INDICES: [usize; 6] = [30, 8, 36, 45, 48, 54];
 
 /// The generic face, in model units: x towards the image's right for a frontal face, y up,
 /// z towards the camera (the nose tip is the origin).
-const MODEL: [[f32; 3]; 6] = [
-    [0.0, 0.0, 0.0],
-    [0.0, -330.0, -65.0],
-    [-225.0, 170.0, -135.0],
-    [225.0, 170.0, -135.0],
-    [-150.0, -150.0, -125.0],
-    [150.0, -150.0, -125.0],
-];
+const MODEL: [[f32; 3]; 6] =
+    [[0.0, 0.0, 0.0], [0.0, -330.0, -65.0], [-225.0, 170.0, -135.0], [225.0, 170.0, -135.0], [-150.0, -150.0, -125.0], [150.0, -150.0, -125.0]];
 
 /// Head orientation in degrees; see the module doc for the sign convention.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -45,11 +39,7 @@ pub struct Pose {
 ///
 /// Degenerate input (all points equal, non-finite values) gives a pose of zeros.
 pub fn head_pose(landmarks: &Landmarks68) -> Pose {
-    fit(&INDICES.map(|i| landmarks.points[i])).unwrap_or(Pose {
-        yaw: 0.0,
-        pitch: 0.0,
-        roll: 0.0,
-    })
+    fit(&INDICES.map(|i| landmarks.points[i])).unwrap_or(Pose { yaw: 0.0, pitch: 0.0, roll: 0.0 })
 }
 
 fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
@@ -62,11 +52,7 @@ fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 }
 fn unit(a: [f64; 3]) -> Option<[f64; 3]> {
     let n = dot(a, a).sqrt();
@@ -75,13 +61,8 @@ fn unit(a: [f64; 3]) -> Option<[f64; 3]> {
 
 /// Inverse of a symmetric 3x3 matrix.
 fn inverse3(m: [[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
-    let c =
-        |r0: usize, r1: usize, c0: usize, c1: usize| m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0];
-    let cof = [
-        [c(1, 2, 1, 2), -c(1, 2, 0, 2), c(1, 2, 0, 1)],
-        [-c(0, 2, 1, 2), c(0, 2, 0, 2), -c(0, 2, 0, 1)],
-        [c(0, 1, 1, 2), -c(0, 1, 0, 2), c(0, 1, 0, 1)],
-    ];
+    let c = |r0: usize, r1: usize, c0: usize, c1: usize| m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0];
+    let cof = [[c(1, 2, 1, 2), -c(1, 2, 0, 2), c(1, 2, 0, 1)], [-c(0, 2, 1, 2), c(0, 2, 0, 2), -c(0, 2, 0, 1)], [c(0, 1, 1, 2), -c(0, 1, 0, 2), c(0, 1, 0, 1)]];
     let det = m[0][0] * cof[0][0] + m[0][1] * cof[0][1] + m[0][2] * cof[0][2];
     if det.abs() < 1e-9 {
         return None;
@@ -100,18 +81,9 @@ fn fit(image: &[[f32; 2]; 6]) -> Option<Pose> {
     let n = MODEL.len() as f64;
     let model: Vec<[f64; 3]> = MODEL.iter().map(|p| p.map(f64::from)).collect();
     // image points with y up
-    let img: Vec<[f64; 2]> = image
-        .iter()
-        .map(|p| [p[0] as f64, -(p[1] as f64)])
-        .collect();
-    let mc = model
-        .iter()
-        .fold([0.0; 3], |a, p| add(a, *p))
-        .map(|v| v / n);
-    let ic = img
-        .iter()
-        .fold([0.0; 2], |a, p| [a[0] + p[0], a[1] + p[1]])
-        .map(|v| v / n);
+    let img: Vec<[f64; 2]> = image.iter().map(|p| [p[0] as f64, -(p[1] as f64)]).collect();
+    let mc = model.iter().fold([0.0; 3], |a, p| add(a, *p)).map(|v| v / n);
+    let ic = img.iter().fold([0.0; 2], |a, p| [a[0] + p[0], a[1] + p[1]]).map(|v| v / n);
     let xs: Vec<[f64; 3]> = model.iter().map(|p| sub(*p, mc)).collect();
     // P = (x^T X) (X^T X)^-1, a 2x3 matrix
     let mut xtx = [[0.0; 3]; 3];
@@ -154,19 +126,11 @@ fn fit(image: &[[f32; 2]; 6]) -> Option<Pose> {
     let (sy, cy) = yaw.sin_cos();
     let (sp, cp) = pitch.sin_cos();
     // Ry^T * right
-    let a = [
-        cy * right[0] - sy * right[2],
-        right[1],
-        sy * right[0] + cy * right[2],
-    ];
+    let a = [cy * right[0] - sy * right[2], right[1], sy * right[0] + cy * right[2]];
     // Rx^T * a, with Rx = [[1,0,0],[0,cp,sp],[0,-sp,cp]]
     let b = [a[0], cp * a[1] - sp * a[2]];
     let roll = (-b[1]).atan2(b[0]);
-    let pose = Pose {
-        yaw: yaw.to_degrees() as f32,
-        pitch: pitch.to_degrees() as f32,
-        roll: roll.to_degrees() as f32,
-    };
+    let pose = Pose { yaw: yaw.to_degrees() as f32, pitch: pitch.to_degrees() as f32, roll: roll.to_degrees() as f32 };
     (pose.yaw.is_finite() && pose.pitch.is_finite() && pose.roll.is_finite()).then_some(pose)
 }
 
@@ -182,15 +146,11 @@ mod tests {
         let (sy, cy) = yaw.to_radians().sin_cos();
         let (sp, cp) = pitch.to_radians().sin_cos();
         let (sr, cr) = roll.to_radians().sin_cos();
-        let mul = |m: [[f64; 3]; 3], v: [f64; 3]| {
-            [0, 1, 2].map(|i| m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2])
-        };
+        let mul = |m: [[f64; 3]; 3], v: [f64; 3]| [0, 1, 2].map(|i| m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2]);
         let ry = [[cy, 0.0, sy], [0.0, 1.0, 0.0], [-sy, 0.0, cy]];
         let rx = [[1.0, 0.0, 0.0], [0.0, cp, sp], [0.0, -sp, cp]];
         let rz = [[cr, sr, 0.0], [-sr, cr, 0.0], [0.0, 0.0, 1.0]];
-        let mut lm = Landmarks68 {
-            points: [[0.0; 2]; 68],
-        };
+        let mut lm = Landmarks68 { points: [[0.0; 2]; 68] };
         for (i, p) in INDICES.iter().zip(MODEL) {
             let [x, y, _] = mul(ry, mul(rx, mul(rz, p.map(f64::from))));
             lm.points[*i] = [(320.0 + 0.2 * x) as f32, (240.0 - 0.2 * y) as f32];
@@ -201,25 +161,16 @@ mod tests {
     #[test]
     fn frontal_face_is_zero() {
         let p = head_pose(&project(0.0, 0.0, 0.0));
-        assert!(
-            p.yaw.abs() < 1e-3 && p.pitch.abs() < 1e-3 && p.roll.abs() < 1e-3,
-            "{p:?}"
-        );
+        assert!(p.yaw.abs() < 1e-3 && p.pitch.abs() < 1e-3 && p.roll.abs() < 1e-3, "{p:?}");
     }
 
     #[test]
     fn recovers_single_axis_rotations_with_documented_signs() {
         for a in [-40.0, -15.0, 10.0, 30.0] {
             let p = head_pose(&project(a, 0.0, 0.0));
-            assert!(
-                (p.yaw - a as f32).abs() < 0.5 && p.pitch.abs() < 0.5,
-                "yaw {a}: {p:?}"
-            );
+            assert!((p.yaw - a as f32).abs() < 0.5 && p.pitch.abs() < 0.5, "yaw {a}: {p:?}");
             let p = head_pose(&project(0.0, a, 0.0));
-            assert!(
-                (p.pitch - a as f32).abs() < 0.5 && p.yaw.abs() < 0.5,
-                "pitch {a}: {p:?}"
-            );
+            assert!((p.pitch - a as f32).abs() < 0.5 && p.yaw.abs() < 0.5, "pitch {a}: {p:?}");
             let p = head_pose(&project(0.0, 0.0, a));
             assert!((p.roll - a as f32).abs() < 0.5, "roll {a}: {p:?}");
         }
@@ -243,26 +194,12 @@ mod tests {
     #[test]
     fn combined_rotation_is_recovered() {
         let p = head_pose(&project(20.0, -10.0, 5.0));
-        assert!(
-            (p.yaw - 20.0).abs() < 1.5
-                && (p.pitch + 10.0).abs() < 1.5
-                && (p.roll - 5.0).abs() < 1.5,
-            "{p:?}"
-        );
+        assert!((p.yaw - 20.0).abs() < 1.5 && (p.pitch + 10.0).abs() < 1.5 && (p.roll - 5.0).abs() < 1.5, "{p:?}");
     }
 
     #[test]
     fn degenerate_landmarks_give_zeros() {
-        let p = head_pose(&Landmarks68 {
-            points: [[5.0, 5.0]; 68],
-        });
-        assert_eq!(
-            p,
-            Pose {
-                yaw: 0.0,
-                pitch: 0.0,
-                roll: 0.0
-            }
-        );
+        let p = head_pose(&Landmarks68 { points: [[5.0, 5.0]; 68] });
+        assert_eq!(p, Pose { yaw: 0.0, pitch: 0.0, roll: 0.0 });
     }
 }

@@ -43,10 +43,7 @@ pub fn crop_quality(aligned: &Aligned112) -> CropQuality {
         }
     }
     let mean_lap = lap_sum / n;
-    CropQuality {
-        sharpness: (lap_sq / n - mean_lap * mean_lap).max(0.0) as f32,
-        brightness: (sum / n) as f32,
-    }
+    CropQuality { sharpness: (lap_sq / n - mean_lap * mean_lap).max(0.0) as f32, brightness: (sum / n) as f32 }
 }
 
 #[cfg(test)]
@@ -67,9 +64,7 @@ mod tests {
 
     /// A 3x3 box blur, `passes` times.
     fn blurred(f: impl Fn(usize, usize) -> u8, passes: usize) -> Aligned112 {
-        let mut img: Vec<f32> = (0..SIDE * SIDE)
-            .map(|i| f32::from(f(i / SIDE, i % SIDE)))
-            .collect();
+        let mut img: Vec<f32> = (0..SIDE * SIDE).map(|i| f32::from(f(i / SIDE, i % SIDE))).collect();
         for _ in 0..passes {
             let src = img.clone();
             for r in 1..SIDE - 1 {

@@ -273,10 +273,13 @@ mod tests {
     use super::*;
 
     fn solid(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
-        (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).flat_map(|(x, y)| {
-            let [r, g, b] = f(x, y);
-            [r, g, b, 255]
-        }).collect()
+        (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .flat_map(|(x, y)| {
+                let [r, g, b] = f(x, y);
+                [r, g, b, 255]
+            })
+            .collect()
     }
 
     #[test]

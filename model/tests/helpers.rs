@@ -17,18 +17,12 @@ impl Rgba {
     }
 
     pub fn from_rgb(width: u32, height: u32, rgb: &[u8]) -> Self {
-        let px = rgb
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect();
+        let px = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
         Self { width, height, px }
     }
 
     pub fn to_rgb(&self) -> Vec<u8> {
-        self.px
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect()
+        self.px.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
     }
 
     /// Mirror image (left-right).
@@ -41,11 +35,7 @@ impl Rgba {
                 px[d..d + 4].copy_from_slice(&self.px[s..s + 4]);
             }
         }
-        Self {
-            width: self.width,
-            height: self.height,
-            px,
-        }
+        Self { width: self.width, height: self.height, px }
     }
 }
 
@@ -112,10 +102,7 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// Largest absolute difference.
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 /// The face in `faces` whose centre is nearest `point`, with its distance.
@@ -124,10 +111,7 @@ pub fn nearest(faces: &[Face], point: [f32; 2]) -> Option<(Face, f32)> {
         .iter()
         .map(|f| {
             let c = f.bbox.centre();
-            (
-                *f,
-                ((c[0] - point[0]).powi(2) + (c[1] - point[1]).powi(2)).sqrt(),
-            )
+            (*f, ((c[0] - point[0]).powi(2) + (c[1] - point[1]).powi(2)).sqrt())
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
@@ -170,26 +154,23 @@ mod native {
     }
 
     pub fn models_dir() -> PathBuf {
-        std::env::var_os("BIOPASS_MODELS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from).join("../public/models"))
+        std::env::var_os("BIOPASS_MODELS").map(PathBuf::from).unwrap_or_else(|| {
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from)
+                .join("../public/models")
+        })
     }
 
     pub fn photos_dir() -> PathBuf {
-        std::env::var_os("BIOPASS_PHOTOS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home().join(".cache/biopass/photos"))
+        std::env::var_os("BIOPASS_PHOTOS").map(PathBuf::from).unwrap_or_else(|| home().join(".cache/biopass/photos"))
     }
 
     pub fn reference_dir() -> PathBuf {
-        std::env::var_os("BIOPASS_MODEL_REF")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home().join(".cache/biopass/model-ref"))
+        std::env::var_os("BIOPASS_MODEL_REF").map(PathBuf::from).unwrap_or_else(|| home().join(".cache/biopass/model-ref"))
     }
 
     fn read(path: &Path, how: &str) -> Vec<u8> {
-        std::fs::read(path)
-            .unwrap_or_else(|e| panic!("cannot read {} ({e}): run {how} first", path.display()))
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {} ({e}): run {how} first", path.display()))
     }
 
     pub fn model_bytes(kind: ModelKind) -> Vec<u8> {
@@ -197,23 +178,14 @@ mod native {
     }
 
     pub fn reference_file(name: &str) -> Vec<u8> {
-        read(
-            &reference_dir().join(name),
-            "scripts/test-model.sh (it writes the onnxruntime reference)",
-        )
+        read(&reference_dir().join(name), "scripts/test-model.sh (it writes the onnxruntime reference)")
     }
 
     pub fn pipeline() -> &'static Pipeline {
         static P: OnceLock<Pipeline> = OnceLock::new();
         P.get_or_init(|| {
             let [d, l, v, f] = ModelKind::ALL.map(model_bytes);
-            Pipeline::load(ModelBytes {
-                detect: &d,
-                landmark: &l,
-                liveness: &v,
-                feature: &f,
-            })
-            .unwrap()
+            Pipeline::load(ModelBytes { detect: &d, landmark: &l, liveness: &v, feature: &f }).unwrap()
         })
     }
 
@@ -229,19 +201,12 @@ mod native {
     }
 
     pub fn floats(v: &Value) -> Vec<f32> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect()
+        v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
     }
 
     /// A reference tensor file of raw little-endian f32.
     pub fn tensor_f32(name: &str) -> Vec<f32> {
-        reference_file(&format!("tensors/{name}"))
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
+        reference_file(&format!("tensors/{name}")).chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
     }
 
     /// A reference tensor file of raw bytes.
@@ -256,10 +221,7 @@ mod native {
 
     /// The original JPEG of demo photo `n`.
     pub fn photo_jpeg(n: usize) -> Vec<u8> {
-        read(
-            &photos_dir().join(format!("sample{n}.jpg")),
-            "scripts/models.sh",
-        )
+        read(&photos_dir().join(format!("sample{n}.jpg")), "scripts/models.sh")
     }
 
     pub const PHOTOS: std::ops::RangeInclusive<usize> = 1..=6;

@@ -9,8 +9,7 @@ use crate::helpers::*;
 #[test]
 fn mirror_flips_yaw_and_roll_and_rotation_moves_roll() {
     let p = pipeline();
-    let (mut yaw_err, mut roll_err, mut pitch_err, mut rot_err) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut yaw_err, mut roll_err, mut pitch_err, mut rot_err) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for n in PHOTOS {
         let img = photo(n);
         let frame = img.frame();
@@ -21,10 +20,7 @@ fn mirror_flips_yaw_and_roll_and_rotation_moves_roll() {
             let pose = head_pose(&p.landmarks(&frame, &face).unwrap());
             let [cx, cy] = face.bbox.centre();
             let (mf, d) = nearest(&mfaces, [img.width as f32 - cx, cy]).unwrap();
-            assert!(
-                d < 0.25 * face.bbox.width(),
-                "sample{n}: mirrored face not found"
-            );
+            assert!(d < 0.25 * face.bbox.width(), "sample{n}: mirrored face not found");
             let mpose = head_pose(&p.landmarks(&mframe, &mf).unwrap());
             println!(
                 "sample{n} face at ({cx:.0},{cy:.0}): yaw {:+.1} pitch {:+.1} roll {:+.1} | mirrored yaw {:+.1} pitch {:+.1} roll {:+.1}",
@@ -37,19 +33,11 @@ fn mirror_flips_yaw_and_roll_and_rotation_moves_roll() {
             // Rotate the photo 12 degrees clockwise on screen about the face centre: the
             // head now leans further towards the person's left shoulder, roll grows by 12.
             let (s, c) = 12f32.to_radians().sin_cos();
-            let fwd = Affine([
-                [c, -s, cx - (c * cx - s * cy)],
-                [s, c, cy - (s * cx + c * cy)],
-            ]);
+            let fwd = Affine([[c, -s, cx - (c * cx - s * cy)], [s, c, cy - (s * cx + c * cy)]]);
             let rot = Rgba::from_rgb(
                 img.width,
                 img.height,
-                &imageops::to_u8(&imageops::warp_rgb(
-                    &frame,
-                    &fwd.invert().unwrap(),
-                    img.width as usize,
-                    img.height as usize,
-                )),
+                &imageops::to_u8(&imageops::warp_rgb(&frame, &fwd.invert().unwrap(), img.width as usize, img.height as usize)),
             );
             let rframe = rot.frame();
             let (rf, _) = nearest(&p.detect(&rframe).unwrap(), [cx, cy]).unwrap();

@@ -20,10 +20,10 @@
 //! 0.85, about 90 px wide) falls below the detector's threshold in some copies; that is
 //! a property of small faces in group photos, not of verification.
 
-use biopass_model::imageops::{self, Affine};
 use biopass_idp::face::{calibration, CALIBRATION};
-use biopass_proto::admin::FaceAssurance;
+use biopass_model::imageops::{self, Affine};
 use biopass_model::{align, similarity, Embedding};
+use biopass_proto::admin::FaceAssurance;
 use image::codecs::jpeg::JpegEncoder;
 
 use crate::helpers::*;
@@ -42,10 +42,7 @@ struct Copy {
 fn transformed_copy(img: &Rgba, centre: [f32; 2], face_width: f32, rng: &mut SplitMix) -> Copy {
     let scale = rng.uniform(0.8, 1.2);
     let angle = rng.uniform(-10.0, 10.0);
-    let (dx, dy) = (
-        rng.uniform(-0.3, 0.3) * face_width,
-        rng.uniform(-0.3, 0.3) * face_width,
-    );
+    let (dx, dy) = (rng.uniform(-0.3, 0.3) * face_width, rng.uniform(-0.3, 0.3) * face_width);
     let brightness = rng.uniform(0.75, 1.25);
     let (s, c) = angle.to_radians().sin_cos();
     let (a, b) = (scale * c, scale * s);
@@ -54,27 +51,18 @@ fn transformed_copy(img: &Rgba, centre: [f32; 2], face_width: f32, rng: &mut Spl
     let side = (3.0 * face_width).round().max(32.0);
     let [cx, cy] = centre;
     let (ox, oy) = (side / 2.0 - cx, side / 2.0 - cy);
-    let fwd = Affine([
-        [a, -b, cx + dx + ox - (a * cx - b * cy)],
-        [b, a, cy + dy + oy - (b * cx + a * cy)],
-    ]);
+    let fwd = Affine([[a, -b, cx + dx + ox - (a * cx - b * cy)], [b, a, cy + dy + oy - (b * cx + a * cy)]]);
     let (w, h) = (side as usize, side as usize);
     let warped = imageops::warp_rgb(&img.frame(), &fwd.invert().unwrap(), w, h);
     let lit: Vec<f32> = warped.iter().map(|v| v * brightness).collect();
     let rgb = imageops::to_u8(&lit);
     let mut jpeg = Vec::new();
-    JpegEncoder::new_with_quality(&mut jpeg, 60)
-        .encode(&rgb, w as u32, h as u32, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    let decoded = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
-        .unwrap()
-        .to_rgb8();
+    JpegEncoder::new_with_quality(&mut jpeg, 60).encode(&rgb, w as u32, h as u32, image::ExtendedColorType::Rgb8).unwrap();
+    let decoded = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap().to_rgb8();
     Copy {
         frame: Rgba::from_rgb(decoded.width(), decoded.height(), decoded.as_raw()),
         centre: fwd.apply(centre),
-        desc: format!(
-            "scale {scale:.2} rot {angle:+.1} shift ({dx:+.0},{dy:+.0}) bright {brightness:.2}"
-        ),
+        desc: format!("scale {scale:.2} rot {angle:+.1} shift ({dx:+.0},{dy:+.0}) bright {brightness:.2}"),
     }
 }
 
@@ -139,23 +127,11 @@ fn genuine_pairs_match_and_impostors_do_not() {
     for c in CALIBRATION {
         let fnm = genuine.iter().filter(|x| x.0 < c.threshold).count();
         let fm = impostor.iter().filter(|x| x.0 >= c.threshold).count();
-        println!(
-            "  {:<14} threshold {:.3}: FNMR {fnm}/{} genuine, FMR {fm}/{} impostor",
-            c.level.label(),
-            c.threshold,
-            genuine.len(),
-            impostor.len()
-        );
+        println!("  {:<14} threshold {:.3}: FNMR {fnm}/{} genuine, FMR {fm}/{} impostor", c.level.label(), c.threshold, genuine.len(), impostor.len());
     }
     let threshold = calibration(FaceAssurance::default()).threshold;
     let false_rejects: Vec<_> = genuine.iter().filter(|x| x.0 < threshold).collect();
     let false_accepts: Vec<_> = impostor.iter().filter(|x| x.0 >= threshold).collect();
-    assert!(
-        false_rejects.is_empty(),
-        "genuine pairs below {threshold}: {false_rejects:?}"
-    );
-    assert!(
-        false_accepts.is_empty(),
-        "impostor pairs at or above {threshold}: {false_accepts:?}"
-    );
+    assert!(false_rejects.is_empty(), "genuine pairs below {threshold}: {false_rejects:?}");
+    assert!(false_accepts.is_empty(), "impostor pairs at or above {threshold}: {false_accepts:?}");
 }

@@ -22,11 +22,7 @@ const REFERENCE: &[u8] = include_bytes!(concat!(env!("BIOPASS_MODEL_REF"), "/pho
 const NATIVE: &[u8] = include_bytes!(concat!(env!("BIOPASS_MODEL_REF"), "/native-sample1.json"));
 
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
 }
 
 fn now_ms() -> f64 {
@@ -36,13 +32,7 @@ fn now_ms() -> f64 {
 #[wasm_bindgen_test]
 fn pipeline_in_the_browser_matches_native_and_onnxruntime() {
     let t0 = now_ms();
-    let p = Pipeline::load(ModelBytes {
-        detect: DETECT,
-        landmark: LANDMARK,
-        liveness: LIVENESS,
-        feature: FEATURE,
-    })
-    .unwrap();
+    let p = Pipeline::load(ModelBytes { detect: DETECT, landmark: LANDMARK, liveness: LIVENESS, feature: FEATURE }).unwrap();
     let load_ms = now_ms() - t0;
     let native: Value = serde_json::from_slice(NATIVE).unwrap();
     let reference: Value = serde_json::from_slice(REFERENCE).unwrap();
@@ -56,16 +46,10 @@ fn pipeline_in_the_browser_matches_native_and_onnxruntime() {
     let detect_ms = now_ms() - t0;
     assert_eq!(faces.len(), native.len());
     assert_eq!(faces.len(), reference.len());
-    let (mut min_iou, mut max_lm, mut max_live, mut min_cos, mut min_cos_ref) =
-        (1.0f32, 0.0f32, 0.0f32, 1.0f32, 1.0f32);
+    let (mut min_iou, mut max_lm, mut max_live, mut min_cos, mut min_cos_ref) = (1.0f32, 0.0f32, 0.0f32, 1.0f32, 1.0f32);
     for ((face, n), r) in faces.iter().zip(native).zip(reference) {
         let b = floats(&n["box"]);
-        let nb = biopass_model::BBox {
-            x1: b[0],
-            y1: b[1],
-            x2: b[2],
-            y2: b[3],
-        };
+        let nb = biopass_model::BBox { x1: b[0], y1: b[1], x2: b[2], y2: b[3] };
         min_iou = min_iou.min(face.bbox.iou(&nb));
 
         let lm = p.landmarks(&frame, face).unwrap();
@@ -88,20 +72,8 @@ fn pipeline_in_the_browser_matches_native_and_onnxruntime() {
          vs onnxruntime: min embedding cosine {min_cos_ref:.6}"
     );
     assert!(min_iou >= 0.999, "boxes differ from native: IoU {min_iou}");
-    assert!(
-        max_lm <= 0.05,
-        "landmarks differ from native by {max_lm} px"
-    );
-    assert!(
-        max_live <= 1e-3,
-        "liveness differs from native by {max_live}"
-    );
-    assert!(
-        min_cos >= 0.99999,
-        "embeddings differ from native: cosine {min_cos}"
-    );
-    assert!(
-        min_cos_ref >= 0.999,
-        "embeddings differ from onnxruntime: cosine {min_cos_ref}"
-    );
+    assert!(max_lm <= 0.05, "landmarks differ from native by {max_lm} px");
+    assert!(max_live <= 1e-3, "liveness differs from native by {max_live}");
+    assert!(min_cos >= 0.99999, "embeddings differ from native: cosine {min_cos}");
+    assert!(min_cos_ref >= 0.999, "embeddings differ from onnxruntime: cosine {min_cos_ref}");
 }

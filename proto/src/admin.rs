@@ -1,8 +1,8 @@
 //! Admin API wire types: applications (type "Amazon Cognito MFA Application"), groups and
 //! users. Timestamps are Unix seconds.
 
-use serde::{Deserialize, Serialize};
 use crate::login::AuthenticatorKind;
+use serde::{Deserialize, Serialize};
 
 /// The kinds of application an admin can create. Only one exists today; the type picker of
 /// the console lists these.

@@ -37,7 +37,12 @@ pub struct Counter {
 
 /// The counter of one user's authenticator `kind` (the face challenge checks it too).
 pub fn authenticator(kind: AuthenticatorKind, user_id: &str) -> Counter {
-    Counter { key: VaultKey::Failures(Failures::Authenticator(kind, user_id)).to_string(), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: MAX_FAILURES }, scope: Scope::Authenticator }
+    Counter {
+        key: VaultKey::Failures(Failures::Authenticator(kind, user_id)).to_string(),
+        window: LOCKOUT_WINDOW,
+        limit: Limit::Lock { max: MAX_FAILURES },
+        scope: Scope::Authenticator,
+    }
 }
 
 /// The counters an answer with `kind` in `tx` is counted on (`address`: the caller's network
@@ -50,9 +55,19 @@ pub fn counters(tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&Us
     if tx.vouched() {
         return user.map(|u| authenticator(kind, &u.id)).into_iter().collect();
     }
-    let mut out = vec![Counter { key: VaultKey::Failures(Failures::Browser(&tx.browser_binding)).to_string(), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: CLIENT_FAILURES }, scope: Scope::Client }];
+    let mut out = vec![Counter {
+        key: VaultKey::Failures(Failures::Browser(&tx.browser_binding)).to_string(),
+        window: LOCKOUT_WINDOW,
+        limit: Limit::Lock { max: CLIENT_FAILURES },
+        scope: Scope::Client,
+    }];
     if let Some(ip) = address {
-        out.push(Counter { key: VaultKey::Failures(Failures::Address(ip)).to_string(), window: LOCKOUT_WINDOW, limit: Limit::Lock { max: ADDRESS_FAILURES }, scope: Scope::Address });
+        out.push(Counter {
+            key: VaultKey::Failures(Failures::Address(ip)).to_string(),
+            window: LOCKOUT_WINDOW,
+            limit: Limit::Lock { max: ADDRESS_FAILURES },
+            scope: Scope::Address,
+        });
     }
     if let Some(name) = &tx.request.login_hint {
         out.push(Counter {
@@ -69,7 +84,10 @@ pub fn counters(tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&Us
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotCounted {
     /// A limit refuses it until `retry_at` (Unix seconds).
-    Refused { scope: Scope, retry_at: u64 },
+    Refused {
+        scope: Scope,
+        retry_at: u64,
+    },
     Store(StoreError),
 }
 

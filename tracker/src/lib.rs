@@ -63,12 +63,7 @@ pub fn brightness(rgba: &[u8], width: u32, height: u32, area: Option<&BBox>) -> 
 
 /// Mean displacement of the 68 landmarks between two frames, as a fraction of `face_width`.
 pub fn motion(before: &Landmarks68, now: &Landmarks68, face_width: f32) -> f32 {
-    let total: f32 = before
-        .points
-        .iter()
-        .zip(&now.points)
-        .map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt())
-        .sum();
+    let total: f32 = before.points.iter().zip(&now.points).map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()).sum();
     total / 68.0 / face_width.max(1.0)
 }
 
@@ -98,13 +93,8 @@ impl Tracker {
         let landmarks = self.landmark.landmarks(&frame, &face)?;
         let pose = head_pose(&landmarks);
         let moved = self.last.as_ref().map(|l| motion(l, &landmarks, face.bbox.width()));
-        let tracked = TrackedFace {
-            bbox: [face.bbox.x1, face.bbox.y1, face.bbox.x2, face.bbox.y2],
-            yaw: pose.yaw,
-            pitch: pose.pitch,
-            roll: pose.roll,
-            motion: moved,
-        };
+        let tracked =
+            TrackedFace { bbox: [face.bbox.x1, face.bbox.y1, face.bbox.x2, face.bbox.y2], yaw: pose.yaw, pitch: pose.pitch, roll: pose.roll, motion: moved };
         let brightness = brightness(rgba, width, height, Some(&face.bbox));
         self.last = Some(landmarks);
         Ok(TrackReport { width, height, faces: faces.len(), face: Some(tracked), brightness, millis: (clock() - started) as f32 })

@@ -17,7 +17,10 @@ fn read(path: PathBuf) -> Vec<u8> {
 }
 
 fn tracker() -> Tracker {
-    let models = dir("BIOPASS_MODELS", std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from).join("../public/models"));
+    let models = dir(
+        "BIOPASS_MODELS",
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from).join("../public/models"),
+    );
     Tracker::load(&read(models.join("fr_detect.onnx")), &read(models.join("fr_landmark.onnx"))).unwrap()
 }
 

@@ -16,15 +16,15 @@ use biopass_idp::face::CHALLENGE_LIFETIME;
 use biopass_idp::guidance::{instruction, light_frame_time, next_colour_time, shown_oval, Capture, Guidance, ShownOval, COLOURS_WARNING};
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{AuthenticatorKind, CapturePhase, EvidenceFrame, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginStep};
+use js_sys::Promise;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use js_sys::Promise;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// Seconds kept in hand before the challenge's expiry for the upload and the check.
 const UPLOAD_MARGIN: u64 = 8;
@@ -64,7 +64,9 @@ impl Failure {
         match self {
             Self::Camera(e) => e.message(),
             Self::Tracker(m) => format!("The face models could not be loaded ({m}). Check your connection and try again."),
-            Self::TimedOut => format!("The face check must be finished within {CHALLENGE_LIFETIME} seconds. Try again, and follow the instructions above the picture."),
+            Self::TimedOut => {
+                format!("The face check must be finished within {CHALLENGE_LIFETIME} seconds. Try again, and follow the instructions above the picture.")
+            }
             Self::Stopped => "You stopped the face check. Start it again when you are ready.".into(),
             Self::Api(e) => e.message.clone(),
         }
@@ -114,9 +116,12 @@ fn tracker(download: RwSignal<Option<(f64, f64)>>) -> Result<(Rc<TrackerWorker>,
     if let Some(t) = TRACKER.with(|t| t.borrow().clone()) {
         return Ok(t);
     }
-    let worker = Rc::new(TrackerWorker::start(move |loaded, total| {
-        let _ = download.try_set(Some((loaded, total)));
-    }).map_err(Failure::Tracker)?);
+    let worker = Rc::new(
+        TrackerWorker::start(move |loaded, total| {
+            let _ = download.try_set(Some((loaded, total)));
+        })
+        .map_err(Failure::Tracker)?,
+    );
     let load = worker.load();
     let ready = future_to_promise(async move {
         Ok(match load.await {
@@ -175,7 +180,14 @@ fn still_on(ui: Ui, alive: &AtomicBool, deadline: f64) -> Result<(), Failure> {
 
 /// The frames of the two ovals: each camera frame tracked, the guidance shown, and a whole
 /// frame grabbed when [`Capture`] says so.
-async fn oval_frames(worker: &TrackerWorker, video: &web_sys::HtmlVideoElement, challenge: &FaceChallenge, ui: Ui, alive: &AtomicBool, deadline: f64) -> Result<Vec<(CapturePhase, Grabbed)>, Failure> {
+async fn oval_frames(
+    worker: &TrackerWorker,
+    video: &web_sys::HtmlVideoElement,
+    challenge: &FaceChallenge,
+    ui: Ui,
+    alive: &AtomicBool,
+    deadline: f64,
+) -> Result<Vec<(CapturePhase, Grabbed)>, Failure> {
     let aspect = challenge.frame_width as f32 / challenge.frame_height.max(1) as f32;
     let mut capture = Capture::new(challenge.far, challenge.near);
     let mut frames = Vec::new();
@@ -207,7 +219,13 @@ async fn oval_frames(worker: &TrackerWorker, video: &web_sys::HtmlVideoElement, 
 /// time ([`next_colour_time`]), and the evidence says when each appeared, so the worker
 /// judges each frame against the colour really on screen. The screen is white again
 /// afterwards, whatever happened.
-async fn light_frames(screen: &web_sys::HtmlElement, video: &web_sys::HtmlVideoElement, challenge: &FaceChallenge, ui: Ui, alive: &AtomicBool) -> Result<LightCapture, Failure> {
+async fn light_frames(
+    screen: &web_sys::HtmlElement,
+    video: &web_sys::HtmlVideoElement,
+    challenge: &FaceChallenge,
+    ui: Ui,
+    alive: &AtomicBool,
+) -> Result<LightCapture, Failure> {
     let begin = now_ms();
     let mut frames = Vec::with_capacity(challenge.flashes.len());
     let mut shown = Vec::with_capacity(challenge.flashes.len() + 1);
@@ -242,7 +260,15 @@ struct LightCapture {
 }
 
 /// One face check: camera + models, challenge, capture, evidence.
-async fn attempt(tx: String, consent: bool, after: Option<AfterSignIn>, ui: Ui, video: NodeRef<leptos::html::Video>, screen: NodeRef<leptos::html::Div>, alive: Arc<AtomicBool>) -> Result<LoginStep, Failure> {
+async fn attempt(
+    tx: String,
+    consent: bool,
+    after: Option<AfterSignIn>,
+    ui: Ui,
+    video: NodeRef<leptos::html::Video>,
+    screen: NodeRef<leptos::html::Div>,
+    alive: Arc<AtomicBool>,
+) -> Result<LoginStep, Failure> {
     mark("biopass:face-start");
     let (worker, ready) = tracker(ui.download)?;
     let element = video_element(video)?;
@@ -313,7 +339,8 @@ pub fn FaceStep(
     purpose: FacePurpose,
     #[prop(optional)] other: Option<(&'static str, Callback<()>)>,
     /// Authentication: what the person asked for once this check succeeds.
-    #[prop(optional)] after: Option<AfterSignIn>,
+    #[prop(optional)]
+    after: Option<AfterSignIn>,
 ) -> impl IntoView {
     let ui = Ui {
         phase: RwSignal::new(if purpose == FacePurpose::Enrol { Phase::Consent } else { Phase::Preparing }),
@@ -379,8 +406,10 @@ pub fn FaceStep(
     });
     let stop = move || ui.stopped.set(true);
     let heading = if purpose == FacePurpose::Enrol { "Set up face sign-in" } else { "Sign in with your face" };
-    let other_link = other.map(|(label, go)| view! {
-        <p class="alternative"><button type="button" class="link" on:click=move |_| go.run(())>{label}</button></p>
+    let other_link = other.map(|(label, go)| {
+        view! {
+            <p class="alternative"><button type="button" class="link" on:click=move |_| go.run(())>{label}</button></p>
+        }
     });
     let in_ovals = move || ui.step.get() != CapturePhase::Light;
     let oval = move || ui.oval.get().unwrap_or(NO_OVAL);

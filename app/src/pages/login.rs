@@ -1,10 +1,10 @@
 //! The universal login route (`/login?tx=...`): reads the transaction's next step from the
 //! login API and walks the person through it. The worker decides; this page only asks.
 
-use crate::api::{self, ApiFail};
-use crate::components::{CodeInput, ErrorBanner};
 use super::face::FaceStep;
 use super::go;
+use crate::api::{self, ApiFail};
+use crate::components::{CodeInput, ErrorBanner};
 use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep, TotpAnswer};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -122,14 +122,17 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
     let body = match state.step {
         LoginStep::Enrol { allowed, .. } if allowed.is_empty() => view! {
             <p role="alert">"You have no authenticator set up, and this sign-in cannot set one up. Ask your administrator."</p>
-        }.into_any(),
+        }
+        .into_any(),
         LoginStep::Enrol { allowed, additional } => view! { <Enrol tx=tx allowed=allowed additional=additional/> }.into_any(),
         LoginStep::Authenticate { enrolled, .. } if enrolled.is_empty() => view! {
             <p role="alert">"None of your authenticators can be used here. Ask your administrator."</p>
-        }.into_any(),
+        }
+        .into_any(),
         LoginStep::Authenticate { enrolled, can_add, must_add } => view! {
             <Authenticate tx=tx app=app username=state.username.clone() enrolled=enrolled can_add=can_add must_add=must_add/>
-        }.into_any(),
+        }
+        .into_any(),
         LoginStep::Done { redirect_to } => {
             go(&redirect_to);
             view! { <p>"Signed in. Returning to the application…"</p> }.into_any()
@@ -159,7 +162,8 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
             <Show when=move || can_choose>
                 <p class="alternative"><button type="button" class="link" on:click=move |_| chosen.set(None)>"Choose another way"</button></p>
             </Show>
-        }.into_any(),
+        }
+        .into_any(),
         None => view! {
             <h2>{if additional { "Add a way to sign in" } else { "Choose how you will sign in" }}</h2>
             <p>{if additional {
@@ -177,7 +181,8 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
                     <span>"Type a 6-digit code from an app on your phone."</span>
                 </button>
             </div>
-        }.into_any(),
+        }
+        .into_any(),
     }
 }
 
@@ -195,14 +200,17 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
     let after = AfterSignIn { forget_face: RwSignal::new(false), add_authenticator: RwSignal::new(false) };
     let to_totp = Callback::new(move |()| using.set(AuthenticatorKind::Totp));
     let adding = kinds_text(&can_add);
-    let policy = must_add.then(|| view! {
-        <p class="notice" role="note" id="must-add">
-            {format!("{app} now asks for your {adding}. First confirm it is you with your {}; then set up your {adding}.", kinds_text(&enrolled))}
-        </p>
+    let policy = must_add.then(|| {
+        view! {
+            <p class="notice" role="note" id="must-add">
+                {format!("{app} now asks for your {adding}. First confirm it is you with your {}; then set up your {adding}.", kinds_text(&enrolled))}
+            </p>
+        }
     });
     // What may be added: the tick box goes in the code form, or under the camera.
     let offer = (!must_add && !can_add.is_empty()).then(|| adding.clone());
-    let step = move || match using.get() {
+    let step = move || {
+        match using.get() {
         AuthenticatorKind::Face if has_totp => view! {
             <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after other=("Use your authenticator app instead", to_totp)/>
             <AddOffer after=after adding=offer.clone()/>
@@ -217,6 +225,7 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
                 <p class="alternative"><button type="button" class="link" on:click=move |_| using.set(AuthenticatorKind::Face)>"Use your face instead"</button></p>
             </Show>
         }.into_any(),
+    }
     };
     view! {
         {policy}
@@ -241,11 +250,8 @@ fn code_action(tx: String, confirm: bool, after: Option<AfterSignIn>) -> Action<
         let (tx, code) = (tx.clone(), code.trim().to_owned());
         let (forget_face, add_authenticator) = after.map(AfterSignIn::get).unwrap_or_default();
         async move {
-            let next = if confirm {
-                api::totp_confirm(&tx, code).await
-            } else {
-                api::totp_verify(&tx, &TotpAnswer { code, forget_face, add_authenticator }).await
-            }?;
+            let next =
+                if confirm { api::totp_confirm(&tx, code).await } else { api::totp_verify(&tx, &TotpAnswer { code, forget_face, add_authenticator }).await }?;
             advance.run(AuthenticatorKind::Totp, next.clone());
             Ok(next)
         }
@@ -293,12 +299,14 @@ fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
 /// once this sign-in has proved who the person is; nothing when there is none.
 #[component]
 fn AddOffer(after: AfterSignIn, adding: Option<String>) -> impl IntoView {
-    adding.map(|adding| view! {
-        <label class="check">
-            <input type="checkbox" id="add-authenticator" prop:checked=move || after.add_authenticator.get()
-                on:change=move |ev| after.add_authenticator.set(event_target_checked(&ev))/>
-            {format!("Also set up your {adding} after this sign-in")}
-        </label>
+    adding.map(|adding| {
+        view! {
+            <label class="check">
+                <input type="checkbox" id="add-authenticator" prop:checked=move || after.add_authenticator.get()
+                    on:change=move |ev| after.add_authenticator.set(event_target_checked(&ev))/>
+                {format!("Also set up your {adding} after this sign-in")}
+            </label>
+        }
     })
 }
 

@@ -11,7 +11,10 @@ use biopass_idp::application::ApplicationRecord;
 use biopass_idp::directory;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::random::Entropy;
-use biopass_proto::admin::{ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup, DirectoryStatus, Group, Reindex, Reindexed, RotatedSecret, UpdateApplication, UpdateUser};
+use biopass_proto::admin::{
+    ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup, DirectoryStatus, Group, Reindex, Reindexed, RotatedSecret, UpdateApplication,
+    UpdateUser,
+};
 use biopass_proto::error::ApiErrorCode;
 use worker::{Method, Request, Response};
 

@@ -12,18 +12,20 @@ use crate::http::{cookie, json_body};
 use crate::routes::oauth::BROWSER_COOKIE;
 use crate::store::Ctx;
 use biopass_idp::error::ApiFailure;
+use biopass_idp::face::{self, FaceRejection, IssuedChallenge};
+use biopass_idp::lockout::LOCKOUT_WINDOW;
 use biopass_idp::qr;
 use biopass_idp::random::Entropy;
+use biopass_idp::schema::{sha256_hex, KvKey, VaultKey};
 use biopass_idp::secretbox::Purpose;
 use biopass_idp::totp::{self, TotpRejection, TotpSeed};
-use biopass_idp::lockout::LOCKOUT_WINDOW;
-use biopass_idp::schema::{sha256_hex, KvKey, VaultKey};
-use biopass_service::lockout::{counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
 use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::user::{Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
-use biopass_idp::face::{self, FaceRejection, IssuedChallenge};
-use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{
+    AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment,
+};
+use biopass_service::lockout::{counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
 use worker::{Request, Response};
 
 fn tx_key(id: &str) -> String {
@@ -71,12 +73,15 @@ async fn user_of(ctx: &Ctx, tx: &LoginTransaction) -> AppResult<Option<UserRecor
 pub async fn state(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let tx = load(&req, ctx, tx_id).await?;
     let user = user_of(ctx, &tx).await?;
-    json(200, &LoginState {
-        application_name: tx.application_name.clone(),
-        username: tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default(),
-        expires_at: tx.expires_at,
-        step: tx.shown_step(user.as_ref()),
-    })
+    json(
+        200,
+        &LoginState {
+            application_name: tx.application_name.clone(),
+            username: tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default(),
+            expires_at: tx.expires_at,
+            step: tx.shown_step(user.as_ref()),
+        },
+    )
 }
 
 /// A refusal by a limit, as the login API says it.
@@ -159,7 +164,15 @@ async fn finish(ctx: &mut Ctx, tx_id: &str, user: &UserRecord, kind: Authenticat
 /// none of their authenticators is one the application accepts) they go on to enrol
 /// another authenticator in this transaction; answers the next step. In a sign-in nobody
 /// vouched for, this is where a disabled account is told so.
-async fn authenticated(ctx: &mut Ctx, tx_id: &str, mut tx: LoginTransaction, user: &UserRecord, kind: AuthenticatorKind, add: bool, who: &Who) -> AppResult<Response> {
+async fn authenticated(
+    ctx: &mut Ctx,
+    tx_id: &str,
+    mut tx: LoginTransaction,
+    user: &UserRecord,
+    kind: AuthenticatorKind,
+    add: bool,
+    who: &Who,
+) -> AppResult<Response> {
     if !tx.vouched() && ctx.is_disabled(user).await? {
         return Err(disabled());
     }
@@ -260,10 +273,8 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
     };
     attempt.give_back(&ctx.vault).await?;
     ctx.vault.advance(&VaultKey::TotpStep(&user.id).to_string(), step).await?;
-    user.totp = Some(Enrolled {
-        sealed: ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &sealed_to(&user.id), seed.as_bytes()),
-        enrolled_at: ctx.now,
-    });
+    user.totp =
+        Some(Enrolled { sealed: ctx.master.secret_box(Purpose::TotpSeed).seal(&mut ctx.rng, &sealed_to(&user.id), seed.as_bytes()), enrolled_at: ctx.now });
     ctx.put_user(&user).await?;
     finish(ctx, tx_id, &user, AuthenticatorKind::Totp, &who).await
 }
@@ -283,10 +294,7 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
     // answer is checked against a seed nobody has.
     let seed = match user.as_ref().and_then(|u| u.totp.as_ref().map(|t| (u, t))) {
         Some((u, enrolled)) => TotpSeed::from_bytes(
-            ctx.master
-                .secret_box(Purpose::TotpSeed)
-                .open(&sealed_to(&u.id), &enrolled.sealed)
-                .map_err(|_| AppError::internal("TOTP seed does not open"))?,
+            ctx.master.secret_box(Purpose::TotpSeed).open(&sealed_to(&u.id), &enrolled.sealed).map_err(|_| AppError::internal("TOTP seed does not open"))?,
         ),
         None => TotpSeed::generate(&mut ctx.rng),
     };
@@ -366,8 +374,8 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
     if text.len() > crate::face::MAX_EVIDENCE_BODY {
         return Err(AppError::Api(ApiFailure::invalid_field("frames", "The face evidence is too large.")));
     }
-    let evidence: FaceEvidence = serde_json::from_str(&text)
-        .map_err(|e| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}"))))?;
+    let evidence: FaceEvidence =
+        serde_json::from_str(&text).map_err(|e| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}"))))?;
     let tx = load(&req, ctx, tx_id).await?;
     let user = user_of(ctx, &tx).await?;
     let issued: IssuedChallenge = ctx
@@ -419,7 +427,8 @@ pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppR
                 }
             };
             let decision = match &user {
-                Some(u) => face::authenticate(&issued, colours, &measured, elapsed_ms, &face_template(ctx, u)?, face::calibration(tx.face_assurance).threshold).map(|_| ()),
+                Some(u) => face::authenticate(&issued, colours, &measured, elapsed_ms, &face_template(ctx, u)?, face::calibration(tx.face_assurance).threshold)
+                    .map(|_| ()),
                 None => Err(face::authenticate_nobody(&issued, colours, &measured, elapsed_ms, &mut ctx.rng)),
             };
             match (decision, user) {

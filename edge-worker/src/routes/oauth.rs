@@ -6,20 +6,20 @@ use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::{self, AuthorizeError, ClientView, CognitoContext, Params};
-use biopass_idp::deployment::{self, AppClientReport};
 use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, ID_TOKEN_TYP, REQUEST_URI_LIFETIME};
 use biopass_idp::client_auth::{authenticate, Audiences, CredentialParams, Presented};
+use biopass_idp::deployment::{self, AppClientReport};
 use biopass_idp::discovery::{metadata, paths};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::grant::{token_claims, Redemption};
 use biopass_idp::ids::UserName;
 use biopass_idp::random::Entropy;
-use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::schema::{KvKey, VaultKey};
-use biopass_service::oauth::{self as service, OneTimeError, PushedRequest};
+use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::user::{pool_tag, UserRecord};
 use biopass_proto::admin::PoolRefusal;
 use biopass_proto::oauth::{ParResponse, TokenResponse, UserInfo};
+use biopass_service::oauth::{self as service, OneTimeError, PushedRequest};
 use serde::Deserialize;
 use worker::{Method, Request, Response};
 
@@ -54,14 +54,10 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
         AppError::OAuth { error: e, challenge }
     })?;
     let claimed = presented.claimed_client_id().unwrap_or_default();
-    let app = ctx
-        .application(&claimed)
-        .await?
-        .ok_or_else(|| oauth_err(OAuthError::invalid_client("client authentication failed"), Some(&presented)))?;
+    let app = ctx.application(&claimed).await?.ok_or_else(|| oauth_err(OAuthError::invalid_client("client authentication failed"), Some(&presented)))?;
     let secret = app.secret(&ctx.master).map_err(|_| AppError::internal("client secret does not open"))?;
     let accepted = vec![ctx.issuer.clone(), format!("{}{endpoint}", ctx.issuer), format!("{}{}", ctx.issuer, paths::TOKEN)];
-    let auth = authenticate(&app.registration(&secret), &presented, &Audiences { accepted: &accepted }, ctx.now)
-        .map_err(|e| oauth_err(e, Some(&presented)))?;
+    let auth = authenticate(&app.registration(&secret), &presented, &Audiences { accepted: &accepted }, ctx.now).map_err(|e| oauth_err(e, Some(&presented)))?;
     if let Some((jti, until)) = auth.assertion_jti {
         if !service::spend_assertion(&ctx.vault, ctx.now, app.client_id.as_str(), &jti, until).await? {
             return Err(oauth_err(OAuthError::invalid_client("client_assertion was already used (jti replay)"), Some(&presented)));
@@ -71,7 +67,13 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
 }
 
 /// Notes that a deployment of `app` was seen (feeds "Previous deployments").
-async fn record_deployment(ctx: &Ctx, app: &ApplicationRecord, cognito: &CognitoContext, error: Option<PoolRefusal>, app_client: Option<&AppClientReport>) -> AppResult<()> {
+async fn record_deployment(
+    ctx: &Ctx,
+    app: &ApplicationRecord,
+    cognito: &CognitoContext,
+    error: Option<PoolRefusal>,
+    app_client: Option<&AppClientReport>,
+) -> AppResult<()> {
     let client_id = app.client_id.as_str();
     if let Some(updated) = deployment::observe(ctx.deployment(client_id, cognito).await?, cognito, error, app_client, ctx.now) {
         ctx.put_deployment(client_id, cognito, &updated).await?;
@@ -154,7 +156,9 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
             Ok(r) if app.require_pushed_authorization_requests => {
                 // RFC 9126 section 6: only the application's stack (after Cognito checked
                 // the password) starts sign-ins, so a user name alone starts nothing here.
-                let e = OAuthError::invalid_request("this application accepts only pushed authorization requests (RFC 9126): start the sign-in from the application");
+                let e = OAuthError::invalid_request(
+                    "this application accepts only pushed authorization requests (RFC 9126): start the sign-in from the application",
+                );
                 return redirect(&authorize::error_redirect(&r.redirect_uri, r.state.as_deref(), &e, &ctx.issuer), None);
             }
             Ok(r) => (r, false),
@@ -178,7 +182,8 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     }
     let existing = cookie(&req, BROWSER_COOKIE).filter(|c| c.len() == 43);
     let browser_secret = existing.clone().unwrap_or_else(|| ctx.rng.token::<32>());
-    let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now).with_face_assurance(app.face_assurance);
+    let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now)
+        .with_face_assurance(app.face_assurance);
     let tx_id = service::start_transaction(&ctx.vault, &mut ctx.rng, ctx.now, &tx).await?;
     let secure = if ctx.issuer.starts_with("https://") { "; Secure" } else { "" };
     let set_cookie = format!("{BROWSER_COOKIE}={browser_secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400{secure}");
@@ -200,7 +205,13 @@ fn invalid_request_uri() -> AppError {
 /// Cognito checked the password), an unknown user is registered in that pool and put in the
 /// application's group (product page section 2-1). A user registered before users were
 /// bound to pools belongs to the first pool that signs them in.
-pub async fn resolve_user(ctx: &mut Ctx, username: &UserName, user_pool: Option<&CognitoContext>, app: &ApplicationRecord, may_enrol: bool) -> AppResult<Option<UserRecord>> {
+pub async fn resolve_user(
+    ctx: &mut Ctx,
+    username: &UserName,
+    user_pool: Option<&CognitoContext>,
+    app: &ApplicationRecord,
+    may_enrol: bool,
+) -> AppResult<Option<UserRecord>> {
     if let Some(mut user) = ctx.user_named(user_pool, username).await? {
         if may_enrol && user.join(&app.group_id) {
             ctx.put_user(&user).await?;
@@ -270,16 +281,15 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     }
     let app = authenticate_client(&req, &params, ctx, paths::TOKEN).await?;
     let code = one(&params, "code")?.ok_or_else(|| AppError::oauth(OAuthError::invalid_request("code is missing")))?;
-    let redemption = Redemption {
-        client_id: app.client_id.as_str(),
-        redirect_uri: one(&params, "redirect_uri")?,
-        code_verifier: one(&params, "code_verifier")?,
-    };
+    let redemption =
+        Redemption { client_id: app.client_id.as_str(), redirect_uri: one(&params, "redirect_uri")?, code_verifier: one(&params, "code_verifier")? };
     let grant = service::redeem_code(&ctx.vault, ctx.now, code, &redemption).await.map_err(|e| match e {
         OneTimeError::Refused(e) => AppError::oauth(e),
         OneTimeError::Store(e) => e.into(),
     })?;
-    active_user(ctx, &grant.user_id).await.map_err(|e| e.unwrap_or_else(|| AppError::oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone"))))?;
+    active_user(ctx, &grant.user_id)
+        .await
+        .map_err(|e| e.unwrap_or_else(|| AppError::oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone"))))?;
     let keys = ctx.keyset().await?;
     let jti = ctx.rng.token::<16>();
     let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &ctx.issuer, jti, ctx.now);

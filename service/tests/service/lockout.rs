@@ -4,7 +4,13 @@ use biopass_proto::login::AuthenticatorKind::{Face, Totp};
 use biopass_service::lockout::{counters, locked_until, refusal_message, Attempt, NotCounted, Scope};
 
 /// A wrong answer in `tx`: counted and kept, or why not.
-fn wrong(app: &mut App, tx: &biopass_idp::transaction::LoginTransaction, kind: biopass_proto::login::AuthenticatorKind, u: &biopass_idp::user::UserRecord, ip: Option<&str>) -> Result<Option<u64>, NotCounted> {
+fn wrong(
+    app: &mut App,
+    tx: &biopass_idp::transaction::LoginTransaction,
+    kind: biopass_proto::login::AuthenticatorKind,
+    u: &biopass_idp::user::UserRecord,
+    ip: Option<&str>,
+) -> Result<Option<u64>, NotCounted> {
     let now = app.now();
     run(async { Attempt::start(&app.vault, &mut app.rng, now, counters(tx, kind, Some(u), ip)).await.map(|a| a.failed().left) })
 }
@@ -56,7 +62,9 @@ fn concurrent_guesses_get_at_most_the_limit_checked() {
     let vault = &app.vault;
     let tx = &tx;
     let ada = &ada;
-    let results = run(futures::future::join_all(rngs.iter_mut().map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, Totp, Some(ada), None)).await.map(Attempt::failed) })));
+    let results = run(futures::future::join_all(
+        rngs.iter_mut().map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, Totp, Some(ada), None)).await.map(Attempt::failed) }),
+    ));
     let counted = results.iter().filter(|r| r.is_ok()).count() as u64;
     assert_eq!(counted, MAX_FAILURES);
     assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(NotCounted::Refused { scope: Scope::Authenticator, .. }))));

@@ -7,8 +7,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use biopass_idp::face;
 use biopass_idp::ids::CallbackUrl;
+use biopass_proto::admin::{
+    Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, FaceAssurance, Group, Page, RotatedSecret, UpdateApplication, User,
+};
 use biopass_proto::login::AuthenticatorKind;
-use biopass_proto::admin::{Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, FaceAssurance, Group, Page, RotatedSecret, UpdateApplication, User};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -251,7 +253,10 @@ fn parse_public_key(text: &str) -> Result<serde_json::Value, String> {
     }
     let body: String = t.lines().filter(|l| !l.starts_with("-----")).collect();
     let der = STANDARD.decode(body.trim()).map_err(|_| "Paste a JWK or a PEM public key (-----BEGIN PUBLIC KEY-----).".to_owned())?;
-    const P256_SPKI: [u8; 26] = [0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00];
+    const P256_SPKI: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42,
+        0x00,
+    ];
     const ED25519_SPKI: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
     if der.len() == 91 && der.starts_with(&P256_SPKI) && der[26] == 4 {
         return Ok(serde_json::json!({ "kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(&der[27..59]), "y": URL_SAFE_NO_PAD.encode(&der[59..91]) }));
@@ -351,7 +356,11 @@ fn CallbackBox(app: Application) -> impl IntoView {
     let validate = move |candidate: &str, skip: Option<usize>| -> Result<String, String> {
         let parsed = CallbackUrl::parse(candidate)?;
         let dup = urls.get().iter().enumerate().any(|(i, u)| Some(i) != skip && u == parsed.as_str());
-        if dup { Err(format!("\"{}\" is already in the list.", parsed.as_str())) } else { Ok(parsed.as_str().to_owned()) }
+        if dup {
+            Err(format!("\"{}\" is already in the list.", parsed.as_str()))
+        } else {
+            Ok(parsed.as_str().to_owned())
+        }
     };
     let commit = move |list: Vec<String>| {
         save.dispatch(UpdateApplication { allowed_callback_urls: Some(list), ..Default::default() });

@@ -7,8 +7,8 @@ pub mod audit;
 pub mod groups;
 pub mod users;
 
-use crate::api::{self, ApiFail};
 use super::go;
+use crate::api::{self, ApiFail};
 use crate::components::ErrorBanner;
 use biopass_proto::admin::AdminSession;
 use biopass_proto::error::ApiErrorCode;
@@ -18,7 +18,6 @@ use leptos_router::components::{Outlet, A};
 /// The signed-in admin, provided to every console page.
 #[derive(Clone)]
 pub struct Me(pub AdminSession);
-
 
 /// The bootstrap token of the one-time link (`/console#bootstrap=...`), removed from the
 /// address bar once read.
@@ -80,12 +79,7 @@ fn Shell() -> impl IntoView {
 
 /// A user-name form whose answer is a redirect into the universal login.
 #[component]
-fn UserNameForm(
-    id: &'static str,
-    label: &'static str,
-    button: &'static str,
-    submit: Action<String, Result<(), ApiFail>>,
-) -> impl IntoView {
+fn UserNameForm(id: &'static str, label: &'static str, button: &'static str, submit: Action<String, Result<(), ApiFail>>) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {

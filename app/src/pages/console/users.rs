@@ -102,9 +102,19 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
     });
     let error = Signal::derive(move || act.value().get().and_then(Result::err));
     let mut auths = Vec::new();
-    if user.authenticators.face { auths.push("Face"); }
-    if user.authenticators.totp { auths.push("Authenticator app"); }
-    let status = if user.disabled { "Disabled" } else if user.admin { "Administrator" } else { "Active" };
+    if user.authenticators.face {
+        auths.push("Face");
+    }
+    if user.authenticators.totp {
+        auths.push("Authenticator app");
+    }
+    let status = if user.disabled {
+        "Disabled"
+    } else if user.admin {
+        "Administrator"
+    } else {
+        "Active"
+    };
     let name = user.username.clone();
     let (reset_totp, reset_face, toggle) = (id.clone(), id.clone(), id.clone());
     let disabled = user.disabled;
