@@ -1,13 +1,11 @@
-//! The worker's one error type, and the one place it becomes an HTTP response.
-//!
-//! OAuth endpoints answer with RFC 6749 5.2 bodies (and `WWW-Authenticate` where RFC 6749
-//! and RFC 6750 require it); the admin and login APIs with [`ApiError`] JSON; the
-//! authorization endpoint, for errors that must not be redirected, with an HTML page.
-//! Internal errors are logged with their detail and answered with a generic message.
+//! The worker's one error type, and the one place it becomes an HTTP response: the status,
+//! headers and body are `biopass_service::http::lower`'s (pure, unit-tested there); this
+//! file turns them into a Workers `Response` and logs what is to be logged.
 
-use biopass_idp::error::{ApiFailure, OAuthError, OAuthErrorCode};
-use biopass_proto::error::{ApiError, ApiErrorCode};
-use biopass_proto::oauth::OAuthErrorBody;
+use biopass_idp::error::{ApiFailure, OAuthError};
+use biopass_proto::error::ApiErrorCode;
+pub use biopass_service::http::Challenge;
+use biopass_service::http::{self, Failure};
 use worker::{Headers, Response};
 
 /// Everything a handler can fail with.
@@ -22,14 +20,6 @@ pub enum AppError {
     Api(ApiFailure),
     /// Our fault; the string is logged, never sent.
     Internal(String),
-}
-
-/// Which `WWW-Authenticate` challenge a 401 carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Challenge {
-    None,
-    Basic,
-    Bearer,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -70,34 +60,16 @@ impl AppError {
     }
 }
 
-/// The HTTP status of an API error code.
-pub fn api_status(code: ApiErrorCode) -> u16 {
-    match code {
-        ApiErrorCode::InvalidInput => 400,
-        ApiErrorCode::Unauthenticated | ApiErrorCode::WrongAnswer => 401,
-        ApiErrorCode::Forbidden => 403,
-        ApiErrorCode::NotFound => 404,
-        ApiErrorCode::Conflict => 409,
-        ApiErrorCode::Expired => 410,
-        ApiErrorCode::Locked => 429,
-        ApiErrorCode::Internal => 500,
-    }
-}
-
 /// Headers every response of ours carries.
 pub fn base_headers(content_type: &str) -> Headers {
+    headers_of(&http::base_headers(content_type))
+}
+
+fn headers_of(pairs: &[(&'static str, String)]) -> Headers {
     let h = Headers::new();
-    // Setting a fixed, valid header on a fresh Headers object cannot fail.
-    let _ = h.set("Content-Type", content_type);
-    let _ = h.set("Cache-Control", "no-store");
-    let _ = h.set("Pragma", "no-cache");
-    let _ = h.set("X-Content-Type-Options", "nosniff");
-    let _ = h.set("Referrer-Policy", "no-referrer");
-    if content_type.starts_with("text/html") {
-        // The error pages: nothing to run, nothing to frame (the SPA's pages get the same
-        // from public/_headers).
-        let _ = h.set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-        let _ = h.set("X-Frame-Options", "DENY");
+    for (name, value) in pairs {
+        // Our own fixed names and values, on a fresh Headers object: cannot fail.
+        let _ = h.append(name, value);
     }
     h
 }
@@ -106,72 +78,25 @@ fn body(status: u16, headers: Headers, text: String) -> Response {
     Response::builder().with_status(status).with_headers(headers).fixed(text.into_bytes())
 }
 
-/// Minimal HTML escaping for error pages.
-pub fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-/// The error page of the authorization endpoint.
-pub fn error_page(status: u16, title: &str, detail: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>Biopass: {t}</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\
-         <body><main class=\"card\" role=\"main\"><h1>Sign-in cannot continue</h1><p role=\"alert\"><strong>{t}</strong></p>\
-         <p>{d}</p><p>Go back to the application and try again. If it happens again, tell the application's administrator.</p></main></body></html>",
-        t = escape_html(title),
-        d = escape_html(detail),
-    );
-    let headers = base_headers("text/html; charset=utf-8");
-    body(status, headers, html)
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::OAuth { error, challenge } => Failure::OAuth { error, challenge },
+            AppError::Page(e) => Failure::Page(e),
+            AppError::Api(f) => Failure::Api(f),
+            AppError::Internal(d) => Failure::Internal(d),
+        }
+    }
 }
 
 impl AppError {
-    /// The response for this error. Never fails and never reveals internals.
+    /// The response for this error ([`http::lower`]). Never fails and never reveals internals.
     pub fn into_response(self) -> Response {
-        match self {
-            Self::OAuth { error, challenge } => {
-                let status = error.code.http_status();
-                let headers = base_headers("application/json");
-                if status == 401 {
-                    let value = match challenge {
-                        Challenge::Basic => Some("Basic realm=\"biopass\", charset=\"UTF-8\"".to_owned()),
-                        Challenge::Bearer => Some(format!(
-                            "Bearer realm=\"biopass\", error=\"{}\", error_description=\"{}\"",
-                            error.code.as_str(),
-                            error.description.replace('"', "'")
-                        )),
-                        Challenge::None => None,
-                    };
-                    if let Some(v) = value {
-                        let _ = headers.set("WWW-Authenticate", &v);
-                    }
-                }
-                if error.code == OAuthErrorCode::ServerError {
-                    worker::console_error!("oauth server_error: {}", error.description);
-                }
-                let b = OAuthErrorBody { error: error.code.as_str().to_owned(), error_description: Some(error.description) };
-                body(status, headers, serde_json::to_string(&b).unwrap_or_default())
-            }
-            Self::Page(error) => error_page(400, error.code.as_str(), &error.description),
-            Self::Api(f) => {
-                let headers = base_headers("application/json");
-                if let Some(secs) = f.retry_after {
-                    let _ = headers.set("Retry-After", &secs.to_string());
-                }
-                let b = ApiError { error: f.code, message: f.message, field: f.field, retry_after: f.retry_after };
-                body(api_status(f.code), headers, serde_json::to_string(&b).unwrap_or_default())
-            }
-            Self::Internal(detail) => {
-                worker::console_error!("internal error: {detail}");
-                let b = ApiError {
-                    error: ApiErrorCode::Internal,
-                    message: "Something went wrong on our side. Please try again.".into(),
-                    field: None,
-                    retry_after: None,
-                };
-                body(500, base_headers("application/json"), serde_json::to_string(&b).unwrap_or_default())
-            }
+        let lowered = http::lower(self.into());
+        if let Some(line) = &lowered.log {
+            worker::console_error!("{line}");
         }
+        body(lowered.status, headers_of(&lowered.headers), lowered.body)
     }
 }
 

@@ -3,16 +3,18 @@
 //! models are static assets served beside it.
 //!
 //! # Layout
-//! - [`error`]: `AppError` and the one mapping to HTTP.
+//! - [`error`]: `AppError` and the one mapping to HTTP (`biopass_service::http` lowers it).
 //! - [`http`]: request parsing helpers (forms, cookies, bearer tokens).
 //! - [`store`]: the per-request context and the KV stores.
 //! - [`vault`]: the Durable Object for one-time and counted things.
 //! - [`audit`]: the audit log in KV.
 //! - [`clock`]: platform time and randomness.
 //! - [`face`]: the face models in the worker, and the measurement of evidence frames.
-//! - [`routes`]: the handlers (`oauth`, `login`, `admin`).
+//! - [`routes`]: the handlers (`oauth`, `login`, `console`, `admin` with a module per
+//!   resource): they parse, call and map.
 //!
-//! Protocol logic lives in `biopass-idp`; wire types in `biopass-proto`.
+//! Protocol logic lives in `biopass-idp` (keys in `biopass_idp::schema`); the orchestration
+//! of one-time and counted things in `biopass-service`; wire types in `biopass-proto`.
 
 pub mod audit;
 pub mod clock;

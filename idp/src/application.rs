@@ -10,7 +10,7 @@ use crate::error::ApiFailure;
 use crate::ids::{CallbackUrl, ClientId};
 use crate::random::Entropy;
 use crate::secretbox::{MasterKey, Purpose, SealError};
-use biopass_proto::admin::{Application, ApplicationType, ClientAuthMethod, CreateApplication, FaceAssurance, UpdateApplication};
+use biopass_proto::admin::{Application, ApplicationType, ClientAuthMethod, CognitoDeploymentGuide, CreateApplication, FaceAssurance, UpdateApplication};
 use biopass_proto::login::AuthenticatorKind;
 use serde::{Deserialize, Serialize};
 
@@ -276,6 +276,60 @@ impl ApplicationRecord {
     }
 }
 
+/// The steps of the Cognito integration tab's "Deployment" box.
+pub const DEPLOYMENT_STEPS: [&str; 5] = [
+    "Download the template (or use the quick-create link if your administrator published templates).",
+    "In the AWS account and region of your user pool, create the stack with the template, the client secret from \"Integration information\", the pool's region and the pool's ID. One stack serves one user pool: only that pool can invoke its functions, and Biopass keeps each pool's users apart; for another pool, create another stack under another name.",
+    "In Amazon Cognito, open the user pool: Extensions (Lambda triggers), and attach the three functions from the stack's outputs as Define, Create and Verify auth challenge.",
+    "In the pool's app client, allow only ALLOW_CUSTOM_AUTH and ALLOW_REFRESH_TOKEN_AUTH (custom authentication with SRP needs nothing else; ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_USER_AUTH and the hosted UI let users in with the password alone, and \"Previous deployments\" flags an app client that allows them), and raise the authentication flow session duration to 15 minutes so first-time enrolment fits.",
+    "Add your application's callback URL to \"Allowed callback URLs\" here, and sign in with CUSTOM_AUTH (SRP) from your application.",
+];
+
+impl ApplicationRecord {
+    /// The "Deployment" box: stack name, template, commands and steps; the quick-create link
+    /// where templates are published at `template_base_url` (an `https://` URL).
+    pub fn deployment_guide(&self, issuer: &str, template_base_url: Option<&str>) -> CognitoDeploymentGuide {
+        CognitoDeploymentGuide {
+            stack_name: self.stack_name(),
+            template_path: format!("/admin/api/applications/{}/cognito/template", self.client_id),
+            template_file: self.template_file(),
+            create_stack_command: self.create_stack_command(issuer),
+            quick_create_url: template_base_url.filter(|b| b.starts_with("https://")).map(|b| self.quick_create_url(issuer, b)),
+            steps: DEPLOYMENT_STEPS.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+/// The group a new application gets when the admin names none: "{name} users", with " (2)",
+/// " (3)", ... until no group in `existing` has the name (case-insensitively).
+pub fn default_group_name<'a>(application_name: &str, existing: impl Iterator<Item = &'a str> + Clone) -> String {
+    let base = format!("{} users", application_name.trim());
+    let taken = |n: &str| existing.clone().any(|g| g.eq_ignore_ascii_case(n));
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken(&name) {
+        name = format!("{base} ({n})");
+        n += 1;
+    }
+    name
+}
+
+/// A group name as typed, trimmed, or why not: 1 to 100 characters, none of them control or
+/// invisible.
+///
+/// # Errors
+/// The reason, for people.
+pub fn group_name(name: &str) -> Result<&str, &'static str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("The group name must have 1 to 100 characters.");
+    }
+    if name.chars().any(|c| c.is_control() || crate::ids::is_format_char(c)) {
+        return Err("The group name cannot contain control or invisible characters.");
+    }
+    Ok(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +452,33 @@ mod tests {
         let old: ApplicationRecord = serde_json::from_value(old).unwrap();
         assert_eq!(old.face_assurance, Fmr1In10000);
         assert_eq!(serde_json::to_value(Fmr1In1000).unwrap(), "fmr_1_in_1000");
+    }
+
+    #[test]
+    fn a_default_group_name_is_unique_whatever_the_case() {
+        assert_eq!(default_group_name(" Payroll ", [].into_iter()), "Payroll users");
+        let existing = ["payroll USERS", "Payroll users (2)"];
+        assert_eq!(default_group_name("Payroll", existing.into_iter()), "Payroll users (3)");
+    }
+
+    #[test]
+    fn group_names_are_plain_and_bounded() {
+        assert_eq!(group_name("  Finance "), Ok("Finance"));
+        assert!(group_name("   ").is_err());
+        assert!(group_name(&"x".repeat(101)).is_err());
+        assert_eq!(group_name(&"é".repeat(100)).map(|n| n.chars().count()), Ok(100));
+        assert!(group_name("a\u{200b}b").is_err(), "invisible");
+        assert!(group_name("a\nb").is_err(), "control");
+    }
+
+    #[test]
+    fn the_deployment_guide_links_only_to_https_templates() {
+        let (app, _) = ApplicationRecord::create(&input(), "g".into(), &MasterKey::from_bytes([7; 32]), &mut TestEntropy::new(4), 1).unwrap();
+        let g = app.deployment_guide("https://id.example.com", Some("https://templates.example.com/biopass"));
+        assert_eq!(g.steps.len(), DEPLOYMENT_STEPS.len());
+        assert!(g.template_path.ends_with("/cognito/template"));
+        assert!(g.quick_create_url.is_some_and(|u| u.contains("templates.example.com")));
+        assert!(app.deployment_guide("https://id.example.com", Some("http://plain.example.com")).quick_create_url.is_none());
+        assert!(app.deployment_guide("https://id.example.com", None).quick_create_url.is_none());
     }
 }

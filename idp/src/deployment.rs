@@ -125,6 +125,18 @@ pub fn observe(
     }
 }
 
+/// The region an application's stack runs in, when it runs in exactly one (what the
+/// rotated secret's `update-stack` command can fill in).
+pub fn single_region(deployments: &[Deployment]) -> Option<String> {
+    let mut regions: Vec<&str> = deployments.iter().map(|d| d.region.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    match regions.as_slice() {
+        [one] => Some((*one).to_owned()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +200,14 @@ mod tests {
         assert!(!valid_context(&CognitoContext { aws_account_id: "12345".into(), ..ctx("p") }));
         assert!(!valid_context(&ctx("pool with spaces")));
         assert!(!valid_context(&ctx("")));
+    }
+
+    #[test]
+    fn a_region_is_named_only_when_there_is_one() {
+        let at =
+            |region: &str| Deployment { aws_account_id: "123456789012".into(), region: region.into(), first_seen: 1, last_seen: 1, user_pools: Vec::new() };
+        assert_eq!(single_region(&[]), None);
+        assert_eq!(single_region(&[at("eu-west-1"), at("eu-west-1")]), Some("eu-west-1".into()));
+        assert_eq!(single_region(&[at("eu-west-1"), at("us-east-1")]), None);
     }
 }

@@ -4,7 +4,7 @@
 use crate::authorize::CognitoContext;
 use crate::ids::UserName;
 use crate::random::Entropy;
-use biopass_proto::admin::{Authenticators, User};
+use biopass_proto::admin::{Authenticators, UpdateUser, User};
 use biopass_proto::login::AuthenticatorKind;
 use serde::{Deserialize, Serialize};
 
@@ -114,6 +114,35 @@ pub fn pool_tag(p: &CognitoContext) -> String {
     format!("{}:{}", p.aws_account_id, p.user_pool_id)
 }
 
+impl UserRecord {
+    /// Applies an admin's change (the groups in it already checked to exist).
+    pub fn apply(&mut self, change: &UpdateUser) {
+        if let Some(groups) = &change.groups {
+            self.groups = groups.clone();
+        }
+        if let Some(d) = change.disabled {
+            self.disabled = d;
+        }
+        if let Some(a) = change.admin {
+            self.admin = a;
+        }
+    }
+
+    /// Removes the enrolled authenticator `kind` (`totp` or `face`, as in the admin API's
+    /// path): the user enrols it again at their next sign-in.
+    ///
+    /// # Errors
+    /// The reason, for an unknown kind.
+    pub fn reset_authenticator(&mut self, kind: &str) -> Result<(), &'static str> {
+        match kind {
+            "totp" => self.totp = None,
+            "face" => self.face = None,
+            _ => return Err("the authenticator kind is totp or face"),
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +189,19 @@ mod tests {
         assert_eq!(u.view().user_pool_id.as_deref(), Some("eu-west-1_A"));
         let old: UserRecord = serde_json::from_str(r#"{"id":"x","username":"bob","groups":[],"created_at":1}"#).unwrap();
         assert_eq!(old.user_pool, None, "records from before pools were bound read as unbound");
+    }
+
+    #[test]
+    fn admin_changes_apply_only_what_they_name() {
+        let mut u = UserRecord::register(UserName::parse("ada").unwrap(), None, "g1", &mut TestEntropy::new(2), 5);
+        u.apply(&UpdateUser { groups: None, disabled: Some(true), admin: None });
+        assert!(u.disabled && !u.admin && u.groups == ["g1"]);
+        u.apply(&UpdateUser { groups: Some(vec!["g2".into()]), disabled: None, admin: Some(true) });
+        assert!(u.disabled && u.admin && u.groups == ["g2"]);
+        u.totp = Some(Enrolled { sealed: "s".into(), enrolled_at: 1 });
+        assert!(u.reset_authenticator("passkey").is_err());
+        assert!(u.totp.is_some());
+        assert_eq!(u.reset_authenticator("totp"), Ok(()));
+        assert!(u.totp.is_none());
     }
 }

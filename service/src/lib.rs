@@ -7,6 +7,7 @@
 //! - [`store`]: the [`store::OneTime`] trait (the Vault: one-time and counted things) and
 //!   its typed helpers; the edge worker's Durable Object client implements it.
 //! - [`memory`]: an in-memory [`store::OneTime`] with a clock that tests advance.
+//! - [`http`]: errors as HTTP (status, headers, body), pure and unit-tested.
 //! - [`lockout`]: counting an answer before it is checked, per authenticator, browser,
 //!   address and account, and what a refusal says.
 //! - [`oauth`]: pushed requests, login transactions, authorization codes and client
@@ -14,6 +15,7 @@
 //!
 //! Keys come from `biopass_idp::schema` only.
 
+pub mod http;
 pub mod lockout;
 pub mod memory;
 pub mod oauth;

@@ -1,0 +1,92 @@
+//! `/admin/api/applications/...`: the applications, their secret, their Cognito
+//! integration tab (guide, template) and their Previous deployments.
+
+use super::{ensure_group, groups, no_such_endpoint, not_found};
+use crate::error::{json, AppError, AppResult};
+use crate::http::json_body;
+use crate::store::Ctx;
+use biopass_idp::application::{default_group_name, ApplicationRecord};
+use biopass_idp::deployment::single_region;
+use biopass_proto::admin::{ClientSecret, CreateApplication, RotatedSecret, UpdateApplication};
+use worker::{Method, Request, Response};
+
+/// `rest`: the path after `applications`.
+pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {
+    match (method, rest) {
+        (Method::Get, []) => {
+            let apps: Vec<_> = ctx.applications().await?.iter().map(|a| a.view(&ctx.issuer)).collect();
+            json(200, &apps)
+        }
+        (Method::Post, []) => {
+            let input: CreateApplication = json_body(&mut req).await?;
+            create(ctx, &input).await
+        }
+        (Method::Get, [id]) => json(200, &app(ctx, id).await?.view(&ctx.issuer)),
+        (Method::Patch, [id]) => {
+            let input: UpdateApplication = json_body(&mut req).await?;
+            let current = app(ctx, id).await?;
+            if let Some(group) = &input.group_id {
+                ensure_group(ctx, group).await?;
+            }
+            let next = current.update(&input, ctx.now)?;
+            ctx.put_application(&next).await?;
+            json(200, &next.view(&ctx.issuer))
+        }
+        (Method::Delete, [id]) => {
+            app(ctx, id).await?;
+            ctx.delete_application(id).await?;
+            json(200, &serde_json::json!({ "deleted": id }))
+        }
+        (Method::Get, [id, "secret"]) => {
+            let a = app(ctx, id).await?;
+            let client_secret = a.secret(&ctx.master).map_err(|_| AppError::internal("client secret does not open"))?;
+            json(200, &ClientSecret { client_secret })
+        }
+        (Method::Post, [id, "secret", "rotate"]) => {
+            let mut a = app(ctx, id).await?;
+            let secret = a.rotate_secret(&ctx.master, &mut ctx.rng, ctx.now);
+            ctx.put_application(&a).await?;
+            let region = single_region(&ctx.deployments(id).await?);
+            let update_stack_command = a.update_stack_command(&ctx.issuer, &secret, region.as_deref());
+            json(200, &RotatedSecret { client_secret: secret, update_stack_command })
+        }
+        (Method::Get, [id, "cognito", "template"]) => {
+            let a = app(ctx, id).await?;
+            let yaml = biopass_idp::cognito::template(a.client_id.as_str(), &ctx.issuer);
+            let headers = crate::error::base_headers("application/yaml; charset=utf-8");
+            headers.set("Content-Disposition", &format!("attachment; filename=\"{}\"", a.template_file()))?;
+            Ok(Response::builder().with_status(200).with_headers(headers).fixed(yaml.into_bytes()))
+        }
+        (Method::Get, [id, "cognito"]) => {
+            let a = app(ctx, id).await?;
+            let base = ctx.env.var("TEMPLATE_BASE_URL").ok().map(|v| v.to_string());
+            json(200, &a.deployment_guide(&ctx.issuer, base.as_deref()))
+        }
+        (Method::Get, [id, "deployments"]) => {
+            app(ctx, id).await?;
+            json(200, &ctx.deployments(id).await?)
+        }
+        _ => Err(no_such_endpoint()),
+    }
+}
+
+async fn app(ctx: &Ctx, id: &str) -> AppResult<ApplicationRecord> {
+    ctx.application(id).await?.ok_or_else(|| not_found("application"))
+}
+
+/// Creates an application, and its group when none is named (after the application,
+/// unique; the application is validated before the group is made).
+async fn create(ctx: &mut Ctx, input: &CreateApplication) -> AppResult<Response> {
+    let group_id = match &input.group_id {
+        Some(id) => ensure_group(ctx, id).await?.id,
+        None => {
+            let existing = ctx.groups().await?;
+            let name = default_group_name(&input.name, existing.iter().map(|g| g.name.as_str()));
+            ApplicationRecord::create(input, String::new(), &ctx.master, &mut ctx.rng, ctx.now)?;
+            groups::create(ctx, &name).await?.id
+        }
+    };
+    let (record, _secret) = ApplicationRecord::create(input, group_id, &ctx.master, &mut ctx.rng, ctx.now)?;
+    ctx.put_application(&record).await?;
+    json(201, &record.view(&ctx.issuer))
+}

@@ -1,0 +1,59 @@
+//! `/admin/api/users/...` and `/admin/api/directory/...`: a page of users (by the start of
+//! their name), one user, changing or disabling them, resetting an authenticator, and the
+//! directory's index.
+
+use super::{ensure_group, no_such_endpoint, not_found};
+use crate::error::{json, AppError, AppResult};
+use crate::http::json_body;
+use crate::store::Ctx;
+use biopass_idp::directory;
+use biopass_idp::error::ApiFailure;
+use biopass_proto::admin::{DirectoryStatus, Reindex, Reindexed, UpdateUser};
+use worker::{Method, Request, Response};
+
+/// `rest`: the whole path (`users/...` or `directory/...`).
+pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {
+    match (method, rest) {
+        (Method::Get, ["users"]) => {
+            let (q, limit, cursor) = listing_query(&req)?;
+            json(200, &ctx.user_page(&q, None, limit, cursor).await?)
+        }
+        (Method::Get, ["users", id]) => json(200, &ctx.user(id).await?.ok_or_else(|| not_found("user"))?.view()),
+        (Method::Patch, ["users", id]) => {
+            let input: UpdateUser = json_body(&mut req).await?;
+            let mut u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;
+            for g in input.groups.iter().flatten() {
+                ensure_group(ctx, g).await?;
+            }
+            if let Some(d) = input.disabled {
+                // Strongly consistent at once: every later login step, code redemption and
+                // userinfo call of this user is refused (see `Ctx::is_disabled`).
+                ctx.mark_disabled(&u.id, d).await?;
+            }
+            u.apply(&input);
+            ctx.put_user(&u).await?;
+            json(200, &u.view())
+        }
+        (Method::Delete, ["users", id, "authenticators", kind]) => {
+            let mut u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;
+            u.reset_authenticator(kind).map_err(|m| AppError::Api(ApiFailure::invalid_field("kind", m)))?;
+            ctx.put_user(&u).await?;
+            json(200, &u.view())
+        }
+        (Method::Get, ["directory"]) => json(200, &DirectoryStatus { indexed: ctx.directory_indexed().await? }),
+        (Method::Post, ["directory", "reindex"]) => {
+            let input: Reindex = json_body(&mut req).await?;
+            let (indexed, next_cursor) = ctx.reindex(input.cursor).await?;
+            json(200, &Reindexed { indexed, next_cursor })
+        }
+        _ => Err(no_such_endpoint()),
+    }
+}
+
+/// A listing's `q` (the start of a user name, lower-cased), `limit` and `cursor`.
+pub(super) fn listing_query(req: &Request) -> AppResult<(String, usize, Option<String>)> {
+    let params = crate::http::query_params(req)?;
+    let first = |k: &str| params.get(k).and_then(|v| v.first().cloned());
+    let limit = directory::page_size(first("limit").as_deref()).map_err(|m| AppError::Api(ApiFailure::invalid_field("limit", m)))?;
+    Ok((first("q").unwrap_or_default().trim().to_lowercase(), limit, first("cursor").filter(|c| !c.is_empty())))
+}
