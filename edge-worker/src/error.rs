@@ -100,6 +100,19 @@ impl AppError {
     }
 }
 
+/// 405 for an endpoint called with another method than `allow` (RFC 9110 15.5.6).
+pub fn method_not_allowed(allow: &str) -> AppResult<Response> {
+    let headers = base_headers("application/json");
+    headers.set("Allow", allow)?;
+    let b = biopass_proto::error::ApiError {
+        error: ApiErrorCode::InvalidInput,
+        message: format!("This endpoint answers only {allow}."),
+        field: None,
+        retry_after: None,
+    };
+    Ok(body(405, headers, serde_json::to_string(&b).unwrap_or_default()))
+}
+
 /// A JSON success response.
 pub fn json<T: serde::Serialize>(status: u16, value: &T) -> AppResult<Response> {
     let text = serde_json::to_string(value).map_err(|e| AppError::internal(format!("serialise: {e}")))?;

@@ -10,7 +10,7 @@ use base64::Engine;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::{Colours, FrameQuality, MeasuredFace, MeasuredFrame};
 use biopass_model::scene::{measure_capture, CaptureFrame, FrameMeasures, Phase};
-use biopass_model::{Frame, ModelBytes, Pipeline};
+use biopass_model::{Frame, ModelBytes, ModelKind, Pipeline};
 use biopass_proto::login::{CapturePhase, EvidenceFrame};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,10 +40,10 @@ pub async fn pipeline(env: &Env) -> AppResult<Rc<Pipeline>> {
     if let Some(p) = PIPELINE.with(|c| c.borrow().clone()) {
         return Ok(p);
     }
-    let detect = asset(env, "fr_detect.onnx").await?;
-    let landmark = asset(env, "fr_landmark.onnx").await?;
-    let liveness = asset(env, "fr_liveness.onnx").await?;
-    let feature = asset(env, "fr_feature.onnx").await?;
+    let detect = asset(env, ModelKind::Detect.file_name()).await?;
+    let landmark = asset(env, ModelKind::Landmark.file_name()).await?;
+    let liveness = asset(env, ModelKind::Liveness.file_name()).await?;
+    let feature = asset(env, ModelKind::Feature.file_name()).await?;
     let loaded = Pipeline::load(ModelBytes { detect: &detect, landmark: &landmark, liveness: &liveness, feature: &feature })
         .map_err(|e| AppError::internal(format!("face models: {e}")))?;
     let p = Rc::new(loaded);

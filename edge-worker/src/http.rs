@@ -44,11 +44,7 @@ pub async fn form_params(req: &mut Request) -> AppResult<Params> {
 /// # Errors
 /// `invalid_request` when repeated.
 pub fn one<'a>(p: &'a Params, name: &str) -> AppResult<Option<&'a str>> {
-    match p.get(name).map(Vec::as_slice) {
-        None | Some([]) => Ok(None),
-        Some([v]) => Ok(Some(v.as_str()).filter(|s| !s.is_empty())),
-        Some(_) => Err(AppError::oauth(OAuthError::invalid_request(format!("{name} is repeated")))),
-    }
+    biopass_idp::authorize::single(p, name).map_err(AppError::oauth)
 }
 
 /// A JSON body, as an API error when it does not parse.
@@ -74,5 +70,5 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
 /// The bearer token of the `Authorization` header.
 pub fn bearer(req: &Request) -> Option<String> {
     let h = req.headers().get("authorization").ok().flatten()?;
-    h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")).map(|t| t.trim().to_owned())
+    biopass_idp::client_auth::credentials(&h, "Bearer").map(str::to_owned)
 }

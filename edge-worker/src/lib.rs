@@ -47,7 +47,8 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
     let method = req.method();
     let mut ctx = Ctx::from_env(env)?;
     match (method, segments.as_slice()) {
-        (Method::Get, [".well-known", "openid-configuration"]) => oauth::discovery(&ctx),
+        // OpenID Connect Discovery 1.0, and the same document as RFC 8414 metadata.
+        (Method::Get, [".well-known", "openid-configuration" | "oauth-authorization-server"]) => oauth::discovery(&ctx),
         (Method::Get, [".well-known", "jwks.json"]) => oauth::jwks(&mut ctx).await,
         (Method::Post, ["par"]) => oauth::par(req, &mut ctx).await,
         (Method::Get | Method::Post, ["authorize"]) => oauth::authorize(req, &mut ctx).await,
@@ -66,9 +67,9 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
         (Method::Post, ["admin", "api", "session", "signout"]) => console::signout(req, &mut ctx).await,
         (Method::Get, ["console", "callback"]) => console::callback(req, &mut ctx).await,
         (_, ["admin", "api", rest @ ..]) => admin::route(req, &mut ctx, rest).await,
-        (_, [".well-known", ..] | ["par"] | ["token"] | ["authorize"] | ["userinfo"]) => {
-            Err(AppError::api(biopass_proto::error::ApiErrorCode::NotFound, "This endpoint does not support this method."))
-        }
+        (_, ["par"] | ["token"] | ["cognito", "events"]) => error::method_not_allowed("POST"),
+        (_, ["authorize"] | ["userinfo"]) => error::method_not_allowed("GET, POST"),
+        (_, [".well-known", "openid-configuration" | "oauth-authorization-server" | "jwks.json"]) => error::method_not_allowed("GET"),
         _ => Err(AppError::api(biopass_proto::error::ApiErrorCode::NotFound, "No such endpoint.")),
     }
 }

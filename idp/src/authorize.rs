@@ -60,7 +60,11 @@ pub struct ClientView<'a> {
     pub allowed_callback_urls: &'a [CallbackUrl],
 }
 
-fn single<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, OAuthError> {
+/// The one value of parameter `name` (none when absent or empty).
+///
+/// # Errors
+/// `invalid_request` when it is repeated (RFC 6749 3.1: parameters must not be).
+pub fn single<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>, OAuthError> {
     match params.get(name).map(Vec::as_slice) {
         None | Some([]) => Ok(None),
         Some([one]) => Ok(Some(one.as_str()).filter(|s| !s.is_empty())),
@@ -116,7 +120,7 @@ pub fn validate(params: &Params, client: &ClientView<'_>, pushed: bool) -> Resul
         return Err(back(OAuthError::invalid_request("request_uri is not allowed in a pushed request")));
     }
     if params.contains_key("request") {
-        return Err(back(OAuthError::new(OAuthErrorCode::InvalidRequest, "request objects are not supported")));
+        return Err(back(OAuthError::new(OAuthErrorCode::RequestNotSupported, "request objects are not supported")));
     }
     match get("response_type")? {
         Some("code") => {}
@@ -133,7 +137,12 @@ pub fn validate(params: &Params, client: &ClientView<'_>, pushed: bool) -> Resul
         return Err(back(OAuthError::new(OAuthErrorCode::InvalidScope, "scope must include openid")));
     }
     let granted: Vec<String> = scope.into_iter().filter(|s| s == "openid" || s == "profile").collect();
-    if get("prompt")? == Some("none") {
+    // Core 3.1.2.1: a space-separated set; none alone, or not at all.
+    let prompt: Vec<&str> = get("prompt")?.unwrap_or_default().split(' ').filter(|s| !s.is_empty()).collect();
+    if prompt.contains(&"none") {
+        if prompt.len() > 1 {
+            return Err(back(OAuthError::invalid_request("prompt=none cannot be combined with other values")));
+        }
         return Err(back(OAuthError::new(OAuthErrorCode::LoginRequired, "this provider always asks the user to authenticate")));
     }
     let code_challenge = match get("code_challenge")? {
@@ -260,6 +269,9 @@ mod tests {
             (vec![("scope", "profile")], "invalid_scope"),
             (vec![("code_challenge_method", "plain")], "invalid_request"),
             (vec![("prompt", "none")], "login_required"),
+            (vec![("prompt", "none login")], "invalid_request"),
+            (vec![("prompt", "consent none")], "invalid_request"),
+            (vec![("request", "eyJhbGciOiJub25lIn0.e30.")], "request_not_supported"),
             (vec![("login_hint", "+14155550100")], "invalid_request"),
         ];
         for (over, code) in cases {
@@ -275,6 +287,16 @@ mod tests {
                 }
                 other => panic!("{over:?}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn prompt_is_a_set_and_login_or_consent_start_a_sign_in() {
+        let urls = CallbackUrl::parse_list(&["https://app.example/cb".into()]).unwrap();
+        for prompt in ["login", "login consent", " consent  select_account "] {
+            let mut p = base();
+            p.push(("prompt", prompt));
+            assert!(validate(&params(&p), &client(true, &urls), false).is_ok(), "{prompt}");
         }
     }
 

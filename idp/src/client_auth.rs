@@ -18,10 +18,19 @@ use jwt_compact::{AlgorithmExt, UntrustedToken};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
+/// The credentials of an `Authorization` header of `scheme`: schemes are case-insensitive
+/// (RFC 7235 2.1), `BEARER x` is `Bearer x`. `None` for another scheme or no credentials.
+pub fn credentials<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = header.trim_start().split_once(' ')?;
+    let rest = rest.trim();
+    (given.eq_ignore_ascii_case(scheme) && !rest.is_empty()).then_some(rest)
+}
+
 /// RFC 7523 2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// The longest assertion lifetime we accept, which bounds how long a `jti` is remembered.
-pub const MAX_ASSERTION_LIFETIME: u64 = 600;
+/// The longest assertion lifetime we accept, which bounds how long a `jti` is remembered:
+/// an hour, what common RP libraries put in `exp` by default (Authlib: `iat + 3600`).
+pub const MAX_ASSERTION_LIFETIME: u64 = 3600;
 /// Clock skew tolerated on assertion times.
 pub const CLOCK_SKEW: u64 = 30;
 
@@ -67,10 +76,7 @@ impl Presented {
             if form.client_secret.is_some() || assertion_present {
                 return Err(OAuthError::invalid_request("use only one client authentication method"));
             }
-            let encoded = header
-                .strip_prefix("Basic ")
-                .or_else(|| header.strip_prefix("basic "))
-                .ok_or_else(|| OAuthError::invalid_client("unsupported Authorization scheme"))?;
+            let encoded = credentials(header, "Basic").ok_or_else(|| OAuthError::invalid_client("unsupported Authorization scheme"))?;
             let raw = STANDARD
                 .decode(encoded.trim())
                 .ok()
@@ -190,7 +196,7 @@ pub fn authenticate(reg: &Registration<'_>, presented: &Presented, audiences: &A
     let plain = |method| Ok(Authenticated { method, assertion_jti: None });
     match (reg.client_authentication, reg.method, presented) {
         (false, _, Presented::None { .. }) => plain("none"),
-        (false, _, _) => Err(deny("this client is public: authenticate with \"none\" and PKCE")),
+        (false, _, _) => Err(deny("this client is public: authenticate with none and PKCE")),
         (true, _, Presented::None { .. }) => Err(deny("client authentication is required")),
         (true, ClientAuthMethod::ClientSecret, Presented::Basic { secret, .. }) => {
             if secrets_equal(secret, reg.secret) {
@@ -296,7 +302,7 @@ fn verify_assertion(reg: &Registration<'_>, assertion: &str, audiences: &Audienc
         return Err(deny("client_assertion has expired"));
     }
     if exp > now + MAX_ASSERTION_LIFETIME {
-        return Err(deny("client_assertion lives too long (exp at most 10 minutes ahead)"));
+        return Err(deny("client_assertion lives too long (exp at most an hour ahead)"));
     }
     if c.not_before.map(unix).is_some_and(|nbf| nbf > now + CLOCK_SKEW) {
         return Err(deny("client_assertion is not valid yet"));
@@ -333,6 +339,16 @@ mod tests {
 
     fn basic(id: &str, secret: &str) -> String {
         format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn authorization_schemes_are_case_insensitive() {
+        assert_eq!(credentials("BEARER abc", "Bearer"), Some("abc"));
+        assert_eq!(credentials("bearer   abc ", "Bearer"), Some("abc"));
+        assert_eq!(credentials("Basic dXNlcjpwdw==", "basic"), Some("dXNlcjpwdw=="));
+        assert_eq!(credentials("Bearerabc", "Bearer"), None);
+        assert_eq!(credentials("Basic ", "Basic"), None);
+        assert_eq!(credentials("DPoP abc", "Bearer"), None);
     }
 
     #[test]
@@ -393,7 +409,7 @@ mod tests {
         for (bad, why) in [
             (sign(&claims(id.as_str(), "https://elsewhere.example/token", "j", now + 60)), "aud"),
             (sign(&claims(id.as_str(), AUD, "j", now - 60)), "expired"),
-            (sign(&claims(id.as_str(), AUD, "j", now + 3600)), "too long"),
+            (sign(&claims(id.as_str(), AUD, "j", now + MAX_ASSERTION_LIFETIME + 1)), "too long"),
             (sign(&claims(id.as_str(), AUD, "", now + 60)), "jti"),
             (Hs256.token(&Header::empty(), &claims(id.as_str(), AUD, "j", now + 60), &Hs256Key::new(b"other")).unwrap(), "key"),
         ] {

@@ -40,6 +40,8 @@ pub fn metadata(issuer: &str) -> ProviderMetadata {
         code_challenge_methods_supported: s(&["S256"]),
         claims_supported: s(&["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "preferred_username"]),
         authorization_response_iss_parameter_supported: true,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
     }
 }
 
@@ -52,5 +54,8 @@ mod tests {
         assert_eq!(m.jwks_uri, "https://id.example.com/.well-known/jwks.json");
         assert!(m.token_endpoint_auth_methods_supported.contains(&"private_key_jwt".to_owned()));
         assert_eq!(m.code_challenge_methods_supported, vec!["S256".to_owned()]);
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["request_uri_parameter_supported"], false, "published: omitted would mean true");
+        assert_eq!(json["request_parameter_supported"], false);
     }
 }

@@ -19,6 +19,10 @@ pub enum OAuthErrorCode {
     InvalidRequestUri,
     ServerError,
     LoginRequired,
+    /// OpenID Connect Core 6.1: request objects are not supported.
+    RequestNotSupported,
+    /// OpenID Connect Core 6.2: a `request_uri` that is not one of PAR's.
+    RequestUriNotSupported,
 }
 
 impl OAuthErrorCode {
@@ -37,6 +41,8 @@ impl OAuthErrorCode {
             Self::InvalidRequestUri => "invalid_request_uri",
             Self::ServerError => "server_error",
             Self::LoginRequired => "login_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
         }
     }
 
@@ -54,12 +60,29 @@ impl OAuthErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
     pub code: OAuthErrorCode,
+    /// Only the characters RFC 6749 5.2 allows in `error_description` (see [`Self::new`]).
     pub description: String,
 }
 
+/// `description` in the characters RFC 6749 5.2 allows in `error_description`
+/// (%x20-21 / %x23-5B / %x5D-7E: printable ASCII without `"` and `\`): a double quote becomes
+/// a single one, a backslash a slash, anything else outside the set a `?`.
+pub fn wire_description(description: &str) -> String {
+    description
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 impl OAuthError {
+    /// Every OAuth error is made here, so every description is [`wire_description`]'s.
     pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into() }
+        Self { code, description: wire_description(&description.into()) }
     }
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(OAuthErrorCode::InvalidRequest, description)
@@ -112,3 +135,18 @@ impl fmt::Display for ApiFailure {
 }
 
 impl std::error::Error for ApiFailure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_hold_only_what_rfc_6749_allows() {
+        let e = OAuthError::invalid_request("login_hint: \"Zoë\" \\ tab\there\u{7f}");
+        assert_eq!(e.description, "login_hint: 'Zo?' / tab?here?");
+        for c in e.description.chars() {
+            assert!(matches!(c as u32, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E), "{c:?}");
+        }
+        assert_eq!(OAuthError::invalid_grant("plain text, kept").description, "plain text, kept");
+    }
+}

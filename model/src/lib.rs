@@ -2,8 +2,9 @@
 //! find 68 landmarks, estimate head pose, align, check liveness, embed, and match.
 //!
 //! The same code runs in the browser (wasm32 in a Web Worker: tracking and guidance),
-//! in the edge worker (wasm32: the server re-runs liveness and embedding on the crops the
-//! browser sends, and decides), and natively (tests and benches).
+//! in the edge worker (wasm32: the server decodes the whole evidence frames the browser
+//! sends, runs the whole pipeline on them itself and measures the capture with [`scene`],
+//! and decides), and natively (tests and benches).
 //!
 //! # Usage
 //! ```no_run
@@ -18,8 +19,6 @@
 //! for face in pipeline.detect(&frame)? {
 //!     let landmarks = pipeline.landmarks(&frame, &face)?;
 //!     let pose = biopass_model::head_pose(&landmarks); // guidance: yaw/pitch/roll
-//!     // Crops are plain RGB buffers: the browser sends them, the server rebuilds them
-//!     // with `Aligned112::from_bytes` / `Crop128::from_bytes` and re-runs the two models.
 //!     let aligned = biopass_model::align(&frame, &landmarks);
 //!     let context = biopass_model::liveness_crop(&frame, &face);
 //!     let live = pipeline.liveness(&context)?;
@@ -30,10 +29,8 @@
 //! }
 //! # Ok(()) }
 //! ```
-//! The server needs only [`LivenessModel`] and [`FeatureModel`]: load those alone there
-//! and call [`LivenessModel::liveness_bytes`] / [`FeatureModel::embed_bytes`] on the
-//! received crops (RGB or RGBA bytes, size-checked).
-//! Model files are served as static assets at `/models/<ModelKind::file_name()>`.
+//! The server loads all four models ([`Pipeline::load`]) from its static assets, at
+//! `/models/<ModelKind::file_name()>`, as the browser does.
 //!
 //! # Layout
 //! - [`error`]: [`Error`] (bad frame or crop size, model load, inference), [`ModelKind`].

@@ -70,6 +70,11 @@ pub struct ProviderMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     pub claims_supported: Vec<String>,
     pub authorization_response_iss_parameter_supported: bool,
+    /// OpenID Connect Discovery 3: request objects by value (`request`) are not accepted.
+    pub request_parameter_supported: bool,
+    /// OpenID Connect Discovery 3 (omitted means true): only PAR's own `request_uri`s
+    /// (RFC 9126) are accepted, never one hosted by the client.
+    pub request_uri_parameter_supported: bool,
 }
 
 /// Userinfo response (OpenID Connect Core 5.3.2).

@@ -201,7 +201,7 @@ mod tests {
     fn error_pages_escape_and_cannot_be_framed_or_run_script() {
         let l = lower(Failure::Page(OAuthError::invalid_request("<script>alert(1)</script> & \"q\"")));
         assert_eq!(l.status, 400);
-        assert!(l.body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;"));
+        assert!(l.body.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#39;q&#39;"), "{}", l.body);
         assert!(!l.body.contains("<script>"));
         assert_eq!(l.header("X-Frame-Options"), Some("DENY"));
         assert!(l.header("Content-Security-Policy").is_some_and(|c| c.contains("frame-ancestors 'none'") && c.contains("default-src 'none'")));

@@ -46,18 +46,30 @@ pub async fn push<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, pushe
 }
 
 /// Takes the pushed request `request_uri` for `client_id`: once, before it expires, and only
-/// for the client that pushed it (it is spent either way).
+/// for the client that pushed it. Another client's attempt is refused without spending it,
+/// so whoever sees a request URI cannot burn it for its client.
 ///
 /// # Errors
 /// [`OneTimeError::Refused`] (`invalid_request_uri`) otherwise.
 pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_uri: &str) -> Result<PushedRequest, OneTimeError> {
     let invalid = || OneTimeError::Refused(invalid_request_uri());
-    let reference = request_uri.strip_prefix(REQUEST_URI_PREFIX).filter(|r| !r.is_empty()).ok_or_else(invalid)?;
-    let pushed: PushedRequest = from_value(vault.take(&VaultKey::PushedRequest(reference).to_string(), now).await?)?.ok_or_else(invalid)?;
-    if pushed.request.client_id != client_id {
+    // Core 6.2: a request_uri hosted by the client is not supported; PAR's are (RFC 9126 5).
+    let Some(reference) = request_uri.strip_prefix(REQUEST_URI_PREFIX) else {
+        return Err(OneTimeError::Refused(OAuthError::new(
+            biopass_idp::error::OAuthErrorCode::RequestUriNotSupported,
+            "only request_uri values from this provider's pushed authorization request endpoint are accepted",
+        )));
+    };
+    if reference.is_empty() {
         return Err(invalid());
     }
-    Ok(pushed)
+    let key = VaultKey::PushedRequest(reference).to_string();
+    let seen: PushedRequest = from_value(vault.get(&key, now).await?)?.ok_or_else(invalid)?;
+    if seen.request.client_id != client_id {
+        return Err(invalid());
+    }
+    // Checked, then taken: of concurrent uses one gets it (the value never changes).
+    from_value(vault.take(&key, now).await?)?.ok_or_else(invalid)
 }
 
 /// The error for a `request_uri` that cannot be used.
@@ -84,17 +96,19 @@ pub async fn issue_code<V: OneTime>(vault: &V, now: u64, code: &str, grant: &Cod
     Ok(())
 }
 
-/// Redeems `code`: taken once (a second redemption, even a concurrent one, finds nothing),
-/// then checked against `redemption` (client, redirect URI, PKCE, expiry). A code that fails
-/// the checks is spent all the same.
+/// Redeems `code`: checked against `redemption` (client, redirect URI, PKCE, expiry), then
+/// taken once (a second redemption, even a concurrent one, finds nothing). A redemption that
+/// fails the checks (another client, a wrong verifier) is refused without spending the code,
+/// so whoever sees a code cannot burn it for the client it was issued to.
 ///
 /// # Errors
 /// [`OneTimeError::Refused`] with `invalid_grant`.
 pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption: &Redemption<'_>) -> Result<CodeGrant, OneTimeError> {
-    let grant: CodeGrant = from_value(vault.take(&VaultKey::Code(code).to_string(), now).await?)?
-        .ok_or_else(|| OneTimeError::Refused(OAuthError::invalid_grant("the authorization code is invalid, expired or already used")))?;
-    check_redemption(&grant, redemption, now).map_err(OneTimeError::Refused)?;
-    Ok(grant)
+    let gone = || OneTimeError::Refused(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
+    let key = VaultKey::Code(code).to_string();
+    let seen: CodeGrant = from_value(vault.get(&key, now).await?)?.ok_or_else(gone)?;
+    check_redemption(&seen, redemption, now).map_err(OneTimeError::Refused)?;
+    from_value(vault.take(&key, now).await?)?.ok_or_else(gone)
 }
 
 /// Spends a client assertion's `jti` for `client_id` until `until` (the assertion's expiry);

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as client from 'openid-client';
-import { ROOT, admin } from '../lib/worker.mjs';
+import { ROOT, createApp as createApplication } from '../lib/worker.mjs';
 export { workerdCpuMs } from '../lib/worker.mjs';
 import { startLogin } from '../lib/login.mjs';
 
@@ -48,13 +48,8 @@ export async function synth(person, challenge, attack = 'genuine', seed = 1) {
   return { frames: out.frames, flashes_at_ms: out.flashes_at_ms };
 }
 
-/** Creates an application (`extra`: more settings) and reads its secret. */
-export async function createApp(worker, name, extra = {}) {
-  const r = await admin(worker, 'POST', '/applications', { name, application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK], ...extra });
-  if (r.status !== 201) throw new Error(JSON.stringify(r.body));
-  const s = await admin(worker, 'GET', `/applications/${r.body.client_id}/secret`);
-  return { ...r.body, secret: s.body.client_secret };
-}
+/** Creates an application at the tests' callback (`extra`: more settings) and reads its secret. */
+export const createApp = (worker, name, extra = {}) => createApplication(worker, name, extra, CALLBACK);
 
 export async function relyingParty(worker, app) {
   return client.discovery(new URL(worker.url), app.client_id, { id_token_signed_response_alg: 'ES256', redirect_uris: [CALLBACK] },

@@ -74,6 +74,22 @@ export async function admin(worker, method, path, body, token = worker.adminToke
   return { status: r.status, body: parsed, headers: r.headers };
 }
 
+/**
+ * Creates an application through the admin API (`extra`: more settings; its callback is
+ * `callback`) and, when it authenticates, reads its secret. Throws with the answer on failure.
+ */
+export async function createApp(worker, name, extra = {}, callback = 'https://rp.example.com/callback') {
+  const r = await admin(worker, 'POST', '/applications', { name, application_type: 'amazon_cognito_mfa', allowed_callback_urls: [callback], ...extra });
+  if (r.status !== 201) throw new Error(`creating ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+  let secret = null;
+  if (r.body.client_authentication) {
+    const s = await admin(worker, 'GET', `/applications/${r.body.client_id}/secret`);
+    if (s.status !== 200) throw new Error(`reading the secret of ${name}: ${s.status} ${JSON.stringify(s.body)}`);
+    secret = s.body.client_secret;
+  }
+  return { ...r.body, secret };
+}
+
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 /** User + system CPU time (ms) of the workerd processes of a worker's process group (its

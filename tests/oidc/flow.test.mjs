@@ -5,26 +5,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
-import { newState, startWorker, admin } from '../lib/worker.mjs';
+import { newState, startWorker, admin, createApp as createApplication } from '../lib/worker.mjs';
 import { Account, loginWithTotp, startLogin } from '../lib/login.mjs';
 
 const CALLBACK = 'https://rp.example.com/callback';
 let worker, state;
 const apps = {};
 
-async function createApp(name, extra = {}) {
-  const r = await admin(worker, 'POST', '/applications', {
-    name, application_type: 'amazon_cognito_mfa', allowed_callback_urls: [CALLBACK], ...extra,
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  let secret = null;
-  if (r.body.client_authentication) {
-    const s = await admin(worker, 'GET', `/applications/${r.body.client_id}/secret`);
-    assert.equal(s.status, 200);
-    secret = s.body.client_secret;
-  }
-  return { ...r.body, secret };
-}
+const createApp = (name, extra) => createApplication(worker, name, extra, CALLBACK);
 
 async function rp(app, auth) {
   return client.discovery(new URL(worker.url), app.client_id,
@@ -109,6 +97,9 @@ for (const [name, appKey, makeAuth] of [
     assert.ok(claims.auth_time <= claims.iat && claims.exp > claims.iat);
     const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
     assert.equal(info.preferred_username, account.username);
+    // Auth schemes are case-insensitive (RFC 7235 2.1).
+    const shouted = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `BEARER ${tokens.access_token}` } });
+    assert.equal(shouted.status, 200, await shouted.clone().text());
     // The second login of the same user authenticates without enrolment.
     const again = await authorizeAndLogin(config, account);
     const t2 = await exchange(config, again);
@@ -133,6 +124,44 @@ test('public client: authorize without PAR, PKCE and "none"', async () => {
   assert.equal(back.origin + back.pathname, CALLBACK);
   assert.equal(back.searchParams.get('error'), 'invalid_request');
   assert.equal(back.searchParams.get('state'), 's1');
+});
+
+test('OpenID conformance: prompt is a set, request objects and hosted request URIs are not supported, methods and metadata', async () => {
+  const authorize = (extra) => fetch(`${worker.url}/authorize?${new URLSearchParams({
+    client_id: apps.pub.client_id, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid', state: 's3', login_hint: 'kiosk-user@example.com',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...extra,
+  })}`, { redirect: 'manual' });
+  const errorOf = async (r) => {
+    assert.equal(r.status, 302, await r.clone().text());
+    const back = new URL(r.headers.get('location'));
+    assert.equal(back.origin + back.pathname, CALLBACK);
+    assert.equal(back.searchParams.get('state'), 's3');
+    return back.searchParams.get('error');
+  };
+  // Core 3.1.2.1: none alone is login_required (we always authenticate); none with another value is an error.
+  assert.equal(await errorOf(await authorize({ prompt: 'none' })), 'login_required');
+  assert.equal(await errorOf(await authorize({ prompt: 'none login' })), 'invalid_request');
+  // prompt=login starts a sign-in like no prompt.
+  const login = await authorize({ prompt: 'login consent' });
+  assert.equal(login.status, 302);
+  assert.match(login.headers.get('location'), /^\/login\?tx=/);
+  // Core 6.1 and 6.2.
+  assert.equal(await errorOf(await authorize({ request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.' })), 'request_not_supported');
+  const hosted = await fetch(`${worker.url}/authorize?${new URLSearchParams({ client_id: apps.pub.client_id, request_uri: 'https://rp.example.com/request.jwt' })}`, { redirect: 'manual' });
+  assert.equal(hosted.status, 400);
+  assert.match(await hosted.text(), /request_uri_not_supported/);
+  // Discovery says so (omitted would mean true), and RFC 8414 metadata is the same document.
+  const m = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
+  assert.equal(m.request_uri_parameter_supported, false);
+  assert.equal(m.request_parameter_supported, false);
+  assert.deepEqual(await (await fetch(`${worker.url}/.well-known/oauth-authorization-server`)).json(), m);
+  // A method an endpoint does not answer: 405 with Allow (RFC 9110 15.5.6).
+  const get = await fetch(`${worker.url}/token`);
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
+  const del = await fetch(`${worker.url}/authorize`, { method: 'DELETE' });
+  assert.equal((del.status), 405);
+  assert.equal(del.headers.get('allow'), 'GET, POST');
 });
 
 test('an application that requires pushed requests starts no sign-in from a plain one', async () => {
@@ -196,16 +225,19 @@ test('wrong secret: 401 invalid_client with WWW-Authenticate for Basic', async (
   assert.equal((await post.json()).error, 'invalid_client');
 });
 
-test('wrong PKCE verifier, then reuse: invalid_grant', async () => {
+test('a wrong PKCE verifier is refused without spending the code; the right one then redeems it, once', async () => {
   const account = new Account('pkce-user@example.com');
   const { code, verifier } = await freshCode(apps.secret, account);
   const base = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: apps.secret.client_id, client_secret: apps.secret.secret };
   const wrong = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: client.randomPKCECodeVerifier() }));
   assert.equal(wrong.status, 400);
   assert.equal((await wrong.json()).error, 'invalid_grant');
-  // The code is spent by the failed attempt too (RFC 6749 10.5: one use).
+  // Whoever saw the code cannot burn it for the client it was issued to.
   const right = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: verifier }));
-  assert.equal((await right.json()).error, 'invalid_grant');
+  assert.equal(right.status, 200, await right.clone().text());
+  assert.ok((await right.json()).id_token);
+  const again = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: verifier }));
+  assert.equal((await again.json()).error, 'invalid_grant', 'one use (RFC 6749 10.5)');
 });
 
 test('a code is redeemed once; its second redemption fails', async () => {

@@ -185,8 +185,7 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now)
         .with_face_assurance(app.face_assurance);
     let tx_id = service::start_transaction(&ctx.vault, &mut ctx.rng, ctx.now, &tx).await?;
-    let secure = if ctx.issuer.starts_with("https://") { "; Secure" } else { "" };
-    let set_cookie = format!("{BROWSER_COOKIE}={browser_secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400{secure}");
+    let set_cookie = crate::error::cookie(BROWSER_COOKIE, &browser_secret, "Lax", 86400, &ctx.issuer);
     redirect(&format!("/login?tx={tx_id}"), Some(&set_cookie))
 }
 
