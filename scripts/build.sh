@@ -7,6 +7,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 log "building the edge worker"
+# A build that was interrupted leaves worker-build's scratch folder behind, which fails the next.
+rm -rf "$ROOT/edge-worker/build/.tmp"
 (cd "$ROOT/edge-worker" && WASM_BINDGEN_BIN=$(command -v wasm-bindgen) \
   WASM_OPT_BIN=$ROOT/node_modules/.bin/wasm-opt ESBUILD_BIN=$ROOT/node_modules/.bin/esbuild \
   worker-build --release >"$BIOPASS_CACHE/worker-build.log" 2>&1) \

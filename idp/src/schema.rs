@@ -24,6 +24,8 @@
 //! | `par:{reference}` | a pushed authorization request, taken once |
 //! | `tx:{id}` | a login transaction, taken once when it ends |
 //! | `code:{sha256(code)}` | an authorization code's grant, taken once |
+//! | `code-used:{sha256(code)}` | a redeemed code: its access token's `jti`, until that token expires |
+//! | `revoked:{jti}` | an access token revoked (its code was replayed), until it expires |
 //! | `jti:{client_id}:{sha256(jti)}` | a client assertion's id, inserted once |
 //! | `face-nonce:{sha256(nonce)}` | a face challenge, taken once |
 //! | `session:{sha256(cookie)}` | a console session |
@@ -150,6 +152,10 @@ pub enum VaultKey<'a> {
     Transaction(&'a str),
     /// An authorization code (stored by its hash).
     Code(&'a str),
+    /// A code that was redeemed (stored by its hash): what its replay revokes.
+    RedeemedCode(&'a str),
+    /// An access token's `jti`, revoked.
+    RevokedToken(&'a str),
     /// A client assertion's `jti` for a client (stored by its hash).
     Assertion {
         client_id: &'a str,
@@ -175,6 +181,8 @@ impl fmt::Display for VaultKey<'_> {
             Self::PushedRequest(reference) => write!(f, "par:{reference}"),
             Self::Transaction(id) => write!(f, "tx:{id}"),
             Self::Code(code) => write!(f, "code:{}", sha256_hex(code)),
+            Self::RedeemedCode(code) => write!(f, "code-used:{}", sha256_hex(code)),
+            Self::RevokedToken(jti) => write!(f, "revoked:{jti}"),
             Self::Assertion { client_id, jti } => write!(f, "jti:{client_id}:{}", sha256_hex(jti)),
             Self::FaceNonce(nonce) => write!(f, "face-nonce:{}", sha256_hex(nonce)),
             Self::Session(cookie) => write!(f, "session:{}", sha256_hex(cookie)),
@@ -259,6 +267,7 @@ mod tests {
         let secret = "the-code-itself";
         for key in [
             VaultKey::Code(secret),
+            VaultKey::RedeemedCode(secret),
             VaultKey::Assertion { client_id: "c1", jti: secret },
             VaultKey::FaceNonce(secret),
             VaultKey::Session(secret),

@@ -106,9 +106,46 @@ pub async fn issue_code<V: OneTime>(vault: &V, now: u64, code: &str, grant: &Cod
 pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption: &Redemption<'_>) -> Result<CodeGrant, OneTimeError> {
     let gone = || OneTimeError::Refused(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
     let key = VaultKey::Code(code).to_string();
-    let seen: CodeGrant = from_value(vault.get(&key, now).await?)?.ok_or_else(gone)?;
+    let Some(seen) = from_value::<CodeGrant>(vault.get(&key, now).await?)? else {
+        revoke_on_replay(vault, now, code).await?;
+        return Err(gone());
+    };
     check_redemption(&seen, redemption, now).map_err(OneTimeError::Refused)?;
     from_value(vault.take(&key, now).await?)?.ok_or_else(gone)
+}
+
+/// What a redeemed code issued: the access token's `jti`, and when that token expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Redeemed {
+    access_token_jti: String,
+    until: u64,
+}
+
+/// Notes that `code` was redeemed for the access token `access_token_jti`, valid until
+/// `until`, so that a replay of the code revokes that token (RFC 6749 4.1.2, 10.5).
+///
+/// # Errors
+/// When the store fails.
+pub async fn record_redemption<V: OneTime>(vault: &V, now: u64, code: &str, access_token_jti: &str, until: u64) -> Result<(), StoreError> {
+    let value = to_value(&Redeemed { access_token_jti: access_token_jti.to_owned(), until })?;
+    vault.insert(&VaultKey::RedeemedCode(code).to_string(), value, until, now).await?;
+    Ok(())
+}
+
+/// A code presented again after its redemption: the access token it gave is revoked.
+async fn revoke_on_replay<V: OneTime>(vault: &V, now: u64, code: &str) -> Result<(), StoreError> {
+    if let Some(r) = from_value::<Redeemed>(vault.get(&VaultKey::RedeemedCode(code).to_string(), now).await?)? {
+        vault.insert(&VaultKey::RevokedToken(&r.access_token_jti).to_string(), serde_json::Value::Bool(true), r.until, now).await?;
+    }
+    Ok(())
+}
+
+/// Whether the access token `jti` was revoked (its code was replayed).
+///
+/// # Errors
+/// When the store fails.
+pub async fn is_revoked<V: OneTime>(vault: &V, now: u64, jti: &str) -> Result<bool, StoreError> {
+    Ok(vault.get(&VaultKey::RevokedToken(jti).to_string(), now).await?.is_some())
 }
 
 /// Spends a client assertion's `jti` for `client_id` until `until` (the assertion's expiry);

@@ -240,16 +240,23 @@ test('a wrong PKCE verifier is refused without spending the code; the right one 
   assert.equal((await again.json()).error, 'invalid_grant', 'one use (RFC 6749 10.5)');
 });
 
-test('a code is redeemed once; its second redemption fails', async () => {
+test('a code is redeemed once; its second redemption fails and revokes the access token of the first', async () => {
   const account = new Account('reuse-user@example.com');
   const { code, verifier } = await freshCode(apps.secret, account);
   const body = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier, client_id: apps.secret.client_id, client_secret: apps.secret.secret };
   const first = await fetch(`${worker.url}/token`, form(body));
   assert.equal(first.status, 200);
-  assert.ok((await first.json()).id_token);
+  const tokens = await first.json();
+  assert.ok(tokens.id_token);
+  const userinfo = () => fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal((await userinfo()).status, 200);
   const second = await fetch(`${worker.url}/token`, form(body));
   assert.equal(second.status, 400);
   assert.equal((await second.json()).error, 'invalid_grant');
+  // RFC 6749 4.1.2: the tokens issued from a replayed code are revoked.
+  const after = await userinfo();
+  assert.equal(after.status, 401);
+  assert.match(after.headers.get('www-authenticate'), /invalid_token/);
 });
 
 test('one code raced by 20 concurrent redemptions: exactly one succeeds', async () => {

@@ -295,6 +295,7 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let sign_err = |_| AppError::internal("signing failed");
     let id_token = keys.sign(ID_TOKEN_TYP, &id_claims, ctx.now, id_exp).map_err(sign_err)?;
     let access_token = keys.sign(ACCESS_TOKEN_TYP, &at_claims, ctx.now, at_exp).map_err(sign_err)?;
+    service::record_redemption(&ctx.vault, ctx.now, code, &at_claims.jti, at_exp).await?;
     json(200, &TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_LIFETIME, id_token, scope: grant.scope.join(" ") })
 }
 
@@ -306,6 +307,9 @@ pub async fn userinfo(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let (claims, _) = keys.verify::<AccessTokenClaims>(&token, ctx.now).map_err(|_| invalid("the access token is invalid or expired"))?;
     if claims.aud != format!("{}{}", ctx.issuer, paths::USERINFO) || claims.iss != ctx.issuer {
         return Err(invalid("the access token is not for this endpoint"));
+    }
+    if service::is_revoked(&ctx.vault, ctx.now, &claims.jti).await? {
+        return Err(invalid("the access token was revoked: the code it was issued for was used again"));
     }
     active_user(ctx, &claims.sub).await.map_err(|e| e.unwrap_or_else(|| invalid("the account this token was issued to is disabled or gone")))?;
     json(200, &UserInfo { sub: claims.sub, preferred_username: claims.preferred_username })

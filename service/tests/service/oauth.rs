@@ -4,7 +4,9 @@ use biopass_idp::error::OAuthErrorCode;
 use biopass_idp::grant::{CodeGrant, Redemption};
 use biopass_idp::pkce::CodeChallenge;
 use biopass_idp::schema::VaultKey;
-use biopass_service::oauth::{issue_code, push, redeem_code, resolve, spend_assertion, start_transaction, OneTimeError, PushedRequest};
+use biopass_service::oauth::{
+    is_revoked, issue_code, push, record_redemption, redeem_code, resolve, spend_assertion, start_transaction, OneTimeError, PushedRequest,
+};
 use biopass_service::store::OneTime;
 
 fn pushed(client_id: &str) -> PushedRequest {
@@ -84,6 +86,23 @@ fn a_code_is_redeemed_once_even_concurrently_and_a_failed_check_does_not_spend_i
     assert_eq!(code_of(&run(redeem_code(&app.vault, now, "code-2", &other)).unwrap_err()), OAuthErrorCode::InvalidGrant);
     assert_eq!(run(redeem_code(&app.vault, now, "code-2", &redemption(&verifier))).unwrap().user_id, "u1");
     assert!(run(redeem_code(&app.vault, now, "code-2", &redemption(&verifier))).is_err(), "then spent");
+}
+
+#[test]
+fn a_replayed_code_revokes_the_access_token_it_gave() {
+    let app = App::new();
+    let now = app.now();
+    let verifier = "v".repeat(43);
+    run(issue_code(&app.vault, now, "code-5", &grant(now, &verifier))).unwrap();
+    run(redeem_code(&app.vault, now, "code-5", &redemption(&verifier))).unwrap();
+    run(record_redemption(&app.vault, now, "code-5", "at-1", now + 3600)).unwrap();
+    assert!(!run(is_revoked(&app.vault, now, "at-1")).unwrap());
+    // The replay fails, and the first redemption's token stops working.
+    assert!(run(redeem_code(&app.vault, now + 5, "code-5", &redemption(&verifier))).is_err());
+    assert!(run(is_revoked(&app.vault, now + 5, "at-1")).unwrap());
+    assert!(!run(is_revoked(&app.vault, now + 3600, "at-1")).unwrap(), "kept only while the token lives");
+    // A code never issued revokes nothing.
+    assert!(run(redeem_code(&app.vault, now, "never-issued", &redemption(&verifier))).is_err());
 }
 
 #[test]
