@@ -2,9 +2,12 @@
 //! with the server's message, or a plain-language one when the network failed. Admin calls
 //! ride on the session cookie and repeat the session's CSRF token on state-changing methods.
 
-use biopass_proto::admin::{AdminSession, Bootstrap, Redirect, StartSignIn};
+use biopass_proto::admin::{
+    AdminSession, Application, AuditEntry, Bootstrap, ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup, Deleted, Deployment,
+    DirectoryStatus, Group, Page, Redirect, Reindex, Reindexed, RotatedSecret, StartSignIn, UpdateApplication, UpdateUser, User,
+};
 use biopass_proto::error::{ApiError, ApiErrorCode};
-use biopass_proto::login::{FaceChallenge, FaceChallengeRequest, FaceEvidence, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -102,12 +105,12 @@ fn with_csrf(b: RequestBuilder) -> RequestBuilder {
 }
 
 /// `GET /admin/api{path}`.
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFail> {
     decode(Request::get(&format!("/admin/api{path}")).send().await.map_err(network)?).await
 }
 
 /// A state-changing admin call with an optional JSON body.
-pub async fn send<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: Option<&B>) -> Result<T, ApiFail> {
+async fn send<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: Option<&B>) -> Result<T, ApiFail> {
     let url = format!("/admin/api{path}");
     let builder = with_csrf(match method {
         "PATCH" => Request::patch(&url),
@@ -125,4 +128,97 @@ pub async fn send<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, b
 /// Signs out of the console.
 pub async fn sign_out() -> Result<serde_json::Value, ApiFail> {
     send::<(), _>("POST", "/session/signout", None).await
+}
+
+/// A path segment or query value, percent-encoded.
+fn enc(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+// The admin API, one function per call (README "Admin API").
+
+pub async fn applications() -> Result<Vec<Application>, ApiFail> {
+    get("/applications").await
+}
+
+pub async fn application(id: &str) -> Result<Application, ApiFail> {
+    get(&format!("/applications/{}", enc(id))).await
+}
+
+pub async fn create_application(input: &CreateApplication) -> Result<Application, ApiFail> {
+    send("POST", "/applications", Some(input)).await
+}
+
+pub async fn update_application(id: &str, change: &UpdateApplication) -> Result<Application, ApiFail> {
+    send("PATCH", &format!("/applications/{}", enc(id)), Some(change)).await
+}
+
+pub async fn delete_application(id: &str) -> Result<Deleted, ApiFail> {
+    send::<(), _>("DELETE", &format!("/applications/{}", enc(id)), None).await
+}
+
+pub async fn application_secret(id: &str) -> Result<ClientSecret, ApiFail> {
+    get(&format!("/applications/{}/secret", enc(id))).await
+}
+
+pub async fn rotate_secret(id: &str) -> Result<RotatedSecret, ApiFail> {
+    send::<(), _>("POST", &format!("/applications/{}/secret/rotate", enc(id)), None).await
+}
+
+pub async fn cognito_guide(id: &str) -> Result<CognitoDeploymentGuide, ApiFail> {
+    get(&format!("/applications/{}/cognito", enc(id))).await
+}
+
+pub async fn deployments(id: &str) -> Result<Vec<Deployment>, ApiFail> {
+    get(&format!("/applications/{}/deployments", enc(id))).await
+}
+
+pub async fn groups() -> Result<Vec<Group>, ApiFail> {
+    get("/groups").await
+}
+
+pub async fn create_group(input: &CreateGroup) -> Result<Group, ApiFail> {
+    send("POST", "/groups", Some(input)).await
+}
+
+pub async fn delete_group(id: &str) -> Result<Deleted, ApiFail> {
+    send::<(), _>("DELETE", &format!("/groups/{}", enc(id)), None).await
+}
+
+/// A page of the users whose names start with `start` (of every user, or of `group`'s
+/// members), from `cursor`.
+pub async fn users(group: Option<&str>, start: &str, limit: usize, cursor: Option<&str>) -> Result<Page<User>, ApiFail> {
+    let from = cursor.map(|c| format!("&cursor={}", enc(c))).unwrap_or_default();
+    let base = match group {
+        Some(g) => format!("/groups/{}/members", enc(g)),
+        None => "/users".to_owned(),
+    };
+    get(&format!("{base}?q={}&limit={limit}{from}", enc(start))).await
+}
+
+pub async fn update_user(id: &str, change: &UpdateUser) -> Result<User, ApiFail> {
+    send("PATCH", &format!("/users/{}", enc(id)), Some(change)).await
+}
+
+/// Removes a user's enrolled authenticator (`kind`: totp or face).
+pub async fn reset_authenticator(id: &str, kind: AuthenticatorKind) -> Result<User, ApiFail> {
+    let kind = match kind {
+        AuthenticatorKind::Totp => "totp",
+        AuthenticatorKind::Face => "face",
+    };
+    send::<(), _>("DELETE", &format!("/users/{}/authenticators/{kind}", enc(id)), None).await
+}
+
+pub async fn directory() -> Result<DirectoryStatus, ApiFail> {
+    get("/directory").await
+}
+
+pub async fn reindex(cursor: Option<String>) -> Result<Reindexed, ApiFail> {
+    send("POST", "/directory/reindex", Some(&Reindex { cursor })).await
+}
+
+/// A page of the audit log, newest first, from `cursor`.
+pub async fn audit(limit: u64, cursor: Option<&str>) -> Result<Page<AuditEntry>, ApiFail> {
+    let from = cursor.map(|c| format!("&cursor={}", enc(c))).unwrap_or_default();
+    get(&format!("/audit?limit={limit}{from}")).await
 }

@@ -425,6 +425,12 @@ pub struct CognitoDeploymentGuide {
     pub steps: Vec<String>,
 }
 
+/// The answer to a DELETE of an application or a group: the id that is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub deleted: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

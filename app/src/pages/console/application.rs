@@ -7,9 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use biopass_idp::face;
 use biopass_idp::ids::CallbackUrl;
-use biopass_proto::admin::{
-    Application, ClientAuthMethod, ClientSecret, CognitoDeploymentGuide, Deployment, FaceAssurance, Group, Page, RotatedSecret, UpdateApplication, User,
-};
+use biopass_proto::admin::{Application, ClientAuthMethod, FaceAssurance, UpdateApplication};
 use biopass_proto::login::AuthenticatorKind;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -29,7 +27,7 @@ pub fn ApplicationPage() -> impl IntoView {
     let app = LocalResource::new(move || {
         reload.track();
         let id = id();
-        async move { api::get::<Application>(&format!("/applications/{id}")).await }
+        async move { api::application(&id).await }
     });
     let tab = RwSignal::new(Tab::Settings);
     view! {
@@ -69,7 +67,7 @@ fn update_action(id: String, reload: RwSignal<u32>) -> Action<UpdateApplication,
     Action::new_local(move |u: &UpdateApplication| {
         let (id, u) = (id.clone(), u.clone());
         async move {
-            let r: Application = api::send("PATCH", &format!("/applications/{id}"), Some(&u)).await?;
+            let r = api::update_application(&id, &u).await?;
             reload.update(|n| *n += 1);
             Ok(r)
         }
@@ -275,7 +273,7 @@ fn SecretField(client_id: String) -> impl IntoView {
         move |_: &()| {
             let id = id.clone();
             async move {
-                let s: ClientSecret = api::get(&format!("/applications/{id}/secret")).await?;
+                let s = api::application_secret(&id).await?;
                 secret.set(Some(s.client_secret));
                 Ok::<_, ApiFail>(())
             }
@@ -287,7 +285,7 @@ fn SecretField(client_id: String) -> impl IntoView {
         move |_: &()| {
             let id = id.clone();
             async move {
-                let r: RotatedSecret = api::send::<(), _>("POST", &format!("/applications/{id}/secret/rotate"), None).await?;
+                let r = api::rotate_secret(&id).await?;
                 secret.set(Some(r.client_secret.clone()));
                 confirming.set(false);
                 Ok::<_, ApiFail>(r)
@@ -341,7 +339,7 @@ fn CallbackBox(app: Application) -> impl IntoView {
     let save = Action::new_local(move |u: &UpdateApplication| {
         let (id, u) = (id.clone(), u.clone());
         async move {
-            let saved: Application = api::send("PATCH", &format!("/applications/{id}"), Some(&u)).await?;
+            let saved = api::update_application(&id, &u).await?;
             Ok::<_, ApiFail>(saved)
         }
     });
@@ -457,13 +455,13 @@ fn CallbackRow(
 
 #[component]
 fn GroupsTab(app: Application, reload: RwSignal<u32>) -> impl IntoView {
-    let groups = LocalResource::new(|| api::get::<Vec<Group>>("/groups"));
+    let groups = LocalResource::new(api::groups);
     let group_id = app.group_id.clone();
     let members = LocalResource::new({
         let g = group_id.clone();
         move || {
             let g = g.clone();
-            async move { api::get::<Page<User>>(&format!("/groups/{g}/members?limit=100")).await }
+            async move { api::users(Some(&g), "", 100, None).await }
         }
     });
     let save = update_action(app.client_id.clone(), reload);
@@ -514,14 +512,14 @@ fn CognitoTab(app: Application, tab: RwSignal<Tab>) -> impl IntoView {
         let id = id.clone();
         move || {
             let id = id.clone();
-            async move { api::get::<CognitoDeploymentGuide>(&format!("/applications/{id}/cognito")).await }
+            async move { api::cognito_guide(&id).await }
         }
     });
     let deployments = LocalResource::new({
         let id = id.clone();
         move || {
             let id = id.clone();
-            async move { api::get::<Vec<Deployment>>(&format!("/applications/{id}/deployments")).await }
+            async move { api::deployments(&id).await }
         }
     });
     view! {

@@ -17,7 +17,7 @@ pub fn ApplicationsPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         reload.track();
-        api::get::<Vec<Application>>("/applications")
+        api::applications()
     });
     let name = RwSignal::new(String::new());
     let create = Action::new_local(move |name: &String| {
@@ -34,7 +34,7 @@ pub fn ApplicationsPage() -> impl IntoView {
             require_pushed_authorization_requests: None,
         };
         async move {
-            let app: Application = api::send("POST", "/applications", Some(&input)).await?;
+            let app = api::create_application(&input).await?;
             reload.update(|n| *n += 1);
             Ok::<_, ApiFail>(app)
         }
@@ -91,7 +91,7 @@ fn AppRow(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     let delete = Action::new_local(move |_: &()| {
         let id = id.clone();
         async move {
-            let r: Result<serde_json::Value, ApiFail> = api::send::<(), _>("DELETE", &format!("/applications/{id}"), None).await;
+            let r = api::delete_application(&id).await;
             if r.is_ok() {
                 reload.update(|n| *n += 1);
             }

@@ -2,7 +2,7 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::ErrorBanner;
-use biopass_proto::admin::{AuditEntry, Page};
+use biopass_proto::admin::AuditEntry;
 use leptos::prelude::*;
 
 fn when(ms: u64) -> String {
@@ -18,11 +18,7 @@ pub fn AuditPage() -> impl IntoView {
     let load = Action::new_local(move |c: &Option<String>| {
         let c = c.clone();
         async move {
-            let path = match c {
-                Some(c) => format!("/audit?limit=50&cursor={}", String::from(js_sys::encode_uri_component(&c))),
-                None => "/audit?limit=50".to_owned(),
-            };
-            let page: Page<AuditEntry> = api::get(&path).await?;
+            let page = api::audit(50, c.as_deref()).await?;
             entries.update(|e| e.extend(page.items));
             done.set(page.next_cursor.is_none());
             cursor.set(page.next_cursor);

@@ -2,7 +2,7 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::{datetime, ErrorBanner};
-use biopass_proto::admin::{CreateGroup, Group, Page, User};
+use biopass_proto::admin::{CreateGroup, Group};
 use leptos::prelude::*;
 
 #[component]
@@ -10,13 +10,13 @@ pub fn GroupsPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let groups = LocalResource::new(move || {
         reload.track();
-        api::get::<Vec<Group>>("/groups")
+        api::groups()
     });
     let name = RwSignal::new(String::new());
     let create = Action::new_local(move |n: &String| {
         let input = CreateGroup { name: n.clone() };
         async move {
-            let g: Group = api::send("POST", "/groups", Some(&input)).await?;
+            let g = api::create_group(&input).await?;
             reload.update(|n| *n += 1);
             Ok::<_, ApiFail>(g)
         }
@@ -56,14 +56,14 @@ fn GroupRow(group: Group, reload: RwSignal<u32>) -> impl IntoView {
         let id = id.clone();
         move |_: &()| {
             let id = id.clone();
-            async move { api::get::<Page<User>>(&format!("/groups/{id}/members?limit={MEMBERS_SHOWN}")).await }
+            async move { api::users(Some(&id), "", MEMBERS_SHOWN, None).await }
         }
     });
     let confirming = RwSignal::new(false);
     let delete = Action::new_local(move |_: &()| {
         let id = id.clone();
         async move {
-            let r: serde_json::Value = api::send::<(), _>("DELETE", &format!("/groups/{id}"), None).await?;
+            let r = api::delete_group(&id).await?;
             reload.update(|n| *n += 1);
             Ok::<_, ApiFail>(r)
         }

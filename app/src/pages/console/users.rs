@@ -2,7 +2,8 @@
 
 use crate::api::{self, ApiFail};
 use crate::components::{datetime, ErrorBanner};
-use biopass_proto::admin::{DirectoryStatus, Group, Page, Reindex, Reindexed, UpdateUser, User};
+use biopass_proto::admin::{Group, UpdateUser, User};
+use biopass_proto::login::AuthenticatorKind;
 use leptos::prelude::*;
 
 #[component]
@@ -13,18 +14,18 @@ pub fn UsersPage() -> impl IntoView {
     let cursor = RwSignal::new(None::<String>);
     let previous = RwSignal::new(Vec::<Option<String>>::new());
     let indexing = RwSignal::new(None::<usize>);
-    let groups = LocalResource::new(|| api::get::<Vec<Group>>("/groups"));
+    let groups = LocalResource::new(api::groups);
     let group_names = Signal::derive(move || groups.get().and_then(Result::ok).unwrap_or_default());
     // A deployment upgraded from before the user index indexes its users once.
     let reindex = Action::new_local(move |_: &()| async move {
-        let status: DirectoryStatus = api::get("/directory").await?;
+        let status = api::directory().await?;
         if status.indexed {
             return Ok::<_, ApiFail>(());
         }
         let (mut done, mut next) = (0usize, None);
         loop {
             indexing.set(Some(done));
-            let r: Reindexed = api::send("POST", "/directory/reindex", Some(&Reindex { cursor: next })).await?;
+            let r = api::reindex(next).await?;
             done += r.indexed;
             next = r.next_cursor;
             if next.is_none() {
@@ -41,11 +42,7 @@ pub fn UsersPage() -> impl IntoView {
         reload.track();
         let q = query.get();
         let at = cursor.get();
-        async move {
-            let enc: String = js_sys::encode_uri_component(&q).into();
-            let from = at.map(|c| format!("&cursor={}", String::from(js_sys::encode_uri_component(&c)))).unwrap_or_default();
-            api::get::<Page<User>>(&format!("/users?q={enc}&limit={PAGE}{from}")).await
-        }
+        async move { api::users(None, &q, PAGE, at.as_deref()).await }
     });
     let search = move |q: String| {
         query.set(q);
@@ -89,13 +86,23 @@ pub fn UsersPage() -> impl IntoView {
 /// Users a page shows.
 const PAGE: usize = 50;
 
+/// What an admin does to a user from their row.
+#[derive(Clone)]
+enum UserChange {
+    Update(String, UpdateUser),
+    Reset(String, AuthenticatorKind),
+}
+
 #[component]
 fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> impl IntoView {
     let id = user.id.clone();
-    let act = Action::new_local(move |(method, path, body): &(&'static str, String, Option<UpdateUser>)| {
-        let (method, path, body) = (*method, path.clone(), body.clone());
+    let act = Action::new_local(move |change: &UserChange| {
+        let change = change.clone();
         async move {
-            let r: User = api::send(method, &path, body.as_ref()).await?;
+            let r = match change {
+                UserChange::Update(id, u) => api::update_user(&id, &u).await?,
+                UserChange::Reset(id, kind) => api::reset_authenticator(&id, kind).await?,
+            };
             reload.update(|n| *n += 1);
             Ok::<_, ApiFail>(r)
         }
@@ -135,14 +142,14 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
             <td class="actions">
                 <Show when=move || user.authenticators.totp>
                     <button type="button" class="secondary small" aria-label=format!("Reset app for {name}")
-                        on:click={ let p = format!("/users/{reset_totp}/authenticators/totp"); move |_| { act.dispatch(("DELETE", p.clone(), None)); } }>"Reset app"</button>
+                        on:click={ let id = reset_totp.clone(); move |_| { act.dispatch(UserChange::Reset(id.clone(), AuthenticatorKind::Totp)); } }>"Reset app"</button>
                 </Show>
                 <Show when=move || user.authenticators.face>
                     <button type="button" class="secondary small" aria-label=format!("Reset face for {}", user.username)
-                        on:click={ let p = format!("/users/{reset_face}/authenticators/face"); move |_| { act.dispatch(("DELETE", p.clone(), None)); } }>"Reset face"</button>
+                        on:click={ let id = reset_face.clone(); move |_| { act.dispatch(UserChange::Reset(id.clone(), AuthenticatorKind::Face)); } }>"Reset face"</button>
                 </Show>
                 <button type="button" class=if disabled { "secondary small" } else { "danger small" }
-                    on:click={ let p = format!("/users/{toggle}"); move |_| { act.dispatch(("PATCH", p.clone(), Some(UpdateUser { disabled: Some(!disabled), ..Default::default() }))); } }>
+                    on:click={ let id = toggle.clone(); move |_| { act.dispatch(UserChange::Update(id.clone(), UpdateUser { disabled: Some(!disabled), ..Default::default() })); } }>
                     {if disabled { "Enable" } else { "Disable" }}
                 </button>
                 <ErrorBanner error=error/>

@@ -7,7 +7,7 @@ use crate::http::json_body;
 use crate::store::Ctx;
 use biopass_idp::application::{default_group_name, ApplicationRecord};
 use biopass_idp::deployment::single_region;
-use biopass_proto::admin::{ClientSecret, CreateApplication, RotatedSecret, UpdateApplication};
+use biopass_proto::admin::{ClientSecret, CreateApplication, Deleted, RotatedSecret, UpdateApplication};
 use worker::{Method, Request, Response};
 
 /// `rest`: the path after `applications`.
@@ -35,7 +35,7 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
         (Method::Delete, [id]) => {
             app(ctx, id).await?;
             ctx.delete_application(id).await?;
-            json(200, &serde_json::json!({ "deleted": id }))
+            json(200, &Deleted { deleted: (*id).to_owned() })
         }
         (Method::Get, [id, "secret"]) => {
             let a = app(ctx, id).await?;

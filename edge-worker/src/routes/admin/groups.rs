@@ -7,7 +7,7 @@ use crate::store::Ctx;
 use biopass_idp::application::group_name;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::random::Entropy;
-use biopass_proto::admin::{CreateGroup, Group};
+use biopass_proto::admin::{CreateGroup, Deleted, Group};
 use biopass_proto::error::ApiErrorCode;
 use worker::{Method, Request, Response};
 
@@ -26,7 +26,7 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
                 return Err(AppError::api(ApiErrorCode::Conflict, format!("The application \"{}\" uses this group; assign it another group first.", a.name)));
             }
             ctx.delete_group(id).await?;
-            json(200, &serde_json::json!({ "deleted": id }))
+            json(200, &Deleted { deleted: (*id).to_owned() })
         }
         (Method::Get, [id, "members"]) => {
             ensure_group(ctx, id).await?;
