@@ -17,7 +17,8 @@
 
 use crate::error::{AppError, AppResult};
 use biopass_idp::lockout::{Attempts, Limit, Reservation};
-use biopass_service::store::{OneTime, StoreError, StoreResult};
+use biopass_service::store::{from_value, to_value, OneTime, StoreError, StoreResult};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
@@ -251,65 +252,51 @@ impl VaultClient {
         Ok(resp.json().await?)
     }
 
+    async fn run_op(&self, key: &str, op: Op) -> StoreResult<Reply> {
+        self.run(key, &op).await.map_err(|e| match e {
+            AppError::Internal(detail) => StoreError(detail),
+            other => StoreError(format!("{other:?}")),
+        })
+    }
+
+    // Typed forms of the `OneTime` operations (values serialised here), for the handlers.
+
     /// Stores `value` under `key` until `expires_at`, unless the key is taken.
     pub async fn insert<T: Serialize>(&self, key: &str, value: &T, expires_at: u64, now: u64) -> AppResult<bool> {
-        Ok(self.run(key, &Op::Insert { value: to_value(value)?, expires_at, now }).await?.ok)
+        Ok(OneTime::insert(self, key, to_value(value)?, expires_at, now).await?)
     }
 
     /// Removes and returns the live value under `key`: at most one caller ever gets it.
-    pub async fn take<T: for<'de> Deserialize<'de>>(&self, key: &str, now: u64) -> AppResult<Option<T>> {
-        from_value(self.run(key, &Op::Take { now }).await?.value)
+    pub async fn take<T: DeserializeOwned>(&self, key: &str, now: u64) -> AppResult<Option<T>> {
+        Ok(from_value(OneTime::take(self, key, now).await?)?)
     }
 
-    pub async fn get<T: for<'de> Deserialize<'de>>(&self, key: &str, now: u64) -> AppResult<Option<T>> {
-        from_value(self.run(key, &Op::Get { now }).await?.value)
+    pub async fn get<T: DeserializeOwned>(&self, key: &str, now: u64) -> AppResult<Option<T>> {
+        Ok(from_value(OneTime::get(self, key, now).await?)?)
     }
 
     /// Replaces the live value under `key`, keeping its expiry; false if it is gone.
     pub async fn replace<T: Serialize>(&self, key: &str, value: &T, now: u64) -> AppResult<bool> {
-        Ok(self.run(key, &Op::Replace { value: to_value(value)?, now }).await?.ok)
+        Ok(OneTime::replace(self, key, to_value(value)?, now).await?)
     }
 
     /// The value under `key`, inserting `value` (forever) if there is none.
-    pub async fn get_or_insert<T: Serialize + for<'de> Deserialize<'de>>(&self, key: &str, value: &T) -> AppResult<T> {
-        from_value(self.run(key, &Op::GetOrInsert { value: to_value(value)? }).await?.value)?
-            .ok_or_else(|| AppError::internal("vault get_or_insert returned nothing"))
+    pub async fn get_or_insert<T: Serialize + DeserializeOwned>(&self, key: &str, value: &T) -> AppResult<T> {
+        let stored = OneTime::get_or_insert(self, key, to_value(value)?).await?;
+        from_value(Some(stored))?.ok_or_else(|| AppError::internal("vault get_or_insert returned nothing"))
     }
 
     pub async fn put<T: Serialize>(&self, key: &str, value: &T) -> AppResult<()> {
-        self.run(key, &Op::Put { value: to_value(value)? }).await.map(|_| ())
+        Ok(OneTime::put(self, key, to_value(value)?).await?)
     }
 
     /// Moves the counter under `key` up to `to`; false if it was already there or beyond.
     pub async fn advance(&self, key: &str, to: u64) -> AppResult<bool> {
-        Ok(self.run(key, &Op::Advance { to }).await?.ok)
-    }
-
-    /// Counts an attempt under `key` unless `limit` refuses it within `window` seconds:
-    /// `Ok(Ok(id))` when counted (release it if the answer turns out right), `Ok(Err(retry_at))`
-    /// when refused (Unix seconds when it may come again).
-    pub async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> AppResult<Result<(String, u64), u64>> {
-        let r = self.run(key, &Op::Reserve { now, window, limit, id }).await?;
-        Ok(match (r.ok, r.value) {
-            (true, Some(Value::String(id))) => Ok((id, r.count)),
-            _ => Err(r.retry_at.max(now + 1)),
-        })
-    }
-
-    /// Gives back a counted attempt.
-    pub async fn release(&self, key: &str, id: &str) -> AppResult<()> {
-        self.run(key, &Op::Release { id: id.to_owned() }).await.map(|_| ())
-    }
-
-    /// `Some(retry_at)` if `limit` would refuse an attempt under `key` now (what
-    /// [`Self::reserve`] would answer, without counting one).
-    pub async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> AppResult<Option<u64>> {
-        let r = self.run(key, &Op::Check { now, window, limit }).await?;
-        Ok((!r.ok).then(|| r.retry_at.max(now + 1)))
+        Ok(OneTime::advance(self, key, to).await?)
     }
 
     pub async fn clear(&self, key: &str) -> AppResult<()> {
-        self.run(key, &Op::Clear).await.map(|_| ())
+        Ok(OneTime::clear(self, key).await?)
     }
 }
 
@@ -354,21 +341,4 @@ impl OneTime for VaultClient {
     async fn clear(&self, key: &str) -> StoreResult<()> {
         self.run_op(key, Op::Clear).await.map(|_| ())
     }
-}
-
-impl VaultClient {
-    async fn run_op(&self, key: &str, op: Op) -> StoreResult<Reply> {
-        self.run(key, &op).await.map_err(|e| match e {
-            AppError::Internal(detail) => StoreError(detail),
-            other => StoreError(format!("{other:?}")),
-        })
-    }
-}
-
-fn to_value<T: Serialize>(v: &T) -> AppResult<Value> {
-    serde_json::to_value(v).map_err(|e| AppError::internal(format!("vault value: {e}")))
-}
-
-fn from_value<T: for<'de> Deserialize<'de>>(v: Option<Value>) -> AppResult<Option<T>> {
-    v.map(|v| serde_json::from_value(v).map_err(|e| AppError::internal(format!("vault value: {e}")))).transpose()
 }

@@ -40,15 +40,6 @@ pub struct MemoryVault {
 }
 
 impl MemoryVault {
-    /// How many keys hold something (a live or expired value, a counter or attempts).
-    pub fn len(&self) -> usize {
-        self.slots.borrow().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn with<R>(&self, key: &str, f: impl FnOnce(&mut Slot) -> R) -> R {
         let mut slots = self.slots.borrow_mut();
         f(slots.entry(key.to_owned()).or_default())
