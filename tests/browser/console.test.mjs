@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account, loginWithTotp } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { axe as checkA11y, launch, shot } from '../lib/browser.mjs';
+import { axe as checkA11y, launch, open, shot } from '../lib/browser.mjs';
 
 const CALLBACK = 'https://payroll.example.com/cb';
 let worker, state, browser, context, page;
@@ -34,11 +34,11 @@ async function appByName(name) {
 }
 
 test('the one-time link creates the first admin, who signs in through the universal login', async () => {
-  await page.goto(`${worker.url}/console`);
+  await open(page, `${worker.url}/console`, worker);
   await page.getByLabel('Administrator user name').waitFor();
   await axe('sign-in');
   await page.goto('about:blank');
-  await page.goto(`${worker.url}/console#bootstrap=${worker.adminToken}`);
+  await open(page, `${worker.url}/console#bootstrap=${worker.adminToken}`, worker);
   await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
   assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
   await axe('bootstrap');

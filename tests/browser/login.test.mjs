@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { axe, launch, shot } from '../lib/browser.mjs';
+import { axe, launch, open, shot } from '../lib/browser.mjs';
 
 const CALLBACK = 'https://rp.example.com/callback';
 let worker, state, browser, config, app;
@@ -39,7 +39,7 @@ async function begin(account) {
   const page = await context.newPage();
   // The relying party's callback is not on this machine: answer it here.
   await page.route(`${CALLBACK}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>back at the application</h1>' }));
-  await page.goto(url.href);
+  await open(page, url.href, worker);
   return { page, context, verifier, nonce };
 }
 
@@ -98,7 +98,7 @@ test('first login enrols an authenticator app, the second asks for its code', as
 test('an expired or finished transaction is explained, not a blank page', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${worker.url}/login?tx=${'A'.repeat(43)}`);
+  await open(page, `${worker.url}/login?tx=${'A'.repeat(43)}`, worker);
   await page.getByRole('alert').filter({ hasText: 'expired' }).waitFor();
   await shot(page, 'login-expired');
   await context.close();

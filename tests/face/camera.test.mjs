@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { admin, newState, startWorker } from '../lib/worker.mjs';
-import { axe, launch, shot } from '../lib/browser.mjs';
+import { axe, launch, open, shot } from '../lib/browser.mjs';
 import { CALLBACK, beginFaceLogin, camera, pageState, redeem, withPerson } from '../lib/facecam.mjs';
 import { createApp, relyingParty } from './helpers.mjs';
 import { Account } from '../lib/login.mjs';
@@ -44,7 +44,7 @@ async function browserFor(name, options) {
   return b;
 }
 
-const begin = (browser, username, contextOptions) => beginFaceLogin({ browser, config, username, contextOptions });
+const begin = (browser, username, contextOptions) => beginFaceLogin({ browser, config, username, contextOptions, worker });
 
 /** Camera open to the worker's decision, and the evidence's size, as the log shows them. */
 function report(name, login) {
@@ -88,7 +88,7 @@ test('first login enrols the face with consent, the second authenticates with it
   assert.ok(sent > 10_000 && sent < 400_000, `evidence of ${sent} bytes`);
 
   // The second visit, in the same browser profile, takes the models from Cache Storage.
-  const second = await beginFaceLogin({ context: first.context, config, username: 'grace@example.com' });
+  const second = await beginFaceLogin({ context: first.context, config, username: 'grace@example.com', worker });
   await second.page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
   assert.equal(await second.page.getByRole('button', { name: /instead/ }).count(), 0, 'no other authenticator to offer');
   const again = await redeem(config, second);
@@ -137,7 +137,7 @@ test('an application that takes only the authenticator app: a person with a face
   await enrol.page.getByRole('button', { name: 'Continue' }).click();
   const first = await redeem(config, enrol);
 
-  const login = await beginFaceLogin({ browser, config: appOnly, username: account.username });
+  const login = await beginFaceLogin({ browser, config: appOnly, username: account.username, worker });
   await login.page.locator('#must-add').filter({ hasText: 'Ledger now asks for your authenticator app' }).waitFor();
   await axe(login.page, 'login-must-add');
   // The face check starts by itself; once it passes, the app is set up in the same sign-in.
@@ -266,7 +266,7 @@ async function arrive(page, name) {
 test('an admin enrols their face from the one-time link and signs in to the console with it', { timeout: 400_000 }, async () => {
   const browser = await browserFor('person-a');
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${worker.url}/console#bootstrap=${worker.adminToken}`);
+  await open(page, `${worker.url}/console#bootstrap=${worker.adminToken}`, worker);
   await page.getByLabel('User name').fill('root');
   await page.getByRole('button', { name: 'Create and continue' }).click();
   await page.getByRole('button', { name: /^Face/ }).click();

@@ -33,3 +33,40 @@ export async function axe(page, name) {
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${name}`);
   await shot(page, name);
 }
+
+/** How long a navigation may take before it fails, and before it is reported as slow. */
+const NAVIGATION_MS = 90_000;
+const SLOW_MS = 10_000;
+
+/**
+ * Navigates like page.goto (up to 90 s: a loaded machine is not a failure of the product,
+ * and speed is measured in benchmarks). A navigation still waiting after 10 s prints, and a
+ * failing one adds to its error, the page's requests still unanswered and the worker's last
+ * log lines, so a run on another machine says where it waited.
+ */
+export async function open(page, url, worker, options = {}) {
+  const pending = new Map();
+  const started = (r) => pending.set(r, Date.now());
+  const ended = (r) => pending.delete(r);
+  page.on('request', started);
+  page.on('requestfinished', ended);
+  page.on('requestfailed', ended);
+  const t0 = Date.now();
+  const report = () => {
+    const waiting = [...pending].map(([r, at]) => `  ${r.method()} ${r.url().slice(0, 120)} (sent at +${at - t0} ms)`);
+    const log = (worker?.output?.() ?? '').trimEnd().split('\n').slice(-25).map((l) => `  | ${l}`);
+    return `unanswered requests:\n${waiting.join('\n') || '  none'}\nthe worker's last log lines:\n${log.join('\n')}`;
+  };
+  const slow = setTimeout(() => console.log(`# navigation to ${url.slice(0, 80)} still waiting after ${SLOW_MS} ms\n${report()}`), SLOW_MS);
+  try {
+    return await page.goto(url, { timeout: NAVIGATION_MS, ...options });
+  } catch (e) {
+    e.message += `\n${report()}`;
+    throw e;
+  } finally {
+    clearTimeout(slow);
+    page.off('request', started);
+    page.off('requestfinished', ended);
+    page.off('requestfailed', ended);
+  }
+}

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { launch } from './browser.mjs';
+import { launch, open } from './browser.mjs';
 
 export const CALLBACK = 'https://rp.example.com/callback';
 const CACHE = process.env.BIOPASS_CACHE || join(homedir(), '.cache/biopass');
@@ -315,9 +315,10 @@ export async function recordMarks(page) {
 /**
  * Starts a login for `username` at the relying party `config` in a new page (of `context`,
  * or of a new context of `browser` with `contextOptions`). `arrived` resolves with the
- * epoch ms at which the browser came back to the application.
+ * epoch ms at which the browser came back to the application. With `worker`, a navigation
+ * that fails says what it waited for and what the worker logged.
  */
-export async function beginFaceLogin({ browser, context, config, username, contextOptions }) {
+export async function beginFaceLogin({ browser, context, config, username, contextOptions, worker }) {
   const verifier = client.randomPKCECodeVerifier();
   const nonce = client.randomNonce();
   const url = await client.buildAuthorizationUrlWithPAR(config, {
@@ -342,7 +343,7 @@ export async function beginFaceLogin({ browser, context, config, username, conte
   // The size of the evidence the page sends (the last one), to /face or /face/enrol.
   let evidence = 0;
   page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/login\/[^/]+\/face(\/enrol)?$/.test(r.url())) evidence = r.postDataBuffer()?.length ?? 0; });
-  await page.goto(url.href);
+  await open(page, url.href, worker);
   return { page, context, verifier, nonce, marks, arrived, evidenceBytes: () => evidence };
 }
 

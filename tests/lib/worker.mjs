@@ -51,10 +51,11 @@ export async function startWorker(state, { port } = {}) {
     '--env-file', state.envFile,
     '--var', `ISSUER:${url}`,
     '--inspector-port', String(await freePort()),
-    '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'warn',
+    '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'info',
   ], {
     cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+    // No fetch of Cloudflare's `Request.cf` sample: there is no internet here.
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
     healthUrl: `${url}/.well-known/openid-configuration`,
     logFile: join(LOGS, `wrangler-${port}.log`),
   });
