@@ -16,7 +16,7 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 const state = newState();
 const t0 = performance.now();
 const { entries, groupIds } = directoryEntries({ users: USERS, groups: GROUPS });
-bulkPut(state, entries);
+await bulkPut(state, entries);
 console.log(`seeded ${USERS} users, ${GROUPS} groups (${entries.length} KV entries) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 const worker = await startWorker(state);
 try {

@@ -42,6 +42,17 @@ impl From<biopass_service::store::StoreError> for AppError {
     }
 }
 
+impl From<Failure> for AppError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::OAuth { error, challenge } => Self::OAuth { error, challenge },
+            Failure::Page(e) => Self::Page(e),
+            Failure::Api(a) => Self::Api(a),
+            Failure::Internal(d) => Self::Internal(d),
+        }
+    }
+}
+
 impl From<ApiFailure> for AppError {
     fn from(e: ApiFailure) -> Self {
         Self::Api(e)

@@ -26,6 +26,7 @@
 //! threshold and of the FNMR; the fusion rules side by side at equal FMR.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use biopass_idp::face::cosine;
 use biopass_model::imageops::{self, Affine};
 use biopass_model::{align, crop_quality, head_pose, liveness_crop, Aligned112, Embedding, Face, Frame, ModelBytes, Pipeline};
 use image::codecs::jpeg::JpegEncoder;
@@ -210,10 +211,6 @@ fn run_job(p: &Pipeline, job: &Job, seed: u64) -> Res<Option<Sample>> {
         brightness: q.brightness,
         frames,
     }))
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 fn mean_unit(vs: &[Vec<f32>]) -> Vec<f32> {
@@ -583,17 +580,17 @@ fn main() -> Res<()> {
                 continue;
             }
             if i < j {
-                let s = dot(&si.frames[0], &sj.frames[0]);
+                let s = cosine(&si.frames[0], &sj.frames[0]);
                 if same {
                     single.genuine.push((s, si.person as u32));
                 } else {
                     single.impostor.push((s, si.person as u32, sj.person as u32));
                 }
             }
-            let mut per_frame: Vec<f32> = sj.frames.iter().map(|f| dot(&templates[i], f)).collect();
+            let mut per_frame: Vec<f32> = sj.frames.iter().map(|f| cosine(&templates[i], f)).collect();
             let first = per_frame[0];
             per_frame.sort_by(|a, b| b.total_cmp(a));
-            let of_mean = dot(&templates[i], &probe_means[j]);
+            let of_mean = cosine(&templates[i], &probe_means[j]);
             for (k, rule) in RULES.iter().enumerate() {
                 let s = fuse(*rule, first, &per_frame, of_mean);
                 if same {

@@ -1,6 +1,6 @@
 //! Face embedding: `fr_feature.onnx` on the 112x112 aligned crop, planar RGB,
 //! `(x - 127) / 128`, giving 512 values that we scale to unit length. Two faces match when
-//! the cosine of their embeddings ([`similarity`]) reaches the threshold of the
+//! the cosine of their embeddings (`biopass_idp::face::cosine`) reaches the threshold of the
 //! application's assurance level: `biopass_idp::face::calibration`, set on real faces by
 //! `scripts/calibrate`.
 
@@ -57,11 +57,6 @@ impl Embedding {
     }
 }
 
-/// Cosine similarity of two embeddings, in `-1..=1`.
-pub fn similarity(a: &Embedding, b: &Embedding) -> f32 {
-    a.0.iter().zip(&b.0).map(|(x, y)| x * y).sum::<f32>().clamp(-1.0, 1.0)
-}
-
 /// The embedding network, loaded and optimised once.
 #[derive(Clone, Debug)]
 pub struct FeatureModel {
@@ -111,9 +106,15 @@ impl FeatureModel {
     }
 }
 
-#[cfg(test)]
+// Native only: the match score is the worker's own (`biopass_idp::face::cosine`).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use biopass_idp::face::cosine;
+
+    fn similarity(a: &Embedding, b: &Embedding) -> f32 {
+        cosine(a.as_slice(), b.as_slice())
+    }
 
     #[test]
     fn embeddings_are_unit_and_round_trip_through_bytes() {

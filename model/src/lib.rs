@@ -9,7 +9,7 @@
 //! # Usage
 //! ```no_run
 //! # fn main() -> biopass_model::Result<()> {
-//! use biopass_model::{Frame, ModelBytes, Pipeline, similarity};
+//! use biopass_model::{Frame, ModelBytes, Pipeline};
 //! # let (detect, landmark, liveness, feature) = (&[][..], &[][..], &[][..], &[][..]);
 //! # let (width, height, rgba) = (1u32, 1u32, vec![0u8; 4]);
 //! # let threshold = 0.413; // biopass_idp::face::calibration(level).threshold
@@ -24,7 +24,8 @@
 //!     let live = pipeline.liveness(&context)?;
 //!     let probe = pipeline.embed(&aligned)?;
 //!     # let enrolled = probe.clone();
-//!     let same_person = similarity(&probe, &enrolled) >= threshold;
+//!     // The match is scored where it is decided: `biopass_idp::face::cosine`.
+//!     let same_person = biopass_idp::face::cosine(probe.as_slice(), enrolled.as_slice()) >= threshold;
 //!     # let _ = (pose, live, same_person);
 //! }
 //! # Ok(()) }
@@ -47,7 +48,8 @@
 //! - [`align`](mod@align): [`align()`] to the 112x112 reference points.
 //! - [`liveness`]: [`LivenessModel`], [`liveness_crop`], class semantics and channel
 //!   order (and how they were determined).
-//! - [`embed`]: [`FeatureModel`], [`Embedding`], [`similarity`].
+//! - [`embed`]: [`FeatureModel`], [`Embedding`] (unit vectors; scored by
+//!   `biopass_idp::face::cosine`, the worker's match).
 //! - [`quality`]: [`crop_quality`] (sharpness and brightness of an aligned crop).
 //! - [`scene`]: whole-frame measures of a capture for the light-and-distance liveness check
 //!   ([`scene::measure_capture`], [`scene::depth_ratio`], [`scene::region_colours`]).
@@ -74,7 +76,7 @@ pub mod scene;
 
 pub use align::align;
 pub use detect::{BBox, Detector, Face};
-pub use embed::{similarity, Embedding, FeatureModel};
+pub use embed::{Embedding, FeatureModel};
 pub use error::{Error, ModelKind, Result};
 pub use frame::{Aligned112, Crop128, Frame, SquareCrop};
 pub use landmark::{LandmarkModel, Landmarks68};

@@ -20,9 +20,10 @@
 //! 0.85, about 90 px wide) falls below the detector's threshold in some copies; that is
 //! a property of small faces in group photos, not of verification.
 
+use biopass_idp::face::cosine;
 use biopass_idp::face::{calibration, CALIBRATION};
 use biopass_model::imageops::{self, Affine};
-use biopass_model::{align, similarity, Embedding};
+use biopass_model::{align, Embedding};
 use biopass_proto::admin::FaceAssurance;
 use image::codecs::jpeg::JpegEncoder;
 
@@ -87,7 +88,7 @@ fn genuine_pairs_match_and_impostors_do_not() {
                 let score = match nearest(&faces, copy.centre) {
                     Some((f, d)) if d <= 0.5 * face.bbox.width() => {
                         let lm = p.landmarks(&cf, &f).unwrap();
-                        similarity(&e0, &p.embed(&align(&cf, &lm)).unwrap())
+                        cosine(e0.as_slice(), p.embed(&align(&cf, &lm)).unwrap().as_slice())
                     }
                     _ => -1.0, // not detected: a genuine failure
                 };
@@ -101,7 +102,7 @@ fn genuine_pairs_match_and_impostors_do_not() {
     for i in 0..originals.len() {
         for j in i + 1..originals.len() {
             let (a, b) = (&originals[i], &originals[j]);
-            let s = similarity(&a.1, &b.1);
+            let s = cosine(a.1.as_slice(), b.1.as_slice());
             let desc = format!("{} vs {}", a.0, b.0);
             if SAME_PERSON.contains(&(a.0.as_str(), b.0.as_str())) {
                 genuine.push((s, format!("{desc} (one person in two photos)")));

@@ -1,11 +1,14 @@
-//! An in-memory [`OneTime`] with the Vault's semantics (expiry on read, attempts counted by
-//! `biopass_idp::lockout`), and a [`Clock`] that tests advance instead of sleeping.
+//! In-memory twins of the stores: [`MemoryVault`], a [`OneTime`] with the Vault's semantics
+//! (expiry on read, attempts counted by `biopass_idp::lockout`); [`MemoryRecords`], a
+//! [`Records`] with KV's (values with metadata, listings in key order with a cursor); and a
+//! [`Clock`] that tests advance instead of sleeping.
 
+use crate::records::{Listed, Listing, Records};
 use crate::store::{OneTime, StoreResult};
 use biopass_idp::lockout::{Attempts, Limit, Reservation};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Unix seconds that move only when told to.
 #[derive(Debug, Default)]
@@ -130,5 +133,53 @@ impl OneTime for MemoryVault {
     async fn clear(&self, key: &str) -> StoreResult<()> {
         self.slots.borrow_mut().remove(key);
         Ok(())
+    }
+}
+
+/// KV in memory: keys in order, each with its value and metadata. A time to live is kept
+/// but not enforced (only the audit log sets one, of 400 days).
+#[derive(Debug, Default)]
+pub struct MemoryRecords {
+    entries: RefCell<BTreeMap<String, Entry>>,
+}
+
+/// A value, its metadata and its time to live.
+type Entry = (String, Option<Value>, Option<u64>);
+
+impl MemoryRecords {
+    /// Every key, in order (what a test inspects).
+    pub fn keys(&self) -> Vec<String> {
+        self.entries.borrow().keys().cloned().collect()
+    }
+}
+
+impl Records for MemoryRecords {
+    async fn get(&self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self.entries.borrow().get(key).map(|(v, _, _)| v.clone()))
+    }
+
+    async fn put(&self, key: &str, value: String, metadata: Option<Value>, ttl_seconds: Option<u64>) -> StoreResult<()> {
+        self.entries.borrow_mut().insert(key.to_owned(), (value, metadata, ttl_seconds));
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    /// The cursor is the last key of the page (KV's is opaque; callers only pass it back).
+    async fn list(&self, prefix: &str, limit: u64, cursor: Option<String>) -> StoreResult<Listing> {
+        let entries = self.entries.borrow();
+        let after = |k: &String| cursor.as_ref().is_none_or(|c| k > c);
+        let mut matching = entries.iter().filter(|(k, _)| k.starts_with(prefix) && after(k));
+        let keys: Vec<Listed> = matching
+            .by_ref()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|(k, (_, m, _))| Listed { name: k.clone(), metadata: m.clone() })
+            .collect();
+        let more = matching.next().is_some();
+        let next_cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
+        Ok(Listing { keys, next_cursor })
     }
 }

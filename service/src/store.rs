@@ -54,6 +54,44 @@ pub trait OneTime {
     async fn clear(&self, key: &str) -> StoreResult<()>;
 }
 
+/// A shared store is the store (tests give several contexts one in-memory Vault, as
+/// concurrent requests share the Durable Object).
+impl<T: OneTime> OneTime for std::rc::Rc<T> {
+    async fn insert(&self, key: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<bool> {
+        (**self).insert(key, value, expires_at, now).await
+    }
+    async fn take(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        (**self).take(key, now).await
+    }
+    async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        (**self).get(key, now).await
+    }
+    async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool> {
+        (**self).replace(key, value, now).await
+    }
+    async fn get_or_insert(&self, key: &str, value: Value) -> StoreResult<Value> {
+        (**self).get_or_insert(key, value).await
+    }
+    async fn put(&self, key: &str, value: Value) -> StoreResult<()> {
+        (**self).put(key, value).await
+    }
+    async fn advance(&self, key: &str, to: u64) -> StoreResult<bool> {
+        (**self).advance(key, to).await
+    }
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>> {
+        (**self).reserve(key, now, window, limit, id).await
+    }
+    async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
+        (**self).release(key, id).await
+    }
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
+        (**self).refused_until(key, now, window, limit).await
+    }
+    async fn clear(&self, key: &str) -> StoreResult<()> {
+        (**self).clear(key).await
+    }
+}
+
 /// `value` as the store keeps it.
 ///
 /// # Errors

@@ -1,15 +1,15 @@
-// Seeds a worker's local KV (stopped) with users and groups through `wrangler kv bulk put
-// --local`, in the shapes the worker writes: `user:{id}` records, `username:{name}` name keys,
+// Seeds a worker's local KV (stopped) with users and groups through Miniflare's KV, in the
+// shapes the worker writes: `user:{id}` records, `username:{name}` name keys,
 // `group:{id}` with the group as metadata, and, when `indexed`, the directory's index keys
 // with the user's admin view as metadata (`biopass_idp::directory`). Unindexed users are
 // what a deployment from before the index holds.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { Miniflare } from 'miniflare';
 import { join } from 'node:path';
-import { ROOT } from './worker.mjs';
 
-const CHUNK = 20000;
+const CHUNK = 500;
+/** The local id of the BIOPASS namespace in wrangler.toml. */
+const NAMESPACE = 'biopass-local';
 
 const token = (n) => randomBytes(n).toString('base64url');
 
@@ -38,13 +38,28 @@ export function directoryEntries({ users, groups, prefix = 'seed', indexed = tru
   return { entries, groupIds };
 }
 
-/** Writes `entries` into the local KV of `state` (see `newState`); the worker must be stopped. */
-export function bulkPut(state, entries) {
-  for (let at = 0; at < entries.length; at += CHUNK) {
-    const file = join(state.dir, `seed-${at}.json`);
-    writeFileSync(file, JSON.stringify(entries.slice(at, at + CHUNK)));
-    execFileSync(join(ROOT, 'node_modules/.bin/wrangler'), ['kv', 'bulk', 'put', file, '--binding', 'BIOPASS', '--local', '--persist-to', join(state.dir, 'wrangler')], {
-      cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
-    });
+/** Writes `entries` into the local KV of `state` (see `newState`), through Miniflare's own
+ * KV simulator on the directory `wrangler dev --persist-to` uses (about 6 times faster than
+ * `wrangler kv bulk put --local`); the worker must be stopped. */
+export async function bulkPut(state, entries) {
+  const mf = new Miniflare({
+    modules: true,
+    script: `export default { async fetch(request, env) {
+      const entries = await request.json();
+      await Promise.all(entries.map((e) => env.KV.put(e.key, e.value, e.metadata === undefined ? {} : { metadata: e.metadata })));
+      return new Response(String(entries.length));
+    } }`,
+    kvNamespaces: { KV: NAMESPACE },
+    kvPersist: join(state.dir, 'wrangler', 'v3', 'kv'),
+  });
+  try {
+    for (let at = 0; at < entries.length; at += CHUNK) {
+      const batch = entries.slice(at, at + CHUNK);
+      const r = await mf.dispatchFetch('http://seed/', { method: 'POST', body: JSON.stringify(batch) });
+      const written = await r.text();
+      if (r.status !== 200 || Number(written) !== batch.length) throw new Error(`seeding local KV: ${r.status} ${written.slice(0, 300)}`);
+    }
+  } finally {
+    await mf.dispose();
   }
 }

@@ -260,7 +260,7 @@ test('the directory: users and group members a page at a time in name order, fou
 test('a deployment with users from before the index lists them once reindexed, in batches', async () => {
   await worker.stop();
   const { entries } = directoryEntries({ users: 230, groups: 3, prefix: 'legacy', indexed: false });
-  bulkPut(state, entries);
+  await bulkPut(state, entries);
   worker = await startWorker(state);
   assert.deepEqual((await admin(worker, 'GET', '/users?q=legacy-')).body.items, [], 'not indexed yet');
   assert.equal((await admin(worker, 'GET', '/directory')).body.indexed, false);

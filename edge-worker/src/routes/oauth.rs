@@ -12,14 +12,12 @@ use biopass_idp::deployment::{self, AppClientReport};
 use biopass_idp::discovery::{metadata, paths};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::grant::{token_claims, Redemption};
-use biopass_idp::ids::UserName;
 use biopass_idp::random::Entropy;
-use biopass_idp::schema::{KvKey, VaultKey};
 use biopass_idp::transaction::LoginTransaction;
-use biopass_idp::user::{pool_tag, UserRecord};
 use biopass_proto::admin::PoolRefusal;
 use biopass_proto::oauth::{ParResponse, TokenResponse, UserInfo};
 use biopass_service::oauth::{self as service, OneTimeError, PushedRequest};
+use biopass_service::users::active_user;
 use serde::Deserialize;
 use worker::{Method, Request, Response};
 
@@ -54,7 +52,8 @@ async fn authenticate_client(req: &Request, params: &Params, ctx: &mut Ctx, endp
         AppError::OAuth { error: e, challenge }
     })?;
     let claimed = presented.claimed_client_id().unwrap_or_default();
-    let app = ctx.application(&claimed).await?.ok_or_else(|| oauth_err(OAuthError::invalid_client("client authentication failed"), Some(&presented)))?;
+    let app =
+        ctx.records.application(&claimed).await?.ok_or_else(|| oauth_err(OAuthError::invalid_client("client authentication failed"), Some(&presented)))?;
     let secret = app.secret(&ctx.master).map_err(|_| AppError::internal("client secret does not open"))?;
     let accepted = vec![ctx.issuer.clone(), format!("{}{endpoint}", ctx.issuer), format!("{}{}", ctx.issuer, paths::TOKEN)];
     let auth = authenticate(&app.registration(&secret), &presented, &Audiences { accepted: &accepted }, ctx.now).map_err(|e| oauth_err(e, Some(&presented)))?;
@@ -75,8 +74,8 @@ async fn record_deployment(
     app_client: Option<&AppClientReport>,
 ) -> AppResult<()> {
     let client_id = app.client_id.as_str();
-    if let Some(updated) = deployment::observe(ctx.deployment(client_id, cognito).await?, cognito, error, app_client, ctx.now) {
-        ctx.put_deployment(client_id, cognito, &updated).await?;
+    if let Some(updated) = deployment::observe(ctx.records.deployment(client_id, cognito).await?, cognito, error, app_client, ctx.now) {
+        ctx.records.put_deployment(client_id, cognito, &updated).await?;
     }
     Ok(())
 }
@@ -131,7 +130,7 @@ pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         record_deployment(ctx, &app, cognito, None, app_client.as_ref()).await?;
     }
     let pushed = PushedRequest { request, authenticated: !app.is_public() };
-    let request_uri = service::push(&ctx.vault, &mut ctx.rng, ctx.now, &pushed).await?;
+    let request_uri = service::push(&ctx.svc.vault, &mut ctx.svc.rng, ctx.svc.now, &pushed).await?;
     json(201, &ParResponse { request_uri, expires_in: REQUEST_URI_LIFETIME })
 }
 
@@ -141,6 +140,7 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let params = if req.method() == Method::Post { form_params(&mut req).await? } else { query_params(&req)? };
     let client_id = authorize::client_id(&params).map_err(page)?;
     let app = ctx
+        .records
         .application(&client_id)
         .await?
         .ok_or_else(|| AppError::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
@@ -174,7 +174,7 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     };
     // Only a sign-in someone vouched for says at once that the account is disabled; in any
     // other, that is said once the person proved who they are (`routes::login`).
-    if let Some(user) = resolve_user(ctx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
+    if let Some(user) = biopass_service::users::resolve_user(ctx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
         if may_enrol && ctx.is_disabled(&user).await? {
             let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
             return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
@@ -184,7 +184,7 @@ pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let browser_secret = existing.clone().unwrap_or_else(|| ctx.rng.token::<32>());
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now)
         .with_face_assurance(app.face_assurance);
-    let tx_id = service::start_transaction(&ctx.vault, &mut ctx.rng, ctx.now, &tx).await?;
+    let tx_id = service::start_transaction(&ctx.svc.vault, &mut ctx.svc.rng, ctx.svc.now, &tx).await?;
     let set_cookie = crate::error::cookie(BROWSER_COOKIE, &browser_secret, "Lax", 86400, &ctx.issuer);
     redirect(&format!("/login?tx={tx_id}"), Some(&set_cookie))
 }
@@ -197,77 +197,6 @@ fn page(e: AuthorizeError) -> AppError {
 
 fn invalid_request_uri() -> AppError {
     AppError::Page(service::invalid_request_uri())
-}
-
-/// Finds the user a login is for, in the user pool it comes from (or among Biopass's own
-/// users). When the request came from an authenticated client (our Cognito stack, after
-/// Cognito checked the password), an unknown user is registered in that pool and put in the
-/// application's group (product page section 2-1). A user registered before users were
-/// bound to pools belongs to the first pool that signs them in.
-pub async fn resolve_user(
-    ctx: &mut Ctx,
-    username: &UserName,
-    user_pool: Option<&CognitoContext>,
-    app: &ApplicationRecord,
-    may_enrol: bool,
-) -> AppResult<Option<UserRecord>> {
-    if let Some(mut user) = ctx.user_named(user_pool, username).await? {
-        if may_enrol && user.join(&app.group_id) {
-            ctx.put_user(&user).await?;
-        }
-        return Ok(Some(user));
-    }
-    if !may_enrol {
-        return Ok(None);
-    }
-    if let Some(pool) = user_pool {
-        if let Some(user) = adopt_unbound(ctx, username, pool, app).await? {
-            return Ok(Some(user));
-        }
-    }
-    let fresh = UserRecord::register(username.clone(), user_pool, &app.group_id, &mut ctx.rng, ctx.now);
-    // Two first logins at once must make one user: the Vault decides which id wins.
-    let id: String = ctx.vault.get_or_insert(&VaultKey::UserName(user_pool, username).to_string(), &fresh.id).await?;
-    if id == fresh.id {
-        ctx.put_user(&fresh).await?;
-        Ok(Some(fresh))
-    } else {
-        Ok(ctx.user(&id).await?.filter(|u| u.belongs_to(user_pool)))
-    }
-}
-
-/// Binds a user registered before users were bound to pools (an unbound record under the
-/// plain name key) to `pool`, if no other pool claimed them first; console admins stay
-/// Biopass's own.
-async fn adopt_unbound(ctx: &mut Ctx, username: &UserName, pool: &CognitoContext, app: &ApplicationRecord) -> AppResult<Option<UserRecord>> {
-    let legacy_key = KvKey::UserName(None, username);
-    let Some(mut user) = ctx.user_at(legacy_key).await?.filter(|u| u.user_pool.is_none() && !u.admin) else {
-        return Ok(None);
-    };
-    let tag = pool_tag(pool);
-    let winner: String = ctx.vault.get_or_insert(&VaultKey::PoolClaim(&user.id).to_string(), &tag).await?;
-    if winner != tag {
-        return Ok(None);
-    }
-    let id: String = ctx.vault.get_or_insert(&VaultKey::UserName(Some(pool), username).to_string(), &user.id).await?;
-    if id != user.id {
-        return Ok(ctx.user(&id).await?.filter(|u| u.belongs_to(Some(pool))));
-    }
-    user.user_pool = Some(pool.clone());
-    user.join(&app.group_id);
-    ctx.put_user(&user).await?;
-    ctx.delete_key(legacy_key).await?;
-    ctx.audit("system", "user.pool.bind", Some(user.username.as_str()), Some(format!("bound to user pool {}", pool.user_pool_id)), None).await;
-    Ok(Some(user))
-}
-
-/// The user `id` if they exist and are not disabled; `Err(None)` if not, `Err(Some(e))` on
-/// a storage error.
-async fn active_user(ctx: &Ctx, id: &str) -> Result<UserRecord, Option<AppError>> {
-    match ctx.user(id).await.map_err(Some)? {
-        Some(u) if !ctx.is_disabled(&u).await.map_err(Some)? => Ok(u),
-        _ => Err(None),
-    }
 }
 
 /// `POST /token`.
@@ -286,9 +215,9 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         OneTimeError::Refused(e) => AppError::oauth(e),
         OneTimeError::Store(e) => e.into(),
     })?;
-    active_user(ctx, &grant.user_id)
-        .await
-        .map_err(|e| e.unwrap_or_else(|| AppError::oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone"))))?;
+    if active_user(ctx, &grant.user_id).await?.is_none() {
+        return Err(AppError::oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone")));
+    }
     let keys = ctx.keyset().await?;
     let jti = ctx.rng.token::<16>();
     let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &ctx.issuer, jti, ctx.now);
@@ -311,6 +240,8 @@ pub async fn userinfo(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     if service::is_revoked(&ctx.vault, ctx.now, &claims.jti).await? {
         return Err(invalid("the access token was revoked: the code it was issued for was used again"));
     }
-    active_user(ctx, &claims.sub).await.map_err(|e| e.unwrap_or_else(|| invalid("the account this token was issued to is disabled or gone")))?;
+    if active_user(ctx, &claims.sub).await?.is_none() {
+        return Err(invalid("the account this token was issued to is disabled or gone"));
+    }
     json(200, &UserInfo { sub: claims.sub, preferred_username: claims.preferred_username })
 }

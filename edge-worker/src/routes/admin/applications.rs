@@ -14,7 +14,7 @@ use worker::{Method, Request, Response};
 pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {
     match (method, rest) {
         (Method::Get, []) => {
-            let apps: Vec<_> = ctx.applications().await?.iter().map(|a| a.view(&ctx.issuer)).collect();
+            let apps: Vec<_> = ctx.records.applications().await?.iter().map(|a| a.view(&ctx.issuer)).collect();
             json(200, &apps)
         }
         (Method::Post, []) => {
@@ -29,12 +29,12 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
                 ensure_group(ctx, group).await?;
             }
             let next = current.update(&input, ctx.now)?;
-            ctx.put_application(&next).await?;
+            ctx.records.put_application(&next).await?;
             json(200, &next.view(&ctx.issuer))
         }
         (Method::Delete, [id]) => {
             app(ctx, id).await?;
-            ctx.delete_application(id).await?;
+            ctx.records.delete_application(id).await?;
             json(200, &Deleted { deleted: (*id).to_owned() })
         }
         (Method::Get, [id, "secret"]) => {
@@ -44,9 +44,9 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
         }
         (Method::Post, [id, "secret", "rotate"]) => {
             let mut a = app(ctx, id).await?;
-            let secret = a.rotate_secret(&ctx.master, &mut ctx.rng, ctx.now);
-            ctx.put_application(&a).await?;
-            let region = single_region(&ctx.deployments(id).await?);
+            let secret = a.rotate_secret(&ctx.svc.master, &mut ctx.svc.rng, ctx.svc.now);
+            ctx.records.put_application(&a).await?;
+            let region = single_region(&ctx.records.deployments(id).await?);
             let update_stack_command = a.update_stack_command(&ctx.issuer, &secret, region.as_deref());
             json(200, &RotatedSecret { client_secret: secret, update_stack_command })
         }
@@ -64,14 +64,14 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
         }
         (Method::Get, [id, "deployments"]) => {
             app(ctx, id).await?;
-            json(200, &ctx.deployments(id).await?)
+            json(200, &ctx.records.deployments(id).await?)
         }
         _ => Err(no_such_endpoint()),
     }
 }
 
 async fn app(ctx: &Ctx, id: &str) -> AppResult<ApplicationRecord> {
-    ctx.application(id).await?.ok_or_else(|| not_found("application"))
+    ctx.records.application(id).await?.ok_or_else(|| not_found("application"))
 }
 
 /// Creates an application, and its group when none is named (after the application,
@@ -80,13 +80,13 @@ async fn create(ctx: &mut Ctx, input: &CreateApplication) -> AppResult<Response>
     let group_id = match &input.group_id {
         Some(id) => ensure_group(ctx, id).await?.id,
         None => {
-            let existing = ctx.groups().await?;
+            let existing = ctx.records.groups().await?;
             let name = default_group_name(&input.name, existing.iter().map(|g| g.name.as_str()));
-            ApplicationRecord::create(input, String::new(), &ctx.master, &mut ctx.rng, ctx.now)?;
+            ApplicationRecord::create(input, String::new(), &ctx.svc.master, &mut ctx.svc.rng, ctx.svc.now)?;
             groups::create(ctx, &name).await?.id
         }
     };
-    let (record, _secret) = ApplicationRecord::create(input, group_id, &ctx.master, &mut ctx.rng, ctx.now)?;
-    ctx.put_application(&record).await?;
+    let (record, _secret) = ApplicationRecord::create(input, group_id, &ctx.svc.master, &mut ctx.svc.rng, ctx.svc.now)?;
+    ctx.records.put_application(&record).await?;
     json(201, &record.view(&ctx.issuer))
 }

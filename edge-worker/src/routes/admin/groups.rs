@@ -14,7 +14,7 @@ use worker::{Method, Request, Response};
 /// `rest`: the path after `groups`.
 pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {
     match (method, rest) {
-        (Method::Get, []) => json(200, &ctx.groups().await?),
+        (Method::Get, []) => json(200, &ctx.records.groups().await?),
         (Method::Post, []) => {
             let input: CreateGroup = json_body(&mut req).await?;
             json(201, &create(ctx, &input.name).await?)
@@ -22,16 +22,16 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
         (Method::Get, [id]) => json(200, &ensure_group(ctx, id).await?),
         (Method::Delete, [id]) => {
             ensure_group(ctx, id).await?;
-            if let Some(a) = ctx.applications().await?.iter().find(|a| a.group_id == *id) {
+            if let Some(a) = ctx.records.applications().await?.iter().find(|a| a.group_id == *id) {
                 return Err(AppError::api(ApiErrorCode::Conflict, format!("The application \"{}\" uses this group; assign it another group first.", a.name)));
             }
-            ctx.delete_group(id).await?;
+            ctx.records.delete_group(id).await?;
             json(200, &Deleted { deleted: (*id).to_owned() })
         }
         (Method::Get, [id, "members"]) => {
             ensure_group(ctx, id).await?;
             let (q, limit, cursor) = listing_query(&req)?;
-            json(200, &ctx.user_page(&q, Some(id), limit, cursor).await?)
+            json(200, &ctx.records.user_page(&q, Some(id), limit, cursor).await?)
         }
         _ => Err(no_such_endpoint()),
     }
@@ -41,10 +41,10 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
 /// whatever the case).
 pub(super) async fn create(ctx: &mut Ctx, name: &str) -> AppResult<Group> {
     let name = group_name(name).map_err(|m| AppError::Api(ApiFailure::invalid_field("name", m)))?;
-    if ctx.groups().await?.iter().any(|g| g.name.eq_ignore_ascii_case(name)) {
+    if ctx.records.groups().await?.iter().any(|g| g.name.eq_ignore_ascii_case(name)) {
         return Err(AppError::Api(ApiFailure { code: ApiErrorCode::Conflict, ..ApiFailure::invalid_field("name", "A group with this name exists.") }));
     }
     let group = Group { id: ctx.rng.token::<12>(), name: name.to_owned(), created_at: ctx.now };
-    ctx.put_group(&group).await?;
+    ctx.records.put_group(&group).await?;
     Ok(group)
 }

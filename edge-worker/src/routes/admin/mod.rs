@@ -79,13 +79,13 @@ async fn audit(req: &Request, ctx: &Ctx) -> AppResult<Response> {
     let q = crate::http::query_params(req)?;
     let cursor = q.get("cursor").and_then(|v| v.first().cloned());
     let limit = match q.get("limit").and_then(|v| v.first()) {
-        Some(l) => l.parse::<u64>().ok().filter(|n| (1..=crate::audit::MAX_PAGE).contains(n)).ok_or_else(crate::audit::bad_limit)?,
+        Some(l) => l.parse::<u64>().ok().filter(|n| (1..=biopass_service::records::AUDIT_MAX_PAGE).contains(n)).ok_or_else(crate::audit::bad_limit)?,
         None => 50,
     };
-    json(200, &ctx.audit_page(cursor, limit).await?)
+    json(200, &ctx.records.audit_page(cursor, limit).await?)
 }
 
 /// The group `id`, or a 400 naming the `group_id` field.
 async fn ensure_group(ctx: &Ctx, id: &str) -> AppResult<Group> {
-    ctx.group(id).await?.ok_or_else(|| AppError::Api(ApiFailure::invalid_field("group_id", "No group with this id.")))
+    ctx.records.group(id).await?.ok_or_else(|| AppError::Api(ApiFailure::invalid_field("group_id", "No group with this id.")))
 }

@@ -16,12 +16,12 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
     match (method, rest) {
         (Method::Get, ["users"]) => {
             let (q, limit, cursor) = listing_query(&req)?;
-            json(200, &ctx.user_page(&q, None, limit, cursor).await?)
+            json(200, &ctx.records.user_page(&q, None, limit, cursor).await?)
         }
-        (Method::Get, ["users", id]) => json(200, &ctx.user(id).await?.ok_or_else(|| not_found("user"))?.view()),
+        (Method::Get, ["users", id]) => json(200, &ctx.records.user(id).await?.ok_or_else(|| not_found("user"))?.view()),
         (Method::Patch, ["users", id]) => {
             let input: UpdateUser = json_body(&mut req).await?;
-            let mut u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;
+            let mut u = ctx.records.user(id).await?.ok_or_else(|| not_found("user"))?;
             for g in input.groups.iter().flatten() {
                 ensure_group(ctx, g).await?;
             }
@@ -31,19 +31,19 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
                 ctx.mark_disabled(&u.id, d).await?;
             }
             u.apply(&input);
-            ctx.put_user(&u).await?;
+            ctx.records.put_user(&u).await?;
             json(200, &u.view())
         }
         (Method::Delete, ["users", id, "authenticators", kind]) => {
-            let mut u = ctx.user(id).await?.ok_or_else(|| not_found("user"))?;
+            let mut u = ctx.records.user(id).await?.ok_or_else(|| not_found("user"))?;
             u.reset_authenticator(kind).map_err(|m| AppError::Api(ApiFailure::invalid_field("kind", m)))?;
-            ctx.put_user(&u).await?;
+            ctx.records.put_user(&u).await?;
             json(200, &u.view())
         }
-        (Method::Get, ["directory"]) => json(200, &DirectoryStatus { indexed: ctx.directory_indexed().await? }),
+        (Method::Get, ["directory"]) => json(200, &DirectoryStatus { indexed: ctx.records.directory_indexed().await? }),
         (Method::Post, ["directory", "reindex"]) => {
             let input: Reindex = json_body(&mut req).await?;
-            let (indexed, next_cursor) = ctx.reindex(input.cursor).await?;
+            let (indexed, next_cursor) = ctx.records.reindex(input.cursor).await?;
             json(200, &Reindexed { indexed, next_cursor })
         }
         _ => Err(no_such_endpoint()),

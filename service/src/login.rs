@@ -1,0 +1,427 @@
+//! The login steps the universal-login SPA drives, once the edge worker has parsed the
+//! request: the transaction's state, TOTP enrolment and sign-in, and the parts of the face
+//! steps that are not the face analysis (who may answer, counting, the end of the sign-in).
+//!
+//! Every call names a live transaction and must come from the browser that started it.
+//! An answer is counted in the Vault before it is checked (`crate::lockout`); in a sign-in
+//! nobody vouched for, the answers are the same for every name until an authenticator has
+//! been proved. The end of a sign-in takes the transaction exactly once and issues the code.
+
+use crate::context::Context;
+use crate::http::Failure;
+use crate::lockout::{counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
+use crate::records::Records;
+use crate::store::{from_value, to_value, OneTime, StoreError};
+use biopass_idp::error::ApiFailure;
+use biopass_idp::face::{self, IssuedChallenge};
+use biopass_idp::lockout::LOCKOUT_WINDOW;
+use biopass_idp::qr;
+use biopass_idp::random::Entropy;
+use biopass_idp::schema::{sha256_hex, KvKey, VaultKey};
+use biopass_idp::secretbox::Purpose;
+use biopass_idp::totp::{self, TotpRejection, TotpSeed};
+use biopass_idp::transaction::LoginTransaction;
+use biopass_idp::user::{Enrolled, UserRecord};
+use biopass_proto::error::ApiErrorCode;
+use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+
+/// A login step's result.
+pub type LoginResult<T> = Result<T, Failure>;
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Internal(format!("store: {e}"))
+    }
+}
+
+fn api(code: ApiErrorCode, message: impl Into<String>) -> Failure {
+    Failure::Api(ApiFailure::new(code, message))
+}
+
+/// The answer to a step of a transaction that is over or never was.
+pub fn gone() -> Failure {
+    api(ApiErrorCode::Expired, "This sign-in has expired or was already completed. Go back to the application and sign in again.")
+}
+
+fn disabled() -> Failure {
+    api(ApiErrorCode::Forbidden, "This account is disabled. Ask your administrator.")
+}
+
+fn malformed_code() -> Failure {
+    Failure::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))
+}
+
+fn not_allowed_to_enrol() -> Failure {
+    api(ApiErrorCode::Forbidden, "You have no authenticator enrolled, and this sign-in cannot enrol one. Ask your administrator.")
+}
+
+fn tx_key(id: &str) -> String {
+    VaultKey::Transaction(id).to_string()
+}
+
+/// What a pending TOTP seed is sealed to: the transaction (hashed), so it opens in no other.
+fn pending_seed_binding(tx_id: &str) -> String {
+    format!("tx:{}", sha256_hex(tx_id))
+}
+
+/// What a user's sealed secrets (TOTP seed, face template) are bound to: their record's
+/// key, so a sealed value copied into another record does not open.
+pub fn sealed_to(user_id: &str) -> String {
+    KvKey::User(user_id).to_string()
+}
+
+/// How the audit log names an authenticator.
+fn audit_name(kind: AuthenticatorKind) -> &'static str {
+    match kind {
+        AuthenticatorKind::Totp => "totp",
+        AuthenticatorKind::Face => "face",
+    }
+}
+
+/// Who is calling: the browser's secret (the `bp_browser` cookie) and address.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub browser: String,
+    pub ip: Option<String>,
+}
+
+/// A live transaction and the user it is for, loaded for one step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub tx_id: String,
+    pub tx: LoginTransaction,
+    pub user: Option<UserRecord>,
+    pub caller: Caller,
+}
+
+impl Step {
+    /// Who is answering, for the audit log.
+    fn actor(&self) -> String {
+        format!("user:{}", self.tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default())
+    }
+}
+
+/// Loads a live transaction started by `caller`'s browser, and its user. In a vouched-for
+/// sign-in a disabled user gets no further step; in one nobody vouched for that is said
+/// only once they proved who they are (see [`LoginTransaction::shown_step`]).
+///
+/// # Errors
+/// [`gone`] for an unknown or expired transaction, 403 for another browser or a disabled
+/// user, internal on a storage failure.
+pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, caller: Caller) -> LoginResult<Step> {
+    if tx_id.len() != 43 {
+        return Err(gone());
+    }
+    let tx: LoginTransaction = from_value(cx.vault.get(&tx_key(tx_id), cx.now).await?)?.ok_or_else(gone)?;
+    if !tx.bound_to(&caller.browser) {
+        return Err(api(ApiErrorCode::Forbidden, "This sign-in was started in another browser. Start again from the application."));
+    }
+    let user = match &tx.request.login_hint {
+        Some(name) => cx.records.user_named(tx.request.cognito.as_ref(), name).await?,
+        None => None,
+    };
+    if let Some(u) = &user {
+        if tx.vouched() && cx.is_disabled(u).await? {
+            return Err(disabled());
+        }
+    }
+    Ok(Step { tx_id: tx_id.to_owned(), tx, user, caller })
+}
+
+/// `GET /api/login/{tx}`: what the SPA shows.
+pub fn state(step: &Step) -> LoginState {
+    LoginState {
+        application_name: step.tx.application_name.clone(),
+        username: step.tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default(),
+        expires_at: step.tx.expires_at,
+        step: step.tx.shown_step(step.user.as_ref()),
+    }
+}
+
+/// A refusal by a limit, as the login API says it.
+fn refused(scope: Scope, retry_at: u64, now: u64) -> Failure {
+    let (message, retry) = refusal_message(scope, retry_at, now);
+    Failure::Api(ApiFailure { retry_after: Some(retry), ..ApiFailure::new(ApiErrorCode::Locked, message) })
+}
+
+/// Counts an answer with `kind` for `user` on the step's counters before it is checked,
+/// or refuses with 429.
+///
+/// # Errors
+/// 429 when a limit refuses it; internal on a storage failure.
+pub async fn count_attempt<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    step: &Step,
+    kind: AuthenticatorKind,
+    user: Option<&UserRecord>,
+) -> LoginResult<Attempt> {
+    match Attempt::start(&cx.vault, &mut cx.rng, cx.now, counters(&step.tx, kind, user, step.caller.ip.as_deref())).await {
+        Ok(a) => Ok(a),
+        Err(NotCounted::Refused { scope, retry_at }) => Err(refused(scope, retry_at, cx.now)),
+        Err(NotCounted::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The answer was wrong: it stays counted. Records it in the audit log (`what`: the
+/// authenticator, e.g. "totp"); the error to return, with the attempts left before the
+/// first lock.
+pub async fn wrong_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, attempt: Attempt, what: &str, message: &str) -> Failure {
+    let Counted { left, scope } = attempt.failed();
+    let action = if left == Some(0) { "login.locked" } else { "login.failure" };
+    cx.audit(&step.actor(), action, Some(&step.tx.request.client_id), Some(format!("{what}: {message}")), step.caller.ip.clone()).await;
+    match left {
+        Some(0) => {
+            let whom = if scope == Scope::Client { "this browser is" } else { "this authenticator is" };
+            Failure::Api(ApiFailure {
+                retry_after: Some(LOCKOUT_WINDOW),
+                ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts: {whom} locked for 15 minutes."))
+            })
+        }
+        Some(n) => api(ApiErrorCode::WrongAnswer, format!("{message} {n} attempts left.")),
+        None => api(ApiErrorCode::WrongAnswer, message.to_owned()),
+    }
+}
+
+/// Records an audit entry about the step (`action`, `detail`).
+pub async fn record<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, action: &str, detail: String) {
+    cx.audit(&step.actor(), action, Some(&step.tx.request.client_id), Some(detail), step.caller.ip.clone()).await;
+}
+
+/// Ends the transaction (exactly once) with `kind` as the last authenticator used, and
+/// issues the code; [`LoginStep::Done`] with where the browser goes.
+///
+/// # Errors
+/// [`gone`] when the transaction ended meanwhile; internal on a storage failure.
+pub async fn finish<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, user: &UserRecord, kind: AuthenticatorKind) -> LoginResult<LoginStep> {
+    let tx: LoginTransaction = from_value(cx.vault.take(&tx_key(&step.tx_id), cx.now).await?)?.ok_or_else(gone)?;
+    let code = cx.rng.token::<32>();
+    let amr = tx.amr(kind);
+    let detail = format!("with {}", amr.join(" and "));
+    let (grant, redirect_to) = tx.finish(user, amr, &code, &cx.issuer, cx.now);
+    crate::oauth::issue_code(&cx.vault, cx.now, &code, &grant).await?;
+    record(cx, step, "login.success", detail).await;
+    Ok(LoginStep::Done { redirect_to })
+}
+
+/// The user just proved who they are with `kind`: the sign-in ends, or (they asked to, or
+/// none of their authenticators is one the application accepts) they go on to enrol
+/// another authenticator in this transaction; the next step. In a sign-in nobody vouched
+/// for, this is where a disabled account is told so.
+///
+/// # Errors
+/// 403 for a disabled account, [`gone`] when the transaction ended meanwhile.
+pub async fn authenticated<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    step: &Step,
+    user: &UserRecord,
+    kind: AuthenticatorKind,
+    add: bool,
+) -> LoginResult<LoginStep> {
+    if !step.tx.vouched() && cx.is_disabled(user).await? {
+        return Err(disabled());
+    }
+    if step.tx.completes_with(user, kind, add) {
+        return finish(cx, step, user, kind).await;
+    }
+    let mut tx = step.tx.clone();
+    tx.authenticated.push(kind);
+    if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
+        return Err(gone());
+    }
+    record(cx, step, "login.authenticated", format!("with {}, adding another authenticator", audit_name(kind))).await;
+    Ok(tx.next_step(Some(user)))
+}
+
+/// The user who may enrol `kind` in this sign-in, or why not. Before anything is proved
+/// in a sign-in nobody vouched for, the answer is the same for every name.
+///
+/// # Errors
+/// 403 with what the person can do instead.
+pub fn may_enrol(step: &Step, kind: AuthenticatorKind) -> LoginResult<UserRecord> {
+    match step.tx.shown_step(step.user.as_ref()) {
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => step.user.clone().ok_or_else(not_allowed_to_enrol),
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => Err(not_allowed_to_enrol()),
+        LoginStep::Enrol { .. } => Err(api(ApiErrorCode::Forbidden, format!("This application does not accept a new {} here.", kind.label()))),
+        _ => Err(api(ApiErrorCode::Forbidden, "Sign in with an authenticator you have first; then you can add another.")),
+    }
+}
+
+/// True if `user` can answer with `kind` in this sign-in.
+pub fn can_authenticate(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> bool {
+    matches!(tx.next_step(Some(user)), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind))
+}
+
+/// The user whose `kind` an answer is checked against. `Ok(None)`: the answer is checked as
+/// a wrong one (a sign-in nobody vouched for, for an account that cannot give it: the
+/// answer must not say so). In a vouched-for sign-in, that refuses at once.
+///
+/// # Errors
+/// 403 when `kind` is not offered, or (vouched for) not enrolled.
+pub fn answering(step: &Step, kind: AuthenticatorKind) -> LoginResult<Option<UserRecord>> {
+    let tx = &step.tx;
+    if !matches!(tx.shown_step(step.user.as_ref()), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind)) {
+        return Err(api(ApiErrorCode::Forbidden, format!("Signing in with your {} is not available for this application.", kind.label())));
+    }
+    match step.user.clone().filter(|u| can_authenticate(tx, u, kind)) {
+        Some(u) => Ok(Some(u)),
+        None if tx.vouched() => Err(api(ApiErrorCode::Forbidden, format!("No {} is enrolled for this account.", kind.label()))),
+        None => Ok(None),
+    }
+}
+
+/// Deletes the face enrolment of a user who just authenticated and asked for it.
+///
+/// # Errors
+/// Internal on a storage failure.
+pub async fn forget_face<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, user: &mut UserRecord) -> LoginResult<()> {
+    if user.face.take().is_some() {
+        cx.records.put_user(user).await?;
+        record(cx, step, "user.face.delete", "by the user, after signing in".into()).await;
+    }
+    Ok(())
+}
+
+/// `POST /api/login/{tx}/totp/enrol`: offers a new TOTP seed (not yet saved to the user),
+/// sealed into the transaction.
+///
+/// # Errors
+/// 403 when this sign-in cannot enrol an app, [`gone`] when it ended.
+pub async fn totp_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step) -> LoginResult<TotpEnrolment> {
+    let user = may_enrol(step, AuthenticatorKind::Totp)?;
+    let seed = TotpSeed::generate(&mut cx.rng);
+    let mut tx = step.tx.clone();
+    tx.pending_totp = Some(cx.master.secret_box(Purpose::TotpSeed).seal(&mut cx.rng, &pending_seed_binding(&step.tx_id), seed.as_bytes()));
+    if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
+        return Err(gone());
+    }
+    let uri = seed.otpauth_uri("Biopass", user.username.as_str());
+    let qr_svg = qr::svg(&uri).ok_or_else(|| Failure::Internal("QR code rendering failed".into()))?;
+    Ok(TotpEnrolment { otpauth_uri: uri, secret: seed.to_base32(), qr_svg })
+}
+
+/// `POST /api/login/{tx}/totp/enrol/confirm`: the first code proves the app has the seed;
+/// the seed is saved and the sign-in completes.
+///
+/// # Errors
+/// 400 for a malformed code or no set-up started; 401 (counted) for a wrong one.
+pub async fn totp_confirm<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, answer: &TotpAnswer) -> LoginResult<LoginStep> {
+    let mut user = may_enrol(step, AuthenticatorKind::Totp)?;
+    let sealed = step.tx.pending_totp.as_deref().ok_or_else(|| api(ApiErrorCode::InvalidInput, "Start the authenticator app set-up first."))?;
+    let seed = TotpSeed::from_bytes(
+        cx.master
+            .secret_box(Purpose::TotpSeed)
+            .open(&pending_seed_binding(&step.tx_id), sealed)
+            .map_err(|_| Failure::Internal("pending TOTP seed does not open".into()))?,
+    );
+    let verdict = totp::verify(&seed, &answer.code, cx.now, None);
+    if verdict == Err(TotpRejection::Malformed) {
+        return Err(malformed_code());
+    }
+    let attempt = count_attempt(cx, step, AuthenticatorKind::Totp, Some(&user)).await?;
+    let Ok(totp_step) = verdict else {
+        return Err(wrong_answer(cx, step, attempt, "totp enrolment", "That code is not right. Check your device's clock and try the current code.").await);
+    };
+    attempt.give_back(&cx.vault).await?;
+    cx.vault.advance(&VaultKey::TotpStep(&user.id).to_string(), totp_step).await?;
+    user.totp =
+        Some(Enrolled { sealed: cx.master.secret_box(Purpose::TotpSeed).seal(&mut cx.rng, &sealed_to(&user.id), seed.as_bytes()), enrolled_at: cx.now });
+    cx.records.put_user(&user).await?;
+    finish(cx, step, &user, AuthenticatorKind::Totp).await
+}
+
+/// `POST /api/login/{tx}/totp`: authenticates with an enrolled TOTP. Each time step's code
+/// works once, even under concurrency (the Vault moves the user's last step forward once).
+///
+/// # Errors
+/// 400 for a malformed code (not counted); 401 (counted) for a wrong or used one; 429
+/// when locked.
+pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, answer: &TotpAnswer) -> LoginResult<LoginStep> {
+    let user = answering(step, AuthenticatorKind::Totp)?;
+    // A malformed code is no attempt at all, for every account alike.
+    if !totp::well_formed(&answer.code) {
+        return Err(malformed_code());
+    }
+    let attempt = count_attempt(cx, step, AuthenticatorKind::Totp, user.as_ref()).await?;
+    // The verdict is only acted on once the attempt is counted. An account that cannot
+    // answer is checked against a seed nobody has.
+    let seed = match user.as_ref().and_then(|u| u.totp.as_ref().map(|t| (u, t))) {
+        Some((u, enrolled)) => TotpSeed::from_bytes(
+            cx.master
+                .secret_box(Purpose::TotpSeed)
+                .open(&sealed_to(&u.id), &enrolled.sealed)
+                .map_err(|_| Failure::Internal("TOTP seed does not open".into()))?,
+        ),
+        None => TotpSeed::generate(&mut cx.rng),
+    };
+    match (totp::verify(&seed, &answer.code, cx.now, None), user) {
+        (Ok(totp_step), Some(mut user)) => {
+            if !cx.vault.advance(&VaultKey::TotpStep(&user.id).to_string(), totp_step).await? {
+                return Err(wrong_answer(cx, step, attempt, "totp", "That code was already used. Wait for the next one.").await);
+            }
+            attempt.give_back(&cx.vault).await?;
+            if answer.forget_face {
+                forget_face(cx, step, &mut user).await?;
+            }
+            authenticated(cx, step, &user, AuthenticatorKind::Totp, answer.add_authenticator).await
+        }
+        _ => Err(wrong_answer(cx, step, attempt, "totp", "That code is not right.").await),
+    }
+}
+
+/// Refuses a face challenge while the user's face is locked (vouched-for sign-ins only:
+/// elsewhere the answer would say the account exists).
+async fn ensure_face_not_locked<V: OneTime, R: Records>(cx: &Context<V, R>, step: &Step, user: &UserRecord) -> LoginResult<()> {
+    if !step.tx.vouched() {
+        return Ok(());
+    }
+    match locked_until(&cx.vault, AuthenticatorKind::Face, &user.id, cx.now).await? {
+        Some(retry_at) => Err(refused(Scope::Authenticator, retry_at, cx.now)),
+        None => Ok(()),
+    }
+}
+
+/// The Vault key of a face challenge.
+pub fn challenge_key(nonce: &str) -> String {
+    VaultKey::FaceNonce(nonce).to_string()
+}
+
+/// `POST /api/login/{tx}/face/challenge`: a one-use challenge for this transaction, to
+/// enrol a face (a user without one, where enrolment is allowed) or to authenticate.
+///
+/// # Errors
+/// 403 when face sign-in is not available here; 429 while the face is locked.
+pub async fn face_challenge<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, reduced_motion: bool) -> LoginResult<FaceChallenge> {
+    let purpose = match step.tx.shown_step(step.user.as_ref()) {
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&AuthenticatorKind::Face) && step.user.is_some() => FacePurpose::Enrol,
+        LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&AuthenticatorKind::Face) => {
+            if let Some(u) = &step.user {
+                ensure_face_not_locked(cx, step, u).await?;
+            }
+            FacePurpose::Authenticate
+        }
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol()),
+        _ => return Err(api(ApiErrorCode::Forbidden, "Face sign-in is not available for this account here.")),
+    };
+    let nonce = cx.rng.token::<32>();
+    let issued = face::new_challenge(&mut cx.rng, sha256_hex(&step.tx_id), purpose, reduced_motion, cx.now);
+    cx.vault.insert(&challenge_key(&nonce), to_value(&issued)?, issued.expires_at, cx.now).await?;
+    Ok(FaceChallenge {
+        nonce,
+        expires_at: issued.expires_at,
+        purpose,
+        far: issued.far,
+        near: issued.near,
+        flashes: issued.flashes,
+        frame_width: face::FRAME_WIDTH,
+        frame_height: face::FRAME_HEIGHT,
+    })
+}
+
+/// Spends the face challenge `nonce` (one use, even under concurrency).
+///
+/// # Errors
+/// 410 when it expired or was used; internal on a storage failure.
+pub async fn spend_face_challenge<V: OneTime, R: Records>(cx: &Context<V, R>, nonce: &str) -> LoginResult<IssuedChallenge> {
+    from_value(cx.vault.take(&challenge_key(nonce), cx.now).await?)?
+        .ok_or_else(|| api(ApiErrorCode::Expired, "This face check has expired or was already used. Start it again."))
+}

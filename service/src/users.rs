@@ -1,0 +1,96 @@
+//! Who a sign-in is for: the user a user pool (or Biopass itself) knows by a name, found or,
+//! when the sign-in is vouched for, registered (product page section 2-1), and a user
+//! registered before users were bound to pools adopted by the first pool that signs them in.
+
+use crate::context::Context;
+use crate::records::Records;
+use crate::store::{from_value, to_value, OneTime, StoreError, StoreResult};
+use biopass_idp::application::ApplicationRecord;
+use biopass_idp::authorize::CognitoContext;
+use biopass_idp::ids::UserName;
+use biopass_idp::schema::{KvKey, VaultKey};
+use biopass_idp::user::{pool_tag, UserRecord};
+
+/// The Vault's answer to "one value ever wins", as a `String`.
+async fn agreed<V: OneTime>(vault: &V, key: &str, proposed: &str) -> StoreResult<String> {
+    from_value(Some(vault.get_or_insert(key, to_value(&proposed)?).await?))?.ok_or_else(|| StoreError("vault answered nothing".into()))
+}
+
+/// Finds the user a login is for, in the user pool it comes from (or among Biopass's own
+/// users). When the sign-in is vouched for (`may_enrol`: an authenticated client, our
+/// Cognito stack, after Cognito checked the password), an unknown user is registered in that
+/// pool and put in the application's group, and a known one joins it. Two first logins at
+/// once make one user: the Vault decides which id wins.
+///
+/// # Errors
+/// When a store fails.
+pub async fn resolve_user<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    username: &UserName,
+    user_pool: Option<&CognitoContext>,
+    app: &ApplicationRecord,
+    may_enrol: bool,
+) -> StoreResult<Option<UserRecord>> {
+    if let Some(mut user) = cx.records.user_named(user_pool, username).await? {
+        if may_enrol && user.join(&app.group_id) {
+            cx.records.put_user(&user).await?;
+        }
+        return Ok(Some(user));
+    }
+    if !may_enrol {
+        return Ok(None);
+    }
+    if let Some(pool) = user_pool {
+        if let Some(user) = adopt_unbound(cx, username, pool, app).await? {
+            return Ok(Some(user));
+        }
+    }
+    let fresh = UserRecord::register(username.clone(), user_pool, &app.group_id, &mut cx.rng, cx.now);
+    let id = agreed(&cx.vault, &VaultKey::UserName(user_pool, username).to_string(), &fresh.id).await?;
+    if id == fresh.id {
+        cx.records.put_user(&fresh).await?;
+        Ok(Some(fresh))
+    } else {
+        Ok(cx.records.user(&id).await?.filter(|u| u.belongs_to(user_pool)))
+    }
+}
+
+/// Binds a user registered before users were bound to pools (an unbound record under the
+/// plain name key) to `pool`, if no other pool claimed them first; console admins stay
+/// Biopass's own.
+async fn adopt_unbound<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    username: &UserName,
+    pool: &CognitoContext,
+    app: &ApplicationRecord,
+) -> StoreResult<Option<UserRecord>> {
+    let legacy_key = KvKey::UserName(None, username);
+    let Some(mut user) = cx.records.user_at(legacy_key).await?.filter(|u| u.user_pool.is_none() && !u.admin) else {
+        return Ok(None);
+    };
+    let tag = pool_tag(pool);
+    if agreed(&cx.vault, &VaultKey::PoolClaim(&user.id).to_string(), &tag).await? != tag {
+        return Ok(None);
+    }
+    let id = agreed(&cx.vault, &VaultKey::UserName(Some(pool), username).to_string(), &user.id).await?;
+    if id != user.id {
+        return Ok(cx.records.user(&id).await?.filter(|u| u.belongs_to(Some(pool))));
+    }
+    user.user_pool = Some(pool.clone());
+    user.join(&app.group_id);
+    cx.records.put_user(&user).await?;
+    cx.records.delete_key(legacy_key).await?;
+    cx.audit("system", "user.pool.bind", Some(user.username.as_str()), Some(format!("bound to user pool {}", pool.user_pool_id)), None).await;
+    Ok(Some(user))
+}
+
+/// The user `id` if they exist and are not disabled.
+///
+/// # Errors
+/// When a store fails.
+pub async fn active_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -> StoreResult<Option<UserRecord>> {
+    match cx.records.user(id).await? {
+        Some(u) if !cx.is_disabled(&u).await? => Ok(Some(u)),
+        _ => Ok(None),
+    }
+}

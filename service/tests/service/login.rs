@@ -1,0 +1,356 @@
+use crate::helpers::{name, run, transaction};
+use biopass_idp::claims::TRANSACTION_LIFETIME;
+use biopass_idp::face::CHALLENGE_LIFETIME;
+use biopass_idp::lockout::{LOCKOUT_WINDOW, MAX_FAILURES};
+use biopass_idp::random::SeededEntropy;
+use biopass_idp::secretbox::MasterKey;
+use biopass_idp::totp::{self, TotpSeed, PERIOD};
+use biopass_idp::user::UserRecord;
+use biopass_proto::admin::AuditEntry;
+use biopass_proto::error::ApiErrorCode;
+use biopass_proto::login::{LoginStep, TotpAnswer};
+use biopass_service::context::Context;
+use biopass_service::http::Failure;
+use biopass_service::login::{self, Caller, Step};
+use biopass_service::memory::{MemoryRecords, MemoryVault};
+use biopass_service::oauth::{redeem_code, start_transaction};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+pub type Cx = Context<Rc<MemoryVault>, Rc<MemoryRecords>>;
+
+const START_MS: u64 = 1_800_000_000_000;
+const BROWSER: &str = "browser-secret";
+
+thread_local! {
+    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn log(line: &str) {
+    LOG.with(|l| l.borrow_mut().push(line.to_owned()));
+}
+
+pub fn context() -> Cx {
+    Context::new(Rc::default(), Rc::default(), "https://id.example.com".into(), MasterKey::from_bytes([9; 32]), START_MS, SeededEntropy::new([5; 32]), log)
+}
+
+/// Another request's context over the same stores, at the same instant.
+pub fn sibling(cx: &Cx, seed: u8) -> Cx {
+    Context::new(cx.vault.clone(), cx.records.raw().clone(), cx.issuer.clone(), MasterKey::from_bytes([9; 32]), cx.now_ms, SeededEntropy::new([seed; 32]), log)
+}
+
+/// The seed of an enrolment offer (its base32 secret, RFC 4648 without padding).
+fn seed_of(secret: &str) -> TotpSeed {
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in secret.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {secret}"),
+        };
+        bits = (bits << 5) | u32::from(v);
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    TotpSeed::from_bytes(out)
+}
+
+pub fn advance(cx: &mut Cx, seconds: u64) {
+    let at = cx.now_ms + seconds * 1000;
+    cx.set_time(at);
+}
+
+/// A user saved in the records (of Biopass itself, in group g1).
+fn registered(cx: &mut Cx, n: &str) -> UserRecord {
+    let user = UserRecord::register(name(n), None, "g1", &mut cx.rng, cx.now);
+    run(cx.records.put_user(&user)).unwrap();
+    user
+}
+
+/// Starts a sign-in for `user`, vouched for or not; the step as the SPA's first call loads it.
+fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
+    let tx = transaction(user, vouched, BROWSER, cx.now);
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
+    run(login::load(cx, &id, caller())).unwrap()
+}
+
+fn caller() -> Caller {
+    Caller { browser: BROWSER.into(), ip: Some("192.0.2.1".into()) }
+}
+
+fn reload(cx: &Cx, step: &Step) -> Result<Step, Failure> {
+    run(login::load(cx, &step.tx_id, step.caller.clone()))
+}
+
+fn answer(code: &str) -> TotpAnswer {
+    TotpAnswer { code: code.into(), add_authenticator: false, forget_face: false }
+}
+
+fn api_code(f: &Failure) -> ApiErrorCode {
+    match f {
+        Failure::Api(a) => a.code,
+        other => panic!("not an API failure: {other:?}"),
+    }
+}
+
+fn message(f: &Failure) -> String {
+    match f {
+        Failure::Api(a) => a.message.clone(),
+        other => panic!("not an API failure: {other:?}"),
+    }
+}
+
+/// A code of `seed` that is wrong now (and in the steps drift allows).
+fn wrong_code(seed: &TotpSeed, now: u64) -> String {
+    let near: Vec<String> = (0..3).map(|i| totp::code_at(seed, now + i * PERIOD - PERIOD)).collect();
+    (0..1_000_000).map(|n| format!("{n:06}")).find(|c| !near.contains(c)).unwrap()
+}
+
+fn audit(cx: &Cx) -> Vec<AuditEntry> {
+    run(cx.records.audit_page(None, 100)).unwrap().items
+}
+
+/// Enrols an authenticator app for `user` in a vouched-for sign-in; its seed.
+fn enrol_totp(cx: &mut Cx, user: &str) -> TotpSeed {
+    let step = begin(cx, user, true);
+    let offer = run(login::totp_enrol(cx, &step)).unwrap();
+    let seed = seed_of(&offer.secret);
+    let step = reload(cx, &step).unwrap();
+    let done = run(login::totp_confirm(cx, &step, &answer(&totp::code_at(&seed, cx.now)))).unwrap();
+    assert!(matches!(done, LoginStep::Done { .. }), "{done:?}");
+    seed
+}
+
+fn code_of(step: &LoginStep) -> String {
+    let LoginStep::Done { redirect_to } = step else { panic!("not done: {step:?}") };
+    let url = url::Url::parse(redirect_to).unwrap();
+    url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).unwrap()
+}
+
+#[test]
+fn first_sign_in_enrols_an_app_a_wrong_code_is_counted_and_the_right_one_issues_a_code_once() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let step = begin(&mut cx, "ada@example.com", true);
+    assert!(matches!(login::state(&step).step, LoginStep::Enrol { .. }));
+    let offer = run(login::totp_enrol(&mut cx, &step)).unwrap();
+    assert!(offer.otpauth_uri.starts_with("otpauth://totp/"), "{}", offer.otpauth_uri);
+    assert!(offer.qr_svg.starts_with("<svg") || offer.qr_svg.contains("<svg"));
+    let seed = seed_of(&offer.secret);
+
+    let step = reload(&cx, &step).unwrap();
+    let wrong = {
+        let a = answer(&wrong_code(&seed, cx.now));
+        run(login::totp_confirm(&mut cx, &step, &a))
+    }
+    .unwrap_err();
+    assert_eq!(api_code(&wrong), ApiErrorCode::WrongAnswer);
+    assert!(message(&wrong).ends_with(&format!("{} attempts left.", MAX_FAILURES - 1)), "{}", message(&wrong));
+    let malformed = run(login::totp_confirm(&mut cx, &step, &answer("12ab56"))).unwrap_err();
+    assert_eq!(api_code(&malformed), ApiErrorCode::InvalidInput, "not an attempt");
+
+    let done = {
+        let a = answer(&totp::code_at(&seed, cx.now));
+        run(login::totp_confirm(&mut cx, &step, &a))
+    }
+    .unwrap();
+    let code = code_of(&done);
+    // The transaction is over; the code is in the Vault, once.
+    assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired);
+    let redemption = biopass_idp::grant::Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
+    let grant = run(redeem_code(&cx.vault, cx.now, &code, &redemption)).unwrap();
+    assert_eq!((grant.username.as_str(), grant.amr.as_slice()), ("ada@example.com", &["otp".to_owned()][..]));
+    assert!(run(redeem_code(&cx.vault, cx.now, &code, &redemption)).is_err());
+    // The seed is saved sealed, and the audit log has the failure and the success.
+    let saved = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    assert!(!saved.totp.as_ref().unwrap().sealed.contains(&offer.secret));
+    let mut actions: Vec<String> = audit(&cx).into_iter().map(|e| e.action).collect();
+    actions.sort();
+    assert_eq!(actions, ["login.failure", "login.success"], "one instant: in either order");
+}
+
+#[test]
+fn a_totp_code_works_once_and_five_wrong_codes_lock_until_the_window_passes() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+
+    // The enrolment's code is spent: the same step is refused in a new sign-in.
+    let step = begin(&mut cx, "ada@example.com", true);
+    let used = {
+        let a = answer(&totp::code_at(&seed, cx.now));
+        run(login::totp_verify(&mut cx, &step, &a))
+    }
+    .unwrap_err();
+    assert!(message(&used).contains("already used"), "{}", message(&used));
+    advance(&mut cx, PERIOD);
+    let step = reload(&cx, &step).unwrap();
+    assert!(matches!(
+        {
+            let a = answer(&totp::code_at(&seed, cx.now));
+            run(login::totp_verify(&mut cx, &step, &a))
+        }
+        .unwrap(),
+        LoginStep::Done { .. }
+    ));
+
+    // Five wrong answers (the used code counted as the first, a new sign-in resets nothing).
+    advance(&mut cx, PERIOD);
+    let step = begin(&mut cx, "ada@example.com", true);
+    let mut last = None;
+    for _ in 0..MAX_FAILURES - 1 {
+        last = Some(
+            {
+                let a = answer(&wrong_code(&seed, cx.now));
+                run(login::totp_verify(&mut cx, &step, &a))
+            }
+            .unwrap_err(),
+        );
+    }
+    let last = last.unwrap();
+    assert_eq!(api_code(&last), ApiErrorCode::Locked, "{}", message(&last));
+    // Locked: even the right code is not checked.
+    let locked = {
+        let a = answer(&totp::code_at(&seed, cx.now));
+        run(login::totp_verify(&mut cx, &step, &a))
+    }
+    .unwrap_err();
+    assert_eq!(api_code(&locked), ApiErrorCode::Locked);
+    let Failure::Api(a) = &locked else { unreachable!() };
+    assert!(a.retry_after.is_some_and(|s| s > 0 && s <= LOCKOUT_WINDOW));
+
+    // After the window, the right code signs in (a new sign-in: the first one expired).
+    advance(&mut cx, LOCKOUT_WINDOW);
+    assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired, "transactions last {TRANSACTION_LIFETIME} s");
+    let step = begin(&mut cx, "ada@example.com", true);
+    assert!(matches!(
+        {
+            let a = answer(&totp::code_at(&seed, cx.now));
+            run(login::totp_verify(&mut cx, &step, &a))
+        }
+        .unwrap(),
+        LoginStep::Done { .. }
+    ));
+    assert!(audit(&cx).iter().any(|e| e.action == "login.locked"));
+}
+
+#[test]
+fn twenty_guesses_at_once_check_five_and_the_right_code_among_them_is_refused() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    advance(&mut cx, PERIOD);
+    let step = begin(&mut cx, "ada@example.com", true);
+    let wrong = answer(&wrong_code(&seed, cx.now));
+    let right = answer(&totp::code_at(&seed, cx.now));
+    // Twenty requests over the same stores, each with its own context; the right code is
+    // the 13th (the attack of issue 15: it was accepted after 15 failures).
+    let mut contexts: Vec<Cx> = (0..20).map(|i| sibling(&cx, 100 + i)).collect();
+    let results = run(futures::future::join_all(contexts.iter_mut().enumerate().map(|(i, c)| {
+        let a = if i == 12 { &right } else { &wrong };
+        let step = &step;
+        async move { login::totp_verify(c, step, a).await }
+    })));
+    let codes: Vec<ApiErrorCode> = results.iter().map(|r| api_code(r.as_ref().unwrap_err())).collect();
+    assert_eq!(codes.iter().filter(|c| **c == ApiErrorCode::WrongAnswer).count() as u64, MAX_FAILURES - 1, "{codes:?}");
+    assert_eq!(codes[12], ApiErrorCode::Locked, "the right code came after the limit: not checked");
+    assert_eq!(codes.iter().filter(|c| **c == ApiErrorCode::Locked).count() as u64, 20 - (MAX_FAILURES - 1));
+}
+
+#[test]
+fn a_disabled_user_gets_no_step_when_vouched_for_and_is_told_only_after_proving_who_they_are_otherwise() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    advance(&mut cx, PERIOD);
+    let open = begin(&mut cx, "ada@example.com", false);
+    let user = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    run(cx.mark_disabled(&user.id, true)).unwrap();
+
+    // Vouched for: refused at once.
+    let tx = transaction("ada@example.com", true, BROWSER, cx.now);
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
+    assert_eq!(api_code(&run(login::load(&cx, &id, caller())).unwrap_err()), ApiErrorCode::Forbidden);
+
+    // Not vouched for: the step is the same as for anyone; after the right code, refused.
+    let open = reload(&cx, &open).unwrap();
+    assert!(matches!(login::state(&open).step, LoginStep::Authenticate { .. }));
+    let refused = {
+        let a = answer(&totp::code_at(&seed, cx.now));
+        run(login::totp_verify(&mut cx, &open, &a))
+    }
+    .unwrap_err();
+    assert_eq!(api_code(&refused), ApiErrorCode::Forbidden);
+    assert!(message(&refused).contains("disabled"));
+
+    // Enabled again, the next code works.
+    run(cx.mark_disabled(&user.id, false)).unwrap();
+    advance(&mut cx, PERIOD);
+    let again = begin(&mut cx, "ada@example.com", true);
+    assert!(matches!(
+        {
+            let a = answer(&totp::code_at(&seed, cx.now));
+            run(login::totp_verify(&mut cx, &again, &a))
+        }
+        .unwrap(),
+        LoginStep::Done { .. }
+    ));
+}
+
+#[test]
+fn in_a_sign_in_nobody_vouched_for_an_unknown_name_answers_like_a_known_one() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    enrol_totp(&mut cx, "ada@example.com");
+    let known = begin(&mut cx, "ada@example.com", false);
+    let unknown = begin(&mut cx, "nobody@example.com", false);
+    assert_eq!(login::state(&known).step, login::state(&unknown).step);
+    let a = run(login::totp_verify(&mut cx, &known, &answer("000000"))).unwrap_err();
+    let b = run(login::totp_verify(&mut cx, &unknown, &answer("000000"))).unwrap_err();
+    assert_eq!((api_code(&a), api_code(&b)), (ApiErrorCode::WrongAnswer, ApiErrorCode::WrongAnswer));
+    // Both count against this browser (the same for either name).
+    assert_eq!(message(&b), message(&a).replace(&format!("{} attempts", 4), &format!("{} attempts", 3)));
+}
+
+#[test]
+fn a_transaction_expires_belongs_to_its_browser_and_ends_once() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let step = begin(&mut cx, "ada@example.com", true);
+    let other = Caller { browser: "another browser".into(), ip: None };
+    assert_eq!(api_code(&run(login::load(&cx, &step.tx_id, other)).unwrap_err()), ApiErrorCode::Forbidden);
+    assert_eq!(api_code(&run(login::load(&cx, "short", caller())).unwrap_err()), ApiErrorCode::Expired);
+
+    let user = step.user.clone().unwrap();
+    let done = run(login::finish(&mut cx, &step, &user, biopass_proto::login::AuthenticatorKind::Totp)).unwrap();
+    assert!(matches!(done, LoginStep::Done { .. }));
+    assert_eq!(api_code(&run(login::finish(&mut cx, &step, &user, biopass_proto::login::AuthenticatorKind::Totp)).unwrap_err()), ApiErrorCode::Expired);
+
+    let step = begin(&mut cx, "ada@example.com", true);
+    advance(&mut cx, TRANSACTION_LIFETIME - 1);
+    assert!(reload(&cx, &step).is_ok(), "alive to the last second");
+    advance(&mut cx, 1);
+    assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired);
+}
+
+#[test]
+fn a_face_challenge_is_spent_once_and_expires() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let step = begin(&mut cx, "ada@example.com", true);
+    let challenge = run(login::face_challenge(&mut cx, &step, false)).unwrap();
+    assert_eq!(challenge.purpose, biopass_proto::login::FacePurpose::Enrol);
+    let issued = run(login::spend_face_challenge(&cx, &challenge.nonce)).unwrap();
+    assert_eq!(issued.flashes, challenge.flashes);
+    assert_eq!(api_code(&run(login::spend_face_challenge(&cx, &challenge.nonce)).unwrap_err()), ApiErrorCode::Expired);
+
+    let late = run(login::face_challenge(&mut cx, &step, true)).unwrap();
+    advance(&mut cx, CHALLENGE_LIFETIME);
+    assert_eq!(api_code(&run(login::spend_face_challenge(&cx, &late.nonce)).unwrap_err()), ApiErrorCode::Expired);
+    assert!(LOG.with(|l| l.borrow().is_empty()), "nothing went wrong enough to log");
+}

@@ -1,0 +1,85 @@
+use crate::helpers::{name, run};
+use crate::login::{context, Cx};
+use biopass_idp::application::ApplicationRecord;
+use biopass_idp::authorize::CognitoContext;
+use biopass_idp::schema::KvKey;
+use biopass_idp::secretbox::MasterKey;
+use biopass_idp::user::UserRecord;
+use biopass_service::users::{active_user, resolve_user};
+
+fn pool(id: &str) -> CognitoContext {
+    CognitoContext { aws_account_id: "123456789012".into(), region: "eu-west-1".into(), user_pool_id: id.into() }
+}
+
+fn application(cx: &mut Cx, group: &str) -> ApplicationRecord {
+    let input = serde_json::from_value(serde_json::json!({
+        "name": "Payroll", "application_type": "amazon_cognito_mfa", "allowed_callback_urls": ["https://rp.example.com/cb"],
+    }))
+    .unwrap();
+    ApplicationRecord::create(&input, group.into(), &MasterKey::from_bytes([9; 32]), &mut cx.rng, cx.now).unwrap().0
+}
+
+#[test]
+fn a_vouched_for_first_sign_in_registers_the_user_in_the_pool_and_the_applications_group() {
+    let mut cx = context();
+    let app = application(&mut cx, "g-payroll");
+    let p = pool("eu-west-1_Abc");
+    let ada = name("ada@example.com");
+    assert_eq!(run(resolve_user(&mut cx, &ada, Some(&p), &app, false)).unwrap(), None, "not vouched for: nobody is registered");
+    let user = run(resolve_user(&mut cx, &ada, Some(&p), &app, true)).unwrap().unwrap();
+    assert_eq!((user.user_pool.as_ref(), user.groups.as_slice()), (Some(&p), &["g-payroll".to_owned()][..]));
+    // Found again (not registered twice), by the same pool only.
+    assert_eq!(run(resolve_user(&mut cx, &ada, Some(&p), &app, true)).unwrap().unwrap().id, user.id);
+    let other = run(resolve_user(&mut cx, &ada, Some(&pool("eu-west-1_Other")), &app, true)).unwrap().unwrap();
+    assert_ne!(other.id, user.id, "the same name in another pool is another person");
+
+    // Another application's sign-in puts the user in its group too.
+    let second = application(&mut cx, "g-expenses");
+    let joined = run(resolve_user(&mut cx, &ada, Some(&p), &second, true)).unwrap().unwrap();
+    assert_eq!(joined.groups, ["g-payroll", "g-expenses"]);
+}
+
+#[test]
+fn two_first_sign_ins_at_once_make_one_user() {
+    let mut cx = context();
+    let app = application(&mut cx, "g1");
+    let p = pool("eu-west-1_Abc");
+    let mut twin = crate::login::sibling(&cx, 77);
+    let ada = name("ada@example.com");
+    let (a, b) = run(futures::future::join(resolve_user(&mut cx, &ada, Some(&p), &app, true), resolve_user(&mut twin, &ada, Some(&p), &app, true)));
+    assert_eq!(a.unwrap().unwrap().id, b.unwrap().unwrap().id);
+}
+
+#[test]
+fn a_user_from_before_pools_is_adopted_by_the_first_pool_only_and_admins_never() {
+    let mut cx = context();
+    let app = application(&mut cx, "g1");
+    let legacy = UserRecord::register(name("old@example.com"), None, "g0", &mut cx.rng, cx.now);
+    run(cx.records.put_user(&legacy)).unwrap();
+    let mut root = UserRecord::register(name("root@example.com"), None, "", &mut cx.rng, cx.now);
+    root.admin = true;
+    run(cx.records.put_user(&root)).unwrap();
+
+    let first = pool("eu-west-1_First");
+    let adopted = run(resolve_user(&mut cx, &name("old@example.com"), Some(&first), &app, true)).unwrap().unwrap();
+    assert_eq!((adopted.id.as_str(), adopted.user_pool.as_ref()), (legacy.id.as_str(), Some(&first)));
+    assert_eq!(adopted.groups, ["g0", "g1"]);
+    assert_eq!(run(cx.records.user_at(KvKey::UserName(None, &name("old@example.com")))).unwrap(), None, "the plain name key is gone");
+    let second = run(resolve_user(&mut cx, &name("old@example.com"), Some(&pool("eu-west-1_Second")), &app, true)).unwrap().unwrap();
+    assert_ne!(second.id, legacy.id, "a second pool gets a user of its own");
+
+    let admin_in_pool = run(resolve_user(&mut cx, &name("root@example.com"), Some(&first), &app, true)).unwrap().unwrap();
+    assert_ne!(admin_in_pool.id, root.id, "console admins stay Biopass's own");
+    assert!(run(cx.records.audit_page(None, 10)).unwrap().items.iter().any(|e| e.action == "user.pool.bind"));
+}
+
+#[test]
+fn a_disabled_or_deleted_user_is_not_active() {
+    let mut cx = context();
+    let user = UserRecord::register(name("ada@example.com"), None, "g1", &mut cx.rng, cx.now);
+    run(cx.records.put_user(&user)).unwrap();
+    assert!(run(active_user(&cx, &user.id)).unwrap().is_some());
+    run(cx.mark_disabled(&user.id, true)).unwrap();
+    assert!(run(active_user(&cx, &user.id)).unwrap().is_none(), "the Vault's marker: at once");
+    assert!(run(active_user(&cx, "no-such-user")).unwrap().is_none());
+}
