@@ -5,10 +5,10 @@
 
 use crate::error::{AppError, AppResult};
 use crate::vault::VaultClient;
-use biopass_idp::keys::{Keyset, OpenKeyset};
-use biopass_idp::schema::{KvKey, VaultKey};
+use biopass_idp::keys::OpenKeyset;
 use biopass_idp::secretbox::MasterKey;
 use biopass_service::context::Context;
+use biopass_service::keys;
 use biopass_service::records::{Listed, Listing, Records};
 use biopass_service::store::{StoreError, StoreResult};
 use std::cell::RefCell;
@@ -112,37 +112,21 @@ impl Ctx {
 
     // Signing keys.
 
-    /// The keyset, created on first use. Creation goes through the Vault so that two
-    /// isolates starting at once agree on one keyset. Opened keys are kept for
+    /// The keyset (`biopass_service::keys`). Opened keys are kept for
     /// [`KEYSET_CACHE_SECONDS`] in the isolate, so most requests skip KV and decryption.
     pub async fn keyset(&mut self) -> AppResult<Rc<OpenKeyset>> {
         if let Some(open) = KEYSET_CACHE.with(|c| c.borrow().as_ref().filter(|(at, _)| self.now < at + KEYSET_CACHE_SECONDS).map(|(_, k)| k.clone())) {
             return Ok(open);
         }
-        let stored = match self.records.get_json::<Keyset>(&KvKey::Keyset.to_string()).await? {
-            Some(k) => k,
-            None => {
-                let fresh = Keyset::generate(&self.svc.master, &mut self.svc.rng, self.svc.now);
-                let agreed: Keyset = self.vault.get_or_insert(&VaultKey::Keyset.to_string(), &fresh).await?;
-                self.records.put_json(&KvKey::Keyset.to_string(), &agreed).await?;
-                agreed
-            }
-        };
-        let open = Rc::new(stored.open(&self.master, self.now).map_err(|_| AppError::internal("signing keys do not open with BIOPASS_MASTER_KEY"))?);
+        let open = Rc::new(keys::load(&mut self.svc).await?);
         KEYSET_CACHE.with(|c| *c.borrow_mut() = Some((self.now, open.clone())));
         Ok(open)
     }
 
     /// Rotates the signing key; returns the new current `kid`.
     pub async fn rotate_keyset(&mut self) -> AppResult<String> {
-        self.keyset().await?;
-        let mut stored: Keyset =
-            self.vault.get(&VaultKey::Keyset.to_string(), self.now).await?.ok_or_else(|| AppError::internal("keyset missing from the vault"))?;
-        stored.rotate(&self.svc.master, &mut self.svc.rng, self.svc.now);
-        self.vault.put(&VaultKey::Keyset.to_string(), &stored).await?;
-        self.records.put_json(&KvKey::Keyset.to_string(), &stored).await?;
+        let kid = keys::rotate(&mut self.svc).await?;
         KEYSET_CACHE.with(|c| *c.borrow_mut() = None);
-        let open = stored.open(&self.master, self.now).map_err(|_| AppError::internal("rotated keyset does not open"))?;
-        Ok(open.current_kid().unwrap_or_default().to_owned())
+        Ok(kid)
     }
 }

@@ -26,6 +26,24 @@ pub enum OAuthErrorCode {
 }
 
 impl OAuthErrorCode {
+    /// Every code (what a test that must cover each one walks).
+    pub const ALL: [Self; 14] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnauthorizedClient,
+        Self::UnsupportedGrantType,
+        Self::UnsupportedResponseType,
+        Self::InvalidScope,
+        Self::AccessDenied,
+        Self::InvalidToken,
+        Self::InvalidRequestUri,
+        Self::ServerError,
+        Self::LoginRequired,
+        Self::RequestNotSupported,
+        Self::RequestUriNotSupported,
+    ];
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

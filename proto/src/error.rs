@@ -27,6 +27,21 @@ pub enum ApiErrorCode {
     Internal,
 }
 
+impl ApiErrorCode {
+    /// Every code (what a test that must cover each one walks).
+    pub const ALL: [Self; 9] = [
+        Self::InvalidInput,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::Conflict,
+        Self::Expired,
+        Self::Locked,
+        Self::WrongAnswer,
+        Self::Internal,
+    ];
+}
+
 /// The body of every error response of the admin and login APIs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {

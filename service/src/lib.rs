@@ -16,12 +16,14 @@
 //! - [`memory`]: the in-memory [`store::OneTime`] and [`records::Records`], and a clock
 //!   that tests advance.
 //! - [`http`]: errors as HTTP (status, headers, body), pure and unit-tested.
+//! - [`keys`]: the signing keyset, created once (the Vault decides) and rotated.
 //! - [`lockout`]: counting an answer before it is checked, per authenticator, browser,
 //!   address and account, and what a refusal says.
 //! - [`login`]: the login API's steps (state, TOTP enrolment and sign-in, face challenges,
 //!   who may answer, the end of a sign-in), over a [`context::Context`].
 //! - [`oauth`]: pushed requests, login transactions, authorization codes and client
 //!   assertion ids: stored, then taken exactly once.
+//! - [`tokens`]: a code redeemed into signed ID and access tokens; the userinfo check.
 //! - [`users`]: who a sign-in is for (found, registered, or adopted by a user pool), and
 //!   whether they may still sign in.
 //!
@@ -30,10 +32,12 @@
 pub mod console;
 pub mod context;
 pub mod http;
+pub mod keys;
 pub mod lockout;
 pub mod login;
 pub mod memory;
 pub mod oauth;
 pub mod records;
 pub mod store;
+pub mod tokens;
 pub mod users;

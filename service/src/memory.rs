@@ -9,6 +9,31 @@ use biopass_idp::lockout::{Attempts, Limit, Reservation};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Gives way once before an operation runs, as a request to the Durable Object or KV
+/// does, so futures joined in a test interleave at every store operation instead of each
+/// running to its end in one poll (what makes a race in a test a race).
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+fn give_way() -> YieldOnce {
+    YieldOnce(false)
+}
 
 /// Unix seconds that move only when told to.
 #[derive(Debug, Default)]
@@ -55,6 +80,7 @@ fn live(slot: &Slot, now: u64) -> Option<&Value> {
 
 impl OneTime for MemoryVault {
     async fn insert(&self, key: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<bool> {
+        give_way().await;
         Ok(self.with(key, |s| {
             if live(s, now).is_some() {
                 return false;
@@ -65,6 +91,7 @@ impl OneTime for MemoryVault {
     }
 
     async fn take(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        give_way().await;
         Ok(self.with(key, |s| {
             let value = live(s, now).cloned();
             if value.is_some() {
@@ -75,10 +102,12 @@ impl OneTime for MemoryVault {
     }
 
     async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
+        give_way().await;
         Ok(self.with(key, |s| live(s, now).cloned()))
     }
 
     async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool> {
+        give_way().await;
         Ok(self.with(key, |s| match (live(s, now).is_some(), s.entry.as_mut()) {
             (true, Some(entry)) => {
                 entry.0 = value;
@@ -89,6 +118,7 @@ impl OneTime for MemoryVault {
     }
 
     async fn get_or_insert(&self, key: &str, value: Value) -> StoreResult<Value> {
+        give_way().await;
         Ok(self.with(key, |s| match live(s, 0) {
             Some(existing) => existing.clone(),
             None => {
@@ -99,11 +129,13 @@ impl OneTime for MemoryVault {
     }
 
     async fn put(&self, key: &str, value: Value) -> StoreResult<()> {
+        give_way().await;
         self.with(key, |s| s.entry = Some((value, 0)));
         Ok(())
     }
 
     async fn advance(&self, key: &str, to: u64) -> StoreResult<bool> {
+        give_way().await;
         Ok(self.with(key, |s| {
             if s.counter.is_none_or(|c| to > c) {
                 s.counter = Some(to);
@@ -115,6 +147,7 @@ impl OneTime for MemoryVault {
     }
 
     async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>> {
+        give_way().await;
         Ok(self.with(key, |s| match s.attempts.reserve(now, window, limit, id.clone()) {
             Reservation::Counted { count } => Ok((id, count)),
             Reservation::Refused { retry_at, .. } => Err(retry_at.max(now + 1)),
@@ -122,15 +155,18 @@ impl OneTime for MemoryVault {
     }
 
     async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
+        give_way().await;
         self.with(key, |s| s.attempts.release(id));
         Ok(())
     }
 
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
+        give_way().await;
         Ok(self.with(key, |s| s.attempts.refused_until(now, window, limit).map(|t| t.max(now + 1))))
     }
 
     async fn clear(&self, key: &str) -> StoreResult<()> {
+        give_way().await;
         self.slots.borrow_mut().remove(key);
         Ok(())
     }
@@ -155,21 +191,25 @@ impl MemoryRecords {
 
 impl Records for MemoryRecords {
     async fn get(&self, key: &str) -> StoreResult<Option<String>> {
+        give_way().await;
         Ok(self.entries.borrow().get(key).map(|(v, _, _)| v.clone()))
     }
 
     async fn put(&self, key: &str, value: String, metadata: Option<Value>, ttl_seconds: Option<u64>) -> StoreResult<()> {
+        give_way().await;
         self.entries.borrow_mut().insert(key.to_owned(), (value, metadata, ttl_seconds));
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
+        give_way().await;
         self.entries.borrow_mut().remove(key);
         Ok(())
     }
 
     /// The cursor is the last key of the page (KV's is opaque; callers only pass it back).
     async fn list(&self, prefix: &str, limit: u64, cursor: Option<String>) -> StoreResult<Listing> {
+        give_way().await;
         let entries = self.entries.borrow();
         let after = |k: &String| cursor.as_ref().is_none_or(|c| k > c);
         let mut matching = entries.iter().filter(|(k, _)| k.starts_with(prefix) && after(k));

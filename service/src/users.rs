@@ -51,8 +51,16 @@ pub async fn resolve_user<V: OneTime, R: Records>(
         cx.records.put_user(&fresh).await?;
         Ok(Some(fresh))
     } else {
-        Ok(cx.records.user(&id).await?.filter(|u| u.belongs_to(user_pool)))
+        Ok(registered_meanwhile(cx, id, fresh).await?.filter(|u| u.belongs_to(user_pool)))
     }
+}
+
+/// The user a concurrent first sign-in registered as `id`. Their record may not be written
+/// yet, or not visible here yet (KV is eventually consistent): until it is, they are the
+/// record this sign-in would have made, under the winner's id (a new user with no
+/// authenticator either way), and nothing is written for them here.
+async fn registered_meanwhile<V: OneTime, R: Records>(cx: &Context<V, R>, id: String, fresh: UserRecord) -> StoreResult<Option<UserRecord>> {
+    Ok(Some(cx.records.user(&id).await?.unwrap_or(UserRecord { id, ..fresh })))
 }
 
 /// Binds a user registered before users were bound to pools (an unbound record under the
@@ -74,7 +82,8 @@ async fn adopt_unbound<V: OneTime, R: Records>(
     }
     let id = agreed(&cx.vault, &VaultKey::UserName(Some(pool), username).to_string(), &user.id).await?;
     if id != user.id {
-        return Ok(cx.records.user(&id).await?.filter(|u| u.belongs_to(Some(pool))));
+        let fresh = UserRecord::register(username.clone(), Some(pool), &app.group_id, &mut cx.rng, cx.now);
+        return Ok(registered_meanwhile(cx, id, fresh).await?.filter(|u| u.belongs_to(Some(pool))));
     }
     user.user_pool = Some(pool.clone());
     user.join(&app.group_id);

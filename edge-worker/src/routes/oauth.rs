@@ -6,18 +6,18 @@ use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::{self, AuthorizeError, ClientView, CognitoContext, Params};
-use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, ID_TOKEN_TYP, REQUEST_URI_LIFETIME};
+use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::client_auth::{authenticate, Audiences, CredentialParams, Presented};
 use biopass_idp::deployment::{self, AppClientReport};
 use biopass_idp::discovery::{metadata, paths};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
-use biopass_idp::grant::{token_claims, Redemption};
+use biopass_idp::grant::Redemption;
 use biopass_idp::random::Entropy;
 use biopass_idp::transaction::LoginTransaction;
 use biopass_proto::admin::PoolRefusal;
-use biopass_proto::oauth::{ParResponse, TokenResponse, UserInfo};
+use biopass_proto::oauth::ParResponse;
 use biopass_service::oauth::{self as service, OneTimeError, PushedRequest};
-use biopass_service::users::active_user;
+use biopass_service::tokens;
 use serde::Deserialize;
 use worker::{Method, Request, Response};
 
@@ -211,37 +211,12 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let code = one(&params, "code")?.ok_or_else(|| AppError::oauth(OAuthError::invalid_request("code is missing")))?;
     let redemption =
         Redemption { client_id: app.client_id.as_str(), redirect_uri: one(&params, "redirect_uri")?, code_verifier: one(&params, "code_verifier")? };
-    let grant = service::redeem_code(&ctx.vault, ctx.now, code, &redemption).await.map_err(|e| match e {
-        OneTimeError::Refused(e) => AppError::oauth(e),
-        OneTimeError::Store(e) => e.into(),
-    })?;
-    if active_user(ctx, &grant.user_id).await?.is_none() {
-        return Err(AppError::oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone")));
-    }
     let keys = ctx.keyset().await?;
-    let jti = ctx.rng.token::<16>();
-    let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &ctx.issuer, jti, ctx.now);
-    let sign_err = |_| AppError::internal("signing failed");
-    let id_token = keys.sign(ID_TOKEN_TYP, &id_claims, ctx.now, id_exp).map_err(sign_err)?;
-    let access_token = keys.sign(ACCESS_TOKEN_TYP, &at_claims, ctx.now, at_exp).map_err(sign_err)?;
-    service::record_redemption(&ctx.vault, ctx.now, code, &at_claims.jti, at_exp).await?;
-    json(200, &TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_LIFETIME, id_token, scope: grant.scope.join(" ") })
+    json(200, &tokens::exchange_code(ctx, &keys, code, &redemption).await?)
 }
 
 /// `GET|POST /userinfo` with a bearer access token (RFC 6750).
 pub async fn userinfo(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
-    let invalid = |d: &str| AppError::OAuth { error: OAuthError::new(OAuthErrorCode::InvalidToken, d), challenge: Challenge::Bearer };
-    let token = bearer(&req).ok_or_else(|| invalid("an access token is required"))?;
     let keys = ctx.keyset().await?;
-    let (claims, _) = keys.verify::<AccessTokenClaims>(&token, ctx.now).map_err(|_| invalid("the access token is invalid or expired"))?;
-    if claims.aud != format!("{}{}", ctx.issuer, paths::USERINFO) || claims.iss != ctx.issuer {
-        return Err(invalid("the access token is not for this endpoint"));
-    }
-    if service::is_revoked(&ctx.vault, ctx.now, &claims.jti).await? {
-        return Err(invalid("the access token was revoked: the code it was issued for was used again"));
-    }
-    if active_user(ctx, &claims.sub).await?.is_none() {
-        return Err(invalid("the account this token was issued to is disabled or gone"));
-    }
-    json(200, &UserInfo { sub: claims.sub, preferred_username: claims.preferred_username })
+    json(200, &tokens::userinfo(ctx, &keys, bearer(&req).as_deref()).await?)
 }

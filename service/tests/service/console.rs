@@ -1,4 +1,4 @@
-use crate::helpers::{name, run};
+use crate::helpers::{api_code, name, run};
 use crate::login::{context, Cx};
 use biopass_idp::claims::TRANSACTION_LIFETIME;
 use biopass_idp::error::OAuthErrorCode;
@@ -9,13 +9,6 @@ use biopass_proto::login::{AuthenticatorKind, LoginStep};
 use biopass_service::console;
 use biopass_service::http::Failure;
 use biopass_service::login::{self, Caller};
-
-fn api_code(f: &Failure) -> ApiErrorCode {
-    match f {
-        Failure::Api(a) => a.code,
-        other => panic!("not an API failure: {other:?}"),
-    }
-}
 
 fn page_code(f: &Failure) -> OAuthErrorCode {
     match f {

@@ -3,7 +3,9 @@ use biopass_idp::ids::UserName;
 use biopass_idp::random::TestEntropy;
 use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::user::UserRecord;
+use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::AuthenticatorKind;
+use biopass_service::http::Failure;
 use biopass_service::memory::{Clock, MemoryVault};
 
 /// A Vault, a clock at a fixed start and a deterministic entropy source.
@@ -50,4 +52,20 @@ pub fn user(n: &str) -> UserRecord {
 /// Runs a future to completion (the in-memory store never waits).
 pub fn run<F: std::future::Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
+}
+
+/// The code of a login or admin API failure.
+pub fn api_code(f: &Failure) -> ApiErrorCode {
+    match f {
+        Failure::Api(a) => a.code,
+        other => panic!("not an API failure: {other:?}"),
+    }
+}
+
+/// The message of a login or admin API failure.
+pub fn message(f: &Failure) -> String {
+    match f {
+        Failure::Api(a) => a.message.clone(),
+        other => panic!("not an API failure: {other:?}"),
+    }
 }

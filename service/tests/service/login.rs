@@ -1,4 +1,4 @@
-use crate::helpers::{name, run, transaction};
+use crate::helpers::{api_code, message, name, run, transaction};
 use biopass_idp::claims::TRANSACTION_LIFETIME;
 use biopass_idp::face::CHALLENGE_LIFETIME;
 use biopass_idp::lockout::{LOCKOUT_WINDOW, MAX_FAILURES};
@@ -91,24 +91,31 @@ fn answer(code: &str) -> TotpAnswer {
     TotpAnswer { code: code.into(), add_authenticator: false, forget_face: false }
 }
 
-fn api_code(f: &Failure) -> ApiErrorCode {
-    match f {
-        Failure::Api(a) => a.code,
-        other => panic!("not an API failure: {other:?}"),
-    }
-}
-
-fn message(f: &Failure) -> String {
-    match f {
-        Failure::Api(a) => a.message.clone(),
-        other => panic!("not an API failure: {other:?}"),
-    }
-}
-
 /// A code of `seed` that is wrong now (and in the steps drift allows).
 fn wrong_code(seed: &TotpSeed, now: u64) -> String {
     let near: Vec<String> = (0..3).map(|i| totp::code_at(seed, now + i * PERIOD - PERIOD)).collect();
     (0..1_000_000).map(|n| format!("{n:06}")).find(|c| !near.contains(c)).unwrap()
+}
+
+/// Answers `step` with the code of `seed` now (`_now`) or a wrong one (`_wrong`).
+fn verify_now(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
+    let a = answer(&totp::code_at(seed, cx.now));
+    run(login::totp_verify(cx, step, &a))
+}
+
+fn verify_wrong(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
+    let a = answer(&wrong_code(seed, cx.now));
+    run(login::totp_verify(cx, step, &a))
+}
+
+fn confirm_now(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
+    let a = answer(&totp::code_at(seed, cx.now));
+    run(login::totp_confirm(cx, step, &a))
+}
+
+fn confirm_wrong(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
+    let a = answer(&wrong_code(seed, cx.now));
+    run(login::totp_confirm(cx, step, &a))
 }
 
 fn audit(cx: &Cx) -> Vec<AuditEntry> {
@@ -144,21 +151,13 @@ fn first_sign_in_enrols_an_app_a_wrong_code_is_counted_and_the_right_one_issues_
     let seed = seed_of(&offer.secret);
 
     let step = reload(&cx, &step).unwrap();
-    let wrong = {
-        let a = answer(&wrong_code(&seed, cx.now));
-        run(login::totp_confirm(&mut cx, &step, &a))
-    }
-    .unwrap_err();
+    let wrong = confirm_wrong(&mut cx, &step, &seed).unwrap_err();
     assert_eq!(api_code(&wrong), ApiErrorCode::WrongAnswer);
     assert!(message(&wrong).ends_with(&format!("{} attempts left.", MAX_FAILURES - 1)), "{}", message(&wrong));
     let malformed = run(login::totp_confirm(&mut cx, &step, &answer("12ab56"))).unwrap_err();
     assert_eq!(api_code(&malformed), ApiErrorCode::InvalidInput, "not an attempt");
 
-    let done = {
-        let a = answer(&totp::code_at(&seed, cx.now));
-        run(login::totp_confirm(&mut cx, &step, &a))
-    }
-    .unwrap();
+    let done = confirm_now(&mut cx, &step, &seed).unwrap();
     let code = code_of(&done);
     // The transaction is over; the code is in the Vault, once.
     assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired);
@@ -182,44 +181,23 @@ fn a_totp_code_works_once_and_five_wrong_codes_lock_until_the_window_passes() {
 
     // The enrolment's code is spent: the same step is refused in a new sign-in.
     let step = begin(&mut cx, "ada@example.com", true);
-    let used = {
-        let a = answer(&totp::code_at(&seed, cx.now));
-        run(login::totp_verify(&mut cx, &step, &a))
-    }
-    .unwrap_err();
+    let used = verify_now(&mut cx, &step, &seed).unwrap_err();
     assert!(message(&used).contains("already used"), "{}", message(&used));
     advance(&mut cx, PERIOD);
     let step = reload(&cx, &step).unwrap();
-    assert!(matches!(
-        {
-            let a = answer(&totp::code_at(&seed, cx.now));
-            run(login::totp_verify(&mut cx, &step, &a))
-        }
-        .unwrap(),
-        LoginStep::Done { .. }
-    ));
+    assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
 
     // Five wrong answers (the used code counted as the first, a new sign-in resets nothing).
     advance(&mut cx, PERIOD);
     let step = begin(&mut cx, "ada@example.com", true);
     let mut last = None;
     for _ in 0..MAX_FAILURES - 1 {
-        last = Some(
-            {
-                let a = answer(&wrong_code(&seed, cx.now));
-                run(login::totp_verify(&mut cx, &step, &a))
-            }
-            .unwrap_err(),
-        );
+        last = Some(verify_wrong(&mut cx, &step, &seed).unwrap_err());
     }
     let last = last.unwrap();
     assert_eq!(api_code(&last), ApiErrorCode::Locked, "{}", message(&last));
     // Locked: even the right code is not checked.
-    let locked = {
-        let a = answer(&totp::code_at(&seed, cx.now));
-        run(login::totp_verify(&mut cx, &step, &a))
-    }
-    .unwrap_err();
+    let locked = verify_now(&mut cx, &step, &seed).unwrap_err();
     assert_eq!(api_code(&locked), ApiErrorCode::Locked);
     let Failure::Api(a) = &locked else { unreachable!() };
     assert!(a.retry_after.is_some_and(|s| s > 0 && s <= LOCKOUT_WINDOW));
@@ -228,14 +206,7 @@ fn a_totp_code_works_once_and_five_wrong_codes_lock_until_the_window_passes() {
     advance(&mut cx, LOCKOUT_WINDOW);
     assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired, "transactions last {TRANSACTION_LIFETIME} s");
     let step = begin(&mut cx, "ada@example.com", true);
-    assert!(matches!(
-        {
-            let a = answer(&totp::code_at(&seed, cx.now));
-            run(login::totp_verify(&mut cx, &step, &a))
-        }
-        .unwrap(),
-        LoginStep::Done { .. }
-    ));
+    assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
     assert!(audit(&cx).iter().any(|e| e.action == "login.locked"));
 }
 
@@ -280,11 +251,7 @@ fn a_disabled_user_gets_no_step_when_vouched_for_and_is_told_only_after_proving_
     // Not vouched for: the step is the same as for anyone; after the right code, refused.
     let open = reload(&cx, &open).unwrap();
     assert!(matches!(login::state(&open).step, LoginStep::Authenticate { .. }));
-    let refused = {
-        let a = answer(&totp::code_at(&seed, cx.now));
-        run(login::totp_verify(&mut cx, &open, &a))
-    }
-    .unwrap_err();
+    let refused = verify_now(&mut cx, &open, &seed).unwrap_err();
     assert_eq!(api_code(&refused), ApiErrorCode::Forbidden);
     assert!(message(&refused).contains("disabled"));
 
@@ -292,14 +259,7 @@ fn a_disabled_user_gets_no_step_when_vouched_for_and_is_told_only_after_proving_
     run(cx.mark_disabled(&user.id, false)).unwrap();
     advance(&mut cx, PERIOD);
     let again = begin(&mut cx, "ada@example.com", true);
-    assert!(matches!(
-        {
-            let a = answer(&totp::code_at(&seed, cx.now));
-            run(login::totp_verify(&mut cx, &again, &a))
-        }
-        .unwrap(),
-        LoginStep::Done { .. }
-    ));
+    assert!(matches!(verify_now(&mut cx, &again, &seed).unwrap(), LoginStep::Done { .. }));
 }
 
 #[test]

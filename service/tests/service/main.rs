@@ -12,4 +12,5 @@ mod login;
 mod oauth;
 mod one_time;
 mod records;
+mod tokens;
 mod users;

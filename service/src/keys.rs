@@ -1,0 +1,48 @@
+//! The signing keyset: created on first use (the Vault decides, so two isolates starting at
+//! once agree on one), kept in KV for every isolate to read, rotated with the previous keys
+//! still published. The edge worker keeps an opened keyset per isolate for a minute.
+
+use crate::context::Context;
+use crate::http::Failure;
+use crate::records::Records;
+use crate::store::{from_value, to_value, OneTime};
+use biopass_idp::keys::{Keyset, OpenKeyset};
+use biopass_idp::schema::{KvKey, VaultKey};
+
+fn keyset_error(what: &str) -> Failure {
+    Failure::Internal(what.into())
+}
+
+/// The keyset, opened with the master key; created on first use.
+///
+/// # Errors
+/// Internal when a store fails or the keys do not open with this master key.
+pub async fn load<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<OpenKeyset, Failure> {
+    let stored = match cx.records.get_json::<Keyset>(&KvKey::Keyset.to_string()).await? {
+        Some(k) => k,
+        None => {
+            let fresh = Keyset::generate(&cx.master, &mut cx.rng, cx.now);
+            let agreed: Keyset = from_value(Some(cx.vault.get_or_insert(&VaultKey::Keyset.to_string(), to_value(&fresh)?).await?))?
+                .ok_or_else(|| keyset_error("no keyset agreed"))?;
+            cx.records.put_json(&KvKey::Keyset.to_string(), &agreed).await?;
+            agreed
+        }
+    };
+    stored.open(&cx.master, cx.now).map_err(|_| keyset_error("signing keys do not open with BIOPASS_MASTER_KEY"))
+}
+
+/// Rotates the signing key (the Vault's copy is the one rotated, then KV's follows); the
+/// new current `kid`.
+///
+/// # Errors
+/// Internal when a store fails or the keys do not open.
+pub async fn rotate<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<String, Failure> {
+    load(cx).await?;
+    let mut stored: Keyset =
+        from_value(cx.vault.get(&VaultKey::Keyset.to_string(), cx.now).await?)?.ok_or_else(|| keyset_error("keyset missing from the vault"))?;
+    stored.rotate(&cx.master, &mut cx.rng, cx.now);
+    cx.vault.put(&VaultKey::Keyset.to_string(), to_value(&stored)?).await?;
+    cx.records.put_json(&KvKey::Keyset.to_string(), &stored).await?;
+    let open = stored.open(&cx.master, cx.now).map_err(|_| keyset_error("rotated keyset does not open"))?;
+    Ok(open.current_kid().unwrap_or_default().to_owned())
+}

@@ -1,0 +1,106 @@
+use crate::helpers::{name, run};
+use crate::login::{advance, context, Cx};
+use biopass_idp::claims::{IdTokenClaims, ACCESS_TOKEN_LIFETIME, CODE_LIFETIME};
+use biopass_idp::error::OAuthErrorCode;
+use biopass_idp::grant::{CodeGrant, Redemption};
+use biopass_idp::user::UserRecord;
+use biopass_service::http::{Challenge, Failure};
+use biopass_service::oauth::issue_code;
+use biopass_service::{keys, tokens};
+
+const CALLBACK: &str = "https://rp.example.com/cb";
+
+fn oauth_error(f: &Failure) -> (OAuthErrorCode, Challenge) {
+    match f {
+        Failure::OAuth { error, challenge } => (error.code, *challenge),
+        other => panic!("not an OAuth failure: {other:?}"),
+    }
+}
+
+/// A user and a code issued to them for client c1.
+fn issued(cx: &mut Cx, code: &str) -> UserRecord {
+    let user = match run(cx.records.user_named(None, &name("ada@example.com"))).unwrap() {
+        Some(u) => u,
+        None => {
+            let u = UserRecord::register(name("ada@example.com"), None, "g1", &mut cx.rng, cx.now);
+            run(cx.records.put_user(&u)).unwrap();
+            u
+        }
+    };
+    let grant = CodeGrant {
+        client_id: "c1".into(),
+        redirect_uri: CALLBACK.into(),
+        code_challenge: None,
+        nonce: Some("n-1".into()),
+        scope: vec!["openid".into()],
+        user_id: user.id.clone(),
+        username: user.username.to_string(),
+        auth_time: cx.now,
+        amr: vec!["otp".into()],
+        expires_at: cx.now + CODE_LIFETIME,
+    };
+    run(issue_code(&cx.vault, cx.now, code, &grant)).unwrap();
+    user
+}
+
+fn redemption() -> Redemption<'static> {
+    Redemption { client_id: "c1", redirect_uri: Some(CALLBACK), code_verifier: None }
+}
+
+#[test]
+fn a_code_gives_signed_tokens_once_and_its_replay_revokes_the_access_token() {
+    let mut cx = context();
+    let user = issued(&mut cx, "code-1");
+    let keyset = run(keys::load(&mut cx)).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &keyset, "code-1", &redemption())).unwrap();
+    assert_eq!((answer.token_type.as_str(), answer.expires_in, answer.scope.as_str()), ("Bearer", ACCESS_TOKEN_LIFETIME, "openid"));
+    let (id, _) = keyset.verify::<IdTokenClaims>(&answer.id_token, cx.now).unwrap();
+    assert_eq!((id.iss.as_str(), id.sub.as_str(), id.aud.as_str(), id.nonce.as_deref()), (cx.issuer.as_str(), user.id.as_str(), "c1", Some("n-1")));
+
+    let info = run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap();
+    assert_eq!((info.sub.as_str(), info.preferred_username.as_str()), (user.id.as_str(), "ada@example.com"));
+    // The ID token is not an access token for userinfo.
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.id_token))).unwrap_err()), (OAuthErrorCode::InvalidToken, Challenge::Bearer));
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, None)).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+
+    // The replay fails and the first access token stops working.
+    assert_eq!(oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, "code-1", &redemption())).unwrap_err()).0, OAuthErrorCode::InvalidGrant);
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+}
+
+#[test]
+fn a_disabled_account_gets_no_tokens_and_its_tokens_stop_working() {
+    let mut cx = context();
+    let user = issued(&mut cx, "code-1");
+    issued(&mut cx, "code-2");
+    let keyset = run(keys::load(&mut cx)).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &keyset, "code-1", &redemption())).unwrap();
+    run(cx.mark_disabled(&user.id, true)).unwrap();
+    assert_eq!(oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, "code-2", &redemption())).unwrap_err()).0, OAuthErrorCode::InvalidGrant);
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+}
+
+#[test]
+fn an_access_token_expires_and_a_rotation_keeps_the_previous_key_published() {
+    let mut cx = context();
+    issued(&mut cx, "code-1");
+    let before = run(keys::load(&mut cx)).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &before, "code-1", &redemption())).unwrap();
+    let old_kid = before.current_kid().unwrap().to_owned();
+    let new_kid = run(keys::rotate(&mut cx)).unwrap();
+    assert_ne!(new_kid, old_kid);
+    let after = run(keys::load(&mut cx)).unwrap();
+    assert_eq!(after.current_kid(), Some(new_kid.as_str()));
+    assert!(run(tokens::userinfo(&cx, &after, Some(&answer.access_token))).is_ok(), "signed with the previous key, still verified");
+
+    advance(&mut cx, ACCESS_TOKEN_LIFETIME);
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &after, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken, "expired");
+}
+
+#[test]
+fn two_isolates_starting_at_once_agree_on_one_keyset() {
+    let mut cx = context();
+    let mut twin = crate::login::sibling(&cx, 41);
+    let (a, b) = run(futures::future::join(keys::load(&mut cx), keys::load(&mut twin)));
+    assert_eq!(a.unwrap().current_kid(), b.unwrap().current_kid());
+}
