@@ -201,6 +201,11 @@ pub async fn update_user(id: &str, change: &UpdateUser) -> Result<User, ApiFail>
 }
 
 /// Removes a user's enrolled authenticator (`kind`: totp or face).
+/// Deletes a user and their authenticators (not an administrator).
+pub async fn delete_user(id: &str) -> Result<Deleted, ApiFail> {
+    send::<(), _>("DELETE", &format!("/users/{}", enc(id)), None).await
+}
+
 pub async fn reset_authenticator(id: &str, kind: AuthenticatorKind) -> Result<User, ApiFail> {
     let kind = match kind {
         AuthenticatorKind::Totp => "totp",

@@ -44,15 +44,21 @@ pub struct IndexChanges {
     pub delete: Vec<String>,
 }
 
+/// Every index key of `user`: their place in the users listing, in each group's members,
+/// and among the admins.
+pub fn index_keys(user: &UserRecord) -> Vec<String> {
+    let mut keys = vec![KvKey::UserIndex(&user.username, &user.id).to_string()];
+    keys.extend(user.groups.iter().filter(|g| !g.is_empty()).map(|g| KvKey::Member { group: g, name: &user.username, id: &user.id }.to_string()));
+    if user.admin {
+        keys.push(KvKey::Admin(&user.id).to_string());
+    }
+    keys
+}
+
 /// See [`IndexChanges`]. Every current key is written again, so the metadata follows the
 /// record and a key lost to an earlier failed write comes back.
 pub fn index_changes(before: Option<&UserRecord>, after: &UserRecord) -> IndexChanges {
-    let mut changes = IndexChanges::default();
-    changes.put.push(KvKey::UserIndex(&after.username, &after.id).to_string());
-    changes.put.extend(after.groups.iter().filter(|g| !g.is_empty()).map(|g| KvKey::Member { group: g, name: &after.username, id: &after.id }.to_string()));
-    if after.admin {
-        changes.put.push(KvKey::Admin(&after.id).to_string());
-    }
+    let mut changes = IndexChanges { put: index_keys(after), delete: Vec::new() };
     if let Some(before) = before {
         if before.username != after.username {
             changes.delete.push(KvKey::UserIndex(&before.username, &before.id).to_string());

@@ -223,6 +223,19 @@ impl<R: Records> RecordStore<R> {
         self.write_index(before.as_ref(), user).await
     }
 
+    /// Removes a user's record, their name key (while it still names them) and every index
+    /// key: nothing of them is listed or found by name afterwards.
+    pub async fn delete_user(&self, user: &UserRecord) -> StoreResult<()> {
+        for key in directory::index_keys(user) {
+            self.raw.delete(&key).await?;
+        }
+        let name_key = KvKey::UserName(user.user_pool.as_ref(), &user.username).to_string();
+        if self.raw.get(&name_key).await?.as_deref() == Some(user.id.as_str()) {
+            self.raw.delete(&name_key).await?;
+        }
+        self.delete_key(KvKey::User(&user.id)).await
+    }
+
     async fn write_index(&self, before: Option<&UserRecord>, user: &UserRecord) -> StoreResult<()> {
         let changes = directory::index_changes(before, user);
         let metadata = directory::listing_metadata(&user.view());

@@ -1,15 +1,19 @@
 //! Who a sign-in is for: the user a user pool (or Biopass itself) knows by a name, found or,
 //! when the sign-in is vouched for, registered (product page section 2-1), and a user
-//! registered before users were bound to pools adopted by the first pool that signs them in.
+//! registered before users were bound to pools adopted by the first pool that signs them in;
+//! whether they may still sign in; and erasing a user.
 
 use crate::context::Context;
+use crate::http::Failure;
 use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime, StoreError, StoreResult};
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::CognitoContext;
+use biopass_idp::error::ApiFailure;
 use biopass_idp::ids::UserName;
 use biopass_idp::schema::{KvKey, VaultKey};
 use biopass_idp::user::{pool_tag, UserRecord};
+use biopass_proto::error::ApiErrorCode;
 
 /// The Vault's answer to "one value ever wins", as a `String`.
 async fn agreed<V: OneTime>(vault: &V, key: &str, proposed: &str) -> StoreResult<String> {
@@ -91,6 +95,32 @@ async fn adopt_unbound<V: OneTime, R: Records>(
     cx.records.delete_key(legacy_key).await?;
     cx.audit("system", "user.pool.bind", Some(user.username.as_str()), Some(format!("bound to user pool {}", pool.user_pool_id)), None).await;
     Ok(Some(user))
+}
+
+/// Deletes the user `id` and what is kept for them: the record with their authenticators
+/// (sealed TOTP seed, face template), their name and index keys, and in the Vault their
+/// registration claim, last TOTP step, disabled marker and pool claim. Their sessions, codes
+/// and tokens stop working with the record (each is checked against an active user), and a
+/// later sign-in with the name registers someone new. The audit log keeps what they did. An
+/// administrator is not deleted: their role is removed first, so the console cannot lose
+/// its last admin (or the caller) by a slip.
+///
+/// # Errors
+/// 404 for an unknown user, 409 for an administrator; internal when a store fails.
+pub async fn delete_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -> Result<UserRecord, Failure> {
+    let user = cx.records.user(id).await?.ok_or_else(|| Failure::Api(ApiFailure::not_found("No user with this id.")))?;
+    if user.admin {
+        return Err(Failure::Api(ApiFailure::new(ApiErrorCode::Conflict, "This user is an administrator: remove their administrator role first.")));
+    }
+    let claim = VaultKey::UserName(user.user_pool.as_ref(), &user.username).to_string();
+    if from_value::<String>(cx.vault.get(&claim, cx.now).await?)?.as_deref() == Some(user.id.as_str()) {
+        cx.vault.clear(&claim).await?;
+    }
+    for key in [VaultKey::TotpStep(&user.id), VaultKey::UserDisabled(&user.id), VaultKey::PoolClaim(&user.id)] {
+        cx.vault.clear(&key.to_string()).await?;
+    }
+    cx.records.delete_user(&user).await?;
+    Ok(user)
 }
 
 /// The user `id` if they exist and are not disabled.

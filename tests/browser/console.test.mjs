@@ -172,7 +172,7 @@ test('groups tab: assign another group and see its members; Cognito tab shows a 
   await axe('application-cognito');
 });
 
-test('users: search, reset an enrolment, disable; groups page; audit log', async () => {
+test('users: search, reset an enrolment, disable, delete with confirmation; groups page; audit log', async () => {
   await page.getByRole('link', { name: 'Users' }).click();
   await page.getByLabel('Search by the start of a user name').fill('ada');
   const row = page.getByRole('row').filter({ hasText: 'ada@example.com' });
@@ -193,10 +193,31 @@ test('users: search, reset an enrolment, disable; groups page; audit log', async
   await page.getByRole('row').filter({ hasText: 'Finance' }).getByText(/ada@example\.com/).waitFor();
   await axe('groups');
 
+  // Deleting asks first; Cancel keeps the user, Delete now erases them.
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByLabel('Search by the start of a user name').fill('ada');
+  const again = page.getByRole('row').filter({ hasText: 'ada@example.com' });
+  await again.getByRole('button', { name: 'Delete ada@example.com' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.getByText(/^Delete ada@example\.com\?/).waitFor();
+  await axe('users-delete-confirm');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await page.getByRole('alertdialog').count(), 0);
+  assert.equal((await admin(worker, 'GET', '/users?q=ada@')).body.items.length, 1, 'Cancel deletes nothing');
+  await again.getByRole('button', { name: 'Delete ada@example.com' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete now' }).click();
+  await again.waitFor({ state: 'detached' });
+  assert.equal((await admin(worker, 'GET', '/users?q=ada@')).body.items.length, 0);
+  // An administrator has no Delete button (their role is removed first).
+  await page.getByLabel('Search by the start of a user name').fill('root');
+  await page.getByRole('row').filter({ hasText: 'root' }).getByText('Administrator').waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Delete root/ }).count(), 0);
+
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByRole('cell', { name: 'applications.secret.rotate' }).first().waitFor();
   await page.getByRole('cell', { name: 'login.success' }).first().waitFor();
   await page.getByRole('cell', { name: 'users.authenticators.delete' }).first().waitFor();
+  await page.getByRole('cell', { name: 'users.delete', exact: true }).first().waitFor();
   assert.ok(await page.getByRole('cell', { name: 'admin:root' }).first().isVisible());
   await axe('audit');
 

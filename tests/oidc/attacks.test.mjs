@@ -157,6 +157,47 @@ test('a code issued before the user was disabled is not redeemed, and their toke
   assert.ok(new URL(await loginWithTotp(worker.url, (await pushed(account.username)).url, account)).searchParams.get('code'));
 });
 
+test('a deleted user is gone: tokens stop working, the name signs in as someone new; an admin is not deleted', async () => {
+  const account = await enrolled('leaver@example.com');
+  const id = await userId(account.username);
+  const first = await pushed(account.username);
+  const callback = new URL(await loginWithTotp(worker.url, first.url, account));
+  const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: first.verifier, expectedNonce: first.nonce, idTokenExpected: true });
+  const pending = await pushed(account.username);
+  const pendingCallback = new URL(await loginWithTotp(worker.url, pending.url, account));
+
+  const deleted = await admin(worker, 'DELETE', `/users/${id}`);
+  assert.deepEqual([deleted.status, deleted.body], [200, { deleted: id }]);
+  assert.equal((await admin(worker, 'GET', `/users/${id}`)).status, 404);
+  assert.deepEqual((await admin(worker, 'GET', `/users?q=${encodeURIComponent(account.username)}`)).body.items, []);
+  assert.equal((await admin(worker, 'DELETE', `/users/${id}`)).status, 404, 'once');
+  const info = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(info.status, 401);
+  await assert.rejects(
+    client.authorizationCodeGrant(config, pendingCallback, { pkceCodeVerifier: pending.verifier, expectedNonce: pending.nonce, idTokenExpected: true }),
+    (e) => e.error === 'invalid_grant',
+  );
+  // The name's next sign-in (the stack vouches for it) registers a new user, who enrols.
+  const again = await startLogin(worker.url, (await pushed(account.username)).url);
+  const state = await again.browser.json('GET', `/api/login/${again.tx}`);
+  assert.equal(state.body.step, 'enrol', JSON.stringify(state.body));
+  const fresh = new Account(account.username);
+  await loginWithTotp(worker.url, (await pushed(account.username)).url, fresh);
+  assert.notEqual(await userId(account.username), id);
+  const entries = (await admin(worker, 'GET', '/audit?limit=100')).body.items;
+  assert.ok(entries.some((e) => e.action === 'users.delete' && e.target === id && !e.detail), 'the deletion is in the audit log');
+
+  // An administrator keeps their record until their role is removed.
+  const boss = await enrolled('boss@example.com');
+  const bossId = await userId(boss.username);
+  assert.equal((await admin(worker, 'PATCH', `/users/${bossId}`, { admin: true })).status, 200);
+  const refused = await admin(worker, 'DELETE', `/users/${bossId}`);
+  assert.equal(refused.status, 409);
+  assert.match(refused.body.message, /administrator role first/);
+  assert.equal((await admin(worker, 'PATCH', `/users/${bossId}`, { admin: false })).status, 200);
+  assert.equal((await admin(worker, 'DELETE', `/users/${bossId}`)).status, 200);
+});
+
 // The console's sign-in page takes any user name: nobody vouched for it (no password was
 // checked), so it must not tell who exists, who is an admin, who is disabled or what they
 // enrolled, and guesses typed there lock the guesser, never the account.

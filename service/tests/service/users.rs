@@ -1,3 +1,4 @@
+use crate::helpers::api_code;
 use crate::helpers::{name, run};
 use crate::login::{context, Cx};
 use biopass_idp::application::ApplicationRecord;
@@ -5,7 +6,8 @@ use biopass_idp::authorize::CognitoContext;
 use biopass_idp::schema::KvKey;
 use biopass_idp::secretbox::MasterKey;
 use biopass_idp::user::UserRecord;
-use biopass_service::users::{active_user, resolve_user};
+use biopass_proto::error::ApiErrorCode;
+use biopass_service::users::{active_user, delete_user, resolve_user};
 
 fn pool(id: &str) -> CognitoContext {
     CognitoContext { aws_account_id: "123456789012".into(), region: "eu-west-1".into(), user_pool_id: id.into() }
@@ -82,4 +84,39 @@ fn a_disabled_or_deleted_user_is_not_active() {
     run(cx.mark_disabled(&user.id, true)).unwrap();
     assert!(run(active_user(&cx, &user.id)).unwrap().is_none(), "the Vault's marker: at once");
     assert!(run(active_user(&cx, "no-such-user")).unwrap().is_none());
+}
+
+#[test]
+fn a_deleted_user_leaves_nothing_that_finds_them_and_their_name_registers_someone_new() {
+    let mut cx = context();
+    let app = application(&mut cx, "g1");
+    let p = pool("eu-west-1_Abc");
+    let ada = name("ada@example.com");
+    let user = run(resolve_user(&mut cx, &ada, Some(&p), &app, true)).unwrap().unwrap();
+    let before = cx.records.raw().keys();
+    assert!(before.iter().any(|k| k.contains(&user.id)), "{before:?}");
+
+    assert_eq!(run(delete_user(&cx, &user.id)).unwrap().id, user.id);
+    let after = cx.records.raw().keys();
+    assert!(after.iter().all(|k| !k.contains(&user.id) && !k.contains("ada@example.com")), "left behind: {after:?}");
+    assert!(run(active_user(&cx, &user.id)).unwrap().is_none());
+    assert_eq!(api_code(&run(delete_user(&cx, &user.id)).unwrap_err()), ApiErrorCode::NotFound);
+
+    let again = run(resolve_user(&mut cx, &ada, Some(&p), &app, true)).unwrap().unwrap();
+    assert_ne!(again.id, user.id, "the Vault's registration claim went with them");
+    assert!(again.enrolled().is_empty());
+}
+
+#[test]
+fn an_administrator_is_not_deleted_until_their_role_is_removed() {
+    let mut cx = context();
+    let mut root = UserRecord::register(name("root@example.com"), None, "", &mut cx.rng, cx.now);
+    root.admin = true;
+    run(cx.records.put_user(&root)).unwrap();
+    assert_eq!(api_code(&run(delete_user(&cx, &root.id)).unwrap_err()), ApiErrorCode::Conflict);
+    assert!(run(cx.records.user(&root.id)).unwrap().is_some());
+    root.admin = false;
+    run(cx.records.put_user(&root)).unwrap();
+    run(delete_user(&cx, &root.id)).unwrap();
+    assert!(cx.records.raw().keys().iter().all(|k| !k.contains(&root.id)), "the admin index key too");
 }

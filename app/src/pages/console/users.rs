@@ -1,4 +1,5 @@
-//! Users: search, groups, enrolled authenticators, reset an enrolment, disable.
+//! Users: search, groups, enrolled authenticators, reset an enrolment, disable, delete
+//! (with confirmation; administrators lose their role first).
 
 use crate::api::{self, ApiFail};
 use crate::components::{datetime, ErrorBanner};
@@ -91,6 +92,7 @@ const PAGE: usize = 50;
 enum UserChange {
     Update(String, UpdateUser),
     Reset(String, AuthenticatorKind),
+    Delete(String),
 }
 
 #[component]
@@ -99,12 +101,13 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
     let act = Action::new_local(move |change: &UserChange| {
         let change = change.clone();
         async move {
-            let r = match change {
-                UserChange::Update(id, u) => api::update_user(&id, &u).await?,
-                UserChange::Reset(id, kind) => api::reset_authenticator(&id, kind).await?,
-            };
+            match change {
+                UserChange::Update(id, u) => drop(api::update_user(&id, &u).await?),
+                UserChange::Reset(id, kind) => drop(api::reset_authenticator(&id, kind).await?),
+                UserChange::Delete(id) => drop(api::delete_user(&id).await?),
+            }
             reload.update(|n| *n += 1);
-            Ok::<_, ApiFail>(r)
+            Ok::<_, ApiFail>(())
         }
     });
     let error = Signal::derive(move || act.value().get().and_then(Result::err));
@@ -123,8 +126,16 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         "Active"
     };
     let name = user.username.clone();
-    let (reset_totp, reset_face, toggle) = (id.clone(), id.clone(), id.clone());
+    let (reset_totp, reset_face, toggle, remove) = (id.clone(), id.clone(), id.clone(), id.clone());
     let disabled = user.disabled;
+    let admin = user.admin;
+    let confirming = RwSignal::new(false);
+    let question = format!("delete-q-{id}");
+    let delete_label = format!("Delete {}", user.username);
+    let delete_text = format!(
+        "Delete {}? Their authenticators are erased and their sessions and tokens stop working; at their next sign-in they enrol as someone new. The audit log keeps what they did.",
+        user.username
+    );
     view! {
         <tr>
             <td>{user.username.clone()}</td>
@@ -152,6 +163,17 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
                     on:click={ let id = toggle.clone(); move |_| { act.dispatch(UserChange::Update(id.clone(), UpdateUser { disabled: Some(!disabled), ..Default::default() })); } }>
                     {if disabled { "Enable" } else { "Disable" }}
                 </button>
+                <Show when=move || !admin>
+                    <button type="button" class="danger small" aria-label=delete_label.clone() on:click=move |_| confirming.set(true)>"Delete"</button>
+                </Show>
+                <Show when=move || confirming.get()>
+                    <div class="confirm" role="alertdialog" aria-labelledby=question.clone()>
+                        <p id=question.clone()>{delete_text.clone()}</p>
+                        <button type="button" class="danger small"
+                            on:click={ let id = remove.clone(); move |_| { confirming.set(false); act.dispatch(UserChange::Delete(id.clone())); } }>"Delete now"</button>
+                        <button type="button" class="secondary small" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </div>
+                </Show>
                 <ErrorBanner error=error/>
             </td>
         </tr>

@@ -1,6 +1,6 @@
 //! `/admin/api/users/...` and `/admin/api/directory/...`: a page of users (by the start of
-//! their name), one user, changing or disabling them, resetting an authenticator, and the
-//! directory's index.
+//! their name), one user, changing, disabling or deleting them, resetting an authenticator,
+//! and the directory's index.
 
 use super::{ensure_group, no_such_endpoint, not_found};
 use crate::error::{json, AppError, AppResult};
@@ -8,7 +8,7 @@ use crate::http::json_body;
 use crate::store::Ctx;
 use biopass_idp::directory;
 use biopass_idp::error::ApiFailure;
-use biopass_proto::admin::{DirectoryStatus, Reindex, Reindexed, UpdateUser};
+use biopass_proto::admin::{Deleted, DirectoryStatus, Reindex, Reindexed, UpdateUser};
 use worker::{Method, Request, Response};
 
 /// `rest`: the whole path (`users/...` or `directory/...`).
@@ -33,6 +33,10 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
             u.apply(&input);
             ctx.records.put_user(&u).await?;
             json(200, &u.view())
+        }
+        (Method::Delete, ["users", id]) => {
+            let gone = biopass_service::users::delete_user(ctx, id).await?;
+            json(200, &Deleted { deleted: gone.id })
         }
         (Method::Delete, ["users", id, "authenticators", kind]) => {
             let mut u = ctx.records.user(id).await?.ok_or_else(|| not_found("user"))?;
