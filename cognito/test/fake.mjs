@@ -24,18 +24,23 @@ export const CALLBACK = 'https://app.example.com/callback';
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
-/** An ES256 JWS signed by `key` (a private KeyObject). */
+/** A JWS signed by `key` (a private KeyObject): RS256 when the header says so, else ES256. */
 export function jws(header, claims, key) {
   const input = `${b64(header)}.${b64(claims)}`;
-  const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  const options = header.alg === 'RS256' ? { key } : { key, dsaEncoding: 'ieee-p1363' };
+  const signature = sign('sha256', Buffer.from(input), options);
   return `${input}.${signature.toString('base64url')}`;
 }
 
 export const newKey = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export const newRsaKey = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 export async function startFakeIssuer() {
   const { privateKey, publicKey } = newKey();
   const kid = 'key-1';
+  // The RSA key of the same generation, for applications that take RS256 ID tokens.
+  const rsa = newRsaKey();
+  const rsaKid = 'rsa-1';
   const fake = {
     requests: [],
     /** Per path: 'hang' never answers; a function (request) -> [status, json] (or a promise of it) overrides. */
@@ -48,6 +53,8 @@ export async function startFakeIssuer() {
     codes: new Map(),
     kid,
     privateKey,
+    rsaKid,
+    rsaPrivateKey: rsa.privateKey,
   };
   const server = createServer(async (req, res) => {
     let body = '';
@@ -67,7 +74,10 @@ export async function startFakeIssuer() {
     }
     if (req.method === 'POST' && path === '/cognito/events') return send(204);
     if (req.method === 'GET' && path === '/.well-known/jwks.json') {
-      return send(200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'ES256' }] });
+      return send(200, { keys: [
+        { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'ES256' },
+        { ...rsa.publicKey.export({ format: 'jwk' }), kid: rsaKid, use: 'sig', alg: 'RS256' },
+      ] });
     }
     if (req.method === 'POST' && path === '/token') {
       const params = new URLSearchParams(body);

@@ -1,9 +1,9 @@
-// VerifyAuthChallengeResponse against a fake issuer that signs real ES256 ID tokens: only a
+// VerifyAuthChallengeResponse against a fake issuer that signs real ES256 and RS256 ID tokens: only a
 // code that redeems for a token with the right signature, issuer, audience, nonce, expiry
 // and user name is a correct answer; everything else is a wrong answer, never an error.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { verify, verifyEvent, startFakeIssuer, useFake, captureLogs, newKey, jws, CLIENT_ID, CLIENT_SECRET, CALLBACK } from './fake.mjs';
+import { verify, verifyEvent, startFakeIssuer, useFake, captureLogs, newKey, newRsaKey, jws, CLIENT_ID, CLIENT_SECRET, CALLBACK } from './fake.mjs';
 
 let fake;
 before(async () => {
@@ -92,11 +92,29 @@ test('an ID token signed by another key is wrong, even under the right kid', asy
   assert.match(logs.join('\n'), /signature is invalid/);
 });
 
-test('an ID token under an unknown kid, or not ES256, is wrong', async () => {
+test('an ID token under an unknown kid, or neither ES256 nor RS256, is wrong', async () => {
   const secret = challenge();
   assert.equal((await answer(fake.issue(secret.nonce, {}, { header: { kid: 'unknown' } }), secret)).correct, false);
   assert.equal((await answer(fake.issue(secret.nonce, {}, { header: { alg: 'none' } }), secret)).correct, false);
   assert.equal((await answer(fake.issue(secret.nonce, {}, { header: { alg: 'HS256' } }), secret)).correct, false);
+});
+
+test('an application that takes RS256 ID tokens: an RS256 token under the RSA key is correct', async () => {
+  const secret = challenge();
+  const rs256 = { header: { alg: 'RS256', kid: fake.rsaKid }, key: fake.rsaPrivateKey };
+  assert.equal((await answer(fake.issue(secret.nonce, {}, rs256), secret)).correct, true);
+});
+
+test('an algorithm that does not go with its key is wrong: RS256 under the EC key, ES256 under the RSA key', async () => {
+  const secret = challenge();
+  const rsaUnderEc = await answer(fake.issue(secret.nonce, {}, { header: { alg: 'RS256' }, key: fake.rsaPrivateKey }), secret);
+  assert.equal(rsaUnderEc.correct, false);
+  assert.match(rsaUnderEc.logs.join('\n'), /says RS256 with a ES256 key/);
+  const ecUnderRsa = await answer(fake.issue(secret.nonce, {}, { header: { kid: fake.rsaKid } }), secret);
+  assert.equal(ecUnderRsa.correct, false);
+  assert.match(ecUnderRsa.logs.join('\n'), /says ES256 with a RS256 key/);
+  const otherRsa = await answer(fake.issue(secret.nonce, {}, { header: { alg: 'RS256', kid: fake.rsaKid }, key: newRsaKey().privateKey }), secret);
+  assert.equal(otherRsa.correct, false, 'another RSA key under the right kid');
 });
 
 test('an ID token whose claims were swapped under a valid signature is wrong', async () => {

@@ -1,7 +1,8 @@
 // Biopass edge - VerifyAuthChallengeResponse trigger for Amazon Cognito custom
 // authentication. The answer is the authorization code Biopass sent to the app's
 // callback. It is redeemed at Biopass's token endpoint as the application, with the PKCE
-// verifier kept by CreateAuthChallenge; the ID token's ES256 signature, iss, aud, nonce,
+// verifier kept by CreateAuthChallenge; the ID token's signature (ES256 or RS256, as the
+// application is set up, each only with a key of its own type), iss, aud, nonce,
 // exp and user name must all check out before answerCorrect is true. Any failure is a
 // wrong answer, never an error. The code, verifier, secret and tokens are never logged.
 'use strict';
@@ -9,7 +10,7 @@
 const crypto = require('node:crypto');
 
 const BUDGET_MS = 2500;
-const keys = new Map(); // kid -> KeyObject, from the issuer's JWKS, per container
+const keys = new Map(); // kid -> { alg, key }, from the issuer's JWKS, per container
 
 const formEncode = (s) => encodeURIComponent(s).replace(/%20/g, '+');
 const json64 = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -59,14 +60,17 @@ async function publicKey(config, kid, deadline) {
     if (!r.ok) throw new Rejected(`the JWKS endpoint answered ${r.status}`);
     const { keys: jwks } = await r.json();
     for (const jwk of Array.isArray(jwks) ? jwks : []) {
-      if (jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.kid === 'string') {
-        keys.set(jwk.kid, crypto.createPublicKey({ key: jwk, format: 'jwk' }));
+      if (typeof jwk.kid !== 'string') continue;
+      if (jwk.kty === 'EC' && jwk.crv === 'P-256') {
+        keys.set(jwk.kid, { alg: 'ES256', key: crypto.createPublicKey({ key: jwk, format: 'jwk' }) });
+      } else if (jwk.kty === 'RSA' && typeof jwk.n === 'string' && Buffer.from(jwk.n, 'base64url').length >= 256) {
+        keys.set(jwk.kid, { alg: 'RS256', key: crypto.createPublicKey({ key: jwk, format: 'jwk' }) });
       }
     }
   }
-  const key = keys.get(kid);
-  if (!key) throw new Rejected('the ID token is signed with an unknown key');
-  return key;
+  const known = keys.get(kid);
+  if (!known) throw new Rejected('the ID token is signed with an unknown key');
+  return known;
 }
 
 /** Checks the ID token: signature, then iss, aud, nonce, exp and user name. */
@@ -74,13 +78,16 @@ async function check(config, idToken, event, secret, deadline) {
   const parts = idToken.split('.');
   if (parts.length !== 3) throw new Rejected('the ID token is not a JWS');
   const header = json64(parts[0]);
-  if (header.alg !== 'ES256' || typeof header.kid !== 'string') throw new Rejected('the ID token is not ES256 with a kid');
-  const key = await publicKey(config, header.kid, deadline);
+  if (!['ES256', 'RS256'].includes(header.alg) || typeof header.kid !== 'string') throw new Rejected('the ID token is not ES256 or RS256 with a kid');
+  const { alg, key } = await publicKey(config, header.kid, deadline);
+  // The algorithm goes with the key: an RSA key never verifies an ES256 header, nor the reverse.
+  if (alg !== header.alg) throw new Rejected(`the ID token says ${header.alg} with a ${alg} key`);
   const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
   const signature = Buffer.from(parts[2], 'base64url');
-  if (!crypto.verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)) {
-    throw new Rejected('the ID token signature is invalid');
-  }
+  const ok = alg === 'ES256'
+    ? crypto.verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)
+    : crypto.verify('sha256', signed, { key, padding: crypto.constants.RSA_PKCS1_PADDING }, signature);
+  if (!ok) throw new Rejected('the ID token signature is invalid');
   const claims = json64(parts[1]);
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (claims.iss !== config.issuer) throw new Rejected('the ID token is from another issuer');

@@ -10,7 +10,9 @@ use crate::error::ApiFailure;
 use crate::ids::{CallbackUrl, ClientId};
 use crate::random::Entropy;
 use crate::secretbox::{MasterKey, Purpose, SealError};
-use biopass_proto::admin::{Application, ApplicationType, ClientAuthMethod, CognitoDeploymentGuide, CreateApplication, FaceAssurance, UpdateApplication};
+use biopass_proto::admin::{
+    Application, ApplicationType, ClientAuthMethod, CognitoDeploymentGuide, CreateApplication, FaceAssurance, IdTokenAlg, UpdateApplication,
+};
 use biopass_proto::login::AuthenticatorKind;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,9 @@ pub struct ApplicationRecord {
     /// (FMR 1 in 10,000).
     #[serde(default)]
     pub face_assurance: FaceAssurance,
+    /// What its ID tokens are signed with; records from before this setting get ES256.
+    #[serde(default)]
+    pub id_token_signed_response_alg: IdTokenAlg,
     /// Sign-ins start only from a pushed authorization request (RFC 9126 section 6,
     /// `require_pushed_authorization_requests`): only the application's own stack, after
     /// Cognito checked the password, can start one, so nobody can start a sign-in (and
@@ -110,6 +115,7 @@ impl ApplicationRecord {
             group_id,
             acceptable_authenticators,
             face_assurance: input.face_assurance.unwrap_or_default(),
+            id_token_signed_response_alg: input.id_token_signed_response_alg.unwrap_or_default(),
             require_pushed_authorization_requests: input.require_pushed_authorization_requests.unwrap_or(true),
             sealed_secret,
             secret_rotated_at: now,
@@ -149,6 +155,9 @@ impl ApplicationRecord {
         }
         if let Some(level) = input.face_assurance {
             next.face_assurance = level;
+        }
+        if let Some(alg) = input.id_token_signed_response_alg {
+            next.id_token_signed_response_alg = alg;
         }
         if let Some(on) = input.require_pushed_authorization_requests {
             next.require_pushed_authorization_requests = on;
@@ -211,6 +220,7 @@ impl ApplicationRecord {
             group_id: self.group_id.clone(),
             acceptable_authenticators: self.acceptable_authenticators.clone(),
             face_assurance: self.face_assurance,
+            id_token_signed_response_alg: self.id_token_signed_response_alg,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -346,6 +356,7 @@ mod tests {
             public_key_jwk: None,
             acceptable_authenticators: None,
             face_assurance: None,
+            id_token_signed_response_alg: None,
             require_pushed_authorization_requests: None,
         }
     }
@@ -429,6 +440,30 @@ mod tests {
         old.as_object_mut().unwrap().remove("acceptable_authenticators");
         let old: ApplicationRecord = serde_json::from_value(old).unwrap();
         assert_eq!(old.acceptable_authenticators, vec![Face, Totp]);
+    }
+
+    #[test]
+    fn id_token_alg_defaults_to_es256_and_is_kept_by_unrelated_changes() {
+        let mut rng = TestEntropy::new(11);
+        let master = MasterKey::from_bytes([1; 32]);
+        let (app, _) = ApplicationRecord::create(&input(), "g".into(), &master, &mut rng, 1).unwrap();
+        assert_eq!(app.id_token_signed_response_alg, IdTokenAlg::Es256);
+        let rsa = app.update(&UpdateApplication { id_token_signed_response_alg: Some(IdTokenAlg::Rs256), ..Default::default() }, 2).unwrap();
+        assert_eq!(rsa.view("https://i").id_token_signed_response_alg, IdTokenAlg::Rs256);
+        let renamed = rsa.update(&UpdateApplication { name: Some("Payroll 2".into()), ..Default::default() }, 3).unwrap();
+        assert_eq!(renamed.id_token_signed_response_alg, IdTokenAlg::Rs256);
+        let mut old = serde_json::to_value(&rsa).unwrap();
+        old.as_object_mut().unwrap().remove("id_token_signed_response_alg");
+        let old: ApplicationRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(old.id_token_signed_response_alg, IdTokenAlg::Es256, "records from before the setting");
+        let wire: CreateApplication =
+            serde_json::from_value(serde_json::json!({"name": "X", "application_type": "amazon_cognito_mfa", "id_token_signed_response_alg": "RS256"}))
+                .unwrap();
+        assert_eq!(wire.id_token_signed_response_alg, Some(IdTokenAlg::Rs256));
+        assert!(serde_json::from_value::<CreateApplication>(
+            serde_json::json!({"name": "X", "application_type": "amazon_cognito_mfa", "id_token_signed_response_alg": "none"})
+        )
+        .is_err());
     }
 
     #[test]

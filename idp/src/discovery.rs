@@ -34,7 +34,7 @@ pub fn metadata(issuer: &str) -> ProviderMetadata {
         response_modes_supported: s(&["query"]),
         grant_types_supported: s(&["authorization_code"]),
         subject_types_supported: s(&["public"]),
-        id_token_signing_alg_values_supported: s(&["ES256"]),
+        id_token_signing_alg_values_supported: s(&["ES256", "RS256"]),
         token_endpoint_auth_methods_supported: s(&AUTH_METHODS),
         token_endpoint_auth_signing_alg_values_supported: s(&ASSERTION_ALGS),
         code_challenge_methods_supported: s(&["S256"]),

@@ -1,25 +1,67 @@
-//! The provider's token-signing keys: ES256 (P-256), created on first use, rotated on
-//! demand. A rotated-out key stays in the JWKS for [`RETIRED_KEY_GRACE`] seconds, longer
-//! than any token we sign lives, so tokens signed just before a rotation still verify.
+//! The provider's token-signing keys: each generation is an ES256 (P-256) key and an RS256
+//! (RSA, 2048 bits) key, created on first use and rotated together on demand. ES256 signs
+//! by default; an application may ask for RS256 ID tokens (OpenID Connect Core 15.1 requires
+//! a provider to offer it). A rotated-out generation stays in the JWKS for
+//! [`RETIRED_KEY_GRACE`] seconds, longer than any token we sign lives, so tokens signed just
+//! before a rotation still verify.
 //!
-//! At rest (KV) the private scalar is sealed with [`Purpose::SigningKey`]; [`Keyset`] is
-//! the stored form, [`OpenKeyset`] the usable one.
+//! At rest (KV) the private keys are sealed with [`Purpose::SigningKey`], each bound to its
+//! `kid`; [`Keyset`] is the stored form, [`OpenKeyset`] the usable one. A generation stored
+//! before RSA keys existed gets one with [`Keyset::add_missing_rsa`].
 
 use crate::random::Entropy;
 use crate::secretbox::{MasterKey, Purpose, SealError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use jwt_compact::alg::Es256;
+use jwt_compact::alg::{Es256, Rsa};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{AlgorithmExt, Claims, Header, UntrustedToken};
 use p256::ecdsa::{SigningKey, VerifyingKey};
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// Seconds a retired key is still published: the longest token lifetime plus a margin.
 pub const RETIRED_KEY_GRACE: u64 = crate::claims::ACCESS_TOKEN_LIFETIME + 300;
+/// Bits of the RSA keys (RFC 7518 3.3: 2048 or more).
+pub const RSA_BITS: usize = 2048;
+
+/// A JWS algorithm we sign with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningAlg {
+    Es256,
+    Rs256,
+}
+
+impl From<biopass_proto::admin::IdTokenAlg> for SigningAlg {
+    fn from(alg: biopass_proto::admin::IdTokenAlg) -> Self {
+        match alg {
+            biopass_proto::admin::IdTokenAlg::Es256 => Self::Es256,
+            biopass_proto::admin::IdTokenAlg::Rs256 => Self::Rs256,
+        }
+    }
+}
+
+impl SigningAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
+        }
+    }
+}
+
+/// The RSA key of a generation, as stored.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRsaKey {
+    pub kid: String,
+    /// The PKCS#1 DER of the private key, sealed.
+    pub sealed_der: String,
+}
 
 /// One key as stored.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +72,9 @@ pub struct StoredKey {
     pub retired_at: Option<u64>,
     /// The private scalar, sealed.
     pub sealed_d: String,
+    /// The generation's RSA key (none in keysets stored before RSA keys existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsa: Option<StoredRsaKey>,
 }
 
 impl std::fmt::Debug for StoredKey {
@@ -58,6 +103,42 @@ fn thumbprint(key: &VerifyingKey) -> String {
     URL_SAFE_NO_PAD.encode(JsonWebKey::from(key).thumbprint::<Sha256>())
 }
 
+fn rsa_thumbprint(key: &RsaPublicKey) -> String {
+    URL_SAFE_NO_PAD.encode(JsonWebKey::from(key).thumbprint::<Sha256>())
+}
+
+/// [`Entropy`] as the `rand_core` generator the RSA key generation draws primes from.
+struct Rng<'a, E: Entropy>(&'a mut E);
+
+impl<E: Entropy> rand_core::RngCore for Rng<'_, E> {
+    fn next_u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.0.bytes::<4>())
+    }
+    fn next_u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.0.bytes::<8>())
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill(dest);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.0.fill(dest);
+        Ok(())
+    }
+}
+
+// `Entropy` is a cryptographically secure source by contract.
+impl<E: Entropy> rand_core::CryptoRng for Rng<'_, E> {}
+
+/// A new sealed RSA key; `None` only if generation or encoding failed (it does not for
+/// [`RSA_BITS`] with a working generator).
+fn new_rsa_key(master: &MasterKey, rng: &mut impl Entropy) -> Option<StoredRsaKey> {
+    let key = RsaPrivateKey::new(&mut Rng(rng), RSA_BITS).ok()?;
+    let kid = rsa_thumbprint(&key.to_public_key());
+    let der = key.to_pkcs1_der().ok()?;
+    let sealed_der = master.secret_box(Purpose::SigningKey).seal(rng, &kid, der.as_bytes());
+    Some(StoredRsaKey { kid, sealed_der })
+}
+
 impl Keyset {
     /// A keyset with one fresh key.
     pub fn generate(master: &MasterKey, rng: &mut impl Entropy, now: u64) -> Self {
@@ -70,7 +151,24 @@ impl Keyset {
         let key = new_signing_key(rng);
         let kid = thumbprint(key.verifying_key());
         let sealed_d = master.secret_box(Purpose::SigningKey).seal(rng, &kid, &key.to_bytes());
-        self.keys.push(StoredKey { kid, created_at: now, retired_at: None, sealed_d });
+        let rsa = new_rsa_key(master, rng);
+        self.keys.push(StoredKey { kid, created_at: now, retired_at: None, sealed_d, rsa });
+    }
+
+    /// True when the signing generation has no RSA key (stored before RSA keys existed).
+    pub fn lacks_rsa(&self) -> bool {
+        self.keys.iter().rev().find(|k| k.retired_at.is_none()).is_some_and(|k| k.rsa.is_none())
+    }
+
+    /// Gives the signing generation an RSA key if it has none; whether it did.
+    pub fn add_missing_rsa(&mut self, master: &MasterKey, rng: &mut impl Entropy) -> bool {
+        match self.keys.iter_mut().rev().find(|k| k.retired_at.is_none()) {
+            Some(current) if current.rsa.is_none() => {
+                current.rsa = new_rsa_key(master, rng);
+                current.rsa.is_some()
+            }
+            _ => false,
+        }
     }
 
     /// Retires the current key, adds a new one, and drops keys retired for longer than
@@ -96,7 +194,14 @@ impl Keyset {
             }
             let d = sb.open(&stored.kid, &stored.sealed_d)?;
             let key = SigningKey::from_slice(&d).map_err(|_| SealError)?;
-            keys.push(OpenKey { kid: stored.kid.clone(), key, retired: stored.retired_at.is_some() });
+            let rsa = match &stored.rsa {
+                Some(r) => {
+                    let der = sb.open(&r.kid, &r.sealed_der)?;
+                    Some((r.kid.clone(), RsaPrivateKey::from_pkcs1_der(&der).map_err(|_| SealError)?))
+                }
+                None => None,
+            };
+            keys.push(OpenKey { kid: stored.kid.clone(), key, rsa, retired: stored.retired_at.is_some() });
         }
         Ok(OpenKeyset { keys })
     }
@@ -105,6 +210,8 @@ impl Keyset {
 struct OpenKey {
     kid: String,
     key: SigningKey,
+    /// The generation's RSA key and its `kid`.
+    rsa: Option<(String, RsaPrivateKey)>,
     retired: bool,
 }
 
@@ -143,24 +250,39 @@ pub fn unix(t: DateTime<Utc>) -> u64 {
 impl OpenKeyset {
     /// The public keys, as the JWKS document (RFC 7517 section 5).
     pub fn jwks(&self) -> serde_json::Value {
-        let keys: Vec<serde_json::Value> = self
-            .keys
-            .iter()
-            .map(|k| {
-                let point = k.key.verifying_key().to_encoded_point(false);
-                let coord = |c: Option<&p256::FieldBytes>| c.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default();
-                serde_json::json!({
-                    "kty": "EC",
-                    "crv": "P-256",
-                    "x": coord(point.x()),
-                    "y": coord(point.y()),
-                    "kid": k.kid,
+        let mut keys = Vec::new();
+        for k in &self.keys {
+            let point = k.key.verifying_key().to_encoded_point(false);
+            let coord = |c: Option<&p256::FieldBytes>| c.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default();
+            keys.push(serde_json::json!({
+                "kty": "EC",
+                "crv": "P-256",
+                "x": coord(point.x()),
+                "y": coord(point.y()),
+                "kid": k.kid,
+                "use": "sig",
+                "alg": "ES256",
+            }));
+            if let Some((kid, rsa)) = &k.rsa {
+                keys.push(serde_json::json!({
+                    "kty": "RSA",
+                    "n": URL_SAFE_NO_PAD.encode(rsa.n().to_bytes_be()),
+                    "e": URL_SAFE_NO_PAD.encode(rsa.e().to_bytes_be()),
+                    "kid": kid,
                     "use": "sig",
-                    "alg": "ES256",
-                })
-            })
-            .collect();
+                    "alg": "RS256",
+                }));
+            }
+        }
         serde_json::json!({ "keys": keys })
+    }
+
+    /// True when `alg` can sign now (RS256 needs the signing generation's RSA key).
+    pub fn can_sign(&self, alg: SigningAlg) -> bool {
+        match alg {
+            SigningAlg::Es256 => self.current().is_some(),
+            SigningAlg::Rs256 => self.current().is_some_and(|k| k.rsa.is_some()),
+        }
     }
 
     /// The `kid` that signs now.
@@ -178,12 +300,29 @@ impl OpenKeyset {
     /// [`JwtError::NoSigningKey`] when every key is retired; `Malformed` if the claims do
     /// not serialise.
     pub fn sign<T: Serialize>(&self, typ: &str, custom: T, iat: u64, exp: u64) -> Result<String, JwtError> {
+        self.sign_with(SigningAlg::Es256, typ, custom, iat, exp)
+    }
+
+    /// Signs as [`Self::sign`] with `alg`.
+    ///
+    /// # Errors
+    /// [`JwtError::NoSigningKey`] when no current key of `alg` exists.
+    pub fn sign_with<T: Serialize>(&self, alg: SigningAlg, typ: &str, custom: T, iat: u64, exp: u64) -> Result<String, JwtError> {
         let key = self.current().ok_or(JwtError::NoSigningKey)?;
-        let header = Header::empty().with_key_id(key.kid.clone()).with_token_type(typ);
         let mut claims = Claims::new(custom);
         claims.issued_at = Some(datetime(iat));
         claims.expiration = Some(datetime(exp));
-        Es256.token(&header, &claims, &key.key).map_err(|_| JwtError::Malformed)
+        match alg {
+            SigningAlg::Es256 => {
+                let header = Header::empty().with_key_id(key.kid.clone()).with_token_type(typ);
+                Es256.token(&header, &claims, &key.key).map_err(|_| JwtError::Malformed)
+            }
+            SigningAlg::Rs256 => {
+                let (kid, rsa) = key.rsa.as_ref().ok_or(JwtError::NoSigningKey)?;
+                let header = Header::empty().with_key_id(kid.clone()).with_token_type(typ);
+                Rsa::rs256().token(&header, &claims, rsa).map_err(|_| JwtError::Malformed)
+            }
+        }
     }
 
     /// Verifies a token we signed (any published key) and that it has not expired at
@@ -193,12 +332,19 @@ impl OpenKeyset {
     /// [`JwtError`] saying why.
     pub fn verify<T: DeserializeOwned + Clone>(&self, token: &str, now: u64) -> Result<(T, u64), JwtError> {
         let untrusted = UntrustedToken::new(token).map_err(|_| JwtError::Malformed)?;
-        if untrusted.algorithm() != "ES256" {
-            return Err(JwtError::Malformed);
-        }
         let kid = untrusted.header().key_id.as_deref().ok_or(JwtError::UnknownKey)?;
-        let key = self.keys.iter().find(|k| k.kid == kid).ok_or(JwtError::UnknownKey)?;
-        let token = Es256.validator::<T>(key.key.verifying_key()).validate(&untrusted).map_err(|_| JwtError::BadSignature)?;
+        // The algorithm goes with the key: an ES256 kid verifies ES256 only, an RSA kid RS256.
+        let token = match untrusted.algorithm() {
+            "ES256" => {
+                let key = self.keys.iter().find(|k| k.kid == kid).ok_or(JwtError::UnknownKey)?;
+                Es256.validator::<T>(key.key.verifying_key()).validate(&untrusted).map_err(|_| JwtError::BadSignature)?
+            }
+            "RS256" => {
+                let rsa = self.keys.iter().find_map(|k| k.rsa.as_ref().filter(|(id, _)| id == kid)).ok_or(JwtError::UnknownKey)?;
+                Rsa::rs256().validator::<T>(&rsa.1.to_public_key()).validate(&untrusted).map_err(|_| JwtError::BadSignature)?
+            }
+            _ => return Err(JwtError::Malformed),
+        };
         let exp = token.claims().expiration.map(unix).ok_or(JwtError::Expired)?;
         if now >= exp {
             return Err(JwtError::Expired);
@@ -232,13 +378,13 @@ mod tests {
         set.rotate(&master, &mut rng, 1200);
         let open = set.open(&master, 1200).unwrap();
         assert_ne!(open.current_kid().unwrap(), old_kid);
-        // The old key is still published and still verifies.
-        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 2);
+        // The old generation (EC and RSA) is still published and still verifies.
+        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 4);
         assert!(open.verify::<Demo>(&token, 1250).is_ok());
         // After the grace period it is gone.
         let later = 1200 + RETIRED_KEY_GRACE;
         let open = set.open(&master, later).unwrap();
-        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 1);
+        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 2);
         set.rotate(&master, &mut rng, later + 1);
         assert_eq!(set.keys.len(), 2, "the long-retired key is pruned");
     }
@@ -260,12 +406,60 @@ mod tests {
     }
 
     #[test]
+    fn rs256_signs_with_the_generations_rsa_key_and_verifies_only_as_rs256() {
+        let master = MasterKey::from_bytes([9; 32]);
+        let mut rng = TestEntropy::new(4);
+        let mut set = Keyset::generate(&master, &mut rng, 0);
+        let open = set.open(&master, 0).unwrap();
+        assert!(open.can_sign(SigningAlg::Rs256));
+        let token = open.sign_with(SigningAlg::Rs256, "JWT", Demo { sub: "u1".into() }, 0, 100).unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!(header["alg"], "RS256");
+        assert_ne!(header["kid"].as_str(), open.current_kid(), "the RSA key has a kid of its own");
+        assert_eq!(open.verify::<Demo>(&token, 1).unwrap().0.sub, "u1");
+        // The JWKS publishes it as an RSA key of 2048 bits with e = 65537.
+        let jwks = open.jwks();
+        let rsa = jwks["keys"].as_array().unwrap().iter().find(|k| k["kty"] == "RSA").unwrap();
+        assert_eq!((rsa["alg"].as_str(), rsa["kid"].as_str()), (Some("RS256"), header["kid"].as_str()));
+        assert_eq!(URL_SAFE_NO_PAD.decode(rsa["n"].as_str().unwrap()).unwrap().len(), RSA_BITS / 8);
+        assert_eq!(rsa["e"], "AQAB");
+        // An ES256 header on the RSA kid (or the reverse) is not a signature of ours.
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[0] = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","kid":"{}","typ":"JWT"}}"#, header["kid"].as_str().unwrap()));
+        assert_eq!(open.verify::<Demo>(&parts.join("."), 1), Err(JwtError::UnknownKey));
+
+        // Rotation replaces both; the old RSA key still verifies through the grace period.
+        set.rotate(&master, &mut rng, 10);
+        let open = set.open(&master, 10).unwrap();
+        assert!(open.verify::<Demo>(&token, 11).is_ok());
+        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_keyset_from_before_rsa_keys_gets_one_and_stays_readable() {
+        let master = MasterKey::from_bytes([9; 32]);
+        let mut rng = TestEntropy::new(5);
+        let mut set = Keyset::generate(&master, &mut rng, 0);
+        let mut old = serde_json::to_value(&set).unwrap();
+        old["keys"][0].as_object_mut().unwrap().remove("rsa");
+        set = serde_json::from_value(old).unwrap();
+        assert!(set.lacks_rsa());
+        assert!(!set.open(&master, 0).unwrap().can_sign(SigningAlg::Rs256));
+        assert_eq!(set.open(&master, 0).unwrap().sign_with(SigningAlg::Rs256, "JWT", Demo { sub: "x".into() }, 0, 9), Err(JwtError::NoSigningKey));
+        assert!(set.add_missing_rsa(&master, &mut rng));
+        assert!(!set.lacks_rsa() && !set.add_missing_rsa(&master, &mut rng));
+        assert!(set.open(&master, 0).unwrap().can_sign(SigningAlg::Rs256));
+    }
+
+    #[test]
     fn jwks_has_no_private_parts() {
         let master = MasterKey::from_bytes([9; 32]);
         let mut rng = TestEntropy::new(3);
         let open = Keyset::generate(&master, &mut rng, 0).open(&master, 0).unwrap();
         let text = open.jwks().to_string();
-        assert!(!text.contains("\"d\""));
+        for private in ["\"d\"", "\"p\"", "\"q\"", "\"dp\"", "\"dq\"", "\"qi\""] {
+            assert!(!text.contains(private), "{private} in {text}");
+        }
         assert!(text.contains("\"kid\""));
     }
 }

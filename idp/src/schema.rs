@@ -173,6 +173,9 @@ pub enum VaultKey<'a> {
     /// The claim of a user name in its realm (the same key as in KV).
     UserName(Option<&'a CognitoContext>, &'a UserName),
     Keyset,
+    /// The RSA key agreed for a key generation (by its ES256 `kid`) stored before RSA keys
+    /// existed: two isolates upgrading it at once agree on one.
+    KeysetRsa(&'a str),
 }
 
 impl fmt::Display for VaultKey<'_> {
@@ -195,6 +198,7 @@ impl fmt::Display for VaultKey<'_> {
             Self::PoolClaim(user) => write!(f, "user-pool:{user}"),
             Self::UserName(pool, name) => name_key(f, *pool, name),
             Self::Keyset => f.write_str("keyset"),
+            Self::KeysetRsa(kid) => write!(f, "keyset-rsa:{kid}"),
         }
     }
 }

@@ -27,6 +27,38 @@ pub enum ClientAuthMethod {
     ClientSecretJwt,
 }
 
+/// The JWS algorithm an application's ID tokens are signed with (its
+/// `id_token_signed_response_alg`, OpenID Connect Dynamic Client Registration 2). ES256 by
+/// default; RS256 for relying parties that verify nothing else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IdTokenAlg {
+    #[default]
+    #[serde(rename = "ES256")]
+    Es256,
+    #[serde(rename = "RS256")]
+    Rs256,
+}
+
+impl IdTokenAlg {
+    pub const ALL: [Self; 2] = [Self::Es256, Self::Rs256];
+
+    /// The JWS name (`ES256`), as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
+        }
+    }
+
+    /// The algorithm as the console shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256 (ECDSA P-256, the default)",
+            Self::Rs256 => "RS256 (RSA 2048)",
+        }
+    }
+}
+
 /// How sure a face match must be, per application: the false-match rate (FMR) the face
 /// threshold is calibrated for, the chance that another person's face is accepted.
 /// NIST SP 800-63B (5.2.3) asks biometric comparison for an FMR of 1 in 1,000 or better.
@@ -101,6 +133,9 @@ pub struct Application {
     /// The face-match level of sign-ins to this application.
     #[serde(default)]
     pub face_assurance: FaceAssurance,
+    /// What the application's ID tokens are signed with.
+    #[serde(default)]
+    pub id_token_signed_response_alg: IdTokenAlg,
     /// Sign-ins start only from pushed authorization requests (RFC 9126 section 6).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
@@ -134,6 +169,9 @@ pub struct CreateApplication {
     /// Defaults to [`FaceAssurance::Fmr1In10000`].
     #[serde(default)]
     pub face_assurance: Option<FaceAssurance>,
+    /// Defaults to [`IdTokenAlg::Es256`].
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<IdTokenAlg>,
     /// Defaults to true (RFC 9126 section 6): only the application's stack starts sign-ins.
     #[serde(default)]
     pub require_pushed_authorization_requests: Option<bool>,
@@ -159,6 +197,8 @@ pub struct UpdateApplication {
     pub acceptable_authenticators: Option<Vec<AuthenticatorKind>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_assurance: Option<FaceAssurance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<IdTokenAlg>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
 }

@@ -1,12 +1,13 @@
 //! The signing keyset: created on first use (the Vault decides, so two isolates starting at
 //! once agree on one), kept in KV for every isolate to read, rotated with the previous keys
-//! still published. The edge worker keeps an opened keyset per isolate for a minute.
+//! still published, and given an RSA key where it was stored before RSA keys existed. The
+//! edge worker keeps an opened keyset per isolate for a minute.
 
 use crate::context::Context;
 use crate::http::Failure;
 use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime};
-use biopass_idp::keys::{Keyset, OpenKeyset};
+use biopass_idp::keys::{Keyset, OpenKeyset, StoredRsaKey};
 use biopass_idp::schema::{KvKey, VaultKey};
 
 fn keyset_error(what: &str) -> Failure {
@@ -28,7 +29,32 @@ pub async fn load<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Open
             agreed
         }
     };
+    let stored = if stored.lacks_rsa() { with_rsa(cx).await? } else { stored };
     stored.open(&cx.master, cx.now).map_err(|_| keyset_error("signing keys do not open with BIOPASS_MASTER_KEY"))
+}
+
+/// Gives a keyset stored before RSA keys existed an RSA key for its signing generation:
+/// the one the Vault agrees on (two isolates upgrading at once make one), written to the
+/// Vault's keyset and to KV.
+async fn with_rsa<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Keyset, Failure> {
+    let mut stored: Keyset =
+        from_value(cx.vault.get(&VaultKey::Keyset.to_string(), cx.now).await?)?.ok_or_else(|| keyset_error("keyset missing from the vault"))?;
+    let Some(current) = stored.keys.iter().rev().find(|k| k.retired_at.is_none()).map(|k| k.kid.clone()) else {
+        return Ok(stored);
+    };
+    if stored.lacks_rsa() {
+        let mut proposal = stored.clone();
+        proposal.add_missing_rsa(&cx.master, &mut cx.rng);
+        let proposed = proposal.keys.iter().find(|k| k.kid == current).and_then(|k| k.rsa.clone());
+        let agreed: Option<StoredRsaKey> =
+            from_value(Some(cx.vault.get_or_insert(&VaultKey::KeysetRsa(&current).to_string(), to_value(&proposed)?).await?))?.flatten();
+        if let Some(key) = stored.keys.iter_mut().find(|k| k.kid == current) {
+            key.rsa = agreed;
+        }
+        cx.vault.put(&VaultKey::Keyset.to_string(), to_value(&stored)?).await?;
+        cx.records.put_json(&KvKey::Keyset.to_string(), &stored).await?;
+    }
+    Ok(stored)
 }
 
 /// Rotates the signing key (the Vault's copy is the one rotated, then KV's follows); the

@@ -13,7 +13,7 @@ use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN
 use biopass_idp::discovery::paths;
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::grant::{token_claims, Redemption};
-use biopass_idp::keys::OpenKeyset;
+use biopass_idp::keys::{OpenKeyset, SigningAlg};
 use biopass_idp::random::Entropy;
 use biopass_proto::oauth::{TokenResponse, UserInfo};
 
@@ -22,7 +22,8 @@ fn oauth(error: OAuthError) -> Failure {
 }
 
 /// Redeems `code` (checked against `redemption`: client, redirect URI, PKCE) into tokens
-/// signed with `keys`, for an account that is still active.
+/// signed with `keys`, for an account that is still active: the ID token with `id_alg` (the
+/// application's `id_token_signed_response_alg`), the access token (ours alone) with ES256.
 ///
 /// # Errors
 /// `invalid_grant` for a bad, spent or expired code or a disabled account; internal when a
@@ -30,6 +31,7 @@ fn oauth(error: OAuthError) -> Failure {
 pub async fn exchange_code<V: OneTime, R: Records>(
     cx: &mut Context<V, R>,
     keys: &OpenKeyset,
+    id_alg: SigningAlg,
     code: &str,
     redemption: &Redemption<'_>,
 ) -> Result<TokenResponse, Failure> {
@@ -43,7 +45,7 @@ pub async fn exchange_code<V: OneTime, R: Records>(
     let jti = cx.rng.token::<16>();
     let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &cx.issuer, jti, cx.now);
     let sign_err = |_| Failure::Internal("signing failed".into());
-    let id_token = keys.sign(ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?;
+    let id_token = keys.sign_with(id_alg, ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?;
     let access_token = keys.sign(ACCESS_TOKEN_TYP, &at_claims, cx.now, at_exp).map_err(sign_err)?;
     record_redemption(&cx.vault, cx.now, code, &at_claims.jti, at_exp).await?;
     Ok(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_LIFETIME, id_token, scope: grant.scope.join(" ") })

@@ -124,7 +124,7 @@ test('create an application, callback URLs validated inline, secret reveal and r
 
   // Face match assurance: three levels with their expected false non-match rate; the
   // default is FMR 1:10,000.
-  const levels = page.getByRole('radio');
+  const levels = page.getByRole('group', { name: 'Face match assurance' }).getByRole('radio');
   assert.equal(await levels.count(), 3);
   const standard = page.getByRole('radio', { name: /^FMR 1:10,000 \(default\)/ });
   assert.equal(await standard.isChecked(), true);
@@ -132,6 +132,15 @@ test('create an application, callback URLs validated inline, secret reveal and r
   await page.getByRole('radio', { name: /^FMR 1:100,000/ }).check();
   await expectEventually(async () => assert.equal((await appByName('Payroll')).face_assurance, 'fmr_1_in_100000'));
   await axe('application-face-assurance');
+
+  // ID token signature: ES256 by default, RS256 on request.
+  const algs = page.getByRole('group', { name: 'ID token signature' }).getByRole('radio');
+  assert.equal(await algs.count(), 2);
+  assert.equal(await page.getByRole('radio', { name: /^ES256/ }).isChecked(), true);
+  await page.getByRole('radio', { name: /^RS256/ }).check();
+  await expectEventually(async () => assert.equal((await appByName('Payroll')).id_token_signed_response_alg, 'RS256'));
+  await page.getByRole('radio', { name: /^ES256/ }).check();
+  await expectEventually(async () => assert.equal((await appByName('Payroll')).id_token_signed_response_alg, 'ES256'));
 });
 
 async function expectEventually(check, ms = 5000) {

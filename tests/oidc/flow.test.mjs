@@ -14,9 +14,9 @@ const apps = {};
 
 const createApp = (name, extra) => createApplication(worker, name, extra, CALLBACK);
 
-async function rp(app, auth) {
+async function rp(app, auth, alg = 'ES256') {
   return client.discovery(new URL(worker.url), app.client_id,
-    { id_token_signed_response_alg: 'ES256', redirect_uris: [CALLBACK] }, auth,
+    { id_token_signed_response_alg: alg, redirect_uris: [CALLBACK] }, auth,
     { execute: [client.allowInsecureRequests] });
 }
 
@@ -55,6 +55,7 @@ before(async () => {
   apps.pk = await createApp('Mobile', { client_auth_method: 'private_key_jwt', public_key_jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } });
   apps.pk.privateKey = kp.privateKey;
   apps.pub = await createApp('Kiosk', { client_authentication: false, require_pushed_authorization_requests: false });
+  apps.rsa = await createApp('Ledger', { id_token_signed_response_alg: 'RS256' });
 });
 
 after(async () => {
@@ -62,18 +63,40 @@ after(async () => {
   state?.cleanup();
 });
 
-test('discovery names every endpoint and auth method, and the JWKS has our ES256 key', async () => {
+test('discovery names every endpoint and auth method, and the JWKS has our ES256 and RS256 keys', async () => {
   const m = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
   assert.equal(m.issuer, worker.url);
   assert.equal(m.pushed_authorization_request_endpoint, `${worker.url}/par`);
   assert.deepEqual(m.token_endpoint_auth_methods_supported.sort(),
     ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'none', 'private_key_jwt']);
   assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
+  assert.deepEqual(m.id_token_signing_alg_values_supported, ['ES256', 'RS256'], 'OpenID Connect Discovery 3: RS256 is required');
   const jwks = await (await fetch(m.jwks_uri)).json();
-  assert.equal(jwks.keys.length, 1);
-  assert.equal(jwks.keys[0].alg, 'ES256');
-  assert.ok(jwks.keys[0].kid);
-  assert.equal(jwks.keys[0].d, undefined);
+  assert.deepEqual(jwks.keys.map((k) => [k.kty, k.alg]), [['EC', 'ES256'], ['RSA', 'RS256']]);
+  const [ec, rsa] = jwks.keys;
+  assert.ok(ec.kid && rsa.kid && ec.kid !== rsa.kid);
+  assert.equal(Buffer.from(rsa.n, 'base64url').length, 256, 'RSA 2048');
+  for (const k of jwks.keys) for (const p of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal(k[p], undefined, p);
+});
+
+test('an application set to RS256 gets RS256 ID tokens that openid-client verifies; the setting can change back', async () => {
+  const config = await rp(apps.rsa, client.ClientSecretBasic(apps.rsa.secret), 'RS256');
+  assert.equal(apps.rsa.id_token_signed_response_alg, 'RS256');
+  const account = new Account('rsa-user@example.com');
+  const tokens = await exchange(config, await authorizeAndLogin(config, account));
+  const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url'));
+  assert.equal(header.alg, 'RS256');
+  assert.equal(tokens.claims().preferred_username, account.username);
+  // An RP that expects ES256 refuses the RS256 token (openid-client checks the alg).
+  const wrong = await rp(apps.rsa, client.ClientSecretBasic(apps.rsa.secret), 'ES256');
+  await assert.rejects(exchange(wrong, await authorizeAndLogin(wrong, account)), (e) => /"alg"/.test(String(e.cause?.message ?? e.message)));
+  // Back to ES256.
+  const changed = await admin(worker, 'PATCH', `/applications/${apps.rsa.client_id}`, { id_token_signed_response_alg: 'ES256' });
+  assert.equal(changed.body.id_token_signed_response_alg, 'ES256');
+  const es = await exchange(wrong, await authorizeAndLogin(wrong, account));
+  assert.equal(JSON.parse(Buffer.from(es.id_token.split('.')[0], 'base64url')).alg, 'ES256');
+  const bad = await admin(worker, 'PATCH', `/applications/${apps.rsa.client_id}`, { id_token_signed_response_alg: 'none' });
+  assert.equal(bad.status, 400);
 });
 
 for (const [name, appKey, makeAuth] of [

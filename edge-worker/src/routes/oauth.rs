@@ -212,7 +212,7 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let redemption =
         Redemption { client_id: app.client_id.as_str(), redirect_uri: one(&params, "redirect_uri")?, code_verifier: one(&params, "code_verifier")? };
     let keys = ctx.keyset().await?;
-    json(200, &tokens::exchange_code(ctx, &keys, code, &redemption).await?)
+    json(200, &tokens::exchange_code(ctx, &keys, app.id_token_signed_response_alg.into(), code, &redemption).await?)
 }
 
 /// `GET|POST /userinfo` with a bearer access token (RFC 6750).

@@ -3,6 +3,7 @@ use crate::login::{advance, context, Cx};
 use biopass_idp::claims::{IdTokenClaims, ACCESS_TOKEN_LIFETIME, CODE_LIFETIME};
 use biopass_idp::error::OAuthErrorCode;
 use biopass_idp::grant::{CodeGrant, Redemption};
+use biopass_idp::keys::SigningAlg;
 use biopass_idp::user::UserRecord;
 use biopass_service::http::{Challenge, Failure};
 use biopass_service::oauth::issue_code;
@@ -43,6 +44,12 @@ fn issued(cx: &mut Cx, code: &str) -> UserRecord {
     user
 }
 
+/// A JWT's header.
+fn header_of(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
+}
+
 fn redemption() -> Redemption<'static> {
     Redemption { client_id: "c1", redirect_uri: Some(CALLBACK), code_verifier: None }
 }
@@ -52,7 +59,7 @@ fn a_code_gives_signed_tokens_once_and_its_replay_revokes_the_access_token() {
     let mut cx = context();
     let user = issued(&mut cx, "code-1");
     let keyset = run(keys::load(&mut cx)).unwrap();
-    let answer = run(tokens::exchange_code(&mut cx, &keyset, "code-1", &redemption())).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).unwrap();
     assert_eq!((answer.token_type.as_str(), answer.expires_in, answer.scope.as_str()), ("Bearer", ACCESS_TOKEN_LIFETIME, "openid"));
     let (id, _) = keyset.verify::<IdTokenClaims>(&answer.id_token, cx.now).unwrap();
     assert_eq!((id.iss.as_str(), id.sub.as_str(), id.aud.as_str(), id.nonce.as_deref()), (cx.issuer.as_str(), user.id.as_str(), "c1", Some("n-1")));
@@ -64,7 +71,10 @@ fn a_code_gives_signed_tokens_once_and_its_replay_revokes_the_access_token() {
     assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, None)).unwrap_err()).0, OAuthErrorCode::InvalidToken);
 
     // The replay fails and the first access token stops working.
-    assert_eq!(oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, "code-1", &redemption())).unwrap_err()).0, OAuthErrorCode::InvalidGrant);
+    assert_eq!(
+        oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).unwrap_err()).0,
+        OAuthErrorCode::InvalidGrant
+    );
     assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
 }
 
@@ -74,9 +84,12 @@ fn a_disabled_account_gets_no_tokens_and_its_tokens_stop_working() {
     let user = issued(&mut cx, "code-1");
     issued(&mut cx, "code-2");
     let keyset = run(keys::load(&mut cx)).unwrap();
-    let answer = run(tokens::exchange_code(&mut cx, &keyset, "code-1", &redemption())).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).unwrap();
     run(cx.mark_disabled(&user.id, true)).unwrap();
-    assert_eq!(oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, "code-2", &redemption())).unwrap_err()).0, OAuthErrorCode::InvalidGrant);
+    assert_eq!(
+        oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-2", &redemption())).unwrap_err()).0,
+        OAuthErrorCode::InvalidGrant
+    );
     assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
 }
 
@@ -85,7 +98,7 @@ fn an_access_token_expires_and_a_rotation_keeps_the_previous_key_published() {
     let mut cx = context();
     issued(&mut cx, "code-1");
     let before = run(keys::load(&mut cx)).unwrap();
-    let answer = run(tokens::exchange_code(&mut cx, &before, "code-1", &redemption())).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &before, SigningAlg::Es256, "code-1", &redemption())).unwrap();
     let old_kid = before.current_kid().unwrap().to_owned();
     let new_kid = run(keys::rotate(&mut cx)).unwrap();
     assert_ne!(new_kid, old_kid);
@@ -103,4 +116,36 @@ fn two_isolates_starting_at_once_agree_on_one_keyset() {
     let mut twin = crate::login::sibling(&cx, 41);
     let (a, b) = run(futures::future::join(keys::load(&mut cx), keys::load(&mut twin)));
     assert_eq!(a.unwrap().current_kid(), b.unwrap().current_kid());
+}
+
+#[test]
+fn an_rs256_application_gets_rs256_id_tokens_and_a_keyset_from_before_rsa_gets_one_key() {
+    let mut cx = context();
+    issued(&mut cx, "code-1");
+    // A keyset as stored before RSA keys existed.
+    run(keys::load(&mut cx)).unwrap();
+    let mut old: serde_json::Value = run(cx.records.get_json(&biopass_idp::schema::KvKey::Keyset.to_string())).unwrap().unwrap();
+    old["keys"][0].as_object_mut().unwrap().remove("rsa");
+    let old: biopass_idp::keys::Keyset = serde_json::from_value(old).unwrap();
+    assert!(old.lacks_rsa());
+    run(cx.records.put_json(&biopass_idp::schema::KvKey::Keyset.to_string(), &old)).unwrap();
+    run(biopass_service::store::OneTime::put(&cx.vault, &biopass_idp::schema::VaultKey::Keyset.to_string(), serde_json::to_value(&old).unwrap())).unwrap();
+
+    // Two isolates upgrade it at once: one RSA key.
+    let mut twin = crate::login::sibling(&cx, 42);
+    let (a, b) = run(futures::future::join(keys::load(&mut cx), keys::load(&mut twin)));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let rsa_kids = |k: &biopass_idp::keys::OpenKeyset| -> Vec<String> {
+        k.jwks()["keys"].as_array().unwrap().iter().filter(|j| j["kty"] == "RSA").map(|j| j["kid"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(rsa_kids(&a).len(), 1);
+    assert_eq!(rsa_kids(&a), rsa_kids(&b));
+
+    let answer = run(tokens::exchange_code(&mut cx, &a, SigningAlg::Rs256, "code-1", &redemption())).unwrap();
+    let header = header_of(&answer.id_token);
+    assert_eq!((header["alg"].as_str(), header["kid"].as_str()), (Some("RS256"), rsa_kids(&a).first().map(String::as_str)));
+    assert!(b.verify::<IdTokenClaims>(&answer.id_token, cx.now).is_ok());
+    // The access token stays ES256 and works at userinfo.
+    assert_eq!(header_of(&answer.access_token)["alg"], "ES256");
+    assert!(run(tokens::userinfo(&cx, &a, Some(&answer.access_token))).is_ok());
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use biopass_idp::face;
 use biopass_idp::ids::CallbackUrl;
-use biopass_proto::admin::{Application, ClientAuthMethod, FaceAssurance, UpdateApplication};
+use biopass_proto::admin::{Application, ClientAuthMethod, FaceAssurance, IdTokenAlg, UpdateApplication};
 use biopass_proto::login::AuthenticatorKind;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -80,7 +80,37 @@ fn Settings(app: Application, reload: RwSignal<u32>) -> impl IntoView {
         <IntegrationBox app=app.clone() reload=reload/>
         <CallbackBox app=app.clone()/>
         <AuthenticatorsBox app=app.clone() reload=reload/>
-        <FaceAssuranceBox app=app reload=reload/>
+        <FaceAssuranceBox app=app.clone() reload=reload/>
+        <IdTokenAlgBox app=app reload=reload/>
+    }
+}
+
+/// The ID token's signature algorithm (`id_token_signed_response_alg`): ES256 by default,
+/// RS256 for relying parties that verify nothing else. The Cognito stack checks either.
+#[component]
+fn IdTokenAlgBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    let save = update_action(app.client_id.clone(), reload);
+    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let current = app.id_token_signed_response_alg;
+    view! {
+        <section class="box" aria-labelledby="id-token-alg">
+            <h2 id="id-token-alg">"ID token signature"</h2>
+            <p class="muted">"The algorithm the application's ID tokens are signed with. Both keys are published in the JWKS and rotated together; the Amazon Cognito stack verifies either."</p>
+            <fieldset class="choices-inline">
+                <legend class="sr-only">"ID token signature"</legend>
+                {IdTokenAlg::ALL.into_iter().map(|alg| {
+                    let id = format!("id-token-alg-{}", alg.as_str());
+                    view! {
+                        <div class="check">
+                            <input type="radio" name="id-token-alg" id=id.clone() prop:checked=alg == current
+                                on:change=move |_| { save.dispatch(UpdateApplication { id_token_signed_response_alg: Some(alg), ..Default::default() }); }/>
+                            <label for=id>{alg.label()}</label>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <ErrorBanner error=save_error/>
+        </section>
     }
 }
 

@@ -31,6 +31,7 @@ pub fn ApplicationsPage() -> impl IntoView {
             public_key_jwk: None,
             acceptable_authenticators: None,
             face_assurance: None,
+            id_token_signed_response_alg: None,
             require_pushed_authorization_requests: None,
         };
         async move {
