@@ -1,6 +1,7 @@
 //! The login steps the universal-login SPA drives, once the edge worker has parsed the
-//! request: the transaction's state, TOTP enrolment and sign-in, and the parts of the face
-//! steps that are not the face analysis (who may answer, counting, the end of the sign-in).
+//! request: the transaction's state, TOTP enrolment and sign-in, face challenges and face
+//! evidence (the models run behind [`FaceAnalysis`]: the worker's own, or a test's figures),
+//! who may answer, counting, and the end of the sign-in.
 //!
 //! Every call names a live transaction and must come from the browser that started it.
 //! An answer is counted in the Vault before it is checked (`crate::lockout`); in a sign-in
@@ -13,7 +14,7 @@ use crate::lockout::{counters, locked_until, refusal_message, Attempt, Counted, 
 use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime, StoreError};
 use biopass_idp::error::ApiFailure;
-use biopass_idp::face::{self, IssuedChallenge};
+use biopass_idp::face::{self, FaceRejection, IssuedChallenge, MeasuredFrame};
 use biopass_idp::lockout::LOCKOUT_WINDOW;
 use biopass_idp::qr;
 use biopass_idp::random::Entropy;
@@ -23,7 +24,7 @@ use biopass_idp::totp::{self, TotpRejection, TotpSeed};
 use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::user::{Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{AuthenticatorKind, EvidenceFrame, FaceChallenge, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
 
 /// A login step's result.
 pub type LoginResult<T> = Result<T, Failure>;
@@ -424,4 +425,132 @@ pub async fn face_challenge<V: OneTime, R: Records>(cx: &mut Context<V, R>, step
 pub async fn spend_face_challenge<V: OneTime, R: Records>(cx: &Context<V, R>, nonce: &str) -> LoginResult<IssuedChallenge> {
     from_value(cx.vault.take(&challenge_key(nonce), cx.now).await?)?
         .ok_or_else(|| api(ApiErrorCode::Expired, "This face check has expired or was already used. Start it again."))
+}
+
+/// What runs the face models on the frames of an evidence: detection, landmarks, alignment,
+/// liveness, embedding and the light measures, on what the browser sent (nothing it
+/// computed). The worker runs its own copy of the models; tests give figures.
+#[allow(async_fn_in_trait)]
+pub trait FaceAnalysis {
+    /// # Errors
+    /// A 400 for a frame that cannot be read; internal when the models fail to load.
+    async fn measure(&self, frames: &[EvidenceFrame]) -> Result<Vec<MeasuredFrame>, Failure>;
+}
+
+fn bad_evidence(field: &str, message: impl Into<String>) -> Failure {
+    Failure::Api(ApiFailure::invalid_field(field, message))
+}
+
+/// `POST /api/login/{tx}/face`: the evidence for a challenge. The nonce is spent first (one
+/// use, even under concurrency); an evidence made for another sign-in is a replay (counted,
+/// recorded as an attack); the frames are analysed by `analysis` and decided here: an
+/// enrolment saves the sealed template, a sign-in is counted before it is decided.
+///
+/// # Errors
+/// 410 for a spent or expired challenge; 400 for unusable evidence (not counted); 401
+/// (counted) for a refusal; 429 when locked.
+pub async fn face_evidence<V: OneTime, R: Records, A: FaceAnalysis>(
+    cx: &mut Context<V, R>,
+    step: &Step,
+    evidence: &FaceEvidence,
+    analysis: &A,
+) -> LoginResult<LoginStep> {
+    let issued = spend_face_challenge(cx, &evidence.nonce).await?;
+    if issued.transaction != sha256_hex(&step.tx_id) {
+        return Err(face_refused(cx, step, FaceRejection::Inconsistent("the check belongs to another sign-in".into())).await);
+    }
+    if evidence.frames.is_empty() || evidence.frames.len() > face::MAX_FRAMES {
+        return Err(bad_evidence("frames", format!("Send between 1 and {} frames.", face::MAX_FRAMES)));
+    }
+    let elapsed_ms = cx.now.saturating_sub(issued.issued_at).saturating_add(1).saturating_mul(1000);
+    let colours = face::ColourTimes { start_ms: evidence.flashes_at_ms, shown_ms: &evidence.colours_shown_ms };
+    match issued.purpose {
+        FacePurpose::Enrol => {
+            let mut user = may_enrol(step, AuthenticatorKind::Face)?;
+            if !evidence.consent {
+                return Err(bad_evidence("consent", "Face sign-in needs your consent to process your face."));
+            }
+            let measured = analysis.measure(&evidence.frames).await?;
+            let template = match face::enrol(&issued, colours, &measured, elapsed_ms) {
+                Ok(t) => t,
+                Err(r) => {
+                    if let Some(kind) = r.attack() {
+                        record(cx, step, "face.attack", format!("enrolment refused: {kind}")).await;
+                    }
+                    return Err(api(ApiErrorCode::InvalidInput, r.message()));
+                }
+            };
+            let sealed = cx.master.secret_box(Purpose::FaceTemplate).seal(&mut cx.rng, &sealed_to(&user.id), &face::template_bytes(&template));
+            user.face = Some(Enrolled { sealed, enrolled_at: cx.now });
+            cx.records.put_user(&user).await?;
+            finish(cx, step, &user, AuthenticatorKind::Face).await
+        }
+        FacePurpose::Authenticate => {
+            let user = answering(step, AuthenticatorKind::Face)?;
+            let attempt = count_attempt(cx, step, AuthenticatorKind::Face, user.as_ref()).await?;
+            let measured = match analysis.measure(&evidence.frames).await {
+                Ok(m) => m,
+                Err(e) => {
+                    // No usable frame (no face, a bad frame) says nothing about the match.
+                    attempt.give_back(&cx.vault).await?;
+                    return Err(e);
+                }
+            };
+            let decision = match &user {
+                Some(u) => {
+                    face::authenticate(&issued, colours, &measured, elapsed_ms, &face_template(cx, u)?, face::calibration(step.tx.face_assurance).threshold)
+                        .map(|_| ())
+                }
+                None => Err(face::authenticate_nobody(&issued, colours, &measured, elapsed_ms, &mut cx.rng)),
+            };
+            match (decision, user) {
+                (Ok(()), Some(mut user)) => {
+                    attempt.give_back(&cx.vault).await?;
+                    if evidence.forget_face {
+                        forget_face(cx, step, &mut user).await?;
+                    }
+                    authenticated(cx, step, &user, AuthenticatorKind::Face, evidence.add_authenticator).await
+                }
+                (Err(r), _) if !r.counts_as_failure() => {
+                    attempt.give_back(&cx.vault).await?;
+                    Err(api(ApiErrorCode::InvalidInput, r.message()))
+                }
+                (Err(r), _) => {
+                    if let Some(kind) = r.attack() {
+                        record(cx, step, "face.attack", format!("sign-in refused: {kind}")).await;
+                    }
+                    Err(wrong_answer(cx, step, attempt, "face", &r.message()).await)
+                }
+                // Unreachable (`authenticate_nobody` never accepts); answered as a stranger's face.
+                (Ok(()), None) => Err(wrong_answer(cx, step, attempt, "face", &FaceRejection::NotRecognised { score: 0.0 }.message()).await),
+            }
+        }
+    }
+}
+
+/// The user's enrolled face template, opened.
+fn face_template<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) -> LoginResult<Vec<f32>> {
+    let enrolled = user.face.as_ref().ok_or_else(|| Failure::Internal("face template missing".into()))?;
+    cx.master
+        .secret_box(Purpose::FaceTemplate)
+        .open(&sealed_to(&user.id), &enrolled.sealed)
+        .ok()
+        .and_then(|b| face::template_from_bytes(&b))
+        .ok_or_else(|| Failure::Internal("face template does not open".into()))
+}
+
+/// A refusal recorded as an attack and, where the person could be signing in with a face
+/// (or anyone could: a sign-in nobody vouched for), counted toward the limits.
+async fn face_refused<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, rejection: FaceRejection) -> Failure {
+    let kind = rejection.attack().unwrap_or("refused");
+    record(cx, step, "face.attack", format!("refused: {kind}")).await;
+    let face_user = step.user.as_ref().filter(|u| u.face.is_some() && can_authenticate(&step.tx, u, AuthenticatorKind::Face));
+    if face_user.is_some() || !step.tx.vouched() {
+        match count_attempt(cx, step, AuthenticatorKind::Face, face_user).await {
+            Ok(attempt) => wrong_answer(cx, step, attempt, "face", &rejection.message()).await,
+            Err(e) => e,
+        }
+    } else {
+        api(ApiErrorCode::Forbidden, rejection.message())
+    }
 }

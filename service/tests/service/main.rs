@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod console;
+mod face;
 mod helpers;
 mod lockout;
 mod login;
