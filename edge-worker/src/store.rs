@@ -5,7 +5,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::vault::VaultClient;
-use biopass_idp::keys::OpenKeyset;
+use biopass_idp::keys::{OpenKeyset, SigningAlg};
 use biopass_idp::secretbox::MasterKey;
 use biopass_service::context::Context;
 use biopass_service::keys;
@@ -121,6 +121,18 @@ impl Ctx {
         let open = Rc::new(keys::load(&mut self.svc).await?);
         KEYSET_CACHE.with(|c| *c.borrow_mut() = Some((self.now, open.clone())));
         Ok(open)
+    }
+
+    /// The keyset, with a current key of `alg` (an RSA key is made the first time one is
+    /// needed: see `biopass_service::keys::ensure_rsa`).
+    pub async fn keyset_for(&mut self, alg: SigningAlg) -> AppResult<Rc<OpenKeyset>> {
+        let keys = self.keyset().await?;
+        if keys.can_sign(alg) {
+            return Ok(keys);
+        }
+        keys::ensure_rsa(&mut self.svc).await?;
+        KEYSET_CACHE.with(|c| *c.borrow_mut() = None);
+        self.keyset().await
     }
 
     /// Rotates the signing key; returns the new current `kid`.

@@ -6,8 +6,9 @@
 //! before a rotation still verify.
 //!
 //! At rest (KV) the private keys are sealed with [`Purpose::SigningKey`], each bound to its
-//! `kid`; [`Keyset`] is the stored form, [`OpenKeyset`] the usable one. A generation stored
-//! before RSA keys existed gets one with [`Keyset::add_missing_rsa`].
+//! `kid`; [`Keyset`] is the stored form, [`OpenKeyset`] the usable one. A generation gets its
+//! RSA key when an application first needs one ([`Keyset::add_missing_rsa`]), and keeps
+//! having one across rotations.
 
 use crate::random::Entropy;
 use crate::secretbox::{MasterKey, Purpose, SealError};
@@ -140,22 +141,26 @@ fn new_rsa_key(master: &MasterKey, rng: &mut impl Entropy) -> Option<StoredRsaKe
 }
 
 impl Keyset {
-    /// A keyset with one fresh key.
+    /// A keyset with one fresh ES256 key. The RSA key of a generation is made when an
+    /// application first needs it ([`Self::add_missing_rsa`]): generating one costs seconds
+    /// of CPU, which the first sign-in after a deployment (a Cognito trigger with a budget of
+    /// a few seconds) cannot wait for.
     pub fn generate(master: &MasterKey, rng: &mut impl Entropy, now: u64) -> Self {
         let mut set = Self::default();
-        set.push_new(master, rng, now);
+        set.push_new(master, rng, now, false);
         set
     }
 
-    fn push_new(&mut self, master: &MasterKey, rng: &mut impl Entropy, now: u64) {
+    fn push_new(&mut self, master: &MasterKey, rng: &mut impl Entropy, now: u64, with_rsa: bool) {
         let key = new_signing_key(rng);
         let kid = thumbprint(key.verifying_key());
         let sealed_d = master.secret_box(Purpose::SigningKey).seal(rng, &kid, &key.to_bytes());
-        let rsa = new_rsa_key(master, rng);
+        let rsa = if with_rsa { new_rsa_key(master, rng) } else { None };
         self.keys.push(StoredKey { kid, created_at: now, retired_at: None, sealed_d, rsa });
     }
 
-    /// True when the signing generation has no RSA key (stored before RSA keys existed).
+    /// True when the signing generation has no RSA key (none was needed yet, or it was
+    /// stored before RSA keys existed).
     pub fn lacks_rsa(&self) -> bool {
         self.keys.iter().rev().find(|k| k.retired_at.is_none()).is_some_and(|k| k.rsa.is_none())
     }
@@ -171,14 +176,15 @@ impl Keyset {
         }
     }
 
-    /// Retires the current key, adds a new one, and drops keys retired for longer than
-    /// [`RETIRED_KEY_GRACE`].
+    /// Retires the current generation, adds a new one (with an RSA key when the retired one
+    /// had one), and drops keys retired for longer than [`RETIRED_KEY_GRACE`].
     pub fn rotate(&mut self, master: &MasterKey, rng: &mut impl Entropy, now: u64) {
+        let with_rsa = !self.keys.is_empty() && !self.lacks_rsa();
         for key in &mut self.keys {
             key.retired_at.get_or_insert(now);
         }
         self.keys.retain(|k| k.retired_at.is_none_or(|r| now < r + RETIRED_KEY_GRACE));
-        self.push_new(master, rng, now);
+        self.push_new(master, rng, now, with_rsa);
     }
 
     /// Opens the keys still published at `now`.
@@ -378,13 +384,13 @@ mod tests {
         set.rotate(&master, &mut rng, 1200);
         let open = set.open(&master, 1200).unwrap();
         assert_ne!(open.current_kid().unwrap(), old_kid);
-        // The old generation (EC and RSA) is still published and still verifies.
-        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 4);
+        // The old key is still published and still verifies (no RSA key was needed here).
+        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 2);
         assert!(open.verify::<Demo>(&token, 1250).is_ok());
         // After the grace period it is gone.
         let later = 1200 + RETIRED_KEY_GRACE;
         let open = set.open(&master, later).unwrap();
-        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 1);
         set.rotate(&master, &mut rng, later + 1);
         assert_eq!(set.keys.len(), 2, "the long-retired key is pruned");
     }
@@ -410,6 +416,8 @@ mod tests {
         let master = MasterKey::from_bytes([9; 32]);
         let mut rng = TestEntropy::new(4);
         let mut set = Keyset::generate(&master, &mut rng, 0);
+        assert!(set.lacks_rsa(), "made when first needed");
+        assert!(set.add_missing_rsa(&master, &mut rng));
         let open = set.open(&master, 0).unwrap();
         assert!(open.can_sign(SigningAlg::Rs256));
         let token = open.sign_with(SigningAlg::Rs256, "JWT", Demo { sub: "u1".into() }, 0, 100).unwrap();
@@ -430,19 +438,21 @@ mod tests {
 
         // Rotation replaces both; the old RSA key still verifies through the grace period.
         set.rotate(&master, &mut rng, 10);
+        assert!(!set.lacks_rsa(), "a generation with an RSA key is followed by one");
         let open = set.open(&master, 10).unwrap();
         assert!(open.verify::<Demo>(&token, 11).is_ok());
         assert_eq!(open.jwks()["keys"].as_array().unwrap().len(), 4);
     }
 
     #[test]
-    fn a_keyset_from_before_rsa_keys_gets_one_and_stays_readable() {
+    fn a_keyset_without_rsa_keys_gets_one_and_stays_readable() {
         let master = MasterKey::from_bytes([9; 32]);
         let mut rng = TestEntropy::new(5);
-        let mut set = Keyset::generate(&master, &mut rng, 0);
-        let mut old = serde_json::to_value(&set).unwrap();
-        old["keys"][0].as_object_mut().unwrap().remove("rsa");
-        set = serde_json::from_value(old).unwrap();
+        let set = Keyset::generate(&master, &mut rng, 0);
+        // As stored before RSA keys existed: no `rsa` field at all.
+        let old = serde_json::to_value(&set).unwrap();
+        assert!(old["keys"][0].get("rsa").is_none());
+        let mut set: Keyset = serde_json::from_value(old).unwrap();
         assert!(set.lacks_rsa());
         assert!(!set.open(&master, 0).unwrap().can_sign(SigningAlg::Rs256));
         assert_eq!(set.open(&master, 0).unwrap().sign_with(SigningAlg::Rs256, "JWT", Demo { sub: "x".into() }, 0, 9), Err(JwtError::NoSigningKey));

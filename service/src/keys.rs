@@ -1,7 +1,7 @@
 //! The signing keyset: created on first use (the Vault decides, so two isolates starting at
 //! once agree on one), kept in KV for every isolate to read, rotated with the previous keys
-//! still published, and given an RSA key where it was stored before RSA keys existed. The
-//! edge worker keeps an opened keyset per isolate for a minute.
+//! still published, and given an RSA key when an application first asks for RS256 ID
+//! tokens. The edge worker keeps an opened keyset per isolate for a minute.
 
 use crate::context::Context;
 use crate::http::Failure;
@@ -29,18 +29,21 @@ pub async fn load<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Open
             agreed
         }
     };
-    let stored = if stored.lacks_rsa() { with_rsa(cx).await? } else { stored };
     stored.open(&cx.master, cx.now).map_err(|_| keyset_error("signing keys do not open with BIOPASS_MASTER_KEY"))
 }
 
-/// Gives a keyset stored before RSA keys existed an RSA key for its signing generation:
-/// the one the Vault agrees on (two isolates upgrading at once make one), written to the
-/// Vault's keyset and to KV.
-async fn with_rsa<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Keyset, Failure> {
+/// Makes sure the signing generation has an RSA key (an application asked for RS256 ID
+/// tokens): the one the Vault agrees on (two isolates adding one at once make one), written
+/// to the Vault's keyset and to KV. Seconds of CPU the first time; nothing after.
+///
+/// # Errors
+/// Internal when a store fails.
+pub async fn ensure_rsa<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<(), Failure> {
+    load(cx).await?;
     let mut stored: Keyset =
         from_value(cx.vault.get(&VaultKey::Keyset.to_string(), cx.now).await?)?.ok_or_else(|| keyset_error("keyset missing from the vault"))?;
     let Some(current) = stored.keys.iter().rev().find(|k| k.retired_at.is_none()).map(|k| k.kid.clone()) else {
-        return Ok(stored);
+        return Ok(());
     };
     if stored.lacks_rsa() {
         let mut proposal = stored.clone();
@@ -54,7 +57,7 @@ async fn with_rsa<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Keys
         cx.vault.put(&VaultKey::Keyset.to_string(), to_value(&stored)?).await?;
         cx.records.put_json(&KvKey::Keyset.to_string(), &stored).await?;
     }
-    Ok(stored)
+    Ok(())
 }
 
 /// Rotates the signing key (the Vault's copy is the one rotated, then KV's follows); the

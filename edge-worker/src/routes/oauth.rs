@@ -211,8 +211,9 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let code = one(&params, "code")?.ok_or_else(|| AppError::oauth(OAuthError::invalid_request("code is missing")))?;
     let redemption =
         Redemption { client_id: app.client_id.as_str(), redirect_uri: one(&params, "redirect_uri")?, code_verifier: one(&params, "code_verifier")? };
-    let keys = ctx.keyset().await?;
-    json(200, &tokens::exchange_code(ctx, &keys, app.id_token_signed_response_alg.into(), code, &redemption).await?)
+    let alg = app.id_token_signed_response_alg.into();
+    let keys = ctx.keyset_for(alg).await?;
+    json(200, &tokens::exchange_code(ctx, &keys, alg, code, &redemption).await?)
 }
 
 /// `GET|POST /userinfo` with a bearer access token (RFC 6750).

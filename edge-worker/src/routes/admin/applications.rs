@@ -29,6 +29,7 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
                 ensure_group(ctx, group).await?;
             }
             let next = current.update(&input, ctx.now)?;
+            ready_to_sign(ctx, &next).await?;
             ctx.records.put_application(&next).await?;
             json(200, &next.view(&ctx.issuer))
         }
@@ -87,6 +88,13 @@ async fn create(ctx: &mut Ctx, input: &CreateApplication) -> AppResult<Response>
         }
     };
     let (record, _secret) = ApplicationRecord::create(input, group_id, &ctx.svc.master, &mut ctx.svc.rng, ctx.svc.now)?;
+    ready_to_sign(ctx, &record).await?;
     ctx.records.put_application(&record).await?;
     json(201, &record.view(&ctx.issuer))
+}
+
+/// Makes the key the application's ID tokens need now (an RSA key for RS256 takes seconds
+/// to make), so its first sign-in does not wait for it within a Cognito trigger's budget.
+async fn ready_to_sign(ctx: &mut Ctx, app: &ApplicationRecord) -> AppResult<()> {
+    ctx.keyset_for(app.id_token_signed_response_alg.into()).await.map(|_| ())
 }
