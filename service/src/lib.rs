@@ -4,6 +4,8 @@
 //! a clock they advance (`tests/service/main.rs`), in milliseconds.
 //!
 //! # Layout
+//! - [`authorize`]: the authorization endpoint's decision: the request (pushed or plain),
+//!   who signs in, and a login transaction bound to the browser, or the error to send back.
 //! - [`console`]: the admin console's sign-in (start, bootstrap link, callback into a
 //!   session) and the session check of every admin API call.
 //! - [`context`]: [`context::Context`], the stores, configuration, instant and entropy of
@@ -29,6 +31,7 @@
 //!
 //! Keys come from `biopass_idp::schema` only.
 
+pub mod authorize;
 pub mod console;
 pub mod context;
 pub mod http;

@@ -5,18 +5,17 @@ use crate::error::{json, redirect, AppError, AppResult, Challenge};
 use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use biopass_idp::application::ApplicationRecord;
-use biopass_idp::authorize::{self, AuthorizeError, ClientView, CognitoContext, Params};
+use biopass_idp::authorize::{self, AuthorizeError, CognitoContext, Params};
 use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::client_auth::{authenticate, Audiences, CredentialParams, Presented};
 use biopass_idp::deployment::{self, AppClientReport};
 use biopass_idp::discovery::{metadata, paths};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::grant::Redemption;
-use biopass_idp::random::Entropy;
-use biopass_idp::transaction::LoginTransaction;
 use biopass_proto::admin::PoolRefusal;
 use biopass_proto::oauth::ParResponse;
-use biopass_service::oauth::{self as service, OneTimeError, PushedRequest};
+use biopass_service::authorize::{client_view, Authorized};
+use biopass_service::oauth::{self as service, PushedRequest};
 use biopass_service::tokens;
 use serde::Deserialize;
 use worker::{Method, Request, Response};
@@ -111,10 +110,6 @@ pub async fn cognito_event(mut req: Request, ctx: &mut Ctx) -> AppResult<Respons
     Ok(Response::empty()?.with_status(204))
 }
 
-fn client_view(app: &ApplicationRecord) -> ClientView<'_> {
-    ClientView { client_id: app.client_id.as_str(), public: app.is_public(), allowed_callback_urls: &app.allowed_callback_urls }
-}
-
 /// `POST /par`.
 pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let params = form_params(&mut req).await?;
@@ -138,65 +133,15 @@ pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
 /// SPA's login route.
 pub async fn authorize(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let params = if req.method() == Method::Post { form_params(&mut req).await? } else { query_params(&req)? };
-    let client_id = authorize::client_id(&params).map_err(page)?;
-    let app = ctx
-        .records
-        .application(&client_id)
-        .await?
-        .ok_or_else(|| AppError::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
-    let (request, may_enrol) = match one(&params, "request_uri").map_err(|_| invalid_request_uri())? {
-        Some(uri) => {
-            let pushed = service::resolve(&ctx.vault, ctx.now, app.client_id.as_str(), uri).await.map_err(|e| match e {
-                OneTimeError::Refused(e) => AppError::Page(e),
-                OneTimeError::Store(e) => e.into(),
-            })?;
-            (pushed.request, pushed.authenticated)
+    let request_uri = one(&params, "request_uri").map_err(|_| AppError::Page(service::invalid_request_uri()))?;
+    let browser = cookie(&req, BROWSER_COOKIE);
+    match biopass_service::authorize::authorize(ctx, &params, request_uri, browser).await? {
+        Authorized::Login { tx_id, browser } => {
+            let set_cookie = crate::error::cookie(BROWSER_COOKIE, &browser, "Lax", 86400, &ctx.issuer);
+            redirect(&format!("/login?tx={tx_id}"), Some(&set_cookie))
         }
-        None => match authorize::validate(&params, &client_view(&app), false) {
-            Ok(r) if app.require_pushed_authorization_requests => {
-                // RFC 9126 section 6: only the application's stack (after Cognito checked
-                // the password) starts sign-ins, so a user name alone starts nothing here.
-                let e = OAuthError::invalid_request(
-                    "this application accepts only pushed authorization requests (RFC 9126): start the sign-in from the application",
-                );
-                return redirect(&authorize::error_redirect(&r.redirect_uri, r.state.as_deref(), &e, &ctx.issuer), None);
-            }
-            Ok(r) => (r, false),
-            Err(AuthorizeError::Fatal(e)) => return Err(AppError::Page(e)),
-            Err(AuthorizeError::Redirect { redirect_uri, state, error }) => {
-                return redirect(&authorize::error_redirect(&redirect_uri, state.as_deref(), &error, &ctx.issuer), None)
-            }
-        },
-    };
-    let Some(username) = request.login_hint.clone() else {
-        let e = OAuthError::new(OAuthErrorCode::LoginRequired, "the request does not say who is signing in (login_hint is required)");
-        return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
-    };
-    // Only a sign-in someone vouched for says at once that the account is disabled; in any
-    // other, that is said once the person proved who they are (`routes::login`).
-    if let Some(user) = biopass_service::users::resolve_user(ctx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
-        if may_enrol && ctx.is_disabled(&user).await? {
-            let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
-            return redirect(&authorize::error_redirect(&request.redirect_uri, request.state.as_deref(), &e, &ctx.issuer), None);
-        }
+        Authorized::Back(url) => redirect(&url, None),
     }
-    let existing = cookie(&req, BROWSER_COOKIE).filter(|c| c.len() == 43);
-    let browser_secret = existing.clone().unwrap_or_else(|| ctx.rng.token::<32>());
-    let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser_secret, may_enrol, ctx.now)
-        .with_face_assurance(app.face_assurance);
-    let tx_id = service::start_transaction(&ctx.svc.vault, &mut ctx.svc.rng, ctx.svc.now, &tx).await?;
-    let set_cookie = crate::error::cookie(BROWSER_COOKIE, &browser_secret, "Lax", 86400, &ctx.issuer);
-    redirect(&format!("/login?tx={tx_id}"), Some(&set_cookie))
-}
-
-fn page(e: AuthorizeError) -> AppError {
-    match e {
-        AuthorizeError::Fatal(e) | AuthorizeError::Redirect { error: e, .. } => AppError::Page(e),
-    }
-}
-
-fn invalid_request_uri() -> AppError {
-    AppError::Page(service::invalid_request_uri())
 }
 
 /// `POST /token`.

@@ -5,6 +5,7 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod authorize;
 mod console;
 mod face;
 mod helpers;

@@ -1,0 +1,96 @@
+//! The authorization endpoint's decision (RFC 6749 4.1.1, RFC 9126 4), once the edge worker
+//! has read the parameters: the application, the request (pushed, or plain where the
+//! application allows it), who signs in (found, or registered when the request was vouched
+//! for), and a new login transaction bound to the browser, or the error to send back.
+
+use crate::context::Context;
+use crate::http::Failure;
+use crate::oauth::{resolve, start_transaction, OneTimeError};
+use crate::records::Records;
+use crate::store::OneTime;
+use crate::users::resolve_user;
+use biopass_idp::application::ApplicationRecord;
+use biopass_idp::authorize::{self, AuthorizeError, ClientView, Params};
+use biopass_idp::error::{OAuthError, OAuthErrorCode};
+use biopass_idp::random::Entropy;
+use biopass_idp::transaction::LoginTransaction;
+
+/// Where `/authorize` sends the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorized {
+    /// To the login page of transaction `tx_id`, bound to `browser` (its cookie).
+    Login { tx_id: String, browser: String },
+    /// Back to the application's redirect URI with an error (RFC 6749 4.1.2.1).
+    Back(String),
+}
+
+/// What the protocol checks need to know of an application.
+pub fn client_view(app: &ApplicationRecord) -> ClientView<'_> {
+    ClientView { client_id: app.client_id.as_str(), public: app.is_public(), allowed_callback_urls: &app.allowed_callback_urls }
+}
+
+fn page(e: AuthorizeError) -> Failure {
+    match e {
+        AuthorizeError::Fatal(e) | AuthorizeError::Redirect { error: e, .. } => Failure::Page(e),
+    }
+}
+
+/// Decides an authorization request: `params` as sent, `request_uri` its PAR reference (if
+/// any), `browser` the browser's binding cookie (a new one when it has none).
+///
+/// # Errors
+/// An error page (never a redirect) for an unknown client, a bad redirect URI or a bad or
+/// spent request URI; internal when a store fails.
+pub async fn authorize<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    params: &Params,
+    request_uri: Option<&str>,
+    browser: Option<String>,
+) -> Result<Authorized, Failure> {
+    let client_id = authorize::client_id(params).map_err(page)?;
+    let app = cx
+        .records
+        .application(&client_id)
+        .await?
+        .ok_or_else(|| Failure::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
+    let back = |uri: &str, state: Option<&str>, e: &OAuthError, issuer: &str| Authorized::Back(authorize::error_redirect(uri, state, e, issuer));
+    let (request, may_enrol) = match request_uri {
+        Some(uri) => {
+            let pushed = resolve(&cx.vault, cx.now, app.client_id.as_str(), uri).await.map_err(|e| match e {
+                OneTimeError::Refused(e) => Failure::Page(e),
+                OneTimeError::Store(e) => e.into(),
+            })?;
+            (pushed.request, pushed.authenticated)
+        }
+        None => match authorize::validate(params, &client_view(&app), false) {
+            Ok(r) if app.require_pushed_authorization_requests => {
+                // RFC 9126 section 6: only the application's stack (after Cognito checked
+                // the password) starts sign-ins, so a user name alone starts nothing here.
+                let e = OAuthError::invalid_request(
+                    "this application accepts only pushed authorization requests (RFC 9126): start the sign-in from the application",
+                );
+                return Ok(back(&r.redirect_uri, r.state.as_deref(), &e, &cx.issuer));
+            }
+            Ok(r) => (r, false),
+            Err(AuthorizeError::Fatal(e)) => return Err(Failure::Page(e)),
+            Err(AuthorizeError::Redirect { redirect_uri, state, error }) => return Ok(back(&redirect_uri, state.as_deref(), &error, &cx.issuer)),
+        },
+    };
+    let Some(username) = request.login_hint.clone() else {
+        let e = OAuthError::new(OAuthErrorCode::LoginRequired, "the request does not say who is signing in (login_hint is required)");
+        return Ok(back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer));
+    };
+    // Only a sign-in someone vouched for says at once that the account is disabled; in any
+    // other, that is said once the person proved who they are (`crate::login`).
+    if let Some(user) = resolve_user(cx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
+        if may_enrol && cx.is_disabled(&user).await? {
+            let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
+            return Ok(back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer));
+        }
+    }
+    let browser = browser.filter(|c| c.len() == 43).unwrap_or_else(|| cx.rng.token::<32>());
+    let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser, may_enrol, cx.now)
+        .with_face_assurance(app.face_assurance);
+    let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx).await?;
+    Ok(Authorized::Login { tx_id, browser })
+}

@@ -1,0 +1,116 @@
+use crate::helpers::{name, run};
+use crate::login::{context, Cx};
+use biopass_idp::application::ApplicationRecord;
+use biopass_idp::authorize::Params;
+use biopass_idp::error::OAuthErrorCode;
+use biopass_idp::secretbox::MasterKey;
+use biopass_idp::user::UserRecord;
+use biopass_service::authorize::{authorize, Authorized};
+use biopass_service::http::Failure;
+use biopass_service::login::{self, Caller};
+use biopass_service::oauth::{push, PushedRequest};
+
+const CALLBACK: &str = "https://rp.example.com/cb";
+
+fn app(cx: &mut Cx, par_only: bool) -> ApplicationRecord {
+    let input = serde_json::from_value(serde_json::json!({
+        "name": "Payroll", "application_type": "amazon_cognito_mfa", "allowed_callback_urls": [CALLBACK],
+        "require_pushed_authorization_requests": par_only,
+    }))
+    .unwrap();
+    let app = ApplicationRecord::create(&input, "g1".into(), &MasterKey::from_bytes([9; 32]), &mut cx.rng, cx.now).unwrap().0;
+    run(cx.records.put_application(&app)).unwrap();
+    app
+}
+
+fn params(app: &ApplicationRecord, extra: &[(&str, &str)]) -> Params {
+    let mut p = Params::new();
+    for (k, v) in [("client_id", app.client_id.as_str()), ("response_type", "code"), ("redirect_uri", CALLBACK), ("scope", "openid"), ("state", "s-1")]
+        .into_iter()
+        .chain(extra.iter().copied())
+    {
+        p.insert(k.to_owned(), vec![v.to_owned()]);
+    }
+    p
+}
+
+fn error_of(back: &Authorized) -> String {
+    let Authorized::Back(url) = back else { panic!("not sent back: {back:?}") };
+    let url = url::Url::parse(url).unwrap();
+    assert!(url.as_str().starts_with(CALLBACK), "{url}");
+    assert_eq!(url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).as_deref(), Some("s-1"));
+    url.query_pairs().find(|(k, _)| k == "error").map(|(_, v)| v.into_owned()).unwrap()
+}
+
+fn page_code(f: &Failure) -> OAuthErrorCode {
+    match f {
+        Failure::Page(e) => e.code,
+        other => panic!("not an error page: {other:?}"),
+    }
+}
+
+/// The pushed request of `app`'s stack for `user` (vouched for: the client authenticated).
+fn pushed(cx: &mut Cx, app: &ApplicationRecord, user: &str) -> String {
+    let p = params(app, &[("login_hint", user)]);
+    let request = biopass_idp::authorize::validate(&p, &biopass_service::authorize::client_view(app), true).unwrap();
+    run(push(&cx.vault, &mut cx.rng, cx.now, &PushedRequest { request, authenticated: true })).unwrap()
+}
+
+#[test]
+fn a_pushed_request_registers_the_user_and_starts_a_sign_in_bound_to_the_browser_once() {
+    let mut cx = context();
+    let app = app(&mut cx, true);
+    let uri = pushed(&mut cx, &app, "ada@example.com");
+    let p = params(&app, &[("request_uri", &uri)]);
+    let Authorized::Login { tx_id, browser } = run(authorize(&mut cx, &p, Some(&uri), None)).unwrap() else { panic!("no sign-in") };
+    assert_eq!(browser.len(), 43, "a new browser binding");
+    let step = run(login::load(&cx, &tx_id, Caller { browser: browser.clone(), ip: None })).unwrap();
+    assert!(step.tx.vouched());
+    let user = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    assert_eq!(step.user.as_ref().map(|u| u.id.as_str()), Some(user.id.as_str()));
+    assert_eq!(user.groups, ["g1"], "in the application's group");
+    // The request URI works once.
+    assert_eq!(page_code(&run(authorize(&mut cx, &p, Some(&uri), None)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
+    // A browser that has a binding keeps it.
+    let again = pushed(&mut cx, &app, "ada@example.com");
+    let Authorized::Login { browser: kept, .. } = run(authorize(&mut cx, &p, Some(&again), Some(browser.clone()))).unwrap() else { panic!() };
+    assert_eq!(kept, browser);
+}
+
+#[test]
+fn a_plain_request_is_sent_back_where_pushed_requests_are_required_and_registers_nobody() {
+    let mut cx = context();
+    let strict = app(&mut cx, true);
+    let back = run(authorize(&mut cx, &params(&strict, &[("login_hint", "ada@example.com")]), None, None)).unwrap();
+    assert_eq!(error_of(&back), "invalid_request");
+    let open = app(&mut cx, false);
+    let Authorized::Login { .. } = run(authorize(&mut cx, &params(&open, &[("login_hint", "ada@example.com")]), None, None)).unwrap() else { panic!() };
+    assert_eq!(run(cx.records.user_named(None, &name("ada@example.com"))).unwrap(), None, "nobody vouched for it: nobody registered");
+    assert_eq!(error_of(&run(authorize(&mut cx, &params(&open, &[]), None, None)).unwrap()), "login_required");
+}
+
+#[test]
+fn an_unknown_client_or_a_bad_redirect_uri_is_an_error_page_never_a_redirect() {
+    let mut cx = context();
+    let app = app(&mut cx, false);
+    let mut unknown = params(&app, &[]);
+    unknown.insert("client_id".into(), vec!["nobody".into()]);
+    assert_eq!(page_code(&run(authorize(&mut cx, &unknown, None, None)).unwrap_err()), OAuthErrorCode::InvalidClient);
+    let mut elsewhere = params(&app, &[]);
+    elsewhere.insert("redirect_uri".into(), vec!["https://evil.example/cb".into()]);
+    assert!(matches!(run(authorize(&mut cx, &elsewhere, None, None)).unwrap_err(), Failure::Page(_)));
+}
+
+#[test]
+fn a_disabled_user_is_sent_back_from_a_vouched_for_request_only() {
+    let mut cx = context();
+    let app = app(&mut cx, false);
+    let user = UserRecord::register(name("ada@example.com"), None, "g1", &mut cx.rng, cx.now);
+    run(cx.records.put_user(&user)).unwrap();
+    run(cx.mark_disabled(&user.id, true)).unwrap();
+    let uri = pushed(&mut cx, &app, "ada@example.com");
+    assert_eq!(error_of(&run(authorize(&mut cx, &params(&app, &[]), Some(&uri), None)).unwrap()), "access_denied");
+    // Not vouched for: the same as for anyone, until they prove who they are.
+    let plain = run(authorize(&mut cx, &params(&app, &[("login_hint", "ada@example.com")]), None, None)).unwrap();
+    assert!(matches!(plain, Authorized::Login { .. }), "{plain:?}");
+}
