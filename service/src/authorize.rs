@@ -5,7 +5,7 @@
 
 use crate::context::Context;
 use crate::http::Failure;
-use crate::oauth::{resolve, start_transaction, OneTimeError};
+use crate::oauth::{misused, resolve, start_transaction, OneTimeError};
 use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::resolve_user;
@@ -56,10 +56,14 @@ pub async fn authorize<V: OneTime, R: Records>(
     let back = |uri: &str, state: Option<&str>, e: &OAuthError, issuer: &str| Authorized::Back(authorize::error_redirect(uri, state, e, issuer));
     let (request, may_enrol) = match request_uri {
         Some(uri) => {
-            let pushed = resolve(&cx.vault, cx.now, app.client_id.as_str(), uri).await.map_err(|e| match e {
-                OneTimeError::Refused(e) => Failure::Page(e),
-                OneTimeError::Store(e) => e.into(),
-            })?;
+            let pushed = match resolve(&cx.vault, cx.now, app.client_id.as_str(), uri).await {
+                Ok(p) => p,
+                Err(OneTimeError::Misused(e)) => {
+                    misused(cx, "authorize.request_uri_misused", app.client_id.as_str(), &e, None).await;
+                    return Err(Failure::Page(e));
+                }
+                Err(e) => return Err(Failure::Page(e.refusal()?)),
+            };
             (pushed.request, pushed.authenticated)
         }
         None => match authorize::validate(params, &client_view(&app), false) {

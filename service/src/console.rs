@@ -6,7 +6,7 @@
 
 use crate::context::Context;
 use crate::http::Failure;
-use crate::oauth::{redeem_code, start_transaction, OneTimeError};
+use crate::oauth::{misused, redeem_code, start_transaction, OneTimeError};
 use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime};
 use biopass_idp::authorize::AuthorizationRequest;
@@ -105,10 +105,14 @@ pub async fn open_session<V: OneTime, R: Records>(
     let fail = |m: &str| Failure::Page(OAuthError::new(OAuthErrorCode::AccessDenied, m));
     let redirect_uri = format!("{}{CONSOLE_CALLBACK}", cx.issuer);
     let redemption = Redemption { client_id: CONSOLE_CLIENT_ID, redirect_uri: Some(&redirect_uri), code_verifier: Some(verifier) };
-    let grant = redeem_code(&cx.vault, cx.now, code, &redemption).await.map_err(|e| match e {
-        OneTimeError::Refused(e) => fail(&e.description),
-        OneTimeError::Store(e) => e.into(),
-    })?;
+    let grant = match redeem_code(&cx.vault, cx.now, code, &redemption).await {
+        Ok(g) => g,
+        Err(OneTimeError::Misused(e)) => {
+            misused(cx, "console.code_misused", CONSOLE_CLIENT_ID, &e, ip).await;
+            return Err(fail(&e.description));
+        }
+        Err(e) => return Err(e.refusal().map(|e| fail(&e.description))?),
+    };
     let user = match cx.records.user(&grant.user_id).await? {
         Some(u) if u.admin && !cx.is_disabled(&u).await? => u,
         _ => return Err(fail("this user cannot sign in to the admin console")),

@@ -24,9 +24,23 @@ pub struct PushedRequest {
 /// A refusal of a one-time thing, or the store failing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OneTimeError {
-    /// Unknown, expired, already used, or someone else's (the OAuth error to answer).
+    /// Unknown, expired or already used (the OAuth error to answer).
     Refused(OAuthError),
+    /// Live, but presented by another client or with a wrong PKCE verifier: refused (the
+    /// same OAuth error as [`Self::Refused`], so the answer says no more) and not spent;
+    /// the caller records the attempt.
+    Misused(OAuthError),
     Store(StoreError),
+}
+
+impl OneTimeError {
+    /// The OAuth error to answer, or `None` for a store failure.
+    pub fn refusal(self) -> Result<OAuthError, StoreError> {
+        match self {
+            Self::Refused(e) | Self::Misused(e) => Ok(e),
+            Self::Store(e) => Err(e),
+        }
+    }
 }
 
 impl From<StoreError> for OneTimeError {
@@ -66,10 +80,22 @@ pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_u
     let key = VaultKey::PushedRequest(reference).to_string();
     let seen: PushedRequest = from_value(vault.get(&key, now).await?)?.ok_or_else(invalid)?;
     if seen.request.client_id != client_id {
-        return Err(invalid());
+        return Err(OneTimeError::Misused(invalid_request_uri()));
     }
     // Checked, then taken: of concurrent uses one gets it (the value never changes).
     from_value(vault.take(&key, now).await?)?.ok_or_else(invalid)
+}
+
+/// Records in the audit log a live code or request URI presented by the wrong client or
+/// with a wrong verifier (`action`, by `client_id`): refused and not spent, but not unseen.
+pub async fn misused<V: OneTime, R: crate::records::Records>(
+    cx: &mut crate::context::Context<V, R>,
+    action: &str,
+    client_id: &str,
+    refusal: &OAuthError,
+    ip: Option<String>,
+) {
+    cx.audit(&format!("client:{client_id}"), action, Some(client_id), Some(format!("refused, not spent: {}", refusal.description)), ip).await;
 }
 
 /// The error for a `request_uri` that cannot be used.
@@ -110,7 +136,7 @@ pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption
         revoke_on_replay(vault, now, code).await?;
         return Err(gone());
     };
-    check_redemption(&seen, redemption, now).map_err(OneTimeError::Refused)?;
+    check_redemption(&seen, redemption, now).map_err(OneTimeError::Misused)?;
     from_value(vault.take(&key, now).await?)?.ok_or_else(gone)
 }
 

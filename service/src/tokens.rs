@@ -5,7 +5,7 @@
 
 use crate::context::Context;
 use crate::http::{Challenge, Failure};
-use crate::oauth::{is_revoked, record_redemption, redeem_code, OneTimeError};
+use crate::oauth::{is_revoked, misused, record_redemption, redeem_code, OneTimeError};
 use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::active_user;
@@ -35,10 +35,14 @@ pub async fn exchange_code<V: OneTime, R: Records>(
     code: &str,
     redemption: &Redemption<'_>,
 ) -> Result<TokenResponse, Failure> {
-    let grant = redeem_code(&cx.vault, cx.now, code, redemption).await.map_err(|e| match e {
-        OneTimeError::Refused(e) => oauth(e),
-        OneTimeError::Store(e) => e.into(),
-    })?;
+    let grant = match redeem_code(&cx.vault, cx.now, code, redemption).await {
+        Ok(g) => g,
+        Err(OneTimeError::Misused(e)) => {
+            misused(cx, "token.code_misused", redemption.client_id, &e, None).await;
+            return Err(oauth(e));
+        }
+        Err(e) => return Err(oauth(e.refusal()?)),
+    };
     if active_user(cx, &grant.user_id).await?.is_none() {
         return Err(oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone")));
     }

@@ -248,13 +248,16 @@ test('wrong secret: 401 invalid_client with WWW-Authenticate for Basic', async (
   assert.equal((await post.json()).error, 'invalid_client');
 });
 
-test('a wrong PKCE verifier is refused without spending the code; the right one then redeems it, once', async () => {
+test('a wrong PKCE verifier is refused without spending the code and recorded; the right one then redeems it, once', async () => {
   const account = new Account('pkce-user@example.com');
   const { code, verifier } = await freshCode(apps.secret, account);
   const base = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: apps.secret.client_id, client_secret: apps.secret.secret };
   const wrong = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: client.randomPKCECodeVerifier() }));
   assert.equal(wrong.status, 400);
   assert.equal((await wrong.json()).error, 'invalid_grant');
+  // The attempt is in the audit log (refused, not spent).
+  const log = (await admin(worker, 'GET', '/audit?limit=100')).body.items;
+  assert.ok(log.some((e) => e.action === 'token.code_misused' && e.target === apps.secret.client_id && /not spent/.test(e.detail)), JSON.stringify(log.slice(0, 5)));
   // Whoever saw the code cannot burn it for the client it was issued to.
   const right = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: verifier }));
   assert.equal(right.status, 200, await right.clone().text());

@@ -114,3 +114,16 @@ fn a_disabled_user_is_sent_back_from_a_vouched_for_request_only() {
     let plain = run(authorize(&mut cx, &params(&app, &[("login_hint", "ada@example.com")]), None, None)).unwrap();
     assert!(matches!(plain, Authorized::Login { .. }), "{plain:?}");
 }
+
+#[test]
+fn a_request_uri_presented_by_another_application_is_refused_recorded_and_not_spent() {
+    let mut cx = context();
+    let mine = app(&mut cx, true);
+    let other = app(&mut cx, true);
+    let uri = pushed(&mut cx, &mine, "ada@example.com");
+    let stolen = run(authorize(&mut cx, &params(&other, &[]), Some(&uri), None)).unwrap_err();
+    assert_eq!(page_code(&stolen), OAuthErrorCode::InvalidRequestUri);
+    let entries = run(cx.records.audit_page(None, 10)).unwrap().items;
+    assert!(entries.iter().any(|e| e.action == "authorize.request_uri_misused" && e.target.as_deref() == Some(other.client_id.as_str())), "{entries:?}");
+    assert!(matches!(run(authorize(&mut cx, &params(&mine, &[]), Some(&uri), None)).unwrap(), Authorized::Login { .. }));
+}

@@ -17,7 +17,7 @@ fn pushed(client_id: &str) -> PushedRequest {
 
 fn code_of(e: &OneTimeError) -> OAuthErrorCode {
     match e {
-        OneTimeError::Refused(o) => o.code,
+        OneTimeError::Refused(o) | OneTimeError::Misused(o) => o.code,
         OneTimeError::Store(s) => panic!("store failed: {s}"),
     }
 }

@@ -145,3 +145,21 @@ fn an_rs256_application_gets_rs256_id_tokens_from_one_rsa_key_made_when_first_ne
     assert_eq!(header_of(&answer.access_token)["alg"], "ES256");
     assert!(run(tokens::userinfo(&cx, &a, Some(&answer.access_token))).is_ok());
 }
+
+#[test]
+fn a_code_presented_by_another_client_is_refused_recorded_and_not_spent() {
+    let mut cx = context();
+    issued(&mut cx, "code-1");
+    let keyset = run(keys::load(&mut cx)).unwrap();
+    let thief = Redemption { client_id: "c2", redirect_uri: Some(CALLBACK), code_verifier: None };
+    let refused = run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &thief)).unwrap_err();
+    assert_eq!(oauth_error(&refused).0, OAuthErrorCode::InvalidGrant, "the same answer as for an unknown code");
+    let entries = run(cx.records.audit_page(None, 10)).unwrap().items;
+    let entry = entries.iter().find(|e| e.action == "token.code_misused").expect("recorded");
+    assert_eq!((entry.actor.as_str(), entry.target.as_deref()), ("client:c2", Some("c2")));
+    // An unknown code is refused too, and is not a misuse of anyone's.
+    assert!(run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "never-issued", &thief)).is_err());
+    assert_eq!(run(cx.records.audit_page(None, 10)).unwrap().items.len(), 1);
+    // The client it was issued to still redeems it.
+    assert!(run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).is_ok());
+}
