@@ -14,22 +14,36 @@ fn keyset_error(what: &str) -> Failure {
     Failure::Internal(what.into())
 }
 
+/// The stored keyset, created on first use (the Vault decides which of two fresh ones wins).
+async fn stored<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Keyset, Failure> {
+    if let Some(k) = cx.records.get_json::<Keyset>(&KvKey::Keyset.to_string()).await? {
+        return Ok(k);
+    }
+    let fresh = Keyset::generate(&cx.master, &mut cx.rng, cx.now);
+    let agreed: Keyset =
+        from_value(Some(cx.vault.get_or_insert(&VaultKey::Keyset.to_string(), to_value(&fresh)?).await?))?.ok_or_else(|| keyset_error("no keyset agreed"))?;
+    cx.records.put_json(&KvKey::Keyset.to_string(), &agreed).await?;
+    Ok(agreed)
+}
+
+/// The Vault's keyset (the one changes are made to), created on first use.
+async fn authoritative<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Keyset, Failure> {
+    stored(cx).await?;
+    from_value(cx.vault.get(&VaultKey::Keyset.to_string(), cx.now).await?)?.ok_or_else(|| keyset_error("keyset missing from the vault"))
+}
+
+/// Writes a changed keyset to the Vault, then to KV for every isolate to read.
+async fn save<V: OneTime, R: Records>(cx: &Context<V, R>, keyset: &Keyset) -> Result<(), Failure> {
+    cx.vault.put(&VaultKey::Keyset.to_string(), to_value(keyset)?).await?;
+    Ok(cx.records.put_json(&KvKey::Keyset.to_string(), keyset).await?)
+}
+
 /// The keyset, opened with the master key; created on first use.
 ///
 /// # Errors
 /// Internal when a store fails or the keys do not open with this master key.
 pub async fn load<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<OpenKeyset, Failure> {
-    let stored = match cx.records.get_json::<Keyset>(&KvKey::Keyset.to_string()).await? {
-        Some(k) => k,
-        None => {
-            let fresh = Keyset::generate(&cx.master, &mut cx.rng, cx.now);
-            let agreed: Keyset = from_value(Some(cx.vault.get_or_insert(&VaultKey::Keyset.to_string(), to_value(&fresh)?).await?))?
-                .ok_or_else(|| keyset_error("no keyset agreed"))?;
-            cx.records.put_json(&KvKey::Keyset.to_string(), &agreed).await?;
-            agreed
-        }
-    };
-    stored.open(&cx.master, cx.now).map_err(|_| keyset_error("signing keys do not open with BIOPASS_MASTER_KEY"))
+    stored(cx).await?.open(&cx.master, cx.now).map_err(|_| keyset_error("signing keys do not open with BIOPASS_MASTER_KEY"))
 }
 
 /// Makes sure the signing generation has an RSA key (an application asked for RS256 ID
@@ -39,25 +53,20 @@ pub async fn load<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<Open
 /// # Errors
 /// Internal when a store fails.
 pub async fn ensure_rsa<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<(), Failure> {
-    load(cx).await?;
-    let mut stored: Keyset =
-        from_value(cx.vault.get(&VaultKey::Keyset.to_string(), cx.now).await?)?.ok_or_else(|| keyset_error("keyset missing from the vault"))?;
-    let Some(current) = stored.keys.iter().rev().find(|k| k.retired_at.is_none()).map(|k| k.kid.clone()) else {
+    let mut keyset = authoritative(cx).await?;
+    let Some(current) = keyset.keys.iter().rev().find(|k| k.retired_at.is_none()).map(|k| k.kid.clone()) else {
         return Ok(());
     };
-    if stored.lacks_rsa() {
-        let mut proposal = stored.clone();
-        proposal.add_missing_rsa(&cx.master, &mut cx.rng);
-        let proposed = proposal.keys.iter().find(|k| k.kid == current).and_then(|k| k.rsa.clone());
-        let agreed: Option<StoredRsaKey> =
-            from_value(Some(cx.vault.get_or_insert(&VaultKey::KeysetRsa(&current).to_string(), to_value(&proposed)?).await?))?.flatten();
-        if let Some(key) = stored.keys.iter_mut().find(|k| k.kid == current) {
-            key.rsa = agreed;
-        }
-        cx.vault.put(&VaultKey::Keyset.to_string(), to_value(&stored)?).await?;
-        cx.records.put_json(&KvKey::Keyset.to_string(), &stored).await?;
+    if !keyset.add_missing_rsa(&cx.master, &mut cx.rng) {
+        return Ok(());
     }
-    Ok(())
+    let Some(generation) = keyset.keys.iter_mut().find(|k| k.kid == current) else {
+        return Ok(());
+    };
+    let agreed: Option<StoredRsaKey> =
+        from_value(Some(cx.vault.get_or_insert(&VaultKey::KeysetRsa(&current).to_string(), to_value(&generation.rsa)?).await?))?.flatten();
+    generation.rsa = agreed;
+    save(cx, &keyset).await
 }
 
 /// Rotates the signing key (the Vault's copy is the one rotated, then KV's follows); the
@@ -66,12 +75,9 @@ pub async fn ensure_rsa<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Resul
 /// # Errors
 /// Internal when a store fails or the keys do not open.
 pub async fn rotate<V: OneTime, R: Records>(cx: &mut Context<V, R>) -> Result<String, Failure> {
-    load(cx).await?;
-    let mut stored: Keyset =
-        from_value(cx.vault.get(&VaultKey::Keyset.to_string(), cx.now).await?)?.ok_or_else(|| keyset_error("keyset missing from the vault"))?;
-    stored.rotate(&cx.master, &mut cx.rng, cx.now);
-    cx.vault.put(&VaultKey::Keyset.to_string(), to_value(&stored)?).await?;
-    cx.records.put_json(&KvKey::Keyset.to_string(), &stored).await?;
-    let open = stored.open(&cx.master, cx.now).map_err(|_| keyset_error("rotated keyset does not open"))?;
+    let mut keyset = authoritative(cx).await?;
+    keyset.rotate(&cx.master, &mut cx.rng, cx.now);
+    save(cx, &keyset).await?;
+    let open = keyset.open(&cx.master, cx.now).map_err(|_| keyset_error("rotated keyset does not open"))?;
     Ok(open.current_kid().unwrap_or_default().to_owned())
 }

@@ -97,25 +97,31 @@ fn wrong_code(seed: &TotpSeed, now: u64) -> String {
     (0..1_000_000).map(|n| format!("{n:06}")).find(|c| !near.contains(c)).unwrap()
 }
 
-/// Answers `step` with the code of `seed` now (`_now`) or a wrong one (`_wrong`).
+/// Answers `step` with the code of `seed` now (`_now`) or a wrong one (`_wrong`), as a
+/// sign-in (`verify_`) or as the confirmation of an enrolment (`confirm_`).
+fn answer_with(cx: &mut Cx, step: &Step, seed: &TotpSeed, right: bool, confirm: bool) -> Result<LoginStep, Failure> {
+    let a = answer(&if right { totp::code_at(seed, cx.now) } else { wrong_code(seed, cx.now) });
+    if confirm {
+        run(login::totp_confirm(cx, step, &a))
+    } else {
+        run(login::totp_verify(cx, step, &a))
+    }
+}
+
 fn verify_now(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
-    let a = answer(&totp::code_at(seed, cx.now));
-    run(login::totp_verify(cx, step, &a))
+    answer_with(cx, step, seed, true, false)
 }
 
 fn verify_wrong(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
-    let a = answer(&wrong_code(seed, cx.now));
-    run(login::totp_verify(cx, step, &a))
+    answer_with(cx, step, seed, false, false)
 }
 
 fn confirm_now(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
-    let a = answer(&totp::code_at(seed, cx.now));
-    run(login::totp_confirm(cx, step, &a))
+    answer_with(cx, step, seed, true, true)
 }
 
 fn confirm_wrong(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep, Failure> {
-    let a = answer(&wrong_code(seed, cx.now));
-    run(login::totp_confirm(cx, step, &a))
+    answer_with(cx, step, seed, false, true)
 }
 
 fn audit(cx: &Cx) -> Vec<AuditEntry> {
