@@ -29,9 +29,10 @@
 //!     off), far-mask.jpg, near-mask.jpg (the near-field light factor per pixel, over
 //!     `mask_scale`), scene.json (the detected face's centre and width in pixels), for
 //!     the browser's simulated person.
-//! livesynth bench --photos DIR [--count N] [--models DIR]
+//! livesynth bench --photos DIR [--count N] [--kinds K,K] [--models DIR]
 //!     APCER per attack and BPCER of the genuine simulation over N attempts each (the
-//!     demo photos of DIR), through the worker's own measures and decisions.
+//!     demo photos of DIR), through the worker's own measures and decisions; `--kinds`
+//!     (e.g. `genuine`) runs only those captures.
 //! livesynth calibrate --photos DIR [--count N] [--models DIR]
 //!     for N photos of DIR (the LFW calibration set), measures a genuine capture and the
 //!     paper, tint and late attacks with the server's measures and prints the distribution
@@ -802,7 +803,10 @@ fn bench(a: &Args) -> Res<()> {
             Err(e) => eprintln!("{file}#{face} left out: {e}"),
         }
     }
-    let kinds = [Kind::Genuine, Kind::Still, Kind::Paper, Kind::Warp, Kind::Tint, Kind::Late, Kind::Reversed, Kind::Screen];
+    let kinds = match a.get("--kinds") {
+        Some(list) => list.split(',').map(Kind::parse).collect::<Res<Vec<_>>>()?,
+        None => vec![Kind::Genuine, Kind::Still, Kind::Paper, Kind::Warp, Kind::Tint, Kind::Late, Kind::Reversed, Kind::Screen],
+    };
     println!("Light-and-distance liveness on the genuine simulation and the attacks, {count} attempts each ({} people of the demo photos, a fresh challenge per attempt, the worker's own measures and decisions; the match at FMR 1 in 10,000, {threshold})", heads.len());
     println!("{:<10} {:>9} {:>8} {:>10}  refused by", "capture", "accepted", "rate", "KB/attempt");
     for kind in kinds {
