@@ -15,6 +15,7 @@
 //! - [`authorize`]: authorization and pushed authorization request validation.
 //! - [`grant`]: authorization codes and their redemption rules.
 //! - [`deployment`]: the "Previous deployments" records.
+//! - [`passkey`]: WebAuthn registration and authentication checks (passkeys).
 //! - [`face`]: face challenges and the decision on measured evidence.
 //! - [`guidance`]: the login page's live face guidance and capture sequence.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
@@ -43,6 +44,7 @@ pub mod guidance;
 pub mod ids;
 pub mod keys;
 pub mod lockout;
+pub mod passkey;
 pub mod pkce;
 pub mod qr;
 pub mod random;

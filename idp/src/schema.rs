@@ -166,6 +166,12 @@ pub enum VaultKey<'a> {
     /// A console session's cookie value (stored by its hash).
     Session(&'a str),
     TotpStep(&'a str),
+    /// A passkey ceremony's challenge (stored by its hash).
+    PasskeyChallenge(&'a str),
+    /// The highest signature counter seen for a user's passkey (user id, credential tag):
+    /// a Vault counter, so a cloned authenticator's lower count is refused even under
+    /// concurrency.
+    PasskeyCounter(&'a str, &'a str),
     Failures(Failures<'a>),
     UserDisabled(&'a str),
     /// The pool that claimed a user registered before users were bound to pools.
@@ -190,6 +196,8 @@ impl fmt::Display for VaultKey<'_> {
             Self::FaceNonce(nonce) => write!(f, "face-nonce:{}", sha256_hex(nonce)),
             Self::Session(cookie) => write!(f, "session:{}", sha256_hex(cookie)),
             Self::TotpStep(user) => write!(f, "totp-step:{user}"),
+            Self::PasskeyChallenge(challenge) => write!(f, "passkey-challenge:{}", sha256_hex(challenge)),
+            Self::PasskeyCounter(user, tag) => write!(f, "passkey-count:{user}:{tag}"),
             Self::Failures(Failures::Authenticator(kind, user)) => write!(f, "fail:{}:{user}", authenticator(*kind)),
             Self::Failures(Failures::Browser(binding)) => write!(f, "fail:browser:{binding}"),
             Self::Failures(Failures::Address(ip)) => write!(f, "fail:address:{}", sha256_hex(ip)),
@@ -216,6 +224,7 @@ fn authenticator(kind: AuthenticatorKind) -> &'static str {
     match kind {
         AuthenticatorKind::Totp => "totp",
         AuthenticatorKind::Face => "face",
+        AuthenticatorKind::Passkey => "passkey",
     }
 }
 

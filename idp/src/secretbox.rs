@@ -21,6 +21,8 @@ pub enum Purpose {
     TotpSeed,
     SigningKey,
     FaceTemplate,
+    /// A passkey's public key: not secret, sealed so it is bound to its user's record.
+    PasskeyKey,
 }
 
 impl Purpose {
@@ -30,6 +32,7 @@ impl Purpose {
             Self::TotpSeed => b"biopass/totp-seed/v1",
             Self::SigningKey => b"biopass/signing-key/v1",
             Self::FaceTemplate => b"biopass/face-template/v1",
+            Self::PasskeyKey => b"biopass/passkey-key/v1",
         }
     }
 }

@@ -140,7 +140,7 @@ impl LoginTransaction {
         if !kinds.contains(&kind) {
             kinds.push(kind);
         }
-        kinds.into_iter().map(|k| k.amr().to_owned()).collect()
+        kinds.into_iter().flat_map(|k| k.amr_values().iter().map(|v| (*v).to_owned())).collect()
     }
 
     /// The code grant for `user`, authenticated now with `amr`, and the URL the browser

@@ -4,7 +4,7 @@
 use crate::authorize::CognitoContext;
 use crate::ids::UserName;
 use crate::random::Entropy;
-use biopass_proto::admin::{Authenticators, UpdateUser, User};
+use biopass_proto::admin::{Authenticators, PasskeyView, UpdateUser, User};
 use biopass_proto::login::AuthenticatorKind;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,27 @@ pub struct UserRecord {
     pub totp: Option<Enrolled>,
     #[serde(default)]
     pub face: Option<Enrolled>,
+    /// WebAuthn credentials, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<EnrolledPasskey>,
+}
+
+/// A passkey as stored: the credential id (base64url) and its public key
+/// ([`crate::passkey::PublicKey`] as JSON), sealed to the user's record like the other
+/// authenticators (it is not secret, but a key copied into another record does not open).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolledPasskey {
+    pub credential_id: String,
+    pub sealed_key: String,
+    /// The signature counter at enrolment (0: the authenticator keeps none).
+    pub sign_count: u32,
+    pub enrolled_at: u64,
+}
+
+impl std::fmt::Debug for EnrolledPasskey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EnrolledPasskey {{ credential_id: {}, enrolled_at: {}, sealed_key: <hidden> }}", self.credential_id, self.enrolled_at)
+    }
 }
 
 impl UserRecord {
@@ -57,6 +78,7 @@ impl UserRecord {
             admin: false,
             totp: None,
             face: None,
+            passkeys: Vec::new(),
         }
     }
 
@@ -87,6 +109,9 @@ impl UserRecord {
         if self.totp.is_some() {
             kinds.push(AuthenticatorKind::Totp);
         }
+        if !self.passkeys.is_empty() {
+            kinds.push(AuthenticatorKind::Passkey);
+        }
         kinds
     }
 
@@ -95,7 +120,11 @@ impl UserRecord {
             id: self.id.clone(),
             username: self.username.to_string(),
             groups: self.groups.clone(),
-            authenticators: Authenticators { totp: self.totp.is_some(), face: self.face.is_some() },
+            authenticators: Authenticators {
+                totp: self.totp.is_some(),
+                face: self.face.is_some(),
+                passkeys: self.passkeys.iter().map(|p| PasskeyView { credential_id: p.credential_id.clone(), enrolled_at: p.enrolled_at }).collect(),
+            },
             disabled: self.disabled,
             admin: self.admin,
             created_at: self.created_at,
@@ -128,8 +157,8 @@ impl UserRecord {
         }
     }
 
-    /// Removes the enrolled authenticator `kind` (`totp` or `face`, as in the admin API's
-    /// path): the user enrols it again at their next sign-in.
+    /// Removes the enrolled authenticator `kind` (`totp`, `face` or `passkey`: every
+    /// passkey, as in the admin API's path): the user enrols it again at their next sign-in.
     ///
     /// # Errors
     /// The reason, for an unknown kind.
@@ -137,7 +166,8 @@ impl UserRecord {
         match kind {
             "totp" => self.totp = None,
             "face" => self.face = None,
-            _ => return Err("the authenticator kind is totp or face"),
+            "passkey" => self.passkeys.clear(),
+            _ => return Err("the authenticator kind is totp, face or passkey"),
         }
         Ok(())
     }
@@ -199,7 +229,7 @@ mod tests {
         u.apply(&UpdateUser { groups: Some(vec!["g2".into()]), disabled: None, admin: Some(true) });
         assert!(u.disabled && u.admin && u.groups == ["g2"]);
         u.totp = Some(Enrolled { sealed: "s".into(), enrolled_at: 1 });
-        assert!(u.reset_authenticator("passkey").is_err());
+        assert!(u.reset_authenticator("sms").is_err());
         assert!(u.totp.is_some());
         assert_eq!(u.reset_authenticator("totp"), Ok(()));
         assert!(u.totp.is_none());

@@ -248,6 +248,17 @@ pub struct CreateGroup {
 pub struct Authenticators {
     pub totp: bool,
     pub face: bool,
+    /// The user's passkeys (WebAuthn credentials).
+    #[serde(default)]
+    pub passkeys: Vec<PasskeyView>,
+}
+
+/// A passkey as the admin API shows it: the credential id (base64url) and when it was
+/// enrolled; the public key is not shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    pub credential_id: String,
+    pub enrolled_at: u64,
 }
 
 /// A user as the admin API shows it.

@@ -9,22 +9,37 @@ use serde::{Deserialize, Serialize};
 pub enum AuthenticatorKind {
     Totp,
     Face,
+    /// A WebAuthn credential (FIDO2 passkey) with user verification.
+    Passkey,
 }
 
 impl AuthenticatorKind {
-    pub const ALL: [Self; 2] = [Self::Face, Self::Totp];
+    pub const ALL: [Self; 3] = [Self::Face, Self::Totp, Self::Passkey];
 
-    /// Every kind, in [`Self::ALL`]'s order: what a setting stored before it existed means.
+    /// What an application accepts when nothing was chosen, and what a setting stored
+    /// before the choice existed means: face and authenticator app. Passkeys are chosen
+    /// per application (their relying party is the issuer's host name, which must be a
+    /// domain name, not an IP address).
     pub fn all() -> Vec<Self> {
-        Self::ALL.to_vec()
+        vec![Self::Face, Self::Totp]
     }
 
-    /// The `amr` value (RFC 8176) of a sign-in with this authenticator.
-    pub fn amr(self) -> &'static str {
+    /// The `amr` values (RFC 8176) of a sign-in with this authenticator. A passkey is
+    /// `swk` (a proof of possession of a key; the attestation is not asked for, so nothing
+    /// shows the key is in hardware: `hwk` would claim what was not checked) and `user`
+    /// (the authenticator verified the person: user verification is required, and it does
+    /// not say whether by PIN or by a biometric, so neither `pin` nor `fpt` is claimed).
+    pub fn amr_values(self) -> &'static [&'static str] {
         match self {
-            Self::Totp => "otp",
-            Self::Face => "face",
+            Self::Totp => &["otp"],
+            Self::Face => &["face"],
+            Self::Passkey => &["swk", "user"],
         }
+    }
+
+    /// The first of [`Self::amr_values`]: a short stable name (element ids, audit entries).
+    pub fn amr(self) -> &'static str {
+        self.amr_values()[0]
     }
 
     /// The name people see.
@@ -32,6 +47,7 @@ impl AuthenticatorKind {
         match self {
             Self::Totp => "authenticator app",
             Self::Face => "face",
+            Self::Passkey => "passkey",
         }
     }
 }
@@ -231,6 +247,58 @@ pub struct FaceEvidence {
     #[serde(default)]
     pub forget_face: bool,
     /// Authentication only: once it succeeds, go on to add another authenticator.
+    #[serde(default)]
+    pub add_authenticator: bool,
+}
+
+/// `POST /api/login/{tx}/passkey/options`: what the page passes to the browser's WebAuthn
+/// call (`navigator.credentials.create` to enrol, `.get` to authenticate). Byte strings are
+/// base64url without padding. The challenge works once, before `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyOptions {
+    pub purpose: FacePurpose,
+    pub challenge: String,
+    /// The relying party: the issuer's host name.
+    pub rp_id: String,
+    pub rp_name: String,
+    /// Enrolment: the user handle (the user's id) and names the authenticator shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<PasskeyUser>,
+    /// Enrolment: credentials the user has (not to be made twice); authentication: the
+    /// ones that may answer (empty: any discoverable credential of this site).
+    #[serde(default)]
+    pub credential_ids: Vec<String>,
+    pub timeout_ms: u32,
+    pub expires_at: u64,
+}
+
+/// The user entity of a passkey enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyUser {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+}
+
+/// `POST /api/login/{tx}/passkey/enrol`: the new credential (the authenticator's
+/// attestation response). Byte strings are base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyRegistration {
+    pub credential_id: String,
+    pub client_data_json: String,
+    pub attestation_object: String,
+}
+
+/// `POST /api/login/{tx}/passkey`: an assertion. Byte strings are base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyAssertion {
+    pub credential_id: String,
+    pub client_data_json: String,
+    pub authenticator_data: String,
+    pub signature: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_handle: Option<String>,
+    /// Once this assertion authenticates the person, go on to add another authenticator.
     #[serde(default)]
     pub add_authenticator: bool,
 }

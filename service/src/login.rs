@@ -1,7 +1,8 @@
 //! The login steps the universal-login SPA drives, once the edge worker has parsed the
 //! request: the transaction's state, TOTP enrolment and sign-in, face challenges and face
 //! evidence (the models run behind [`FaceAnalysis`]: the worker's own, or a test's figures),
-//! who may answer, counting, and the end of the sign-in.
+//! passkey ceremonies (checked by `biopass_idp::passkey`), who may answer, counting, and
+//! the end of the sign-in.
 //!
 //! Every call names a live transaction and must come from the browser that started it.
 //! An answer is counted in the Vault before it is checked (`crate::lockout`); in a sign-in
@@ -16,15 +17,19 @@ use crate::store::{from_value, to_value, OneTime, StoreError};
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge, MeasuredFrame};
 use biopass_idp::lockout::LOCKOUT_WINDOW;
+use biopass_idp::passkey::{self, IssuedPasskeyChallenge, PasskeyRejection};
 use biopass_idp::qr;
 use biopass_idp::random::Entropy;
 use biopass_idp::schema::{sha256_hex, KvKey, VaultKey};
 use biopass_idp::secretbox::Purpose;
 use biopass_idp::totp::{self, TotpRejection, TotpSeed};
 use biopass_idp::transaction::LoginTransaction;
-use biopass_idp::user::{Enrolled, UserRecord};
+use biopass_idp::user::{Enrolled, EnrolledPasskey, UserRecord};
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{AuthenticatorKind, EvidenceFrame, FaceChallenge, FaceEvidence, FacePurpose, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{
+    AuthenticatorKind, EvidenceFrame, FaceChallenge, FaceEvidence, FacePurpose, LoginState, LoginStep, PasskeyAssertion, PasskeyOptions, PasskeyRegistration,
+    PasskeyUser, TotpAnswer, TotpEnrolment,
+};
 
 /// A login step's result.
 pub type LoginResult<T> = Result<T, Failure>;
@@ -76,6 +81,7 @@ fn audit_name(kind: AuthenticatorKind) -> &'static str {
     match kind {
         AuthenticatorKind::Totp => "totp",
         AuthenticatorKind::Face => "face",
+        AuthenticatorKind::Passkey => "passkey",
     }
 }
 
@@ -552,5 +558,230 @@ async fn face_refused<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Ste
         }
     } else {
         api(ApiErrorCode::Forbidden, rejection.message())
+    }
+}
+
+/// The relying party and origin of this issuer, or why passkeys cannot work here.
+fn relying_party(issuer: &str) -> LoginResult<(String, String)> {
+    match (passkey::rp_id(issuer), passkey::origin(issuer)) {
+        (Some(rp), Some(origin)) => Ok((rp, origin)),
+        _ => Err(api(
+            ApiErrorCode::Forbidden,
+            "Passkeys are not available here: the sign-in page must be served from a domain name. Use another way to sign in.",
+        )),
+    }
+}
+
+/// `POST /api/login/{tx}/passkey/options`: a one-use challenge (90 s) for this transaction
+/// and what the browser's WebAuthn call needs: to enrol a passkey (a user without one where
+/// enrolment is allowed, or adding one after proving another authenticator) or to sign in
+/// with one. In a sign-in nobody vouched for, the credentials are not listed (that would
+/// say the account has passkeys): any passkey of this site may answer, and the answer names
+/// its user.
+///
+/// # Errors
+/// 403 when passkeys are not available here.
+pub async fn passkey_options<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step) -> LoginResult<PasskeyOptions> {
+    let (rp_id, _) = relying_party(&cx.issuer)?;
+    let kind = AuthenticatorKind::Passkey;
+    let (purpose, user, credential_ids) = match step.tx.shown_step(step.user.as_ref()) {
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => {
+            let u = may_enrol(step, kind)?;
+            if u.passkeys.len() >= passkey::MAX_PASSKEYS {
+                return Err(api(ApiErrorCode::Conflict, "This account has as many passkeys as it may have. Ask your administrator to remove one."));
+            }
+            let entity = PasskeyUser { id: passkey::b64(u.id.as_bytes()), name: u.username.to_string(), display_name: u.username.to_string() };
+            (FacePurpose::Enrol, Some(entity), u.passkeys.iter().map(|p| p.credential_id.clone()).collect())
+        }
+        LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind) => {
+            let listed = match (&step.user, step.tx.vouched()) {
+                (Some(u), true) => u.passkeys.iter().map(|p| p.credential_id.clone()).collect(),
+                _ => Vec::new(),
+            };
+            (FacePurpose::Authenticate, None, listed)
+        }
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol()),
+        _ => return Err(api(ApiErrorCode::Forbidden, "Signing in with a passkey is not available for this application.")),
+    };
+    let challenge = cx.rng.token::<32>();
+    let expires_at = cx.now + passkey::CHALLENGE_TTL;
+    let issued = IssuedPasskeyChallenge { transaction: sha256_hex(&step.tx_id), purpose, expires_at };
+    cx.vault.insert(&VaultKey::PasskeyChallenge(&challenge).to_string(), to_value(&issued)?, expires_at, cx.now).await?;
+    Ok(PasskeyOptions {
+        purpose,
+        challenge,
+        rp_id,
+        rp_name: step.tx.application_name.clone(),
+        user,
+        credential_ids,
+        timeout_ms: passkey::CEREMONY_TIMEOUT_MS,
+        expires_at,
+    })
+}
+
+fn bad_passkey(field: &'static str) -> Failure {
+    Failure::Api(ApiFailure::invalid_field(field, PasskeyRejection::Malformed(field).message()))
+}
+
+/// Spends the challenge a client data names, for this transaction and `purpose` (one use,
+/// even under concurrency), and gives back what the ceremony expects.
+async fn spend_passkey_challenge<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    step: &Step,
+    client_data_json: &[u8],
+    purpose: FacePurpose,
+) -> LoginResult<Result<String, PasskeyRejection>> {
+    let challenge = passkey::challenge_of(client_data_json).map_err(|_| bad_passkey("client_data_json"))?;
+    let issued: Option<IssuedPasskeyChallenge> = from_value(cx.vault.take(&VaultKey::PasskeyChallenge(&challenge).to_string(), cx.now).await?)?;
+    let Some(issued) = issued.filter(|i| i.expires_at > cx.now) else {
+        return Err(api(ApiErrorCode::Expired, "This passkey request has expired or was already used. Try again."));
+    };
+    if issued.transaction != sha256_hex(&step.tx_id) || issued.purpose != purpose {
+        return Ok(Err(PasskeyRejection::WrongChallenge));
+    }
+    Ok(Ok(challenge))
+}
+
+/// The passkeys of a user, each with its public key opened (a key copied from another
+/// record does not open).
+fn passkey_key(cx: &Context<impl OneTime, impl Records>, user: &UserRecord, p: &EnrolledPasskey) -> LoginResult<passkey::PublicKey> {
+    let bytes = cx
+        .master
+        .secret_box(Purpose::PasskeyKey)
+        .open(&sealed_to(&user.id), &p.sealed_key)
+        .map_err(|_| Failure::Internal("passkey key does not open".into()))?;
+    serde_json::from_slice(&bytes).map_err(|_| Failure::Internal("passkey key is not readable".into()))
+}
+
+/// `POST /api/login/{tx}/passkey/enrol`: the new credential of a registration ceremony;
+/// saved (sealed to the user's record), and the sign-in goes on as after any enrolment.
+///
+/// # Errors
+/// 410 for a spent or expired challenge; 400 for an answer that does not verify (an attack
+/// is recorded); 409 for a credential the user already has.
+pub async fn passkey_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, reg: &PasskeyRegistration) -> LoginResult<LoginStep> {
+    let mut user = may_enrol(step, AuthenticatorKind::Passkey)?;
+    let (rp_id, origin) = relying_party(&cx.issuer)?;
+    let client_data = passkey::unb64(&reg.client_data_json, "client_data_json").map_err(|_| bad_passkey("client_data_json"))?;
+    let attestation = passkey::unb64(&reg.attestation_object, "attestation_object").map_err(|_| bad_passkey("attestation_object"))?;
+    let credential_id = passkey::unb64(&reg.credential_id, "credential_id").map_err(|_| bad_passkey("credential_id"))?;
+    let checked = match spend_passkey_challenge(cx, step, &client_data, FacePurpose::Enrol).await? {
+        Ok(challenge) => passkey::verify_registration(
+            &passkey::Expected { rp_id: &rp_id, origin: &origin, challenge: &challenge },
+            &credential_id,
+            &client_data,
+            &attestation,
+        ),
+        Err(r) => Err(r),
+    };
+    let new = match checked {
+        Ok(n) => n,
+        Err(r) => {
+            if let Some(kind) = r.attack() {
+                record(cx, step, "passkey.attack", format!("enrolment refused: {kind}")).await;
+            }
+            return Err(api(ApiErrorCode::InvalidInput, r.message()));
+        }
+    };
+    let id = passkey::b64(&new.credential_id);
+    if user.passkeys.iter().any(|p| p.credential_id == id) {
+        return Err(api(ApiErrorCode::Conflict, "This passkey is already registered for your account."));
+    }
+    let key = serde_json::to_vec(&new.public_key).map_err(|e| Failure::Internal(format!("passkey key: {e}")))?;
+    let sealed_key = cx.master.secret_box(Purpose::PasskeyKey).seal(&mut cx.rng, &sealed_to(&user.id), &key);
+    if new.sign_count > 0 {
+        cx.vault.advance(&VaultKey::PasskeyCounter(&user.id, &passkey::credential_tag(&new.credential_id)).to_string(), u64::from(new.sign_count)).await?;
+    }
+    user.passkeys.push(EnrolledPasskey { credential_id: id, sealed_key, sign_count: new.sign_count, enrolled_at: cx.now });
+    cx.records.put_user(&user).await?;
+    record(cx, step, "user.passkey.enrol", format!("credential {}", passkey::credential_tag(&new.credential_id))).await;
+    finish(cx, step, &user, AuthenticatorKind::Passkey).await
+}
+
+/// Checks an assertion for `user` (`None`: an account that cannot answer; the check fails
+/// as a wrong answer would).
+async fn check_assertion<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    user: Option<&UserRecord>,
+    a: &PasskeyAssertion,
+    expected: &passkey::Expected<'_>,
+    client_data: &[u8],
+) -> LoginResult<Result<(), PasskeyRejection>> {
+    let unknown = Ok(Err(PasskeyRejection::UnknownCredential));
+    let Some(user) = user else { return unknown };
+    if a.user_handle.as_deref().is_some_and(|h| passkey::unb64(h, "user_handle").ok().as_deref() != Some(user.id.as_bytes())) {
+        return unknown;
+    }
+    let Some(enrolled) = user.passkeys.iter().find(|p| p.credential_id == a.credential_id.trim_end_matches('=')) else { return unknown };
+    let key = passkey_key(cx, user, enrolled)?;
+    let authenticator_data = passkey::unb64(&a.authenticator_data, "authenticator_data").map_err(|_| bad_passkey("authenticator_data"))?;
+    let signature = passkey::unb64(&a.signature, "signature").map_err(|_| bad_passkey("signature"))?;
+    let asserted = match passkey::verify_assertion(expected, &key, client_data, &authenticator_data, &signature) {
+        Ok(x) => x,
+        Err(r) => return Ok(Err(r)),
+    };
+    // The counter: one that grows must have grown (atomically, in the Vault); zero is
+    // allowed only from an authenticator that has never counted.
+    let credential = passkey::unb64(&enrolled.credential_id, "credential_id").map_err(|_| Failure::Internal("stored credential id".into()))?;
+    let counter_key = VaultKey::PasskeyCounter(&user.id, &passkey::credential_tag(&credential)).to_string();
+    if asserted.sign_count == 0 {
+        let counted = enrolled.sign_count > 0 || cx.vault.get(&counter_key, cx.now).await?.is_some();
+        return Ok(if counted { Err(PasskeyRejection::CounterWentBack { stored: enrolled.sign_count, received: 0 }) } else { Ok(()) });
+    }
+    if let Err(r) = passkey::counter_ok(enrolled.sign_count, asserted.sign_count) {
+        return Ok(Err(r));
+    }
+    if !cx.vault.advance(&counter_key, u64::from(asserted.sign_count)).await? {
+        return Ok(Err(PasskeyRejection::CounterWentBack { stored: enrolled.sign_count, received: asserted.sign_count }));
+    }
+    if enrolled.sign_count == 0 {
+        // Remembers that this authenticator counts, so a later zero is refused.
+        cx.vault.put(&counter_key, serde_json::Value::Bool(true)).await?;
+    }
+    Ok(Ok(()))
+}
+
+/// `POST /api/login/{tx}/passkey`: signs in with a passkey. The challenge is spent first
+/// (one use); the answer is counted before it is checked; a wrong or cloned one is refused,
+/// counted and recorded as an attack.
+///
+/// # Errors
+/// 410 for a spent or expired challenge; 400 for an unreadable answer (not counted); 401
+/// (counted) for a refusal; 429 when locked.
+pub async fn passkey_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, a: &PasskeyAssertion) -> LoginResult<LoginStep> {
+    let user = answering(step, AuthenticatorKind::Passkey)?;
+    let (rp_id, origin) = relying_party(&cx.issuer)?;
+    let client_data = passkey::unb64(&a.client_data_json, "client_data_json").map_err(|_| bad_passkey("client_data_json"))?;
+    let spent = spend_passkey_challenge(cx, step, &client_data, FacePurpose::Authenticate).await?;
+    let attempt = count_attempt(cx, step, AuthenticatorKind::Passkey, user.as_ref()).await?;
+    let verdict = match spent {
+        Ok(challenge) => {
+            let expected = passkey::Expected { rp_id: &rp_id, origin: &origin, challenge: &challenge };
+            match check_assertion(cx, user.as_ref(), a, &expected, &client_data).await {
+                Ok(v) => v,
+                Err(e) => {
+                    attempt.give_back(&cx.vault).await?;
+                    return Err(e);
+                }
+            }
+        }
+        Err(r) => Err(r),
+    };
+    match (verdict, user) {
+        (Ok(()), Some(user)) => {
+            attempt.give_back(&cx.vault).await?;
+            authenticated(cx, step, &user, AuthenticatorKind::Passkey, a.add_authenticator).await
+        }
+        (Err(r), _) if !r.counts_as_failure() => {
+            attempt.give_back(&cx.vault).await?;
+            Err(api(ApiErrorCode::InvalidInput, r.message()))
+        }
+        (Err(r), _) => {
+            if let Some(kind) = r.attack() {
+                record(cx, step, "passkey.attack", format!("sign-in refused: {kind}")).await;
+            }
+            Err(wrong_answer(cx, step, attempt, "passkey", r.message()).await)
+        }
+        (Ok(()), None) => Err(wrong_answer(cx, step, attempt, "passkey", PasskeyRejection::UnknownCredential.message()).await),
     }
 }

@@ -13,7 +13,7 @@ use crate::store::Ctx;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::MeasuredFrame;
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{EvidenceFrame, FaceChallengeRequest, FaceEvidence, TotpAnswer};
+use biopass_proto::login::{EvidenceFrame, FaceChallengeRequest, FaceEvidence, PasskeyAssertion, PasskeyRegistration, TotpAnswer};
 use biopass_service::http::Failure;
 use biopass_service::login::{self as service, Caller, FaceAnalysis, Step};
 use worker::{Request, Response};
@@ -47,6 +47,26 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
     let answer: TotpAnswer = json_body(&mut req).await?;
     let step = load(&req, ctx, tx_id).await?;
     json(200, &service::totp_verify(ctx, &step, &answer).await?)
+}
+
+/// `POST /api/login/{tx}/passkey/options`: a one-use WebAuthn challenge and its options.
+pub async fn passkey_options(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let step = load(&req, ctx, tx_id).await?;
+    json(200, &service::passkey_options(ctx, &step).await?)
+}
+
+/// `POST /api/login/{tx}/passkey/enrol`: a registration ceremony's new credential.
+pub async fn passkey_enrol(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let registration: PasskeyRegistration = json_body(&mut req).await?;
+    let step = load(&req, ctx, tx_id).await?;
+    json(200, &service::passkey_enrol(ctx, &step, &registration).await?)
+}
+
+/// `POST /api/login/{tx}/passkey`: an authentication ceremony's assertion.
+pub async fn passkey_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let assertion: PasskeyAssertion = json_body(&mut req).await?;
+    let step = load(&req, ctx, tx_id).await?;
+    json(200, &service::passkey_verify(ctx, &step, &assertion).await?)
 }
 
 /// `POST /api/login/{tx}/face/challenge`: a one-use challenge for this transaction.

@@ -20,7 +20,7 @@ use std::rc::Rc;
 pub type Cx = Context<Rc<MemoryVault>, Rc<MemoryRecords>>;
 
 const START_MS: u64 = 1_800_000_000_000;
-const BROWSER: &str = "browser-secret";
+pub(crate) const BROWSER: &str = "browser-secret";
 
 thread_local! {
     static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -40,7 +40,7 @@ pub fn sibling(cx: &Cx, seed: u8) -> Cx {
 }
 
 /// The seed of an enrolment offer (its base32 secret, RFC 4648 without padding).
-fn seed_of(secret: &str) -> TotpSeed {
+pub(crate) fn seed_of(secret: &str) -> TotpSeed {
     let mut bits = 0u32;
     let mut n = 0;
     let mut out = Vec::new();
@@ -66,7 +66,7 @@ pub fn advance(cx: &mut Cx, seconds: u64) {
 }
 
 /// A user saved in the records (of Biopass itself, in group g1).
-fn registered(cx: &mut Cx, n: &str) -> UserRecord {
+pub(crate) fn registered(cx: &mut Cx, n: &str) -> UserRecord {
     let user = UserRecord::register(name(n), None, "g1", &mut cx.rng, cx.now);
     run(cx.records.put_user(&user)).unwrap();
     user
@@ -79,15 +79,15 @@ fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
     run(login::load(cx, &id, caller())).unwrap()
 }
 
-fn caller() -> Caller {
+pub(crate) fn caller() -> Caller {
     Caller { browser: BROWSER.into(), ip: Some("192.0.2.1".into()) }
 }
 
-fn reload(cx: &Cx, step: &Step) -> Result<Step, Failure> {
+pub(crate) fn reload(cx: &Cx, step: &Step) -> Result<Step, Failure> {
     run(login::load(cx, &step.tx_id, step.caller.clone()))
 }
 
-fn answer(code: &str) -> TotpAnswer {
+pub(crate) fn answer(code: &str) -> TotpAnswer {
     TotpAnswer { code: code.into(), add_authenticator: false, forget_face: false }
 }
 
@@ -124,12 +124,12 @@ fn confirm_wrong(cx: &mut Cx, step: &Step, seed: &TotpSeed) -> Result<LoginStep,
     answer_with(cx, step, seed, false, true)
 }
 
-fn audit(cx: &Cx) -> Vec<AuditEntry> {
+pub(crate) fn audit(cx: &Cx) -> Vec<AuditEntry> {
     run(cx.records.audit_page(None, 100)).unwrap().items
 }
 
 /// Enrols an authenticator app for `user` in a vouched-for sign-in; its seed.
-fn enrol_totp(cx: &mut Cx, user: &str) -> TotpSeed {
+pub(crate) fn enrol_totp(cx: &mut Cx, user: &str) -> TotpSeed {
     let step = begin(cx, user, true);
     let offer = run(login::totp_enrol(cx, &step)).unwrap();
     let seed = seed_of(&offer.secret);
@@ -139,7 +139,7 @@ fn enrol_totp(cx: &mut Cx, user: &str) -> TotpSeed {
     seed
 }
 
-fn code_of(step: &LoginStep) -> String {
+pub(crate) fn code_of(step: &LoginStep) -> String {
     let LoginStep::Done { redirect_to } = step else { panic!("not done: {step:?}") };
     let url = url::Url::parse(redirect_to).unwrap();
     url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).unwrap()

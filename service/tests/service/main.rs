@@ -13,6 +13,7 @@ mod lockout;
 mod login;
 mod oauth;
 mod one_time;
+mod passkey;
 mod records;
 mod tokens;
 mod users;
