@@ -7,7 +7,10 @@ use biopass_proto::admin::{
     DirectoryStatus, Group, Page, Redirect, Reindex, Reindexed, RotatedSecret, StartSignIn, UpdateApplication, UpdateUser, User,
 };
 use biopass_proto::error::{ApiError, ApiErrorCode};
-use biopass_proto::login::{AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, LoginState, LoginStep, TotpAnswer, TotpEnrolment};
+use biopass_proto::login::{
+    AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, LoginState, LoginStep, PasskeyAssertion, PasskeyOptions, PasskeyRegistration,
+    TotpAnswer, TotpEnrolment,
+};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -73,6 +76,20 @@ pub async fn face_challenge(tx: &str, request: &FaceChallengeRequest) -> Result<
 
 pub async fn face_evidence(tx: &str, evidence: &FaceEvidence) -> Result<LoginStep, ApiFail> {
     let req = Request::post(&format!("/api/login/{tx}/face")).json(evidence).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
+}
+
+pub async fn passkey_options(tx: &str) -> Result<PasskeyOptions, ApiFail> {
+    decode(Request::post(&format!("/api/login/{tx}/passkey/options")).send().await.map_err(network)?).await
+}
+
+pub async fn passkey_enrol(tx: &str, registration: &PasskeyRegistration) -> Result<LoginStep, ApiFail> {
+    let req = Request::post(&format!("/api/login/{tx}/passkey/enrol")).json(registration).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
+}
+
+pub async fn passkey_verify(tx: &str, assertion: &PasskeyAssertion) -> Result<LoginStep, ApiFail> {
+    let req = Request::post(&format!("/api/login/{tx}/passkey")).json(assertion).map_err(network)?;
     decode(req.send().await.map_err(network)?).await
 }
 
@@ -200,16 +217,17 @@ pub async fn update_user(id: &str, change: &UpdateUser) -> Result<User, ApiFail>
     send("PATCH", &format!("/users/{}", enc(id)), Some(change)).await
 }
 
-/// Removes a user's enrolled authenticator (`kind`: totp or face).
 /// Deletes a user and their authenticators (not an administrator).
 pub async fn delete_user(id: &str) -> Result<Deleted, ApiFail> {
     send::<(), _>("DELETE", &format!("/users/{}", enc(id)), None).await
 }
 
+/// Removes a user's enrolled authenticator (`kind`; for passkeys, all of them).
 pub async fn reset_authenticator(id: &str, kind: AuthenticatorKind) -> Result<User, ApiFail> {
     let kind = match kind {
         AuthenticatorKind::Totp => "totp",
         AuthenticatorKind::Face => "face",
+        AuthenticatorKind::Passkey => "passkey",
     };
     send::<(), _>("DELETE", &format!("/users/{}/authenticators/{kind}", enc(id)), None).await
 }

@@ -7,11 +7,13 @@
 //! - [`pages`]: one module per route (`login` with its `face` step, `console`, `home`).
 //! - [`components`]: reusable pieces (error banner, code input).
 //! - [`face`]: the camera and the face tracker's Web Worker (`public/face-worker.js`).
+//! - [`webauthn`]: the browser's passkey calls and their errors in words.
 
 mod api;
 mod components;
 mod face;
 mod pages;
+mod webauthn;
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};

@@ -141,6 +141,24 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
     view! { {header} {body} }
 }
 
+/// The words of a choice between authenticators.
+fn choice_text(kind: AuthenticatorKind) -> (&'static str, &'static str) {
+    match kind {
+        AuthenticatorKind::Face => ("Face", "Look at your camera while the screen shows a few colours. Nothing to install."),
+        AuthenticatorKind::Totp => ("Authenticator app", "Type a 6-digit code from an app on your phone."),
+        AuthenticatorKind::Passkey => ("Passkey", "Use your device's screen lock (fingerprint, face or PIN) or a security key."),
+    }
+}
+
+/// The link to another way of signing in.
+fn instead_text(kind: AuthenticatorKind) -> &'static str {
+    match kind {
+        AuthenticatorKind::Face => "Use your face instead",
+        AuthenticatorKind::Totp => "Use your authenticator app instead",
+        AuthenticatorKind::Passkey => "Use a passkey instead",
+    }
+}
+
 /// First sign-in, or adding an authenticator (`additional`) after proving who one is:
 /// choose one (when more than one is allowed), then set it up.
 #[component]
@@ -148,22 +166,21 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
     let only = (allowed.len() == 1).then(|| allowed[0]);
     let chosen = RwSignal::new(only);
     let can_choose = only.is_none();
-    let to_totp = Callback::new(move |()| chosen.set(Some(AuthenticatorKind::Totp)));
-    move || match chosen.get() {
-        Some(AuthenticatorKind::Face) => {
-            let other = can_choose.then_some(("Set up an authenticator app instead", to_totp));
-            match other {
-                Some(o) => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol other=o/> }.into_any(),
-                None => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol/> }.into_any(),
-            }
-        }
-        Some(AuthenticatorKind::Totp) => view! {
-            <TotpEnrol tx=tx.clone() additional=additional/>
+    let back = Callback::new(move |()| chosen.set(None));
+    let another = move || {
+        view! {
             <Show when=move || can_choose>
                 <p class="alternative"><button type="button" class="link" on:click=move |_| chosen.set(None)>"Choose another way"</button></p>
             </Show>
         }
-        .into_any(),
+    };
+    move || match chosen.get() {
+        Some(AuthenticatorKind::Face) if can_choose => {
+            view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol other=("Choose another way", back)/> }.into_any()
+        }
+        Some(AuthenticatorKind::Face) => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol/> }.into_any(),
+        Some(AuthenticatorKind::Totp) => view! { <TotpEnrol tx=tx.clone() additional=additional/> {another()} }.into_any(),
+        Some(AuthenticatorKind::Passkey) => view! { <PasskeyStep tx=tx.clone() purpose=FacePurpose::Enrol additional=additional/> {another()} }.into_any(),
         None => view! {
             <h2>{if additional { "Add a way to sign in" } else { "Choose how you will sign in" }}</h2>
             <p>{if additional {
@@ -172,33 +189,34 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
                 "This is your first sign-in with Biopass. Choose the authenticator you will use from now on."
             }}</p>
             <div class="choices">
-                <button type="button" class="choice" on:click=move |_| chosen.set(Some(AuthenticatorKind::Face))>
-                    <strong>"Face"</strong>
-                    <span>"Look at your camera and move your head as asked. Nothing to install."</span>
-                </button>
-                <button type="button" class="choice" on:click=move |_| chosen.set(Some(AuthenticatorKind::Totp))>
-                    <strong>"Authenticator app"</strong>
-                    <span>"Type a 6-digit code from an app on your phone."</span>
-                </button>
+                {allowed.iter().map(|&kind| {
+                    let (title, what) = choice_text(kind);
+                    view! {
+                        <button type="button" class="choice" id=format!("choose-{}", kind.amr()) on:click=move |_| chosen.set(Some(kind))>
+                            <strong>{title}</strong>
+                            <span>{what}</span>
+                        </button>
+                    }
+                }).collect_view()}
             </div>
         }
         .into_any(),
     }
 }
 
-/// Later sign-ins: the face when it is enrolled, with the authenticator app as the other way.
-/// A person with a face enrolment can withdraw it here: it is deleted when they next prove
-/// who they are, so nobody else can wipe it. Where the application accepts an authenticator
-/// they do not have yet, they can add it once they have proved who they are; where it
-/// accepts none of theirs (`must_add`), they have to.
+/// Later sign-ins: the authenticator this browser last saw work (the face otherwise), with
+/// a link to each other one the person has. A person with a face enrolment can withdraw it
+/// here: it is deleted when they next prove who they are, so nobody else can wipe it.
+/// Where the application accepts an authenticator they do not have yet, they can add it
+/// once they have proved who they are; where it accepts none of theirs (`must_add`), they
+/// have to.
 #[component]
 fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<AuthenticatorKind>, can_add: Vec<AuthenticatorKind>, must_add: bool) -> impl IntoView {
     let has_face = enrolled.contains(&AuthenticatorKind::Face);
-    let has_totp = enrolled.contains(&AuthenticatorKind::Totp);
     let first = last_used::get(&username).filter(|k| enrolled.contains(k));
-    let using = RwSignal::new(first.unwrap_or(if has_face { AuthenticatorKind::Face } else { AuthenticatorKind::Totp }));
+    let default = [AuthenticatorKind::Face, AuthenticatorKind::Totp, AuthenticatorKind::Passkey].into_iter().find(|k| enrolled.contains(k));
+    let using = RwSignal::new(first.or(default).unwrap_or(AuthenticatorKind::Totp));
     let after = AfterSignIn { forget_face: RwSignal::new(false), add_authenticator: RwSignal::new(false) };
-    let to_totp = Callback::new(move |()| using.set(AuthenticatorKind::Totp));
     let adding = kinds_text(&can_add);
     let policy = must_add.then(|| {
         view! {
@@ -210,22 +228,35 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
     // What may be added: the tick box goes in the code form, or under the camera.
     let offer = (!must_add && !can_add.is_empty()).then(|| adding.clone());
     let step = move || {
-        match using.get() {
-        AuthenticatorKind::Face if has_totp => view! {
-            <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after other=("Use your authenticator app instead", to_totp)/>
-            <AddOffer after=after adding=offer.clone()/>
-        }.into_any(),
-        AuthenticatorKind::Face => view! {
-            <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after/>
-            <AddOffer after=after adding=offer.clone()/>
-        }.into_any(),
-        AuthenticatorKind::Totp => view! {
-            <TotpVerify tx=tx.clone() after=after adding=offer.clone()/>
-            <Show when=move || has_face>
-                <p class="alternative"><button type="button" class="link" on:click=move |_| using.set(AuthenticatorKind::Face)>"Use your face instead"</button></p>
-            </Show>
-        }.into_any(),
-    }
+        let current = using.get();
+        let mut others: Vec<AuthenticatorKind> = enrolled.iter().copied().filter(|k| *k != current).collect();
+        let body = match current {
+            AuthenticatorKind::Face if !others.is_empty() => {
+                let first = others.remove(0);
+                let to_first = Callback::new(move |()| using.set(first));
+                view! {
+                    <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after other=(instead_text(first), to_first)/>
+                    <AddOffer after=after adding=offer.clone()/>
+                }
+                .into_any()
+            }
+            AuthenticatorKind::Face => view! {
+                <FaceStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after/>
+                <AddOffer after=after adding=offer.clone()/>
+            }
+            .into_any(),
+            AuthenticatorKind::Totp => view! { <TotpVerify tx=tx.clone() after=after adding=offer.clone()/> }.into_any(),
+            AuthenticatorKind::Passkey => view! {
+                <PasskeyStep tx=tx.clone() purpose=FacePurpose::Authenticate after=after/>
+                <AddOffer after=after adding=offer.clone()/>
+            }
+            .into_any(),
+        };
+        let links = others
+            .into_iter()
+            .map(|k| view! { <p class="alternative"><button type="button" class="link" on:click=move |_| using.set(k)>{instead_text(k)}</button></p> })
+            .collect_view();
+        view! { {body} {links} }
     };
     view! {
         {policy}
@@ -240,6 +271,60 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
                 </label>
             </details>
         </Show>
+    }
+}
+
+/// A passkey ceremony: the worker's options, the browser's WebAuthn call (the device asks
+/// for the person's fingerprint, face or PIN), and the answer to the worker.
+#[component]
+fn PasskeyStep(
+    tx: String,
+    purpose: FacePurpose,
+    /// Authentication: what the person asked for once this check succeeds.
+    #[prop(optional)]
+    after: Option<AfterSignIn>,
+    #[prop(optional)] additional: bool,
+) -> impl IntoView {
+    let advance = use_advance();
+    let enrolling = purpose == FacePurpose::Enrol;
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let go = move |_| {
+        let tx = tx.clone();
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let options = api::passkey_options(&tx).await.map_err(|e| e.message)?;
+                if enrolling {
+                    let registration = crate::webauthn::create(&options).await.map_err(|e| e.message(true))?;
+                    api::passkey_enrol(&tx, &registration).await.map_err(|e| e.message)
+                } else {
+                    let add = after.is_some_and(|a| a.get().1);
+                    let assertion = crate::webauthn::get_assertion(&options, add).await.map_err(|e| e.message(false))?;
+                    api::passkey_verify(&tx, &assertion).await.map_err(|e| e.message)
+                }
+            }
+            .await;
+            busy.set(false);
+            match result {
+                Ok(next) => advance.run(AuthenticatorKind::Passkey, next),
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+    let (title, text, button) = if enrolling {
+        ("Create a passkey", if additional { "Add a passkey to your account." } else { "This is your first sign-in with Biopass." }, "Create a passkey")
+    } else {
+        ("Sign in with your passkey", "Your device will ask for your fingerprint, face, PIN or security key.", "Use my passkey")
+    };
+    view! {
+        <h2>{title}</h2>
+        <p>{text} " A passkey stays on your device (or your password manager); only its public key is sent to Biopass."</p>
+        <button type="button" id="passkey-go" on:click=go disabled=move || busy.get()>
+            {move || if busy.get() { "Waiting for your device…" } else { button }}
+        </button>
+        {move || error.get().map(|m| view! { <p class="error" role="alert" id="passkey-error">{m}</p> })}
     }
 }
 

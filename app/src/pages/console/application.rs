@@ -192,6 +192,7 @@ fn authenticator_name(kind: AuthenticatorKind) -> &'static str {
     match kind {
         AuthenticatorKind::Face => "Face",
         AuthenticatorKind::Totp => "Authenticator app (TOTP)",
+        AuthenticatorKind::Passkey => "Passkey (WebAuthn)",
     }
 }
 

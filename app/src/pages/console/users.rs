@@ -113,10 +113,15 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
     let error = Signal::derive(move || act.value().get().and_then(Result::err));
     let mut auths = Vec::new();
     if user.authenticators.face {
-        auths.push("Face");
+        auths.push("Face".to_owned());
     }
     if user.authenticators.totp {
-        auths.push("Authenticator app");
+        auths.push("Authenticator app".to_owned());
+    }
+    match user.authenticators.passkeys.len() {
+        0 => {}
+        1 => auths.push("Passkey".to_owned()),
+        n => auths.push(format!("{n} passkeys")),
     }
     let status = if user.disabled {
         "Disabled"
@@ -126,7 +131,9 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         "Active"
     };
     let name = user.username.clone();
-    let (reset_totp, reset_face, toggle, remove) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let (reset_totp, reset_face, reset_passkeys, toggle, remove) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+    let has_passkeys = !user.authenticators.passkeys.is_empty();
+    let passkeys_label = format!("Reset passkeys for {}", user.username);
     let disabled = user.disabled;
     let admin = user.admin;
     let confirming = RwSignal::new(false);
@@ -158,6 +165,10 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
                 <Show when=move || user.authenticators.face>
                     <button type="button" class="secondary small" aria-label=format!("Reset face for {}", user.username)
                         on:click={ let id = reset_face.clone(); move |_| { act.dispatch(UserChange::Reset(id.clone(), AuthenticatorKind::Face)); } }>"Reset face"</button>
+                </Show>
+                <Show when=move || has_passkeys>
+                    <button type="button" class="secondary small" aria-label=passkeys_label.clone()
+                        on:click={ let id = reset_passkeys.clone(); move |_| { act.dispatch(UserChange::Reset(id.clone(), AuthenticatorKind::Passkey)); } }>"Reset passkeys"</button>
                 </Show>
                 <button type="button" class=if disabled { "secondary small" } else { "danger small" }
                     on:click={ let id = toggle.clone(); move |_| { act.dispatch(UserChange::Update(id.clone(), UpdateUser { disabled: Some(!disabled), ..Default::default() })); } }>
