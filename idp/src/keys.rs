@@ -109,7 +109,7 @@ fn rsa_thumbprint(key: &RsaPublicKey) -> String {
 }
 
 /// [`Entropy`] as the `rand_core` generator the RSA key generation draws primes from.
-struct Rng<'a, E: Entropy>(&'a mut E);
+pub(crate) struct Rng<'a, E: Entropy>(pub(crate) &'a mut E);
 
 impl<E: Entropy> rand_core::RngCore for Rng<'_, E> {
     fn next_u32(&mut self) -> u32 {

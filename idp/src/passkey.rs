@@ -643,6 +643,31 @@ mod tests {
     }
 
     #[test]
+    fn rs256_keys_of_windows_hello_verify() {
+        use rsa::traits::PublicKeyParts;
+        let mut entropy = crate::random::TestEntropy::new(4);
+        let private = rsa::RsaPrivateKey::new(&mut crate::keys::Rng(&mut entropy), 2048).unwrap();
+        let public = private.to_public_key();
+        let cose = CoseKey {
+            kty: KeyType::Assigned(iana::KeyType::RSA),
+            alg: Some(coset::Algorithm::Assigned(iana::Algorithm::RS256)),
+            params: vec![
+                (Label::Int(-1), ciborium::Value::Bytes(public.n().to_bytes_be())),
+                (Label::Int(-2), ciborium::Value::Bytes(public.e().to_bytes_be())),
+            ],
+            ..Default::default()
+        };
+        let key = PublicKey { alg: -257, cose: b64(&cose.to_vec().unwrap()) };
+        let ad = SoftKey::new(1).auth_data(RP, UP | UV, false);
+        let cd = SoftKey::client_data("webauthn.get", "c", ORIGIN);
+        let mut m = ad.clone();
+        m.extend_from_slice(&Sha256::digest(&cd));
+        let sig = private.sign(rsa::Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&m)).unwrap();
+        assert!(verify_assertion(&expected("c"), &key, &cd, &ad, &sig).is_ok());
+        assert_eq!(verify_assertion(&expected("c"), &key, &cd, &ad, &sig[1..]), Err(PasskeyRejection::BadSignature));
+    }
+
+    #[test]
     fn relying_party_and_origin_of_an_issuer() {
         assert_eq!(rp_id("https://Login.Example.com/").as_deref(), Some("login.example.com"));
         assert_eq!(rp_id("http://localhost:8787").as_deref(), Some("localhost"));

@@ -30,6 +30,8 @@
 //! | `face-nonce:{sha256(nonce)}` | a face challenge, taken once |
 //! | `session:{sha256(cookie)}` | a console session |
 //! | `totp-step:{user}` | the last TOTP step used (only moves forward) |
+//! | `passkey-challenge:{sha256(challenge)}` | a passkey ceremony's challenge, taken once (90 s) |
+//! | `passkey-count:{user}:{sha256(credential)}` | a passkey's highest signature counter (only moves forward), and whether it ever counted |
 //! | `fail:{totp,face}:{user}` | failed answers of one user's authenticator |
 //! | `fail:browser:{binding}` | failed answers from one browser (sign-ins nobody vouched for) |
 //! | `fail:address:{sha256(ip)}` | failed answers from one network address (same) |

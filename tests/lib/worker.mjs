@@ -41,10 +41,14 @@ export function newState() {
 /** Where each worker's whole log goes (tests/out is not committed). */
 const LOGS = join(ROOT, 'tests', 'out');
 
-export async function startWorker(state, { port } = {}) {
+/**
+ * Starts the worker under wrangler dev on 127.0.0.1. `host` names it in its issuer URL:
+ * `localhost` for passkeys (WebAuthn needs a domain name as relying party, not an IP).
+ */
+export async function startWorker(state, { port, host = '127.0.0.1' } = {}) {
   port ??= await freePort();
   mkdirSync(LOGS, { recursive: true });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const service = await startService('wrangler dev', join(ROOT, 'node_modules/.bin/wrangler'), [
     'dev', '--ip', '127.0.0.1', '--port', String(port),
     '--persist-to', join(state.dir, 'wrangler'),

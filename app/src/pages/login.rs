@@ -166,7 +166,16 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
     let only = (allowed.len() == 1).then(|| allowed[0]);
     let chosen = RwSignal::new(only);
     let can_choose = only.is_none();
-    let back = Callback::new(move |()| chosen.set(None));
+    // From the face step: straight to the one other way, or back to the choice.
+    let others: Vec<AuthenticatorKind> = allowed.iter().copied().filter(|k| *k != AuthenticatorKind::Face).collect();
+    let from_face = match others.as_slice() {
+        [one] => {
+            let one = *one;
+            let label = if one == AuthenticatorKind::Totp { "Set up an authenticator app instead" } else { "Create a passkey instead" };
+            (label, Callback::new(move |()| chosen.set(Some(one))))
+        }
+        _ => ("Choose another way", Callback::new(move |()| chosen.set(None))),
+    };
     let another = move || {
         view! {
             <Show when=move || can_choose>
@@ -175,9 +184,7 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
         }
     };
     move || match chosen.get() {
-        Some(AuthenticatorKind::Face) if can_choose => {
-            view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol other=("Choose another way", back)/> }.into_any()
-        }
+        Some(AuthenticatorKind::Face) if can_choose => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol other=from_face/> }.into_any(),
         Some(AuthenticatorKind::Face) => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol/> }.into_any(),
         Some(AuthenticatorKind::Totp) => view! { <TotpEnrol tx=tx.clone() additional=additional/> {another()} }.into_any(),
         Some(AuthenticatorKind::Passkey) => view! { <PasskeyStep tx=tx.clone() purpose=FacePurpose::Enrol additional=additional/> {another()} }.into_any(),
