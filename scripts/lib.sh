@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIOPASS_CACHE=${BIOPASS_CACHE:-$HOME/.cache/biopass}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BIOPASS_CACHE/target}
 VENV=$BIOPASS_CACHE/venv
+CHECKOV_VENV=$BIOPASS_CACHE/venv-checkov
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 export PATH="$CARGO_BIN:$ROOT/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false

@@ -58,5 +58,13 @@ if [[ ! -x $VENV/bin/python || ! -f $VENV/.biopass-req || $(cat "$VENV/.biopass-
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements.txt"
   echo "$req_sum" > "$VENV/.biopass-req"
 fi
+# checkov in a venv of its own: it pins versions of boto3 and friends that ministack's differ from.
+req_sum=$(sha256sum "$ROOT/requirements-checkov.txt" | cut -d' ' -f1)
+if [[ ! -x $CHECKOV_VENV/bin/checkov || ! -f $CHECKOV_VENV/.biopass-req || $(cat "$CHECKOV_VENV/.biopass-req") != "$req_sum" ]]; then
+  log "python venv with requirements-checkov.txt"
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-checkov.txt"
+  echo "$req_sum" > "$CHECKOV_VENV/.biopass-req"
+fi
 
 bash "$ROOT/scripts/models.sh"

@@ -5,8 +5,8 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  create, createEvent, context, startFakeIssuer, useFake, captureLogs,
-  CLIENT_ID, CLIENT_SECRET, ACCOUNT, REGION, POOL, CALLBACK, APP_CLIENT, CUSTOM_ONLY,
+  create, aws, newInstance, createEvent, context, startFakeIssuer, useFake, captureLogs,
+  CLIENT_ID, CLIENT_SECRET, SECRET_ARN, ACCOUNT, REGION, POOL, CALLBACK, APP_CLIENT, CUSTOM_ONLY,
 } from './fake.mjs';
 
 let fake;
@@ -207,13 +207,65 @@ test('an unknown user is never pushed', async () => {
 });
 
 test('without its configuration the function says so', async () => {
-  const saved = process.env.ClientSecret;
-  delete process.env.ClientSecret;
+  const saved = process.env.ClientSecretArn;
+  delete process.env.ClientSecretArn;
   try {
     const { error } = await captureLogs(() => create.handler(createEvent(), context));
-    assert.match(error.message, /ClientId, Issuer, ClientSecret and UserPoolId/);
+    assert.match(error.message, /ClientId, Issuer, ClientSecretArn and UserPoolId/);
   } finally {
-    process.env.ClientSecret = saved;
+    process.env.ClientSecretArn = saved;
+  }
+});
+
+test('the client secret comes from Secrets Manager, signed with the role, once per function instance', async () => {
+  const instance = newInstance();
+  await instance.create.handler(createEvent(), context);
+  await instance.create.handler(createEvent(), context);
+  const reads = fake.secretReads();
+  assert.equal(reads.length, 1, 'read once, then kept');
+  assert.deepEqual(JSON.parse(reads[0].body), { SecretId: SECRET_ARN });
+  assert.match(reads[0].headers.authorization, new RegExp(`^AWS4-HMAC-SHA256 Credential=AKIDTEST/\\d{8}/${REGION}/secretsmanager/aws4_request, `));
+  assert.equal(reads[0].headers['x-amz-security-token'], 'test-session-token');
+  for (const par of fake.of('/par')) assert.deepEqual(basicOf(par.headers.authorization), [CLIENT_ID, CLIENT_SECRET]);
+});
+
+test('a rotated secret is read again when Biopass refuses the kept one, and the sign-in goes on', async () => {
+  await create.handler(createEvent(), context); // keeps the current secret
+  fake.requests.length = 0;
+  fake.rotate('the new secret after Rotate');
+  const event = await create.handler(createEvent(), context);
+  assert.match(event.response.publicChallengeParameters.url, /request_uri=/);
+  const pars = fake.of('/par');
+  assert.equal(pars.length, 2, 'refused once with the old secret, then pushed with the new');
+  assert.deepEqual(basicOf(pars[1].headers.authorization), [CLIENT_ID, 'the new secret after Rotate']);
+  assert.equal(fake.secretReads().length, 1);
+  fake.rotate(CLIENT_SECRET);
+});
+
+test('a secret rotated in Biopass but not yet in the stack fails with Biopass\'s reason, once re-read', async () => {
+  await create.handler(createEvent(), context);
+  fake.requests.length = 0;
+  fake.rotate('only Biopass has this one', { stored: false });
+  try {
+    const { error } = await captureLogs(() => create.handler(createEvent(), context));
+    assert.match(error.message, /Biopass refused the sign-in request \(invalid_client/);
+    assert.equal(fake.of('/par').length, 2);
+    assert.equal(fake.secretReads().length, 1);
+  } finally {
+    fake.rotate(CLIENT_SECRET);
+  }
+});
+
+test('a secret the role cannot read says so and pushes nothing', async () => {
+  const saved = process.env.ClientSecretArn;
+  process.env.ClientSecretArn = `${SECRET_ARN}-gone`;
+  try {
+    const { error, logs } = await captureLogs(() => create.handler(createEvent(), context));
+    assert.match(error.message, /could not read its client secret from AWS Secrets Manager \(ResourceNotFoundException\); check the stack's IAM role/);
+    assert.equal(fake.of('/par').length, 0);
+    assert.ok(!logs.join('\n').includes(CLIENT_SECRET));
+  } finally {
+    process.env.ClientSecretArn = saved;
   }
 });
 
@@ -282,7 +334,7 @@ test('the ways around Biopass are read from the app client settings as Cognito d
 });
 
 test('SigV4 signs the AWS documentation example (IAM ListUsers) to its published signature', () => {
-  const signed = create.sigv4({
+  const signed = aws.sigv4({
     method: 'GET',
     url: 'https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08',
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },

@@ -1,7 +1,8 @@
 // Test doubles for the trigger unit tests: a fake Biopass issuer (PAR, token, JWKS,
 // Cognito event reports) that signs real ES256 ID tokens with node's crypto, and fake
-// Cognito DescribeUserPool and DescribeUserPoolClient endpoints on the same server. Every
-// request is recorded.
+// Cognito DescribeUserPool and DescribeUserPoolClient endpoints and a fake Secrets Manager
+// GetSecretValue on the same server. Biopass's endpoints check the client secret as the real
+// ones do (401 invalid_client). Every request is recorded.
 // Trigger events are built from the AWS developer guide's documented shapes.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign, randomBytes } from 'node:crypto';
@@ -11,9 +12,17 @@ const require = createRequire(import.meta.url);
 export const define = require('../triggers/define.js');
 export const create = require('../triggers/create.js');
 export const verify = require('../triggers/verify.js');
+export const aws = require('../triggers/aws.js');
+
+/** The triggers as a new function instance loads them: nothing kept from earlier calls. */
+export function newInstance() {
+  for (const name of ['aws', 'create', 'verify']) delete require.cache[require.resolve(`../triggers/${name}.js`)];
+  return { create: require('../triggers/create.js'), verify: require('../triggers/verify.js') };
+}
 
 export const CLIENT_ID = 'AbCdEfGhIjKlMnOpQrStUv';
 export const CLIENT_SECRET = 'se cr+et/with:odd&chars';
+export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ClientSecretValue-AbCdEf';
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 export const POOL = 'eu-west-1_Example1';
@@ -35,6 +44,16 @@ export function jws(header, claims, key) {
 export const newKey = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 export const newRsaKey = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
 
+/** RFC 6749 2.3.1 as a server reads it: base64, then each part form-decoded. */
+function authenticated(header, secret) {
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header || '');
+  if (!m) return false;
+  const pair = Buffer.from(m[1], 'base64').toString('utf8');
+  const at = pair.indexOf(':');
+  const decode = (s) => decodeURIComponent(s.replace(/\+/g, ' '));
+  return at > 0 && decode(pair.slice(0, at)) === CLIENT_ID && decode(pair.slice(at + 1)) === secret;
+}
+
 export async function startFakeIssuer() {
   const { privateKey, publicKey } = newKey();
   const kid = 'key-1';
@@ -51,6 +70,9 @@ export async function startFakeIssuer() {
     clients: new Map(),
     /** code -> { claims, header, key } of the ID token it redeems for. */
     codes: new Map(),
+    /** The client secret Biopass accepts, and secret ARN -> SecretString in Secrets Manager. */
+    clientSecret: CLIENT_SECRET,
+    secrets: new Map([[SECRET_ARN, CLIENT_SECRET]]),
     kid,
     privateKey,
     rsaKid,
@@ -69,6 +91,10 @@ export async function startFakeIssuer() {
     const mode = fake.mode[path];
     if (mode === 'hang') return; // keeps the socket open until the caller gives up
     if (typeof mode === 'function') return send(...(await mode(record)));
+    const biopass = ['/par', '/token', '/cognito/events'].includes(path);
+    if (biopass && !authenticated(req.headers.authorization, fake.clientSecret)) {
+      return send(401, { error: 'invalid_client', error_description: 'client authentication failed' });
+    }
     if (req.method === 'POST' && path === '/par') {
       return send(201, { request_uri: `urn:ietf:params:oauth:request_uri:${randomBytes(8).toString('hex')}`, expires_in: 60 });
     }
@@ -101,6 +127,11 @@ export async function startFakeIssuer() {
       const config = fake.pools.get(UserPoolId);
       return send(200, { UserPool: { Id: UserPoolId, ...(config === null ? {} : { UsernameConfiguration: config }) } });
     }
+    if (req.method === 'POST' && path === '/' && req.headers['x-amz-target'] === 'secretsmanager.GetSecretValue') {
+      const { SecretId } = JSON.parse(body);
+      if (!fake.secrets.has(SecretId)) return send(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+      return send(200, { ARN: SecretId, Name: 'ClientSecretValue', SecretString: fake.secrets.get(SecretId), VersionId: 'v1' });
+    }
     send(404, { error: 'not_found' });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -108,6 +139,13 @@ export async function startFakeIssuer() {
   fake.of = (path) => fake.requests.filter((r) => r.path === path);
   /** The Cognito API calls of one operation. */
   fake.aws = (operation) => fake.of('/').filter((r) => r.headers['x-amz-target'] === `AWSCognitoIdentityProviderService.${operation}`);
+  /** The Secrets Manager reads. */
+  fake.secretReads = () => fake.of('/').filter((r) => r.headers['x-amz-target'] === 'secretsmanager.GetSecretValue');
+  /** Rotates the client secret: Biopass takes only `value`; Secrets Manager holds it only when `stored`. */
+  fake.rotate = (value, { stored = true } = {}) => {
+    fake.clientSecret = value;
+    if (stored) fake.secrets.set(SECRET_ARN, value);
+  };
   /** A code that redeems for an ID token with these claims (defaults: all correct). */
   /** The claims of a correct ID token for `nonce`, with `overrides`. */
   fake.claims = (nonce, overrides = {}) => {
@@ -128,7 +166,7 @@ export function useFake(fake) {
   Object.assign(process.env, {
     ClientId: CLIENT_ID,
     Issuer: fake.url,
-    ClientSecret: CLIENT_SECRET,
+    ClientSecretArn: SECRET_ARN,
     UserPoolId: POOL,
     AWS_ENDPOINT_URL: fake.url,
     AWS_ACCESS_KEY_ID: 'AKIDTEST',

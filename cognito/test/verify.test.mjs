@@ -3,7 +3,7 @@
 // and user name is a correct answer; everything else is a wrong answer, never an error.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { verify, verifyEvent, startFakeIssuer, useFake, captureLogs, newKey, newRsaKey, jws, CLIENT_ID, CLIENT_SECRET, CALLBACK } from './fake.mjs';
+import { verify, newInstance, verifyEvent, startFakeIssuer, useFake, captureLogs, newKey, newRsaKey, jws, CLIENT_ID, CLIENT_SECRET, CALLBACK } from './fake.mjs';
 
 let fake;
 before(async () => {
@@ -168,4 +168,31 @@ test('an empty answer, or a challenge Biopass did not create, is wrong without c
   assert.equal((await answer('code', {})).correct, false);
   assert.equal((await answer('code', { ...challenge(), code_verifier: '' })).correct, false);
   assert.equal(fake.requests.length, 0);
+});
+
+test('the secret is read from Secrets Manager, and read again when Biopass refuses it after a rotation', async () => {
+  const { verify: fresh } = newInstance();
+  const run = async (code, secret) => (await captureLogs(() => fresh.handler(verifyEvent(code, secret)))).result.response.answerCorrect;
+  let secret = challenge();
+  assert.equal(await run(fake.issue(secret.nonce), secret), true);
+  assert.equal(fake.secretReads().length, 1);
+  fake.requests.length = 0;
+  fake.rotate('rotated in the console');
+  try {
+    secret = challenge('n-after-rotation');
+    assert.equal(await run(fake.issue(secret.nonce), secret), true, 'the code is redeemed with the new secret');
+    const tokens = fake.of('/token');
+    assert.equal(tokens.length, 2);
+    assert.equal(Buffer.from(tokens[1].headers.authorization.slice(6), 'base64').toString().split(':')[1], 'rotated+in+the+console');
+    assert.equal(fake.secretReads().length, 1);
+    // Biopass rotated, the stack not yet updated: a wrong answer, never an error.
+    fake.requests.length = 0;
+    fake.rotate('not in the stack yet', { stored: false });
+    secret = challenge('n-stale');
+    const { correct, logs } = await answer(fake.issue(secret.nonce), secret);
+    assert.equal(correct, false);
+    assert.match(logs.join('\n'), /the token endpoint answered 401 invalid_client/);
+  } finally {
+    fake.rotate(CLIENT_SECRET);
+  }
 });

@@ -11,6 +11,7 @@
 'use strict';
 
 const crypto = require('node:crypto');
+const aws = require('./aws.js');
 
 const BUDGET_MS = 2500;
 const PHONE_NUMBER = /^\+[0-9]+$/;
@@ -24,12 +25,30 @@ const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
 const random = () => b64url(crypto.randomBytes(32));
 const formEncode = (s) => encodeURIComponent(s).replace(/%20/g, '+');
 
+/** The stack's settings; the client secret is read by `withSecret`. */
 function settings() {
-  const { ClientId, Issuer, ClientSecret, UserPoolId } = process.env;
-  if (!ClientId || !Issuer || !ClientSecret || !UserPoolId) {
-    throw new Error('Biopass triggers are not configured: the stack must set ClientId, Issuer, ClientSecret and UserPoolId');
+  const { ClientId, Issuer, ClientSecretArn, UserPoolId } = process.env;
+  if (!ClientId || !Issuer || !ClientSecretArn || !UserPoolId) {
+    throw new Error('Biopass triggers are not configured: the stack must set ClientId, Issuer, ClientSecretArn and UserPoolId');
   }
-  return { clientId: ClientId, issuer: Issuer.replace(/\/+$/, ''), secret: ClientSecret, userPoolId: UserPoolId };
+  return { clientId: ClientId, issuer: Issuer.replace(/\/+$/, ''), secretArn: ClientSecretArn, userPoolId: UserPoolId, secret: null };
+}
+
+/** `config` with its client secret from Secrets Manager in the function's own region
+ * (`fresh`: not the one kept). */
+async function withSecret(config, eventRegion, deadline, fresh = false) {
+  const region = process.env.AWS_REGION || eventRegion;
+  config.secret = await aws.clientSecret(config.secretArn, region, deadline, (m) => new Error(m), fresh);
+  return config;
+}
+
+/** A call to Biopass as the application; a refused secret is read again once (it was rotated). */
+async function asApplication(config, region, what, url, init, deadline) {
+  const send = () => call(what, url, { ...init, headers: { ...init.headers, authorization: basic(config) } }, deadline);
+  const r = await send();
+  if (r.status !== 401) return r;
+  await withSecret(config, region, deadline, true);
+  return send();
 }
 
 /** HTTP Basic client authentication (RFC 6749 2.3.1: form-encode, then base64). */
@@ -49,51 +68,14 @@ async function call(what, url, init, deadline) {
   }
 }
 
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
-const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
-const uriEncode = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-
-/** AWS Signature Version 4: the headers to add to a request. */
-function sigv4({ method, url, headers, body, region, service, accessKeyId, secretAccessKey, sessionToken, now = new Date() }) {
-  const u = new URL(url);
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
-  const all = { ...headers, host: u.host, 'x-amz-date': amzDate };
-  if (sessionToken) all['x-amz-security-token'] = sessionToken;
-  const names = Object.keys(all).map((k) => k.toLowerCase()).sort();
-  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const query = [...u.searchParams].map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).sort().join('&');
-  const canonical = [method, u.pathname || '/', query, names.map((n) => `${n}:${lower[n]}\n`).join(''), names.join(';'), sha256(body || '')].join('\n');
-  const scope = `${day}/${region}/${service}/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac('AWS4' + secretAccessKey, day), region), service), 'aws4_request');
-  const signature = crypto.createHmac('sha256', key).update(toSign).digest('hex');
-  const out = { 'x-amz-date': amzDate };
-  if (sessionToken) out['x-amz-security-token'] = sessionToken;
-  out.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
-  return out;
-}
-
 /** A signed Cognito user pools API call (JSON 1.1); the answer, or an error naming it. */
 async function cognitoCall(operation, payload, region, deadline) {
-  const url = process.env.AWS_ENDPOINT_URL || `https://cognito-idp.${region}.amazonaws.com/`;
-  const body = JSON.stringify(payload);
-  const headers = {
-    'content-type': 'application/x-amz-json-1.1',
-    'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
-  };
-  const signed = sigv4({
-    method: 'POST', url, headers, body, region, service: 'cognito-idp',
-    accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
-    sessionToken: process.env.AWS_SESSION_TOKEN,
+  const r = await aws.awsCall({
+    service: 'cognito-idp', host: 'cognito-idp', target: `AWSCognitoIdentityProviderService.${operation}`,
+    payload, region, deadline, fail: (m) => new Error(`Amazon Cognito (${operation}): ${m}`),
   });
-  const r = await call(`Amazon Cognito (${operation})`, url, { method: 'POST', headers: { ...headers, ...signed }, body }, deadline);
-  const answer = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    const type = String(answer.__type || r.status).split('#').pop();
-    throw new Error(`Biopass could not read this user pool's settings (${operation}: ${type}); check the stack's IAM role`);
-  }
-  return answer;
+  if (!r.ok) throw new Error(`Biopass could not read this user pool's settings (${operation}: ${r.type}); check the stack's IAM role`);
+  return r.body;
 }
 
 /** UsernameConfiguration.CaseSensitive of the pool, by a signed DescribeUserPool call. */
@@ -160,9 +142,9 @@ async function poolIsCaseSensitive(userPoolId, region, deadline) {
 /** Tells Biopass why a login was refused; the refusal stands even if this fails. */
 async function report(config, where, error, deadline) {
   try {
-    const r = await call('Biopass', `${config.issuer}/cognito/events`, {
+    const r = await asApplication(config, where.region, 'Biopass', `${config.issuer}/cognito/events`, {
       method: 'POST',
-      headers: { authorization: basic(config), 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...where, error }),
     }, deadline);
     if (r.status !== 204) console.log(JSON.stringify({ trigger: 'create', report: 'refused', status: r.status }));
@@ -213,9 +195,9 @@ async function push(config, event, where, bypass, deadline) {
     form.set('cognito_app_client_id', appClientId);
     form.set('cognito_sign_in_without_biopass', bypass.join(' '));
   }
-  const r = await call('Biopass', `${config.issuer}/par`, {
+  const r = await asApplication(config, where.region, 'Biopass', `${config.issuer}/par`, {
     method: 'POST',
-    headers: { authorization: basic(config), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   }, deadline);
   const answer = await r.json().catch(() => ({}));
@@ -239,6 +221,7 @@ exports.handler = async (event, context) => {
     user_pool_id: event.userPoolId,
   };
   if (event.request.userNotFound === true) throw new Error('Unknown user');
+  await withSecret(config, event.region, deadline);
   if (event.userPoolId !== config.userPoolId) return refuse(config, where, 'user_pool_not_in_stack', deadline);
   if (PHONE_NUMBER.test(event.userName)) return refuse(config, where, 'phone_number_user_name', deadline);
   if (await poolIsCaseSensitive(event.userPoolId, event.region, deadline)) {
@@ -255,5 +238,4 @@ exports.handler = async (event, context) => {
   return event;
 };
 
-exports.sigv4 = sigv4;
 exports.signInWithoutBiopass = signInWithoutBiopass;

@@ -8,6 +8,7 @@
 'use strict';
 
 const crypto = require('node:crypto');
+const aws = require('./aws.js');
 
 const BUDGET_MS = 2500;
 const keys = new Map(); // kid -> { alg, key }, from the issuer's JWKS, per container
@@ -17,10 +18,12 @@ const json64 = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf
 
 class Rejected extends Error {}
 
-function settings() {
-  const { ClientId, Issuer, ClientSecret } = process.env;
-  if (!ClientId || !Issuer || !ClientSecret) throw new Rejected('the stack does not set ClientId, Issuer and ClientSecret');
-  return { clientId: ClientId, issuer: Issuer, base: Issuer.replace(/\/+$/, ''), secret: ClientSecret };
+/** The stack's settings with the client secret from Secrets Manager (`fresh`: read again). */
+async function settings(region, deadline, fresh = false) {
+  const { ClientId, Issuer, ClientSecretArn } = process.env;
+  if (!ClientId || !Issuer || !ClientSecretArn) throw new Rejected('the stack does not set ClientId, Issuer and ClientSecretArn');
+  const secret = await aws.clientSecret(ClientSecretArn, process.env.AWS_REGION || region, deadline, (m) => new Rejected(m), fresh);
+  return { clientId: ClientId, issuer: Issuer, base: Issuer.replace(/\/+$/, ''), secret };
 }
 
 async function call(what, url, init, deadline) {
@@ -34,10 +37,10 @@ async function call(what, url, init, deadline) {
   }
 }
 
-/** Redeems the code; returns the ID token. */
-async function redeem(config, code, secret, deadline) {
+/** Redeems the code with the application's secret; answers the token endpoint's response. */
+function tokenCall(config, code, secret, deadline) {
   const auth = Buffer.from(`${formEncode(config.clientId)}:${formEncode(config.secret)}`).toString('base64');
-  const r = await call('the token endpoint', `${config.base}/token`, {
+  return call('the token endpoint', `${config.base}/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -47,6 +50,19 @@ async function redeem(config, code, secret, deadline) {
       code_verifier: secret.code_verifier,
     }).toString(),
   }, deadline);
+}
+
+/**
+ * Redeems the code; returns the ID token. A refused client (401: the secret was rotated)
+ * reads the secret again and tries once more; the code is still unspent then, since
+ * Biopass authenticates the client before it looks at the code.
+ */
+async function redeem(config, code, secret, event, deadline) {
+  let r = await tokenCall(config, code, secret, deadline);
+  if (r.status === 401) {
+    Object.assign(config, await settings(event.region, deadline, true));
+    r = await tokenCall(config, code, secret, deadline);
+  }
   const answer = await r.json().catch(() => ({}));
   if (!r.ok) throw new Rejected(`the token endpoint answered ${r.status} ${answer.error || ''}`.trim());
   if (typeof answer.id_token !== 'string') throw new Rejected('the token response has no id_token');
@@ -100,12 +116,12 @@ async function check(config, idToken, event, secret, deadline) {
 }
 
 async function verify(event, deadline) {
-  const config = settings();
+  const config = await settings(event.region, deadline);
   const secret = event.request.privateChallengeParameters || {};
   const code = event.request.challengeAnswer;
   if (typeof code !== 'string' || !code) throw new Rejected('the answer is empty');
   if (!secret.nonce || !secret.code_verifier || !secret.redirect_uri) throw new Rejected('the challenge was not created by Biopass');
-  const idToken = await redeem(config, code, secret, deadline);
+  const idToken = await redeem(config, code, secret, event, deadline);
   await check(config, idToken, event, secret, deadline);
 }
 

@@ -246,9 +246,8 @@ impl ApplicationRecord {
              --parameters ParameterKey=ClientId,ParameterValue={id} \
              ParameterKey=Issuer,ParameterValue={issuer} \
              ParameterKey=ClientSecret,ParameterValue=<client secret> \
-             ParameterKey=Region,ParameterValue=<region of your user pool> \
              ParameterKey=UserPoolId,ParameterValue=<your user pool ID> \
-             --capabilities CAPABILITY_NAMED_IAM --region <region of your user pool>",
+             --capabilities CAPABILITY_IAM --region <region of your user pool>",
             stack = self.stack_name(),
             file = self.template_file(),
             id = self.client_id,
@@ -277,9 +276,8 @@ impl ApplicationRecord {
              --parameters ParameterKey=ClientId,ParameterValue={id} \
              ParameterKey=Issuer,ParameterValue={issuer} \
              ParameterKey=ClientSecret,ParameterValue={secret} \
-             ParameterKey=Region,ParameterValue={region} \
              ParameterKey=UserPoolId,UsePreviousValue=true \
-             --capabilities CAPABILITY_NAMED_IAM --region {region}",
+             --capabilities CAPABILITY_IAM --region {region}",
             stack = self.stack_name(),
             id = self.client_id,
         )
@@ -289,7 +287,7 @@ impl ApplicationRecord {
 /// The steps of the Cognito integration tab's "Deployment" box.
 pub const DEPLOYMENT_STEPS: [&str; 5] = [
     "Download the template (or use the quick-create link if your administrator published templates).",
-    "In the AWS account and region of your user pool, create the stack with the template, the client secret from \"Integration information\", the pool's region and the pool's ID. One stack serves one user pool: only that pool can invoke its functions, and Biopass keeps each pool's users apart; for another pool, create another stack under another name.",
+    "In the AWS account and region of your user pool, create the stack with the template, the client secret from \"Integration information\" (the stack keeps it in AWS Secrets Manager) and the pool's ID. One stack serves one user pool: only that pool can invoke its functions, and Biopass keeps each pool's users apart; for another pool, create another stack under another name.",
     "In Amazon Cognito, open the user pool: Extensions (Lambda triggers), and attach the three functions from the stack's outputs as Define, Create and Verify auth challenge.",
     "In the pool's app client, allow only ALLOW_CUSTOM_AUTH and ALLOW_REFRESH_TOKEN_AUTH (custom authentication with SRP needs nothing else; ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_USER_AUTH and the hosted UI let users in with the password alone, and \"Previous deployments\" flags an app client that allows them), and raise the authentication flow session duration to 15 minutes so first-time enrolment fits.",
     "Add your application's callback URL to \"Allowed callback URLs\" here, and sign in with CUSTOM_AUTH (SRP) from your application.",
@@ -391,9 +389,9 @@ mod tests {
         let cmd = app.update_stack_command("https://id.example", &new, Some("eu-west-1"));
         assert!(cmd.starts_with("aws cloudformation update-stack --stack-name biopass-"));
         assert!(cmd.contains(&format!("ParameterKey=ClientSecret,ParameterValue={new}")));
-        assert!(cmd.contains("ParameterKey=Region,ParameterValue=eu-west-1"));
+        assert!(cmd.ends_with("--region eu-west-1") && !cmd.contains("ParameterKey=Region"));
         assert!(cmd.contains("ParameterKey=UserPoolId,UsePreviousValue=true"), "the pool the stack serves stays");
-        assert!(cmd.contains("--use-previous-template") && cmd.contains("CAPABILITY_NAMED_IAM"));
+        assert!(cmd.contains("--use-previous-template") && cmd.contains("CAPABILITY_IAM"));
         let create = app.create_stack_command("https://id.example");
         assert!(create.contains(&format!("--template-body file://{}", app.template_file())));
         assert!(!create.contains(&new), "the create command never carries the secret");

@@ -1,11 +1,14 @@
 //! The CloudFormation template an admin deploys in their AWS account to put Biopass in
 //! front of a Cognito user pool: the Define, Create and Verify auth challenge triggers
-//! (Node.js, inline code), their least-privilege IAM role, the permissions for Cognito to
-//! invoke them, and outputs that say how to attach them to a user pool.
+//! (Node.js, inline code), the application's client secret in AWS Secrets Manager, their
+//! least-privilege IAM role, the permissions for Cognito to invoke them, and outputs that
+//! say how to attach them to a user pool.
 //!
 //! The template is assembled from `cognito/template.yaml.in` and the handlers in
 //! `cognito/triggers/`, embedded at compile time, so the code the handler unit tests
-//! exercise is the code that is deployed, byte for byte.
+//! exercise is the code that is deployed: byte for byte, except that the line by which
+//! Create and Verify load `aws.js` (what they share) is replaced with that file's code,
+//! wrapped as the module it is.
 
 /// The template skeleton; `{{...}}` marks what [`template`] fills in.
 const SKELETON: &str = include_str!("../../cognito/template.yaml.in");
@@ -14,6 +17,17 @@ const SKELETON: &str = include_str!("../../cognito/template.yaml.in");
 pub const DEFINE_JS: &str = include_str!("../../cognito/triggers/define.js");
 pub const CREATE_JS: &str = include_str!("../../cognito/triggers/create.js");
 pub const VERIFY_JS: &str = include_str!("../../cognito/triggers/verify.js");
+/// What Create and Verify share (signed AWS calls, the client secret), inlined into each.
+pub const AWS_JS: &str = include_str!("../../cognito/triggers/aws.js");
+
+/// The line by which a trigger loads `aws.js` as a file (as the unit tests run it).
+const AWS_REQUIRE: &str = "const aws = require('./aws.js');";
+
+/// A trigger as deployed: one file, with `aws.js` in place of the line that loads it.
+pub fn deployed(code: &str) -> String {
+    let module = format!("const aws = (() => {{\nconst module = {{ exports: {{}} }};\n{}\nreturn module.exports;\n}})();", AWS_JS.trim_end());
+    code.replace(AWS_REQUIRE, &module)
+}
 
 /// CloudFormation accepts at most this many bytes of template body in a `CreateStack` or
 /// `UpdateStack` request (larger templates must go through S3); the generated template
@@ -30,8 +44,8 @@ pub fn template(client_id: &str, issuer: &str) -> String {
         .replace("{{CLIENT_ID}}", &single_quoted(client_id))
         .replace("{{ISSUER}}", &single_quoted(issuer))
         .replace("{{DEFINE_JS}}\n", &block(DEFINE_JS))
-        .replace("{{CREATE_JS}}\n", &block(CREATE_JS))
-        .replace("{{VERIFY_JS}}\n", &block(VERIFY_JS))
+        .replace("{{CREATE_JS}}\n", &block(&deployed(CREATE_JS)))
+        .replace("{{VERIFY_JS}}\n", &block(&deployed(VERIFY_JS)))
 }
 
 /// The inside of a YAML single-quoted scalar (the skeleton supplies the quotes).
@@ -118,14 +132,14 @@ mod tests {
     #[test]
     fn parameters_with_defaults_and_a_hidden_secret() {
         let t = template(CLIENT, ISSUER);
-        for p in ["ClientId", "Issuer", "ClientSecret", "Region", "UserPoolId"] {
+        for p in ["ClientId", "Issuer", "ClientSecret", "UserPoolId"] {
             assert_eq!(scalar(&t, &["Parameters", p, "Type"]), "String", "{p}");
         }
         assert_eq!(scalar(&t, &["Parameters", "ClientId", "Default"]), format!("'{CLIENT}'"));
         assert_eq!(scalar(&t, &["Parameters", "Issuer", "Default"]), format!("'{ISSUER}'"));
         assert_eq!(scalar(&t, &["Parameters", "ClientSecret", "NoEcho"]), "true");
         assert!(lookup(&t, &["Parameters", "ClientSecret", "Default"]).is_none(), "the secret has no default");
-        assert!(lookup(&t, &["Parameters", "Region", "Default"]).is_none());
+        assert!(lookup(&t, &["Parameters", "Region"]).is_none(), "the stack's own region, not a parameter that can disagree");
         assert!(lookup(&t, &["Parameters", "UserPoolId", "Default"]).is_none(), "the admin names the pool");
         assert!(!t.contains("{{"), "every placeholder is filled");
     }
@@ -144,7 +158,8 @@ mod tests {
             assert_eq!(scalar(&t, &["Resources", name, "Properties", "Runtime"]), "nodejs24.x");
             assert_eq!(scalar(&t, &["Resources", name, "Properties", "Handler"]), "index.handler");
             assert_eq!(scalar(&t, &["Resources", name, "Properties", "Timeout"]), "5");
-            assert_eq!(zip_file(&t, name), format!("{}\n", code.trim_end()), "{name} is embedded verbatim");
+            assert_eq!(zip_file(&t, name), format!("{}\n", deployed(code).trim_end()), "{name} is embedded verbatim");
+            assert!(!zip_file(&t, name).contains("require('./"), "{name} loads no file the function does not have");
             assert!(!code.contains('\t') && !code.contains('\r'), "{name}: tabs or CR would change the YAML block");
             let permission = format!("{name}Invoke");
             assert_eq!(scalar(&t, &["Resources", &permission, "Type"]), "AWS::Lambda::Permission");
@@ -152,10 +167,11 @@ mod tests {
             assert_eq!(scalar(&t, &["Outputs", &format!("{name}Arn"), "Value"]), format!("!GetAtt {name}.Arn"));
         }
         for name in ["CreateAuthChallenge", "VerifyAuthChallengeResponse"] {
-            for (var, param) in [("ClientId", "ClientId"), ("Issuer", "Issuer"), ("ClientSecret", "ClientSecret")] {
+            for (var, param) in [("ClientId", "ClientId"), ("Issuer", "Issuer"), ("ClientSecretArn", "ClientSecretValue")] {
                 let v = scalar(&t, &["Resources", name, "Properties", "Environment", "Variables", var]);
                 assert_eq!(v, format!("!Ref {param}"));
             }
+            assert!(deployed(if name == "CreateAuthChallenge" { CREATE_JS } else { VERIFY_JS }).contains("aws.clientSecret("));
         }
         for name in ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse"] {
             assert_eq!(scalar(&t, &["Resources", name, "Properties", "Environment", "Variables", "UserPoolId"]), "!Ref UserPoolId");
@@ -165,7 +181,7 @@ mod tests {
     #[test]
     fn only_the_named_user_pool_may_invoke_or_be_read() {
         let t = template(CLIENT, ISSUER);
-        let pool_arn = "'arn:${AWS::Partition}:cognito-idp:${Region}:${AWS::AccountId}:userpool/${UserPoolId}'";
+        let pool_arn = "'arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${UserPoolId}'";
         for name in ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse"] {
             assert_eq!(scalar(&t, &["Resources", &format!("{name}Invoke"), "Properties", "SourceArn"]), format!("!Sub {pool_arn}"));
         }
@@ -174,17 +190,59 @@ mod tests {
         assert!(!t.contains("userpool/*"), "no permission covers every pool of the account");
     }
 
-    #[test]
-    fn the_role_allows_logs_and_reading_its_pool_only() {
-        let t = template(CLIENT, ISSUER);
-        let (_, policy) = lookup(&t, &["Resources", "TriggerRole", "Properties", "Policies"]).unwrap();
-        let actions: Vec<&str> = policy
+    /// The actions a policy document's lines allow.
+    fn actions<'a>(policy: &[&'a str]) -> Vec<&'a str> {
+        policy
             .iter()
             .map(|l| l.trim().trim_start_matches("- ").trim_start_matches("Action: "))
-            .filter(|l| l.contains(':') && !l.contains(' ') && !l.starts_with("!") && !l.ends_with(':'))
-            .collect();
-        assert_eq!(actions, ["logs:CreateLogStream", "logs:PutLogEvents", "cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient"]);
-        assert!(!policy.iter().any(|l| l.contains("Resource: '*'") || l.contains("Resource: \"*\"")));
+            .filter(|l| l.contains(':') && !l.contains(' ') && !l.starts_with('!') && !l.ends_with(':'))
+            .collect()
+    }
+
+    #[test]
+    fn the_role_allows_its_logs_its_secret_and_reading_its_pool_only() {
+        let t = template(CLIENT, ISSUER);
+        let (_, policy) = lookup(&t, &["Resources", "TriggerRole", "Properties", "Policies"]).unwrap();
+        assert_eq!(actions(&policy), ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient", "secretsmanager:GetSecretValue"]);
+        assert!(policy.iter().any(|l| l.trim() == "Resource: !Ref ClientSecretValue"), "only its own secret");
+        let (_, logs) = lookup(&t, &["Resources", "TriggerLogsPolicy", "Properties"]).unwrap();
+        assert_eq!(actions(&logs), ["logs:CreateLogStream", "logs:PutLogEvents"]);
+        assert!(logs.iter().any(|l| l.trim() == "- !Ref TriggerRole"));
+        for group in ["DefineAuthChallengeLogs", "CreateAuthChallengeLogs", "VerifyAuthChallengeResponseLogs"] {
+            assert!(logs.iter().any(|l| l.trim() == format!("- !GetAtt {group}.Arn")), "{group}");
+        }
+        for lines in [&policy, &logs] {
+            assert!(!lines.iter().any(|l| l.contains("Resource: '*'") || l.contains("Resource: \"*\"")));
+        }
+    }
+
+    #[test]
+    fn the_secret_lives_in_secrets_manager_only() {
+        let t = template(CLIENT, ISSUER);
+        assert_eq!(scalar(&t, &["Resources", "ClientSecretValue", "Type"]), "AWS::SecretsManager::Secret");
+        assert_eq!(scalar(&t, &["Resources", "ClientSecretValue", "Properties", "SecretString"]), "!Ref ClientSecret");
+        assert_eq!(t.matches("!Ref ClientSecret\n").count(), 1, "the parameter goes into the secret and nowhere else");
+    }
+
+    #[test]
+    fn no_name_depends_on_the_stack_name_and_the_logs_outlive_the_stack() {
+        let t = template(CLIENT, ISSUER);
+        // Generated names fit AWS's 64-character limits whatever the stack is called, and a
+        // stack created again under the same name gets new ones (no clash with kept logs).
+        assert!(!t.contains("${AWS::StackName}"));
+        assert!(lookup(&t, &["Resources", "TriggerRole", "Properties", "RoleName"]).is_none());
+        for function in ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse"] {
+            assert!(lookup(&t, &["Resources", function, "Properties", "FunctionName"]).is_none(), "{function}");
+        }
+        for (group, function) in [
+            ("DefineAuthChallengeLogs", "DefineAuthChallenge"),
+            ("CreateAuthChallengeLogs", "CreateAuthChallenge"),
+            ("VerifyAuthChallengeResponseLogs", "VerifyAuthChallengeResponse"),
+        ] {
+            assert_eq!(scalar(&t, &["Resources", group, "DeletionPolicy"]), "Retain");
+            assert_eq!(scalar(&t, &["Resources", group, "UpdateReplacePolicy"]), "Retain");
+            assert_eq!(scalar(&t, &["Resources", group, "Properties", "LogGroupName"]), format!("!Sub '/aws/lambda/${{{function}}}'"));
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ import { newState, startWorker, admin, freePort } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
 import { launch, shot } from '../lib/browser.mjs';
-import { startMinistack, cognito, createStack, ACCOUNT, REGION } from './ministack.mjs';
+import { startMinistack, cognito, createStack, updateStack, lambdaConfiguration, secretValue, ACCOUNT, REGION } from './ministack.mjs';
 import { startApp } from '../../examples/cognito-app/server.mjs';
 import cognitoIdentity from 'amazon-cognito-identity-js';
 
@@ -33,8 +33,9 @@ const account = new Account(USERNAME.toLowerCase());
  */
 async function userPool(name, { caseSensitive, username, flows = GUIDE_FLOWS, triggersOf }) {
   const { UserPool } = await cognito(aws, 'CreateUserPool', { PoolName: name, UsernameConfiguration: { CaseSensitive: caseSensitive } });
-  const triggers = triggersOf?.triggers ?? await createStack(aws, `biopass-${biopass.clientId.toLowerCase().replace(/_/g, '-')}-${++stacks}`, template, {
-    ClientId: biopass.clientId, Issuer: worker.url, ClientSecret: biopass.secret, Region: REGION, UserPoolId: UserPool.Id,
+  const stack = triggersOf?.stack ?? `biopass-${biopass.clientId.toLowerCase().replace(/_/g, '-')}-${++stacks}`;
+  const triggers = triggersOf?.triggers ?? await createStack(aws, stack, template, {
+    ClientId: biopass.clientId, Issuer: worker.url, ClientSecret: biopass.secret, UserPoolId: UserPool.Id,
   });
   await cognito(aws, 'UpdateUserPool', {
     UserPoolId: UserPool.Id,
@@ -49,7 +50,7 @@ async function userPool(name, { caseSensitive, username, flows = GUIDE_FLOWS, tr
   });
   await cognito(aws, 'AdminCreateUser', { UserPoolId: UserPool.Id, Username: username, MessageAction: 'SUPPRESS' });
   await cognito(aws, 'AdminSetUserPassword', { UserPoolId: UserPool.Id, Username: username, Password: PASSWORD, Permanent: true });
-  return { id: UserPool.Id, clientId: UserPoolClient.ClientId, triggers };
+  return { id: UserPool.Id, clientId: UserPoolClient.ClientId, triggers, stack };
 }
 
 /** A plain SRP sign-in (what Amplify's default signIn() does): the password alone. */
@@ -280,4 +281,47 @@ test('a case-sensitive user pool is refused with a clear error that reaches the 
   }
   const pools = await poolsSeen();
   assert.equal(pools.find((p) => p.user_pool_id === sensitive.id)?.error, 'case_sensitive_user_pool', JSON.stringify(pools));
+});
+
+/** The --parameters of an AWS CLI command in shorthand syntax, as the CLI sends them. */
+function cliParameters(command) {
+  const [, list] = /--parameters (.*?) --/.exec(command);
+  return list.split(' ').map((item) => Object.fromEntries(item.split(',').map((kv) => {
+    const at = kv.indexOf('=');
+    const [k, v] = [kv.slice(0, at), kv.slice(at + 1)];
+    return [k, k === 'UsePreviousValue' ? v === 'true' : v];
+  })));
+}
+
+test('after Rotate secret, the update-stack command Biopass prints puts the new secret in Secrets Manager and sign-ins go on', async () => {
+  const rotated = await admin(worker, 'POST', `/applications/${biopass.clientId}/secret/rotate`);
+  assert.equal(rotated.status, 200);
+  const command = rotated.body.update_stack_command;
+  assert.match(command, new RegExp(`--region ${REGION}$`), 'the region of the deployment Biopass saw');
+  const parameters = cliParameters(command);
+  const secret = parameters.find((p) => p.ParameterKey === 'ClientSecret').ParameterValue;
+  assert.notEqual(secret, biopass.secret);
+  // Until the stack has it, the triggers hold only the old secret: no tokens.
+  {
+    const { context, page } = await signIn();
+    await page.getByRole('alert').filter({ hasText: /Biopass/ }).waitFor({ timeout: 20_000 });
+    await context.close();
+  }
+  await updateStack(aws, pool.stack, parameters);
+  biopass.secret = secret;
+  // The secret is in Secrets Manager, not in any function's environment.
+  for (const arn of [pool.triggers.CreateAuthChallengeArn, pool.triggers.VerifyAuthChallengeResponseArn]) {
+    const env = (await lambdaConfiguration(aws, arn)).Environment.Variables;
+    assert.deepEqual(Object.keys(env).sort(), ['ClientId', 'ClientSecretArn', 'Issuer', 'UserPoolId']);
+    assert.ok(!Object.values(env).includes(secret));
+    assert.equal(await secretValue(aws, env.ClientSecretArn), secret, 'update-stack wrote the new secret');
+  }
+  const { context, page } = await signIn();
+  await page.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit' });
+  await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  await page.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const claims = await tokens(page);
+  assert.equal(claims['cognito:username'], USERNAME);
+  await context.close();
 });

@@ -81,6 +81,25 @@ export async function cloudformation(aws, action, params = {}) {
   return text;
 }
 
+/** A function's configuration (Lambda GetFunctionConfiguration). */
+export async function lambdaConfiguration(aws, nameOrArn) {
+  const r = await fetch(`${aws.url}/2015-03-31/functions/${encodeURIComponent(nameOrArn)}/configuration`, { headers: { authorization: authorization('lambda') } });
+  if (!r.ok) throw new Error(`GetFunctionConfiguration: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+/** A secret's current value (Secrets Manager GetSecretValue). */
+export async function secretValue(aws, arn) {
+  const r = await fetch(`${aws.url}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue', authorization: authorization('secretsmanager') },
+    body: JSON.stringify({ SecretId: arn }),
+  });
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(`GetSecretValue: ${r.status} ${answer.__type || ''} ${answer.message || ''}`);
+  return answer.SecretString;
+}
+
 /** The text of every <name> element, in order (enough for the answers read here). */
 export function xmlValues(xml, name) {
   return [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1]
@@ -94,14 +113,19 @@ export async function createStack(aws, name, templateBody, parameters) {
   await cloudformation(aws, 'CreateStack', {
     StackName: name,
     TemplateBody: templateBody,
-    Capabilities: ['CAPABILITY_NAMED_IAM'],
+    Capabilities: ['CAPABILITY_IAM'],
     Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
   });
+  return settled(aws, name, 'CREATE_COMPLETE');
+}
+
+/** Waits until the stack `name` is in `done`; returns its outputs by key. */
+async function settled(aws, name, done) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const xml = await cloudformation(aws, 'DescribeStacks', { StackName: name });
     const [status] = xmlValues(xml, 'StackStatus');
-    if (status === 'CREATE_COMPLETE') {
+    if (status === done) {
       const keys = xmlValues(xml, 'OutputKey');
       const values = xmlValues(xml, 'OutputValue');
       return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
@@ -112,4 +136,20 @@ export async function createStack(aws, name, templateBody, parameters) {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * UpdateStack with the previous template and `parameters` as the AWS CLI sends them
+ * (`[{ ParameterKey, ParameterValue }]` or `[{ ParameterKey, UsePreviousValue: true }]`);
+ * waits for UPDATE_COMPLETE.
+ */
+export async function updateStack(aws, name, parameters) {
+  await cloudformation(aws, 'UpdateStack', {
+    StackName: name,
+    UsePreviousTemplate: 'true',
+    Capabilities: ['CAPABILITY_IAM'],
+    Parameters: parameters.map(({ ParameterKey, ParameterValue, UsePreviousValue }) => (
+      UsePreviousValue ? { ParameterKey, UsePreviousValue: 'true' } : { ParameterKey, ParameterValue })),
+  });
+  return settled(aws, name, 'UPDATE_COMPLETE');
 }
