@@ -3,8 +3,8 @@
 //! ride on the session cookie and repeat the session's CSRF token on state-changing methods.
 
 use biopass_proto::admin::{
-    AdminSession, Application, AuditEntry, Bootstrap, ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup, Deleted, Deployment,
-    DirectoryStatus, Group, Page, Redirect, Reindex, Reindexed, RotatedSecret, StartSignIn, UpdateApplication, UpdateUser, User,
+    AdminSession, Application, AuditEntry, Bootstrap, BootstrapLink, BootstrapLinkStatus, ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup,
+    Deleted, Deployment, DirectoryStatus, Group, Page, Redirect, Reindex, Reindexed, RotatedSecret, StartSignIn, UpdateApplication, UpdateUser, User,
 };
 use biopass_proto::error::{ApiError, ApiErrorCode};
 use biopass_proto::login::{
@@ -108,6 +108,12 @@ pub async fn session() -> Result<AdminSession, ApiFail> {
 
 pub async fn bootstrap(token: String, username: String) -> Result<Redirect, ApiFail> {
     let req = Request::post("/admin/api/session/bootstrap").json(&Bootstrap { token, username }).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
+}
+
+/// Whether the one-time link still works (410 `expired` once spent).
+pub async fn bootstrap_check(token: String) -> Result<BootstrapLinkStatus, ApiFail> {
+    let req = Request::post("/admin/api/session/bootstrap/check").json(&BootstrapLink { token }).map_err(network)?;
     decode(req.send().await.map_err(network)?).await
 }
 

@@ -65,6 +65,7 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
         (Method::Post, ["api", "login", tx, "passkey", "enrol"]) => login::passkey_enrol(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "passkey"]) => login::passkey_verify(req, &mut ctx, tx).await,
         (Method::Post, ["admin", "api", "session", "bootstrap"]) => console::bootstrap(req, &mut ctx).await,
+        (Method::Post, ["admin", "api", "session", "bootstrap", "check"]) => console::bootstrap_check(req, &mut ctx).await,
         (Method::Post, ["admin", "api", "session", "start"]) => console::start(req, &mut ctx).await,
         (Method::Get, ["admin", "api", "session"]) => console::session(req, &mut ctx).await,
         (Method::Post, ["admin", "api", "session", "signout"]) => console::signout(req, &mut ctx).await,

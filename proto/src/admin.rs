@@ -413,6 +413,26 @@ impl std::fmt::Debug for Bootstrap {
     }
 }
 
+/// `POST /admin/api/session/bootstrap/check`: is the one-time link still good? The console
+/// asks before it shows the first admin's form, so a spent link says so at once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapLink {
+    pub token: String,
+}
+
+impl std::fmt::Debug for BootstrapLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootstrapLink").finish_non_exhaustive()
+    }
+}
+
+/// The answer of `POST /admin/api/session/bootstrap/check` for a link that still works (a
+/// spent one is `expired`, 410; a wrong one `unauthenticated`, 401).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapLinkStatus {
+    pub usable: bool,
+}
+
 /// `POST /admin/api/session/start`: an admin's user name; the answer sends the browser to
 /// the universal login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

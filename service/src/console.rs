@@ -58,9 +58,33 @@ pub async fn start_login<V: OneTime, R: Records>(
         cognito: None,
     };
     let browser = browser.filter(|c| c.len() == 43).unwrap_or_else(|| cx.rng.token::<32>());
-    let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), AuthenticatorKind::all(), &browser, may_enrol, cx.now);
+    let kinds = console_authenticators(&cx.issuer);
+    let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), kinds, &browser, may_enrol, cx.now);
     let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx).await?;
     Ok(ConsoleLogin { redirect_to: format!("/login?tx={tx_id}"), browser, verifier })
+}
+
+/// The authenticators of the console's own sign-in: face and authenticator app, and
+/// passkeys where the issuer is a domain name (WebAuthn's relying party is the issuer's
+/// host; an IP address cannot be one).
+pub fn console_authenticators(issuer: &str) -> Vec<AuthenticatorKind> {
+    let mut kinds = AuthenticatorKind::all();
+    if biopass_idp::passkey::rp_id(issuer).is_some() {
+        kinds.push(AuthenticatorKind::Passkey);
+    }
+    kinds
+}
+
+/// Whether the one-time link still works: until an admin has an authenticator. The caller
+/// checked the link's token.
+///
+/// # Errors
+/// 410 (`expired`) once used.
+pub async fn bootstrap_usable<V: OneTime, R: Records>(cx: &Context<V, R>) -> Result<(), Failure> {
+    if cx.records.admins().await?.iter().any(|u| !u.enrolled().is_empty()) {
+        return Err(Failure::Api(ApiFailure::new(ApiErrorCode::Expired, "This admin link was already used. Sign in with your user name instead.")));
+    }
+    Ok(())
 }
 
 /// The one-time link: makes `username` the first admin (a new user, or an existing one of
@@ -75,9 +99,7 @@ pub async fn bootstrap<V: OneTime, R: Records>(
     browser: Option<String>,
     ip: Option<String>,
 ) -> Result<ConsoleLogin, Failure> {
-    if cx.records.admins().await?.iter().any(|u| !u.enrolled().is_empty()) {
-        return Err(Failure::Api(ApiFailure::new(ApiErrorCode::Expired, "This admin link was already used. Sign in with your user name instead.")));
-    }
+    bootstrap_usable(cx).await?;
     let username = UserName::parse(username).map_err(|m| Failure::Api(ApiFailure::invalid_field("username", m)))?;
     let mut user = match cx.records.user_named(None, &username).await? {
         Some(u) => u,

@@ -38,6 +38,11 @@ test('the one-time link creates the first admin, who signs in through the univer
   await page.getByLabel('Administrator user name').waitFor();
   await axe('sign-in');
   await page.goto('about:blank');
+  const check = (token) => fetch(`${worker.url}/admin/api/session/bootstrap/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  let checked = await check(worker.adminToken);
+  assert.equal(checked.status, 200);
+  assert.deepEqual(await checked.json(), { usable: true });
+  assert.equal((await check('not-the-token')).status, 401);
   await open(page, `${worker.url}/console#bootstrap=${worker.adminToken}`, worker);
   await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
   assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
@@ -57,7 +62,33 @@ test('the one-time link creates the first admin, who signs in through the univer
   // The link is spent once an admin has an authenticator.
   const again = await fetch(`${worker.url}/admin/api/session/bootstrap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: worker.adminToken, username: 'mallory' }) });
   assert.equal(again.status, 410);
+  checked = await check(worker.adminToken);
+  assert.equal(checked.status, 410);
+  assert.equal((await checked.json()).error, 'expired');
   await axe('applications-empty');
+  // The first Tab stop is a skip link past the navigation, to the page itself.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Applications' }).waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to the page');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.id === 'main');
+  assert.equal(new URL(page.url()).pathname, '/console', 'no route change');
+  // A spent link says so before any form, and offers the sign-in; so does a wrong one.
+  const other = await browser.newContext();
+  let tab;
+  for (const [token, words] of [[worker.adminToken, /already used/], ['not-the-token', /not valid/]]) {
+    // A new tab each time: a fragment change alone is no new page load.
+    tab = await other.newPage();
+    await open(tab, `${worker.url}/console#bootstrap=${token}`, worker);
+    await tab.getByRole('heading', { name: 'This admin link cannot be used' }).waitFor();
+    assert.match(await tab.locator('#bootstrap-spent').textContent(), words);
+    assert.equal(await tab.getByLabel('User name').count(), 0, 'no form that cannot succeed');
+  }
+  await checkA11y(tab, 'console-bootstrap-spent');
+  await tab.getByRole('link', { name: 'Sign in to the console' }).click();
+  await tab.getByLabel('Administrator user name').waitFor();
+  await other.close();
 });
 
 test('state-changing calls need the CSRF token', async () => {
@@ -153,6 +184,19 @@ async function expectEventually(check, ms = 5000) {
 
 test('groups tab: assign another group and see its members; Cognito tab shows a recorded deployment', async () => {
   const finance = (await admin(worker, 'POST', '/groups', { name: 'Finance' })).body;
+  // The tabs as the WAI-ARIA tabs pattern has them: one Tab stop, arrows, Home and End.
+  const selected = async () => page.evaluate(() => [document.activeElement?.textContent, document.querySelector('[role=tab][aria-selected=true]')?.textContent,
+    [...document.querySelectorAll('[role=tab]')].map((t) => t.tabIndex).join(' ')]);
+  await page.getByRole('tab', { name: 'Settings' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await selected(), ['Groups', 'Groups', '-1 0 -1']);
+  await page.keyboard.press('End');
+  assert.deepEqual(await selected(), ['Cognito integration', 'Cognito integration', '-1 -1 0']);
+  await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await selected(), ['Settings', 'Settings', '0 -1 -1'], 'wraps around');
+  await page.keyboard.press('ArrowLeft');
+  assert.deepEqual(await selected(), ['Cognito integration', 'Cognito integration', '-1 -1 0']);
+  assert.equal(await page.getByRole('tabpanel').getAttribute('aria-labelledby'), 'tab-cognito');
   await page.getByRole('tab', { name: 'Groups' }).click();
   await page.getByRole('combobox', { name: 'Group', exact: true }).selectOption({ label: 'Finance' });
   const app = await appByName('Payroll');

@@ -53,11 +53,25 @@ test('first login enrols an authenticator app, the second asks for its code', as
   const account = new Account('ada@example.com');
   {
     const { page, context, verifier, nonce } = await begin(account);
+    // Focus follows the step: the new step's heading, for keyboard and screen-reader users.
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H2');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Choose how you will sign in');
     await page.getByRole('button', { name: /^Authenticator app/ }).click();
     await page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Set up an authenticator app');
     await page.getByRole('img', { name: /QR code/ }).waitFor();
     await shot(page, 'login-enrol-totp');
-    account.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
+    const key = (await page.locator('code.secret').textContent()).trim();
+    account.seed = base32Decode(key);
+    // The key for a phone's authenticator app on this device, and for the clipboard.
+    const link = new URL(await page.locator('#otpauth-link').getAttribute('href'));
+    assert.equal(`${link.protocol}//${link.host}`, 'otpauth://totp');
+    assert.equal(link.searchParams.get('secret'), key);
+    assert.equal(link.searchParams.get('issuer'), 'Biopass');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
+    await page.getByRole('button', { name: 'Copy the key' }).click();
+    await page.getByRole('status').filter({ hasText: 'Copied to the clipboard' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
     await page.getByLabel('6-digit code from the app').fill('000000' === (await account.nextCode()) ? '111111' : '000000');
     account.lastStep -= 1;
     await page.getByRole('button', { name: 'Confirm and sign in' }).click();

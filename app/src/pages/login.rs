@@ -4,7 +4,7 @@
 use super::face::FaceStep;
 use super::go;
 use crate::api::{self, ApiFail};
-use crate::components::{CodeInput, ErrorBanner};
+use crate::components::{focus_new_headings, CodeInput, CopyButton, ErrorBanner};
 use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep, TotpAnswer};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -97,8 +97,18 @@ pub fn LoginPage() -> impl IntoView {
             _ => state.refetch(),
         }
     })));
+    let main = NodeRef::<leptos::html::Main>::new();
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        main.get().is_some_and(|m| {
+            focus_new_headings(&m);
+            true
+        })
+    });
     view! {
-        <main class="card" aria-live="polite">
+        <main class="card" aria-live="polite" node_ref=main>
             <Suspense fallback=|| view! { <p>"Loading your sign-in…"</p> }>
                 {move || state.get().map(|result| match result {
                     Ok(s) => view! { <Steps tx=tx() state=s/> }.into_any(),
@@ -368,12 +378,20 @@ fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
         <p>{why} " Scan the code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password), then type the 6-digit code it shows."</p>
         <Suspense fallback=|| view! { <p>"Preparing your code…"</p> }>
             {move || offer.get().map(|r| match r {
-                Ok(o) => view! {
-                    <figure class="qr">
-                        <div role="img" aria-label="QR code for your authenticator app" inner_html=o.qr_svg.clone()></div>
-                        <figcaption>"Cannot scan? Enter this key: " <code class="secret">{o.secret.clone()}</code></figcaption>
-                    </figure>
-                }.into_any(),
+                Ok(o) => {
+                    let key = o.secret.clone();
+                    view! {
+                        <figure class="qr">
+                            <div role="img" aria-label="QR code for your authenticator app" inner_html=o.qr_svg.clone()></div>
+                            <figcaption>
+                                "Cannot scan? Enter this key: " <code class="secret">{o.secret.clone()}</code> " "
+                                <CopyButton text=Signal::derive(move || key.clone()) label="the key"/>
+                                <br/>
+                                <a id="otpauth-link" href=o.otpauth_uri.clone()>"Open in an authenticator app on this device"</a>
+                            </figcaption>
+                        </figure>
+                    }.into_any()
+                }
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}
         </Suspense>

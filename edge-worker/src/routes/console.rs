@@ -12,7 +12,7 @@ use biopass_idp::error::ApiFailure;
 use biopass_idp::ids::UserName;
 use biopass_idp::schema::sha256_hex;
 use biopass_idp::session::{SessionRecord, CSRF_HEADER, PKCE_COOKIE, SESSION_COOKIE, SESSION_LIFETIME};
-use biopass_proto::admin::{AdminSession, Bootstrap, Redirect, StartSignIn};
+use biopass_proto::admin::{AdminSession, Bootstrap, BootstrapLink, BootstrapLinkStatus, Redirect, StartSignIn};
 use biopass_proto::error::ApiErrorCode;
 use biopass_service::console::{self, ConsoleLogin};
 use subtle::ConstantTimeEq;
@@ -79,6 +79,17 @@ pub async fn bootstrap(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     }
     let started = console::bootstrap(ctx, &input.username, read_cookie(&req, BROWSER_COOKIE), crate::audit::client_ip(&req)).await?;
     to_login(ctx, &started)
+}
+
+/// `POST /admin/api/session/bootstrap/check`: whether the one-time link still works, so the
+/// console says a spent link is spent before it shows the form.
+pub async fn bootstrap_check(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
+    let input: BootstrapLink = json_body(&mut req).await?;
+    if !token_ok(ctx, &input.token) {
+        return Err(AppError::api(ApiErrorCode::Unauthenticated, "This admin link is not valid."));
+    }
+    console::bootstrap_usable(ctx).await?;
+    json(200, &BootstrapLinkStatus { usable: true })
 }
 
 /// `POST /admin/api/session/start`: an admin signs in through the universal login. Every

@@ -41,6 +41,7 @@ fn with_totp(mut user: UserRecord) -> UserRecord {
 #[test]
 fn the_bootstrap_link_makes_the_first_admin_once_and_their_code_opens_one_session() {
     let mut cx = context();
+    assert!(run(console::bootstrap_usable(&cx)).is_ok(), "usable before any admin has an authenticator");
     let started = run(console::bootstrap(&mut cx, "root@example.com", None, None)).unwrap();
     assert_eq!(started.browser.len(), 43, "a new browser binding");
     let root = run(cx.records.user_named(None, &name("root@example.com"))).unwrap().unwrap();
@@ -61,6 +62,7 @@ fn the_bootstrap_link_makes_the_first_admin_once_and_their_code_opens_one_sessio
     // Once the admin has an authenticator, the link is spent.
     run(cx.records.put_user(&with_totp(root))).unwrap();
     assert_eq!(api_code(&run(console::bootstrap(&mut cx, "other@example.com", None, None)).unwrap_err()), ApiErrorCode::Expired);
+    assert_eq!(api_code(&run(console::bootstrap_usable(&cx)).unwrap_err()), ApiErrorCode::Expired, "the check says so before any form");
     let actions: Vec<String> = run(cx.records.audit_page(None, 10)).unwrap().items.into_iter().map(|e| e.action).collect();
     assert!(actions.contains(&"admin.bootstrap".to_owned()) && actions.contains(&"admin.sign_in".to_owned()), "{actions:?}");
 }
@@ -105,4 +107,17 @@ fn a_console_sign_in_for_someone_who_is_not_an_admin_opens_no_session() {
     crate::login::advance(&mut cx, TRANSACTION_LIFETIME);
     let tx_id = late.redirect_to.trim_start_matches("/login?tx=");
     assert_eq!(api_code(&run(login::load(&cx, tx_id, Caller { browser: late.browser, ip: None })).unwrap_err()), ApiErrorCode::Expired);
+}
+
+#[test]
+fn the_console_offers_passkeys_where_the_issuer_is_a_domain_name() {
+    use AuthenticatorKind::{Face, Passkey, Totp};
+    assert_eq!(console::console_authenticators("https://id.example.com"), [Face, Totp, Passkey]);
+    assert_eq!(console::console_authenticators("http://localhost:8787"), [Face, Totp, Passkey]);
+    assert_eq!(console::console_authenticators("http://127.0.0.1:8787"), [Face, Totp], "no relying party on an IP address");
+    let mut cx = context();
+    let started = run(console::start_login(&mut cx, &name("root@example.com"), None, false)).unwrap();
+    let tx_id = started.redirect_to.trim_start_matches("/login?tx=");
+    let step = run(login::load(&cx, tx_id, Caller { browser: started.browser.clone(), ip: None })).unwrap();
+    assert_eq!(step.tx.acceptable, console::console_authenticators(&cx.issuer));
 }

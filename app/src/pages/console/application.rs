@@ -19,6 +19,32 @@ enum Tab {
     Cognito,
 }
 
+impl Tab {
+    const ALL: [Self; 3] = [Self::Settings, Self::Groups, Self::Cognito];
+
+    fn id(self) -> &'static str {
+        match self {
+            Self::Settings => "tab-settings",
+            Self::Groups => "tab-groups",
+            Self::Cognito => "tab-cognito",
+        }
+    }
+
+    /// The tab an arrow, Home or End key moves to from this one (WAI-ARIA tabs pattern,
+    /// wrapping at the ends); None for other keys.
+    fn after_key(self, key: &str) -> Option<Self> {
+        let at = Self::ALL.iter().position(|t| *t == self).unwrap_or(0);
+        let n = Self::ALL.len();
+        match key {
+            "ArrowRight" => Some(Self::ALL[(at + 1) % n]),
+            "ArrowLeft" => Some(Self::ALL[(at + n - 1) % n]),
+            "Home" => Some(Self::ALL[0]),
+            "End" => Some(Self::ALL[n - 1]),
+            _ => None,
+        }
+    }
+}
+
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
     let params = use_params_map();
@@ -41,11 +67,13 @@ pub fn ApplicationPage() -> impl IntoView {
                         <TabButton tab=tab me=Tab::Groups label="Groups"/>
                         <TabButton tab=tab me=Tab::Cognito label="Cognito integration"/>
                     </div>
-                    {move || match tab.get() {
-                        Tab::Settings => view! { <Settings app=a.clone() reload=reload/> }.into_any(),
-                        Tab::Groups => view! { <GroupsTab app=a.clone() reload=reload/> }.into_any(),
-                        Tab::Cognito => view! { <CognitoTab app=a.clone() tab=tab/> }.into_any(),
-                    }}
+                    <div role="tabpanel" id="tab-panel" aria-labelledby=move || tab.get().id()>
+                        {move || match tab.get() {
+                            Tab::Settings => view! { <Settings app=a.clone() reload=reload/> }.into_any(),
+                            Tab::Groups => view! { <GroupsTab app=a.clone() reload=reload/> }.into_any(),
+                            Tab::Cognito => view! { <CognitoTab app=a.clone() tab=tab/> }.into_any(),
+                        }}
+                    </div>
                 }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}
@@ -55,9 +83,21 @@ pub fn ApplicationPage() -> impl IntoView {
 
 #[component]
 fn TabButton(tab: RwSignal<Tab>, me: Tab, label: &'static str) -> impl IntoView {
+    // Only the selected tab is in the Tab order; arrows, Home and End move between tabs.
+    let keys = move |ev: web_sys::KeyboardEvent| {
+        let Some(next) = me.after_key(&ev.key()) else { return };
+        ev.prevent_default();
+        tab.set(next);
+        let target = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(next.id()));
+        if let Some(button) = target.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
+            let _ = button.focus();
+        }
+    };
     view! {
-        <button type="button" role="tab" class="tab"
+        <button type="button" role="tab" class="tab" id=me.id() aria-controls="tab-panel"
             aria-selected=move || (tab.get() == me).to_string()
+            tabindex=move || if tab.get() == me { "0" } else { "-1" }
+            on:keydown=keys
             on:click=move |_| tab.set(me)>{label}</button>
     }
 }

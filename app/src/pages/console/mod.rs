@@ -60,6 +60,8 @@ fn Shell() -> impl IntoView {
         r
     });
     view! {
+        // The browser follows the fragment itself (rel=external: not a route change).
+        <a class="skip-link" href="#main" rel="external">"Skip to the page"</a>
         <header class="topbar">
             <a class="brand" href="/console">"Biopass"</a>
             <nav aria-label="Console">
@@ -71,7 +73,7 @@ fn Shell() -> impl IntoView {
             <span class="who">{me}</span>
             <button type="button" class="secondary small" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
         </header>
-        <main class="page" id="main">
+        <main class="page" id="main" tabindex="-1">
             <Outlet/>
         </main>
     }
@@ -110,8 +112,14 @@ fn SignInForm() -> impl IntoView {
     }
 }
 
+/// The one-time link: asks first whether it still works, so a spent or wrong link says so
+/// (and offers the normal sign-in) instead of showing a form that cannot succeed.
 #[component]
 fn BootstrapForm(token: String) -> impl IntoView {
+    let status = LocalResource::new({
+        let token = token.clone();
+        move || api::bootstrap_check(token.clone())
+    });
     let submit = Action::new_local(move |name: &String| {
         let (token, name) = (token.clone(), name.clone());
         async move {
@@ -120,10 +128,24 @@ fn BootstrapForm(token: String) -> impl IntoView {
         }
     });
     view! {
-        <main class="card">
-            <h1>"Create the first administrator"</h1>
-            <p>"This one-time link creates the first administrator. Choose a user name; next you will set up an authenticator for it."</p>
-            <UserNameForm id="first-admin" label="User name" button="Create and continue" submit=submit/>
-        </main>
+        <Suspense fallback=|| view! { <main class="card"><p>"Checking the link…"</p></main> }>
+            {move || status.get().map(|r| match r {
+                Ok(_) => view! {
+                    <main class="card">
+                        <h1>"Create the first administrator"</h1>
+                        <p>"This one-time link creates the first administrator. Choose a user name; next you will set up an authenticator for it."</p>
+                        <UserNameForm id="first-admin" label="User name" button="Create and continue" submit=submit/>
+                    </main>
+                }.into_any(),
+                Err(e) if matches!(e.code, ApiErrorCode::Expired | ApiErrorCode::Unauthenticated) => view! {
+                    <main class="card">
+                        <h1>"This admin link cannot be used"</h1>
+                        <p class="error" role="alert" id="bootstrap-spent">{e.message}</p>
+                        <p><a href="/console" rel="external">"Sign in to the console"</a></p>
+                    </main>
+                }.into_any(),
+                Err(e) => view! { <main class="card"><p class="error" role="alert">{e.message}</p></main> }.into_any(),
+            })}
+        </Suspense>
     }
 }
