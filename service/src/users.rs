@@ -1,7 +1,8 @@
 //! Who a sign-in is for: the user a user pool (or Biopass itself) knows by a name, found or,
 //! when the sign-in is vouched for, registered (product page section 2-1), and a user
 //! registered before users were bound to pools adopted by the first pool that signs them in;
-//! whether they may still sign in; and erasing a user.
+//! whether they may still sign in; an admin's changes to a user (never leaving the console
+//! without an administrator who can sign in); and erasing a user.
 
 use crate::context::Context;
 use crate::http::Failure;
@@ -13,6 +14,7 @@ use biopass_idp::error::ApiFailure;
 use biopass_idp::ids::UserName;
 use biopass_idp::schema::{KvKey, VaultKey};
 use biopass_idp::user::{pool_tag, UserRecord};
+use biopass_proto::admin::UpdateUser;
 use biopass_proto::error::ApiErrorCode;
 
 /// The Vault's answer to "one value ever wins", as a `String`.
@@ -108,7 +110,7 @@ async fn adopt_unbound<V: OneTime, R: Records>(
 /// # Errors
 /// 404 for an unknown user, 409 for an administrator; internal when a store fails.
 pub async fn delete_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -> Result<UserRecord, Failure> {
-    let user = cx.records.user(id).await?.ok_or_else(|| Failure::Api(ApiFailure::not_found("No user with this id.")))?;
+    let user = cx.records.user(id).await?.ok_or_else(no_such_user)?;
     if user.admin {
         return Err(Failure::Api(ApiFailure::new(ApiErrorCode::Conflict, "This user is an administrator: remove their administrator role first.")));
     }
@@ -121,6 +123,69 @@ pub async fn delete_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -
     }
     cx.records.delete_user(&user).await?;
     Ok(user)
+}
+
+/// Whether `user` can sign in to the console: an administrator, not disabled, with an
+/// authenticator.
+async fn can_administer<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) -> StoreResult<bool> {
+    Ok(user.admin && !user.enrolled().is_empty() && !cx.is_disabled(user).await?)
+}
+
+/// Refuses to turn `before` into `after` when `before` is the last administrator who can sign
+/// in and `after` no longer could: nobody could then sign in to the console to undo it.
+async fn keep_an_administrator<V: OneTime, R: Records>(cx: &Context<V, R>, before: &UserRecord, after: &UserRecord) -> Result<(), Failure> {
+    let still = after.admin && !after.disabled && !after.enrolled().is_empty();
+    if still || !can_administer(cx, before).await? {
+        return Ok(());
+    }
+    for other in cx.records.admins().await? {
+        if other.id != before.id && can_administer(cx, &other).await? {
+            return Ok(());
+        }
+    }
+    Err(Failure::Api(ApiFailure::new(
+        ApiErrorCode::Conflict,
+        "This is the last administrator who can sign in: make another user with an authenticator an administrator first.",
+    )))
+}
+
+fn no_such_user() -> Failure {
+    Failure::Api(ApiFailure::not_found("No user with this id."))
+}
+
+/// An admin's change to the user `id`: groups, disabled, administrator. Disabling takes
+/// effect everywhere at once (the Vault's marker). The groups must exist (the caller checks).
+///
+/// # Errors
+/// 404 for an unknown user; 409 when the change would leave no administrator who can sign
+/// in; internal when a store fails.
+pub async fn update_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str, change: &UpdateUser) -> Result<UserRecord, Failure> {
+    let before = cx.records.user(id).await?.ok_or_else(no_such_user)?;
+    let mut after = before.clone();
+    after.apply(change);
+    keep_an_administrator(cx, &before, &after).await?;
+    if let Some(d) = change.disabled {
+        // Strongly consistent at once: every later login step, code redemption and userinfo
+        // call of this user is refused (see `Context::is_disabled`).
+        cx.mark_disabled(&after.id, d).await?;
+    }
+    cx.records.put_user(&after).await?;
+    Ok(after)
+}
+
+/// Removes the user's enrolled authenticator `kind` (`totp`, `face` or `passkey`); they
+/// enrol it again at their next sign-in.
+///
+/// # Errors
+/// 404 for an unknown user, 400 for an unknown kind, 409 when it is the last authenticator
+/// of the last administrator who can sign in; internal when a store fails.
+pub async fn reset_authenticator<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str, kind: &str) -> Result<UserRecord, Failure> {
+    let before = cx.records.user(id).await?.ok_or_else(no_such_user)?;
+    let mut after = before.clone();
+    after.reset_authenticator(kind).map_err(|m| Failure::Api(ApiFailure::invalid_field("kind", m)))?;
+    keep_an_administrator(cx, &before, &after).await?;
+    cx.records.put_user(&after).await?;
+    Ok(after)
 }
 
 /// The user `id` if they exist and are not disabled.

@@ -232,12 +232,33 @@ test('users: search, reset an enrolment, disable, delete with confirmation; grou
   await row.getByText('Authenticator app').waitFor();
   await row.getByRole('cell', { name: 'Finance' }).waitFor();
   await axe('users');
+  // Every action that takes something away asks first, naming what is lost.
   await row.getByRole('button', { name: 'Reset app for ada@example.com' }).click();
+  await page.getByRole('alertdialog').getByText(/^Reset the authenticator app of ada@example\.com\?/).waitFor();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await admin(worker, 'GET', '/users?q=ada@')).body.items[0].authenticators.totp, true, 'Cancel resets nothing');
+  await row.getByRole('button', { name: 'Reset app for ada@example.com' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Reset app now' }).click();
   await row.getByText('None enrolled').waitFor();
   const ada = (await admin(worker, 'GET', '/users?q=ada@')).body.items.find((u) => u.username === 'ada@example.com');
   assert.equal(ada.authenticators.totp, false);
-  await row.getByRole('button', { name: 'Disable' }).click();
+  await row.getByRole('button', { name: 'Disable ada@example.com' }).click();
+  await page.getByRole('alertdialog').getByText(/sessions, codes and tokens stop working at once/).waitFor();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Disable now' }).click();
   await row.getByText('Disabled').waitFor();
+  // The last administrator who can sign in cannot be disabled, demoted or stripped.
+  const rootId = (await admin(worker, 'GET', '/users?q=root')).body.items.find((u) => u.username === 'root').id;
+  for (const [method, path, body] of [['PATCH', `/users/${rootId}`, { disabled: true }], ['PATCH', `/users/${rootId}`, { admin: false }], ['DELETE', `/users/${rootId}/authenticators/totp`]]) {
+    const r = await admin(worker, method, path, body);
+    assert.equal(r.status, 409, `${method} ${path}`);
+    assert.match(r.body.message, /last administrator who can sign in/);
+  }
+  // Making someone an administrator asks first too.
+  await row.getByRole('button', { name: 'Make administrator: ada@example.com' }).click();
+  await page.getByRole('alertdialog').getByText(/^Make ada@example\.com an administrator\?/).waitFor();
+  await axe('users-make-admin-confirm');
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await admin(worker, 'GET', '/users?q=ada@')).body.items[0].admin, false);
 
   await page.getByRole('link', { name: 'Groups' }).click();
   await page.getByRole('cell', { name: 'Finance', exact: true }).waitFor();
@@ -263,7 +284,7 @@ test('users: search, reset an enrolment, disable, delete with confirmation; grou
   assert.equal((await admin(worker, 'GET', '/users?q=ada@')).body.items.length, 0);
   // An administrator has no Delete button (their role is removed first).
   await page.getByLabel('Search by the start of a user name').fill('root');
-  await page.getByRole('row').filter({ hasText: 'root' }).getByText('Administrator').waitFor();
+  await page.getByRole('row').filter({ hasText: 'root' }).getByRole('cell', { name: 'Administrator', exact: true }).waitFor();
   assert.equal(await page.getByRole('button', { name: /^Delete root/ }).count(), 0);
 
   await page.getByRole('link', { name: 'Audit log' }).click();

@@ -14,6 +14,7 @@ import { base32Decode } from '../lib/totp.mjs';
 import { launch, shot } from '../lib/browser.mjs';
 import { startMinistack, cognito, createStack, updateStack, lambdaConfiguration, secretValue, ACCOUNT, REGION } from './ministack.mjs';
 import { startApp } from '../../examples/cognito-app/server.mjs';
+import { startAmplifyApp } from '../../examples/amplify-app/server.mjs';
 import cognitoIdentity from 'amazon-cognito-identity-js';
 
 const USERNAME = 'Ada.Lovelace@example.com';
@@ -22,7 +23,7 @@ const PASSWORD = 'Correct-Horse-Battery-9';
 const GUIDE_FLOWS = ['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'];
 let worker, state, aws, browser, app, biopass, template, pool, usedCode;
 /** Ports of the example apps of the second and third pools, whose callbacks Biopass allows. */
-let openPort, otherPort;
+let openPort, otherPort, amplifyPort;
 let stacks = 0;
 const account = new Account(USERNAME.toLowerCase());
 
@@ -85,11 +86,11 @@ before(async () => {
   state = newState();
   [worker, aws] = await Promise.all([startWorker(state), startMinistack()]);
   const appPort = await freePort();
-  [openPort, otherPort] = [await freePort(), await freePort()];
+  [openPort, otherPort, amplifyPort] = [await freePort(), await freePort(), await freePort()];
   const callback = `http://127.0.0.1:${appPort}/callback`;
 
   const created = await admin(worker, 'POST', '/applications', {
-    name: 'Example app', application_type: 'amazon_cognito_mfa', allowed_callback_urls: [callback, `http://127.0.0.1:${openPort}/callback`, `http://127.0.0.1:${otherPort}/callback`],
+    name: 'Example app', application_type: 'amazon_cognito_mfa', allowed_callback_urls: [callback, `http://127.0.0.1:${openPort}/callback`, `http://127.0.0.1:${otherPort}/callback`, `http://127.0.0.1:${amplifyPort}/callback`],
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const secret = await admin(worker, 'GET', `/applications/${created.body.client_id}/secret`);
@@ -324,4 +325,58 @@ test('after Rotate secret, the update-stack command Biopass prints puts the new 
   const claims = await tokens(page);
   assert.equal(claims['cognito:username'], USERNAME);
   await context.close();
+});
+
+test('an Amplify v6 app (CUSTOM_WITH_SRP, Biopass in a popup) signs in past Amplify\'s 3-minute limit', async () => {
+  const amplify = await startAmplifyApp({ port: amplifyPort, userPoolId: pool.id, clientId: pool.clientId, endpoint: `${aws.url}/` });
+  const context = await browser.newContext();
+  try {
+    // The browser's clock is Playwright's, so the test lets 4 minutes pass at once while the
+    // user is in Biopass, before the app answers the challenge.
+    await context.clock.install();
+    const page = await context.newPage();
+    await page.goto(amplify.url);
+    await page.getByLabel('User name').fill(USERNAME);
+    await page.getByLabel('Password').fill(PASSWORD);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await popup.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit', timeout: 30_000 });
+    await popup.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    await popup.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
+    await context.clock.fastForward('04:00');
+    // What Amplify kept in sessionStorage, and the app page's time, just before the answer.
+    const stored = await page.evaluate(() => ({ expiry: Number(sessionStorage.getItem('CognitoSignInState.expiry')), now: Date.now() }));
+    const closed = popup.waitForEvent('close');
+    await popup.getByRole('button', { name: 'Sign in' }).click();
+    await closed;
+    const claims = await tokens(page);
+    await shot(page, 'amplify-app-tokens');
+    assert.equal(claims['cognito:username'], USERNAME);
+    assert.equal(claims.aud, pool.clientId);
+    // Amplify's stored sign-in state had expired when the challenge was answered: a page
+    // that had gone to Biopass and come back would have found nothing to confirm.
+    assert.ok(stored.expiry > 0, 'Amplify stored its sign-in state');
+    assert.ok(stored.expiry < stored.now, `expired ${(stored.now - stored.expiry) / 1000} s before the answer`);
+  } finally {
+    await context.close();
+    await amplify.close();
+  }
+});
+
+test('the Amplify app says so when the Biopass window is closed before the end', async () => {
+  const amplify = await startAmplifyApp({ port: amplifyPort, userPoolId: pool.id, clientId: pool.clientId, endpoint: `${aws.url}/` });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(amplify.url);
+    await page.getByLabel('User name').fill(USERNAME);
+    await page.getByLabel('Password').fill(PASSWORD);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await popup.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit', timeout: 30_000 });
+    await popup.close();
+    await page.getByRole('alert').filter({ hasText: 'The Biopass window was closed before the sign-in finished.' }).waitFor();
+    assert.equal(await page.locator('#id-token-claims').count(), 0);
+  } finally {
+    await context.close();
+    await amplify.close();
+  }
 });

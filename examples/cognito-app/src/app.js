@@ -5,37 +5,12 @@
 //   2. Biopass authenticates the user and sends the browser back to /callback?code=...;
 //   3. answer the custom challenge with the code; Cognito issues its tokens.
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from 'amazon-cognito-identity-js';
+import { config, el, show, showError, showTokens } from '../../lib/page.js';
 
 const PENDING = 'biopass-example:pending';
-const main = document.getElementById('app');
-
-async function config() {
-  const r = await fetch('/config.json');
-  if (!r.ok) throw new Error('the app has no configuration');
-  return r.json();
-}
 
 function pool(cfg) {
   return new CognitoUserPool({ UserPoolId: cfg.userPoolId, ClientId: cfg.clientId, endpoint: cfg.endpoint || undefined });
-}
-
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-};
-
-function show(...nodes) {
-  main.replaceChildren(...nodes);
-}
-
-function showError(message, retry = true) {
-  show(
-    el('h2', {}, 'Not signed in'),
-    el('p', { role: 'alert' }, message),
-    ...(retry ? [el('p', {}, el('a', { href: '/' }, 'Sign in again'))] : []),
-  );
 }
 
 /** Saves what the callback needs, then sends the browser to Biopass. */
@@ -75,26 +50,6 @@ function signInForm(cfg) {
   show(form, status);
 }
 
-function claimsOf(jwt) {
-  const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-  return JSON.parse(decodeURIComponent(escape(atob(part))));
-}
-
-function showTokens(session) {
-  const id = session.getIdToken().getJwtToken();
-  const access = session.getAccessToken().getJwtToken();
-  const claims = claimsOf(id);
-  show(
-    el('h2', {}, `Signed in as ${claims['cognito:username'] || claims.sub}`),
-    el('p', {}, 'Amazon Cognito issued these tokens after the password and the Biopass step.'),
-    el('h3', {}, 'ID token claims'),
-    el('pre', { id: 'id-token-claims' }, JSON.stringify(claims, null, 2)),
-    el('h3', {}, 'ID token'), el('p', { class: 'token', id: 'id-token' }, id),
-    el('h3', {}, 'Access token'), el('p', { class: 'token', id: 'access-token' }, access),
-    el('p', {}, el('a', { href: '/' }, 'Sign in again')),
-  );
-}
-
 /** Back from Biopass: answer the custom challenge with the code. */
 function callback(cfg) {
   const params = new URLSearchParams(window.location.search);
@@ -112,7 +67,7 @@ function callback(cfg) {
   user.Session = pending.session;
   show(el('p', { role: 'status' }, 'Finishing sign-in...'));
   user.sendCustomChallengeAnswer(code, {
-    onSuccess: showTokens,
+    onSuccess: (session) => showTokens(session.getIdToken().getJwtToken(), session.getAccessToken().getJwtToken()),
     // A wrong answer: Cognito offers a new challenge (up to 3); the user can try again.
     customChallenge: (parameters) => {
       show(

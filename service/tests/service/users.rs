@@ -6,8 +6,9 @@ use biopass_idp::authorize::CognitoContext;
 use biopass_idp::schema::KvKey;
 use biopass_idp::secretbox::MasterKey;
 use biopass_idp::user::UserRecord;
+use biopass_proto::admin::UpdateUser;
 use biopass_proto::error::ApiErrorCode;
-use biopass_service::users::{active_user, delete_user, resolve_user};
+use biopass_service::users::{active_user, delete_user, reset_authenticator, resolve_user, update_user};
 
 fn pool(id: &str) -> CognitoContext {
     CognitoContext { aws_account_id: "123456789012".into(), region: "eu-west-1".into(), user_pool_id: id.into() }
@@ -119,4 +120,52 @@ fn an_administrator_is_not_deleted_until_their_role_is_removed() {
     run(cx.records.put_user(&root)).unwrap();
     run(delete_user(&cx, &root.id)).unwrap();
     assert!(cx.records.raw().keys().iter().all(|k| !k.contains(&root.id)), "the admin index key too");
+}
+
+/// An administrator with an authenticator app (`disabled`: in their record).
+fn admin_with_totp(cx: &mut Cx, username: &str) -> UserRecord {
+    let mut user = UserRecord::register(name(username), None, "", &mut cx.rng, cx.now);
+    user.admin = true;
+    user.totp = Some(biopass_idp::user::Enrolled { sealed: "sealed".into(), enrolled_at: 1 });
+    run(cx.records.put_user(&user)).unwrap();
+    user
+}
+
+fn change(disabled: Option<bool>, admin: Option<bool>) -> UpdateUser {
+    UpdateUser { groups: None, disabled, admin }
+}
+
+#[test]
+fn the_last_administrator_who_can_sign_in_cannot_be_disabled_demoted_or_stripped() {
+    let mut cx = context();
+    let root = admin_with_totp(&mut cx, "root@example.com");
+    for refused in [change(Some(true), None), change(None, Some(false))] {
+        let e = run(update_user(&cx, &root.id, &refused)).unwrap_err();
+        assert_eq!(api_code(&e), ApiErrorCode::Conflict);
+    }
+    assert_eq!(api_code(&run(reset_authenticator(&cx, &root.id, "totp")).unwrap_err()), ApiErrorCode::Conflict);
+    let kept = run(cx.records.user(&root.id)).unwrap().unwrap();
+    assert!(kept.admin && !kept.disabled && kept.totp.is_some(), "nothing changed");
+    assert!(run(active_user(&cx, &root.id)).unwrap().is_some(), "not disabled in the Vault either");
+    // Harmless changes go through: an authenticator the admin does not rely on, groups.
+    run(reset_authenticator(&cx, &root.id, "face")).unwrap();
+    assert_eq!(api_code(&run(reset_authenticator(&cx, &root.id, "fingerprint")).unwrap_err()), ApiErrorCode::InvalidInput);
+
+    // An admin who cannot sign in (no authenticator yet) does not count as the other one.
+    let mut pending = UserRecord::register(name("new-admin@example.com"), None, "", &mut cx.rng, cx.now);
+    run(cx.records.put_user(&pending)).unwrap();
+    let promoted = run(update_user(&cx, &pending.id, &change(None, Some(true)))).unwrap();
+    assert!(promoted.admin, "the console makes another user an administrator");
+    assert_eq!(api_code(&run(update_user(&cx, &root.id, &change(Some(true), None))).unwrap_err()), ApiErrorCode::Conflict);
+
+    // With a second administrator who can sign in, the first can go, but not both.
+    pending = admin_with_totp(&mut cx, "second@example.com");
+    let disabled = run(update_user(&cx, &root.id, &change(Some(true), None))).unwrap();
+    assert!(disabled.disabled);
+    assert!(run(active_user(&cx, &root.id)).unwrap().is_none());
+    assert_eq!(api_code(&run(reset_authenticator(&cx, &pending.id, "totp")).unwrap_err()), ApiErrorCode::Conflict);
+    assert_eq!(api_code(&run(update_user(&cx, &pending.id, &change(None, Some(false)))).unwrap_err()), ApiErrorCode::Conflict);
+    // Enabling the first again makes the second free to change.
+    run(update_user(&cx, &root.id, &change(Some(false), None))).unwrap();
+    run(update_user(&cx, &pending.id, &change(None, Some(false)))).unwrap();
 }

@@ -131,18 +131,83 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         "Active"
     };
     let name = user.username.clone();
-    let (reset_totp, reset_face, reset_passkeys, toggle, remove) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
     let has_passkeys = !user.authenticators.passkeys.is_empty();
-    let passkeys_label = format!("Reset passkeys for {}", user.username);
+    let (has_totp, has_face) = (user.authenticators.totp, user.authenticators.face);
+    let labels = [
+        format!("Reset app for {name}"),
+        format!("Reset face for {name}"),
+        format!("Reset passkeys for {name}"),
+        format!("{} {name}", if user.disabled { "Enable" } else { "Disable" }),
+        format!("{} {name}", if user.admin { "Remove administrator role of" } else { "Make administrator:" }),
+        format!("Delete {name}"),
+    ];
+    let [totp_label, face_label, passkeys_label, toggle_label, role_label, delete_label] = labels;
     let disabled = user.disabled;
     let admin = user.admin;
-    let confirming = RwSignal::new(false);
-    let question = format!("delete-q-{id}");
-    let delete_label = format!("Delete {}", user.username);
-    let delete_text = format!(
-        "Delete {}? Their authenticators are erased and their sessions and tokens stop working; at their next sign-in they enrol as someone new. The audit log keeps what they did.",
-        user.username
+    // The action waiting for its confirmation: what is lost, the confirming button's words,
+    // and the change. Every action that takes something away asks first.
+    let pending = RwSignal::new(None::<(String, &'static str, UserChange)>);
+    let question = format!("confirm-q-{id}");
+    let ask = move |text: String, button: &'static str, change: UserChange| pending.set(Some((text, button, change)));
+    let reset = |kind: AuthenticatorKind, text: String, button: &'static str| {
+        let id = id.clone();
+        move |_| ask(text.clone(), button, UserChange::Reset(id.clone(), kind))
+    };
+    let update = |change: UpdateUser, text: Option<String>, button: &'static str| {
+        let id = id.clone();
+        move |_| match &text {
+            Some(t) => ask(t.clone(), button, UserChange::Update(id.clone(), change.clone())),
+            None => {
+                act.dispatch(UserChange::Update(id.clone(), change.clone()));
+            }
+        }
+    };
+    let reset_totp = reset(
+        AuthenticatorKind::Totp,
+        format!("Reset the authenticator app of {name}? The app they use now stops working for Biopass; they set up a new one at their next sign-in."),
+        "Reset app now",
     );
+    let reset_face = reset(
+        AuthenticatorKind::Face,
+        format!("Reset the face of {name}? Their enrolled face template is erased; they enrol their face again at their next sign-in."),
+        "Reset face now",
+    );
+    let reset_passkeys = reset(
+        AuthenticatorKind::Passkey,
+        format!("Remove every passkey of {name}? The passkeys on their devices stop working for Biopass; they create a new one at their next sign-in."),
+        "Remove passkeys now",
+    );
+    let toggle = update(
+        UpdateUser { disabled: Some(!disabled), ..Default::default() },
+        (!disabled).then(|| {
+            format!(
+                "Disable {name}? They cannot sign in, and their sessions, codes and tokens stop working at once, until an administrator enables them again."
+            )
+        }),
+        "Disable now",
+    );
+    let role = update(
+        UpdateUser { admin: Some(!admin), ..Default::default() },
+        Some(if admin {
+            format!("Remove the administrator role of {name}? They can no longer sign in to this console.")
+        } else {
+            format!("Make {name} an administrator? They can sign in to this console and change every application, user, group and key.")
+        }),
+        if admin { "Remove the role now" } else { "Make administrator" },
+    );
+    let delete = {
+        let id = id.clone();
+        let text = format!(
+            "Delete {name}? Their authenticators are erased and their sessions and tokens stop working; at their next sign-in they enrol as someone new. The audit log keeps what they did."
+        );
+        move |_| ask(text.clone(), "Delete now", UserChange::Delete(id.clone()))
+    };
+    let confirm = move |_| {
+        if let Some((_, _, change)) = pending.get_untracked() {
+            pending.set(None);
+            act.dispatch(change);
+        }
+    };
     view! {
         <tr>
             <td>{user.username.clone()}</td>
@@ -158,33 +223,31 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
             <td>{status}</td>
             <td>{datetime(user.created_at)}</td>
             <td class="actions">
-                <Show when=move || user.authenticators.totp>
-                    <button type="button" class="secondary small" aria-label=format!("Reset app for {name}")
-                        on:click={ let id = reset_totp.clone(); move |_| { act.dispatch(UserChange::Reset(id.clone(), AuthenticatorKind::Totp)); } }>"Reset app"</button>
+                <Show when=move || has_totp>
+                    <button type="button" class="secondary small" aria-label=totp_label.clone() on:click=reset_totp.clone()>"Reset app"</button>
                 </Show>
-                <Show when=move || user.authenticators.face>
-                    <button type="button" class="secondary small" aria-label=format!("Reset face for {}", user.username)
-                        on:click={ let id = reset_face.clone(); move |_| { act.dispatch(UserChange::Reset(id.clone(), AuthenticatorKind::Face)); } }>"Reset face"</button>
+                <Show when=move || has_face>
+                    <button type="button" class="secondary small" aria-label=face_label.clone() on:click=reset_face.clone()>"Reset face"</button>
                 </Show>
                 <Show when=move || has_passkeys>
-                    <button type="button" class="secondary small" aria-label=passkeys_label.clone()
-                        on:click={ let id = reset_passkeys.clone(); move |_| { act.dispatch(UserChange::Reset(id.clone(), AuthenticatorKind::Passkey)); } }>"Reset passkeys"</button>
+                    <button type="button" class="secondary small" aria-label=passkeys_label.clone() on:click=reset_passkeys.clone()>"Reset passkeys"</button>
                 </Show>
-                <button type="button" class=if disabled { "secondary small" } else { "danger small" }
-                    on:click={ let id = toggle.clone(); move |_| { act.dispatch(UserChange::Update(id.clone(), UpdateUser { disabled: Some(!disabled), ..Default::default() })); } }>
+                <button type="button" class=if disabled { "secondary small" } else { "danger small" } aria-label=toggle_label on:click=toggle>
                     {if disabled { "Enable" } else { "Disable" }}
                 </button>
+                <button type="button" class="secondary small" aria-label=role_label on:click=role>
+                    {if admin { "Remove administrator" } else { "Make administrator" }}
+                </button>
                 <Show when=move || !admin>
-                    <button type="button" class="danger small" aria-label=delete_label.clone() on:click=move |_| confirming.set(true)>"Delete"</button>
+                    <button type="button" class="danger small" aria-label=delete_label.clone() on:click=delete.clone()>"Delete"</button>
                 </Show>
-                <Show when=move || confirming.get()>
+                {move || pending.get().map(|(text, button, _)| view! {
                     <div class="confirm" role="alertdialog" aria-labelledby=question.clone()>
-                        <p id=question.clone()>{delete_text.clone()}</p>
-                        <button type="button" class="danger small"
-                            on:click={ let id = remove.clone(); move |_| { confirming.set(false); act.dispatch(UserChange::Delete(id.clone())); } }>"Delete now"</button>
-                        <button type="button" class="secondary small" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <p id=question.clone()>{text}</p>
+                        <button type="button" class="danger small" on:click=confirm>{button}</button>
+                        <button type="button" class="secondary small" on:click=move |_| pending.set(None)>"Cancel"</button>
                     </div>
-                </Show>
+                })}
                 <ErrorBanner error=error/>
             </td>
         </tr>

@@ -21,29 +21,16 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
         (Method::Get, ["users", id]) => json(200, &ctx.records.user(id).await?.ok_or_else(|| not_found("user"))?.view()),
         (Method::Patch, ["users", id]) => {
             let input: UpdateUser = json_body(&mut req).await?;
-            let mut u = ctx.records.user(id).await?.ok_or_else(|| not_found("user"))?;
             for g in input.groups.iter().flatten() {
                 ensure_group(ctx, g).await?;
             }
-            if let Some(d) = input.disabled {
-                // Strongly consistent at once: every later login step, code redemption and
-                // userinfo call of this user is refused (see `Ctx::is_disabled`).
-                ctx.mark_disabled(&u.id, d).await?;
-            }
-            u.apply(&input);
-            ctx.records.put_user(&u).await?;
-            json(200, &u.view())
+            json(200, &biopass_service::users::update_user(ctx, id, &input).await?.view())
         }
         (Method::Delete, ["users", id]) => {
             let gone = biopass_service::users::delete_user(ctx, id).await?;
             json(200, &Deleted { deleted: gone.id })
         }
-        (Method::Delete, ["users", id, "authenticators", kind]) => {
-            let mut u = ctx.records.user(id).await?.ok_or_else(|| not_found("user"))?;
-            u.reset_authenticator(kind).map_err(|m| AppError::Api(ApiFailure::invalid_field("kind", m)))?;
-            ctx.records.put_user(&u).await?;
-            json(200, &u.view())
-        }
+        (Method::Delete, ["users", id, "authenticators", kind]) => json(200, &biopass_service::users::reset_authenticator(ctx, id, kind).await?.view()),
         (Method::Get, ["directory"]) => json(200, &DirectoryStatus { indexed: ctx.records.directory_indexed().await? }),
         (Method::Post, ["directory", "reindex"]) => {
             let input: Reindex = json_body(&mut req).await?;
