@@ -38,12 +38,12 @@ function sigv4({ method, url, headers, body, region, service, accessKeyId, secre
 }
 
 /**
- * A signed JSON 1.1 call to an AWS API (`service` as signed, `target` as the X-Amz-Target
- * header), within what is left of `deadline`. Answers { ok, status, type, body }; throws
+ * A signed JSON 1.1 call to an AWS API (`service`: its endpoint's name and signing name;
+ * `target`: the X-Amz-Target header), within what is left of `deadline`. Answers { ok, status, type, body }; throws
  * `fail(message)` when the API cannot be reached in time.
  */
-async function awsCall({ service, host, target, payload, region, deadline, fail }) {
-  const url = process.env.AWS_ENDPOINT_URL || `https://${host}.${region}.amazonaws.com/`;
+async function awsCall({ service, target, payload, region, deadline, fail }) {
+  const url = process.env.AWS_ENDPOINT_URL || `https://${service}.${region}.amazonaws.com/`;
   const body = JSON.stringify(payload);
   const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target };
   const signed = sigv4({
@@ -52,13 +52,13 @@ async function awsCall({ service, host, target, payload, region, deadline, fail 
     sessionToken: process.env.AWS_SESSION_TOKEN,
   });
   const left = deadline - Date.now();
-  if (left <= 0) throw fail(`${host} did not answer in time`);
+  if (left <= 0) throw fail(`${service} did not answer in time`);
   let r;
   try {
     r = await fetch(url, { method: 'POST', headers: { ...headers, ...signed }, body, signal: AbortSignal.timeout(left) });
   } catch (e) {
     const timedOut = e && (e.name === 'TimeoutError' || e.name === 'AbortError');
-    throw fail(timedOut ? `${host} did not answer in time` : `${host} could not be reached`);
+    throw fail(timedOut ? `${service} did not answer in time` : `${service} could not be reached`);
   }
   const answer = await r.json().catch(() => ({}));
   return { ok: r.ok, status: r.status, type: String(answer.__type || r.status).split('#').pop(), body: answer };
@@ -72,7 +72,7 @@ async function clientSecret(arn, region, deadline, fail, fresh = false) {
   const kept = secrets.get(arn);
   if (!fresh && kept && Date.now() - kept.at < SECRET_TTL_MS) return kept.value;
   const r = await awsCall({
-    service: 'secretsmanager', host: 'secretsmanager', target: 'secretsmanager.GetSecretValue',
+    service: 'secretsmanager', target: 'secretsmanager.GetSecretValue',
     payload: { SecretId: arn }, region, deadline, fail,
   });
   if (!r.ok || typeof r.body.SecretString !== 'string' || !r.body.SecretString) {

@@ -71,7 +71,7 @@ async function call(what, url, init, deadline) {
 /** A signed Cognito user pools API call (JSON 1.1); the answer, or an error naming it. */
 async function cognitoCall(operation, payload, region, deadline) {
   const r = await aws.awsCall({
-    service: 'cognito-idp', host: 'cognito-idp', target: `AWSCognitoIdentityProviderService.${operation}`,
+    service: 'cognito-idp', target: `AWSCognitoIdentityProviderService.${operation}`,
     payload, region, deadline, fail: (m) => new Error(`Amazon Cognito (${operation}): ${m}`),
   });
   if (!r.ok) throw new Error(`Biopass could not read this user pool's settings (${operation}: ${r.type}); check the stack's IAM role`);

@@ -29,6 +29,15 @@ export function showError(message, retry = true) {
   );
 }
 
+/** The user name and password form, and the status line beside it. */
+export function passwordForm() {
+  const form = el('form', { 'aria-label': 'Sign in' },
+    el('label', {}, 'User name', el('input', { name: 'username', autocomplete: 'username', required: '' })),
+    el('label', {}, 'Password', el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: '' })),
+    el('button', { type: 'submit' }, 'Sign in'));
+  return { form, status: el('p', { role: 'status' }) };
+}
+
 /** The claims of a JWT (shown, not trusted: the app's server would verify it). */
 export function claimsOf(jwt) {
   const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');

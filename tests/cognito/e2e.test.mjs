@@ -327,6 +327,17 @@ test('after Rotate secret, the update-stack command Biopass prints puts the new 
   await context.close();
 });
 
+/** Signs in to the Amplify app with the password; returns its page and the Biopass popup. */
+async function amplifySignIn(context, amplify) {
+  const page = await context.newPage();
+  await page.goto(amplify.url);
+  await page.getByLabel('User name').fill(USERNAME);
+  await page.getByLabel('Password').fill(PASSWORD);
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await popup.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit', timeout: 30_000 });
+  return { page, popup };
+}
+
 test('an Amplify v6 app (CUSTOM_WITH_SRP, Biopass in a popup) signs in past Amplify\'s 3-minute limit', async () => {
   const amplify = await startAmplifyApp({ port: amplifyPort, userPoolId: pool.id, clientId: pool.clientId, endpoint: `${aws.url}/` });
   const context = await browser.newContext();
@@ -334,12 +345,7 @@ test('an Amplify v6 app (CUSTOM_WITH_SRP, Biopass in a popup) signs in past Ampl
     // The browser's clock is Playwright's, so the test lets 4 minutes pass at once while the
     // user is in Biopass, before the app answers the challenge.
     await context.clock.install();
-    const page = await context.newPage();
-    await page.goto(amplify.url);
-    await page.getByLabel('User name').fill(USERNAME);
-    await page.getByLabel('Password').fill(PASSWORD);
-    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Sign in' }).click()]);
-    await popup.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit', timeout: 30_000 });
+    const { page, popup } = await amplifySignIn(context, amplify);
     await popup.getByRole('heading', { name: 'Enter your code' }).waitFor();
     await popup.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
     await context.clock.fastForward('04:00');
@@ -366,12 +372,7 @@ test('the Amplify app says so when the Biopass window is closed before the end',
   const amplify = await startAmplifyApp({ port: amplifyPort, userPoolId: pool.id, clientId: pool.clientId, endpoint: `${aws.url}/` });
   const context = await browser.newContext();
   try {
-    const page = await context.newPage();
-    await page.goto(amplify.url);
-    await page.getByLabel('User name').fill(USERNAME);
-    await page.getByLabel('Password').fill(PASSWORD);
-    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Sign in' }).click()]);
-    await popup.waitForURL(`${worker.url}/login**`, { waitUntil: 'commit', timeout: 30_000 });
+    const { page, popup } = await amplifySignIn(context, amplify);
     await popup.close();
     await page.getByRole('alert').filter({ hasText: 'The Biopass window was closed before the sign-in finished.' }).waitFor();
     assert.equal(await page.locator('#id-token-claims').count(), 0);

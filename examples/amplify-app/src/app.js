@@ -14,7 +14,7 @@
 // what browsers allow popups for).
 import { Amplify } from 'aws-amplify';
 import { signIn, confirmSignIn, fetchAuthSession, signOut } from 'aws-amplify/auth';
-import { config, el, show, showError, showTokens } from '../../lib/page.js';
+import { config, el, passwordForm, show, showError, showTokens } from '../../lib/page.js';
 
 const MESSAGE = 'biopass-callback';
 const WINDOW = 'popup,width=480,height=760';
@@ -80,11 +80,7 @@ async function finish(cfg, params) {
 }
 
 function signInForm(cfg) {
-  const form = el('form', { 'aria-label': 'Sign in' },
-    el('label', {}, 'User name', el('input', { name: 'username', autocomplete: 'username', required: '' })),
-    el('label', {}, 'Password', el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: '' })),
-    el('button', { type: 'submit' }, 'Sign in'));
-  const status = el('p', { role: 'status' });
+  const { form, status } = passwordForm();
   const fail = (message) => show(form, status, el('p', { role: 'alert' }, message));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

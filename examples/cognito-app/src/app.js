@@ -5,7 +5,7 @@
 //   2. Biopass authenticates the user and sends the browser back to /callback?code=...;
 //   3. answer the custom challenge with the code; Cognito issues its tokens.
 import { AuthenticationDetails, CognitoUser, CognitoUserPool } from 'amazon-cognito-identity-js';
-import { config, el, show, showError, showTokens } from '../../lib/page.js';
+import { config, el, passwordForm, show, showError, showTokens } from '../../lib/page.js';
 
 const PENDING = 'biopass-example:pending';
 
@@ -22,11 +22,7 @@ function followChallenge(user, username, parameters) {
 }
 
 function signInForm(cfg) {
-  const form = el('form', { 'aria-label': 'Sign in' },
-    el('label', {}, 'User name', el('input', { name: 'username', autocomplete: 'username', required: '' })),
-    el('label', {}, 'Password', el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: '' })),
-    el('button', { type: 'submit' }, 'Sign in'));
-  const status = el('p', { role: 'status' });
+  const { form, status } = passwordForm();
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const username = form.username.value.trim();
