@@ -512,7 +512,7 @@ fn colour_windows(flashes: &[Flash], times: ColourTimes<'_>) -> Result<Vec<(u32,
 }
 
 /// The colour whose frame window holds `t`.
-fn flash_at(windows: &[(u32, u32)], t: u32) -> Option<usize> {
+pub(crate) fn flash_at(windows: &[(u32, u32)], t: u32) -> Option<usize> {
     windows.iter().position(|(from, to)| (*from..*to).contains(&t))
 }
 

@@ -299,9 +299,12 @@ pub fn light_frame_time(shown_at: f64, ms: u32) -> f64 {
 /// When the colour after one of `ms` milliseconds may appear: at its place on the
 /// sequence's timeline (`nominal_end`), so a late timer does not shift every colour after
 /// it, but never before this one has been shown for its whole `ms` (the server's durations
-/// keep the sequence below three flashes a second).
-pub fn next_colour_time(nominal_end: f64, shown_at: f64, ms: u32) -> f64 {
-    nominal_end.max(shown_at + f64::from(ms))
+/// keep the sequence below three flashes a second), and never within the millisecond its
+/// frame was taken at (`frame_at`): the evidence counts whole milliseconds, and a frame
+/// stamped with the next colour's millisecond is outside its own colour's window (a grab
+/// that took the rest of the colour's time, on a busy machine).
+pub fn next_colour_time(nominal_end: f64, shown_at: f64, ms: u32, frame_at: f64) -> f64 {
+    nominal_end.max(shown_at + f64::from(ms)).max(frame_at + 1.0)
 }
 
 #[cfg(test)]
@@ -465,8 +468,14 @@ mod tests {
         // Never within its first 120 ms.
         assert_eq!(light_frame_time(1000.0, 100), 1120.0);
         // The next colour keeps to the timeline, but this one is shown for its whole time.
-        assert_eq!(next_colour_time(1200.0, 1000.0, 200), 1200.0);
-        assert_eq!(next_colour_time(1200.0, 1004.0, 200), 1204.0);
+        assert_eq!(next_colour_time(1200.0, 1000.0, 200, 1140.0), 1200.0);
+        assert_eq!(next_colour_time(1200.0, 1004.0, 200, 1144.0), 1204.0);
+        // A grab that ended after the colour's time: the next colour waits a millisecond,
+        // so the frame's whole-millisecond time is inside its own colour's window.
+        let late = 1200.3;
+        let next = next_colour_time(1200.0, 1000.0, 200, late);
+        let windows = [(1000 + LIGHT_LAG_MS, next.floor() as u32)];
+        assert_eq!(crate::face::flash_at(&windows, late.floor() as u32), Some(0), "{next}");
         for ms in [200u32, 250, 400, 600, 1000] {
             let at = light_frame_time(0.0, ms);
             assert!(at >= LIGHT_FRAME_MIN_MS && at < f64::from(ms), "{ms}: {at}");

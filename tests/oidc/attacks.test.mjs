@@ -187,13 +187,18 @@ test('a deleted user is gone: tokens stop working, the name signs in as someone 
   const entries = (await admin(worker, 'GET', '/audit?limit=100')).body.items;
   assert.ok(entries.some((e) => e.action === 'users.delete' && e.target === id && !e.detail), 'the deletion is in the audit log');
 
-  // An administrator keeps their record until their role is removed.
+  // An administrator keeps their record until their role is removed, and the last one who
+  // can sign in keeps the role until there is another.
   const boss = await enrolled('boss@example.com');
   const bossId = await userId(boss.username);
   assert.equal((await admin(worker, 'PATCH', `/users/${bossId}`, { admin: true })).status, 200);
   const refused = await admin(worker, 'DELETE', `/users/${bossId}`);
   assert.equal(refused.status, 409);
   assert.match(refused.body.message, /administrator role first/);
+  const last = await admin(worker, 'PATCH', `/users/${bossId}`, { admin: false });
+  assert.equal(last.status, 409, JSON.stringify(last.body));
+  assert.match(last.body.message, /last administrator who can sign in/);
+  await consoleAdmin('deputy@example.com');
   assert.equal((await admin(worker, 'PATCH', `/users/${bossId}`, { admin: false })).status, 200);
   assert.equal((await admin(worker, 'DELETE', `/users/${bossId}`)).status, 200);
 });

@@ -238,8 +238,9 @@ async fn light_frames(
             let at = now_ms();
             shown.push(at);
             sleep_until(light_frame_time(at, flash.ms)).await;
-            frames.push(Grabbed::take(video, challenge.frame_width, challenge.frame_height).map_err(Failure::Tracker)?);
-            earliest = next_colour_time(nominal + f64::from(flash.ms), at, flash.ms);
+            let frame = Grabbed::take(video, challenge.frame_width, challenge.frame_height).map_err(Failure::Tracker)?;
+            earliest = next_colour_time(nominal + f64::from(flash.ms), at, flash.ms, frame.at);
+            frames.push(frame);
             nominal += f64::from(flash.ms);
         }
         sleep_until(nominal.max(earliest)).await;
