@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# Builds the edge worker (worker-build, release) into edge-worker/build, the SPA and the
+# Builds the provider Worker and the face service (worker-build, release) into
+# edge-worker/build and face-service/build, the SPA and the
 # login page's face tracker (cargo + wasm-bindgen + wasm-opt) into public/pkg, and
 # public/pkg/face-manifest.json (the tracker's files with their SHA-256 and size, which
-# the face worker verifies and caches by). Cargo skips what is up to date; wasm-opt's
+# the login page's Web Worker, public/face-worker.js, verifies and caches by). Cargo skips what is up to date; wasm-opt's
 # output is cached by the hash of its input.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-log "building the edge worker"
-# A build that was interrupted leaves worker-build's scratch folder behind, which fails the next.
-rm -rf "$ROOT/edge-worker/build/.tmp"
-(cd "$ROOT/edge-worker" && WASM_BINDGEN_BIN=$(command -v wasm-bindgen) \
-  WASM_OPT_BIN=$ROOT/node_modules/.bin/wasm-opt ESBUILD_BIN=$ROOT/node_modules/.bin/esbuild \
-  worker-build --release >"$BIOPASS_CACHE/worker-build.log" 2>&1) \
-  || { tail -40 "$BIOPASS_CACHE/worker-build.log"; die "worker build failed"; }
+# worker_build DIR NAME: worker-build --release in DIR (its output in DIR/build).
+worker_build() {
+  local dir=$ROOT/$1
+  log "building $2"
+  # A build that was interrupted leaves worker-build's scratch folder behind, which fails the next.
+  rm -rf "$dir/build/.tmp"
+  (cd "$dir" && WASM_BINDGEN_BIN=$(command -v wasm-bindgen) \
+    WASM_OPT_BIN=$ROOT/node_modules/.bin/wasm-opt ESBUILD_BIN=$ROOT/node_modules/.bin/esbuild \
+    worker-build --release >"$BIOPASS_CACHE/worker-build-$1.log" 2>&1) \
+    || { tail -40 "$BIOPASS_CACHE/worker-build-$1.log"; die "$2: build failed"; }
+  # The name section (function names for stack traces) is 15 % of the provider's wasm and
+  # is not needed to run: stripped (2 s; no optimisation pass runs again).
+  "$ROOT/node_modules/.bin/wasm-opt" --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd \
+    --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
+    "$dir/build/index_bg.wasm" -o "$dir/build/index_bg.wasm"
+}
+worker_build edge-worker "the provider Worker"
+worker_build face-service "the face service Worker"
 
 out=$ROOT/public/pkg
 mkdir -p "$out" "$BIOPASS_CACHE/wasm-opt"

@@ -127,7 +127,12 @@ pub fn method_not_allowed(allow: &str) -> AppResult<Response> {
 /// A JSON success response.
 pub fn json<T: serde::Serialize>(status: u16, value: &T) -> AppResult<Response> {
     let text = serde_json::to_string(value).map_err(|e| AppError::internal(format!("serialise: {e}")))?;
-    Ok(body(status, base_headers("application/json"), text))
+    Ok(json_text(status, text))
+}
+
+/// A JSON success response whose body is already serialised.
+pub fn json_text(status: u16, text: String) -> Response {
+    body(status, base_headers("application/json"), text)
 }
 
 /// A 302 to `location`, with extra headers (cookies).

@@ -1,6 +1,7 @@
 //! Biopass edge's Cloudflare Worker: the OpenID provider, the login API of the universal
 //! login, and the admin API, over KV and the `Vault` Durable Object. The SPA and the face
-//! models are static assets served beside it.
+//! tracker's models are static assets served beside it; the face evidence is measured by
+//! the face service (`face-service/`) over a service binding.
 //!
 //! # Layout
 //! - [`error`]: `AppError` and the one mapping to HTTP (`biopass_service::http` lowers it).
@@ -9,7 +10,9 @@
 //! - [`vault`]: the Durable Object for one-time and counted things.
 //! - [`audit`]: the audit log in KV.
 //! - [`clock`]: platform time and randomness.
-//! - [`face`]: the face models in the worker, and the measurement of evidence frames.
+//! - [`webcrypto`]: ES256 signatures through the runtime's WebCrypto.
+//! - [`face`]: the face analysis: the evidence's frames measured by the face service
+//!   (`face-service/`, service binding `FACE`), which alone links the face models.
 //! - [`routes`]: the handlers (`oauth`, `login`, `console`, `admin` with a module per
 //!   resource): they parse, call and map.
 //!
@@ -24,6 +27,7 @@ pub mod http;
 pub mod routes;
 pub mod store;
 pub mod vault;
+pub mod webcrypto;
 
 use error::{AppError, AppResult};
 use routes::{admin, console, login, oauth};
@@ -45,10 +49,24 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let method = req.method();
-    let mut ctx = Ctx::from_env(env)?;
-    match (method, segments.as_slice()) {
+    // What needs no per-request context (storage, keys, entropy) is answered first.
+    match (&method, segments.as_slice()) {
         // OpenID Connect Discovery 1.0, and the same document as RFC 8414 metadata.
-        (Method::Get, [".well-known", "openid-configuration" | "oauth-authorization-server"]) => oauth::discovery(&ctx),
+        (Method::Get, [".well-known", "openid-configuration" | "oauth-authorization-server"]) => oauth::discovery(&env),
+        // The protocol endpoints with their methods; with another method, 405.
+        (Method::Get | Method::Post, ["authorize" | "userinfo"])
+        | (Method::Post, ["par" | "token"] | ["cognito", "events"])
+        | (Method::Get, [".well-known", "jwks.json"]) => with_context(req, env, &method, &segments).await,
+        (_, ["par"] | ["token"] | ["cognito", "events"]) => error::method_not_allowed("POST"),
+        (_, ["authorize"] | ["userinfo"]) => error::method_not_allowed("GET, POST"),
+        (_, [".well-known", "openid-configuration" | "oauth-authorization-server" | "jwks.json"]) => error::method_not_allowed("GET"),
+        _ => with_context(req, env, &method, &segments).await,
+    }
+}
+
+async fn with_context(req: Request, env: Env, method: &Method, segments: &[&str]) -> AppResult<Response> {
+    let mut ctx = Ctx::from_env(env)?;
+    match (method, segments) {
         (Method::Get, [".well-known", "jwks.json"]) => oauth::jwks(&mut ctx).await,
         (Method::Post, ["par"]) => oauth::par(req, &mut ctx).await,
         (Method::Get | Method::Post, ["authorize"]) => oauth::authorize(req, &mut ctx).await,
@@ -71,9 +89,6 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
         (Method::Post, ["admin", "api", "session", "signout"]) => console::signout(req, &mut ctx).await,
         (Method::Get, ["console", "callback"]) => console::callback(req, &mut ctx).await,
         (_, ["admin", "api", rest @ ..]) => admin::route(req, &mut ctx, rest).await,
-        (_, ["par"] | ["token"] | ["cognito", "events"]) => error::method_not_allowed("POST"),
-        (_, ["authorize"] | ["userinfo"]) => error::method_not_allowed("GET, POST"),
-        (_, [".well-known", "openid-configuration" | "oauth-authorization-server" | "jwks.json"]) => error::method_not_allowed("GET"),
         _ => Err(AppError::api(biopass_proto::error::ApiErrorCode::NotFound, "No such endpoint.")),
     }
 }

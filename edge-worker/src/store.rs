@@ -1,17 +1,20 @@
 //! Per-request context: KV as the service's [`Records`] (the records themselves are read and
 //! written by `biopass_service::records::RecordStore`), the Vault client, configuration,
-//! the clock and entropy; and the signing keyset, cached per isolate. Things that must be
+//! the clock and entropy; and what is cached per isolate: the signing keyset and the
+//! application records. Things that must be
 //! exactly-once go through [`crate::vault`]. Every key is built by `biopass_idp::schema`.
 
 use crate::error::{AppError, AppResult};
 use crate::vault::VaultClient;
 use biopass_idp::keys::{OpenKeyset, SigningAlg};
+use biopass_idp::schema::KvPrefix;
 use biopass_idp::secretbox::MasterKey;
 use biopass_service::context::Context;
 use biopass_service::keys;
 use biopass_service::records::{Listed, Listing, Records};
 use biopass_service::store::{StoreError, StoreResult};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 use worker::kv::KvStore;
@@ -21,8 +24,38 @@ use worker::Env;
 /// within this time (plus KV propagation); retired keys stay published far longer.
 pub const KEYSET_CACHE_SECONDS: u64 = 60;
 
+/// Seconds an isolate keeps an application record it read (every PAR, authorize and token
+/// request reads one). A change made through this isolate drops its copy at once; one made
+/// elsewhere is seen within this time (KV itself takes up to 60 s to propagate).
+pub const APPLICATION_CACHE_SECONDS: u64 = 30;
+/// Most application records an isolate keeps (unknown client ids are never kept).
+const APPLICATION_CACHE_SIZE: usize = 256;
+
 thread_local! {
     static KEYSET_CACHE: RefCell<Option<(u64, Rc<OpenKeyset>)>> = const { RefCell::new(None) };
+    static APPLICATIONS: RefCell<HashMap<String, (u64, String)>> = RefCell::new(HashMap::new());
+}
+
+fn is_application(key: &str) -> bool {
+    key.starts_with(&KvPrefix::Applications.to_string())
+}
+
+fn cached_application(key: &str, now: u64) -> Option<String> {
+    APPLICATIONS.with(|c| c.borrow().get(key).filter(|(at, _)| now < at + APPLICATION_CACHE_SECONDS).map(|(_, v)| v.clone()))
+}
+
+fn keep_application(key: &str, value: &str, now: u64) {
+    APPLICATIONS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= APPLICATION_CACHE_SIZE {
+            c.clear();
+        }
+        c.insert(key.to_owned(), (now, value.to_owned()));
+    });
+}
+
+fn forget_application(key: &str) {
+    APPLICATIONS.with(|c| c.borrow_mut().remove(key));
 }
 
 /// Workers KV as the service's [`Records`].
@@ -34,10 +67,24 @@ fn kv_error(e: worker::KvError) -> StoreError {
 
 impl Records for Kv {
     async fn get(&self, key: &str) -> StoreResult<Option<String>> {
-        self.0.get(key).text().await.map_err(kv_error)
+        if !is_application(key) {
+            return self.0.get(key).text().await.map_err(kv_error);
+        }
+        let now = crate::clock::now();
+        if let Some(kept) = cached_application(key, now) {
+            return Ok(Some(kept));
+        }
+        let read = self.0.get(key).text().await.map_err(kv_error)?;
+        if let Some(value) = &read {
+            keep_application(key, value, now);
+        }
+        Ok(read)
     }
 
     async fn put(&self, key: &str, value: String, metadata: Option<serde_json::Value>, ttl_seconds: Option<u64>) -> StoreResult<()> {
+        if is_application(key) {
+            forget_application(key);
+        }
         let mut put = self.0.put(key, value).map_err(kv_error)?;
         if let Some(m) = metadata {
             put = put.metadata(m).map_err(kv_error)?;
@@ -49,6 +96,9 @@ impl Records for Kv {
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
+        if is_application(key) {
+            forget_application(key);
+        }
         self.0.delete(key).await.map_err(kv_error)
     }
 
@@ -89,6 +139,14 @@ fn log_error(line: &str) {
     worker::console_error!("{line}");
 }
 
+/// The issuer URL (variable `ISSUER`), without a trailing slash.
+///
+/// # Errors
+/// Internal when the variable is not set.
+pub fn issuer(env: &Env) -> AppResult<String> {
+    env.var("ISSUER").map(|v| v.to_string().trim_end_matches('/').to_owned()).map_err(|_| AppError::internal("the ISSUER variable is not set"))
+}
+
 impl Ctx {
     /// Reads configuration from the environment.
     ///
@@ -96,8 +154,7 @@ impl Ctx {
     /// Internal when a binding or the master key is missing or malformed: the deployment
     /// is misconfigured, and the log says which.
     pub fn from_env(env: Env) -> AppResult<Self> {
-        let issuer =
-            env.var("ISSUER").map(|v| v.to_string().trim_end_matches('/').to_owned()).map_err(|_| AppError::internal("the ISSUER variable is not set"))?;
+        let issuer = issuer(&env)?;
         let master = env
             .secret("BIOPASS_MASTER_KEY")
             .ok()

@@ -1,6 +1,9 @@
 //! The `Vault` Durable Object: everything that must happen exactly once or be counted
-//! exactly. Each key lives in its own object instance (named by the key), so operations on
-//! one key are serialised by the runtime and operations on different keys run in parallel.
+//! exactly. Each key lives in an object instance named by `biopass_idp::schema::vault_object`:
+//! the values of one sign-in (request URI, transaction, face challenges, code) share the
+//! sign-in's object, each in a slot of its own, so a sign-in creates one object; every other
+//! key has an object of its own, named by the key. Operations on one object are serialised
+//! by the runtime, and operations on different objects run in parallel.
 //!
 //! Operations: [`Op::Insert`] (fails if present), [`Op::Take`] (read and delete: the
 //! one-time redemption of codes, request URIs and transactions), [`Op::Get`],
@@ -9,7 +12,8 @@
 //! [`Op::Reserve`]/[`Op::Release`]/[`Op::Check`] (lock-outs over a sliding window: an
 //! attempt is counted before its answer is checked, in the same operation that checks the
 //! lock, so concurrent guesses cannot outrun the limit; a right answer gives its attempt
-//! back). An alarm deletes an entry when it expires.
+//! back). An alarm deletes entries when they expire: it is set for the earliest expiry in the
+//! object, and each time it rings it deletes what expired and is set for the next.
 //!
 //! Within one instance an operation's storage reads and writes are not interleaved with
 //! another request's: the runtime's input gates hold new events while storage calls are in
@@ -17,6 +21,7 @@
 
 use crate::error::{AppError, AppResult};
 use biopass_idp::lockout::{Attempts, Limit, Reservation};
+use biopass_idp::schema::vault_object;
 use biopass_service::store::{from_value, to_value, OneTime, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -74,6 +79,23 @@ pub enum Op {
     Clear,
 }
 
+/// One call to an object: `op` on the value in `slot` (`None`: the object's own value, the
+/// layout of an object that holds one key).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Call {
+    #[serde(default)]
+    pub slot: Option<String>,
+    pub op: Op,
+}
+
+/// The storage name of `base` (`e` entry, `n` counter, `attempts`) for `slot`.
+fn name(base: &str, slot: Option<&str>) -> String {
+    match slot {
+        None => base.to_owned(),
+        Some(s) => format!("{base}:{s}"),
+    }
+}
+
 /// The answer to an [`Op`].
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Reply {
@@ -106,78 +128,89 @@ struct Entry {
 }
 
 impl Vault {
-    async fn live(&self, now: u64) -> worker::Result<Option<Entry>> {
-        let entry: Option<Entry> = self.state.storage().get("e").await?;
-        Ok(entry.filter(|e| e.expires_at == 0 || now < e.expires_at))
+    async fn live(&self, entry: &str, now: u64) -> worker::Result<Option<Entry>> {
+        let found: Option<Entry> = self.state.storage().get(entry).await?;
+        Ok(found.filter(|e| e.expires_at == 0 || now < e.expires_at))
     }
 
-    async fn store(&self, entry: &Entry) -> worker::Result<()> {
-        self.state.storage().put("e", entry).await?;
-        if entry.expires_at > 0 {
-            let ms = i64::try_from(entry.expires_at).unwrap_or(i64::MAX / 1000) * 1000;
-            self.state.storage().set_alarm(worker::ScheduledTime::new(js_sys_date(ms))).await?;
+    async fn store(&self, entry: &str, value: &Entry) -> worker::Result<()> {
+        self.state.storage().put(entry, value).await?;
+        if value.expires_at > 0 {
+            self.arm(value.expires_at).await?;
         }
         Ok(())
     }
 
-    async fn run(&self, op: Op) -> worker::Result<Reply> {
+    /// Sets the alarm for `expires_at` unless it is set for earlier.
+    async fn arm(&self, expires_at: u64) -> worker::Result<()> {
+        let ms = i64::try_from(expires_at).unwrap_or(i64::MAX / 1000).saturating_mul(1000);
         let storage = self.state.storage();
-        Ok(match op {
+        match storage.get_alarm().await? {
+            Some(set) if set <= ms => Ok(()),
+            _ => storage.set_alarm(worker::ScheduledTime::new(js_sys_date(ms))).await,
+        }
+    }
+
+    async fn run(&self, call: Call) -> worker::Result<Reply> {
+        let storage = self.state.storage();
+        let slot = call.slot.as_deref();
+        let (entry, counter, attempts_at) = (name("e", slot), name("n", slot), name("attempts", slot));
+        Ok(match call.op {
             Op::Insert { value, expires_at, now } => {
-                if self.live(now).await?.is_some() {
+                if self.live(&entry, now).await?.is_some() {
                     Reply::default()
                 } else {
-                    self.store(&Entry { value, expires_at }).await?;
+                    self.store(&entry, &Entry { value, expires_at }).await?;
                     Reply { ok: true, ..Reply::default() }
                 }
             }
             Op::Take { now } => {
-                let entry = self.live(now).await?;
-                if entry.is_some() {
-                    storage.delete("e").await?;
+                let found = self.live(&entry, now).await?;
+                if found.is_some() {
+                    storage.delete(&entry).await?;
                 }
-                Reply { ok: entry.is_some(), value: entry.map(|e| e.value), ..Reply::default() }
+                Reply { ok: found.is_some(), value: found.map(|e| e.value), ..Reply::default() }
             }
             Op::Get { now } => {
-                let entry = self.live(now).await?;
-                Reply { ok: entry.is_some(), value: entry.map(|e| e.value), ..Reply::default() }
+                let found = self.live(&entry, now).await?;
+                Reply { ok: found.is_some(), value: found.map(|e| e.value), ..Reply::default() }
             }
-            Op::Replace { value, now } => match self.live(now).await? {
+            Op::Replace { value, now } => match self.live(&entry, now).await? {
                 Some(old) => {
-                    storage.put("e", &Entry { value, expires_at: old.expires_at }).await?;
+                    storage.put(&entry, &Entry { value, expires_at: old.expires_at }).await?;
                     Reply { ok: true, ..Reply::default() }
                 }
                 None => Reply::default(),
             },
-            Op::GetOrInsert { value } => match self.live(0).await? {
+            Op::GetOrInsert { value } => match self.live(&entry, 0).await? {
                 Some(existing) => Reply { ok: false, value: Some(existing.value), ..Reply::default() },
                 None => {
-                    self.store(&Entry { value: value.clone(), expires_at: 0 }).await?;
+                    self.store(&entry, &Entry { value: value.clone(), expires_at: 0 }).await?;
                     Reply { ok: true, value: Some(value), ..Reply::default() }
                 }
             },
             Op::Put { value } => {
-                storage.put("e", &Entry { value, expires_at: 0 }).await?;
+                storage.put(&entry, &Entry { value, expires_at: 0 }).await?;
                 Reply { ok: true, ..Reply::default() }
             }
             Op::Advance { to } => {
-                let current: Option<u64> = storage.get("n").await?;
+                let current: Option<u64> = storage.get(&counter).await?;
                 if current.is_none_or(|c| to > c) {
-                    storage.put("n", to).await?;
+                    storage.put(&counter, to).await?;
                     Reply { ok: true, ..Reply::default() }
                 } else {
                     Reply::default()
                 }
             }
             Op::Check { now, window, limit } => {
-                let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
+                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
                 let refused = attempts.refused_until(now, window, limit);
                 Reply { ok: refused.is_none(), count: attempts.count(), oldest: attempts.oldest(), retry_at: refused.unwrap_or(0), ..Reply::default() }
             }
             Op::Reserve { now, window, limit, id } => {
-                let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
+                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
                 let decided = attempts.reserve(now, window, limit, id.clone());
-                storage.put("attempts", &attempts).await?;
+                storage.put(&attempts_at, &attempts).await?;
                 let oldest = attempts.oldest();
                 match decided {
                     Reservation::Counted { count } => Reply { ok: true, value: Some(Value::String(id)), count, oldest, retry_at: 0 },
@@ -185,16 +218,49 @@ impl Vault {
                 }
             }
             Op::Release { id } => {
-                let mut attempts: Attempts = storage.get("attempts").await?.unwrap_or_default();
+                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
                 let ok = attempts.release(&id);
-                storage.put("attempts", &attempts).await?;
+                storage.put(&attempts_at, &attempts).await?;
                 Reply { ok, ..Reply::default() }
             }
             Op::Clear => {
-                storage.delete_all().await?;
+                match slot {
+                    None => storage.delete_all().await?,
+                    Some(_) => {
+                        storage.delete_multiple(vec![entry, counter, attempts_at]).await?;
+                    }
+                }
                 Reply { ok: true, ..Reply::default() }
             }
         })
+    }
+
+    /// Deletes the entries that expired and sets the alarm for the next expiry, if any.
+    async fn expire(&self, now: u64) -> worker::Result<()> {
+        let storage = self.state.storage();
+        let listed = storage.list_with_options(worker::ListOptions::new().prefix("e")).await?;
+        let (mut expired, mut next) = (Vec::new(), None::<u64>);
+        for name in listed.keys() {
+            let Some(name) = name?.as_string() else { continue };
+            // `e` and `e:{slot}` are entries; nothing else starts with `e`.
+            if name != "e" && !name.starts_with("e:") {
+                continue;
+            }
+            if let Some(entry) = storage.get::<Entry>(&name).await? {
+                match entry.expires_at {
+                    0 => {}
+                    at if at <= now => expired.push(name),
+                    at => next = Some(next.map_or(at, |n| n.min(at))),
+                }
+            }
+        }
+        if !expired.is_empty() {
+            storage.delete_multiple(expired).await?;
+        }
+        if let Some(at) = next {
+            self.arm(at).await?;
+        }
+        Ok(())
     }
 }
 
@@ -208,18 +274,13 @@ impl DurableObject for Vault {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let op: Op = req.json().await?;
-        let reply = self.run(op).await?;
+        let call: Call = req.json().await?;
+        let reply = self.run(call).await?;
         Response::from_json(&reply)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        let now = crate::clock::now();
-        if let Some(entry) = self.state.storage().get::<Entry>("e").await? {
-            if entry.expires_at != 0 && entry.expires_at <= now {
-                self.state.storage().delete("e").await?;
-            }
-        }
+        self.expire(crate::clock::now()).await?;
         Response::ok("")
     }
 }
@@ -234,15 +295,17 @@ impl VaultClient {
         Self { ns }
     }
 
-    /// Runs `op` on the instance for `key`.
+    /// Runs `op` on `key`, in the object and slot `vault_object` names for it.
     ///
     /// # Errors
     /// Internal errors when the object cannot be reached.
-    pub async fn run(&self, key: &str, op: &Op) -> AppResult<Reply> {
-        let stub = self.ns.id_from_name(key)?.get_stub()?;
+    pub async fn run(&self, key: &str, op: Op) -> AppResult<Reply> {
+        let (object, slot) = vault_object(key);
+        let stub = self.ns.id_from_name(object)?.get_stub()?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post);
-        let body = serde_json::to_string(op).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
+        let call = Call { slot: slot.map(str::to_owned), op };
+        let body = serde_json::to_string(&call).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
         init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
         let req = Request::new_with_init("https://vault/op", &init)?;
         let mut resp = stub.fetch_with_request(req).await?;
@@ -253,7 +316,7 @@ impl VaultClient {
     }
 
     async fn run_op(&self, key: &str, op: Op) -> StoreResult<Reply> {
-        self.run(key, &op).await.map_err(|e| match e {
+        self.run(key, op).await.map_err(|e| match e {
             AppError::Internal(detail) => StoreError(detail),
             other => StoreError(format!("{other:?}")),
         })

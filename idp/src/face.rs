@@ -60,6 +60,11 @@ pub const NEAR_FRAMES: std::ops::RangeInclusive<usize> = 3..=4;
 pub const LIGHT_FRAMES_PER_FLASH: usize = 2;
 /// Most frames in one evidence.
 pub const MAX_FRAMES: usize = 3 + 4 + 8 * LIGHT_FRAMES_PER_FLASH;
+/// Largest JPEG of one frame (a 320x240 frame at quality 0.85 is 10-20 KB).
+pub const MAX_FRAME_JPEG: usize = 64 * 1024;
+/// Largest evidence body: [`MAX_FRAMES`] base64 frames of at most [`MAX_FRAME_JPEG`] each,
+/// plus their JSON.
+pub const MAX_EVIDENCE_BODY: usize = MAX_FRAMES * (MAX_FRAME_JPEG.div_ceil(3) * 4 + 256) + 1024;
 /// Good near frames an enrolment needs.
 pub const ENROL_FRAMES: usize = 3;
 /// Colours per sequence.
@@ -296,7 +301,7 @@ pub fn new_challenge(rng: &mut impl Entropy, transaction: String, purpose: FaceP
 }
 
 /// The face the worker found in a frame, in fractions of the frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeasuredFace {
     pub cx: f32,
     pub cy: f32,
@@ -313,7 +318,7 @@ pub struct MeasuredFace {
 
 /// Mean linear RGB of the face's centre and of the background, and the background's share
 /// of the frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Colours {
     pub face: [f32; 3],
     pub background: [f32; 3],
@@ -322,11 +327,12 @@ pub struct Colours {
 
 /// What the worker measured on one frame of the evidence; `None` where it did not measure
 /// it (see `biopass_model::scene`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasuredFrame {
     pub phase: CapturePhase,
     pub t_ms: u32,
     /// `Some(None)`: the detector ran and found no face.
+    #[serde(with = "detection")]
     pub face: Option<Option<MeasuredFace>>,
     pub liveness: Option<f32>,
     /// Unit-length embedding of the aligned face.
@@ -336,8 +342,39 @@ pub struct MeasuredFrame {
     pub continuity: Option<f32>,
 }
 
+/// [`MeasuredFrame::face`] on the wire: a plain `Option<Option<_>>` would say "not
+/// measured" for "no face found" (both are `null`).
+mod detection {
+    use super::MeasuredFace;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    enum Detection {
+        NotRun,
+        NoFace,
+        Found(MeasuredFace),
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<Option<MeasuredFace>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => Detection::NotRun,
+            Some(None) => Detection::NoFace,
+            Some(Some(f)) => Detection::Found(*f),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<MeasuredFace>>, D::Error> {
+        Ok(match Detection::deserialize(d)? {
+            Detection::NotRun => None,
+            Detection::NoFace => Some(None),
+            Detection::Found(f) => Some(Some(f)),
+        })
+    }
+}
+
 /// Image quality of a frame, as the worker measured it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FrameQuality {
     /// Score of the face the detector found.
     pub detector_score: f32,

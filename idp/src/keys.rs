@@ -9,6 +9,12 @@
 //! `kid`; [`Keyset`] is the stored form, [`OpenKeyset`] the usable one. A generation gets its
 //! RSA key when an application first needs one ([`Keyset::add_missing_rsa`]), and keeps
 //! having one across rotations.
+//!
+//! ES256 can also be signed and verified outside this crate (the worker uses the runtime's
+//! WebCrypto, native code, instead of P-256 in wasm): [`OpenKeyset::unsigned_es256`] gives
+//! what to sign and [`UnsignedToken::with_signature`] the token; [`OpenKeyset::presented_es256`]
+//! splits a presented token and [`OpenKeyset::accept`] takes the verdict. The claims are
+//! `jwt-compact`'s either way.
 
 use crate::random::Entropy;
 use crate::secretbox::{MasterKey, Purpose, SealError};
@@ -17,7 +23,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use jwt_compact::alg::{Es256, Rsa};
 use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::{AlgorithmExt, Claims, Header, UntrustedToken};
+use jwt_compact::{Algorithm, AlgorithmExt, AlgorithmSignature, Claims, Header, UntrustedToken};
+use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
@@ -25,6 +32,7 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use std::borrow::Cow;
 
 /// Seconds a retired key is still published: the longest token lifetime plus a margin.
 pub const RETIRED_KEY_GRACE: u64 = crate::claims::ACCESS_TOKEN_LIFETIME + 300;
@@ -243,6 +251,82 @@ pub enum JwtError {
     Expired,
 }
 
+/// An ES256 token before its signature: the signing input (`header.claims`, base64url) and
+/// the `kid` of the key that must sign it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsignedToken {
+    pub kid: String,
+    pub signing_input: String,
+}
+
+impl UnsignedToken {
+    /// The compact JWS with `signature`: ES256's `r || s`, 64 bytes (RFC 7518 3.4), which is
+    /// also what WebCrypto's ECDSA answers.
+    pub fn with_signature(&self, signature: &[u8]) -> String {
+        format!("{}.{}", self.signing_input, URL_SAFE_NO_PAD.encode(signature))
+    }
+}
+
+/// An ES256 token presented to us, under one of our keys, split for a signature check.
+pub struct PresentedEs256<'t> {
+    untrusted: UntrustedToken<'t>,
+    pub kid: String,
+    pub signing_input: &'t str,
+}
+
+impl PresentedEs256<'_> {
+    pub fn signature(&self) -> &[u8] {
+        self.untrusted.signature_bytes()
+    }
+}
+
+/// An ES256 key as a JWK with its private part (RFC 7518 6.2), to import into WebCrypto.
+/// `d` never appears in `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Es256Jwk {
+    pub kty: &'static str,
+    pub crv: &'static str,
+    pub x: String,
+    pub y: String,
+    pub d: String,
+}
+
+impl std::fmt::Debug for Es256Jwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Es256Jwk").field("x", &self.x).field("y", &self.y).field("d", &"<hidden>").finish()
+    }
+}
+
+/// ES256 by name, signed afterwards: `jwt-compact` writes the header and claims, and the
+/// signature it leaves empty is made by whoever holds the key.
+struct Es256Later;
+
+struct SignedLater;
+
+impl AlgorithmSignature for SignedLater {
+    fn try_from_slice(_: &[u8]) -> anyhow::Result<Self> {
+        Ok(Self)
+    }
+    fn as_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&[])
+    }
+}
+
+impl Algorithm for Es256Later {
+    type SigningKey = ();
+    type VerifyingKey = ();
+    type Signature = SignedLater;
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("ES256")
+    }
+    fn sign(&self, (): &(), _: &[u8]) -> SignedLater {
+        SignedLater
+    }
+    fn verify_signature(&self, _: &SignedLater, (): &(), _: &[u8]) -> bool {
+        false
+    }
+}
+
 /// Seconds since the epoch as the `chrono` time `jwt-compact` wants.
 pub fn datetime(secs: u64) -> DateTime<Utc> {
     DateTime::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0).unwrap_or_default()
@@ -331,6 +415,84 @@ impl OpenKeyset {
         }
     }
 
+    /// What an ES256 token of `custom`, valid from `iat` until `exp`, signs with the current
+    /// key: the signature is made by the caller (see [`UnsignedToken::with_signature`]).
+    ///
+    /// # Errors
+    /// [`JwtError::NoSigningKey`] when every key is retired; `Malformed` if the claims do
+    /// not serialise.
+    pub fn unsigned_es256<T: Serialize>(&self, typ: &str, custom: T, iat: u64, exp: u64) -> Result<UnsignedToken, JwtError> {
+        let key = self.current().ok_or(JwtError::NoSigningKey)?;
+        let mut claims = Claims::new(custom);
+        claims.issued_at = Some(datetime(iat));
+        claims.expiration = Some(datetime(exp));
+        let header = Header::empty().with_key_id(key.kid.clone()).with_token_type(typ);
+        let token = Es256Later.token(&header, &claims, &()).map_err(|_| JwtError::Malformed)?;
+        let signing_input = token.strip_suffix('.').ok_or(JwtError::Malformed)?.to_owned();
+        Ok(UnsignedToken { kid: key.kid.clone(), signing_input })
+    }
+
+    /// Signs `unsigned` with this crate's P-256 (what the worker does with WebCrypto).
+    ///
+    /// # Errors
+    /// [`JwtError::UnknownKey`] when its key is not in the set.
+    pub fn sign_unsigned(&self, unsigned: &UnsignedToken) -> Result<String, JwtError> {
+        let key = self.keys.iter().find(|k| k.kid == unsigned.kid).ok_or(JwtError::UnknownKey)?;
+        let signature: p256::ecdsa::Signature = key.key.sign(unsigned.signing_input.as_bytes());
+        Ok(unsigned.with_signature(&signature.to_bytes()))
+    }
+
+    /// The ES256 key `kid` with its private part, to import into WebCrypto.
+    pub fn es256_jwk(&self, kid: &str) -> Option<Es256Jwk> {
+        let key = self.keys.iter().find(|k| k.kid == kid)?;
+        let point = key.key.verifying_key().to_encoded_point(false);
+        let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+        Some(Es256Jwk { kty: "EC", crv: "P-256", x: b64(point.x()?), y: b64(point.y()?), d: b64(&key.key.to_bytes()) })
+    }
+
+    /// Splits `token` for a signature check made by the caller: it must be ES256 under one of
+    /// our published keys.
+    ///
+    /// # Errors
+    /// `Malformed` for something that is not an ES256 JWT; `UnknownKey` for a `kid` not ours.
+    pub fn presented_es256<'t>(&self, token: &'t str) -> Result<PresentedEs256<'t>, JwtError> {
+        let untrusted = UntrustedToken::new(token).map_err(|_| JwtError::Malformed)?;
+        if untrusted.algorithm() != "ES256" {
+            return Err(JwtError::Malformed);
+        }
+        let kid = untrusted.header().key_id.clone().ok_or(JwtError::UnknownKey)?;
+        if !self.keys.iter().any(|k| k.kid == kid) {
+            return Err(JwtError::UnknownKey);
+        }
+        let (signing_input, _) = token.rsplit_once('.').ok_or(JwtError::Malformed)?;
+        Ok(PresentedEs256 { untrusted, kid, signing_input })
+    }
+
+    /// Checks `presented`'s signature with this crate's P-256 (what the worker does with
+    /// WebCrypto).
+    pub fn es256_signature_valid(&self, presented: &PresentedEs256<'_>) -> bool {
+        let Some(key) = self.keys.iter().find(|k| k.kid == presented.kid) else { return false };
+        let Ok(signature) = p256::ecdsa::Signature::from_slice(presented.signature()) else { return false };
+        key.key.verifying_key().verify(presented.signing_input.as_bytes(), &signature).is_ok()
+    }
+
+    /// The claims and `exp` of `presented`, given the verdict on its signature
+    /// (`signature_valid`), if it has not expired at `now`.
+    ///
+    /// # Errors
+    /// `BadSignature` when the signature was refused; `Expired`; `Malformed` claims.
+    pub fn accept<T: DeserializeOwned>(&self, presented: PresentedEs256<'_>, signature_valid: bool, now: u64) -> Result<(T, u64), JwtError> {
+        if !signature_valid {
+            return Err(JwtError::BadSignature);
+        }
+        let claims = presented.untrusted.deserialize_claims_unchecked::<T>().map_err(|_| JwtError::Malformed)?;
+        let exp = claims.expiration.map(unix).ok_or(JwtError::Expired)?;
+        if now >= exp {
+            return Err(JwtError::Expired);
+        }
+        Ok((claims.custom, exp))
+    }
+
     /// Verifies a token we signed (any published key) and that it has not expired at
     /// `now`; returns its custom claims and `exp`.
     ///
@@ -367,6 +529,54 @@ mod tests {
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     struct Demo {
         sub: String,
+    }
+
+    #[test]
+    fn es256_signed_and_checked_outside_matches_the_crate() {
+        let master = MasterKey::from_bytes([9; 32]);
+        let mut rng = TestEntropy::new(3);
+        let open = Keyset::generate(&master, &mut rng, 1000).open(&master, 1000).unwrap();
+        let unsigned = open.unsigned_es256("at+jwt", Demo { sub: "u1".into() }, 1000, 1300).unwrap();
+        assert_eq!(unsigned.kid, open.current_kid().unwrap());
+        assert_eq!(unsigned.signing_input.matches('.').count(), 1);
+        // Signed afterwards, it is the token the crate itself verifies.
+        let token = open.sign_unsigned(&unsigned).unwrap();
+        assert_eq!(open.verify::<Demo>(&token, 1100).unwrap(), (Demo { sub: "u1".into() }, 1300));
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some("ES256"), Some("at+jwt")));
+        // The other way: a token the crate signed, split and checked here.
+        let signed = open.sign("JWT", Demo { sub: "u2".into() }, 1000, 1300).unwrap();
+        let presented = open.presented_es256(&signed).unwrap();
+        assert!(open.es256_signature_valid(&presented));
+        assert_eq!(open.accept::<Demo>(presented, true, 1299).unwrap().0.sub, "u2");
+        assert_eq!(open.accept::<Demo>(open.presented_es256(&signed).unwrap(), false, 1100), Err(JwtError::BadSignature));
+        assert_eq!(open.accept::<Demo>(open.presented_es256(&signed).unwrap(), true, 1300), Err(JwtError::Expired));
+        // A changed payload fails the check.
+        let mut parts: Vec<&str> = signed.split('.').collect();
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"sub":"admin","exp":9999,"iat":0}"#);
+        parts[1] = &forged;
+        let forged = parts.join(".");
+        assert!(!open.es256_signature_valid(&open.presented_es256(&forged).unwrap()));
+        // The private JWK is the key: its public part is the JWKS's, and d stays out of Debug.
+        let jwk = open.es256_jwk(&unsigned.kid).unwrap();
+        assert_eq!(open.jwks()["keys"][0]["x"].as_str(), Some(jwk.x.as_str()));
+        assert!(!format!("{jwk:?}").contains(&jwk.d));
+        assert_eq!(URL_SAFE_NO_PAD.decode(&jwk.d).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn presented_tokens_must_be_es256_under_our_keys() {
+        let master = MasterKey::from_bytes([9; 32]);
+        let mut rng = TestEntropy::new(4);
+        let mut set = Keyset::generate(&master, &mut rng, 0);
+        set.add_missing_rsa(&master, &mut rng);
+        let open = set.open(&master, 0).unwrap();
+        let rs = open.sign_with(SigningAlg::Rs256, "JWT", Demo { sub: "x".into() }, 0, 100).unwrap();
+        assert_eq!(open.presented_es256(&rs).err(), Some(JwtError::Malformed));
+        let other = Keyset::generate(&master, &mut TestEntropy::new(5), 0).open(&master, 0).unwrap();
+        let foreign = other.sign("JWT", Demo { sub: "x".into() }, 0, 100).unwrap();
+        assert_eq!(open.presented_es256(&foreign).err(), Some(JwtError::UnknownKey));
+        assert_eq!(open.presented_es256("not a token").err(), Some(JwtError::Malformed));
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - [`deployment`]: the "Previous deployments" records.
 //! - [`passkey`]: WebAuthn registration and authentication checks (passkeys).
 //! - [`face`]: face challenges and the decision on measured evidence.
+//! - [`face_service`]: the wire to the face service, which measures the evidence's frames.
 //! - [`guidance`]: the login page's live face guidance and capture sequence.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`user`]: users and their enrolled authenticators.
@@ -39,6 +40,7 @@ pub mod directory;
 pub mod discovery;
 pub mod error;
 pub mod face;
+pub mod face_service;
 pub mod grant;
 pub mod guidance;
 pub mod ids;

@@ -19,15 +19,19 @@
 //! | `audit:{u64::MAX - at_ms, 20 digits}:{random}` | nothing; metadata: the audit entry (newest first) |
 //!
 //! # Vault: one-time and counted things (strongly consistent; `edge-worker/src/vault.rs`)
+//! Each key has a Vault object of its own (named by the key), except the values of one sign-in
+//! ([`SignInToken`]: `par`, `tx`, `face-nonce`, `code`, `code-used`), whose keys are
+//! `sign-in:{id}:{key}` and which share the object `sign-in:{id}` ([`vault_object`]).
+//!
 //! | key | value |
 //! |---|---|
-//! | `par:{reference}` | a pushed authorization request, taken once |
-//! | `tx:{id}` | a login transaction, taken once when it ends |
-//! | `code:{sha256(code)}` | an authorization code's grant, taken once |
-//! | `code-used:{sha256(code)}` | a redeemed code: its access token's `jti`, until that token expires |
+//! | `sign-in:{id}:par:{reference}` | a pushed authorization request, taken once |
+//! | `sign-in:{id}:tx:{value}` | a login transaction, taken once when it ends |
+//! | `sign-in:{id}:code:{sha256(code)}` | an authorization code's grant, taken once |
+//! | `sign-in:{id}:code-used:{sha256(code)}` | a redeemed code: its access token's `jti`, until that token expires |
 //! | `revoked:{jti}` | an access token revoked (its code was replayed), until it expires |
 //! | `jti:{client_id}:{sha256(jti)}` | a client assertion's id, inserted once |
-//! | `face-nonce:{sha256(nonce)}` | a face challenge, taken once |
+//! | `sign-in:{id}:face-nonce:{sha256(nonce)}` | a face challenge, taken once |
 //! | `session:{sha256(cookie)}` | a console session |
 //! | `totp-step:{user}` | the last TOTP step used (only moves forward) |
 //! | `passkey-challenge:{sha256(challenge)}` | a passkey ceremony's challenge, taken once (90 s) |
@@ -147,6 +151,37 @@ pub enum Failures<'a> {
     Account(Option<&'a CognitoContext>, &'a UserName),
 }
 
+/// Base64url characters of the sign-in part of a [`SignInToken`].
+pub const SIGN_IN_ID_LEN: usize = 16;
+
+/// A one-time value that belongs to one sign-in: `{sign-in}.{secret}`, where the sign-in part
+/// (12 random bytes, [`SIGN_IN_ID_LEN`] characters) is shared by the sign-in's request URI,
+/// transaction, face challenge and code, and the secret (32 random bytes) is the value's own.
+/// The Vault keeps the values of one sign-in in one object ([`vault_object`]), so a sign-in
+/// creates one Durable Object, not one per value. The sign-in part says only which sign-in a
+/// value belongs to; the secret is what makes it unguessable.
+pub struct SignInToken;
+
+impl SignInToken {
+    /// A new sign-in's id.
+    pub fn new_sign_in(rng: &mut impl crate::random::Entropy) -> String {
+        rng.token::<12>()
+    }
+
+    /// A new value of the sign-in `sign_in` (`None`: of a new sign-in).
+    pub fn mint(rng: &mut impl crate::random::Entropy, sign_in: Option<&str>) -> String {
+        let sign_in = sign_in.map_or_else(|| Self::new_sign_in(rng), str::to_owned);
+        format!("{sign_in}.{}", rng.token::<32>())
+    }
+
+    /// The sign-in a value belongs to, when it is one of ours in form.
+    pub fn sign_in(value: &str) -> Option<&str> {
+        let (sign_in, secret) = value.split_once('.')?;
+        let b64url = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        (sign_in.len() == SIGN_IN_ID_LEN && secret.len() == 43 && b64url(sign_in) && b64url(secret)).then_some(sign_in)
+    }
+}
+
 /// A key in the Vault.
 #[derive(Debug, Clone, Copy)]
 pub enum VaultKey<'a> {
@@ -189,13 +224,13 @@ pub enum VaultKey<'a> {
 impl fmt::Display for VaultKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::PushedRequest(reference) => write!(f, "par:{reference}"),
-            Self::Transaction(id) => write!(f, "tx:{id}"),
-            Self::Code(code) => write!(f, "code:{}", sha256_hex(code)),
-            Self::RedeemedCode(code) => write!(f, "code-used:{}", sha256_hex(code)),
+            Self::PushedRequest(reference) => in_sign_in(f, reference, format_args!("par:{reference}")),
+            Self::Transaction(id) => in_sign_in(f, id, format_args!("tx:{id}")),
+            Self::Code(code) => in_sign_in(f, code, format_args!("code:{}", sha256_hex(code))),
+            Self::RedeemedCode(code) => in_sign_in(f, code, format_args!("code-used:{}", sha256_hex(code))),
             Self::RevokedToken(jti) => write!(f, "revoked:{jti}"),
             Self::Assertion { client_id, jti } => write!(f, "jti:{client_id}:{}", sha256_hex(jti)),
-            Self::FaceNonce(nonce) => write!(f, "face-nonce:{}", sha256_hex(nonce)),
+            Self::FaceNonce(nonce) => in_sign_in(f, nonce, format_args!("face-nonce:{}", sha256_hex(nonce))),
             Self::Session(cookie) => write!(f, "session:{}", sha256_hex(cookie)),
             Self::TotpStep(user) => write!(f, "totp-step:{user}"),
             Self::PasskeyChallenge(challenge) => write!(f, "passkey-challenge:{}", sha256_hex(challenge)),
@@ -210,6 +245,29 @@ impl fmt::Display for VaultKey<'_> {
             Self::Keyset => f.write_str("keyset"),
             Self::KeysetRsa(kid) => write!(f, "keyset-rsa:{kid}"),
         }
+    }
+}
+
+/// The prefix of the keys of a sign-in's values: `sign-in:{id}:{key}`.
+const SIGN_IN_PREFIX: &str = "sign-in:";
+
+/// Where a Vault key (as built by [`VaultKey`]) lives: the name of its object, and its slot in
+/// that object (`None`: the object is the key's own). A sign-in's values
+/// (`sign-in:{id}:{key}`) share the object `sign-in:{id}`; every other key has an object of
+/// its own, named by the key, as before sign-ins shared one.
+pub fn vault_object(key: &str) -> (&str, Option<&str>) {
+    let home_len = SIGN_IN_PREFIX.len() + SIGN_IN_ID_LEN;
+    match (key.get(..home_len), key.get(home_len..)) {
+        (Some(home), Some(rest)) if key.starts_with(SIGN_IN_PREFIX) && rest.starts_with(':') && rest.len() > 1 => (home, Some(&rest[1..])),
+        _ => (key, None),
+    }
+}
+
+/// Writes `key` (`par:…`, `tx:…`) under the sign-in of `value` when it is a [`SignInToken`].
+fn in_sign_in(f: &mut fmt::Formatter<'_>, value: &str, key: fmt::Arguments<'_>) -> fmt::Result {
+    match SignInToken::sign_in(value) {
+        Some(sign_in) => write!(f, "{SIGN_IN_PREFIX}{sign_in}:{key}"),
+        None => f.write_fmt(key),
     }
 }
 
@@ -247,6 +305,56 @@ mod tests {
 
     fn name(s: &str) -> UserName {
         UserName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_values_of_one_sign_in_share_its_vault_object() {
+        let mut rng = crate::random::TestEntropy::new(7);
+        let sign_in = SignInToken::new_sign_in(&mut rng);
+        let mut value = || SignInToken::mint(&mut rng, Some(&sign_in));
+        let (par, tx, nonce, code) = (value(), value(), value(), value());
+        assert_eq!(SignInToken::sign_in(&code), Some(sign_in.as_str()));
+        let home = format!("sign-in:{sign_in}");
+        let keys =
+            [VaultKey::PushedRequest(&par), VaultKey::Transaction(&tx), VaultKey::FaceNonce(&nonce), VaultKey::Code(&code), VaultKey::RedeemedCode(&code)];
+        let slots = ["par:", "tx:", "face-nonce:", "code:", "code-used:"];
+        for (key, slot) in keys.iter().zip(slots) {
+            let text = key.to_string();
+            let (object, in_object) = vault_object(&text);
+            assert_eq!(object, home, "{key:?}");
+            assert!(in_object.is_some_and(|s| s.starts_with(slot)), "{text}");
+        }
+        // The code appears hashed, never itself.
+        assert!(!VaultKey::Code(&code).to_string().contains(code.split_once('.').unwrap().1));
+        // Another sign-in's values live elsewhere.
+        let other = SignInToken::mint(&mut rng, None);
+        assert_ne!(vault_object(&VaultKey::Code(&other).to_string()).0, home);
+    }
+
+    #[test]
+    fn other_keys_and_foreign_values_keep_an_object_of_their_own() {
+        // Values not in the sign-in form (an old one, a forged one) keep the keys they had.
+        for v in ["", "abc", "x.y", "AAAAAAAAAAAAAAAA.short", "AAAAAAAAAAAAAAA!.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &"A".repeat(43)] {
+            assert_eq!(VaultKey::Transaction(v).to_string(), format!("tx:{v}"));
+            assert_eq!(VaultKey::Code(v).to_string(), format!("code:{}", sha256_hex(v)));
+            let key = VaultKey::Code(v).to_string();
+            assert_eq!(vault_object(&key), (key.as_str(), None));
+        }
+        let sign_in_like = format!("{}.{}", "A".repeat(16), "B".repeat(43));
+        assert_eq!(vault_object(&VaultKey::Transaction(&sign_in_like).to_string()), ("sign-in:AAAAAAAAAAAAAAAA", Some(&*format!("tx:{sign_in_like}"))));
+        for key in [
+            VaultKey::TotpStep("u1"),
+            VaultKey::Keyset,
+            VaultKey::Session(&sign_in_like),
+            VaultKey::PasskeyChallenge(&sign_in_like),
+            VaultKey::RevokedToken(&sign_in_like),
+        ] {
+            let text = key.to_string();
+            assert_eq!(vault_object(&text), (text.as_str(), None));
+        }
+        // A user name cannot reach a sign-in's object: its key starts with its realm.
+        assert_eq!(vault_object("sign-in:short"), ("sign-in:short", None));
+        assert_eq!(vault_object("sign-in:AAAAAAAAAAAAAAAA:"), ("sign-in:AAAAAAAAAAAAAAAA:", None));
     }
 
     #[test]

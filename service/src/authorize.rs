@@ -10,9 +10,10 @@ use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::resolve_user;
 use biopass_idp::application::ApplicationRecord;
-use biopass_idp::authorize::{self, AuthorizeError, ClientView, Params};
+use biopass_idp::authorize::{self, AuthorizeError, ClientView, Params, REQUEST_URI_PREFIX};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::random::Entropy;
+use biopass_idp::schema::SignInToken;
 use biopass_idp::transaction::LoginTransaction;
 
 /// Where `/authorize` sends the browser.
@@ -54,7 +55,7 @@ pub async fn authorize<V: OneTime, R: Records>(
         .await?
         .ok_or_else(|| Failure::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
     let back = |uri: &str, state: Option<&str>, e: &OAuthError, issuer: &str| Authorized::Back(authorize::error_redirect(uri, state, e, issuer));
-    let (request, may_enrol) = match request_uri {
+    let (request, may_enrol, sign_in) = match request_uri {
         Some(uri) => {
             let pushed = match resolve(&cx.vault, cx.now, app.client_id.as_str(), uri).await {
                 Ok(p) => p,
@@ -64,7 +65,8 @@ pub async fn authorize<V: OneTime, R: Records>(
                 }
                 Err(e) => return Err(Failure::Page(e.refusal()?)),
             };
-            (pushed.request, pushed.authenticated)
+            // The transaction joins the pushed request's sign-in (one Vault object).
+            (pushed.request, pushed.authenticated, uri.strip_prefix(REQUEST_URI_PREFIX).and_then(SignInToken::sign_in))
         }
         None => match authorize::validate(params, &client_view(&app), false) {
             Ok(r) if app.require_pushed_authorization_requests => {
@@ -75,7 +77,7 @@ pub async fn authorize<V: OneTime, R: Records>(
                 );
                 return Ok(back(&r.redirect_uri, r.state.as_deref(), &e, &cx.issuer));
             }
-            Ok(r) => (r, false),
+            Ok(r) => (r, false, None),
             Err(AuthorizeError::Fatal(e)) => return Err(Failure::Page(e)),
             Err(AuthorizeError::Redirect { redirect_uri, state, error }) => return Ok(back(&redirect_uri, state.as_deref(), &error, &cx.issuer)),
         },
@@ -95,6 +97,6 @@ pub async fn authorize<V: OneTime, R: Records>(
     let browser = browser.filter(|c| c.len() == 43).unwrap_or_else(|| cx.rng.token::<32>());
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser, may_enrol, cx.now)
         .with_face_assurance(app.face_assurance);
-    let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx).await?;
+    let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, sign_in, &tx).await?;
     Ok(Authorized::Login { tx_id, browser })
 }

@@ -20,7 +20,7 @@ use biopass_idp::lockout::LOCKOUT_WINDOW;
 use biopass_idp::passkey::{self, IssuedPasskeyChallenge, PasskeyRejection};
 use biopass_idp::qr;
 use biopass_idp::random::Entropy;
-use biopass_idp::schema::{sha256_hex, KvKey, VaultKey};
+use biopass_idp::schema::{sha256_hex, KvKey, SignInToken, VaultKey};
 use biopass_idp::secretbox::Purpose;
 use biopass_idp::totp::{self, TotpRejection, TotpSeed};
 use biopass_idp::transaction::LoginTransaction;
@@ -59,6 +59,11 @@ fn malformed_code() -> Failure {
 
 fn not_allowed_to_enrol() -> Failure {
     api(ApiErrorCode::Forbidden, "You have no authenticator enrolled, and this sign-in cannot enrol one. Ask your administrator.")
+}
+
+/// A new one-time value of the sign-in of the transaction `tx_id` (its Vault object).
+fn sign_in_value<V, R>(cx: &mut Context<V, R>, tx_id: &str) -> String {
+    SignInToken::mint(&mut cx.rng, SignInToken::sign_in(tx_id))
 }
 
 fn tx_key(id: &str) -> String {
@@ -116,7 +121,7 @@ impl Step {
 /// [`gone`] for an unknown or expired transaction, 403 for another browser or a disabled
 /// user, internal on a storage failure.
 pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, caller: Caller) -> LoginResult<Step> {
-    if tx_id.len() != 43 {
+    if SignInToken::sign_in(tx_id).is_none() {
         return Err(gone());
     }
     let tx: LoginTransaction = from_value(cx.vault.get(&tx_key(tx_id), cx.now).await?)?.ok_or_else(gone)?;
@@ -201,7 +206,7 @@ pub async fn record<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step,
 /// [`gone`] when the transaction ended meanwhile; internal on a storage failure.
 pub async fn finish<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, user: &UserRecord, kind: AuthenticatorKind) -> LoginResult<LoginStep> {
     let tx: LoginTransaction = from_value(cx.vault.take(&tx_key(&step.tx_id), cx.now).await?)?.ok_or_else(gone)?;
-    let code = cx.rng.token::<32>();
+    let code = sign_in_value(cx, &step.tx_id);
     let amr = tx.amr(kind);
     let detail = format!("with {}", amr.join(" and "));
     let (grant, redirect_to) = tx.finish(user, amr, &code, &cx.issuer, cx.now);
@@ -409,7 +414,7 @@ pub async fn face_challenge<V: OneTime, R: Records>(cx: &mut Context<V, R>, step
         LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol()),
         _ => return Err(api(ApiErrorCode::Forbidden, "Face sign-in is not available for this account here.")),
     };
-    let nonce = cx.rng.token::<32>();
+    let nonce = sign_in_value(cx, &step.tx_id);
     let issued = face::new_challenge(&mut cx.rng, sha256_hex(&step.tx_id), purpose, reduced_motion, cx.now);
     cx.vault.insert(&challenge_key(&nonce), to_value(&issued)?, issued.expires_at, cx.now).await?;
     Ok(FaceChallenge {

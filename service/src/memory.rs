@@ -6,6 +6,7 @@
 use crate::records::{Listed, Listing, Records};
 use crate::store::{OneTime, StoreResult};
 use biopass_idp::lockout::{Attempts, Limit, Reservation};
+use biopass_idp::schema::vault_object;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -61,16 +62,26 @@ struct Slot {
     attempts: Attempts,
 }
 
-/// The Vault in memory: one slot per key, as the Durable Object keeps one instance per key.
+/// The Vault in memory: one slot per key. It also records which Durable Object each
+/// operation would reach in the worker (`biopass_idp::schema::vault_object`), so tests can
+/// count the calls and the objects a flow makes.
 #[derive(Debug, Default)]
 pub struct MemoryVault {
     slots: RefCell<HashMap<String, Slot>>,
+    calls: RefCell<Vec<(String, String)>>,
 }
 
 impl MemoryVault {
     fn with<R>(&self, key: &str, f: impl FnOnce(&mut Slot) -> R) -> R {
+        self.calls.borrow_mut().push((vault_object(key).0.to_owned(), key.to_owned()));
         let mut slots = self.slots.borrow_mut();
         f(slots.entry(key.to_owned()).or_default())
+    }
+
+    /// The object and key of each operation since the last call, in order; the record
+    /// starts again empty.
+    pub fn take_calls(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.calls.borrow_mut())
     }
 }
 

@@ -9,7 +9,7 @@ use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::error::OAuthError;
 use biopass_idp::grant::{check_redemption, CodeGrant, Redemption};
 use biopass_idp::random::Entropy;
-use biopass_idp::schema::VaultKey;
+use biopass_idp::schema::{SignInToken, VaultKey};
 use biopass_idp::transaction::LoginTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +54,8 @@ impl From<StoreError> for OneTimeError {
 /// # Errors
 /// When the store fails.
 pub async fn push<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, pushed: &PushedRequest) -> Result<String, StoreError> {
-    let reference = rng.token::<32>();
+    // A pushed request starts a sign-in: its values share one Vault object (`SignInToken`).
+    let reference = SignInToken::mint(rng, None);
     vault.insert(&VaultKey::PushedRequest(&reference).to_string(), to_value(pushed)?, now + REQUEST_URI_LIFETIME, now).await?;
     Ok(format!("{REQUEST_URI_PREFIX}{reference}"))
 }
@@ -103,12 +104,19 @@ pub fn invalid_request_uri() -> OAuthError {
     OAuthError::new(biopass_idp::error::OAuthErrorCode::InvalidRequestUri, "the request_uri is unknown, expired or already used")
 }
 
-/// Starts the login transaction `tx`; answers its id.
+/// Starts the login transaction `tx` of the sign-in `sign_in` (the pushed request's, or a new
+/// one for a plain request); answers its id.
 ///
 /// # Errors
 /// When the store fails.
-pub async fn start_transaction<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, tx: &LoginTransaction) -> Result<String, StoreError> {
-    let id = rng.token::<32>();
+pub async fn start_transaction<V: OneTime>(
+    vault: &V,
+    rng: &mut impl Entropy,
+    now: u64,
+    sign_in: Option<&str>,
+    tx: &LoginTransaction,
+) -> Result<String, StoreError> {
+    let id = SignInToken::mint(rng, sign_in);
     vault.insert(&VaultKey::Transaction(&id).to_string(), to_value(tx)?, tx.expires_at, now).await?;
     Ok(id)
 }

@@ -1,7 +1,9 @@
 //! The token endpoint's grant and the userinfo endpoint's check, once the edge worker has
 //! authenticated the client or read the bearer token: a code redeemed exactly once into
 //! signed ID and access tokens (a replay revokes the first access token), and an access
-//! token checked for its audience, revocation and account.
+//! token checked for its audience, revocation and account. ES256 signatures are made and
+//! checked by an [`Es256`]: the worker's is the runtime's WebCrypto, [`InProcess`] the
+//! keyset's own P-256.
 
 use crate::context::Context;
 use crate::http::{Challenge, Failure};
@@ -13,9 +15,37 @@ use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN
 use biopass_idp::discovery::paths;
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::grant::{token_claims, Redemption};
-use biopass_idp::keys::{OpenKeyset, SigningAlg};
+use biopass_idp::keys::{OpenKeyset, PresentedEs256, SigningAlg, UnsignedToken};
 use biopass_idp::random::Entropy;
 use biopass_proto::oauth::{TokenResponse, UserInfo};
+
+/// Who makes and checks ES256 signatures with the keyset's keys.
+#[allow(async_fn_in_trait)]
+pub trait Es256 {
+    /// The token `unsigned` with its signature.
+    ///
+    /// # Errors
+    /// Internal when the signature cannot be made.
+    async fn sign(&self, keys: &OpenKeyset, unsigned: &UnsignedToken) -> Result<String, Failure>;
+
+    /// Whether `presented`'s signature is right.
+    ///
+    /// # Errors
+    /// Internal when it cannot be checked (not for a wrong signature).
+    async fn valid(&self, keys: &OpenKeyset, presented: &PresentedEs256<'_>) -> Result<bool, Failure>;
+}
+
+/// ES256 with the keyset's own P-256 (`p256`): natively, and in tests.
+pub struct InProcess;
+
+impl Es256 for InProcess {
+    async fn sign(&self, keys: &OpenKeyset, unsigned: &UnsignedToken) -> Result<String, Failure> {
+        keys.sign_unsigned(unsigned).map_err(|e| Failure::Internal(format!("signing failed: {e:?}")))
+    }
+    async fn valid(&self, keys: &OpenKeyset, presented: &PresentedEs256<'_>) -> Result<bool, Failure> {
+        Ok(keys.es256_signature_valid(presented))
+    }
+}
 
 fn oauth(error: OAuthError) -> Failure {
     Failure::OAuth { error, challenge: Challenge::None }
@@ -31,6 +61,7 @@ fn oauth(error: OAuthError) -> Failure {
 pub async fn exchange_code<V: OneTime, R: Records>(
     cx: &mut Context<V, R>,
     keys: &OpenKeyset,
+    es256: &impl Es256,
     id_alg: SigningAlg,
     code: &str,
     redemption: &Redemption<'_>,
@@ -49,8 +80,11 @@ pub async fn exchange_code<V: OneTime, R: Records>(
     let jti = cx.rng.token::<16>();
     let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &cx.issuer, jti, cx.now);
     let sign_err = |_| Failure::Internal("signing failed".into());
-    let id_token = keys.sign_with(id_alg, ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?;
-    let access_token = keys.sign(ACCESS_TOKEN_TYP, &at_claims, cx.now, at_exp).map_err(sign_err)?;
+    let id_token = match id_alg {
+        SigningAlg::Es256 => es256.sign(keys, &keys.unsigned_es256(ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?).await?,
+        SigningAlg::Rs256 => keys.sign_with(id_alg, ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?,
+    };
+    let access_token = es256.sign(keys, &keys.unsigned_es256(ACCESS_TOKEN_TYP, &at_claims, cx.now, at_exp).map_err(sign_err)?).await?;
     record_redemption(&cx.vault, cx.now, code, &at_claims.jti, at_exp).await?;
     Ok(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_LIFETIME, id_token, scope: grant.scope.join(" ") })
 }
@@ -60,10 +94,13 @@ pub async fn exchange_code<V: OneTime, R: Records>(
 /// # Errors
 /// `invalid_token` with a Bearer challenge (RFC 6750 3) for a missing, forged, expired,
 /// misdirected or revoked token, or a disabled account; internal when a store fails.
-pub async fn userinfo<V: OneTime, R: Records>(cx: &Context<V, R>, keys: &OpenKeyset, token: Option<&str>) -> Result<UserInfo, Failure> {
+pub async fn userinfo<V: OneTime, R: Records>(cx: &Context<V, R>, keys: &OpenKeyset, es256: &impl Es256, token: Option<&str>) -> Result<UserInfo, Failure> {
     let invalid = |d: &str| Failure::OAuth { error: OAuthError::new(OAuthErrorCode::InvalidToken, d), challenge: Challenge::Bearer };
     let token = token.ok_or_else(|| invalid("an access token is required"))?;
-    let (claims, _) = keys.verify::<AccessTokenClaims>(token, cx.now).map_err(|_| invalid("the access token is invalid or expired"))?;
+    // Our access tokens are ES256 only.
+    let presented = keys.presented_es256(token).map_err(|_| invalid("the access token is invalid or expired"))?;
+    let valid = es256.valid(keys, &presented).await?;
+    let (claims, _) = keys.accept::<AccessTokenClaims>(presented, valid, cx.now).map_err(|_| invalid("the access token is invalid or expired"))?;
     if claims.aud != format!("{}{}", cx.issuer, paths::USERINFO) || claims.iss != cx.issuer {
         return Err(invalid("the access token is not for this endpoint"));
     }

@@ -1,6 +1,6 @@
-// Starts the real edge worker under `wrangler dev` on a free port with its own state
-// directory and secrets, for one test file. The worker must have been built
-// (scripts/test does it).
+// Starts the real provider Worker and the face service under one `wrangler dev` on a free
+// port with its own state directory and secrets, for one test file. Both Workers must have
+// been built (scripts/test does it).
 import './devproxy.mjs';
 import { startService } from './service.mjs';
 import { execFileSync } from 'node:child_process';
@@ -50,7 +50,9 @@ export async function startWorker(state, { port, host = '127.0.0.1' } = {}) {
   mkdirSync(LOGS, { recursive: true });
   const url = `http://${host}:${port}`;
   const service = await startService('wrangler dev', join(ROOT, 'node_modules/.bin/wrangler'), [
-    'dev', '--ip', '127.0.0.1', '--port', String(port),
+    // The provider first (its port, its vars), then the face service it calls.
+    'dev', '-c', 'wrangler.toml', '-c', 'face-service/wrangler.toml',
+    '--ip', '127.0.0.1', '--port', String(port),
     '--persist-to', join(state.dir, 'wrangler'),
     '--env-file', state.envFile,
     '--var', `ISSUER:${url}`,

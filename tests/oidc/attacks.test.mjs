@@ -230,7 +230,7 @@ async function shown(name) {
   const { username, expires_at: _, ...rest } = state.body;
   assert.equal(username, name);
   return {
-    start: { status: r.status, keys: Object.keys(r.body).sort(), to: r.body.redirect_to?.replace(/tx=[\w-]+/, 'tx=') },
+    start: { status: r.status, keys: Object.keys(r.body).sort(), to: r.body.redirect_to?.replace(/tx=[\w.-]+/, 'tx=') },
     state: { status: state.status, ...rest },
     face: { status: face.status, purpose: face.body.purpose, keys: Object.keys(face.body).sort() },
     wrong: await browser.json('POST', `/api/login/${tx}/totp`, { code: '000000' }),

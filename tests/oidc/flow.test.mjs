@@ -356,6 +356,36 @@ test('userinfo refuses missing, forged and ID tokens', async () => {
   assert.equal(forged.status, 401);
 });
 
+test('userinfo checks the access token signature (WebCrypto): a changed payload, a changed or cut signature are refused', async () => {
+  const account = new Account('signature-user@example.com');
+  const { code, verifier } = await freshCode(apps.secret, account);
+  const body = { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier, client_id: apps.secret.client_id, client_secret: apps.secret.secret };
+  const tokens = await (await fetch(`${worker.url}/token`, form(body))).json();
+  const userinfo = (token) => fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+  const [header, payload, signature] = tokens.access_token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url'));
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const sig = Buffer.from(signature, 'base64url');
+  assert.equal(sig.length, 64, 'ES256: r || s');
+  const flipped = Buffer.from(sig);
+  flipped[10] ^= 1;
+  const cases = {
+    'another subject': `${header}.${b64({ ...claims, sub: 'someone-else' })}.${signature}`,
+    'a later expiry': `${header}.${b64({ ...claims, exp: claims.exp + 3600 })}.${signature}`,
+    'one bit of the signature': `${header}.${payload}.${flipped.toString('base64url')}`,
+    'the signature cut short': `${header}.${payload}.${sig.subarray(0, 40).toString('base64url')}`,
+    'no signature': `${header}.${payload}.`,
+  };
+  for (const [what, token] of Object.entries(cases)) {
+    const r = await userinfo(token);
+    assert.equal(r.status, 401, what);
+    assert.match(r.headers.get('www-authenticate'), /invalid_token/, what);
+  }
+  const ok = await userinfo(tokens.access_token);
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).preferred_username, account.username);
+});
+
 test('TOTP: a wrong code is counted, a used code is refused, five failures lock', async () => {
   const account = new Account('lock-user@example.com');
   const config = await rp(apps.secret, client.ClientSecretBasic(apps.secret.secret));

@@ -1,21 +1,20 @@
 //! The login API: what the universal-login SPA calls to finish a login transaction. Each
 //! handler parses the request and calls `biopass_service::login` (the steps, counting and
-//! lock-out, the face decision, the end of a sign-in); the face models the service's
-//! [`FaceAnalysis`] runs are the worker's own (see `crate::face`).
+//! lock-out, the face decision, the end of a sign-in); the service's `FaceAnalysis` is the
+//! face service, reached over a service binding (see `crate::face`).
 //!
 //! Every call names the transaction in its path and must come from the browser that
 //! started it (the `bp_browser` cookie).
 
 use crate::error::{json, AppError, AppResult};
+use crate::face::FaceService;
 use crate::http::{cookie, json_body};
 use crate::routes::oauth::BROWSER_COOKIE;
 use crate::store::Ctx;
 use biopass_idp::error::ApiFailure;
-use biopass_idp::face::MeasuredFrame;
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{EvidenceFrame, FaceChallengeRequest, FaceEvidence, PasskeyAssertion, PasskeyRegistration, TotpAnswer};
-use biopass_service::http::Failure;
-use biopass_service::login::{self as service, Caller, FaceAnalysis, Step};
+use biopass_proto::login::{FaceChallengeRequest, FaceEvidence, PasskeyAssertion, PasskeyRegistration, TotpAnswer};
+use biopass_service::login::{self as service, Caller, Step};
 use worker::{Request, Response};
 
 /// Loads the transaction `tx_id` for the browser and address of `req`.
@@ -82,26 +81,16 @@ pub async fn face_challenge(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> App
     json(200, &service::face_challenge(ctx, &step, asked.reduced_motion).await?)
 }
 
-/// The worker's own face models, loaded once per isolate.
-struct WorkerModels<'a>(&'a worker::Env);
-
-impl FaceAnalysis for WorkerModels<'_> {
-    async fn measure(&self, frames: &[EvidenceFrame]) -> Result<Vec<MeasuredFrame>, Failure> {
-        let pipeline = crate::face::pipeline(self.0).await?;
-        Ok(crate::face::measure(&pipeline, frames)?)
-    }
-}
-
 /// `POST /api/login/{tx}/face`: the evidence for a challenge, decided by
-/// `biopass_service::login::face_evidence` on the worker's own analysis of the frames.
+/// `biopass_service::login::face_evidence` on the face service's measures of the frames.
 pub async fn face_evidence(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     // Frames are larger than the generic API body limit allows: a limit of their own.
     let text = req.text().await?;
-    if text.len() > crate::face::MAX_EVIDENCE_BODY {
+    if text.len() > biopass_idp::face::MAX_EVIDENCE_BODY {
         return Err(AppError::Api(ApiFailure::invalid_field("frames", "The face evidence is too large.")));
     }
     let evidence: FaceEvidence =
         serde_json::from_str(&text).map_err(|e| AppError::Api(ApiFailure::new(ApiErrorCode::InvalidInput, format!("the request body is not valid: {e}"))))?;
     let step = load(&req, ctx, tx_id).await?;
-    json(200, &service::face_evidence(&mut ctx.svc, &step, &evidence, &WorkerModels(&ctx.env)).await?)
+    json(200, &service::face_evidence(&mut ctx.svc, &step, &evidence, &FaceService(&ctx.env)).await?)
 }

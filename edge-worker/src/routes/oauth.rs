@@ -1,9 +1,10 @@
 //! The OpenID provider's endpoints: discovery, JWKS, PAR (RFC 9126), authorize, token and
 //! userinfo.
 
-use crate::error::{json, redirect, AppError, AppResult, Challenge};
+use crate::error::{json, json_text, redirect, AppError, AppResult, Challenge};
 use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
+use crate::webcrypto::WebCrypto;
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::{self, AuthorizeError, CognitoContext, Params};
 use biopass_idp::claims::REQUEST_URI_LIFETIME;
@@ -18,13 +19,27 @@ use biopass_service::authorize::{client_view, Authorized};
 use biopass_service::oauth::{self as service, PushedRequest};
 use biopass_service::tokens;
 use serde::Deserialize;
-use worker::{Method, Request, Response};
+use std::cell::RefCell;
+use worker::{Env, Method, Request, Response};
 
 /// The browser-binding cookie.
 pub const BROWSER_COOKIE: &str = "bp_browser";
 
-pub fn discovery(ctx: &Ctx) -> AppResult<Response> {
-    json(200, &metadata(&ctx.issuer))
+thread_local! {
+    /// The discovery document, serialised once per isolate (per issuer).
+    static DISCOVERY: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+/// The discovery document. It needs no storage, key or entropy, so it is answered before
+/// any per-request context is made, from a copy kept for the isolate's life.
+pub fn discovery(env: &Env) -> AppResult<Response> {
+    let issuer = crate::store::issuer(env)?;
+    if let Some(text) = DISCOVERY.with(|c| c.borrow().as_ref().filter(|(i, _)| *i == issuer).map(|(_, t)| t.clone())) {
+        return Ok(json_text(200, text));
+    }
+    let text = serde_json::to_string(&metadata(&issuer)).map_err(|e| AppError::internal(format!("serialise: {e}")))?;
+    DISCOVERY.with(|c| *c.borrow_mut() = Some((issuer, text.clone())));
+    Ok(json_text(200, text))
 }
 
 pub async fn jwks(ctx: &mut Ctx) -> AppResult<Response> {
@@ -158,11 +173,11 @@ pub async fn token(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         Redemption { client_id: app.client_id.as_str(), redirect_uri: one(&params, "redirect_uri")?, code_verifier: one(&params, "code_verifier")? };
     let alg = app.id_token_signed_response_alg.into();
     let keys = ctx.keyset_for(alg).await?;
-    json(200, &tokens::exchange_code(ctx, &keys, alg, code, &redemption).await?)
+    json(200, &tokens::exchange_code(ctx, &keys, &WebCrypto, alg, code, &redemption).await?)
 }
 
 /// `GET|POST /userinfo` with a bearer access token (RFC 6750).
 pub async fn userinfo(req: Request, ctx: &mut Ctx) -> AppResult<Response> {
     let keys = ctx.keyset().await?;
-    json(200, &tokens::userinfo(ctx, &keys, bearer(&req).as_deref()).await?)
+    json(200, &tokens::userinfo(ctx, &keys, &WebCrypto, bearer(&req).as_deref()).await?)
 }

@@ -3,6 +3,7 @@ use crate::login::{context, Cx};
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::Params;
 use biopass_idp::error::OAuthErrorCode;
+use biopass_idp::schema::{vault_object, VaultKey};
 use biopass_idp::secretbox::MasterKey;
 use biopass_idp::user::UserRecord;
 use biopass_service::authorize::{authorize, Authorized};
@@ -66,6 +67,11 @@ fn a_pushed_request_registers_the_user_and_starts_a_sign_in_bound_to_the_browser
     assert_eq!(browser.len(), 43, "a new browser binding");
     let step = run(login::load(&cx, &tx_id, Caller { browser: browser.clone(), ip: None })).unwrap();
     assert!(step.tx.vouched());
+    // The transaction joins the pushed request's sign-in: one Vault object for both.
+    let reference = uri.strip_prefix(biopass_idp::authorize::REQUEST_URI_PREFIX).unwrap();
+    let object = |key: VaultKey<'_>| vault_object(&key.to_string()).0.to_owned();
+    assert_eq!(object(VaultKey::Transaction(&tx_id)), object(VaultKey::PushedRequest(reference)));
+    assert!(object(VaultKey::Transaction(&tx_id)).starts_with("sign-in:"));
     let user = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
     assert_eq!(step.user.as_ref().map(|u| u.id.as_str()), Some(user.id.as_str()));
     assert_eq!(user.groups, ["g1"], "in the application's group");
@@ -126,4 +132,58 @@ fn a_request_uri_presented_by_another_application_is_refused_recorded_and_not_sp
     let entries = run(cx.records.audit_page(None, 10)).unwrap().items;
     assert!(entries.iter().any(|e| e.action == "authorize.request_uri_misused" && e.target.as_deref() == Some(other.client_id.as_str())), "{entries:?}");
     assert!(matches!(run(authorize(&mut cx, &params(&mine, &[]), Some(&uri), None)).unwrap(), Authorized::Login { .. }));
+}
+
+/// The Vault calls of a whole returning sign-in through a pushed request (PAR, authorize, the
+/// login page's first call, a TOTP answer, the code's redemption): how many calls each step
+/// makes, and which objects they reach. The values of the sign-in share one object; before
+/// they did, each of them (request URI, transaction, code, the code's redemption record) was
+/// an object of its own, created for this one sign-in.
+#[test]
+fn a_returning_sign_in_creates_one_vault_object() {
+    use biopass_idp::totp;
+    use biopass_proto::login::LoginStep;
+    use biopass_service::tokens::{self, InProcess};
+    use std::collections::BTreeSet;
+
+    let mut cx = context();
+    let app = app(&mut cx, true);
+    crate::login::registered(&mut cx, "ada@example.com");
+    let seed = crate::login::enrol_totp(&mut cx, "ada@example.com");
+    let keyset = run(biopass_service::keys::load(&mut cx)).unwrap();
+    crate::login::advance(&mut cx, 30);
+    let before: BTreeSet<String> = cx.vault.take_calls().into_iter().map(|(object, _)| object).collect();
+
+    let mut steps = Vec::new();
+    let uri = pushed(&mut cx, &app, "ada@example.com");
+    steps.push(("par", cx.vault.take_calls()));
+    let p = params(&app, &[("request_uri", &uri)]);
+    let Authorized::Login { tx_id, browser } = run(authorize(&mut cx, &p, Some(&uri), None)).unwrap() else { panic!("no sign-in") };
+    steps.push(("authorize", cx.vault.take_calls()));
+    let step = run(login::load(&cx, &tx_id, Caller { browser, ip: None })).unwrap();
+    steps.push(("login state", cx.vault.take_calls()));
+    let answer = biopass_proto::login::TotpAnswer { code: totp::code_at(&seed, cx.now), add_authenticator: false, forget_face: false };
+    let done = run(login::totp_verify(&mut cx, &step, &answer)).unwrap();
+    let LoginStep::Done { redirect_to } = &done else { panic!("not done: {done:?}") };
+    let code = url::Url::parse(redirect_to).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    steps.push(("totp", cx.vault.take_calls()));
+    let redemption = biopass_idp::grant::Redemption { client_id: app.client_id.as_str(), redirect_uri: Some(CALLBACK), code_verifier: None };
+    run(tokens::exchange_code(&mut cx, &keyset, &InProcess, biopass_idp::keys::SigningAlg::Es256, &code, &redemption)).unwrap();
+    steps.push(("token", cx.vault.take_calls()));
+
+    let all: Vec<&(String, String)> = steps.iter().flat_map(|(_, calls)| calls).collect();
+    let objects: BTreeSet<&str> = all.iter().map(|(o, _)| o.as_str()).collect();
+    let new: BTreeSet<&str> = objects.iter().copied().filter(|o| !before.contains(*o)).collect();
+    let sign_in: BTreeSet<&str> = objects.iter().copied().filter(|o| o.starts_with("sign-in:")).collect();
+    // One key, one object: what the same calls reached before a sign-in shared one.
+    let keys_new: BTreeSet<&str> = all.iter().filter(|(o, _)| !before.contains(o)).map(|(_, k)| k.as_str()).collect();
+    for (name, calls) in &steps {
+        let reached: BTreeSet<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+        println!("{name}: {} Vault calls, {} objects", calls.len(), reached.len());
+    }
+    println!("whole sign-in: {} calls over {} objects, {} of them new (one object per key: {} new)", all.len(), objects.len(), new.len(), keys_new.len());
+    assert_eq!(sign_in.len(), 1, "every value of the sign-in in one object: {sign_in:?}");
+    assert_eq!(new, sign_in, "the sign-in's object is the only one it creates");
+    assert!(keys_new.len() >= 4, "request URI, transaction, code and its redemption record were objects of their own: {keys_new:?}");
+    assert!(all.iter().all(|(o, k)| !k.contains(":par:") && !k.contains(":tx:") && !k.contains(":code") || o.starts_with("sign-in:")));
 }

@@ -3,6 +3,7 @@ use biopass_idp::claims::TRANSACTION_LIFETIME;
 use biopass_idp::face::CHALLENGE_LIFETIME;
 use biopass_idp::lockout::{LOCKOUT_WINDOW, MAX_FAILURES};
 use biopass_idp::random::SeededEntropy;
+use biopass_idp::schema::{vault_object, VaultKey};
 use biopass_idp::secretbox::MasterKey;
 use biopass_idp::totp::{self, TotpSeed, PERIOD};
 use biopass_idp::user::UserRecord;
@@ -75,7 +76,7 @@ pub(crate) fn registered(cx: &mut Cx, n: &str) -> UserRecord {
 /// Starts a sign-in for `user`, vouched for or not; the step as the SPA's first call loads it.
 fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
     let tx = transaction(user, vouched, BROWSER, cx.now);
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
     run(login::load(cx, &id, caller())).unwrap()
 }
 
@@ -165,6 +166,9 @@ fn first_sign_in_enrols_an_app_a_wrong_code_is_counted_and_the_right_one_issues_
 
     let done = confirm_now(&mut cx, &step, &seed).unwrap();
     let code = code_of(&done);
+    // The code belongs to the transaction's sign-in: the same Vault object.
+    let object = |key: VaultKey<'_>| vault_object(&key.to_string()).0.to_owned();
+    assert_eq!(object(VaultKey::Code(&code)), object(VaultKey::Transaction(&step.tx_id)));
     // The transaction is over; the code is in the Vault, once.
     assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired);
     let redemption = biopass_idp::grant::Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
@@ -251,7 +255,7 @@ fn a_disabled_user_gets_no_step_when_vouched_for_and_is_told_only_after_proving_
 
     // Vouched for: refused at once.
     let tx = transaction("ada@example.com", true, BROWSER, cx.now);
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
     assert_eq!(api_code(&run(login::load(&cx, &id, caller())).unwrap_err()), ApiErrorCode::Forbidden);
 
     // Not vouched for: the step is the same as for anyone; after the right code, refused.

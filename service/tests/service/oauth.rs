@@ -3,7 +3,7 @@ use biopass_idp::claims::{CODE_LIFETIME, REQUEST_URI_LIFETIME, TRANSACTION_LIFET
 use biopass_idp::error::OAuthErrorCode;
 use biopass_idp::grant::{CodeGrant, Redemption};
 use biopass_idp::pkce::CodeChallenge;
-use biopass_idp::schema::VaultKey;
+use biopass_idp::schema::{SignInToken, VaultKey};
 use biopass_service::oauth::{
     is_revoked, issue_code, push, record_redemption, redeem_code, resolve, spend_assertion, start_transaction, OneTimeError, PushedRequest,
 };
@@ -132,8 +132,8 @@ fn a_login_transaction_lives_for_its_lifetime() {
     let mut app = App::new();
     let now = app.now();
     let tx = transaction("ada@example.com", true, "b", now);
-    let id = run(start_transaction(&app.vault, &mut app.rng, now, &tx)).unwrap();
-    assert_eq!(id.len(), 43);
+    let id = run(start_transaction(&app.vault, &mut app.rng, now, None, &tx)).unwrap();
+    assert!(SignInToken::sign_in(&id).is_some(), "a new sign-in's value: {id}");
     let key = VaultKey::Transaction(&id).to_string();
     assert!(run(app.vault.get(&key, now)).unwrap().is_some());
     app.clock.advance(TRANSACTION_LIFETIME);

@@ -19,7 +19,7 @@ const ORIGIN: &str = "https://id.example.com";
 fn begin(cx: &mut Cx, user: &str, vouched: bool, kinds: &[AuthenticatorKind]) -> Step {
     let mut tx = transaction(user, vouched, BROWSER, cx.now);
     tx.acceptable = kinds.to_vec();
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
     run(login::load(cx, &id, caller())).unwrap()
 }
 

@@ -7,6 +7,7 @@ use biopass_idp::keys::SigningAlg;
 use biopass_idp::user::UserRecord;
 use biopass_service::http::{Challenge, Failure};
 use biopass_service::oauth::issue_code;
+use biopass_service::tokens::InProcess;
 use biopass_service::{keys, tokens};
 
 const CALLBACK: &str = "https://rp.example.com/cb";
@@ -59,23 +60,26 @@ fn a_code_gives_signed_tokens_once_and_its_replay_revokes_the_access_token() {
     let mut cx = context();
     let user = issued(&mut cx, "code-1");
     let keyset = run(keys::load(&mut cx)).unwrap();
-    let answer = run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-1", &redemption())).unwrap();
     assert_eq!((answer.token_type.as_str(), answer.expires_in, answer.scope.as_str()), ("Bearer", ACCESS_TOKEN_LIFETIME, "openid"));
     let (id, _) = keyset.verify::<IdTokenClaims>(&answer.id_token, cx.now).unwrap();
     assert_eq!((id.iss.as_str(), id.sub.as_str(), id.aud.as_str(), id.nonce.as_deref()), (cx.issuer.as_str(), user.id.as_str(), "c1", Some("n-1")));
 
-    let info = run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap();
+    let info = run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.access_token))).unwrap();
     assert_eq!((info.sub.as_str(), info.preferred_username.as_str()), (user.id.as_str(), "ada@example.com"));
     // The ID token is not an access token for userinfo.
-    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.id_token))).unwrap_err()), (OAuthErrorCode::InvalidToken, Challenge::Bearer));
-    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, None)).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+    assert_eq!(
+        oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.id_token))).unwrap_err()),
+        (OAuthErrorCode::InvalidToken, Challenge::Bearer)
+    );
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, None)).unwrap_err()).0, OAuthErrorCode::InvalidToken);
 
     // The replay fails and the first access token stops working.
     assert_eq!(
-        oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).unwrap_err()).0,
+        oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-1", &redemption())).unwrap_err()).0,
         OAuthErrorCode::InvalidGrant
     );
-    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
 }
 
 #[test]
@@ -84,13 +88,13 @@ fn a_disabled_account_gets_no_tokens_and_its_tokens_stop_working() {
     let user = issued(&mut cx, "code-1");
     issued(&mut cx, "code-2");
     let keyset = run(keys::load(&mut cx)).unwrap();
-    let answer = run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-1", &redemption())).unwrap();
     run(cx.mark_disabled(&user.id, true)).unwrap();
     assert_eq!(
-        oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-2", &redemption())).unwrap_err()).0,
+        oauth_error(&run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-2", &redemption())).unwrap_err()).0,
         OAuthErrorCode::InvalidGrant
     );
-    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
 }
 
 #[test]
@@ -98,16 +102,20 @@ fn an_access_token_expires_and_a_rotation_keeps_the_previous_key_published() {
     let mut cx = context();
     issued(&mut cx, "code-1");
     let before = run(keys::load(&mut cx)).unwrap();
-    let answer = run(tokens::exchange_code(&mut cx, &before, SigningAlg::Es256, "code-1", &redemption())).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &before, &InProcess, SigningAlg::Es256, "code-1", &redemption())).unwrap();
     let old_kid = before.current_kid().unwrap().to_owned();
     let new_kid = run(keys::rotate(&mut cx)).unwrap();
     assert_ne!(new_kid, old_kid);
     let after = run(keys::load(&mut cx)).unwrap();
     assert_eq!(after.current_kid(), Some(new_kid.as_str()));
-    assert!(run(tokens::userinfo(&cx, &after, Some(&answer.access_token))).is_ok(), "signed with the previous key, still verified");
+    assert!(run(tokens::userinfo(&cx, &after, &InProcess, Some(&answer.access_token))).is_ok(), "signed with the previous key, still verified");
 
     advance(&mut cx, ACCESS_TOKEN_LIFETIME);
-    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &after, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken, "expired");
+    assert_eq!(
+        oauth_error(&run(tokens::userinfo(&cx, &after, &InProcess, Some(&answer.access_token))).unwrap_err()).0,
+        OAuthErrorCode::InvalidToken,
+        "expired"
+    );
 }
 
 #[test]
@@ -137,13 +145,13 @@ fn an_rs256_application_gets_rs256_id_tokens_from_one_rsa_key_made_when_first_ne
     assert_eq!(rsa_kids(&a).len(), 1);
     assert_eq!(rsa_kids(&a), rsa_kids(&b));
 
-    let answer = run(tokens::exchange_code(&mut cx, &a, SigningAlg::Rs256, "code-1", &redemption())).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &a, &InProcess, SigningAlg::Rs256, "code-1", &redemption())).unwrap();
     let header = header_of(&answer.id_token);
     assert_eq!((header["alg"].as_str(), header["kid"].as_str()), (Some("RS256"), rsa_kids(&a).first().map(String::as_str)));
     assert!(b.verify::<IdTokenClaims>(&answer.id_token, cx.now).is_ok());
     // The access token stays ES256 and works at userinfo.
     assert_eq!(header_of(&answer.access_token)["alg"], "ES256");
-    assert!(run(tokens::userinfo(&cx, &a, Some(&answer.access_token))).is_ok());
+    assert!(run(tokens::userinfo(&cx, &a, &InProcess, Some(&answer.access_token))).is_ok());
 }
 
 #[test]
@@ -152,14 +160,14 @@ fn a_code_presented_by_another_client_is_refused_recorded_and_not_spent() {
     issued(&mut cx, "code-1");
     let keyset = run(keys::load(&mut cx)).unwrap();
     let thief = Redemption { client_id: "c2", redirect_uri: Some(CALLBACK), code_verifier: None };
-    let refused = run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &thief)).unwrap_err();
+    let refused = run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-1", &thief)).unwrap_err();
     assert_eq!(oauth_error(&refused).0, OAuthErrorCode::InvalidGrant, "the same answer as for an unknown code");
     let entries = run(cx.records.audit_page(None, 10)).unwrap().items;
     let entry = entries.iter().find(|e| e.action == "token.code_misused").expect("recorded");
     assert_eq!((entry.actor.as_str(), entry.target.as_deref()), ("client:c2", Some("c2")));
     // An unknown code is refused too, and is not a misuse of anyone's.
-    assert!(run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "never-issued", &thief)).is_err());
+    assert!(run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "never-issued", &thief)).is_err());
     assert_eq!(run(cx.records.audit_page(None, 10)).unwrap().items.len(), 1);
     // The client it was issued to still redeems it.
-    assert!(run(tokens::exchange_code(&mut cx, &keyset, SigningAlg::Es256, "code-1", &redemption())).is_ok());
+    assert!(run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-1", &redemption())).is_ok());
 }

@@ -1,0 +1,339 @@
+// Side-by-side protocol benchmark: Biopass's OAuth endpoints against a peer worker on
+// Cloudflare's @cloudflare/workers-oauth-provider (bench/peer: grants every authorization at
+// once to a fixed user, so its numbers are the library's protocol work alone), both under
+// the repo's wrangler dev on 127.0.0.1, each with its own port and state. In interleaved
+// rounds (which worker goes first alternates) it measures, per worker: discovery (the
+// metadata document, sequential and concurrent), the code exchange at /token (codes made
+// beforehand: Biopass by whole TOTP sign-ins of new users, the peer by /authorize; only the
+// POST /token calls are measured), /userinfo with the fresh access tokens, and whole
+// returning sign-ins (Biopass: PAR, authorize, login state, TOTP verify of an enrolled user,
+// token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
+// min-max over rounds), requests/s and p50/p99 latency (medians over rounds), and each
+// worker's bundle size gzipped. The peer needs its package: `npm ci --prefix bench/peer`.
+//   node bench/protocol.mjs [rounds=5] [requests=30] [discovery=200] [concurrency=8]
+//   (or PROTOCOL_ROUNDS, PROTOCOL_REQUESTS, PROTOCOL_DISCOVERY, PROTOCOL_CONCURRENCY)
+// requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
+// metadata GETs per worker and round, sequential and again at `concurrency`.
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ROOT, newState, startWorker, createApp, freePort, workerdCpuMs } from '../tests/lib/worker.mjs';
+import { startService } from '../tests/lib/service.mjs';
+import { Account, loginWithTotp } from '../tests/lib/login.mjs';
+import { step } from '../tests/lib/totp.mjs';
+
+const num = (i, name, def) => {
+  const v = Number(process.argv[i] ?? process.env[name] ?? def);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+const ROUNDS = num(2, 'PROTOCOL_ROUNDS', 5);
+const N = num(3, 'PROTOCOL_REQUESTS', 30);
+const DISCOVERY = num(4, 'PROTOCOL_DISCOVERY', 200);
+const CONC = num(5, 'PROTOCOL_CONCURRENCY', 8);
+const CALLBACK = 'https://rp.example.com/callback';
+const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
+const PEER_DIR = join(ROOT, 'bench/peer');
+const BUILD = join(ROOT, 'edge-worker/build');
+const started = performance.now();
+
+if (!existsSync(join(BUILD, 'index.js'))) throw new Error('edge-worker/build/index.js is missing: run scripts/build.sh first');
+if (!existsSync(join(PEER_DIR, 'node_modules/@cloudflare/workers-oauth-provider'))) throw new Error('the peer has no packages: run `npm ci --prefix bench/peer` first');
+const version = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+const PEER_VERSION = version(join(PEER_DIR, 'node_modules/@cloudflare/workers-oauth-provider'));
+const WRANGLER_VERSION = version(join(ROOT, 'node_modules/wrangler'));
+
+// Every HTTP request goes through here: counted, and its latency kept while a measurement
+// records (`recording`). It wraps tests/lib's fetch, which resends what wrangler dev's proxy
+// dropped before the worker saw it.
+const baseFetch = globalThis.fetch;
+let recording = null;
+globalThis.fetch = async (input, init) => {
+  const t0 = performance.now();
+  const r = await baseFetch(input, init);
+  if (recording) recording.push(performance.now() - t0);
+  return r;
+};
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b), h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+const basic = (id, secret) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+const pkce = () => {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+};
+async function ok(r, what, status = 200) {
+  if (r.status !== status) throw new Error(`${what}: ${r.status} ${await r.text()}`);
+  return r;
+}
+
+/** POST /token for a code; returns the access token. */
+async function exchange(side, { code, verifier }) {
+  const r = await ok(await fetch(`${side.url}/token`, {
+    method: 'POST',
+    headers: { authorization: basic(side.clientId, side.secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier }),
+  }), `${side.name} token`);
+  return (await r.json()).access_token;
+}
+
+async function userinfo(side, token) {
+  await (await ok(await fetch(`${side.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } }), `${side.name} userinfo`)).text();
+}
+
+async function discovery(side) {
+  await (await ok(await fetch(`${side.url}${side.metadata}`), `${side.name} discovery`)).text();
+}
+
+// Biopass: users sign in with TOTP. A user's code for a 30-second step counts once, and
+// a code is good for the current step or the next, so a user can sign in again without
+// waiting only while their last step is not ahead of the clock (`ready`). New users enrol
+// to make the codes of the code-exchange phase, which also fills this pool.
+const pool = [];
+const ready = (a) => a.lastStep <= step();
+let users = 0;
+
+function biopass(worker, app) {
+  const side = { name: 'Biopass', url: worker.url, pgid: worker.pgid, metadata: '/.well-known/openid-configuration', clientId: app.client_id, secret: app.secret, stop: worker.stop };
+  async function par(account, challenge) {
+    const r = await ok(await fetch(`${side.url}/par`, {
+      method: 'POST',
+      headers: { authorization: basic(side.clientId, side.secret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ response_type: 'code', client_id: side.clientId, redirect_uri: CALLBACK, scope: 'openid', login_hint: account.username, code_challenge: challenge, code_challenge_method: 'S256' }),
+    }), 'Biopass PAR', 201);
+    const { request_uri } = await r.json();
+    return `${side.url}/authorize?${new URLSearchParams({ client_id: side.clientId, request_uri })}`;
+  }
+  async function signInToCode(account) {
+    const { verifier, challenge } = pkce();
+    const cb = await loginWithTotp(side.url, await par(account, challenge), account);
+    return { code: new URL(cb).searchParams.get('code'), verifier };
+  }
+  /** A code from a whole sign-in of a new user (TOTP enrolment). */
+  side.code = async () => {
+    const account = new Account(`protocol-${users++}@example.com`);
+    const code = await signInToCode(account);
+    pool.push(account);
+    return code;
+  };
+  /** Enrols users until `n` can sign in again at once. */
+  side.prepare = async (n) => {
+    while (pool.filter(ready).length < n) await side.code();
+  };
+  /** A returning sign-in: PAR, authorize, login state, TOTP verify, token. */
+  side.signIn = async () => {
+    const account = pool.find(ready);
+    if (!account) throw new Error('no enrolled user can sign in without waiting');
+    return exchange(side, await signInToCode(account));
+  };
+  return side;
+}
+
+async function startPeer() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const persist = mkdtempSync(join(tmpdir(), 'biopass-peer-'));
+  mkdirSync(join(ROOT, 'tests/out'), { recursive: true });
+  // The same flags and environment as tests/lib/worker.mjs's startWorker.
+  const service = await startService('peer wrangler dev', WRANGLER, [
+    'dev', '--ip', '127.0.0.1', '--port', String(port),
+    '--persist-to', persist,
+    '--var', `ISSUER:${url}`,
+    '--inspector-port', String(await freePort()),
+    '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'info',
+  ], {
+    cwd: PEER_DIR,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    healthUrl: `${url}/.well-known/oauth-authorization-server`,
+    logFile: join(ROOT, 'tests/out', `wrangler-peer-${port}.log`),
+  });
+  const side = { name: 'peer', url, pgid: service.pgid, metadata: '/.well-known/oauth-authorization-server', stop: async () => { await service.stop(); rmSync(persist, { recursive: true, force: true }); } };
+  try {
+    // One confidential client through RFC 7591 dynamic registration (client_secret_basic).
+    const reg = await (await ok(await fetch(`${url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Bench', redirect_uris: [CALLBACK], token_endpoint_auth_method: 'client_secret_basic' }),
+    }), 'peer registration', 201)).json();
+    side.clientId = reg.client_id;
+    side.secret = reg.client_secret;
+  } catch (e) {
+    await side.stop();
+    throw e;
+  }
+  /** A code from GET /authorize, which the peer grants at once. */
+  side.code = async () => {
+    const { verifier, challenge } = pkce();
+    const u = `${url}/authorize?${new URLSearchParams({ response_type: 'code', client_id: side.clientId, redirect_uri: CALLBACK, scope: 'openid', state: randomBytes(8).toString('hex'), code_challenge: challenge, code_challenge_method: 'S256' })}`;
+    const r = await ok(await fetch(u, { redirect: 'manual' }), 'peer authorize', 302);
+    return { code: new URL(r.headers.get('location')).searchParams.get('code'), verifier };
+  };
+  side.prepare = async () => {};
+  side.signIn = async () => exchange(side, await side.code());
+  return side;
+}
+
+/**
+ * Runs `n` calls of `fn` with `conc` at a time; answers the workerd CPU per request (and per
+ * call), requests/s, calls/s, and the p50/p99 latency of requests and of calls.
+ */
+async function measure(side, n, conc, fn) {
+  const requests = [];
+  const calls = [];
+  const cpu0 = workerdCpuMs(side.pgid);
+  const t0 = performance.now();
+  recording = requests;
+  let next = 0;
+  try {
+    await Promise.all(Array.from({ length: Math.min(conc, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        const c0 = performance.now();
+        await fn(i);
+        calls.push(performance.now() - c0);
+      }
+    }));
+  } finally {
+    recording = null;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = workerdCpuMs(side.pgid) - cpu0;
+  return {
+    request: { cpu: cpu / requests.length, rate: requests.length / wall, p50: pct(requests, 50), p99: pct(requests, 99) },
+    call: { cpu: cpu / n, rate: n / wall, p50: pct(calls, 50), p99: pct(calls, 99) },
+  };
+}
+
+const ROWS = [
+  ['discovery, sequential', 'request'],
+  [`discovery, ${CONC} concurrent`, 'request'],
+  ['token (code exchange)', 'request'],
+  ['userinfo', 'request'],
+  ['sign-in, per flow', 'call'],
+  ['sign-in, per HTTP request', 'request'],
+];
+const results = Object.fromEntries(ROWS.map(([row]) => [row, { Biopass: [], peer: [] }]));
+
+/** One round of every measurement for one worker. */
+async function round(side) {
+  const keep = (row, m) => results[row][side.name].push(m);
+  const d1 = await measure(side, DISCOVERY, 1, () => discovery(side));
+  keep(ROWS[0][0], d1.request);
+  const d2 = await measure(side, DISCOVERY, CONC, () => discovery(side));
+  keep(ROWS[1][0], d2.request);
+  const codes = [];
+  for (let i = 0; i < N; i++) codes.push(await side.code());
+  const tokens = [];
+  keep(ROWS[2][0], (await measure(side, N, 1, async (i) => { tokens.push(await exchange(side, codes[i])); })).request);
+  keep(ROWS[3][0], (await measure(side, N, 1, (i) => userinfo(side, tokens[i]))).request);
+  await side.prepare(N);
+  const s = await measure(side, N, 1, () => side.signIn());
+  keep(ROWS[4][0], s.call);
+  keep(ROWS[5][0], s.request);
+}
+
+/** Gzipped size (default level, file by file) of the files `pick` chooses under `dir`. */
+function bundle(dir, pick) {
+  let raw = 0, gz = 0;
+  const files = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) { if (!name.startsWith('.')) walk(p); continue; }
+      if (!pick(name)) continue;
+      const bytes = readFileSync(p);
+      raw += bytes.length;
+      gz += gzipSync(bytes).length;
+      files.push(p.slice(dir.length + 1));
+    }
+  };
+  walk(dir);
+  return `${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (${files.sort().join(', ')})`;
+}
+
+/** Whether the workerd processes of a process group were started with an inspector. */
+function inspector(pgid) {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (!comm.startsWith('workerd') || Number(f[2]) !== pgid) continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith('--inspector-addr'))) return true;
+    } catch { /* process went away */ }
+  }
+  return false;
+}
+
+const state = newState();
+const sides = [];
+try {
+  // Started one after the other: two wrangler dev starting at once on 2 busy cores is slow.
+  const worker = await startWorker(state);
+  sides.push({ stop: worker.stop });
+  sides[0] = biopass(worker, await createApp(worker, 'Protocol bench'));
+  sides.push(await startPeer());
+
+  // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
+  for (const side of sides) {
+    await discovery(side);
+    await userinfo(side, await exchange(side, await side.code()));
+    await side.prepare(1);
+    await side.signIn();
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) await round(side);
+    process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
+  }
+
+  const insp = sides.map((s) => `${s.name} ${inspector(s.pgid) ? 'on' : 'off'}`).join(', ');
+  const peerDist = mkdtempSync(join(tmpdir(), 'biopass-peer-dist-'));
+  let peerBundle;
+  try {
+    execFileSync(WRANGLER, ['deploy', '--dry-run', '--outdir', peerDist], { cwd: PEER_DIR, stdio: 'pipe', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } });
+    peerBundle = bundle(peerDist, (n) => /\.(m?js|wasm)$/.test(n));
+  } finally {
+    rmSync(peerDist, { recursive: true, force: true });
+  }
+
+  const f = (x, d = 2) => x.toFixed(d);
+  const cell = (ms) => `${f(median(ms))} (${f(Math.min(...ms))}-${f(Math.max(...ms))})`;
+  const table = [['endpoint', 'Biopass CPU ms/req', 'peer CPU ms/req', 'ratio', 'Biopass req/s', 'peer req/s', 'Biopass p50/p99 ms', 'peer p50/p99 ms']];
+  for (const [row, unit] of ROWS) {
+    const b = results[row].Biopass, p = results[row].peer;
+    const cpu = (xs) => xs.map((m) => m.cpu);
+    const m = (xs, k) => median(xs.map((x) => x[k]));
+    const perFlow = unit === 'call';
+    table.push([
+      row + (perFlow ? ' (CPU ms/flow, flows/s)' : ''),
+      cell(cpu(b)), cell(cpu(p)),
+      median(cpu(p)) > 0 ? `${f(median(cpu(b)) / median(cpu(p)), 1)}x` : '-',
+      f(m(b, 'rate'), 1), f(m(p, 'rate'), 1),
+      `${f(m(b, 'p50'), 1)} / ${f(m(b, 'p99'), 1)}`, `${f(m(p, 'p50'), 1)} / ${f(m(p, 'p99'), 1)}`,
+    ]);
+  }
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  const line = (r) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+
+  console.log(`\nProtocol endpoints: Biopass vs a peer on @cloudflare/workers-oauth-provider ${PEER_VERSION}, both under wrangler dev ${WRANGLER_VERSION} on 127.0.0.1`);
+  console.log(`${ROUNDS} rounds, which worker goes first alternating; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
+  console.log('sign-in: Biopass PAR + authorize + login state + TOTP verify + token (5 requests); peer authorize + token (2 requests, no user step: it grants at once)');
+  console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
+  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString()), 0)} ms ticks; median (min-max) over rounds. req/s and latency: medians over rounds.`);
+  console.log(`inspector: ${insp} (wrangler dev ${WRANGLER_VERSION} has no option or environment variable that switches it off: --inspector-port only moves it)\n`);
+  console.log(line(table[0]));
+  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const r of table.slice(1)) console.log(line(r));
+  console.log(`\nbundle, Biopass provider: edge-worker/build ${bundle(BUILD, (n) => /\.(m?js|wasm)$/.test(n))}`);
+  const faceBuild = join(ROOT, 'face-service', 'build');
+  if (existsSync(faceBuild)) console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);
+  console.log(`bundle, peer: wrangler deploy --dry-run ${peerBundle}`);
+  console.log(`ran ${f((performance.now() - started) / 1000, 0)} s`);
+} finally {
+  for (const side of sides.reverse()) await side.stop();
+  state.cleanup();
+}
