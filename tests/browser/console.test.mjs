@@ -174,6 +174,52 @@ test('create an application, callback URLs validated inline, secret reveal and r
   await expectEventually(async () => assert.equal((await appByName('Payroll')).id_token_signed_response_alg, 'ES256'));
 });
 
+test('client authentication: choosing a method and giving its key is one form with one save, for each method', async () => {
+  const select = page.getByLabel('Method', { exact: true });
+  const save = page.getByRole('button', { name: 'Save method' });
+  const keyField = page.getByLabel(/public key \(JWK/);
+  const storedMethod = async () => (await appByName('Payroll')).client_auth_method;
+  assert.equal(await select.inputValue(), 'client_secret');
+  assert.equal(await save.isDisabled(), true, 'nothing to save yet');
+  // Public key: its field appears, and nothing is stored until Save, nor without a key.
+  await select.selectOption('private_key_jwt');
+  await keyField.waitFor();
+  await page.getByText('Saved: Client ID and secret. Not changed until you save.').waitFor();
+  assert.equal(await storedMethod(), 'client_secret');
+  await save.click();
+  await page.getByRole('alert').getByText("Paste the application's public key first.").waitFor();
+  await keyField.fill('{"kty": "EC",');
+  await save.click();
+  await page.getByRole('alert').getByText('This is not valid JSON.').waitFor();
+  assert.equal(await storedMethod(), 'client_secret', 'refused before anything was sent');
+  const { publicKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const jwk = await crypto.subtle.exportKey('jwk', publicKey);
+  await keyField.fill(JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }));
+  await save.click();
+  await expectEventually(async () => {
+    const stored = await appByName('Payroll');
+    assert.equal(stored.client_auth_method, 'private_key_jwt');
+    assert.equal(stored.public_key_jwk.x, jwk.x);
+  });
+  await page.getByText('Saved: Public key.', { exact: true }).waitFor();
+  assert.equal(await select.inputValue(), 'private_key_jwt', 'the select shows what is stored');
+  assert.equal(JSON.parse(await keyField.inputValue()).x, jwk.x, 'and the stored key');
+  await axe('application-public-key');
+  // JSON Web Token: no key field; saved with one click.
+  await select.selectOption('client_secret_jwt');
+  assert.equal(await keyField.count(), 0);
+  await save.click();
+  await expectEventually(async () => assert.equal(await storedMethod(), 'client_secret_jwt'));
+  await page.getByText('Saved: JSON Web Token (JWT).', { exact: true }).waitFor();
+  assert.equal(await select.inputValue(), 'client_secret_jwt');
+  // And back to the secret.
+  await select.selectOption('client_secret');
+  await save.click();
+  await expectEventually(async () => assert.equal(await storedMethod(), 'client_secret'));
+  await page.getByText('Saved: Client ID and secret.', { exact: true }).waitFor();
+  assert.equal(await save.isDisabled(), true);
+});
+
 async function expectEventually(check, ms = 5000) {
   const end = Date.now() + ms;
   for (;;) {

@@ -236,6 +236,18 @@ fn authenticator_name(kind: AuthenticatorKind) -> &'static str {
     }
 }
 
+/// The methods in the order the console offers them.
+const METHODS: [ClientAuthMethod; 3] = [ClientAuthMethod::ClientSecret, ClientAuthMethod::PrivateKeyJwt, ClientAuthMethod::ClientSecretJwt];
+
+/// A method's value in the select.
+fn method_value(m: ClientAuthMethod) -> &'static str {
+    match m {
+        ClientAuthMethod::ClientSecret => "client_secret",
+        ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        ClientAuthMethod::ClientSecretJwt => "client_secret_jwt",
+    }
+}
+
 fn method_label(m: ClientAuthMethod) -> &'static str {
     match m {
         ClientAuthMethod::ClientSecret => "Client ID and secret",
@@ -252,15 +264,28 @@ fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     let issuer = app.issuer.clone();
     let auth_on = app.client_authentication;
     let par_only = app.require_pushed_authorization_requests;
+    // The method is one form with one save: choosing "Public key" asks for the key first,
+    // and nothing is stored until Save; the line under the form says what is stored.
     let method = app.client_auth_method;
+    let chosen = RwSignal::new(method);
     let key_text = RwSignal::new(app.public_key_jwk.as_ref().map(|v| v.to_string()).unwrap_or_default());
     let key_error = RwSignal::new(None::<String>);
-    let save_key = move |_| match parse_public_key(&key_text.get()) {
-        Ok(jwk) => {
-            key_error.set(None);
-            save.dispatch(UpdateApplication { public_key_jwk: Some(jwk), client_auth_method: Some(ClientAuthMethod::PrivateKeyJwt), ..Default::default() });
-        }
-        Err(m) => key_error.set(Some(m)),
+    let save_method = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let m = chosen.get();
+        let public_key_jwk = if m == ClientAuthMethod::PrivateKeyJwt {
+            match parse_public_key(&key_text.get()) {
+                Ok(jwk) => Some(jwk),
+                Err(message) => {
+                    key_error.set(Some(message));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        key_error.set(None);
+        save.dispatch(UpdateApplication { client_auth_method: Some(m), public_key_jwk, ..Default::default() });
     };
     view! {
         <section class="box" aria-labelledby="integration">
@@ -285,28 +310,27 @@ fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
                 "When ticked, a sign-in starts only from a request the application pushes with its credentials (RFC 9126), as the Cognito stack does, so a user name typed elsewhere starts nothing. Untick it only for an OpenID Connect application that redirects to Biopass directly; such sign-ins never enrol an authenticator."
             </p>
             <Show when=move || auth_on>
-                <label for="auth-method">"Method"</label>
-                <select id="auth-method" on:change=move |ev| {
-                    let m = match event_target_value(&ev).as_str() {
-                        "private_key_jwt" => ClientAuthMethod::PrivateKeyJwt,
-                        "client_secret_jwt" => ClientAuthMethod::ClientSecretJwt,
-                        _ => ClientAuthMethod::ClientSecret,
-                    };
-                    save.dispatch(UpdateApplication { client_auth_method: Some(m), ..Default::default() });
-                }>
-                    {[ClientAuthMethod::ClientSecret, ClientAuthMethod::PrivateKeyJwt, ClientAuthMethod::ClientSecretJwt].into_iter().map(|m| {
-                        let value = match m { ClientAuthMethod::ClientSecret => "client_secret", ClientAuthMethod::PrivateKeyJwt => "private_key_jwt", ClientAuthMethod::ClientSecretJwt => "client_secret_jwt" };
-                        view! { <option value=value selected=m == method>{method_label(m)}</option> }
-                    }).collect_view()}
-                </select>
-                <Show when=move || method == ClientAuthMethod::PrivateKeyJwt>
-                    <label for="public-key">"Public key (JWK, or PEM for P-256 and Ed25519)"</label>
-                    <textarea id="public-key" rows="5" prop:value=move || key_text.get() on:input=move |ev| key_text.set(event_target_value(&ev))></textarea>
-                    <Show when=move || key_error.get().is_some()>
-                        <p class="error" role="alert">{move || key_error.get().unwrap_or_default()}</p>
+                <form class="auth-method" on:submit=save_method>
+                    <label for="auth-method">"Method"</label>
+                    <select id="auth-method" aria-describedby="auth-method-stored" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        chosen.set(METHODS.into_iter().find(|m| method_value(*m) == v).unwrap_or(ClientAuthMethod::ClientSecret));
+                        key_error.set(None);
+                    }>
+                        {METHODS.into_iter().map(|m| view! { <option value=method_value(m) selected=move || chosen.get() == m>{method_label(m)}</option> }).collect_view()}
+                    </select>
+                    <Show when=move || chosen.get() == ClientAuthMethod::PrivateKeyJwt>
+                        <label for="public-key">"The application's public key (JWK, or PEM for P-256 and Ed25519)"</label>
+                        <textarea id="public-key" rows="5" aria-describedby="public-key-error" prop:value=move || key_text.get() on:input=move |ev| key_text.set(event_target_value(&ev))></textarea>
+                        <Show when=move || key_error.get().is_some()>
+                            <p class="error" role="alert" id="public-key-error">{move || key_error.get().unwrap_or_default()}</p>
+                        </Show>
                     </Show>
-                    <button type="button" on:click=save_key>"Save public key"</button>
-                </Show>
+                    <p class="muted" id="auth-method-stored" aria-live="polite">
+                        {move || if chosen.get() == method { format!("Saved: {}.", method_label(method)) } else { format!("Saved: {}. Not changed until you save.", method_label(method)) }}
+                    </p>
+                    <button type="submit" disabled=move || chosen.get() == method && method != ClientAuthMethod::PrivateKeyJwt>"Save method"</button>
+                </form>
                 <SecretField client_id=app.client_id.clone()/>
             </Show>
             <ErrorBanner error=save_error/>
@@ -317,6 +341,9 @@ fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
 /// Turns a pasted JWK, or a PEM public key of P-256 or Ed25519, into a JWK.
 fn parse_public_key(text: &str) -> Result<serde_json::Value, String> {
     let t = text.trim();
+    if t.is_empty() {
+        return Err("Paste the application's public key first.".into());
+    }
     if t.starts_with('{') {
         return serde_json::from_str(t).map_err(|_| "This is not valid JSON.".to_owned());
     }
