@@ -40,7 +40,9 @@ const PEER_DIR = join(ROOT, 'bench/peer');
 const BUILD = join(ROOT, 'edge-worker/build');
 const started = performance.now();
 
-if (!existsSync(join(BUILD, 'index.js'))) throw new Error('edge-worker/build/index.js is missing: run scripts/build.sh first');
+for (const built of [join(BUILD, 'index.js'), join(ROOT, 'face-service/build/index.js')]) {
+  if (!existsSync(built)) throw new Error(`${built} is missing: run scripts/build.sh first`);
+}
 if (!existsSync(join(PEER_DIR, 'node_modules/@cloudflare/workers-oauth-provider'))) throw new Error('the peer has no packages: run `npm ci --prefix bench/peer` first');
 const version = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
 const PEER_VERSION = version(join(PEER_DIR, 'node_modules/@cloudflare/workers-oauth-provider'));
@@ -330,7 +332,7 @@ try {
   for (const r of table.slice(1)) console.log(line(r));
   console.log(`\nbundle, Biopass provider: edge-worker/build ${bundle(BUILD, (n) => /\.(m?js|wasm)$/.test(n))}`);
   const faceBuild = join(ROOT, 'face-service', 'build');
-  if (existsSync(faceBuild)) console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);
+  console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);
   console.log(`bundle, peer: wrangler deploy --dry-run ${peerBundle}`);
   console.log(`ran ${f((performance.now() - started) / 1000, 0)} s`);
 } finally {

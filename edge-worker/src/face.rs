@@ -8,6 +8,7 @@ use biopass_idp::face_service::{decode, encode, MeasureAnswer, MeasureRequest, C
 use biopass_proto::login::EvidenceFrame;
 use biopass_service::http::Failure;
 use biopass_service::login::FaceAnalysis;
+use std::borrow::Cow;
 use worker::{Env, Headers, Method, RequestInit};
 
 /// The face service behind the `FACE` binding.
@@ -19,7 +20,7 @@ fn internal(why: impl std::fmt::Display) -> Failure {
 
 impl FaceAnalysis for FaceService<'_> {
     async fn measure(&self, frames: &[EvidenceFrame]) -> Result<Vec<MeasuredFrame>, Failure> {
-        let body = encode(&MeasureRequest { frames: frames.to_vec() }).map_err(internal)?;
+        let body = encode(&MeasureRequest { frames: Cow::Borrowed(frames) }).map_err(internal)?;
         let headers = Headers::new();
         headers.set("content-type", CONTENT_TYPE).map_err(internal)?;
         let mut init = RequestInit::new();

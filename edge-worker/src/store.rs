@@ -25,8 +25,9 @@ use worker::Env;
 pub const KEYSET_CACHE_SECONDS: u64 = 60;
 
 /// Seconds an isolate keeps an application record it read (every PAR, authorize and token
-/// request reads one). A change made through this isolate drops its copy at once; one made
-/// elsewhere is seen within this time (KV itself takes up to 60 s to propagate).
+/// request reads one). A change made through this isolate drops its copy at once (before and
+/// after the write); one made elsewhere is seen within this time plus KV's own propagation
+/// (up to 60 s), so within 90 s.
 pub const APPLICATION_CACHE_SECONDS: u64 = 30;
 /// Most application records an isolate keeps (unknown client ids are never kept).
 const APPLICATION_CACHE_SIZE: usize = 256;
@@ -82,7 +83,8 @@ impl Records for Kv {
     }
 
     async fn put(&self, key: &str, value: String, metadata: Option<serde_json::Value>, ttl_seconds: Option<u64>) -> StoreResult<()> {
-        if is_application(key) {
+        let application = is_application(key);
+        if application {
             forget_application(key);
         }
         let mut put = self.0.put(key, value).map_err(kv_error)?;
@@ -92,14 +94,25 @@ impl Records for Kv {
         if let Some(ttl) = ttl_seconds {
             put = put.expiration_ttl(ttl);
         }
-        put.execute().await.map_err(kv_error)
+        put.execute().await.map_err(kv_error)?;
+        // Again once written: a read of this isolate made while the write was in flight
+        // may have kept the old record.
+        if application {
+            forget_application(key);
+        }
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        if is_application(key) {
+        let application = is_application(key);
+        if application {
             forget_application(key);
         }
-        self.0.delete(key).await.map_err(kv_error)
+        self.0.delete(key).await.map_err(kv_error)?;
+        if application {
+            forget_application(key);
+        }
+        Ok(())
     }
 
     async fn list(&self, prefix: &str, limit: u64, cursor: Option<String>) -> StoreResult<Listing> {

@@ -82,7 +82,7 @@ async fn handle(mut req: Request, env: &Env) -> FaceResult<Vec<MeasuredFrame>> {
     if body.len() > MAX_EVIDENCE_BODY {
         return Err(FaceError::Unreadable("The face evidence is too large.".into()));
     }
-    let request: MeasureRequest = decode(&body).map_err(|e| FaceError::Internal(e.to_string()))?;
+    let request: MeasureRequest<'static> = decode(&body).map_err(|e| FaceError::Internal(e.to_string()))?;
     if request.frames.is_empty() || request.frames.len() > MAX_FRAMES {
         return Err(FaceError::Unreadable(format!("Send between 1 and {MAX_FRAMES} frames.")));
     }

@@ -11,16 +11,18 @@ use crate::face::MeasuredFrame;
 use biopass_proto::login::EvidenceFrame;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The face service's one endpoint (`POST`).
 pub const MEASURE_PATH: &str = "/measure";
 /// The content type of both bodies.
 pub const CONTENT_TYPE: &str = "application/cbor";
 
-/// What the provider sends: the evidence's whole frames, as the browser sent them.
+/// What the provider sends: the evidence's whole frames, as the browser sent them (borrowed
+/// when sent, owned when received).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MeasureRequest {
-    pub frames: Vec<EvidenceFrame>,
+pub struct MeasureRequest<'a> {
+    pub frames: Cow<'a, [EvidenceFrame]>,
 }
 
 /// What the face service answers (status 200). A failure of its own (models that do not load)
@@ -79,8 +81,15 @@ mod tests {
 
     #[test]
     fn measures_cross_the_wire_unchanged() {
-        // Found, no face found, and not measured stay apart.
-        let answer = MeasureAnswer::Measured(vec![frame(0.8), MeasuredFrame { face: Some(None), ..frame(0.1) }, MeasuredFrame { face: None, ..frame(0.2) }]);
+        // Found, no face found, and not measured stay apart; so do measures that are there
+        // and ones that are not.
+        let bare = MeasuredFrame { face: None, liveness: None, embedding: None, quality: None, colours: None, continuity: None, ..frame(0.0) };
+        let answer = MeasureAnswer::Measured(vec![
+            frame(0.8),
+            MeasuredFrame { face: Some(None), continuity: Some(0.93), ..frame(0.1) },
+            MeasuredFrame { face: None, ..frame(0.2) },
+            bare,
+        ]);
         assert_eq!(decode::<MeasureAnswer>(&encode(&answer).unwrap()).unwrap(), answer);
         let unreadable = MeasureAnswer::Unreadable("Every frame must be a 320x240 JPEG image.".into());
         assert_eq!(decode::<MeasureAnswer>(&encode(&unreadable).unwrap()).unwrap(), unreadable);
@@ -99,7 +108,7 @@ mod tests {
     #[test]
     fn a_body_of_something_else_is_an_error() {
         assert!(decode::<MeasureAnswer>(b"{\"Measured\":[]}").is_err());
-        assert!(decode::<MeasureRequest>(&encode(&MeasureAnswer::Unreadable("x".into())).unwrap()).is_err());
+        assert!(decode::<MeasureRequest<'static>>(&encode(&MeasureAnswer::Unreadable("x".into())).unwrap()).is_err());
         assert!(decode::<MeasureAnswer>(&[]).is_err());
     }
 }

@@ -282,7 +282,6 @@ impl PresentedEs256<'_> {
 
 /// An ES256 key as a JWK with its private part (RFC 7518 6.2), to import into WebCrypto.
 /// `d` never appears in `Debug`.
-#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Es256Jwk {
     pub kty: &'static str,
     pub crv: &'static str,
@@ -398,16 +397,13 @@ impl OpenKeyset {
     /// # Errors
     /// [`JwtError::NoSigningKey`] when no current key of `alg` exists.
     pub fn sign_with<T: Serialize>(&self, alg: SigningAlg, typ: &str, custom: T, iat: u64, exp: u64) -> Result<String, JwtError> {
-        let key = self.current().ok_or(JwtError::NoSigningKey)?;
-        let mut claims = Claims::new(custom);
-        claims.issued_at = Some(datetime(iat));
-        claims.expiration = Some(datetime(exp));
         match alg {
-            SigningAlg::Es256 => {
-                let header = Header::empty().with_key_id(key.kid.clone()).with_token_type(typ);
-                Es256.token(&header, &claims, &key.key).map_err(|_| JwtError::Malformed)
-            }
+            SigningAlg::Es256 => self.sign_unsigned(&self.unsigned_es256(typ, custom, iat, exp)?),
             SigningAlg::Rs256 => {
+                let key = self.current().ok_or(JwtError::NoSigningKey)?;
+                let mut claims = Claims::new(custom);
+                claims.issued_at = Some(datetime(iat));
+                claims.expiration = Some(datetime(exp));
                 let (kid, rsa) = key.rsa.as_ref().ok_or(JwtError::NoSigningKey)?;
                 let header = Header::empty().with_key_id(kid.clone()).with_token_type(typ);
                 Rsa::rs256().token(&header, &claims, rsa).map_err(|_| JwtError::Malformed)

@@ -1,6 +1,7 @@
 //! Where everything is stored: every KV key and every Vault (Durable Object) key the
 //! product reads or writes is built here, and nowhere else, so this file is also the map of
-//! what lives where. Secrets and one-time values appear in keys only as SHA-256 hashes.
+//! what lives where. Codes, nonces, challenges, session cookies and assertion ids appear in
+//! keys only as SHA-256 hashes.
 //!
 //! # KV: records (eventually consistent; see `edge-worker/src/store.rs`)
 //! | key | value |
@@ -259,6 +260,9 @@ pub fn vault_object(key: &str) -> (&str, Option<&str>) {
     let home_len = SIGN_IN_PREFIX.len() + SIGN_IN_ID_LEN;
     match (key.get(..home_len), key.get(home_len..)) {
         (Some(home), Some(rest)) if key.starts_with(SIGN_IN_PREFIX) && rest.starts_with(':') && rest.len() > 1 => (home, Some(&rest[1..])),
+        // No key is built like this; were one, it would still only reach a slot, never the
+        // whole of a sign-in's object (whose slot-less Clear deletes everything in it).
+        _ if key.starts_with(SIGN_IN_PREFIX) => (key, Some(key)),
         _ => (key, None),
     }
 }
@@ -352,9 +356,10 @@ mod tests {
             let text = key.to_string();
             assert_eq!(vault_object(&text), (text.as_str(), None));
         }
-        // A user name cannot reach a sign-in's object: its key starts with its realm.
-        assert_eq!(vault_object("sign-in:short"), ("sign-in:short", None));
-        assert_eq!(vault_object("sign-in:AAAAAAAAAAAAAAAA:"), ("sign-in:AAAAAAAAAAAAAAAA:", None));
+        // A key in the sign-in form but malformed is never a whole object's own value.
+        assert_eq!(vault_object("sign-in:short"), ("sign-in:short", Some("sign-in:short")));
+        assert_eq!(vault_object("sign-in:AAAAAAAAAAAAAAAA:"), ("sign-in:AAAAAAAAAAAAAAAA:", Some("sign-in:AAAAAAAAAAAAAAAA:")));
+        assert_eq!(vault_object("sign-in:AAAAAAAAAAAAAAAA"), ("sign-in:AAAAAAAAAAAAAAAA", Some("sign-in:AAAAAAAAAAAAAAAA")));
     }
 
     #[test]

@@ -324,3 +324,28 @@ fn a_face_challenge_is_spent_once_and_expires() {
     assert_eq!(api_code(&run(login::spend_face_challenge(&cx, &late.nonce)).unwrap_err()), ApiErrorCode::Expired);
     assert!(LOG.with(|l| l.borrow().is_empty()), "nothing went wrong enough to log");
 }
+
+#[test]
+fn a_transaction_started_before_sign_ins_shared_an_object_still_loads() {
+    use biopass_service::store::OneTime;
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let tx = transaction("ada@example.com", true, BROWSER, cx.now);
+    // A 43-character id, stored under its own key as before.
+    let old = "A".repeat(43);
+    let key = VaultKey::Transaction(&old).to_string();
+    assert_eq!(vault_object(&key), (key.as_str(), None));
+    run(cx.vault.insert(&key, serde_json::to_value(&tx).unwrap(), tx.expires_at, cx.now)).unwrap();
+    let step = run(login::load(&cx, &old, caller())).unwrap();
+    assert_eq!(step.tx_id, old);
+    // It ends as any other, with a code of a sign-in of its own.
+    let offer = run(login::totp_enrol(&mut cx, &step)).unwrap();
+    let seed = seed_of(&offer.secret);
+    let step = reload(&cx, &step).unwrap();
+    let code = totp::code_at(&seed, cx.now);
+    let done = run(login::totp_confirm(&mut cx, &step, &answer(&code))).unwrap();
+    assert!(biopass_idp::schema::SignInToken::sign_in(&code_of(&done)).is_some());
+    for id in ["", "short", &"A".repeat(44)] {
+        assert_eq!(api_code(&run(login::load(&cx, id, caller())).unwrap_err()), ApiErrorCode::Expired, "{id:?}");
+    }
+}
