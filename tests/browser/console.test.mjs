@@ -152,6 +152,14 @@ test('create an application, callback URLs validated inline, secret reveal and r
   await face.check();
   await expectEventually(async () => assert.deepEqual((await appByName('Payroll')).acceptable_authenticators, ['face', 'totp']));
   await expectEventually(async () => assert.equal(await totp.isDisabled(), false));
+  // The update-stack command stays through the reloads those saves made, until dismissed;
+  // after them the secret's copy button copies the new secret.
+  assert.equal(await command.textContent(), text, 'still the rotation command');
+  await page.getByRole('button', { name: 'Dismiss' }).click();
+  await command.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Reveal' }).click();
+  await expectEventually(async () => assert.equal(await page.getByRole('textbox', { name: 'Client secret' }).inputValue(), rotated));
+  await page.getByRole('button', { name: 'Hide' }).click();
 
   // Face match assurance: three levels with their expected false non-match rate; the
   // default is FMR 1:10,000.

@@ -45,8 +45,15 @@ impl Tab {
     }
 }
 
+/// The update-stack command of the last secret rotation (with its application's client id):
+/// kept by the page, so it stays on screen through the reloads other saves make, until the
+/// admin dismisses it.
+#[derive(Clone, Copy)]
+struct RotationNotice(RwSignal<Option<(String, String)>>);
+
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
+    provide_context(RotationNotice(RwSignal::new(None)));
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let reload = RwSignal::new(0u32);
@@ -378,6 +385,7 @@ fn SecretField(client_id: String) -> impl IntoView {
         }
     });
     let confirming = RwSignal::new(false);
+    let notice = use_context::<RotationNotice>().unwrap_or_else(|| RotationNotice(RwSignal::new(None))).0;
     let rotate = Action::new_local({
         let id = client_id.clone();
         move |_: &()| {
@@ -386,12 +394,14 @@ fn SecretField(client_id: String) -> impl IntoView {
                 let r = api::rotate_secret(&id).await?;
                 secret.set(Some(r.client_secret.clone()));
                 confirming.set(false);
+                notice.set(Some((id, r.update_stack_command.clone())));
                 Ok::<_, ApiFail>(r)
             }
         }
     });
     let error = Signal::derive(move || reveal.value().get().and_then(Result::err).or_else(|| rotate.value().get().and_then(Result::err)));
-    let rotated = move || rotate.value().get().and_then(Result::ok);
+    let this_app = client_id.clone();
+    let rotated = move || notice.get().filter(|(id, _)| *id == this_app).map(|(_, cmd)| cmd);
     view! {
         <label for="client-secret">"Client secret"</label>
         <div class="row">
@@ -412,13 +422,13 @@ fn SecretField(client_id: String) -> impl IntoView {
                 <button type="button" class="secondary small" on:click=move |_| confirming.set(false)>"Cancel"</button>
             </div>
         </Show>
-        {move || rotated().map(|r| {
-            let cmd = r.update_stack_command.clone();
+        {move || rotated().map(|cmd| {
             view! {
                 <div class="notice" role="status">
                     <p>"New secret created. Update the stack in AWS with this command:"</p>
                     <pre class="command"><code>{cmd.clone()}</code></pre>
                     <CopyButton text=Signal::derive(move || cmd.clone()) label="update-stack command"/>
+                    <button type="button" class="secondary small" on:click=move |_| notice.set(None)>"Dismiss"</button>
                 </div>
             }
         })}
