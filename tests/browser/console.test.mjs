@@ -183,6 +183,10 @@ test('create an application, callback URLs validated inline, secret reveal and r
 });
 
 test('client authentication: choosing a method and giving its key is one form with one save, for each method', async () => {
+  // A fresh page: the saves of the test before reload the settings when their answers come,
+  // which would reset a choice made meanwhile.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Integration information' }).waitFor();
   const select = page.getByLabel('Method', { exact: true });
   const save = page.getByRole('button', { name: 'Save method' });
   const keyField = page.getByLabel(/public key \(JWK/);
