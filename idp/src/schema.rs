@@ -30,7 +30,7 @@
 //! | `sign-in:{id}:tx:{value}` | a login transaction, taken once when it ends |
 //! | `sign-in:{id}:code:{sha256(code)}` | an authorization code's grant, taken once |
 //! | `sign-in:{id}:code-used:{sha256(code)}` | a redeemed code: its access token's `jti`, until that token expires |
-//! | `revoked:{jti}` | an access token revoked (its code was replayed), until it expires |
+//! | `sign-in:{id}:revoked:{jti}` | an access token revoked (its code was replayed), until it expires; its `jti` is a value of its sign-in, so userinfo's check reads the sign-in's object, not a new one (`revoked:{jti}` for tokens of the old form) |
 //! | `jti:{client_id}:{sha256(jti)}` | a client assertion's id, inserted once |
 //! | `sign-in:{id}:face-nonce:{sha256(nonce)}` | a face challenge, taken once |
 //! | `session:{sha256(cookie)}` | a console session |
@@ -229,7 +229,7 @@ impl fmt::Display for VaultKey<'_> {
             Self::Transaction(id) => in_sign_in(f, id, format_args!("tx:{id}")),
             Self::Code(code) => in_sign_in(f, code, format_args!("code:{}", sha256_hex(code))),
             Self::RedeemedCode(code) => in_sign_in(f, code, format_args!("code-used:{}", sha256_hex(code))),
-            Self::RevokedToken(jti) => write!(f, "revoked:{jti}"),
+            Self::RevokedToken(jti) => in_sign_in(f, jti, format_args!("revoked:{jti}")),
             Self::Assertion { client_id, jti } => write!(f, "jti:{client_id}:{}", sha256_hex(jti)),
             Self::FaceNonce(nonce) => in_sign_in(f, nonce, format_args!("face-nonce:{}", sha256_hex(nonce))),
             Self::Session(cookie) => write!(f, "session:{}", sha256_hex(cookie)),
@@ -346,12 +346,14 @@ mod tests {
         }
         let sign_in_like = format!("{}.{}", "A".repeat(16), "B".repeat(43));
         assert_eq!(vault_object(&VaultKey::Transaction(&sign_in_like).to_string()), ("sign-in:AAAAAAAAAAAAAAAA", Some(&*format!("tx:{sign_in_like}"))));
+        assert_eq!(vault_object(&VaultKey::RevokedToken(&sign_in_like).to_string()), ("sign-in:AAAAAAAAAAAAAAAA", Some(&*format!("revoked:{sign_in_like}"))));
+        // Access tokens issued before their jti named the sign-in keep their own objects.
+        assert_eq!(VaultKey::RevokedToken("AAAAAAAAAAAAAAAAAAAAAA").to_string(), "revoked:AAAAAAAAAAAAAAAAAAAAAA");
         for key in [
             VaultKey::TotpStep("u1"),
             VaultKey::Keyset,
             VaultKey::Session(&sign_in_like),
             VaultKey::PasskeyChallenge(&sign_in_like),
-            VaultKey::RevokedToken(&sign_in_like),
         ] {
             let text = key.to_string();
             assert_eq!(vault_object(&text), (text.as_str(), None));

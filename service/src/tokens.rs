@@ -17,6 +17,7 @@ use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::grant::{token_claims, Redemption};
 use biopass_idp::keys::{OpenKeyset, PresentedEs256, SigningAlg, UnsignedToken};
 use biopass_idp::random::Entropy;
+use biopass_idp::schema::SignInToken;
 use biopass_proto::oauth::{TokenResponse, UserInfo};
 
 /// Who makes and checks ES256 signatures with the keyset's keys.
@@ -77,7 +78,9 @@ pub async fn exchange_code<V: OneTime, R: Records>(
     if active_user(cx, &grant.user_id).await?.is_none() {
         return Err(oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone")));
     }
-    let jti = cx.rng.token::<16>();
+    // The access token's id is a value of the code's sign-in: its revocation, if the code is
+    // replayed, is kept in the sign-in's Vault object, which userinfo then reads.
+    let jti = SignInToken::mint(&mut cx.rng, SignInToken::sign_in(code));
     let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &cx.issuer, jti, cx.now);
     let sign_err = |_| Failure::Internal("signing failed".into());
     let id_token = match id_alg {

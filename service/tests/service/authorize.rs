@@ -168,8 +168,13 @@ fn a_returning_sign_in_creates_one_vault_object() {
     let code = url::Url::parse(redirect_to).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     steps.push(("totp", cx.vault.take_calls()));
     let redemption = biopass_idp::grant::Redemption { client_id: app.client_id.as_str(), redirect_uri: Some(CALLBACK), code_verifier: None };
-    run(tokens::exchange_code(&mut cx, &keyset, &InProcess, biopass_idp::keys::SigningAlg::Es256, &code, &redemption)).unwrap();
+    let issued = run(tokens::exchange_code(&mut cx, &keyset, &InProcess, biopass_idp::keys::SigningAlg::Es256, &code, &redemption)).unwrap();
     steps.push(("token", cx.vault.take_calls()));
+    // The access token's revocation check reads the sign-in's object, not one of its own.
+    run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&issued.access_token))).unwrap();
+    let userinfo = cx.vault.take_calls();
+    assert!(userinfo.iter().any(|(o, k)| o.starts_with("sign-in:") && k.contains(":revoked:")), "{userinfo:?}");
+    steps.push(("userinfo", userinfo));
 
     let all: Vec<&(String, String)> = steps.iter().flat_map(|(_, calls)| calls).collect();
     let objects: BTreeSet<&str> = all.iter().map(|(o, _)| o.as_str()).collect();
@@ -186,6 +191,6 @@ fn a_returning_sign_in_creates_one_vault_object() {
     assert_eq!(new, sign_in, "the sign-in's object is the only one it creates");
     assert!(keys_new.len() >= 4, "request URI, transaction, code and its redemption record were objects of their own: {keys_new:?}");
     // No value of the sign-in was stored under a key of its own.
-    let own = |k: &str| ["par:", "tx:", "code:", "code-used:", "face-nonce:"].iter().any(|p| k.starts_with(p));
+    let own = |k: &str| ["par:", "tx:", "code:", "code-used:", "face-nonce:", "revoked:"].iter().any(|p| k.starts_with(p));
     assert!(all.iter().all(|(_, k)| !own(k)), "{all:?}");
 }
