@@ -323,6 +323,23 @@ test('users: search, reset an enrolment, disable, delete with confirmation; grou
   // Members are read when asked for, one page.
   await page.getByRole('button', { name: 'Show members of Finance' }).click();
   await page.getByRole('row').filter({ hasText: 'Finance' }).getByText(/ada@example\.com/).waitFor();
+  // A refused name is said against its field and stays there to be corrected; a created
+  // group is announced and the field clears.
+  const groupName = page.getByLabel('New group');
+  await groupName.fill('finance');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('alert').filter({ hasText: 'A group with this name exists.' }).waitFor();
+  assert.equal(await groupName.inputValue(), 'finance');
+  assert.equal(await groupName.getAttribute('aria-invalid'), 'true');
+  assert.equal(await groupName.getAttribute('aria-describedby'), 'group-name-error');
+  await axe('groups-refused-name');
+  await groupName.fill('Legal');
+  assert.equal(await page.locator('#group-name-error').count(), 0, 'typing clears the refusal');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('status').filter({ hasText: 'Created the group Legal.' }).waitFor();
+  await page.getByRole('cell', { name: 'Legal', exact: true }).waitFor();
+  assert.equal(await groupName.inputValue(), '');
+  assert.equal(await groupName.getAttribute('aria-invalid'), null);
   await axe('groups');
 
   // Deleting asks first; Cancel keeps the user, Delete now erases them.

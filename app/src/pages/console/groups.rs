@@ -13,23 +13,42 @@ pub fn GroupsPage() -> impl IntoView {
         api::groups()
     });
     let name = RwSignal::new(String::new());
+    // The name stays in its field until the group exists: a refused name is corrected, not
+    // typed again, and the refusal is said against the field.
     let create = Action::new_local(move |n: &String| {
         let input = CreateGroup { name: n.clone() };
         async move {
             let g = api::create_group(&input).await?;
+            name.set(String::new());
             reload.update(|n| *n += 1);
             Ok::<_, ApiFail>(g)
         }
     });
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let created = Signal::derive(move || create.value().get().and_then(Result::ok).map(|g| g.name));
     view! {
         <h1>"Groups"</h1>
-        <form class="row" on:submit=move |ev| { ev.prevent_default(); create.dispatch(name.get()); name.set(String::new()); }>
+        <form class="row" on:submit=move |ev| { ev.prevent_default(); create.dispatch(name.get()); }>
             <label for="group-name">"New group"</label>
-            <input id="group-name" required=true prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-            <button type="submit">"Create group"</button>
+            <input
+                id="group-name"
+                required=true
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=move || error.get().is_some().then_some("group-name-error")
+                prop:value=move || name.get()
+                on:input=move |ev| {
+                    name.set(event_target_value(&ev));
+                    if error.get_untracked().is_some() {
+                        create.value().set(None);
+                    }
+                }
+            />
+            <button type="submit" disabled=move || create.pending().get()>"Create group"</button>
         </form>
-        <ErrorBanner error=error/>
+        <Show when=move || error.get().is_some()>
+            <p class="error" id="group-name-error" role="alert">{move || error.get().map(|e| e.message).unwrap_or_default()}</p>
+        </Show>
+        <p class="muted" role="status">{move || created.get().map(|n| format!("Created the group {n}.")).unwrap_or_default()}</p>
         <Transition fallback=|| view! { <p>"Loading groups…"</p> }>
             {move || groups.get().map(|r| match r {
                 Ok(gs) if gs.is_empty() => view! { <p class="muted">"No groups yet."</p> }.into_any(),
