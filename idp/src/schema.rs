@@ -349,12 +349,7 @@ mod tests {
         assert_eq!(vault_object(&VaultKey::RevokedToken(&sign_in_like).to_string()), ("sign-in:AAAAAAAAAAAAAAAA", Some(&*format!("revoked:{sign_in_like}"))));
         // Access tokens issued before their jti named the sign-in keep their own objects.
         assert_eq!(VaultKey::RevokedToken("AAAAAAAAAAAAAAAAAAAAAA").to_string(), "revoked:AAAAAAAAAAAAAAAAAAAAAA");
-        for key in [
-            VaultKey::TotpStep("u1"),
-            VaultKey::Keyset,
-            VaultKey::Session(&sign_in_like),
-            VaultKey::PasskeyChallenge(&sign_in_like),
-        ] {
+        for key in [VaultKey::TotpStep("u1"), VaultKey::Keyset, VaultKey::Session(&sign_in_like), VaultKey::PasskeyChallenge(&sign_in_like)] {
             let text = key.to_string();
             assert_eq!(vault_object(&text), (text.as_str(), None));
         }
