@@ -16,7 +16,6 @@ use biopass_idp::discovery::paths;
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::grant::{token_claims, Redemption};
 use biopass_idp::keys::{OpenKeyset, PresentedEs256, SigningAlg, UnsignedToken};
-use biopass_idp::random::Entropy;
 use biopass_idp::schema::SignInToken;
 use biopass_proto::oauth::{TokenResponse, UserInfo};
 
