@@ -12,7 +12,8 @@
 //! [`Op::Reserve`]/[`Op::Release`]/[`Op::Check`] (lock-outs over a sliding window: an
 //! attempt is counted before its answer is checked, in the same operation that checks the
 //! lock, so concurrent guesses cannot outrun the limit; a right answer gives its attempt
-//! back). An alarm deletes entries when they expire: it is set for the earliest expiry in the
+//! back), and [`Op::Answer`] (a one-time code's answer in one operation: the lock, then the
+//! last used step moved forward or the answer counted; a user's TOTP counter). An alarm deletes entries when they expire: it is set for the earliest expiry in the
 //! object, and each time it rings it deletes what expired and is set for the next.
 //!
 //! Within one instance an operation's storage reads and writes are not interleaved with
@@ -20,7 +21,7 @@
 //! flight, and the handlers await nothing else.
 
 use crate::error::{AppError, AppResult};
-use biopass_idp::lockout::{Attempts, Limit, Reservation};
+use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use biopass_service::store::{from_value, to_value, OneTime, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
@@ -76,6 +77,13 @@ pub enum Op {
     Release {
         id: String,
     },
+    /// Decides a one-time-code answer ([`biopass_idp::lockout::answer`]) on the attempts and
+    /// the counter (the last used step) of the value; the reply's `answered` says how.
+    Answer {
+        answer: CodeAnswer,
+    },
+    /// The counter ([`Op::Advance`]); the reply's `value` holds it, if any.
+    Counter,
     Clear,
 }
 
@@ -113,6 +121,9 @@ pub struct Reply {
     /// Reserve, refused: when the attempt may come again (Unix seconds).
     #[serde(default)]
     pub retry_at: u64,
+    /// Answer: what it did.
+    #[serde(default)]
+    pub answered: Option<Answered>,
 }
 
 #[durable_object]
@@ -213,9 +224,26 @@ impl Vault {
                 storage.put(&attempts_at, &attempts).await?;
                 let oldest = attempts.oldest();
                 match decided {
-                    Reservation::Counted { count } => Reply { ok: true, value: Some(Value::String(id)), count, oldest, retry_at: 0 },
-                    Reservation::Refused { count, retry_at } => Reply { ok: false, value: None, count, oldest, retry_at },
+                    Reservation::Counted { count } => Reply { ok: true, value: Some(Value::String(id)), count, oldest, ..Reply::default() },
+                    Reservation::Refused { count, retry_at } => Reply { ok: false, count, oldest, retry_at, ..Reply::default() },
                 }
+            }
+            Op::Answer { answer: a } => {
+                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
+                let mut last: Option<u64> = storage.get(&counter).await?;
+                let before = (attempts.clone(), last);
+                let answered = answer(&mut attempts, &mut last, a);
+                if before.0 != attempts {
+                    storage.put(&attempts_at, &attempts).await?;
+                }
+                if let (Some(l), true) = (last, before.1 != last) {
+                    storage.put(&counter, l).await?;
+                }
+                Reply { ok: answered == Answered::Accepted, answered: Some(answered), ..Reply::default() }
+            }
+            Op::Counter => {
+                let current: Option<u64> = storage.get(&counter).await?;
+                Reply { ok: current.is_some(), value: current.map(Value::from), ..Reply::default() }
             }
             Op::Release { id } => {
                 let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
@@ -400,6 +428,12 @@ impl OneTime for VaultClient {
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
         let r = self.run_op(key, Op::Check { now, window, limit }).await?;
         Ok((!r.ok).then(|| r.retry_at.max(now + 1)))
+    }
+    async fn answer(&self, key: &str, answer: CodeAnswer) -> StoreResult<Answered> {
+        self.run_op(key, Op::Answer { answer }).await?.answered.ok_or_else(|| StoreError("vault answer returned nothing".into()))
+    }
+    async fn counter(&self, key: &str) -> StoreResult<Option<u64>> {
+        Ok(self.run_op(key, Op::Counter).await?.value.and_then(|v| v.as_u64()))
     }
     async fn clear(&self, key: &str) -> StoreResult<()> {
         self.run_op(key, Op::Clear).await.map(|_| ())

@@ -114,9 +114,118 @@ impl Attempts {
     }
 }
 
+/// What one answer with a one-time code did to its user's counter and last used step
+/// ([`answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Answered {
+    /// The limit refused it; nothing was counted or moved. Try again at `retry_at`.
+    Refused { retry_at: u64 },
+    /// Right, and its step was after the last one used: the step moved, nothing was counted.
+    Accepted,
+    /// Wrong (`used`: right, but its step was used already): counted; `count` attempts are
+    /// now within the window.
+    Counted { count: u64, used: bool },
+    /// Right, but the last used step is not known here yet: nothing changed; ask again with
+    /// the floor (the step a store of an earlier layout kept).
+    NeedFloor,
+}
+
+/// One answer with a one-time code, as the user's counter is asked to decide it ([`answer`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeAnswer {
+    pub now: u64,
+    pub window: u64,
+    pub limit: Limit,
+    /// The attempt's id, if it is counted.
+    pub id: String,
+    /// The time step the code matched; `None` for a wrong code.
+    pub step: Option<u64>,
+    /// The last step used as an earlier layout kept it (see [`Answered::NeedFloor`]).
+    pub floor: Option<u64>,
+}
+
+/// One answer with a one-time code, decided in the one operation of the user's counter: the
+/// limit is checked first (a refused answer says nothing of its verdict), then a right answer
+/// (`step`: the time step it matched) moves `last` forward once, and a wrong or reused one is
+/// counted as attempt `id`. Concurrent answers are serialised by the store, so no more than
+/// the limit are ever judged and each step is accepted at most once. `floor` is the last step
+/// used as an earlier layout kept it, for a counter that has none yet.
+pub fn answer(attempts: &mut Attempts, last: &mut Option<u64>, a: CodeAnswer) -> Answered {
+    let CodeAnswer { now, window, limit, id, step, floor } = a;
+    if let Some(retry_at) = attempts.refused_until(now, window, limit) {
+        return Answered::Refused { retry_at };
+    }
+    let used = match step {
+        Some(s) => match last.or(floor) {
+            None => return Answered::NeedFloor,
+            Some(l) if s > l => {
+                *last = Some(s);
+                return Answered::Accepted;
+            }
+            Some(_) => {
+                // A reused step still moves nothing; the floor is kept for the next answer.
+                *last = last.or(floor);
+                true
+            }
+        },
+        None => false,
+    };
+    match attempts.reserve(now, window, limit, id) {
+        Reservation::Counted { count } => Answered::Counted { count, used },
+        Reservation::Refused { retry_at, .. } => Answered::Refused { retry_at },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_checked_moved_or_counted_in_one_operation() {
+        let lock = Limit::Lock { max: 2 };
+        let (mut a, mut last) = (Attempts::default(), None);
+        // A right answer on a counter without a last step asks for the floor, changing nothing.
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: None }),
+            Answered::NeedFloor
+        );
+        assert_eq!((a.count(), last), (0, None));
+        // With the floor: a step at or below it is a reuse (counted), above it is accepted once.
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: Some(10) }),
+            Answered::Counted { count: 1, used: true }
+        );
+        assert_eq!(last, Some(10));
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(11), floor: None }),
+            Answered::Accepted
+        );
+        assert_eq!((a.count(), last), (1, Some(11)));
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 102, window: 900, limit: lock, id: "3".into(), step: Some(11), floor: None }),
+            Answered::Counted { count: 2, used: true }
+        );
+        // At the limit every answer is refused before its verdict, the right one included.
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 103, window: 900, limit: lock, id: "4".into(), step: Some(12), floor: None }),
+            Answered::Refused { retry_at: 1000 }
+        );
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 103, window: 900, limit: lock, id: "5".into(), step: None, floor: None }),
+            Answered::Refused { retry_at: 1000 }
+        );
+        assert_eq!((a.count(), last), (2, Some(11)));
+        // Once the window has passed, a wrong answer is counted again and a right one accepted.
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 1000, window: 900, limit: lock, id: "6".into(), step: None, floor: None }),
+            Answered::Counted { count: 2, used: false }
+        );
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 1003, window: 900, limit: lock, id: "7".into(), step: Some(40), floor: None }),
+            Answered::Accepted
+        );
+    }
 
     fn ids(n: usize) -> impl Iterator<Item = String> {
         (0..n).map(|i| format!("a{i}"))

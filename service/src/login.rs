@@ -11,12 +11,12 @@
 
 use crate::context::Context;
 use crate::http::Failure;
-use crate::lockout::{counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
+use crate::lockout::{self, counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
 use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime, StoreError};
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge, MeasuredFrame};
-use biopass_idp::lockout::LOCKOUT_WINDOW;
+use biopass_idp::lockout::{Answered, CodeAnswer, Limit, LOCKOUT_WINDOW};
 use biopass_idp::passkey::{self, IssuedPasskeyChallenge, PasskeyRejection};
 use biopass_idp::qr;
 use biopass_idp::random::Entropy;
@@ -180,7 +180,12 @@ pub async fn count_attempt<V: OneTime, R: Records>(
 /// authenticator, e.g. "totp"); the error to return, with the attempts left before the
 /// first lock.
 pub async fn wrong_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, attempt: Attempt, what: &str, message: &str) -> Failure {
-    let Counted { left, scope } = attempt.failed();
+    counted_wrong(cx, step, attempt.failed(), what, message).await
+}
+
+/// [`wrong_answer`] for an answer already counted.
+async fn counted_wrong<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, counted: Counted, what: &str, message: &str) -> Failure {
+    let Counted { left, scope } = counted;
     let action = if left == Some(0) { "login.locked" } else { "login.failure" };
     cx.audit(&step.actor(), action, Some(&step.tx.request.client_id), Some(format!("{what}: {message}")), step.caller.ip.clone()).await;
     match left {
@@ -336,7 +341,7 @@ pub async fn totp_confirm<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: 
         return Err(wrong_answer(cx, step, attempt, "totp enrolment", "That code is not right. Check your device's clock and try the current code.").await);
     };
     attempt.give_back(&cx.vault).await?;
-    cx.vault.advance(&VaultKey::TotpStep(&user.id).to_string(), totp_step).await?;
+    cx.vault.advance(&lockout::authenticator(AuthenticatorKind::Totp, &user.id).key, totp_step).await?;
     user.totp =
         Some(Enrolled { sealed: cx.master.secret_box(Purpose::TotpSeed).seal(&mut cx.rng, &sealed_to(&user.id), seed.as_bytes()), enrolled_at: cx.now });
     cx.records.put_user(&user).await?;
@@ -355,6 +360,10 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
     if !totp::well_formed(&answer.code) {
         return Err(malformed_code());
     }
+    let user = match user {
+        Some(u) if step.tx.vouched() => return totp_answer(cx, step, u, answer).await,
+        other => other,
+    };
     let attempt = count_attempt(cx, step, AuthenticatorKind::Totp, user.as_ref()).await?;
     // The verdict is only acted on once the attempt is counted. An account that cannot
     // answer is checked against a seed nobody has.
@@ -369,7 +378,7 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
     };
     match (totp::verify(&seed, &answer.code, cx.now, None), user) {
         (Ok(totp_step), Some(mut user)) => {
-            if !cx.vault.advance(&VaultKey::TotpStep(&user.id).to_string(), totp_step).await? {
+            if !advance_totp_step(cx, &user.id, totp_step).await? {
                 return Err(wrong_answer(cx, step, attempt, "totp", "That code was already used. Wait for the next one.").await);
             }
             attempt.give_back(&cx.vault).await?;
@@ -380,6 +389,70 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
         }
         _ => Err(wrong_answer(cx, step, attempt, "totp", "That code is not right.").await),
     }
+}
+
+/// The user's TOTP seed, opened.
+fn totp_seed<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord, enrolled: &Enrolled) -> LoginResult<TotpSeed> {
+    Ok(TotpSeed::from_bytes(
+        cx.master
+            .secret_box(Purpose::TotpSeed)
+            .open(&sealed_to(&user.id), &enrolled.sealed)
+            .map_err(|_| Failure::Internal("TOTP seed does not open".into()))?,
+    ))
+}
+
+/// A TOTP answer in a sign-in the first factor vouched for: the user's lock-out and last used
+/// step are one Vault operation on the user's TOTP counter (`biopass_idp::lockout::answer`),
+/// so a right answer is one call, and concurrent answers are judged at most the limit and
+/// each step accepted once. A user without an enrolled app answers against a seed nobody has.
+async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, mut user: UserRecord, answer: &TotpAnswer) -> LoginResult<LoginStep> {
+    let seed = match &user.totp {
+        Some(enrolled) => totp_seed(cx, &user, enrolled)?,
+        None => TotpSeed::generate(&mut cx.rng),
+    };
+    let counter = lockout::authenticator(AuthenticatorKind::Totp, &user.id);
+    let verified = totp::verify(&seed, &answer.code, cx.now, None).ok();
+    let now = cx.now;
+    let ask = |id: String, floor: Option<u64>| CodeAnswer { now, window: counter.window, limit: counter.limit, id, step: verified, floor };
+    let mut answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), None)).await?;
+    if answered == Answered::NeedFloor {
+        // The first answer since the last used step moved beside the counter: the step as
+        // the earlier layout kept it.
+        let floor = cx.vault.counter(&VaultKey::TotpStep(&user.id).to_string()).await?.unwrap_or(0);
+        answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), Some(floor))).await?;
+    }
+    let left = |count: u64| match counter.limit {
+        Limit::Lock { max } => Some(max.saturating_sub(count)),
+        Limit::Pace { .. } => None,
+    };
+    match answered {
+        Answered::Accepted => {
+            if answer.forget_face {
+                forget_face(cx, step, &mut user).await?;
+            }
+            authenticated(cx, step, &user, AuthenticatorKind::Totp, answer.add_authenticator).await
+        }
+        Answered::Refused { retry_at } => Err(refused(counter.scope, retry_at, cx.now)),
+        Answered::Counted { count, used } => {
+            let message = if used { "That code was already used. Wait for the next one." } else { "That code is not right." };
+            Err(counted_wrong(cx, step, Counted { left: left(count), scope: counter.scope }, "totp", message).await)
+        }
+        Answered::NeedFloor => Err(Failure::Internal("the TOTP counter asked for its floor twice".into())),
+    }
+}
+
+/// Moves the user's last used TOTP step to `to` (kept beside the user's TOTP counter); false
+/// when it was there or beyond, as the earlier layout's key says too for a counter that has
+/// no step yet.
+async fn advance_totp_step<V: OneTime, R: Records>(cx: &Context<V, R>, user_id: &str, to: u64) -> LoginResult<bool> {
+    let key = lockout::authenticator(AuthenticatorKind::Totp, user_id).key;
+    if cx.vault.counter(&key).await?.is_none() {
+        let floor = cx.vault.counter(&VaultKey::TotpStep(user_id).to_string()).await?;
+        if floor.is_some_and(|f| to <= f) {
+            return Ok(false);
+        }
+    }
+    Ok(cx.vault.advance(&key, to).await?)
 }
 
 /// Refuses a face challenge while the user's face is locked (vouched-for sign-ins only:

@@ -5,7 +5,7 @@
 
 use crate::records::{Listed, Listing, Records};
 use crate::store::{OneTime, StoreResult};
-use biopass_idp::lockout::{Attempts, Limit, Reservation};
+use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
@@ -174,6 +174,16 @@ impl OneTime for MemoryVault {
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
         give_way().await;
         Ok(self.with(key, |s| s.attempts.refused_until(now, window, limit).map(|t| t.max(now + 1))))
+    }
+
+    async fn answer(&self, key: &str, a: CodeAnswer) -> StoreResult<Answered> {
+        give_way().await;
+        Ok(self.with(key, |s| answer(&mut s.attempts, &mut s.counter, a)))
+    }
+
+    async fn counter(&self, key: &str) -> StoreResult<Option<u64>> {
+        give_way().await;
+        Ok(self.with(key, |s| s.counter))
     }
 
     async fn clear(&self, key: &str) -> StoreResult<()> {

@@ -3,7 +3,7 @@
 //! cannot outrun a limit. `edge-worker/src/vault.rs` runs these operations in a Durable
 //! Object; [`crate::memory::MemoryVault`] runs them in memory for tests.
 
-use biopass_idp::lockout::Limit;
+use biopass_idp::lockout::{Answered, CodeAnswer, Limit};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -51,6 +51,12 @@ pub trait OneTime {
     async fn release(&self, key: &str, id: &str) -> StoreResult<()>;
     /// `Some(retry_at)` when `limit` would refuse an attempt now (without counting one).
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>>;
+    /// Decides a one-time-code answer in one operation of the counter `key`
+    /// (`biopass_idp::lockout::answer`): the limit, then the last used step kept beside the
+    /// counter's attempts moves forward, or the answer is counted.
+    async fn answer(&self, key: &str, answer: CodeAnswer) -> StoreResult<Answered>;
+    /// The counter of `key` as [`Self::advance`] moved it, if any.
+    async fn counter(&self, key: &str) -> StoreResult<Option<u64>>;
     async fn clear(&self, key: &str) -> StoreResult<()>;
 }
 
@@ -86,6 +92,12 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     }
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
         (**self).refused_until(key, now, window, limit).await
+    }
+    async fn answer(&self, key: &str, answer: CodeAnswer) -> StoreResult<Answered> {
+        (**self).answer(key, answer).await
+    }
+    async fn counter(&self, key: &str) -> StoreResult<Option<u64>> {
+        (**self).counter(key).await
     }
     async fn clear(&self, key: &str) -> StoreResult<()> {
         (**self).clear(key).await

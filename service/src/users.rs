@@ -12,10 +12,11 @@ use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::CognitoContext;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::ids::UserName;
-use biopass_idp::schema::{KvKey, VaultKey};
+use biopass_idp::schema::{Failures, KvKey, VaultKey};
 use biopass_idp::user::{pool_tag, UserRecord};
 use biopass_proto::admin::UpdateUser;
 use biopass_proto::error::ApiErrorCode;
+use biopass_proto::login::AuthenticatorKind;
 
 /// The Vault's answer to "one value ever wins", as a `String`.
 async fn agreed<V: OneTime>(vault: &V, key: &str, proposed: &str) -> StoreResult<String> {
@@ -118,7 +119,13 @@ pub async fn delete_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -
     if from_value::<String>(cx.vault.get(&claim, cx.now).await?)?.as_deref() == Some(user.id.as_str()) {
         cx.vault.clear(&claim).await?;
     }
-    for key in [VaultKey::TotpStep(&user.id), VaultKey::UserDisabled(&user.id), VaultKey::PoolClaim(&user.id)] {
+    for key in [
+        VaultKey::TotpStep(&user.id),
+        VaultKey::UserDisabled(&user.id),
+        VaultKey::PoolClaim(&user.id),
+        VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Totp, &user.id)),
+        VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Face, &user.id)),
+    ] {
         cx.vault.clear(&key.to_string()).await?;
     }
     cx.records.delete_user(&user).await?;

@@ -244,6 +244,54 @@ fn twenty_guesses_at_once_check_five_and_the_right_code_among_them_is_refused() 
 }
 
 #[test]
+fn the_same_right_code_sent_twenty_times_at_once_signs_in_once() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    advance(&mut cx, PERIOD);
+    let step = begin(&mut cx, "ada@example.com", true);
+    let right = answer(&totp::code_at(&seed, cx.now));
+    let mut contexts: Vec<Cx> = (0..20).map(|i| sibling(&cx, 100 + i)).collect();
+    let results = run(futures::future::join_all(contexts.iter_mut().map(|c| {
+        let (step, right) = (&step, &right);
+        async move { login::totp_verify(c, step, right).await }
+    })));
+    assert_eq!(results.iter().filter(|r| matches!(r, Ok(LoginStep::Done { .. }))).count(), 1, "{results:?}");
+}
+
+#[test]
+fn a_right_totp_answer_is_one_vault_call_and_the_step_kept_by_the_earlier_layout_still_counts() {
+    use biopass_idp::schema::Failures;
+    use biopass_proto::login::AuthenticatorKind;
+    use biopass_service::store::OneTime;
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    let counter = VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Totp, &ada.id)).to_string();
+
+    // A right answer: one call, to the user's TOTP counter.
+    advance(&mut cx, PERIOD);
+    let step = begin(&mut cx, "ada@example.com", true);
+    cx.vault.take_calls();
+    assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
+    let to_counter: Vec<(String, String)> = cx.vault.take_calls().into_iter().filter(|(_, k)| k.contains(&ada.id)).collect();
+    assert_eq!(to_counter, vec![(counter.clone(), counter.clone())], "the lock-out and the step in one operation");
+
+    // A user whose last step only the earlier layout (`totp-step:{user}`) has: that step is
+    // still spent, and the next one is accepted.
+    advance(&mut cx, PERIOD);
+    run(cx.vault.clear(&counter)).unwrap();
+    run(cx.vault.advance(&VaultKey::TotpStep(&ada.id).to_string(), totp::verify(&seed, &totp::code_at(&seed, cx.now), cx.now, None).unwrap())).unwrap();
+    let step = begin(&mut cx, "ada@example.com", true);
+    let used = verify_now(&mut cx, &step, &seed).unwrap_err();
+    assert!(message(&used).contains("already used"), "{}", message(&used));
+    advance(&mut cx, PERIOD);
+    let step = reload(&cx, &step).unwrap();
+    assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
+}
+
+#[test]
 fn a_disabled_user_gets_no_step_when_vouched_for_and_is_told_only_after_proving_who_they_are_otherwise() {
     let mut cx = context();
     registered(&mut cx, "ada@example.com");
