@@ -34,10 +34,10 @@
 //! | `jti:{client_id}:{sha256(jti)}` | a client assertion's id, inserted once |
 //! | `sign-in:{id}:face-nonce:{sha256(nonce)}` | a face challenge, taken once |
 //! | `session:{sha256(cookie)}` | a console session |
-//! | `totp-step:{user}` | the last TOTP step used (only moves forward) |
+//! | `totp-step:{user}` | the last TOTP step used, as an earlier layout kept it: now read only once per user, as the floor of the step kept beside the TOTP counter |
 //! | `passkey-challenge:{sha256(challenge)}` | a passkey ceremony's challenge, taken once (90 s) |
 //! | `passkey-count:{user}:{sha256(credential)}` | a passkey's highest signature counter (only moves forward), and whether it ever counted |
-//! | `fail:{totp,face}:{user}` | failed answers of one user's authenticator |
+//! | `fail:{totp,face}:{user}` | failed answers of one user's authenticator; the TOTP one also keeps the last TOTP step used (only moves forward), so one operation checks the lock-out and spends the step |
 //! | `fail:browser:{binding}` | failed answers from one browser (sign-ins nobody vouched for) |
 //! | `fail:address:{sha256(ip)}` | failed answers from one network address (same) |
 //! | `fail:account:{sha256(name key)}` | failed answers for one account name (same) |
