@@ -45,6 +45,9 @@ pub struct ApplicationRecord {
     /// records from before this setting.
     #[serde(default = "yes")]
     pub require_pushed_authorization_requests: bool,
+    /// The AWS region of the stack as an administrator entered it ([`aws_region`]).
+    #[serde(default)]
+    pub aws_region: Option<String>,
     /// The client secret, sealed to this client ID.
     pub sealed_secret: String,
     pub secret_rotated_at: u64,
@@ -117,6 +120,7 @@ impl ApplicationRecord {
             face_assurance: input.face_assurance.unwrap_or_default(),
             id_token_signed_response_alg: input.id_token_signed_response_alg.unwrap_or_default(),
             require_pushed_authorization_requests: input.require_pushed_authorization_requests.unwrap_or(true),
+            aws_region: None,
             sealed_secret,
             secret_rotated_at: now,
             created_at: now,
@@ -161,6 +165,12 @@ impl ApplicationRecord {
         }
         if let Some(on) = input.require_pushed_authorization_requests {
             next.require_pushed_authorization_requests = on;
+        }
+        if let Some(region) = &input.aws_region {
+            next.aws_region = match region.trim() {
+                "" => None,
+                r => Some(aws_region(r).map_err(|m| ApiFailure::invalid_field("aws_region", m))?.to_owned()),
+            };
         }
         next.check_consistency()?;
         next.updated_at = now;
@@ -222,6 +232,8 @@ impl ApplicationRecord {
             face_assurance: self.face_assurance,
             id_token_signed_response_alg: self.id_token_signed_response_alg,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            aws_region: self.aws_region.clone(),
+            deployment_region: None,
             created_at: self.created_at,
             updated_at: self.updated_at,
             secret_rotated_at: self.secret_rotated_at,
@@ -281,6 +293,28 @@ impl ApplicationRecord {
             stack = self.stack_name(),
             id = self.client_id,
         )
+    }
+}
+
+/// An AWS region name as the AWS CLI takes it (`eu-west-1`, `us-gov-west-1`,
+/// `ap-southeast-4`): two letters, one or more lower-case words, a number; at most 25
+/// characters.
+///
+/// # Errors
+/// What to tell the administrator.
+pub fn aws_region(region: &str) -> Result<&str, &'static str> {
+    const MESSAGE: &str = "Enter an AWS region such as eu-west-1.";
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = region.len() <= 25
+        && parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(region)
+    } else {
+        Err(MESSAGE)
     }
 }
 
@@ -357,6 +391,23 @@ mod tests {
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: None,
         }
+    }
+
+    #[test]
+    fn the_stack_region_is_an_aws_region_and_can_be_forgotten() {
+        for ok in ["eu-west-1", "us-gov-west-1", "ap-southeast-4", "il-central-1", "us-east-2"] {
+            assert_eq!(aws_region(ok), Ok(ok));
+        }
+        for bad in ["", "eu", "eu-west", "EU-WEST-1", "eu-west-1a", "eu--1", "eu-west-123", "e-west-1", "eu-west-1 ", "eu-west-1; rm -rf /", &"eu-".repeat(9)] {
+            assert!(aws_region(bad).is_err(), "{bad:?}");
+        }
+        let (app, _) = ApplicationRecord::create(&input(), "g".into(), &MasterKey::from_bytes([7; 32]), &mut TestEntropy::new(4), 1).unwrap();
+        let set = app.update(&UpdateApplication { aws_region: Some(" eu-central-1 ".into()), ..Default::default() }, 2).unwrap();
+        assert_eq!(set.aws_region.as_deref(), Some("eu-central-1"));
+        assert_eq!(set.view("https://i").aws_region.as_deref(), Some("eu-central-1"));
+        let refused = set.update(&UpdateApplication { aws_region: Some("Frankfurt".into()), ..Default::default() }, 3).unwrap_err();
+        assert_eq!(refused.field.as_deref(), Some("aws_region"));
+        assert_eq!(set.update(&UpdateApplication { aws_region: Some(String::new()), ..Default::default() }, 3).unwrap().aws_region, None);
     }
 
     #[test]

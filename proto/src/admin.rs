@@ -139,6 +139,14 @@ pub struct Application {
     /// Sign-ins start only from pushed authorization requests (RFC 9126 section 6).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// The AWS region of the application's stack as an administrator entered it in the
+    /// "Integration information" box (for the update-stack command of a secret rotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_region: Option<String>,
+    /// The region of the application's stack as Biopass saw it: its deployments' region, when
+    /// they all run in one. Only `GET /admin/api/applications/{client_id}` fills it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_region: Option<String>,
     pub created_at: u64,
     pub updated_at: u64,
     /// When the client secret was last created or rotated.
@@ -201,6 +209,9 @@ pub struct UpdateApplication {
     pub id_token_signed_response_alg: Option<IdTokenAlg>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// The AWS region of the stack (`eu-west-1`); `Some("")` forgets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_region: Option<String>,
 }
 
 /// `GET /admin/api/applications/{client_id}/secret`: the "Client secret" field's reveal.

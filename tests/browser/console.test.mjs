@@ -127,6 +127,19 @@ test('create an application, callback URLs validated inline, secret reveal and r
   await page.getByRole('button', { name: 'Reveal' }).click();
   const secret = (await admin(worker, 'GET', `/applications/${app.client_id}/secret`)).body.client_secret;
   await expectEventually(async () => assert.equal(await page.getByRole('textbox', { name: 'Client secret' }).inputValue(), secret));
+  // The region of the Integration information box: Biopass has seen no stack yet, so the
+  // administrator enters it; a name that is no AWS region is refused at its field.
+  const region = page.getByRole('textbox', { name: 'Region of your stack' });
+  await region.fill('Frankfurt');
+  await page.getByRole('button', { name: 'Save region' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Enter an AWS region such as eu-west-1.' }).waitFor();
+  assert.equal(await region.getAttribute('aria-invalid'), 'true');
+  assert.equal((await appByName('Payroll')).aws_region, undefined, 'nothing stored');
+  await region.fill('eu-central-1');
+  await page.getByRole('button', { name: 'Save region' }).click();
+  await page.getByText('Saved: eu-central-1.').waitFor();
+  await expectEventually(async () => assert.equal((await appByName('Payroll')).aws_region, 'eu-central-1'));
+  await axe('application-region');
   await page.getByRole('button', { name: 'Rotate secret' }).click();
   await page.getByRole('alertdialog').waitFor();
   await axe('application-rotate-confirm');
@@ -138,6 +151,7 @@ test('create an application, callback URLs validated inline, secret reveal and r
   assert.notEqual(rotated, secret);
   assert.match(text, /^aws cloudformation update-stack --stack-name biopass-/);
   assert.ok(text.includes(`ParameterValue=${rotated}`));
+  assert.ok(text.trim().endsWith('--region eu-central-1'), text);
   await shot(page, 'console-application-rotated');
 
   // Acceptable authenticators: either can be turned off, never the last one.
@@ -275,6 +289,11 @@ test('groups tab: assign another group and see its members; Cognito tab shows a 
   await page.getByRole('heading', { name: 'Previous deployments' }).waitFor();
   await page.getByRole('cell', { name: '123456789012' }).waitFor();
   await page.getByText('eu-west-1_Payroll').waitFor();
+  // Once Biopass has seen the stack, its region is shown, no longer asked for.
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await page.getByRole('region', { name: 'Integration information' }).getByText('eu-west-1', { exact: true }).waitFor();
+  assert.equal(await page.getByRole('textbox', { name: 'Region of your stack' }).count(), 0);
+  await page.getByRole('tab', { name: 'Cognito integration' }).click();
   const download = page.getByRole('link', { name: 'Deploy: download the template' });
   assert.match(await download.getAttribute('href'), /\/cognito\/template$/);
   const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);

@@ -277,6 +277,32 @@ fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     let chosen = RwSignal::new(method);
     let key_text = RwSignal::new(app.public_key_jwk.as_ref().map(|v| v.to_string()).unwrap_or_default());
     let key_error = RwSignal::new(None::<String>);
+    // The region the rotation's update-stack command uses: the one Biopass saw the stack
+    // in, else one an administrator enters here (the product page names it in this box).
+    let save_region = update_action(app.client_id.clone(), reload);
+    let region_error = Signal::derive(move || save_region.value().get().and_then(Result::err));
+    let region_text = RwSignal::new(app.aws_region.clone().unwrap_or_default());
+    let region_view = match (app.deployment_region.clone(), app.aws_region.clone()) {
+        (Some(seen), _) => view! { <dd><code>{seen}</code> <span class="muted">" (where Biopass saw your stack)"</span></dd> }.into_any(),
+        (None, stored) => view! {
+            <dd>
+                <form class="row" on:submit=move |ev| { ev.prevent_default(); save_region.dispatch(UpdateApplication { aws_region: Some(region_text.get()), ..Default::default() }); }>
+                    <input id="aws-region" aria-label="Region of your stack" placeholder="eu-west-1" autocomplete="off"
+                        aria-invalid=move || region_error.get().is_some().then_some("true")
+                        aria-describedby=move || if region_error.get().is_some() { "aws-region-error" } else { "aws-region-help" }
+                        prop:value=move || region_text.get() on:input=move |ev| region_text.set(event_target_value(&ev))/>
+                    <button type="submit" class="secondary small" disabled=move || save_region.pending().get()>"Save region"</button>
+                </form>
+                <Show when=move || region_error.get().is_some()>
+                    <p class="error" role="alert" id="aws-region-error">{move || region_error.get().map(|e| e.message).unwrap_or_default()}</p>
+                </Show>
+                <p class="muted" id="aws-region-help" aria-live="polite">{match stored {
+                    Some(r) => format!("Saved: {r}. Biopass has not seen your stack yet; a secret rotation's update-stack command uses this region."),
+                    None => "Biopass has not seen your stack yet: enter its region for the update-stack command of a secret rotation.".to_owned(),
+                }}</p>
+            </dd>
+        }.into_any(),
+    };
     let save_method = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let m = chosen.get();
@@ -302,6 +328,8 @@ fn IntegrationBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
                 <dd><code>{client_id.clone()}</code> <CopyButton text=Signal::derive(move || client_id.clone()) label="Client ID"/></dd>
                 <dt>"Issuer"</dt>
                 <dd><code>{issuer.clone()}</code> <CopyButton text=Signal::derive(move || issuer.clone()) label="Issuer"/></dd>
+                <dt>"Region"</dt>
+                {region_view}
             </dl>
             <div class="check">
                 <input type="checkbox" id="client-auth" prop:checked=auth_on

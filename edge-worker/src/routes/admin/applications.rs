@@ -21,7 +21,11 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
             let input: CreateApplication = json_body(&mut req).await?;
             create(ctx, &input).await
         }
-        (Method::Get, [id]) => json(200, &app(ctx, id).await?.view(&ctx.issuer)),
+        (Method::Get, [id]) => {
+            let mut view = app(ctx, id).await?.view(&ctx.issuer);
+            view.deployment_region = single_region(&ctx.records.deployments(id).await?);
+            json(200, &view)
+        }
         (Method::Patch, [id]) => {
             let input: UpdateApplication = json_body(&mut req).await?;
             let current = app(ctx, id).await?;
@@ -47,7 +51,8 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
             let mut a = app(ctx, id).await?;
             let secret = a.rotate_secret(&ctx.svc.master, &mut ctx.svc.rng, ctx.svc.now);
             ctx.records.put_application(&a).await?;
-            let region = single_region(&ctx.records.deployments(id).await?);
+            // The region Biopass saw the stack in, else the one an administrator entered.
+            let region = single_region(&ctx.records.deployments(id).await?).or_else(|| a.aws_region.clone());
             let update_stack_command = a.update_stack_command(&ctx.issuer, &secret, region.as_deref());
             json(200, &RotatedSecret { client_secret: secret, update_stack_command })
         }
