@@ -184,6 +184,9 @@ test('create an application, callback URLs validated inline, secret reveal and r
   await page.getByText(/FMR 1:100,000 — expected FNMR \d+\.\d %/).waitFor();
   await page.getByRole('radio', { name: /^FMR 1:100,000/ }).check();
   await expectEventually(async () => assert.equal((await appByName('Payroll')).face_assurance, 'fmr_1_in_100000'));
+  // Every save says so in the page's polite status, which the settings' reload leaves in place.
+  await page.locator('#save-status').filter({ hasText: 'Saved: face match assurance.' }).waitFor();
+  assert.equal(await page.locator('#save-status').getAttribute('role'), 'status');
   await axe('application-face-assurance');
 
   // ID token signature: ES256 by default, RS256 on request.
@@ -192,6 +195,7 @@ test('create an application, callback URLs validated inline, secret reveal and r
   assert.equal(await page.getByRole('radio', { name: /^ES256/ }).isChecked(), true);
   await page.getByRole('radio', { name: /^RS256/ }).check();
   await expectEventually(async () => assert.equal((await appByName('Payroll')).id_token_signed_response_alg, 'RS256'));
+  await page.locator('#save-status').filter({ hasText: 'Saved: ID token signature.' }).waitFor();
   await page.getByRole('radio', { name: /^ES256/ }).check();
   await expectEventually(async () => assert.equal((await appByName('Payroll')).id_token_signed_response_alg, 'ES256'));
 });

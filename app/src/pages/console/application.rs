@@ -54,6 +54,8 @@ struct RotationNotice(RwSignal<Option<(String, String)>>);
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
     provide_context(RotationNotice(RwSignal::new(None)));
+    let save_status = SaveStatus(RwSignal::new(None));
+    provide_context(save_status);
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let reload = RwSignal::new(0u32);
@@ -64,6 +66,7 @@ pub fn ApplicationPage() -> impl IntoView {
     });
     let tab = RwSignal::new(Tab::Settings);
     view! {
+        <p class="save-status muted" role="status" aria-live="polite" id="save-status">{move || save_status.0.get().map(|(_, m)| m).unwrap_or_default()}</p>
         <Transition fallback=|| view! { <p>"Loading the application…"</p> }>
             {move || app.get().map(|r| match r {
                 Ok(a) => view! {
@@ -111,14 +114,62 @@ fn TabButton(tab: RwSignal<Tab>, me: Tab, label: &'static str) -> impl IntoView 
 
 /// Saves a partial update and reloads the page's data.
 fn update_action(id: String, reload: RwSignal<u32>) -> Action<UpdateApplication, Result<Application, ApiFail>> {
+    let status = use_context::<SaveStatus>();
     Action::new_local(move |u: &UpdateApplication| {
         let (id, u) = (id.clone(), u.clone());
         async move {
             let r = api::update_application(&id, &u).await?;
+            if let Some(s) = status {
+                s.saved(&u);
+            }
             reload.update(|n| *n += 1);
             Ok(r)
         }
     })
+}
+
+/// The page's "Saved" line: a polite status outside the settings (which a save reloads), so
+/// it is still there, and announced, after the reload.
+#[derive(Clone, Copy)]
+struct SaveStatus(RwSignal<Option<(u32, String)>>);
+
+impl SaveStatus {
+    /// Says which setting `u` saved; the count makes a second save of the same setting a
+    /// new announcement.
+    fn saved(self, u: &UpdateApplication) {
+        let what = saved_setting(u);
+        self.0.update(|s| {
+            let n = s.as_ref().map_or(0, |(n, _)| n + 1);
+            *s = Some((n, format!("Saved: {what}.")));
+        });
+    }
+}
+
+/// The setting an update changes, as the page names it.
+fn saved_setting(u: &UpdateApplication) -> &'static str {
+    if u.name.is_some() {
+        "name"
+    } else if u.client_auth_method.is_some() || u.public_key_jwk.is_some() {
+        "client authentication method"
+    } else if u.client_authentication.is_some() {
+        "client authentication"
+    } else if u.allowed_callback_urls.is_some() {
+        "allowed callback URLs"
+    } else if u.group_id.is_some() {
+        "group"
+    } else if u.acceptable_authenticators.is_some() {
+        "acceptable authenticators"
+    } else if u.face_assurance.is_some() {
+        "face match assurance"
+    } else if u.id_token_signed_response_alg.is_some() {
+        "ID token signature"
+    } else if u.require_pushed_authorization_requests.is_some() {
+        "pushed requests only"
+    } else if u.aws_region.is_some() {
+        "region"
+    } else {
+        "settings"
+    }
 }
 
 #[component]
@@ -472,10 +523,14 @@ fn CallbackBox(app: Application) -> impl IntoView {
     // Saves without reloading the page, so edits made while a save is in flight stay on
     // screen; the list the server stored comes back and replaces the local one.
     let id = app.client_id.clone();
+    let status = use_context::<SaveStatus>();
     let save = Action::new_local(move |u: &UpdateApplication| {
         let (id, u) = (id.clone(), u.clone());
         async move {
             let saved = api::update_application(&id, &u).await?;
+            if let Some(s) = status {
+                s.saved(&u);
+            }
             Ok::<_, ApiFail>(saved)
         }
     });
