@@ -97,6 +97,17 @@ test('state-changing calls need the CSRF token', async () => {
 });
 
 test('create an application, callback URLs validated inline, secret reveal and rotation', async () => {
+  // The form clears after a create; the link to what was created goes when it is deleted.
+  await page.getByLabel('Name').fill('Scratch');
+  await page.getByRole('button', { name: 'Create application' }).click();
+  const scratch = page.getByRole('status').getByRole('link', { name: 'Scratch' });
+  await scratch.waitFor();
+  assert.equal(await page.getByLabel('Name').inputValue(), '');
+  const row = page.getByRole('row').filter({ hasText: 'Scratch' });
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await row.getByRole('button', { name: 'Confirm delete' }).click();
+  await row.waitFor({ state: 'detached' });
+  await scratch.waitFor({ state: 'detached' });
   await page.getByLabel('Name').fill('Payroll');
   await page.getByRole('button', { name: 'Create application' }).click();
   await page.getByRole('status').getByRole('link', { name: 'Payroll' }).click();

@@ -20,9 +20,9 @@ pub fn ApplicationsPage() -> impl IntoView {
         api::applications()
     });
     let name = RwSignal::new(String::new());
-    let create = Action::new_local(move |name: &String| {
+    let create = Action::new_local(move |typed: &String| {
         let input = CreateApplication {
-            name: name.clone(),
+            name: typed.clone(),
             application_type: ApplicationType::AmazonCognitoMfa,
             group_id: None,
             allowed_callback_urls: Vec::new(),
@@ -36,11 +36,18 @@ pub fn ApplicationsPage() -> impl IntoView {
         };
         async move {
             let app = api::create_application(&input).await?;
+            name.set(String::new());
             reload.update(|n| *n += 1);
             Ok::<_, ApiFail>(app)
         }
     });
-    let created = move || create.value().get().and_then(Result::ok);
+    // The link to the application just created, while it is in the list: deleted, it goes.
+    let created = move || {
+        create.value().get().and_then(Result::ok).filter(|a| match list.get() {
+            Some(Ok(apps)) => apps.iter().any(|x| x.client_id == a.client_id),
+            _ => true,
+        })
+    };
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     view! {
         <h1>"Applications"</h1>
