@@ -420,3 +420,31 @@ test('an admin signs in again with their user name and code', async () => {
   await page.getByRole('link', { name: 'Payroll' }).waitFor();
   await axe('applications');
 });
+
+test('dark mode follows the system: the console is dark, readable (axe contrast) and the face capture stays white', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  try {
+    await page.reload();
+    await page.getByRole('heading', { name: 'Applications' }).waitFor();
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(await background(), 'rgb(13, 19, 33)');
+    await axe('applications-dark');
+    await page.getByRole('link', { name: 'Payroll' }).click();
+    await page.getByRole('heading', { name: 'Integration information' }).waitFor();
+    await axe('application-settings-dark');
+    // The face capture lights the face with the screen: white whatever the scheme.
+    const capture = await page.evaluate(() => {
+      const el = document.createElement('div');
+      el.className = 'capture';
+      document.body.append(el);
+      const s = getComputedStyle(el);
+      const out = [s.backgroundColor, s.color];
+      el.remove();
+      return out;
+    });
+    assert.deepEqual(capture, ['rgb(255, 255, 255)', 'rgb(20, 33, 61)']);
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(244, 246, 251)');
+});
