@@ -13,8 +13,9 @@
 //! attempt is counted before its answer is checked, in the same operation that checks the
 //! lock, so concurrent guesses cannot outrun the limit; a right answer gives its attempt
 //! back), and [`Op::Answer`] (a one-time code's answer in one operation: the lock, then the
-//! last used step moved forward or the answer counted; a user's TOTP counter). An alarm deletes entries when they expire: it is set for the earliest expiry in the
-//! object, and each time it rings it deletes what expired and is set for the next.
+//! last used step moved forward or the answer counted; a user's TOTP counter). An alarm
+//! deletes entries when they expire: it is set for the earliest expiry in the object, and
+//! each time it rings it deletes what expired and is set for the next.
 //!
 //! Within one instance an operation's storage reads and writes are not interleaved with
 //! another request's: the runtime's input gates hold new events while storage calls are in

@@ -35,6 +35,16 @@ pub struct Counter {
     pub scope: Scope,
 }
 
+impl Counter {
+    /// Attempts left before the lock once `count` are counted; `None` for a paced counter.
+    pub fn left(&self, count: u64) -> Option<u64> {
+        match self.limit {
+            Limit::Lock { max } => Some(max.saturating_sub(count)),
+            Limit::Pace { .. } => None,
+        }
+    }
+}
+
 /// The counter of one user's authenticator `kind` (the face challenge checks it too).
 pub fn authenticator(kind: AuthenticatorKind, user_id: &str) -> Counter {
     Counter {
@@ -146,10 +156,7 @@ impl Attempt {
 
     /// The answer was wrong: it stays counted.
     pub fn failed(self) -> Counted {
-        let left = self.held.iter().find_map(|(c, _, count)| match c.limit {
-            Limit::Lock { max } => Some(max.saturating_sub(*count)),
-            Limit::Pace { .. } => None,
-        });
+        let left = self.held.iter().find_map(|(c, _, count)| c.left(*count));
         Counted { left, scope: self.held.first().map_or(Scope::Authenticator, |h| h.0.scope) }
     }
 }

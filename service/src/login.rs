@@ -16,7 +16,7 @@ use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime, StoreError};
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge, MeasuredFrame};
-use biopass_idp::lockout::{Answered, CodeAnswer, Limit, LOCKOUT_WINDOW};
+use biopass_idp::lockout::{Answered, CodeAnswer, LOCKOUT_WINDOW};
 use biopass_idp::passkey::{self, IssuedPasskeyChallenge, PasskeyRejection};
 use biopass_idp::qr;
 use biopass_idp::random::Entropy;
@@ -367,15 +367,7 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
     let attempt = count_attempt(cx, step, AuthenticatorKind::Totp, user.as_ref()).await?;
     // The verdict is only acted on once the attempt is counted. An account that cannot
     // answer is checked against a seed nobody has.
-    let seed = match user.as_ref().and_then(|u| u.totp.as_ref().map(|t| (u, t))) {
-        Some((u, enrolled)) => TotpSeed::from_bytes(
-            cx.master
-                .secret_box(Purpose::TotpSeed)
-                .open(&sealed_to(&u.id), &enrolled.sealed)
-                .map_err(|_| Failure::Internal("TOTP seed does not open".into()))?,
-        ),
-        None => TotpSeed::generate(&mut cx.rng),
-    };
+    let seed = answering_seed(cx, user.as_ref())?;
     match (totp::verify(&seed, &answer.code, cx.now, None), user) {
         (Ok(totp_step), Some(mut user)) => {
             if !advance_totp_step(cx, &user.id, totp_step).await? {
@@ -391,14 +383,18 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
     }
 }
 
-/// The user's TOTP seed, opened.
-fn totp_seed<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord, enrolled: &Enrolled) -> LoginResult<TotpSeed> {
-    Ok(TotpSeed::from_bytes(
-        cx.master
-            .secret_box(Purpose::TotpSeed)
-            .open(&sealed_to(&user.id), &enrolled.sealed)
-            .map_err(|_| Failure::Internal("TOTP seed does not open".into()))?,
-    ))
+/// The seed a TOTP answer is checked against: the user's, opened, or for an account that
+/// cannot answer, one nobody has.
+fn answering_seed<V: OneTime, R: Records>(cx: &mut Context<V, R>, user: Option<&UserRecord>) -> LoginResult<TotpSeed> {
+    match user.and_then(|u| u.totp.as_ref().map(|t| (u, t))) {
+        Some((u, enrolled)) => Ok(TotpSeed::from_bytes(
+            cx.master
+                .secret_box(Purpose::TotpSeed)
+                .open(&sealed_to(&u.id), &enrolled.sealed)
+                .map_err(|_| Failure::Internal("TOTP seed does not open".into()))?,
+        )),
+        None => Ok(TotpSeed::generate(&mut cx.rng)),
+    }
 }
 
 /// A TOTP answer in a sign-in the first factor vouched for: the user's lock-out and last used
@@ -406,10 +402,7 @@ fn totp_seed<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord, enro
 /// so a right answer is one call, and concurrent answers are judged at most the limit and
 /// each step accepted once. A user without an enrolled app answers against a seed nobody has.
 async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, mut user: UserRecord, answer: &TotpAnswer) -> LoginResult<LoginStep> {
-    let seed = match &user.totp {
-        Some(enrolled) => totp_seed(cx, &user, enrolled)?,
-        None => TotpSeed::generate(&mut cx.rng),
-    };
+    let seed = answering_seed(cx, Some(&user))?;
     let counter = lockout::authenticator(AuthenticatorKind::Totp, &user.id);
     let verified = totp::verify(&seed, &answer.code, cx.now, None).ok();
     let now = cx.now;
@@ -421,10 +414,6 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
         let floor = cx.vault.counter(&VaultKey::TotpStep(&user.id).to_string()).await?.unwrap_or(0);
         answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), Some(floor))).await?;
     }
-    let left = |count: u64| match counter.limit {
-        Limit::Lock { max } => Some(max.saturating_sub(count)),
-        Limit::Pace { .. } => None,
-    };
     match answered {
         Answered::Accepted => {
             if answer.forget_face {
@@ -435,7 +424,7 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
         Answered::Refused { retry_at } => Err(refused(counter.scope, retry_at, cx.now)),
         Answered::Counted { count, used } => {
             let message = if used { "That code was already used. Wait for the next one." } else { "That code is not right." };
-            Err(counted_wrong(cx, step, Counted { left: left(count), scope: counter.scope }, "totp", message).await)
+            Err(counted_wrong(cx, step, Counted { left: counter.left(count), scope: counter.scope }, "totp", message).await)
         }
         Answered::NeedFloor => Err(Failure::Internal("the TOTP counter asked for its floor twice".into())),
     }

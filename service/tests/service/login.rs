@@ -220,23 +220,26 @@ fn a_totp_code_works_once_and_five_wrong_codes_lock_until_the_window_passes() {
     assert!(audit(&cx).iter().any(|e| e.action == "login.locked"));
 }
 
-#[test]
-fn twenty_guesses_at_once_check_five_and_the_right_code_among_them_is_refused() {
+/// Twenty TOTP answers (`code(seed, now, i)` for the i-th) to one vouched-for sign-in of an
+/// enrolled user, at once: twenty requests over the same stores, each with its own context.
+fn twenty_answers_at_once(code: impl Fn(&TotpSeed, u64, usize) -> String) -> Vec<Result<LoginStep, Failure>> {
     let mut cx = context();
     registered(&mut cx, "ada@example.com");
     let seed = enrol_totp(&mut cx, "ada@example.com");
     advance(&mut cx, PERIOD);
     let step = begin(&mut cx, "ada@example.com", true);
-    let wrong = answer(&wrong_code(&seed, cx.now));
-    let right = answer(&totp::code_at(&seed, cx.now));
-    // Twenty requests over the same stores, each with its own context; the right code is
-    // the 13th (the attack of issue 15: it was accepted after 15 failures).
+    let answers: Vec<TotpAnswer> = (0..20).map(|i| answer(&code(&seed, cx.now, i))).collect();
     let mut contexts: Vec<Cx> = (0..20).map(|i| sibling(&cx, 100 + i)).collect();
-    let results = run(futures::future::join_all(contexts.iter_mut().enumerate().map(|(i, c)| {
-        let a = if i == 12 { &right } else { &wrong };
+    run(futures::future::join_all(contexts.iter_mut().zip(&answers).map(|(c, a)| {
         let step = &step;
         async move { login::totp_verify(c, step, a).await }
-    })));
+    })))
+}
+
+#[test]
+fn twenty_guesses_at_once_check_five_and_the_right_code_among_them_is_refused() {
+    // The right code is the 13th (the attack of issue 15: it was accepted after 15 failures).
+    let results = twenty_answers_at_once(|seed, now, i| if i == 12 { totp::code_at(seed, now) } else { wrong_code(seed, now) });
     let codes: Vec<ApiErrorCode> = results.iter().map(|r| api_code(r.as_ref().unwrap_err())).collect();
     assert_eq!(codes.iter().filter(|c| **c == ApiErrorCode::WrongAnswer).count() as u64, MAX_FAILURES - 1, "{codes:?}");
     assert_eq!(codes[12], ApiErrorCode::Locked, "the right code came after the limit: not checked");
@@ -245,17 +248,7 @@ fn twenty_guesses_at_once_check_five_and_the_right_code_among_them_is_refused() 
 
 #[test]
 fn the_same_right_code_sent_twenty_times_at_once_signs_in_once() {
-    let mut cx = context();
-    registered(&mut cx, "ada@example.com");
-    let seed = enrol_totp(&mut cx, "ada@example.com");
-    advance(&mut cx, PERIOD);
-    let step = begin(&mut cx, "ada@example.com", true);
-    let right = answer(&totp::code_at(&seed, cx.now));
-    let mut contexts: Vec<Cx> = (0..20).map(|i| sibling(&cx, 100 + i)).collect();
-    let results = run(futures::future::join_all(contexts.iter_mut().map(|c| {
-        let (step, right) = (&step, &right);
-        async move { login::totp_verify(c, step, right).await }
-    })));
+    let results = twenty_answers_at_once(|seed, now, _| totp::code_at(seed, now));
     assert_eq!(results.iter().filter(|r| matches!(r, Ok(LoginStep::Done { .. }))).count(), 1, "{results:?}");
 }
 
