@@ -58,7 +58,8 @@ async function refused(username, what, post, kinds, left) {
 const ATTACKS = [
   ['a still photo (no movement, no light response)', 'still', ['no_distance_change']],
   ['a flat print brought closer, lit by the screen', 'paper', ['flat_face', 'light_not_local']],
-  ['the head warped in 3D from one photo, no light response', 'warp', ['no_light_response']],
+  // Refused by the light check, or (1 in 30 in the benchmark) first by the perspective check.
+  ['the head warped in 3D from one photo, no light response', 'warp', ['no_light_response', 'flat_face']],
   ['the whole picture tinted in step with the colours', 'tint', ['light_not_local']],
   ['the right light one colour late', 'late', ['no_light_response']],
   ['the colours in reverse order', 'reversed', ['no_light_response']],
