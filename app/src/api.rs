@@ -3,7 +3,7 @@
 //! ride on the session cookie and repeat the session's CSRF token on state-changing methods.
 
 use biopass_proto::admin::{
-    AdminSession, Application, AuditEntry, Bootstrap, BootstrapLink, BootstrapLinkStatus, ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup,
+    AdminSession, Application, AuditPage, Bootstrap, BootstrapLink, BootstrapLinkStatus, ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup,
     Deleted, Deployment, DirectoryStatus, Group, Page, Redirect, Reindex, Reindexed, RotatedSecret, StartSignIn, UpdateApplication, UpdateUser, User,
 };
 use biopass_proto::error::{ApiError, ApiErrorCode};
@@ -246,8 +246,22 @@ pub async fn reindex(cursor: Option<String>) -> Result<Reindexed, ApiFail> {
     send("POST", "/directory/reindex", Some(&Reindex { cursor })).await
 }
 
-/// A page of the audit log, newest first, from `cursor`.
-pub async fn audit(limit: u64, cursor: Option<&str>) -> Result<Page<AuditEntry>, ApiFail> {
+/// The audit log's filters as query parameters (`name=value&...`, empty values left out).
+pub fn audit_filters(filters: &[(&str, String)]) -> String {
+    filters.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| format!("{k}={}", enc(v.trim()))).collect::<Vec<_>>().join("&")
+}
+
+/// A page of the audit log matching `filters`, newest first, from `cursor`.
+pub async fn audit(filters: &[(&str, String)], limit: u64, cursor: Option<&str>) -> Result<AuditPage, ApiFail> {
     let from = cursor.map(|c| format!("&cursor={}", enc(c))).unwrap_or_default();
-    get(&format!("/audit?limit={limit}{from}")).await
+    let filters = audit_filters(filters);
+    let filters = if filters.is_empty() { filters } else { format!("&{filters}") };
+    get(&format!("/audit?limit={limit}{from}{filters}")).await
+}
+
+/// Where the browser downloads the entries `filters` match, as `format` (`csv`, `json`).
+pub fn audit_export_url(filters: &[(&str, String)], format: &str) -> String {
+    let filters = audit_filters(filters);
+    let filters = if filters.is_empty() { filters } else { format!("&{filters}") };
+    format!("/admin/api/audit/export?format={format}{filters}")
 }

@@ -10,15 +10,16 @@
 //! frame the page accepts also fits when the worker measures it.
 //!
 //! # The capture
-//! 1. The small oval (`far`, the person at arm's length): [`FAR_FRAMES`] frames.
-//! 2. The large oval (`near`, close to the screen): [`NEAR_FRAMES`] frames.
+//! 1. The small oval (`far`, the person at arm's length): as many frames as the challenge
+//!    asks for (`far_frames`).
+//! 2. The large oval (`near`, close to the screen): `near_frames` frames.
 //! 3. The colours (`light`): one frame in each, timed by the page, not by the tracker.
 //!
 //! In the ovals a frame is taken once [`STEADY_FRAMES`] tracked frames in a row fit the
 //! oval, and no sooner than [`FRAME_GAP_MS`] after the one before.
 
 use crate::face::FRONTAL_MAX;
-use biopass_proto::login::{CapturePhase, Oval};
+use biopass_proto::login::{CapturePhase, FaceChallenge, Oval};
 use biopass_proto::tracker::TrackReport;
 
 /// Smallest mean luma (0-255) of the face (or of the frame, when no face is found).
@@ -29,9 +30,6 @@ pub const PAGE_FRONTAL_MAX: f32 = FRONTAL_MAX - 3.0;
 pub const STEADY_FRAMES: u32 = 2;
 /// Least time between two captured frames of one oval, milliseconds.
 pub const FRAME_GAP_MS: f64 = 150.0;
-/// Frames captured in the small oval and in the large one.
-pub const FAR_FRAMES: usize = 2;
-pub const NEAR_FRAMES: usize = 3;
 /// The light frame is taken this far into its colour (a fraction of the colour's time,
 /// from when it appeared: a camera's picture lags the screen, and more on a busy machine)...
 pub const LIGHT_FRAME_SHARE: f64 = 0.7;
@@ -71,14 +69,6 @@ impl Stage {
         match self {
             Self::Far => FAR_FIT,
             Self::Near => NEAR_FIT,
-        }
-    }
-
-    /// Frames captured in this oval.
-    pub fn frames(self) -> usize {
-        match self {
-            Self::Far => FAR_FRAMES,
-            Self::Near => NEAR_FRAMES,
         }
     }
 
@@ -175,12 +165,15 @@ pub fn guide(report: &TrackReport, stage: Stage, oval: &Oval) -> Guidance {
     Guidance::Good
 }
 
-/// The capture in the two ovals of a challenge: [`FAR_FRAMES`] in the small one, then
-/// [`NEAR_FRAMES`] in the large one.
+/// The capture in the two ovals of a challenge: its `far_frames` in the small one, then its
+/// `near_frames` in the large one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Capture {
     far: Oval,
     near: Oval,
+    /// Frames to capture in the small oval and in the large one.
+    far_frames: usize,
+    near_frames: usize,
     /// `None` once every oval frame is captured.
     stage: Option<Stage>,
     /// Frames captured in this stage.
@@ -200,8 +193,17 @@ pub struct Observation {
 }
 
 impl Capture {
-    pub fn new(far: Oval, near: Oval) -> Self {
-        Self { far, near, stage: Some(Stage::Far), taken: 0, steady: 0, last_at: None }
+    pub fn new(challenge: &FaceChallenge) -> Self {
+        Self {
+            far: challenge.far,
+            near: challenge.near,
+            far_frames: usize::from(challenge.far_frames.max(1)),
+            near_frames: usize::from(challenge.near_frames.max(1)),
+            stage: Some(Stage::Far),
+            taken: 0,
+            steady: 0,
+            last_at: None,
+        }
     }
 
     /// The oval the person is asked to fill now; `None` once both are done.
@@ -234,7 +236,11 @@ impl Capture {
         let Some(stage) = self.stage else { return };
         self.taken += 1;
         self.last_at = Some(now_ms);
-        if self.taken >= stage.frames() {
+        let frames = match stage {
+            Stage::Far => self.far_frames,
+            Stage::Near => self.near_frames,
+        };
+        if self.taken >= frames {
             self.stage = match stage {
                 Stage::Far => Some(Stage::Near),
                 Stage::Near => None,
@@ -407,9 +413,42 @@ mod tests {
         assert_eq!(guide(&r, Stage::Far, &FAR), Guidance::LookStraight);
     }
 
+    fn challenge(far_frames: u8, near_frames: u8) -> FaceChallenge {
+        FaceChallenge {
+            nonce: String::new(),
+            expires_at: 0,
+            purpose: biopass_proto::login::FacePurpose::Authenticate,
+            far: FAR,
+            near: NEAR,
+            far_frames,
+            near_frames,
+            flashes: Vec::new(),
+            frame_width: 320,
+            frame_height: 240,
+        }
+    }
+
+    #[test]
+    fn capture_takes_as_many_frames_as_the_challenge_asks() {
+        let far = face_at(FAR.cx, FAR.cy, FAR.width);
+        let near = face_at(NEAR.cx, NEAR.cy, NEAR.width);
+        let mut c = Capture::new(&challenge(1, 2));
+        let mut taken = Vec::new();
+        let mut t = 0.0;
+        while !c.is_done() && t < 10_000.0 {
+            let face = if c.target().is_some_and(|(s, _)| s == Stage::Far) { &far } else { &near };
+            if let Some(phase) = c.observe(face, t).capture {
+                taken.push(phase);
+                c.captured(t);
+            }
+            t += 60.0;
+        }
+        assert_eq!(taken, [CapturePhase::Far, CapturePhase::Near, CapturePhase::Near]);
+    }
+
     #[test]
     fn capture_takes_two_far_frames_then_three_near_ones_after_steady_frames() {
-        let mut c = Capture::new(FAR, NEAR);
+        let mut c = Capture::new(&challenge(2, 3));
         let far = face_at(FAR.cx, FAR.cy, FAR.width);
         let near = face_at(NEAR.cx, NEAR.cy, NEAR.width);
         let close = face_at(FAR.cx, FAR.cy, 0.4);
@@ -429,7 +468,7 @@ mod tests {
         assert_eq!((seen.guidance, seen.capture), (Guidance::ComeCloser(Stage::Near), None));
         assert_eq!(c.observe(&near, 520.0).capture, None, "the streak starts again in a new oval");
         let mut t = 580.0;
-        for _ in 0..NEAR_FRAMES {
+        for _ in 0..3 {
             assert_eq!(c.observe(&near, t).capture, Some(CapturePhase::Near));
             c.captured(t);
             t += FRAME_GAP_MS;

@@ -20,6 +20,7 @@
 //! - [`face_service`]: the wire to the face service, which measures the evidence's frames.
 //! - [`guidance`]: the login page's live face guidance and capture sequence.
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
+//! - [`audit`]: the audit log's search (outcomes, filters) and CSV export.
 //! - [`user`]: users and their enrolled authenticators.
 //! - [`schema`]: every KV and Vault key: what is stored where.
 //! - [`directory`]: the admin directory's index keys (users by name, group members) and page sizes.
@@ -31,6 +32,7 @@
 //! - [`cognito`]: the CloudFormation template with the Cognito triggers for an application.
 
 pub mod application;
+pub mod audit;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;

@@ -537,12 +537,14 @@ fn capture(p: &Pipeline, head: &Head, c: &FaceChallenge, kind: Kind, seed: u64) 
         Ok(())
     };
     let white_light = light_for(white);
-    for t in [700, 850] {
+    // As many frames as the challenge asks for, the last ones of each oval's times.
+    let times = |all: &'static [u32], n: u8| &all[all.len().saturating_sub(usize::from(n))..];
+    for &t in times(&[550, 700, 850], c.far_frames) {
         shoot(CapturePhase::Far, t + (noise.next() * 30.0) as u32, far, white_light, &mut noise)?;
     }
     // Without the face: the head far out of the frame.
     let near_shot = if kind == Kind::NoFace { Pose { at: [-10.0 * W as f32, near.at[1]], ..near } } else { near };
-    for t in [2200, 2350, 2500] {
+    for &t in times(&[2050, 2200, 2350, 2500], c.near_frames) {
         shoot(CapturePhase::Near, t + (noise.next() * 30.0) as u32, near_shot, white_light, &mut noise)?;
     }
     let at = 2600u32;
@@ -724,16 +726,7 @@ fn calibrate(a: &Args) -> Res<()> {
         used += 1;
         let mut rng = SeededEntropy::new([i as u8; 32]);
         let issued = decide::new_challenge(&mut rng, "calibration".into(), FacePurpose::Authenticate, false, 0);
-        let c = FaceChallenge {
-            nonce: String::new(),
-            expires_at: 0,
-            purpose: issued.purpose,
-            far: issued.far,
-            near: issued.near,
-            flashes: issued.flashes.clone(),
-            frame_width: 320,
-            frame_height: 240,
-        };
+        let c = issued.public(String::new());
         for kind in kinds {
             let Ok((shots, at)) = capture(&p, &head, &c, kind, i as u64 + 1) else { continue };
             let (f, verdict, _) = judge(&p, &issued, &shots, at)?;
@@ -794,7 +787,7 @@ fn bench(a: &Args) -> Res<()> {
             // The enrolment: a genuine capture of its own challenge.
             let mut rng = SeededEntropy::new([200 + i as u8; 32]);
             let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Enrol, false, 0);
-            let (shots, at) = capture(&p, &head, &public(&issued), Kind::Genuine, 1000 + i as u64)?;
+            let (shots, at) = capture(&p, &head, &issued.public(String::new()), Kind::Genuine, 1000 + i as u64)?;
             let measured = measure(&p, &shots)?;
             Ok(decide::enrol(&issued, decide::ColourTimes::nominal(at), &measured, 60_000).map_err(|r| format!("does not enrol: {r:?}"))?)
         })();
@@ -816,7 +809,7 @@ fn bench(a: &Args) -> Res<()> {
             let (name, head, template) = &heads[i % heads.len()];
             let mut rng = SeededEntropy::new([(i % 251) as u8, kind as u8, 7, 9].repeat(8).try_into().unwrap_or([0; 32]));
             let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Authenticate, i % 5 == 4, 0);
-            let Ok((shots, at)) = capture(&p, head, &public(&issued), kind, 17 + i as u64) else {
+            let Ok((shots, at)) = capture(&p, head, &issued.public(String::new()), kind, 17 + i as u64) else {
                 *why.entry("not rendered".into()).or_default() += 1;
                 continue;
             };
@@ -845,20 +838,6 @@ fn bench(a: &Args) -> Res<()> {
         );
     }
     Ok(())
-}
-
-/// The challenge as the worker sends it.
-fn public(c: &IssuedChallenge) -> FaceChallenge {
-    FaceChallenge {
-        nonce: String::new(),
-        expires_at: c.expires_at,
-        purpose: c.purpose,
-        far: c.far,
-        near: c.near,
-        flashes: c.flashes.clone(),
-        frame_width: 320,
-        frame_height: 240,
-    }
 }
 
 fn main() -> Res<()> {

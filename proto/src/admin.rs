@@ -469,12 +469,53 @@ pub struct AuditEntry {
     /// On what, e.g. a client id or user name.
     #[serde(default)]
     pub target: Option<String>,
+    /// The name of what `target` identifies, when it is an id (an application's, a user's or
+    /// a group's name at the time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
     /// Detail for people (never a secret).
     #[serde(default)]
     pub detail: Option<String>,
     /// From where: the client IP address, when known.
     #[serde(default)]
     pub ip: Option<String>,
+}
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// It was done.
+    Success,
+    /// It was refused or failed (a wrong answer, a lock-out, a refused admin change).
+    Refused,
+    /// It was refused as an attack (a spoofed face, a replayed code or passkey).
+    Attack,
+}
+
+/// `GET /admin/api/audit` and `/admin/api/audit/export`: which entries to list (query
+/// parameters `actor`, `action`, `target`, `outcome`, `since`, `until`; all optional, all must
+/// hold). The texts match anywhere, ignoring case (`target` also matches `target_name`);
+/// `since` and `until` are Unix milliseconds, inclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub outcome: Option<AuditOutcome>,
+    pub since_ms: Option<u64>,
+    pub until_ms: Option<u64>,
+}
+
+/// A page of the audit log. With filters, a page is the matches among the entries looked
+/// at (`scanned`); `next_cursor` goes on from there, and a page may hold none yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    #[serde(default)]
+    pub scanned: u64,
 }
 
 /// `PATCH /admin/api/users/{id}`: only the fields present change.

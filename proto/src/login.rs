@@ -191,7 +191,8 @@ pub struct FaceChallengeRequest {
 /// The capture: the page shows the camera inside `far` (a small oval: the person is at arm's
 /// length) with the screen around it white, then inside `near` (a large one: they come
 /// closer until their face fills it), then fills the screen around the oval with each colour
-/// of `flashes` in turn. Frames are whole camera images, `frame_width` x `frame_height`.
+/// of `flashes` in turn. Frames are whole camera images, `frame_width` x `frame_height`:
+/// exactly `far_frames` in the small oval and `near_frames` in the large one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaceChallenge {
     pub nonce: String,
@@ -199,6 +200,8 @@ pub struct FaceChallenge {
     pub purpose: FacePurpose,
     pub far: Oval,
     pub near: Oval,
+    pub far_frames: u8,
+    pub near_frames: u8,
     pub flashes: Vec<Flash>,
     pub frame_width: u32,
     pub frame_height: u32,

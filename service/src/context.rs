@@ -45,7 +45,28 @@ impl<V: OneTime, R: Records> Context<V, R> {
     /// Records an entry in the audit log. A failure to record is logged and does not fail
     /// the operation that is being recorded.
     pub async fn audit(&mut self, actor: &str, action: &str, target: Option<&str>, detail: Option<String>, ip: Option<String>) {
-        let entry = AuditEntry { at_ms: self.now_ms, actor: actor.to_owned(), action: action.to_owned(), target: target.map(str::to_owned), detail, ip };
+        self.audit_named(actor, action, target, None, detail, ip).await;
+    }
+
+    /// [`Context::audit`] with the name of what `target` identifies, for people.
+    pub async fn audit_named(
+        &mut self,
+        actor: &str,
+        action: &str,
+        target: Option<&str>,
+        target_name: Option<&str>,
+        detail: Option<String>,
+        ip: Option<String>,
+    ) {
+        let entry = AuditEntry {
+            at_ms: self.now_ms,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.map(str::to_owned),
+            target_name: target_name.map(str::to_owned),
+            detail,
+            ip,
+        };
         let tie = self.rng.token::<6>();
         if let Err(e) = self.records.put_audit(&entry, &tie).await {
             (self.log)(&format!("audit write failed for {action}: {e}"));

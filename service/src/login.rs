@@ -187,7 +187,15 @@ pub async fn wrong_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: 
 async fn counted_wrong<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, counted: Counted, what: &str, message: &str) -> Failure {
     let Counted { left, scope } = counted;
     let action = if left == Some(0) { "login.locked" } else { "login.failure" };
-    cx.audit(&step.actor(), action, Some(&step.tx.request.client_id), Some(format!("{what}: {message}")), step.caller.ip.clone()).await;
+    cx.audit_named(
+        &step.actor(),
+        action,
+        Some(&step.tx.request.client_id),
+        Some(&step.tx.application_name),
+        Some(format!("{what}: {message}")),
+        step.caller.ip.clone(),
+    )
+    .await;
     match left {
         Some(0) => {
             let whom = if scope == Scope::Client { "this browser is" } else { "this authenticator is" };
@@ -203,7 +211,7 @@ async fn counted_wrong<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &St
 
 /// Records an audit entry about the step (`action`, `detail`).
 pub async fn record<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, action: &str, detail: String) {
-    cx.audit(&step.actor(), action, Some(&step.tx.request.client_id), Some(detail), step.caller.ip.clone()).await;
+    cx.audit_named(&step.actor(), action, Some(&step.tx.request.client_id), Some(&step.tx.application_name), Some(detail), step.caller.ip.clone()).await;
 }
 
 /// Ends the transaction (exactly once) with `kind` as the last authenticator used, and
@@ -481,16 +489,7 @@ pub async fn face_challenge<V: OneTime, R: Records>(cx: &mut Context<V, R>, step
     let nonce = sign_in_value(cx, &step.tx_id);
     let issued = face::new_challenge(&mut cx.rng, sha256_hex(&step.tx_id), purpose, reduced_motion, cx.now);
     cx.vault.insert(&challenge_key(&nonce), to_value(&issued)?, issued.expires_at, cx.now).await?;
-    Ok(FaceChallenge {
-        nonce,
-        expires_at: issued.expires_at,
-        purpose,
-        far: issued.far,
-        near: issued.near,
-        flashes: issued.flashes,
-        frame_width: face::FRAME_WIDTH,
-        frame_height: face::FRAME_HEIGHT,
-    })
+    Ok(issued.public(nonce))
 }
 
 /// Spends the face challenge `nonce` (one use, even under concurrency).

@@ -13,8 +13,8 @@ use biopass_idp::authorize::CognitoContext;
 use biopass_idp::ids::UserName;
 use biopass_idp::schema::{KvKey, KvPrefix};
 use biopass_idp::user::UserRecord;
-use biopass_idp::{directory, schema};
-use biopass_proto::admin::{AuditEntry, Deployment, Group, Page, User};
+use biopass_idp::{audit, directory, schema};
+use biopass_proto::admin::{AuditEntry, AuditPage, AuditQuery, Deployment, Group, Page, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -334,8 +334,36 @@ impl<R: Records> RecordStore<R> {
 
     /// A page of the log, newest first.
     pub async fn audit_page(&self, cursor: Option<String>, limit: u64) -> StoreResult<Page<AuditEntry>> {
-        let page = self.list_page(&KvPrefix::Audit.to_string(), limit.clamp(1, AUDIT_MAX_PAGE), cursor).await?;
-        let items = page.keys.into_iter().filter_map(|k| k.metadata.and_then(|m| serde_json::from_value::<AuditEntry>(m).ok())).collect();
-        Ok(Page { items, next_cursor: page.next_cursor })
+        let page = self.audit_search(&AuditQuery::default(), cursor, limit, limit).await?;
+        Ok(Page { items: page.items, next_cursor: page.next_cursor })
+    }
+
+    /// The entries `query` matches, newest first: listings of `limit` entries (at most
+    /// [`AUDIT_MAX_PAGE`]) are read until `limit` matches are found, `max_scan` entries
+    /// were looked at, or the log is past the query's time range. Whole listings are read, so
+    /// the cursor goes on where the last one ended (a page may hold more than `limit`
+    /// matches, or none yet).
+    pub async fn audit_search(&self, query: &AuditQuery, cursor: Option<String>, limit: u64, max_scan: u64) -> StoreResult<AuditPage> {
+        let limit = limit.clamp(1, AUDIT_MAX_PAGE);
+        let mut page = AuditPage { items: Vec::new(), next_cursor: cursor, scanned: 0 };
+        let prefix = KvPrefix::Audit.to_string();
+        loop {
+            let listing = self.list_page(&prefix, limit, page.next_cursor.take()).await?;
+            page.next_cursor = listing.next_cursor;
+            for key in listing.keys {
+                page.scanned += 1;
+                let Some(entry) = key.metadata.and_then(|m| serde_json::from_value::<AuditEntry>(m).ok()) else { continue };
+                if audit::past_range(query, &entry) {
+                    page.next_cursor = None;
+                    return Ok(page);
+                }
+                if audit::matches(query, &entry) {
+                    page.items.push(entry);
+                }
+            }
+            if page.next_cursor.is_none() || page.items.len() as u64 >= limit || page.scanned >= max_scan {
+                return Ok(page);
+            }
+        }
     }
 }

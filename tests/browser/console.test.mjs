@@ -421,6 +421,57 @@ test('an admin signs in again with their user name and code', async () => {
   await axe('applications');
 });
 
+test('audit log: filters searched by the server, names beside ids, what an update changed, CSV and JSON export', async () => {
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
+  const log = page.getByRole('region', { name: 'Audit log' });
+  // An update says what it changed, and the application's name stands beside its id.
+  const update = log.getByRole('row').filter({ hasText: 'applications.update' }).filter({ hasText: /changed: face_assurance = "/ }).first();
+  await update.waitFor();
+  assert.match(await update.textContent(), /Payroll/);
+  // Filtered by the application's name (any case) and the action: every row matches.
+  await page.getByLabel('Application or user').fill('payroll');
+  await page.getByLabel('Action', { exact: true }).fill('applications.update');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('status').filter({ hasText: /matching/ }).waitFor();
+  const rows = log.locator('tbody tr');
+  const shown = await rows.allTextContents();
+  assert.ok(shown.length >= 2, `${shown.length} rows`);
+  for (const t of shown) assert.ok(/applications\.update/.test(t) && /Payroll/.test(t), t);
+  await axe('audit-filtered');
+  // The export downloads what the filters match, as CSV and as JSON.
+  const csvHref = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  const csv = await page.request.get(`${worker.url}${csvHref}`);
+  assert.equal(csv.status(), 200);
+  assert.match(csv.headers()['content-type'], /^text\/csv/);
+  assert.match(csv.headers()['content-disposition'], /attachment; filename="biopass-audit\.csv"/);
+  const lines = (await csv.text()).trim().split('\r\n');
+  assert.equal(lines[0], 'time,actor,action,outcome,target,target_name,detail,ip');
+  assert.equal(lines.length - 1, shown.length);
+  assert.ok(lines.slice(1).every((l) => l.includes(',applications.update,success,') && l.includes(',Payroll,')), lines.join('\n'));
+  const json = await page.request.get(`${worker.url}${await page.getByRole('link', { name: 'Export JSON' }).getAttribute('href')}`);
+  const entries = await json.json();
+  assert.equal(entries.length, shown.length);
+  assert.ok(entries.every((e) => e.action === 'applications.update' && e.target_name === 'Payroll'));
+  // Refused changes alone: each row says so.
+  await page.getByLabel('Application or user').fill('');
+  await page.getByLabel('Action', { exact: true }).fill('');
+  await page.getByLabel('Outcome', { exact: true }).selectOption('refused');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('status').filter({ hasText: /matching/ }).waitFor();
+  const refused = await log.locator('tbody tr').allTextContents();
+  assert.ok(refused.length >= 1);
+  for (const t of refused) assert.match(t, /Refused/);
+  // The exports are in the log themselves.
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await log.getByRole('row').filter({ hasText: 'audit.export' }).filter({ hasText: /entries as CSV/ }).first().waitFor();
+  // A range that ends before it starts is refused, in words.
+  await page.getByLabel('From', { exact: true }).fill('2026-01-02T00:00');
+  await page.getByLabel('To', { exact: true }).fill('2026-01-01T00:00');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('alert').filter({ hasText: 'The start is after the end.' }).waitFor();
+  await page.getByRole('button', { name: 'Clear' }).click();
+});
+
 test('dark mode follows the system: the console is dark, readable (axe contrast) and the face capture stays white', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   try {
@@ -447,4 +498,60 @@ test('dark mode follows the system: the console is dark, readable (axe contrast)
     await page.emulateMedia({ colorScheme: 'light' });
   }
   assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(244, 246, 251)');
+});
+
+/** What sticks out of the viewport on the current page: the document's overflow, and every
+ * visible element whose right edge passes the window's (outside a box that scrolls itself). */
+const overflow = () => page.evaluate(() => {
+  const width = window.innerWidth;
+  const out = [];
+  if (document.documentElement.scrollWidth > width) out.push(`document ${document.documentElement.scrollWidth} > ${width}`);
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('.table-wrap, .tabs, pre')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && r.right > width + 0.5) out.push(`${el.tagName.toLowerCase()}.${el.className} right ${Math.round(r.right)} > ${width}`);
+  }
+  return out.slice(0, 5);
+});
+
+test('every console page fits 320, 800 and 1440 px wide; under 48rem the navigation collapses behind Menu', async () => {
+  const payroll = await appByName('Payroll');
+  const pages = [
+    ['applications', '/console', 'Applications'],
+    ['application', `/console/applications/${payroll.client_id}`, 'Integration information'],
+    ['users', '/console/users', 'Users'],
+    ['groups', '/console/groups', 'Groups'],
+    ['audit', '/console/audit', 'Audit log'],
+  ];
+  try {
+    for (const width of [320, 800, 1440]) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const [name, path, heading] of pages) {
+        await open(page, `${worker.url}${path}`, worker);
+        await page.getByRole('heading', { name: heading }).first().waitFor();
+        assert.deepEqual(await overflow(), [], `${name} at ${width} px`);
+        await shot(page, `console-layout-${name}-${width}`);
+      }
+      const menu = page.getByRole('button', { name: 'Menu' });
+      const users = page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' });
+      if (width < 768) {
+        // Collapsed: the button says so, the links are hidden until it is pressed.
+        assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+        assert.equal(await users.isVisible(), false);
+        await menu.click();
+        assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+        await axe(`layout-menu-open-${width}`);
+        await users.click();
+        await page.getByRole('heading', { name: 'Users' }).waitFor();
+        // Choosing a page closes the menu again.
+        assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+        assert.equal(await users.isVisible(), false);
+      } else {
+        assert.equal(await menu.isVisible(), false);
+        assert.equal(await users.isVisible(), true);
+      }
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 720 });
+  }
 });

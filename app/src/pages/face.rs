@@ -189,7 +189,7 @@ async fn oval_frames(
     deadline: f64,
 ) -> Result<Vec<(CapturePhase, Grabbed)>, Failure> {
     let aspect = challenge.frame_width as f32 / challenge.frame_height.max(1) as f32;
-    let mut capture = Capture::new(challenge.far, challenge.near);
+    let mut capture = Capture::new(challenge);
     let mut frames = Vec::new();
     while let Some((stage, oval)) = capture.target() {
         still_on(ui, alive, deadline)?;

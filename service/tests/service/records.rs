@@ -3,7 +3,7 @@ use biopass_idp::authorize::CognitoContext;
 use biopass_idp::random::TestEntropy;
 use biopass_idp::schema::KvKey;
 use biopass_idp::user::UserRecord;
-use biopass_proto::admin::{AuditEntry, Group};
+use biopass_proto::admin::{AuditEntry, AuditOutcome, AuditPage, AuditQuery, Group};
 use biopass_service::memory::MemoryRecords;
 use biopass_service::records::{RecordStore, Records, REINDEX_BATCH};
 
@@ -115,7 +115,8 @@ fn groups_are_listed_by_name_from_their_metadata() {
 #[test]
 fn the_audit_log_pages_newest_first_and_keeps_two_entries_of_one_millisecond() {
     let s = store();
-    let entry = |at_ms: u64, action: &str| AuditEntry { at_ms, actor: "admin".into(), action: action.into(), target: None, detail: None, ip: None };
+    let entry =
+        |at_ms: u64, action: &str| AuditEntry { at_ms, actor: "admin".into(), action: action.into(), target: None, target_name: None, detail: None, ip: None };
     run(s.put_audit(&entry(1_000, "first"), "a")).unwrap();
     run(s.put_audit(&entry(3_000, "third"), "a")).unwrap();
     run(s.put_audit(&entry(2_000, "second"), "a")).unwrap();
@@ -125,6 +126,43 @@ fn the_audit_log_pages_newest_first_and_keeps_two_entries_of_one_millisecond() {
     let rest = run(s.audit_page(page.next_cursor, 100)).unwrap();
     assert_eq!(rest.items.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["second again", "first"]);
     assert_eq!(rest.next_cursor, None);
+}
+
+#[test]
+fn the_audit_log_is_searched_newest_first_in_whole_listings_within_a_time_range() {
+    let s = store();
+    let entry = |at_ms: u64, actor: &str, action: &str| AuditEntry {
+        at_ms,
+        actor: actor.into(),
+        action: action.into(),
+        target: Some("c1".into()),
+        target_name: Some("Payroll".into()),
+        detail: None,
+        ip: None,
+    };
+    for i in 0..12u64 {
+        let (actor, action) = if i % 3 == 0 { ("user:mallory", "face.attack") } else { ("admin:root", "application.update") };
+        run(s.put_audit(&entry(1_000 + i, actor, action), "a")).unwrap();
+    }
+    let attacks = AuditQuery { outcome: Some(AuditOutcome::Attack), ..AuditQuery::default() };
+    // Listings of two until two attacks: 1011-1010 none, 1009-1008 one, 1007-1006 one.
+    let at = |p: &AuditPage| p.items.iter().map(|e| e.at_ms).collect::<Vec<_>>();
+    let page = run(s.audit_search(&attacks, None, 2, 100)).unwrap();
+    assert_eq!((at(&page), page.scanned), (vec![1_009, 1_006], 6));
+    // A scan limit ends a page early, with a cursor, even with no match yet.
+    let next = run(s.audit_search(&attacks, page.next_cursor.clone(), 2, 2)).unwrap();
+    assert_eq!((at(&next), next.scanned), (vec![], 2));
+    let last = run(s.audit_search(&attacks, next.next_cursor.clone(), 2, 100)).unwrap();
+    assert_eq!((at(&last), last.scanned, last.next_cursor), (vec![1_003, 1_000], 4, None));
+    // A time range stops at its start: no cursor past it.
+    let range = AuditQuery { actor: Some("MALLORY".into()), since_ms: Some(1_003), until_ms: Some(1_009), ..AuditQuery::default() };
+    let page = run(s.audit_search(&range, None, 100, 1_000)).unwrap();
+    assert_eq!(page.items.iter().map(|e| e.at_ms).collect::<Vec<_>>(), [1_009, 1_006, 1_003]);
+    assert_eq!(page.next_cursor, None);
+    assert_eq!(page.scanned, 10, "1011 down to 1002, which is past the range");
+    // The names match too.
+    let by_name = AuditQuery { target: Some("payroll".into()), ..AuditQuery::default() };
+    assert_eq!(run(s.audit_search(&by_name, None, 100, 1_000)).unwrap().items.len(), 12);
 }
 
 #[test]

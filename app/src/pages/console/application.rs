@@ -743,7 +743,7 @@ fn CognitoTab(app: Application, tab: RwSignal<Tab>) -> impl IntoView {
                 {move || deployments.get().map(|r| match r {
                     Ok(ds) if ds.is_empty() => view! { <p class="muted">"No deployment has contacted Biopass yet. A deployment appears here when a user first tries to sign in through it."</p> }.into_any(),
                     Ok(ds) => view! {
-                        <table>
+                        <div class="table-wrap" role="region" aria-label="Deployments" tabindex="0"><table>
                             <thead><tr><th scope="col">"AWS account"</th><th scope="col">"Region"</th><th scope="col">"First seen"</th><th scope="col">"Last seen"</th><th scope="col">"User pools"</th></tr></thead>
                             <tbody>{ds.into_iter().map(|d| view! {
                                 <tr>
@@ -765,7 +765,7 @@ fn CognitoTab(app: Application, tab: RwSignal<Tab>) -> impl IntoView {
                                     }).collect_view()}</ul></td>
                                 </tr>
                             }).collect_view()}</tbody>
-                        </table>
+                        </table></div>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 })}

@@ -82,13 +82,13 @@ pub fn ApplicationsPage() -> impl IntoView {
 #[component]
 fn AppTable(apps: Vec<Application>, reload: RwSignal<u32>) -> impl IntoView {
     view! {
-        <table>
+        <div class="table-wrap" role="region" aria-label="Applications" tabindex="0"><table>
             <caption class="sr-only">"Applications"</caption>
             <thead><tr><th scope="col">"Name"</th><th scope="col">"Type"</th><th scope="col">"Client ID"</th><th scope="col">"Created"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
             <tbody>
                 {apps.into_iter().map(|a| view! { <AppRow app=a reload=reload/> }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
 }
 

@@ -53,10 +53,10 @@ pub fn GroupsPage() -> impl IntoView {
             {move || groups.get().map(|r| match r {
                 Ok(gs) if gs.is_empty() => view! { <p class="muted">"No groups yet."</p> }.into_any(),
                 Ok(gs) => view! {
-                    <table>
+                    <div class="table-wrap" role="region" aria-label="Groups" tabindex="0"><table>
                         <thead><tr><th scope="col">"Name"</th><th scope="col">"Created"</th><th scope="col">"Members"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                         <tbody>{gs.into_iter().map(|g| view! { <GroupRow group=g reload=reload/> }).collect_view()}</tbody>
-                    </table>
+                    </table></div>
                 }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}

@@ -59,19 +59,32 @@ fn Shell() -> impl IntoView {
         go("/console");
         r
     });
+    // On a narrow screen the navigation collapses behind a Menu button (the stylesheet shows
+    // it whole from 48rem); it closes again when a page is chosen.
+    let menu_open = RwSignal::new(false);
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         // The browser follows the fragment itself (rel=external: not a route change).
         <a class="skip-link" href="#main" rel="external">"Skip to the page"</a>
         <header class="topbar">
             <a class="brand" href="/console">"Biopass"</a>
-            <nav aria-label="Console">
-                <A href="/console" exact=true>"Applications"</A>
-                <A href="/console/users">"Users"</A>
-                <A href="/console/groups">"Groups"</A>
-                <A href="/console/audit">"Audit log"</A>
-            </nav>
-            <span class="who">{me}</span>
-            <button type="button" class="secondary small" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
+            <button type="button" class="menu-toggle secondary small" aria-controls="console-menu"
+                aria-expanded=move || menu_open.get().to_string()
+                on:click=move |_| menu_open.update(|o| *o = !*o)>"Menu"</button>
+            <div id="console-menu" class="menu" class:open=move || menu_open.get()>
+                <nav aria-label="Console">
+                    <A href="/console" exact=true>"Applications"</A>
+                    <A href="/console/users">"Users"</A>
+                    <A href="/console/groups">"Groups"</A>
+                    <A href="/console/audit">"Audit log"</A>
+                </nav>
+                <span class="who">{me}</span>
+                <button type="button" class="secondary small" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
+            </div>
         </header>
         <main class="page" id="main" tabindex="-1">
             <Outlet/>

@@ -66,10 +66,10 @@ pub fn UsersPage() -> impl IntoView {
                 Ok(p) => {
                     let next = p.next_cursor.clone();
                     view! {
-                        <table>
+                        <div class="table-wrap" role="region" aria-label="Users" tabindex="0"><table>
                             <thead><tr><th scope="col">"User name"</th><th scope="col">"Groups"</th><th scope="col">"Authenticators"</th><th scope="col">"Status"</th><th scope="col">"Registered"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>{p.items.into_iter().map(|u| view! { <UserRow user=u reload=reload groups=group_names/> }).collect_view()}</tbody>
-                        </table>
+                        </table></div>
                         <nav class="row" aria-label="Pages of users">
                             <button type="button" class="secondary small" disabled=move || previous.with(Vec::is_empty)
                                 on:click=move |_| { let back = previous.try_update(Vec::pop).flatten().flatten(); cursor.set(back); }>"Previous page"</button>
