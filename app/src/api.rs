@@ -3,8 +3,9 @@
 //! ride on the session cookie and repeat the session's CSRF token on state-changing methods.
 
 use biopass_proto::admin::{
-    AdminSession, Application, AuditPage, Bootstrap, BootstrapLink, BootstrapLinkStatus, ClientSecret, CognitoDeploymentGuide, CreateApplication, CreateGroup,
-    Deleted, Deployment, DirectoryStatus, Group, Page, Redirect, Reindex, Reindexed, RotatedSecret, StartSignIn, UpdateApplication, UpdateUser, User,
+    AdminSession, Application, AuditPage, Bootstrap, BootstrapLink, BootstrapLinkStatus, CleanUpUsers, CleanedUp, ClientSecret, CognitoDeploymentGuide,
+    CreateApplication, CreateGroup, Deleted, Deployment, DirectoryStatus, Group, Page, Redirect, Reindex, Reindexed, RotatedSecret, StartSignIn,
+    UpdateApplication, UpdateUser, User,
 };
 use biopass_proto::error::{ApiError, ApiErrorCode};
 use biopass_proto::login::{
@@ -240,6 +241,12 @@ pub async fn reset_authenticator(id: &str, kind: AuthenticatorKind) -> Result<Us
 
 pub async fn directory() -> Result<DirectoryStatus, ApiFail> {
     get("/directory").await
+}
+
+/// Deletes one directory page's users who never enrolled and registered before
+/// `registered_before` (Unix seconds), from `cursor`.
+pub async fn clean_up_users(registered_before: u64, cursor: Option<String>) -> Result<CleanedUp, ApiFail> {
+    send("POST", "/users/cleanup", Some(&CleanUpUsers { registered_before, cursor })).await
 }
 
 pub async fn reindex(cursor: Option<String>) -> Result<Reindexed, ApiFail> {

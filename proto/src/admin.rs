@@ -264,6 +264,13 @@ pub struct Authenticators {
     pub passkeys: Vec<PasskeyView>,
 }
 
+impl Authenticators {
+    /// True when none is enrolled.
+    pub fn is_empty(&self) -> bool {
+        !self.totp && !self.face && self.passkeys.is_empty()
+    }
+}
+
 /// A passkey as the admin API shows it: the credential id (base64url) and when it was
 /// enrolled; the public key is not shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +324,27 @@ pub struct Reindex {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reindexed {
     pub indexed: usize,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /admin/api/users/cleanup`: deletes, one page of the directory per call, the users
+/// who never enrolled an authenticator (registered by a sign-in that stopped before
+/// enrolment) and registered before `registered_before` (Unix seconds). Administrators are
+/// kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanUpUsers {
+    pub registered_before: u64,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// The answer to [`CleanUpUsers`]: who this call deleted, how many users it looked at, and
+/// where to go on (none: done).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanedUp {
+    pub deleted: Vec<User>,
+    pub scanned: usize,
     #[serde(default)]
     pub next_cursor: Option<String>,
 }

@@ -132,6 +132,38 @@ pub async fn delete_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -
     Ok(user)
 }
 
+/// Users looked at by one [`clean_up_never_enrolled`] call.
+pub const CLEANUP_PAGE: usize = 100;
+
+/// Deletes (as [`delete_user`] does) the users of one page of the directory, from `cursor`,
+/// who never enrolled an authenticator and registered before `registered_before`:
+/// sign-ins that stopped before enrolment leave such users behind. Each is read again before
+/// it goes, so one who enrolled meanwhile stays; administrators stay. Answers who went, how
+/// many were looked at, and the cursor of the next page.
+///
+/// # Errors
+/// Internal when a store fails.
+pub async fn clean_up_never_enrolled<V: OneTime, R: Records>(
+    cx: &Context<V, R>,
+    registered_before: u64,
+    cursor: Option<String>,
+) -> Result<(Vec<UserRecord>, usize, Option<String>), Failure> {
+    let page = cx.records.user_page("", None, CLEANUP_PAGE, cursor).await?;
+    let scanned = page.items.len();
+    let mut deleted = Vec::new();
+    for listed in page.items {
+        if !listed.authenticators.is_empty() || listed.admin || listed.created_at >= registered_before {
+            continue;
+        }
+        let Some(user) = cx.records.user(&listed.id).await? else { continue };
+        if !user.enrolled().is_empty() || user.admin || user.created_at >= registered_before {
+            continue;
+        }
+        deleted.push(delete_user(cx, &user.id).await?);
+    }
+    Ok((deleted, scanned, page.next_cursor))
+}
+
 /// Whether `user` can sign in to the console: an administrator, not disabled, with an
 /// authenticator.
 async fn can_administer<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) -> StoreResult<bool> {

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
-import { Account, loginWithTotp } from '../lib/login.mjs';
+import { Account, loginWithTotp, startLogin } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
 import { axe as checkA11y, launch, open, shot } from '../lib/browser.mjs';
 
@@ -470,6 +470,48 @@ test('audit log: filters searched by the server, names beside ids, what an updat
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.getByRole('alert').filter({ hasText: 'The start is after the end.' }).waitFor();
   await page.getByRole('button', { name: 'Clear' }).click();
+});
+
+test('users who never enrolled are marked and deleted together after a confirmation; enrolled users and administrators stay', async () => {
+  // A first sign-in that stops before enrolment leaves its user behind.
+  const app = await appByName('Payroll');
+  const secret = (await admin(worker, 'GET', `/applications/${app.client_id}/secret`)).body.client_secret;
+  const config = await client.discovery(new URL(worker.url), app.client_id, { id_token_signed_response_alg: 'ES256' }, client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] });
+  const url = await client.buildAuthorizationUrlWithPAR(config, { redirect_uri: CALLBACK, scope: 'openid', login_hint: 'ghost@example.com', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256', cognito_user_pool_id: 'eu-west-1_Payroll', cognito_region: 'eu-west-1', aws_account_id: '123456789012' });
+  const { browser: b, tx } = await startLogin(worker.url, url.href);
+  assert.equal((await b.json('GET', `/api/login/${tx}`)).body.step, 'enrol');
+  const ghost = () => admin(worker, 'GET', '/users?q=ghost@').then((r) => r.body.items);
+  assert.equal((await ghost()).length, 1);
+  const before = (await admin(worker, 'GET', '/users')).body.items.filter((u) => u.username !== 'ghost@example.com');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'ghost@example.com' });
+  await row.getByRole('cell', { name: 'Never enrolled', exact: true }).waitFor();
+  // Registered less than a day ago: a cut-off of one day keeps them.
+  const cleanup = page.getByRole('region', { name: 'Users who never enrolled' });
+  await page.getByLabel('Registered more than this many days ago').fill('1');
+  await cleanup.getByRole('button', { name: 'Delete users who never enrolled…' }).click();
+  await cleanup.getByRole('alertdialog').getByText(/^Delete every user who never enrolled an authenticator and registered before /).waitFor();
+  await axe('users-cleanup-confirm');
+  await cleanup.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await ghost()).length, 1, 'Cancel deletes nothing');
+  await cleanup.getByRole('button', { name: 'Delete users who never enrolled…' }).click();
+  await cleanup.getByRole('button', { name: 'Delete them now' }).click();
+  await cleanup.getByRole('status').filter({ hasText: 'No user was left to clean up.' }).waitFor();
+  assert.equal((await ghost()).length, 1);
+  // With no waiting time, they go; nobody else does.
+  await page.getByLabel('Registered more than this many days ago').fill('0');
+  await cleanup.getByRole('button', { name: 'Delete users who never enrolled…' }).click();
+  await cleanup.getByRole('button', { name: 'Delete them now' }).click();
+  await cleanup.getByRole('status').filter({ hasText: 'Deleted 1 user who never enrolled.' }).waitFor();
+  await row.waitFor({ state: 'detached' });
+  assert.equal((await ghost()).length, 0);
+  const after = (await admin(worker, 'GET', '/users')).body.items;
+  assert.deepEqual(after.map((u) => u.id).sort(), before.map((u) => u.id).sort());
+  // Each deletion is in the audit log, with the name.
+  const log = (await admin(worker, 'GET', '/audit?action=users.delete&target=ghost')).body.items;
+  assert.equal(log.length, 1);
+  assert.equal(log[0].target_name, 'ghost@example.com');
+  assert.equal(log[0].detail, 'never enrolled: cleaned up');
 });
 
 test('dark mode follows the system: the console is dark, readable (axe contrast) and the face capture stays white', async () => {

@@ -8,7 +8,7 @@ use biopass_idp::secretbox::MasterKey;
 use biopass_idp::user::UserRecord;
 use biopass_proto::admin::UpdateUser;
 use biopass_proto::error::ApiErrorCode;
-use biopass_service::users::{active_user, delete_user, reset_authenticator, resolve_user, update_user};
+use biopass_service::users::{active_user, clean_up_never_enrolled, delete_user, reset_authenticator, resolve_user, update_user};
 
 fn pool(id: &str) -> CognitoContext {
     CognitoContext { aws_account_id: "123456789012".into(), region: "eu-west-1".into(), user_pool_id: id.into() }
@@ -168,4 +168,32 @@ fn the_last_administrator_who_can_sign_in_cannot_be_disabled_demoted_or_stripped
     // Enabling the first again makes the second free to change.
     run(update_user(&cx, &root.id, &change(Some(false), None))).unwrap();
     run(update_user(&cx, &pending.id, &change(None, Some(false)))).unwrap();
+}
+
+#[test]
+fn a_clean_up_deletes_the_users_who_never_enrolled_and_registered_before_the_cut_off_only() {
+    let mut cx = context();
+    let at = cx.now;
+    let user = |cx: &mut Cx, n: &str, created_at: u64, admin: bool, totp: bool| {
+        let mut u = UserRecord::register(name(n), None, "g1", &mut cx.rng, created_at);
+        u.admin = admin;
+        if totp {
+            u.totp = Some(biopass_idp::user::Enrolled { sealed: "sealed".into(), enrolled_at: created_at });
+        }
+        run(cx.records.put_user(&u)).unwrap();
+        u
+    };
+    let ghost = user(&mut cx, "ghost@example.com", at - 7_200, false, false);
+    let enrolled = user(&mut cx, "ada@example.com", at - 7_200, false, true);
+    let admin = user(&mut cx, "root@example.com", at - 7_200, true, false);
+    let recent = user(&mut cx, "new@example.com", at - 60, false, false);
+    let (deleted, scanned, next) = run(clean_up_never_enrolled(&cx, at - 3_600, None)).unwrap();
+    assert_eq!(deleted.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), [ghost.id.as_str()]);
+    assert_eq!((scanned, next), (4, None));
+    assert!(run(cx.records.user(&ghost.id)).unwrap().is_none());
+    for kept in [&enrolled, &admin, &recent] {
+        assert!(run(cx.records.user(&kept.id)).unwrap().is_some(), "{}", kept.username);
+    }
+    // Nothing is left to clean up with the same cut-off.
+    assert!(run(clean_up_never_enrolled(&cx, at - 3_600, None)).unwrap().0.is_empty());
 }

@@ -1,5 +1,6 @@
 //! Users: search, groups, enrolled authenticators, reset an enrolment, disable, delete
-//! (with confirmation; administrators lose their role first).
+//! (with confirmation; administrators lose their role first), and the users who never
+//! enrolled, deleted together.
 
 use crate::api::{self, ApiFail};
 use crate::components::{datetime, ErrorBanner};
@@ -81,6 +82,70 @@ pub fn UsersPage() -> impl IntoView {
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}
         </Transition>
+        <CleanUp reload=reload/>
+    }
+}
+
+/// The users a sign-in registered and that never enrolled an authenticator (the person
+/// stopped before enrolment), deleted in bulk after a confirmation that says who goes.
+#[component]
+fn CleanUp(reload: RwSignal<u32>) -> impl IntoView {
+    let days = RwSignal::new("1".to_owned());
+    let asking = RwSignal::new(None::<u64>);
+    let said = RwSignal::new(None::<String>);
+    let run = Action::new_local(move |before: &u64| {
+        let before = *before;
+        async move {
+            let (mut deleted, mut cursor) = (0usize, None);
+            loop {
+                let r = api::clean_up_users(before, cursor).await?;
+                deleted += r.deleted.len();
+                cursor = r.next_cursor;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            said.set(Some(match deleted {
+                0 => "No user was left to clean up.".to_owned(),
+                1 => "Deleted 1 user who never enrolled.".to_owned(),
+                n => format!("Deleted {n} users who never enrolled."),
+            }));
+            reload.update(|n| *n += 1);
+            Ok::<_, ApiFail>(())
+        }
+    });
+    let error = Signal::derive(move || run.value().get().and_then(Result::err));
+    let cutoff = move || {
+        let days: f64 = days.get_untracked().trim().parse().ok().filter(|d: &f64| d.is_finite() && *d >= 0.0)?;
+        let now = js_sys::Date::now() / 1000.0;
+        Some((now - days * 86_400.0).max(0.0) as u64)
+    };
+    view! {
+        <section class="box" aria-labelledby="cleanup-heading">
+            <h2 id="cleanup-heading">"Users who never enrolled"</h2>
+            <p class="muted">"A first sign-in registers its user before they enrol an authenticator; someone who stopped there is listed as Never enrolled. They can be deleted together; administrators are kept."</p>
+            <form class="row" on:submit=move |ev| { ev.prevent_default(); said.set(None); asking.set(cutoff()); }>
+                <div>
+                    <label for="cleanup-days">"Registered more than this many days ago"</label>
+                    <input id="cleanup-days" type="number" min="0" max="3650" step="1" required=true prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev))/>
+                </div>
+                <button type="submit" class="secondary" disabled=move || run.pending().get()>"Delete users who never enrolled…"</button>
+            </form>
+            {move || asking.get().map(|before| view! {
+                <div class="confirm" role="alertdialog" aria-labelledby="cleanup-question">
+                    <p id="cleanup-question">{format!(
+                        "Delete every user who never enrolled an authenticator and registered before {}? Their records and names are erased; if they sign in again they register anew. The audit log records each.",
+                        datetime(before)
+                    )}</p>
+                    <div class="row">
+                        <button type="button" class="danger" on:click=move |_| { asking.set(None); run.dispatch(before); }>"Delete them now"</button>
+                        <button type="button" class="secondary" on:click=move |_| asking.set(None)>"Cancel"</button>
+                    </div>
+                </div>
+            })}
+            <p role="status">{move || if run.pending().get() { Some("Deleting…".to_owned()) } else { said.get() }}</p>
+            <ErrorBanner error=error/>
+        </section>
     }
 }
 
@@ -127,6 +192,8 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         "Disabled"
     } else if user.admin {
         "Administrator"
+    } else if user.authenticators.is_empty() {
+        "Never enrolled"
     } else {
         "Active"
     };

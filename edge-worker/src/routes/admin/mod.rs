@@ -71,7 +71,11 @@ fn audit_action(method: &Method, rest: &[&str]) -> String {
         Method::Delete => "delete",
         _ => "call",
     };
-    let last = if rest.last() == Some(&"rotate") { "rotate" } else { verb };
+    let last = match rest.last() {
+        Some(&"rotate") => "rotate",
+        Some(&"cleanup") if rest.len() == 2 => return "users.cleanup".to_owned(),
+        _ => verb,
+    };
     format!("{}.{last}", path.join("."))
 }
 
@@ -81,7 +85,7 @@ async fn handle(req: Request, ctx: &mut Ctx, method: Method, rest: &[&str], acto
     match rest.first().copied() {
         Some("applications") => applications::handle(req, ctx, method, tail).await,
         Some("groups") => groups::handle(req, ctx, method, tail).await,
-        Some("users" | "directory") => users::handle(req, ctx, method, rest).await,
+        Some("users" | "directory") => users::handle(req, ctx, method, rest, actor, ip).await,
         Some("audit") if method == Method::Get && rest.len() == 1 => audit(&req, ctx).await,
         Some("audit") if method == Method::Get && rest == ["audit", "export"] => audit_export(&req, ctx, actor, ip).await,
         Some("keys") if method == Method::Post && rest == ["keys", "rotate"] => {

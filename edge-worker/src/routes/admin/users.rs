@@ -1,6 +1,6 @@
 //! `/admin/api/users/...` and `/admin/api/directory/...`: a page of users (by the start of
 //! their name), one user, changing, disabling or deleting them, resetting an authenticator,
-//! and the directory's index.
+//! cleaning up users who never enrolled, and the directory's index.
 
 use super::{ensure_group, no_such_endpoint, not_found};
 use crate::error::{json, AppError, AppResult};
@@ -8,11 +8,11 @@ use crate::http::json_body;
 use crate::store::Ctx;
 use biopass_idp::directory;
 use biopass_idp::error::ApiFailure;
-use biopass_proto::admin::{Deleted, DirectoryStatus, Reindex, Reindexed, UpdateUser};
+use biopass_proto::admin::{CleanUpUsers, CleanedUp, Deleted, DirectoryStatus, Reindex, Reindexed, UpdateUser};
 use worker::{Method, Request, Response};
 
 /// `rest`: the whole path (`users/...` or `directory/...`).
-pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {
+pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str], actor: &str, ip: Option<String>) -> AppResult<Response> {
     match (method, rest) {
         (Method::Get, ["users"]) => {
             let (q, limit, cursor) = listing_query(&req)?;
@@ -29,6 +29,15 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
         (Method::Delete, ["users", id]) => {
             let gone = biopass_service::users::delete_user(ctx, id).await?;
             json(200, &Deleted { deleted: gone.id })
+        }
+        (Method::Post, ["users", "cleanup"]) => {
+            let input: CleanUpUsers = json_body(&mut req).await?;
+            let (deleted, scanned, next_cursor) = biopass_service::users::clean_up_never_enrolled(ctx, input.registered_before, input.cursor).await?;
+            for user in &deleted {
+                ctx.audit_named(actor, "users.delete", Some(&user.id), Some(user.username.as_str()), Some("never enrolled: cleaned up".into()), ip.clone())
+                    .await;
+            }
+            json(200, &CleanedUp { deleted: deleted.iter().map(|u| u.view()).collect(), scanned, next_cursor })
         }
         (Method::Delete, ["users", id, "authenticators", kind]) => json(200, &biopass_service::users::reset_authenticator(ctx, id, kind).await?.view()),
         (Method::Get, ["directory"]) => json(200, &DirectoryStatus { indexed: ctx.records.directory_indexed().await? }),
