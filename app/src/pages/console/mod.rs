@@ -62,11 +62,6 @@ fn Shell() -> impl IntoView {
     // On a narrow screen the navigation collapses behind a Menu button (the stylesheet shows
     // it whole from 48rem); it closes again when a page is chosen.
     let menu_open = RwSignal::new(false);
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        menu_open.set(false);
-    });
     view! {
         // The browser follows the fragment itself (rel=external: not a route change).
         <a class="skip-link" href="#main" rel="external">"Skip to the page"</a>
@@ -76,7 +71,7 @@ fn Shell() -> impl IntoView {
                 aria-expanded=move || menu_open.get().to_string()
                 on:click=move |_| menu_open.update(|o| *o = !*o)>"Menu"</button>
             <div id="console-menu" class="menu" class:open=move || menu_open.get()>
-                <nav aria-label="Console">
+                <nav aria-label="Console" on:click=move |_| menu_open.set(false)>
                     <A href="/console" exact=true>"Applications"</A>
                     <A href="/console/users">"Users"</A>
                     <A href="/console/groups">"Groups"</A>
