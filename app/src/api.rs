@@ -243,6 +243,11 @@ pub async fn directory() -> Result<DirectoryStatus, ApiFail> {
     get("/directory").await
 }
 
+/// One user.
+pub async fn user(id: &str) -> Result<User, ApiFail> {
+    get(&format!("/users/{}", enc(id))).await
+}
+
 /// Deletes one directory page's users who never enrolled and registered before
 /// `registered_before` (Unix seconds), from `cursor`.
 pub async fn clean_up_users(registered_before: u64, cursor: Option<String>) -> Result<CleanedUp, ApiFail> {

@@ -30,6 +30,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::console::applications::ApplicationsPage/>
                     <Route path=path!("applications/:id") view=pages::console::application::ApplicationPage/>
                     <Route path=path!("users") view=pages::console::users::UsersPage/>
+                    <Route path=path!("users/:id") view=pages::console::user::UserPage/>
                     <Route path=path!("groups") view=pages::console::groups::GroupsPage/>
                     <Route path=path!("audit") view=pages::console::audit::AuditPage/>
                 </ParentRoute>

@@ -519,6 +519,21 @@ test('users who never enrolled are marked and deleted together after a confirmat
   assert.equal(log[0].detail, 'never enrolled: cleaned up');
 });
 
+test('a user page: status, groups, authenticators, last sign-in and recent activity', async () => {
+  await open(page, `${worker.url}/console/users`, worker);
+  await page.getByRole('link', { name: 'root', exact: true }).click();
+  await page.getByRole('heading', { name: 'root', level: 1 }).waitFor();
+  const about = await page.getByRole('region', { name: 'About' }).textContent();
+  assert.match(about, /StatusAdministrator/);
+  assert.match(about, /AuthenticatorsAuthenticator app/);
+  assert.match(about, /Last sign-in\d{4}-\d{2}-\d{2} /, about);
+  const recent = page.getByRole('region', { name: 'Recent activity' });
+  await recent.getByRole('cell', { name: 'login.success' }).first().waitFor();
+  await axe('user-page');
+  await page.getByRole('link', { name: '← Users' }).click();
+  await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
+});
+
 test('dark mode follows the system: the console is dark, readable (axe contrast) and the face capture stays white', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   try {
@@ -569,6 +584,7 @@ test('every console page fits 320, 800 and 1440 px wide; under 48rem the navigat
     ['users', '/console/users', 'Users'],
     ['groups', '/console/groups', 'Groups'],
     ['audit', '/console/audit', 'Audit log'],
+    ['user', `/console/users/${(await admin(worker, 'GET', '/users?q=root')).body.items[0].id}`, 'Recent activity'],
   ];
   try {
     for (const width of [320, 800, 1440]) {

@@ -5,6 +5,7 @@ pub mod application;
 pub mod applications;
 pub mod audit;
 pub mod groups;
+pub mod user;
 pub mod users;
 
 use super::go;

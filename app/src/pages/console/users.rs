@@ -277,7 +277,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
     };
     view! {
         <tr>
-            <td>{user.username.clone()}</td>
+            <td><a href=format!("/console/users/{}", user.id)>{user.username.clone()}</a></td>
             <td>{
                 let ids = user.groups.clone();
                 move || {
