@@ -22,7 +22,7 @@ async fn recent(user: &User) -> Result<Vec<AuditEntry>, ApiFail> {
     let about = api::audit(&[("target", user.id.clone())], 50, None).await?;
     let mut all: Vec<AuditEntry> = own.items.into_iter().filter(|e| e.actor == format!("user:{}", user.username)).collect();
     all.extend(about.items.into_iter().filter(|e| e.target.as_deref() == Some(user.id.as_str())));
-    all.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
+    all.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
     all.dedup();
     all.truncate(RECENT);
     Ok(all)
