@@ -66,6 +66,11 @@ pub async fn totp_confirm(tx: &str, code: String) -> Result<LoginStep, ApiFail> 
     post_code(&format!("/api/login/{tx}/totp/enrol/confirm"), &TotpAnswer { code, forget_face: false, add_authenticator: false }).await
 }
 
+/// Finishes the sign-in without the authenticator the person had asked to add.
+pub async fn skip_addition(tx: &str) -> Result<LoginStep, ApiFail> {
+    decode(Request::post(&format!("/api/login/{tx}/skip")).send().await.map_err(network)?).await
+}
+
 pub async fn totp_verify(tx: &str, answer: &TotpAnswer) -> Result<LoginStep, ApiFail> {
     post_code(&format!("/api/login/{tx}/totp"), answer).await
 }

@@ -93,11 +93,11 @@ impl LoginTransaction {
         let enrolled = user.map(UserRecord::enrolled).unwrap_or_default();
         let missing: Vec<_> = self.acceptable.iter().copied().filter(|k| !enrolled.contains(k)).collect();
         if !self.authenticated.is_empty() {
-            return LoginStep::Enrol { allowed: missing, additional: true };
+            return LoginStep::Enrol { allowed: missing, additional: true, optional: self.proved_accepted().is_some() };
         }
         if enrolled.is_empty() {
             let allowed = if self.may_enrol { self.acceptable.clone() } else { Vec::new() };
-            return LoginStep::Enrol { allowed, additional: false };
+            return LoginStep::Enrol { allowed, additional: false, optional: false };
         }
         let usable: Vec<_> = enrolled.iter().copied().filter(|k| self.acceptable.contains(k)).collect();
         if usable.is_empty() {
@@ -132,6 +132,12 @@ impl LoginTransaction {
             LoginStep::Authenticate { can_add, must_add, .. } => !must_add && (!add || can_add.is_empty()),
             _ => self.acceptable.contains(&kind),
         }
+    }
+
+    /// The last authenticator proved in this sign-in that the application accepts: with one,
+    /// an addition the person asked for may be skipped and the sign-in finished with it.
+    pub fn proved_accepted(&self) -> Option<AuthenticatorKind> {
+        self.authenticated.iter().rev().copied().find(|k| self.acceptable.contains(k))
     }
 
     /// The `amr` values of a sign-in finished with `kind` after those proved before.
@@ -195,9 +201,12 @@ mod tests {
         assert!(!tx.expired(1000 + TRANSACTION_LIFETIME - 1));
         assert!(tx.expired(1000 + TRANSACTION_LIFETIME));
         let mut user = UserRecord::register(UserName::parse("alice").unwrap(), None, "g", &mut TestEntropy::new(1), 1000);
-        assert_eq!(tx.next_step(Some(&user)), LoginStep::Enrol { allowed: vec![AuthenticatorKind::Face, AuthenticatorKind::Totp], additional: false });
+        assert_eq!(
+            tx.next_step(Some(&user)),
+            LoginStep::Enrol { allowed: vec![AuthenticatorKind::Face, AuthenticatorKind::Totp], additional: false, optional: false }
+        );
         let no_enrol = LoginTransaction { may_enrol: false, ..tx.clone() };
-        assert_eq!(no_enrol.next_step(None), LoginStep::Enrol { allowed: vec![], additional: false });
+        assert_eq!(no_enrol.next_step(None), LoginStep::Enrol { allowed: vec![], additional: false, optional: false });
         user.totp = Some(Enrolled { sealed: String::new(), enrolled_at: 1 });
         assert_eq!(
             tx.next_step(Some(&user)),
@@ -235,10 +244,10 @@ mod tests {
         }
         // Once the person proved one, they see their own next step.
         let proved = LoginTransaction { authenticated: vec![Totp], ..blind.clone() };
-        assert_eq!(proved.shown_step(Some(&with(true, false))), LoginStep::Enrol { allowed: vec![Face], additional: true });
+        assert_eq!(proved.shown_step(Some(&with(true, false))), LoginStep::Enrol { allowed: vec![Face], additional: true, optional: true });
         // A vouched-for sign-in shows the real step at once.
         let vouched = LoginTransaction { may_enrol: true, ..blind };
-        assert_eq!(vouched.shown_step(None), LoginStep::Enrol { allowed: vec![Face, Totp], additional: false });
+        assert_eq!(vouched.shown_step(None), LoginStep::Enrol { allowed: vec![Face, Totp], additional: false, optional: false });
     }
 
     fn with(totp: bool, face: bool) -> UserRecord {
@@ -255,14 +264,14 @@ mod tests {
         let tx = |acceptable: &[AuthenticatorKind]| LoginTransaction::new(request(), "App".into(), "g".into(), acceptable.to_vec(), "c", true, 1000);
         let face_only = tx(&[Face]);
         // A new user enrols only what the application accepts.
-        assert_eq!(face_only.next_step(Some(&with(false, false))), LoginStep::Enrol { allowed: vec![Face], additional: false });
+        assert_eq!(face_only.next_step(Some(&with(false, false))), LoginStep::Enrol { allowed: vec![Face], additional: false, optional: false });
         // A user with only an authenticator app proves it is them with it, then must add a face.
         let totp_user = with(true, false);
         assert_eq!(face_only.next_step(Some(&totp_user)), LoginStep::Authenticate { enrolled: vec![Totp], can_add: vec![Face], must_add: true });
         assert!(!face_only.completes_with(&totp_user, Totp, false), "a code alone does not get into a face-only application");
         // Having proved it, they may enrol the face, and the code says both.
         let proved = LoginTransaction { authenticated: vec![Totp], ..face_only.clone() };
-        assert_eq!(proved.next_step(Some(&totp_user)), LoginStep::Enrol { allowed: vec![Face], additional: true });
+        assert_eq!(proved.next_step(Some(&totp_user)), LoginStep::Enrol { allowed: vec![Face], additional: true, optional: false }, "a required addition");
         assert_eq!(proved.amr(Face), vec!["otp", "face"]);
         // A user who has both only sees the accepted one, and has nothing to add.
         let both = with(true, true);

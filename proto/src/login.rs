@@ -58,10 +58,14 @@ impl AuthenticatorKind {
 pub enum LoginStep {
     /// Self-enrolment of one of `allowed`: the user has no authenticator yet, or
     /// (`additional`) has just authenticated with one in this sign-in and adds another.
+    /// With `optional`, what they proved is one the application accepts: they may skip the
+    /// addition and finish signing in (`POST /api/login/{tx}/skip`).
     Enrol {
         allowed: Vec<AuthenticatorKind>,
         #[serde(default)]
         additional: bool,
+        #[serde(default)]
+        optional: bool,
     },
     /// Authenticate with one of `enrolled`. The user may then add one of `can_add` (the
     /// application accepts it and they do not have it yet); with `must_add`, none of their

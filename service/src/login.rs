@@ -259,6 +259,24 @@ pub async fn authenticated<V: OneTime, R: Records>(
     Ok(tx.next_step(Some(user)))
 }
 
+/// The person asked to add another authenticator after proving who they are with one the
+/// application accepts, and now does not (their camera failed, they changed their mind): the
+/// sign-in ends as it would have without the addition. When the addition is required (none
+/// of their authenticators is one the application accepts), it cannot be skipped.
+///
+/// # Errors
+/// 403 when nothing the application accepts was proved in this sign-in, or for a disabled
+/// account; [`gone`] when the transaction ended meanwhile.
+pub async fn skip_addition<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step) -> LoginResult<LoginStep> {
+    let (Some(kind), Some(user)) = (step.tx.proved_accepted(), step.user.as_ref()) else {
+        return Err(api(ApiErrorCode::Forbidden, "Set up a way to sign in that this application accepts to finish signing in."));
+    };
+    if !step.tx.vouched() && cx.is_disabled(user).await? {
+        return Err(disabled());
+    }
+    finish(cx, step, user, kind).await
+}
+
 /// The user who may enrol `kind` in this sign-in, or why not. Before anything is proved
 /// in a sign-in nobody vouched for, the answer is the same for every name.
 ///

@@ -94,8 +94,9 @@ test('first login enrols an authenticator app, the second asks for its code', as
     await context.close();
   }
   {
-    // Having proved who they are with the code, a person may go on to add a face.
-    const { page, context } = await begin(account);
+    // Having proved who they are with the code, a person may go on to add a face, or skip
+    // it and finish signing in (their camera failed, they changed their mind).
+    const { page, context, verifier, nonce } = await begin(account);
     await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
     const add = page.getByLabel('Also set up your face after this sign-in');
     assert.equal(await add.isChecked(), false);
@@ -105,6 +106,10 @@ test('first login enrols an authenticator app, the second asks for its code', as
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Set up face sign-in' }).waitFor();
     assert.ok(!page.url().startsWith(CALLBACK), 'the sign-in goes on to the enrolment');
+    await axe(page, 'login-add-face-skippable');
+    await page.getByRole('button', { name: 'Skip this and finish signing in' }).click();
+    const claims = await redeem(page, verifier, nonce);
+    assert.deepEqual(claims.amr, ['otp']);
     await context.close();
   }
 });

@@ -95,8 +95,10 @@ test('an application that accepts only the face: a user with only an app proves 
   // The code proves it, and does not end the sign-in: the application does not take it alone.
   const next = await answerTotp(login, account);
   assert.equal(next.status, 200, JSON.stringify(next.body));
-  assert.deepEqual(next.body, { step: 'enrol', allowed: ['face'], additional: true });
+  assert.deepEqual(next.body, { step: 'enrol', allowed: ['face'], additional: true, optional: false });
   assert.deepEqual((await login.loginState()).body.step, 'enrol');
+  // The face is required here: it cannot be skipped.
+  assertError(await login.browser.json('POST', `/api/login/${login.tx}/skip`), 403, 'forbidden');
   // A second authenticator app is not what this application takes.
   assertError(await login.browser.json('POST', `/api/login/${login.tx}/totp/enrol`), 403, 'forbidden', /does not accept/);
   const done = await enrolFace(login);
@@ -132,9 +134,18 @@ test('where both are accepted, a second authenticator is added only after provin
     assert.equal(done.body.step, 'done', JSON.stringify(done.body));
     assert.deepEqual((await login.redeem(done.body.redirect_to)).claims().amr, ['otp']);
   }
+  {
+    // Asked for, the face may be skipped: the sign-in ends with the code alone.
+    const login = await beginLogin(worker, rp.both.config, account.username);
+    const next = await answerTotp(login, account, { add_authenticator: true });
+    assert.deepEqual(next.body, { step: 'enrol', allowed: ['face'], additional: true, optional: true });
+    const skipped = await login.browser.json('POST', `/api/login/${login.tx}/skip`);
+    assert.equal(skipped.body.step, 'done', JSON.stringify(skipped.body));
+    assert.deepEqual((await login.redeem(skipped.body.redirect_to)).claims().amr, ['otp']);
+  }
   const login = await beginLogin(worker, rp.both.config, account.username);
   const next = await answerTotp(login, account, { add_authenticator: true });
-  assert.deepEqual(next.body, { step: 'enrol', allowed: ['face'], additional: true });
+  assert.deepEqual(next.body, { step: 'enrol', allowed: ['face'], additional: true, optional: true });
   const done = await enrolFace(login);
   assert.equal(done.status, 200, JSON.stringify(done.body));
   const claims = (await login.redeem(done.body.redirect_to)).claims();

@@ -134,7 +134,7 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
             <p role="alert">"You have no authenticator set up, and this sign-in cannot set one up. Ask your administrator."</p>
         }
         .into_any(),
-        LoginStep::Enrol { allowed, additional } => view! { <Enrol tx=tx allowed=allowed additional=additional/> }.into_any(),
+        LoginStep::Enrol { allowed, additional, optional } => view! { <Enrol tx=tx allowed=allowed additional=additional optional=optional/> }.into_any(),
         LoginStep::Authenticate { enrolled, .. } if enrolled.is_empty() => view! {
             <p role="alert">"None of your authenticators can be used here. Ask your administrator."</p>
         }
@@ -172,7 +172,7 @@ fn instead_text(kind: AuthenticatorKind) -> &'static str {
 /// First sign-in, or adding an authenticator (`additional`) after proving who one is:
 /// choose one (when more than one is allowed), then set it up.
 #[component]
-fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl IntoView {
+fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional: bool) -> impl IntoView {
     let only = (allowed.len() == 1).then(|| allowed[0]);
     let chosen = RwSignal::new(only);
     let can_choose = only.is_none();
@@ -193,7 +193,8 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
             </Show>
         }
     };
-    move || match chosen.get() {
+    let skip = optional.then(|| view! { <SkipAddition tx=tx.clone()/> });
+    let step = move || match chosen.get() {
         Some(AuthenticatorKind::Face) if can_choose => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol other=from_face/> }.into_any(),
         Some(AuthenticatorKind::Face) => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol/> }.into_any(),
         Some(AuthenticatorKind::Totp) => view! { <TotpEnrol tx=tx.clone() additional=additional/> {another()} }.into_any(),
@@ -218,6 +219,29 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool) -> impl 
             </div>
         }
         .into_any(),
+    };
+    view! { {step} {skip} }
+}
+
+/// An addition the person asked for and may skip: "Skip this and finish signing in" ends the
+/// sign-in with what they proved (their camera failed, or they changed their mind).
+#[component]
+fn SkipAddition(tx: String) -> impl IntoView {
+    let skip = Action::new_local(move |_: &()| {
+        let tx = tx.clone();
+        async move {
+            if let LoginStep::Done { redirect_to } = api::skip_addition(&tx).await? {
+                go(&redirect_to);
+            }
+            Ok::<_, ApiFail>(())
+        }
+    });
+    let error = Signal::derive(move || skip.value().get().and_then(Result::err));
+    view! {
+        <p class="alternative">
+            <button type="button" class="link" disabled=move || skip.pending().get() on:click=move |_| { skip.dispatch(()); }>"Skip this and finish signing in"</button>
+        </p>
+        <ErrorBanner error=error/>
     }
 }
 

@@ -41,6 +41,13 @@ pub async fn totp_confirm(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRe
     json(200, &service::totp_confirm(ctx, &step, &answer).await?)
 }
 
+/// `POST /api/login/{tx}/skip`: finishes a sign-in without the authenticator the person
+/// had asked to add.
+pub async fn skip(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let step = load(&req, ctx, tx_id).await?;
+    json(200, &service::skip_addition(ctx, &step).await?)
+}
+
 /// `POST /api/login/{tx}/totp`: authenticates with an enrolled TOTP.
 pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let answer: TotpAnswer = json_body(&mut req).await?;

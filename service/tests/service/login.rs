@@ -9,7 +9,7 @@ use biopass_idp::totp::{self, TotpSeed, PERIOD};
 use biopass_idp::user::UserRecord;
 use biopass_proto::admin::AuditEntry;
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{LoginStep, TotpAnswer};
+use biopass_proto::login::{AuthenticatorKind, LoginStep, TotpAnswer};
 use biopass_service::context::Context;
 use biopass_service::http::Failure;
 use biopass_service::login::{self, Caller, Step};
@@ -389,4 +389,43 @@ fn a_transaction_started_before_sign_ins_shared_an_object_still_loads() {
     for id in ["", "short", &"A".repeat(44)] {
         assert_eq!(api_code(&run(login::load(&cx, id, caller())).unwrap_err()), ApiErrorCode::Expired, "{id:?}");
     }
+}
+
+/// Starts a vouched-for sign-in of `user` where the application accepts `kinds` only.
+fn begin_accepting(cx: &mut Cx, user: &str, kinds: &[AuthenticatorKind]) -> Step {
+    let mut tx = transaction(user, true, BROWSER, cx.now);
+    tx.acceptable = kinds.to_vec();
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
+    run(login::load(cx, &id, caller())).unwrap()
+}
+
+#[test]
+fn an_addition_asked_for_after_proving_an_accepted_authenticator_can_be_skipped_a_required_one_cannot() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    let step = begin(&mut cx, "ada@example.com", true);
+    // Nothing proved yet: nothing to finish with.
+    assert_eq!(api_code(&run(login::skip_addition(&mut cx, &step)).unwrap_err()), ApiErrorCode::Forbidden);
+    advance(&mut cx, 30);
+    let add = TotpAnswer { code: totp::code_at(&seed, cx.now), add_authenticator: true, forget_face: false };
+    let next = run(login::totp_verify(&mut cx, &step, &add)).unwrap();
+    assert!(matches!(next, LoginStep::Enrol { additional: true, optional: true, .. }), "{next:?}");
+    let step = reload(&cx, &step).unwrap();
+    let done = run(login::skip_addition(&mut cx, &step)).unwrap();
+    let redemption = biopass_idp::grant::Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
+    let grant = run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption)).unwrap();
+    assert_eq!(grant.amr, ["otp"], "the sign-in ends with what was proved");
+    assert!(audit(&cx).iter().any(|e| e.action == "login.success" && e.detail.as_deref() == Some("with otp")));
+    // The transaction ended: skipping again finds nothing.
+    assert!(reload(&cx, &step).is_err());
+    // When the application accepts only a face, proving the app is not enough: the face
+    // must be added, and skipping is refused.
+    advance(&mut cx, 30);
+    let face_only = begin_accepting(&mut cx, "ada@example.com", &[AuthenticatorKind::Face]);
+    let right = answer(&totp::code_at(&seed, cx.now));
+    let next = run(login::totp_verify(&mut cx, &face_only, &right)).unwrap();
+    assert!(matches!(next, LoginStep::Enrol { additional: true, optional: false, .. }), "{next:?}");
+    let face_only = reload(&cx, &face_only).unwrap();
+    assert_eq!(api_code(&run(login::skip_addition(&mut cx, &face_only)).unwrap_err()), ApiErrorCode::Forbidden);
 }
