@@ -9,7 +9,9 @@
 // returning sign-ins (Biopass: PAR, authorize, login state, TOTP verify of an enrolled user,
 // token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
 // min-max over rounds), requests/s and p50/p99 latency (medians over rounds), and each
-// worker's bundle size gzipped. The peer needs its package: `npm ci --prefix bench/peer`.
+// worker's bundle size gzipped; then each worker's CPU per second while idle (nothing sent
+// for PROTOCOL_IDLE seconds, default 20, right after the rounds: Biopass's one-time objects
+// still wait for their expiry alarms). The peer needs its package: `npm ci --prefix bench/peer`.
 //   node bench/protocol.mjs [rounds=5] [requests=30] [discovery=200] [concurrency=8]
 //   (or PROTOCOL_ROUNDS, PROTOCOL_REQUESTS, PROTOCOL_DISCOVERY, PROTOCOL_CONCURRENCY)
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
@@ -32,6 +34,7 @@ const num = (i, name, def) => {
 };
 const ROUNDS = num(2, 'PROTOCOL_ROUNDS', 5);
 const N = num(3, 'PROTOCOL_REQUESTS', 30);
+const IDLE = Number(process.env.PROTOCOL_IDLE ?? 20);
 const DISCOVERY = num(4, 'PROTOCOL_DISCOVERY', 200);
 const CONC = num(5, 'PROTOCOL_CONCURRENCY', 8);
 const CALLBACK = 'https://rp.example.com/callback';
@@ -292,6 +295,11 @@ try {
     process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
   }
 
+  // Idle: both workers at once, nothing sent.
+  const idleFrom = sides.map((side) => workerdCpuMs(side.pgid));
+  await new Promise((r) => setTimeout(r, IDLE * 1000));
+  const idle = sides.map((side, i) => (workerdCpuMs(side.pgid) - idleFrom[i]) / IDLE);
+
   const insp = sides.map((s) => `${s.name} ${inspector(s.pgid) ? 'on' : 'off'}`).join(', ');
   const peerDist = mkdtempSync(join(tmpdir(), 'biopass-peer-dist-'));
   let peerBundle;
@@ -330,6 +338,7 @@ try {
   console.log(line(table[0]));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const r of table.slice(1)) console.log(line(r));
+  console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
   console.log(`\nbundle, Biopass provider: edge-worker/build ${bundle(BUILD, (n) => /\.(m?js|wasm)$/.test(n))}`);
   const faceBuild = join(ROOT, 'face-service', 'build');
   console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);
