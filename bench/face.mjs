@@ -41,7 +41,7 @@ try {
   for (let i = 0; i < RUNS; i += 1) {
     const login = await beginFaceLogin({ browser, config, username: i === 0 ? username : `bench-${i}@example.com` });
     await login.page.getByRole('button', { name: /^Face/ }).click();
-    await login.page.getByLabel(/I agree to Biopass processing my face/).check();
+    await login.page.getByLabel(/I agree to .+ processing my face/).check();
     await new Promise((r) => setTimeout(r, READING_MS));
     const continued = Date.now();
     await login.page.getByRole('button', { name: 'Continue' }).click();

@@ -339,7 +339,9 @@ pub async fn totp_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &S
     if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
         return Err(gone());
     }
-    let uri = seed.otpauth_uri("Biopass", user.username.as_str());
+    // The authenticator app lists the code under the application's name: what the person
+    // signs in to, not the provider behind it.
+    let uri = seed.otpauth_uri(&step.tx.application_name, user.username.as_str());
     let qr_svg = qr::svg(&uri).ok_or_else(|| Failure::Internal("QR code rendering failed".into()))?;
     Ok(TotpEnrolment { otpauth_uri: uri, secret: seed.to_base32(), qr_svg })
 }

@@ -67,7 +67,10 @@ test('first login enrols an authenticator app, the second asks for its code', as
     const link = new URL(await page.locator('#otpauth-link').getAttribute('href'));
     assert.equal(`${link.protocol}//${link.host}`, 'otpauth://totp');
     assert.equal(link.searchParams.get('secret'), key);
-    assert.equal(link.searchParams.get('issuer'), 'Biopass');
+    assert.equal(link.searchParams.get('issuer'), 'Payroll', 'the application, not the provider');
+    // The person sees the application's name, never the provider's.
+    assert.equal(await page.title(), 'Sign in to Payroll');
+    assert.ok(!(await page.locator('body').textContent()).includes('Biopass'));
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
     await page.getByRole('button', { name: 'Copy the key' }).click();
     await page.getByRole('status').filter({ hasText: 'Copied to the clipboard' }).waitFor();

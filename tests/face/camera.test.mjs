@@ -66,7 +66,7 @@ test('first login enrols the face with consent, the second authenticates with it
   assert.equal(await go.isDisabled(), true, 'no capture before consent');
   await axe(first.page, 'login-face-consent');
   assert.ok(await first.page.locator('#face-colours-warning').filter({ hasText: 'The screen will show a few bright colours for about two seconds.' }).isVisible(), 'warned before the colours');
-  await first.page.getByLabel(/I agree to Biopass processing my face/).check();
+  await first.page.getByLabel(/I agree to .+ processing my face/).check();
   // The person stays beside the oval while the capture screen is checked (it takes them
   // about two seconds once they are in it).
   await first.page.evaluate(() => { window.__person.away = true; });
@@ -102,7 +102,7 @@ test('a person deletes their face data by proving it is them (asking for reduced
   const browser = await browserFor('person-a');
   const enrol = await begin(browser, 'ada@example.com');
   await enrol.page.getByRole('button', { name: /^Face/ }).click();
-  await enrol.page.getByLabel(/I agree to Biopass processing my face/).check();
+  await enrol.page.getByLabel(/I agree to .+ processing my face/).check();
   await enrol.page.getByRole('button', { name: 'Continue' }).click();
   const claims = await redeem(config, enrol);
   const face = async () => (await admin(worker, 'GET', `/users/${claims.sub}`)).body.authenticators.face;
@@ -133,7 +133,7 @@ test('an application that takes only the authenticator app: a person with a face
   const account = new Account('hal@example.com');
   const enrol = await begin(browser, account.username);
   await enrol.page.getByRole('button', { name: /^Face/ }).click();
-  await enrol.page.getByLabel(/I agree to Biopass processing my face/).check();
+  await enrol.page.getByLabel(/I agree to .+ processing my face/).check();
   await enrol.page.getByRole('button', { name: 'Continue' }).click();
   const first = await redeem(config, enrol);
 
@@ -190,7 +190,7 @@ async function enrolWith(video, username) {
   const browser = Array.isArray(video) ? await browserWith(video) : video;
   const login = await begin(browser, username);
   await login.page.getByRole('button', { name: /^Face/ }).click();
-  await login.page.getByLabel(/I agree to Biopass processing my face/).check();
+  await login.page.getByLabel(/I agree to .+ processing my face/).check();
   await login.page.getByRole('button', { name: 'Continue' }).click();
   return login.page;
 }
@@ -270,7 +270,7 @@ test('an admin enrols their face from the one-time link and signs in to the cons
   await page.getByLabel('User name').fill('root');
   await page.getByRole('button', { name: 'Create and continue' }).click();
   await page.getByRole('button', { name: /^Face/ }).click();
-  await page.getByLabel(/I agree to Biopass processing my face/).check();
+  await page.getByLabel(/I agree to .+ processing my face/).check();
   await page.getByRole('button', { name: 'Continue' }).click();
   await arrive(page, 'Applications');
   await page.getByRole('button', { name: 'Sign out' }).click();

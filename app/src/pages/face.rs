@@ -9,7 +9,7 @@
 //! picture (mirrored, as people expect), and the screen around it is the light the check
 //! measures on the face.
 
-use super::login::{use_advance, AfterSignIn};
+use super::login::{application_name, use_advance, AfterSignIn};
 use crate::api::{self, ApiFail};
 use crate::face::{mark, next_video_frame, now_ms, prefers_reduced_motion, set_screen_colour, sleep_until, Camera, CameraError, Grabbed, TrackerWorker};
 use biopass_idp::face::CHALLENGE_LIFETIME;
@@ -418,7 +418,7 @@ pub fn FaceStep(
         <h2>{heading}</h2>
         <Show when=move || phase() == Phase::Consent>
             <div class="consent">
-                <p>"Biopass will use your camera to check that you are a live person and to learn your face: fit your face in an oval, then come closer to the screen while it shows a few colours (it takes about ten seconds)."</p>
+                <p>{format!("{} will use your camera to check that you are a live person and to learn your face: fit your face in an oval, then come closer to the screen while it shows a few colours (it takes about ten seconds).", application_name())}</p>
                 <ul>
                     <li>"From a few pictures we compute a face template: numbers that describe your face. It is stored encrypted and used only to recognise you when you sign in."</li>
                     <li>"The pictures are used for this check and not kept."</li>
@@ -427,7 +427,7 @@ pub fn FaceStep(
                 <p class="warning" id="face-colours-warning">{COLOURS_WARNING}</p>
                 <label class="check">
                     <input type="checkbox" id="face-consent" prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev))/>
-                    "I agree to Biopass processing my face (biometric data) to sign me in."
+                    {format!("I agree to {} processing my face (biometric data) to sign me in.", application_name())}
                 </label>
                 <button type="button" disabled=move || !consent.get() on:click=move |_| run()>"Continue"</button>
             </div>

@@ -122,8 +122,23 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// The application a sign-in is for, as the person knows it: the login page names it, never
+/// the provider behind it (per-application branding; the name is the application's in the
+/// console).
+#[derive(Clone)]
+pub struct SignInTo(pub String);
+
+/// The name of the application being signed in to ("this application" outside a sign-in).
+pub fn application_name() -> String {
+    use_context::<SignInTo>().map_or_else(|| "this application".to_owned(), |a| a.0)
+}
+
 #[component]
 fn Steps(tx: String, state: LoginState) -> impl IntoView {
+    provide_context(SignInTo(state.application_name.clone()));
+    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+        d.set_title(&format!("Sign in to {}", state.application_name));
+    }
     let header = view! {
         <h1>"Sign in to " {state.application_name.clone()}</h1>
         <p class="muted">"Signing in as " <strong>{state.username.clone()}</strong></p>
@@ -202,9 +217,9 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional
         None => view! {
             <h2>{if additional { "Add a way to sign in" } else { "Choose how you will sign in" }}</h2>
             <p>{if additional {
-                "You have confirmed it is you. Choose the authenticator to add."
+                "You have confirmed it is you. Choose the authenticator to add.".to_owned()
             } else {
-                "This is your first sign-in with Biopass. Choose the authenticator you will use from now on."
+                format!("This is your first sign-in to {}. Choose the authenticator you will use from now on.", application_name())
             }}</p>
             <div class="choices">
                 {allowed.iter().map(|&kind| {
@@ -355,13 +370,17 @@ fn PasskeyStep(
         });
     };
     let (title, text, button) = if enrolling {
-        ("Create a passkey", if additional { "Add a passkey to your account." } else { "This is your first sign-in with Biopass." }, "Create a passkey")
+        (
+            "Create a passkey",
+            if additional { "Add a passkey to your account.".to_owned() } else { format!("This is your first sign-in to {}.", application_name()) },
+            "Create a passkey",
+        )
     } else {
-        ("Sign in with your passkey", "Your device will ask for your fingerprint, face, PIN or security key.", "Use my passkey")
+        ("Sign in with your passkey", "Your device will ask for your fingerprint, face, PIN or security key.".to_owned(), "Use my passkey")
     };
     view! {
         <h2>{title}</h2>
-        <p>{text} " A passkey stays on your device (or your password manager); only its public key is sent to Biopass."</p>
+        <p>{text}  " A passkey stays on your device (or your password manager); only its public key leaves it."</p>
         <button type="button" id="passkey-go" on:click=go disabled=move || busy.get()>
             {move || if busy.get() { "Waiting for your device…" } else { button }}
         </button>
@@ -396,7 +415,8 @@ fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let submit = code_action(tx, true, None);
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
-    let why = if additional { "Add an authenticator app to your account." } else { "This is your first sign-in with Biopass." };
+    let why =
+        if additional { "Add an authenticator app to your account.".to_owned() } else { format!("This is your first sign-in to {}.", application_name()) };
     view! {
         <h2>"Set up an authenticator app"</h2>
         <p>{why} " Scan the code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password), then type the 6-digit code it shows."</p>

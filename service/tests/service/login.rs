@@ -153,7 +153,8 @@ fn first_sign_in_enrols_an_app_a_wrong_code_is_counted_and_the_right_one_issues_
     let step = begin(&mut cx, "ada@example.com", true);
     assert!(matches!(login::state(&step).step, LoginStep::Enrol { .. }));
     let offer = run(login::totp_enrol(&mut cx, &step)).unwrap();
-    assert!(offer.otpauth_uri.starts_with("otpauth://totp/"), "{}", offer.otpauth_uri);
+    assert!(offer.otpauth_uri.starts_with("otpauth://totp/Payroll:ada%40example.com?"), "{}", offer.otpauth_uri);
+    assert!(offer.otpauth_uri.contains("&issuer=Payroll&"), "the application's name, not the provider's: {}", offer.otpauth_uri);
     assert!(offer.qr_svg.starts_with("<svg") || offer.qr_svg.contains("<svg"));
     let seed = seed_of(&offer.secret);
 

@@ -32,6 +32,9 @@ fn bootstrap_token() -> Option<String> {
 
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
+    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+        d.set_title("Biopass console");
+    }
     let bootstrap = bootstrap_token();
     let session = LocalResource::new(api::session);
     view! {
