@@ -187,15 +187,7 @@ pub async fn wrong_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: 
 async fn counted_wrong<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, counted: Counted, what: &str, message: &str) -> Failure {
     let Counted { left, scope } = counted;
     let action = if left == Some(0) { "login.locked" } else { "login.failure" };
-    cx.audit_named(
-        &step.actor(),
-        action,
-        Some(&step.tx.request.client_id),
-        Some(&step.tx.application_name),
-        Some(format!("{what}: {message}")),
-        step.caller.ip.clone(),
-    )
-    .await;
+    record(cx, step, action, format!("{what}: {message}")).await;
     match left {
         Some(0) => {
             let whom = if scope == Scope::Client { "this browser is" } else { "this authenticator is" };

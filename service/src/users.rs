@@ -115,6 +115,12 @@ pub async fn delete_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -
     if user.admin {
         return Err(Failure::Api(ApiFailure::new(ApiErrorCode::Conflict, "This user is an administrator: remove their administrator role first.")));
     }
+    erase(cx, &user).await?;
+    Ok(user)
+}
+
+/// Erases `user` (just read, not an administrator) as [`delete_user`] says.
+async fn erase<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) -> StoreResult<()> {
     let claim = VaultKey::UserName(user.user_pool.as_ref(), &user.username).to_string();
     if from_value::<String>(cx.vault.get(&claim, cx.now).await?)?.as_deref() == Some(user.id.as_str()) {
         cx.vault.clear(&claim).await?;
@@ -128,14 +134,13 @@ pub async fn delete_user<V: OneTime, R: Records>(cx: &Context<V, R>, id: &str) -
     ] {
         cx.vault.clear(&key.to_string()).await?;
     }
-    cx.records.delete_user(&user).await?;
-    Ok(user)
+    cx.records.delete_user(user).await
 }
 
 /// Users looked at by one [`clean_up_never_enrolled`] call.
 pub const CLEANUP_PAGE: usize = 100;
 
-/// Deletes (as [`delete_user`] does) the users of one page of the directory, from `cursor`,
+/// Deletes (as [`delete_user`] does, from the record read here) the users of one page of the directory, from `cursor`,
 /// who never enrolled an authenticator and registered before `registered_before`:
 /// sign-ins that stopped before enrolment leave such users behind. Each is read again before
 /// it goes, so one who enrolled meanwhile stays; administrators stay. Answers who went, how
@@ -159,7 +164,8 @@ pub async fn clean_up_never_enrolled<V: OneTime, R: Records>(
         if !user.enrolled().is_empty() || user.admin || user.created_at >= registered_before {
             continue;
         }
-        deleted.push(delete_user(cx, &user.id).await?);
+        erase(cx, &user).await?;
+        deleted.push(user);
     }
     Ok((deleted, scanned, page.next_cursor))
 }

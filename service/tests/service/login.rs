@@ -75,7 +75,13 @@ pub(crate) fn registered(cx: &mut Cx, n: &str) -> UserRecord {
 
 /// Starts a sign-in for `user`, vouched for or not; the step as the SPA's first call loads it.
 fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
-    let tx = transaction(user, vouched, BROWSER, cx.now);
+    begin_accepting(cx, user, vouched, &AuthenticatorKind::all())
+}
+
+/// [`begin`] where the application accepts `kinds` only.
+pub(crate) fn begin_accepting(cx: &mut Cx, user: &str, vouched: bool, kinds: &[AuthenticatorKind]) -> Step {
+    let mut tx = transaction(user, vouched, BROWSER, cx.now);
+    tx.acceptable = kinds.to_vec();
     let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
     run(login::load(cx, &id, caller())).unwrap()
 }
@@ -392,14 +398,6 @@ fn a_transaction_started_before_sign_ins_shared_an_object_still_loads() {
     }
 }
 
-/// Starts a vouched-for sign-in of `user` where the application accepts `kinds` only.
-fn begin_accepting(cx: &mut Cx, user: &str, kinds: &[AuthenticatorKind]) -> Step {
-    let mut tx = transaction(user, true, BROWSER, cx.now);
-    tx.acceptable = kinds.to_vec();
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
-    run(login::load(cx, &id, caller())).unwrap()
-}
-
 #[test]
 fn an_addition_asked_for_after_proving_an_accepted_authenticator_can_be_skipped_a_required_one_cannot() {
     let mut cx = context();
@@ -423,7 +421,7 @@ fn an_addition_asked_for_after_proving_an_accepted_authenticator_can_be_skipped_
     // When the application accepts only a face, proving the app is not enough: the face
     // must be added, and skipping is refused.
     advance(&mut cx, 30);
-    let face_only = begin_accepting(&mut cx, "ada@example.com", &[AuthenticatorKind::Face]);
+    let face_only = begin_accepting(&mut cx, "ada@example.com", true, &[AuthenticatorKind::Face]);
     let right = answer(&totp::code_at(&seed, cx.now));
     let next = run(login::totp_verify(&mut cx, &face_only, &right)).unwrap();
     assert!(matches!(next, LoginStep::Enrol { additional: true, optional: false, .. }), "{next:?}");

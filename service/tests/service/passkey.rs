@@ -2,25 +2,22 @@
 //! the refusals (a replayed or concurrent answer, another account's credential, another
 //! origin, a cloned authenticator's counter), each counted and recorded.
 
-use crate::helpers::{api_code, name, run, transaction};
-use crate::login::{audit, caller, code_of, context, registered, reload, Cx, BROWSER};
+use crate::helpers::{api_code, name, run};
+use crate::login::{audit, code_of, context, registered, reload, Cx};
 use biopass_idp::grant::Redemption;
 use biopass_idp::lockout::MAX_FAILURES;
 use biopass_idp::passkey::soft::SoftKey;
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginStep, PasskeyAssertion, PasskeyRegistration, TotpAnswer};
 use biopass_service::login::{self, Step};
-use biopass_service::oauth::{redeem_code, start_transaction};
+use biopass_service::oauth::redeem_code;
 
 const RP: &str = "id.example.com";
 const ORIGIN: &str = "https://id.example.com";
 
 /// A sign-in for `user` to an application accepting `kinds`.
 fn begin(cx: &mut Cx, user: &str, vouched: bool, kinds: &[AuthenticatorKind]) -> Step {
-    let mut tx = transaction(user, vouched, BROWSER, cx.now);
-    tx.acceptable = kinds.to_vec();
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
-    run(login::load(cx, &id, caller())).unwrap()
+    crate::login::begin_accepting(cx, user, vouched, kinds)
 }
 
 fn enrol(cx: &mut Cx, step: &Step, key: &SoftKey) -> Result<LoginStep, biopass_service::http::Failure> {

@@ -18,9 +18,10 @@ fn when(ms: u64) -> String {
 /// The user's recent audit entries, newest first: their own (as `user:{name}`) and those
 /// about them (their id as the target).
 async fn recent(user: &User) -> Result<Vec<AuditEntry>, ApiFail> {
-    let own = api::audit(&[("actor", format!("user:{}", user.username))], 50, None).await?;
+    let actor = format!("user:{}", user.username);
+    let own = api::audit(&[("actor", actor.clone())], 50, None).await?;
     let about = api::audit(&[("target", user.id.clone())], 50, None).await?;
-    let mut all: Vec<AuditEntry> = own.items.into_iter().filter(|e| e.actor == format!("user:{}", user.username)).collect();
+    let mut all: Vec<AuditEntry> = own.items.into_iter().filter(|e| e.actor == actor).collect();
     all.extend(about.items.into_iter().filter(|e| e.target.as_deref() == Some(user.id.as_str())));
     all.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
     all.dedup();
@@ -55,15 +56,7 @@ pub fn UserPage() -> impl IntoView {
 fn UserDetail(user: User, entries: Vec<AuditEntry>) -> impl IntoView {
     let groups = LocalResource::new(api::groups);
     let last_sign_in = entries.iter().find(|e| e.action == "login.success").map(|e| when(e.at_ms));
-    let status = if user.disabled {
-        "Disabled"
-    } else if user.admin {
-        "Administrator"
-    } else if user.authenticators.is_empty() {
-        "Never enrolled"
-    } else {
-        "Active"
-    };
+    let status = super::users::status(&user);
     let ids = user.groups.clone();
     let mut authenticators: Vec<String> = Vec::new();
     if user.authenticators.face {
@@ -86,9 +79,7 @@ fn UserDetail(user: User, entries: Vec<AuditEntry>) -> impl IntoView {
                 <dt>"Registered"</dt><dd>{datetime(user.created_at)}</dd>
                 <dt>"Last sign-in"</dt><dd>{last_sign_in.unwrap_or_else(|| "None recorded recently".into())}</dd>
                 <dt>"Groups"</dt><dd>{move || {
-                    let all = groups.get().and_then(Result::ok).unwrap_or_default();
-                    let names: Vec<String> = ids.iter().map(|id| all.iter().find(|g| &g.id == id).map(|g| g.name.clone()).unwrap_or_else(|| id.clone())).collect();
-                    if names.is_empty() { "None".to_owned() } else { names.join(", ") }
+                    super::users::group_names(&ids, &groups.get().and_then(Result::ok).unwrap_or_default())
                 }}</dd>
                 <dt>"Authenticators"</dt><dd>{if authenticators.is_empty() { "None enrolled".to_owned() } else { authenticators.join(", ") }}</dd>
             </dl>

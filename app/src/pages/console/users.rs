@@ -149,6 +149,29 @@ fn CleanUp(reload: RwSignal<u32>) -> impl IntoView {
     }
 }
 
+/// A user's status, as the list and their page say it.
+pub(super) fn status(user: &User) -> &'static str {
+    if user.disabled {
+        "Disabled"
+    } else if user.admin {
+        "Administrator"
+    } else if user.authenticators.is_empty() {
+        "Never enrolled"
+    } else {
+        "Active"
+    }
+}
+
+/// The names of the groups `ids` ("None" for none); an unknown id stands for itself.
+pub(super) fn group_names(ids: &[String], all: &[Group]) -> String {
+    let names: Vec<String> = ids.iter().map(|id| all.iter().find(|g| &g.id == id).map(|g| g.name.clone()).unwrap_or_else(|| id.clone())).collect();
+    if names.is_empty() {
+        "None".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// Users a page shows.
 const PAGE: usize = 50;
 
@@ -188,15 +211,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         1 => auths.push("Passkey".to_owned()),
         n => auths.push(format!("{n} passkeys")),
     }
-    let status = if user.disabled {
-        "Disabled"
-    } else if user.admin {
-        "Administrator"
-    } else if user.authenticators.is_empty() {
-        "Never enrolled"
-    } else {
-        "Active"
-    };
+    let status = status(&user);
     let name = user.username.clone();
     let has_passkeys = !user.authenticators.passkeys.is_empty();
     let (has_totp, has_face) = (user.authenticators.totp, user.authenticators.face);
@@ -281,9 +296,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
             <td>{
                 let ids = user.groups.clone();
                 move || {
-                    let all = groups.get();
-                    let names: Vec<String> = ids.iter().map(|id| all.iter().find(|g| &g.id == id).map(|g| g.name.clone()).unwrap_or_else(|| id.clone())).collect();
-                    if names.is_empty() { "None".to_owned() } else { names.join(", ") }
+                    group_names(&ids, &groups.get())
                 }
             }</td>
             <td>{if auths.is_empty() { "None enrolled".to_owned() } else { auths.join(", ") }}</td>
