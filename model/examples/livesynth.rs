@@ -29,10 +29,11 @@
 //!     off), far-mask.jpg, near-mask.jpg (the near-field light factor per pixel, over
 //!     `mask_scale`), scene.json (the detected face's centre and width in pixels), for
 //!     the browser's simulated person.
-//! livesynth bench --photos DIR [--count N] [--kinds K,K] [--models DIR]
+//! livesynth bench --photos DIR [--count N] [--kinds K,K] [--enrolments M] [--models DIR]
 //!     APCER per attack and BPCER of the genuine simulation over N attempts each (the
 //!     demo photos of DIR), through the worker's own measures and decisions; `--kinds`
-//!     (e.g. `genuine`) runs only those captures.
+//!     (e.g. `genuine`; empty: none) runs only those captures; `--enrolments` first
+//!     enrols M times with fresh challenges and prints how many were refused, and why.
 //! livesynth calibrate --photos DIR [--count N] [--models DIR]
 //!     for N photos of DIR (the LFW calibration set), measures a genuine capture and the
 //!     paper, tint and late attacks with the server's measures and prints the distribution
@@ -796,7 +797,32 @@ fn bench(a: &Args) -> Res<()> {
             Err(e) => eprintln!("{file}#{face} left out: {e}"),
         }
     }
+    let enrolments: usize = a.get("--enrolments").unwrap_or("0").parse()?;
+    if enrolments > 0 {
+        // Genuine enrolments (one far and three near frames) with fresh challenges.
+        let mut why: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        let mut accepted = 0usize;
+        for i in 0..enrolments {
+            let (_, head, _) = &heads[i % heads.len()];
+            let mut rng = SeededEntropy::new([(i % 251) as u8, 0xe0, (i / 251) as u8, 3].repeat(8).try_into().unwrap_or([0; 32]));
+            let issued = decide::new_challenge(&mut rng, String::new(), FacePurpose::Enrol, i % 5 == 4, 0);
+            let verdict =
+                capture(&p, head, &issued.public(String::new()), Kind::Genuine, 5000 + i as u64).map_err(|e| e.to_string()).and_then(|(shots, at)| {
+                    let measured = measure(&p, &shots).map_err(|e| e.to_string())?;
+                    decide::enrol(&issued, decide::ColourTimes::nominal(at), &measured, 60_000).map_err(|r| match &r {
+                        decide::FaceRejection::PoorQuality(m) | decide::FaceRejection::NoDistanceChange(m) => m.clone(),
+                        other => other.attack().unwrap_or("other").to_string(),
+                    })
+                });
+            match verdict {
+                Ok(_) => accepted += 1,
+                Err(e) => *why.entry(e).or_default() += 1,
+            }
+        }
+        println!("Enrolment {:>9} {:>7.1}%  refused; {why:?}", format!("{accepted}/{enrolments}"), 100.0 * (1.0 - accepted as f32 / enrolments as f32));
+    }
     let kinds = match a.get("--kinds") {
+        Some("") => Vec::new(),
         Some(list) => list.split(',').map(Kind::parse).collect::<Res<Vec<_>>>()?,
         None => vec![Kind::Genuine, Kind::Still, Kind::Paper, Kind::Warp, Kind::Tint, Kind::Late, Kind::Reversed, Kind::Screen],
     };
@@ -818,6 +844,13 @@ fn bench(a: &Args) -> Res<()> {
             match decide::authenticate(&issued, decide::ColourTimes::nominal(at), &measured, 60_000, template, threshold) {
                 Ok(_) => accepted += 1,
                 Err(r) => {
+                    if kind == Kind::Genuine {
+                        let f = decide::figures(&issued, decide::ColourTimes::nominal(at), &measured);
+                        eprintln!(
+                            "genuine #{i} ({name}) refused: {r:?}; growth {:.3}, perspective {:.3}; far oval {:?}, near oval {:?}",
+                            f.growth, f.perspective, issued.far, issued.near
+                        );
+                    }
                     let label = match &r {
                         decide::FaceRejection::PoorQuality(m) => format!("poor: {m}"),
                         decide::FaceRejection::NotRecognised { score } => format!("not recognised ({name}, {score:.2})"),

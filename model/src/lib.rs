@@ -140,6 +140,11 @@ impl Pipeline {
         self.landmark.landmarks(frame, face)
     }
 
+    /// The landmark model itself (for measures that run it on several crops of a face).
+    pub fn landmark_model(&self) -> &LandmarkModel {
+        &self.landmark
+    }
+
     /// Probability that the face in `crop` is live. See [`LivenessModel::liveness`].
     ///
     /// # Errors

@@ -1,8 +1,12 @@
 //! Head pose on real faces: the documented sign convention holds under a mirror image
-//! (yaw and roll change sign, pitch stays) and an in-plane rotation (roll follows it).
+//! (yaw and roll change sign, pitch stays) and an in-plane rotation (roll follows it); the
+//! distance check's depth ratio of several crops is steadier than one crop's.
 
+use biopass_model::detect::BBox;
 use biopass_model::head_pose;
 use biopass_model::imageops::{self, Affine};
+use biopass_model::scene::{depth_ratio, steady_depth_ratio};
+use biopass_model::Face;
 
 use crate::helpers::*;
 
@@ -59,4 +63,50 @@ fn mirror_flips_yaw_and_roll_and_rotation_moves_roll() {
     assert!(median(&yaw_err) < 5.0 && median(&roll_err) < 3.0 && median(&pitch_err) < 5.0);
     assert!(median(&rot_err) < 3.0);
     assert!(yaw_err.iter().chain(&roll_err).all(|e| *e < 15.0));
+}
+
+/// The depth ratio of several crops ([`steady_depth_ratio`]) moves less than one crop's
+/// when the detector's box moves by a pixel or two (as it does between two frames of a
+/// still face), and it is the same on the mirrored photo.
+#[test]
+fn the_steady_depth_ratio_moves_less_than_one_crops() {
+    let p = pipeline();
+    let (mut single_spread, mut steady_spread, mut faces) = (0f32, 0f32, 0usize);
+    for n in PHOTOS {
+        let img = photo(n);
+        let frame = img.frame();
+        for face in p.detect(&frame).unwrap() {
+            let (mut single, mut steady) = (Vec::new(), Vec::new());
+            for (dx, dy) in [(0.0, 0.0), (1.5, 0.0), (-1.5, 0.0), (0.0, 1.5), (0.0, -1.5), (1.0, 1.0)] {
+                let b = face.bbox;
+                let moved = Face { bbox: BBox { x1: b.x1 + dx, x2: b.x2 + dx, y1: b.y1 + dy, y2: b.y2 + dy }, score: face.score };
+                let lm = p.landmarks(&frame, &moved).unwrap();
+                single.push(depth_ratio(&lm));
+                steady.push(steady_depth_ratio(p, &frame, &moved, &lm).unwrap());
+            }
+            let spread = |v: &[f32]| {
+                let m = v.iter().sum::<f32>() / v.len() as f32;
+                (v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / v.len() as f32).sqrt() / m
+            };
+            single_spread += spread(&single);
+            steady_spread += spread(&steady);
+            faces += 1;
+        }
+    }
+    let (single, steady) = (single_spread / faces as f32, steady_spread / faces as f32);
+    println!("depth ratio under 1-2 px moves of the box, mean relative spread over {faces} faces: one crop {single:.4}, six crops {steady:.4}");
+    assert_eq!(faces, 22);
+    assert!(steady < 0.75 * single, "six crops {steady} vs one {single}");
+
+    // Mirrored: the same face, the same ratio (within the crops' own spread).
+    let img = photo(5);
+    let (frame, mirrored) = (img.frame(), img.mirrored());
+    let ratio = |f: &biopass_model::Frame<'_>, face: &Face| steady_depth_ratio(p, f, face, &p.landmarks(f, face).unwrap()).unwrap();
+    let mframe = mirrored.frame();
+    for face in p.detect(&frame).unwrap() {
+        let centre = [img.width as f32 - (face.bbox.x1 + face.bbox.x2) / 2.0, (face.bbox.y1 + face.bbox.y2) / 2.0];
+        let (twin, _) = nearest(&p.detect(&mframe).unwrap(), centre).unwrap();
+        let (a, b) = (ratio(&frame, &face), ratio(&mframe, &twin));
+        assert!((a - b).abs() / a < 0.05, "mirrored: {a} vs {b}");
+    }
 }

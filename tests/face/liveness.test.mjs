@@ -63,7 +63,9 @@ const ATTACKS = [
   ['the whole picture tinted in step with the colours', 'tint', ['light_not_local']],
   ['the right light one colour late', 'late', ['no_light_response']],
   ['the colours in reverse order', 'reversed', ['no_light_response']],
-  ['a screen replay of a capture of another sequence', 'screen', ['no_light_response', 'not_live']],
+  // The screen's moiré and gamma also blur the landmarks: 2 in 30 in the benchmark are refused
+  // by the perspective check first.
+  ['a screen replay of a capture of another sequence', 'screen', ['no_light_response', 'not_live', 'flat_face']],
 ];
 
 test('photo, print, 3D warp, tint, wrong timing or order, screen replay: each refused, counted and recorded as an attack', { timeout: 400_000 }, async () => {

@@ -96,9 +96,9 @@ test('first login: face enrolment needs consent; then the code is redeemed with 
   assert.equal(c.status, 200, JSON.stringify(c.body));
   assert.equal(c.body.purpose, 'enrol');
   const capture = await synth(PERSON_A, c.body);
-  // An enrolment asks for one far frame and three near ones (a sign-in: one of each).
-  assert.deepEqual([c.body.far_frames, c.body.near_frames], [1, 3]);
-  assert.equal(capture.frames.length, 4 + c.body.flashes.length);
+  // An enrolment asks for two far frames and three near ones (a sign-in: one of each).
+  assert.deepEqual([c.body.far_frames, c.body.near_frames], [2, 3]);
+  assert.equal(capture.frames.length, 5 + c.body.flashes.length);
   const bytes = capture.frames.reduce((n, f) => n + f.jpeg.length * 3 / 4, 0);
   console.log(`==> evidence: ${capture.frames.length} whole frames of 320x240, ${(bytes / 1024).toFixed(0)} KB of JPEG`);
   assert.ok(bytes < 400_000);
