@@ -1,12 +1,14 @@
 //! The `Vault` Durable Object: everything that must happen exactly once or be counted
 //! exactly. Each key lives in an object instance named by `biopass_idp::schema::vault_object`:
 //! the values of one sign-in (request URI, transaction, face challenges, code) share the
-//! sign-in's object, each in a slot of its own, so a sign-in creates one object; every other
-//! key has an object of its own, named by the key. Operations on one object are serialised
+//! sign-in's object, each in a slot of its own, so a sign-in creates one object; a user's
+//! status (disabled or deleted) and their revoked access tokens share the user's object; every
+//! other key has an object of its own, named by the key. Operations on one object are serialised
 //! by the runtime, and operations on different objects run in parallel.
 //!
 //! Operations: [`Op::Insert`] (fails if present), [`Op::Take`] (read and delete: the
-//! one-time redemption of codes, request URIs and transactions), [`Op::Get`],
+//! one-time redemption of codes, request URIs and transactions), [`Op::Get`], [`Op::GetMany`]
+//! (several slots of one object in one call: userinfo's user status and token revocation),
 //! [`Op::Replace`], [`Op::GetOrInsert`] and [`Op::Put`] (keyset, user-name claims),
 //! [`Op::Advance`] (a counter that only grows: TOTP steps), and
 //! [`Op::Reserve`]/[`Op::Release`]/[`Op::Check`] (lock-outs over a sliding window: an
@@ -44,6 +46,12 @@ pub enum Op {
     },
     Get {
         now: u64,
+    },
+    /// The live values of several slots of the object (`None`: its own value), in one
+    /// call; the reply's `values`, in order.
+    GetMany {
+        now: u64,
+        slots: Vec<Option<String>>,
     },
     Replace {
         value: Value,
@@ -125,6 +133,9 @@ pub struct Reply {
     /// Answer: what it did.
     #[serde(default)]
     pub answered: Option<Answered>,
+    /// GetMany: the values, in the order asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<Option<Value>>,
 }
 
 #[durable_object]
@@ -186,6 +197,13 @@ impl Vault {
             Op::Get { now } => {
                 let found = self.live(&entry, now).await?;
                 Reply { ok: found.is_some(), value: found.map(|e| e.value), ..Reply::default() }
+            }
+            Op::GetMany { now, slots } => {
+                let mut values = Vec::with_capacity(slots.len());
+                for s in &slots {
+                    values.push(self.live(&name("e", s.as_deref()), now).await?.map(|e| e.value));
+                }
+                Reply { ok: true, values, ..Reply::default() }
             }
             Op::Replace { value, now } => match self.live(&entry, now).await? {
                 Some(old) => {
@@ -403,6 +421,19 @@ impl OneTime for VaultClient {
     }
     async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
         self.run_op(key, Op::Get { now }).await.map(|r| r.value)
+    }
+    async fn get_many(&self, keys: &[String], now: u64) -> StoreResult<Vec<Option<Value>>> {
+        let Some(first) = keys.first() else { return Ok(Vec::new()) };
+        let object = vault_object(first).0;
+        if keys.iter().any(|k| vault_object(k).0 != object) {
+            return Err(StoreError(format!("get_many across objects: {keys:?}")));
+        }
+        let slots = keys.iter().map(|k| vault_object(k).1.map(str::to_owned)).collect();
+        let reply = self.run_op(first, Op::GetMany { now, slots }).await?;
+        if reply.values.len() != keys.len() {
+            return Err(StoreError(format!("vault get_many answered {} values for {}", reply.values.len(), keys.len())));
+        }
+        Ok(reply.values)
     }
     async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool> {
         self.run_op(key, Op::Replace { value, now }).await.map(|r| r.ok)

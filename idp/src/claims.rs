@@ -40,6 +40,12 @@ pub struct AccessTokenClaims {
     pub scope: String,
     pub jti: String,
     pub preferred_username: String,
+    /// Set on every token issued since a token's revocation is kept with its user's status
+    /// (`biopass_idp::schema::VaultKey::UserRevoked`): userinfo then learns both in one
+    /// Vault call. A token without it was issued before, and its revocation is looked for
+    /// where its sign-in kept it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not", rename = "rvu")]
+    pub revocation_with_user: bool,
 }
 
 /// The `typ` header of access tokens (RFC 9068 2.1).

@@ -76,6 +76,7 @@ pub fn token_claims(grant: &CodeGrant, issuer: &str, jti: String, now: u64) -> (
         scope: grant.scope.join(" "),
         jti,
         preferred_username: grant.username.clone(),
+        revocation_with_user: true,
     };
     ((id, now + ID_TOKEN_LIFETIME), (access, now + ACCESS_TOKEN_LIFETIME))
 }

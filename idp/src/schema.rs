@@ -211,7 +211,11 @@ pub enum VaultKey<'a> {
     /// concurrency.
     PasskeyCounter(&'a str, &'a str),
     Failures(Failures<'a>),
+    /// Whether a user is disabled (or was deleted): the value of the user's status object.
     UserDisabled(&'a str),
+    /// An access token of a user (user id, `jti`) revoked: a slot of the user's status
+    /// object, so userinfo learns both in one call.
+    UserRevoked(&'a str, &'a str),
     /// The pool that claimed a user registered before users were bound to pools.
     PoolClaim(&'a str),
     /// The claim of a user name in its realm (the same key as in KV).
@@ -240,7 +244,8 @@ impl fmt::Display for VaultKey<'_> {
             Self::Failures(Failures::Browser(binding)) => write!(f, "fail:browser:{binding}"),
             Self::Failures(Failures::Address(ip)) => write!(f, "fail:address:{}", sha256_hex(ip)),
             Self::Failures(Failures::Account(pool, name)) => write!(f, "fail:account:{}", sha256_hex(&KvKey::UserName(*pool, name).to_string())),
-            Self::UserDisabled(user) => write!(f, "user-disabled:{user}"),
+            Self::UserDisabled(user) => write!(f, "{USER_PREFIX}{user}"),
+            Self::UserRevoked(user, jti) => write!(f, "{USER_PREFIX}{user}:revoked:{jti}"),
             Self::PoolClaim(user) => write!(f, "user-pool:{user}"),
             Self::UserName(pool, name) => name_key(f, *pool, name),
             Self::Keyset => f.write_str("keyset"),
@@ -252,12 +257,24 @@ impl fmt::Display for VaultKey<'_> {
 /// The prefix of the keys of a sign-in's values: `sign-in:{id}:{key}`.
 const SIGN_IN_PREFIX: &str = "sign-in:";
 
+/// The prefix of a user's status object (`user-disabled:{id}`: it first held only that),
+/// whose own value says whether the user is disabled and whose slots hold the user's revoked
+/// access tokens.
+const USER_PREFIX: &str = "user-disabled:";
+
 /// Where a Vault key (as built by [`VaultKey`]) lives: the name of its object, and its slot in
-/// that object (`None`: the object is the key's own). A sign-in's values
-/// (`sign-in:{id}:{key}`) share the object `sign-in:{id}`; every other key has an object of
-/// its own, named by the key, as before sign-ins shared one.
+/// that object (`None`: the object's own value). A sign-in's values
+/// (`sign-in:{id}:{key}`) share the object `sign-in:{id}`; a user's revoked tokens
+/// (`user-disabled:{id}:{key}`) share the user's status object `user-disabled:{id}` (user ids
+/// hold no `:`); every other key has an object of its own, named by the key, as before
+/// sign-ins shared one.
 pub fn vault_object(key: &str) -> (&str, Option<&str>) {
     let home_len = SIGN_IN_PREFIX.len() + SIGN_IN_ID_LEN;
+    if let Some((id, rest)) = key.strip_prefix(USER_PREFIX).and_then(|k| k.split_once(':')) {
+        if !id.is_empty() && !rest.is_empty() {
+            return (&key[..USER_PREFIX.len() + id.len()], Some(rest));
+        }
+    }
     match (key.get(..home_len), key.get(home_len..)) {
         (Some(home), Some(rest)) if key.starts_with(SIGN_IN_PREFIX) && rest.starts_with(':') && rest.len() > 1 => (home, Some(&rest[1..])),
         // No key is built like this; were one, it would still only reach a slot, never the
@@ -426,6 +443,18 @@ mod tests {
         assert_eq!(keys[1], "fail:face:u1");
         assert_eq!(keys[7], "totp-step:u1");
         assert_eq!(VaultKey::UserName(None, &ada).to_string(), KvKey::UserName(None, &ada).to_string());
+    }
+
+    #[test]
+    fn a_users_revoked_tokens_share_the_users_status_object() {
+        let status = VaultKey::UserDisabled("u1").to_string();
+        assert_eq!(vault_object(&status), ("user-disabled:u1", None));
+        let revoked = VaultKey::UserRevoked("u1", "j1").to_string();
+        assert_eq!(vault_object(&revoked), ("user-disabled:u1", Some("revoked:j1")));
+        assert_ne!(vault_object(&VaultKey::UserRevoked("u2", "j1").to_string()).0, "user-disabled:u1");
+        // Malformed forms reach only an object of their own.
+        assert_eq!(vault_object("user-disabled::x"), ("user-disabled::x", None));
+        assert_eq!(vault_object("user-disabled:u1:"), ("user-disabled:u1:", None));
     }
 
     #[test]

@@ -80,16 +80,13 @@ impl<V: OneTime, R: Records> Context<V, R> {
         if user.disabled {
             return Ok(true);
         }
-        Ok(from_value::<bool>(self.vault.get(&VaultKey::UserDisabled(&user.id).to_string(), self.now).await?)?.is_some())
+        Ok(from_value::<bool>(self.vault.get(&VaultKey::UserDisabled(&user.id).to_string(), self.now).await?)? == Some(true))
     }
 
-    /// Records that `user_id` is disabled (or enabled again) in the Vault too.
+    /// Records that `user_id` is disabled (or enabled again) in the Vault too. Enabling
+    /// writes `false` rather than clearing the user's status object, which also keeps the
+    /// user's revoked access tokens.
     pub async fn mark_disabled(&self, user_id: &str, disabled: bool) -> StoreResult<()> {
-        let key = VaultKey::UserDisabled(user_id).to_string();
-        if disabled {
-            self.vault.put(&key, to_value(&true)?).await
-        } else {
-            self.vault.clear(&key).await
-        }
+        self.vault.put(&VaultKey::UserDisabled(user_id).to_string(), to_value(&disabled)?).await
     }
 }

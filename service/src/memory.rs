@@ -4,7 +4,7 @@
 //! [`Clock`] that tests advance instead of sleeping.
 
 use crate::records::{Listed, Listing, Records};
-use crate::store::{OneTime, StoreResult};
+use crate::store::{OneTime, StoreError, StoreResult};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use serde_json::Value;
@@ -117,6 +117,18 @@ impl OneTime for MemoryVault {
         Ok(self.with(key, |s| live(s, now).cloned()))
     }
 
+    async fn get_many(&self, keys: &[String], now: u64) -> StoreResult<Vec<Option<Value>>> {
+        give_way().await;
+        let Some(first) = keys.first() else { return Ok(Vec::new()) };
+        let object = vault_object(first).0;
+        if keys.iter().any(|k| vault_object(k).0 != object) {
+            return Err(StoreError(format!("get_many across objects: {keys:?}")));
+        }
+        self.calls.borrow_mut().push((object.to_owned(), keys.join(" ")));
+        let slots = self.slots.borrow();
+        Ok(keys.iter().map(|k| slots.get(k).and_then(|s| live(s, now).cloned())).collect())
+    }
+
     async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool> {
         give_way().await;
         Ok(self.with(key, |s| match (live(s, now).is_some(), s.entry.as_mut()) {
@@ -186,9 +198,17 @@ impl OneTime for MemoryVault {
         Ok(self.with(key, |s| s.counter))
     }
 
+    /// As in the worker: clearing an object's own value clears the whole object (its slots
+    /// too); clearing a slot clears that slot.
     async fn clear(&self, key: &str) -> StoreResult<()> {
         give_way().await;
-        self.slots.borrow_mut().remove(key);
+        let mut slots = self.slots.borrow_mut();
+        match vault_object(key) {
+            (object, None) => slots.retain(|k, _| vault_object(k).0 != object),
+            _ => {
+                slots.remove(key);
+            }
+        }
         Ok(())
     }
 }

@@ -153,15 +153,20 @@ pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption
 struct Redeemed {
     access_token_jti: String,
     until: u64,
+    /// The token's user, whose status object keeps its revocation; absent in what was
+    /// recorded before (the revocation then goes to the sign-in's object, where userinfo
+    /// looks for such tokens').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
 }
 
-/// Notes that `code` was redeemed for the access token `access_token_jti`, valid until
-/// `until`, so that a replay of the code revokes that token (RFC 6749 4.1.2, 10.5).
+/// Notes that `code` was redeemed for `user_id`'s access token `access_token_jti`, valid
+/// until `until`, so that a replay of the code revokes that token (RFC 6749 4.1.2, 10.5).
 ///
 /// # Errors
 /// When the store fails.
-pub async fn record_redemption<V: OneTime>(vault: &V, now: u64, code: &str, access_token_jti: &str, until: u64) -> Result<(), StoreError> {
-    let value = to_value(&Redeemed { access_token_jti: access_token_jti.to_owned(), until })?;
+pub async fn record_redemption<V: OneTime>(vault: &V, now: u64, code: &str, user_id: &str, access_token_jti: &str, until: u64) -> Result<(), StoreError> {
+    let value = to_value(&Redeemed { access_token_jti: access_token_jti.to_owned(), until, user_id: Some(user_id.to_owned()) })?;
     vault.insert(&VaultKey::RedeemedCode(code).to_string(), value, until, now).await?;
     Ok(())
 }
@@ -169,12 +174,37 @@ pub async fn record_redemption<V: OneTime>(vault: &V, now: u64, code: &str, acce
 /// A code presented again after its redemption: the access token it gave is revoked.
 async fn revoke_on_replay<V: OneTime>(vault: &V, now: u64, code: &str) -> Result<(), StoreError> {
     if let Some(r) = from_value::<Redeemed>(vault.get(&VaultKey::RedeemedCode(code).to_string(), now).await?)? {
-        vault.insert(&VaultKey::RevokedToken(&r.access_token_jti).to_string(), serde_json::Value::Bool(true), r.until, now).await?;
+        let key = match &r.user_id {
+            Some(user) => VaultKey::UserRevoked(user, &r.access_token_jti),
+            None => VaultKey::RevokedToken(&r.access_token_jti),
+        };
+        vault.insert(&key.to_string(), serde_json::Value::Bool(true), r.until, now).await?;
     }
     Ok(())
 }
 
-/// Whether the access token `jti` was revoked (its code was replayed).
+/// Whether `user_id` is disabled or deleted, and whether their access token `jti` was
+/// revoked (its code was replayed): one call to the user's status object.
+///
+/// # Errors
+/// When the store fails.
+pub async fn token_status<V: OneTime>(vault: &V, now: u64, user_id: &str, jti: &str) -> Result<TokenStatus, StoreError> {
+    let keys = [VaultKey::UserDisabled(user_id).to_string(), VaultKey::UserRevoked(user_id, jti).to_string()];
+    let values = vault.get_many(&keys, now).await?;
+    let set = |i: usize| values.get(i).and_then(Option::as_ref).and_then(serde_json::Value::as_bool) == Some(true);
+    Ok(TokenStatus { user_disabled: set(0), revoked: set(1) })
+}
+
+/// What [`token_status`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// Disabled by an admin, or deleted.
+    pub user_disabled: bool,
+    pub revoked: bool,
+}
+
+/// Whether the access token `jti` was revoked (its code was replayed), for a token issued
+/// before revocations were kept with the user ([`token_status`]).
 ///
 /// # Errors
 /// When the store fails.

@@ -37,6 +37,9 @@ pub trait OneTime {
     /// Removes and returns the live value: at most one caller ever gets it.
     async fn take(&self, key: &str, now: u64) -> StoreResult<Option<Value>>;
     async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>>;
+    /// The live values of `keys`, in one operation: the keys must live in one object
+    /// (`biopass_idp::schema::vault_object`), or it fails.
+    async fn get_many(&self, keys: &[String], now: u64) -> StoreResult<Vec<Option<Value>>>;
     /// Replaces the live value, keeping its expiry; false when it is gone.
     async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool>;
     /// The value, inserting `value` (forever) when there is none: one value ever wins.
@@ -71,6 +74,9 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     }
     async fn get(&self, key: &str, now: u64) -> StoreResult<Option<Value>> {
         (**self).get(key, now).await
+    }
+    async fn get_many(&self, keys: &[String], now: u64) -> StoreResult<Vec<Option<Value>>> {
+        (**self).get_many(keys, now).await
     }
     async fn replace(&self, key: &str, value: Value, now: u64) -> StoreResult<bool> {
         (**self).replace(key, value, now).await

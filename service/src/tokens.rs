@@ -7,7 +7,7 @@
 
 use crate::context::Context;
 use crate::http::{Challenge, Failure};
-use crate::oauth::{is_revoked, misused, record_redemption, redeem_code, OneTimeError};
+use crate::oauth::{is_revoked, misused, record_redemption, redeem_code, token_status, OneTimeError};
 use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::active_user;
@@ -87,7 +87,7 @@ pub async fn exchange_code<V: OneTime, R: Records>(
         SigningAlg::Rs256 => keys.sign_with(id_alg, ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?,
     };
     let access_token = es256.sign(keys, &keys.unsigned_es256(ACCESS_TOKEN_TYP, &at_claims, cx.now, at_exp).map_err(sign_err)?).await?;
-    record_redemption(&cx.vault, cx.now, code, &at_claims.jti, at_exp).await?;
+    record_redemption(&cx.vault, cx.now, code, &grant.user_id, &at_claims.jti, at_exp).await?;
     Ok(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_LIFETIME, id_token, scope: grant.scope.join(" ") })
 }
 
@@ -106,10 +106,19 @@ pub async fn userinfo<V: OneTime, R: Records>(cx: &Context<V, R>, keys: &OpenKey
     if claims.aud != format!("{}{}", cx.issuer, paths::USERINFO) || claims.iss != cx.issuer {
         return Err(invalid("the access token is not for this endpoint"));
     }
-    if is_revoked(&cx.vault, cx.now, &claims.jti).await? {
+    // One Vault call for a token whose revocation is kept with its user's status (the
+    // user's record in KV is not read: a deleted user's status says so until their last
+    // token has expired); a token issued before that layout, the two places it was kept.
+    let (revoked, gone) = if claims.revocation_with_user {
+        let status = token_status(&cx.vault, cx.now, &claims.sub, &claims.jti).await?;
+        (status.revoked, status.user_disabled)
+    } else {
+        (is_revoked(&cx.vault, cx.now, &claims.jti).await?, active_user(cx, &claims.sub).await?.is_none())
+    };
+    if revoked {
         return Err(invalid("the access token was revoked: the code it was issued for was used again"));
     }
-    if active_user(cx, &claims.sub).await?.is_none() {
+    if gone {
         return Err(invalid("the account this token was issued to is disabled or gone"));
     }
     Ok(UserInfo { sub: claims.sub, preferred_username: claims.preferred_username })

@@ -10,6 +10,7 @@ use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime, StoreError, StoreResult};
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::CognitoContext;
+use biopass_idp::claims::ACCESS_TOKEN_LIFETIME;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::ids::UserName;
 use biopass_idp::schema::{Failures, KvKey, VaultKey};
@@ -134,6 +135,10 @@ async fn erase<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) ->
     ] {
         cx.vault.clear(&key.to_string()).await?;
     }
+    // The user's access tokens are refused by their status alone (userinfo reads no
+    // record): it says "gone" until the last of them has expired, then goes too.
+    let status = VaultKey::UserDisabled(&user.id).to_string();
+    cx.vault.insert(&status, to_value(&true)?, cx.now + ACCESS_TOKEN_LIFETIME, cx.now).await?;
     cx.records.delete_user(user).await
 }
 

@@ -135,8 +135,8 @@ fn a_request_uri_presented_by_another_application_is_refused_recorded_and_not_sp
 }
 
 /// The Vault calls of a whole returning sign-in through a pushed request (PAR, authorize, the
-/// login page's first call, a TOTP answer, the code's redemption): how many calls each step
-/// makes, and which objects they reach. The values of the sign-in share one object; before
+/// login page's first call, a TOTP answer, the code's redemption, userinfo): how many calls
+/// each step makes, and which objects they reach. The values of the sign-in share one object; before
 /// they did, each of them (request URI, transaction, code, the code's redemption record) was
 /// an object of its own, created for this one sign-in.
 #[test]
@@ -170,10 +170,10 @@ fn a_returning_sign_in_creates_one_vault_object() {
     let redemption = biopass_idp::grant::Redemption { client_id: app.client_id.as_str(), redirect_uri: Some(CALLBACK), code_verifier: None };
     let issued = run(tokens::exchange_code(&mut cx, &keyset, &InProcess, biopass_idp::keys::SigningAlg::Es256, &code, &redemption)).unwrap();
     steps.push(("token", cx.vault.take_calls()));
-    // The access token's revocation check reads the sign-in's object, not one of its own.
+    // Userinfo: one call to the user's status object, which holds the token's revocation too.
     run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&issued.access_token))).unwrap();
     let userinfo = cx.vault.take_calls();
-    assert!(userinfo.iter().any(|(o, k)| o.starts_with("sign-in:") && k.contains(":revoked:")), "{userinfo:?}");
+    assert!(userinfo.len() == 1 && userinfo[0].0.starts_with("user-disabled:") && userinfo[0].1.contains(":revoked:"), "{userinfo:?}");
     steps.push(("userinfo", userinfo));
 
     let all: Vec<&(String, String)> = steps.iter().flat_map(|(_, calls)| calls).collect();

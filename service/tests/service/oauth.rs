@@ -5,7 +5,8 @@ use biopass_idp::grant::{CodeGrant, Redemption};
 use biopass_idp::pkce::CodeChallenge;
 use biopass_idp::schema::{SignInToken, VaultKey};
 use biopass_service::oauth::{
-    is_revoked, issue_code, push, record_redemption, redeem_code, resolve, spend_assertion, start_transaction, OneTimeError, PushedRequest,
+    is_revoked, issue_code, push, record_redemption, redeem_code, resolve, spend_assertion, start_transaction, token_status, OneTimeError, PushedRequest,
+    TokenStatus,
 };
 use biopass_service::store::OneTime;
 
@@ -95,14 +96,50 @@ fn a_replayed_code_revokes_the_access_token_it_gave() {
     let verifier = "v".repeat(43);
     run(issue_code(&app.vault, now, "code-5", &grant(now, &verifier))).unwrap();
     run(redeem_code(&app.vault, now, "code-5", &redemption(&verifier))).unwrap();
-    run(record_redemption(&app.vault, now, "code-5", "at-1", now + 3600)).unwrap();
-    assert!(!run(is_revoked(&app.vault, now, "at-1")).unwrap());
-    // The replay fails, and the first redemption's token stops working.
+    run(record_redemption(&app.vault, now, "code-5", "u1", "at-1", now + 3600)).unwrap();
+    let clear = TokenStatus { user_disabled: false, revoked: false };
+    assert_eq!(run(token_status(&app.vault, now, "u1", "at-1")).unwrap(), clear);
+    // The replay fails, and the first redemption's token stops working: its revocation is
+    // kept with the user's status, which one call reads.
     assert!(run(redeem_code(&app.vault, now + 5, "code-5", &redemption(&verifier))).is_err());
-    assert!(run(is_revoked(&app.vault, now + 5, "at-1")).unwrap());
-    assert!(!run(is_revoked(&app.vault, now + 3600, "at-1")).unwrap(), "kept only while the token lives");
+    app.vault.take_calls();
+    assert_eq!(run(token_status(&app.vault, now + 5, "u1", "at-1")).unwrap(), TokenStatus { user_disabled: false, revoked: true });
+    assert_eq!(app.vault.take_calls().len(), 1, "one Vault call");
+    assert_eq!(run(token_status(&app.vault, now + 5, "u1", "at-2")).unwrap(), clear, "another token of the user");
+    assert_eq!(run(token_status(&app.vault, now + 5, "u2", "at-1")).unwrap(), clear, "another user");
+    assert_eq!(run(token_status(&app.vault, now + 3600, "u1", "at-1")).unwrap(), clear, "kept only while the token lives");
     // A code never issued revokes nothing.
     assert!(run(redeem_code(&app.vault, now, "never-issued", &redemption(&verifier))).is_err());
+}
+
+#[test]
+fn a_redemption_recorded_before_revocations_were_kept_with_the_user_revokes_where_it_did() {
+    let app = App::new();
+    let now = app.now();
+    let verifier = "v".repeat(43);
+    run(issue_code(&app.vault, now, "code-6", &grant(now, &verifier))).unwrap();
+    run(redeem_code(&app.vault, now, "code-6", &redemption(&verifier))).unwrap();
+    // As the earlier layout recorded it: no user.
+    let earlier = serde_json::json!({ "access_token_jti": "at-9", "until": now + 600 });
+    run(app.vault.insert(&VaultKey::RedeemedCode("code-6").to_string(), earlier, now + 600, now)).unwrap();
+    assert!(run(redeem_code(&app.vault, now + 5, "code-6", &redemption(&verifier))).is_err());
+    assert!(run(is_revoked(&app.vault, now + 5, "at-9")).unwrap());
+}
+
+#[test]
+fn a_users_status_says_disabled_and_survives_enabling_with_the_revocations() {
+    let cx = crate::login::context();
+    let (vault, now) = (&cx.vault, cx.now);
+    let verifier = "v".repeat(43);
+    run(issue_code(vault, now, "code-7", &grant(now, &verifier))).unwrap();
+    run(redeem_code(vault, now, "code-7", &redemption(&verifier))).unwrap();
+    run(record_redemption(vault, now, "code-7", "u1", "at-7", now + 600)).unwrap();
+    assert!(run(redeem_code(vault, now, "code-7", &redemption(&verifier))).is_err());
+    run(cx.mark_disabled("u1", true)).unwrap();
+    assert_eq!(run(token_status(vault, now, "u1", "at-7")).unwrap(), TokenStatus { user_disabled: true, revoked: true });
+    // Enabled again: the revoked token stays revoked.
+    run(cx.mark_disabled("u1", false)).unwrap();
+    assert_eq!(run(token_status(vault, now, "u1", "at-7")).unwrap(), TokenStatus { user_disabled: false, revoked: true });
 }
 
 #[test]

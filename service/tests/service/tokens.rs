@@ -1,12 +1,14 @@
 use crate::helpers::{name, run};
 use crate::login::{advance, context, Cx};
-use biopass_idp::claims::{IdTokenClaims, ACCESS_TOKEN_LIFETIME, CODE_LIFETIME};
+use biopass_idp::claims::{AccessTokenClaims, IdTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, CODE_LIFETIME};
 use biopass_idp::error::OAuthErrorCode;
 use biopass_idp::grant::{CodeGrant, Redemption};
 use biopass_idp::keys::SigningAlg;
+use biopass_idp::schema::VaultKey;
 use biopass_idp::user::UserRecord;
 use biopass_service::http::{Challenge, Failure};
 use biopass_service::oauth::issue_code;
+use biopass_service::store::OneTime;
 use biopass_service::tokens::InProcess;
 use biopass_service::{keys, tokens};
 
@@ -65,8 +67,14 @@ fn a_code_gives_signed_tokens_once_and_its_replay_revokes_the_access_token() {
     let (id, _) = keyset.verify::<IdTokenClaims>(&answer.id_token, cx.now).unwrap();
     assert_eq!((id.iss.as_str(), id.sub.as_str(), id.aud.as_str(), id.nonce.as_deref()), (cx.issuer.as_str(), user.id.as_str(), "c1", Some("n-1")));
 
+    cx.vault.take_calls();
     let info = run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.access_token))).unwrap();
     assert_eq!((info.sub.as_str(), info.preferred_username.as_str()), (user.id.as_str(), "ada@example.com"));
+    // One Vault call: the user's status object holds both the user's state and the
+    // token's revocation.
+    let calls = cx.vault.take_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].0, format!("user-disabled:{}", user.id));
     // The ID token is not an access token for userinfo.
     assert_eq!(
         oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.id_token))).unwrap_err()),
@@ -95,6 +103,53 @@ fn a_disabled_account_gets_no_tokens_and_its_tokens_stop_working() {
         OAuthErrorCode::InvalidGrant
     );
     assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.access_token))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+}
+
+#[test]
+fn a_deleted_users_tokens_stop_working() {
+    let mut cx = context();
+    let user = issued(&mut cx, "code-1");
+    let keyset = run(keys::load(&mut cx)).unwrap();
+    let answer = run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-1", &redemption())).unwrap();
+    run(biopass_service::users::delete_user(&cx, &user.id)).unwrap();
+    let refused = run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&answer.access_token))).unwrap_err();
+    assert_eq!(oauth_error(&refused).0, OAuthErrorCode::InvalidToken);
+    // The status that says so lasts as long as the user's last token, and then goes too.
+    let status = VaultKey::UserDisabled(&user.id).to_string();
+    assert!(run(cx.vault.get(&status, cx.now)).unwrap().is_some());
+    assert!(run(cx.vault.get(&status, cx.now + ACCESS_TOKEN_LIFETIME)).unwrap().is_none());
+}
+
+/// An access token as issued before revocations were kept with the user: no `rvu` claim.
+fn earlier_token(cx: &Cx, keyset: &biopass_idp::keys::OpenKeyset, user: &UserRecord, jti: &str) -> String {
+    let claims = AccessTokenClaims {
+        iss: cx.issuer.clone(),
+        sub: user.id.clone(),
+        aud: format!("{}/userinfo", cx.issuer),
+        client_id: "c1".into(),
+        scope: "openid".into(),
+        jti: jti.into(),
+        preferred_username: user.username.to_string(),
+        revocation_with_user: false,
+    };
+    let token = keyset.sign_with(SigningAlg::Es256, ACCESS_TOKEN_TYP, &claims, cx.now, cx.now + ACCESS_TOKEN_LIFETIME).unwrap();
+    assert!(!token.split('.').nth(1).is_some_and(|p| p.contains("rvu")));
+    token
+}
+
+#[test]
+fn a_token_issued_before_is_checked_where_its_revocation_and_its_user_were_kept() {
+    let mut cx = context();
+    let mut user = issued(&mut cx, "code-1");
+    let keyset = run(keys::load(&mut cx)).unwrap();
+    let (fine, revoked) = (earlier_token(&cx, &keyset, &user, "jti-a"), earlier_token(&cx, &keyset, &user, "jti-b"));
+    run(cx.vault.insert(&VaultKey::RevokedToken("jti-b").to_string(), serde_json::Value::Bool(true), cx.now + 600, cx.now)).unwrap();
+    assert!(run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&fine))).is_ok());
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&revoked))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
+    // Disabled in the user's record alone (as before the Vault kept a marker): refused too.
+    user.disabled = true;
+    run(cx.records.put_user(&user)).unwrap();
+    assert_eq!(oauth_error(&run(tokens::userinfo(&cx, &keyset, &InProcess, Some(&fine))).unwrap_err()).0, OAuthErrorCode::InvalidToken);
 }
 
 #[test]
