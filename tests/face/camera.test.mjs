@@ -82,6 +82,13 @@ test('first login enrols the face with consent, the second authenticates with it
   assert.ok(m.get('biopass:tracked').length >= 4, 'frames were tracked');
   assert.ok(m.get('biopass:colours-start'), 'the colours were shown');
   assert.ok(m.get('biopass:face-verified'), 'the worker accepted the evidence');
+  // The step list followed the capture, one step after another, and the colours' bar
+  // reached its end.
+  const steps = [...m.keys()].filter((k) => k.startsWith('step:'));
+  assert.deepEqual(steps, ['step:1. Small oval', 'step:2. Come closer', 'step:3. Colours'], `steps shown: ${steps}`);
+  const bars = [...m.keys()].filter((k) => k.startsWith('colours:'));
+  const full = bars.map((b) => b.slice(8).split('/').map(Number)).find(([v, max]) => max >= 4 && v === max);
+  assert.ok(full, `the colours' progress reached its end: ${bars}`);
 
   assert.ok(m.get('biopass:models-downloaded'), `a first visit downloads the models: ${[...m.keys()]}`);
   const sent = first.evidenceBytes();

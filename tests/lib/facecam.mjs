@@ -308,6 +308,20 @@ export async function recordMarks(page) {
     };
     // Navigation start, as the same clock.
     window.__biopassMark('biopass:navigation', performance.timeOrigin);
+    // What the capture's step list shows as current, each time it changes (as
+    // `step:{text}`), and how far the colours' progress bar went (`colours:{value}/{max}`).
+    let shown = '';
+    const watch = () => {
+      const current = document.querySelector('.capture-steps [aria-current="step"]');
+      const text = current ? `step:${current.textContent.trim()}` : '';
+      if (text && text !== shown) window.__biopassMark(text, Date.now());
+      shown = text;
+      const bar = document.querySelector('#face-colours');
+      if (bar) window.__biopassMark(`colours:${bar.getAttribute('value') ?? bar.value}/${bar.getAttribute('max') ?? bar.max}`, Date.now());
+    };
+    document.addEventListener('DOMContentLoaded', () => {
+      new MutationObserver(watch).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
   });
   return marks;
 }

@@ -100,6 +100,8 @@ struct Ui {
     /// The oval shown, over the mirrored picture.
     oval: RwSignal<Option<ShownOval>>,
     seconds_left: RwSignal<u64>,
+    /// Colours shown so far, of how many.
+    colours: RwSignal<(usize, usize)>,
     /// The person pressed Stop.
     stopped: RwSignal<bool>,
 }
@@ -237,6 +239,7 @@ async fn light_frames(
             set_screen_colour(screen, Some(flash.colour));
             let at = now_ms();
             shown.push(at);
+            ui.colours.set((shown.len(), challenge.flashes.len()));
             sleep_until(light_frame_time(at, flash.ms)).await;
             let frame = Grabbed::take(video, challenge.frame_width, challenge.frame_height).map_err(Failure::Tracker)?;
             earliest = next_colour_time(nominal + f64::from(flash.ms), at, flash.ms, frame.at);
@@ -282,6 +285,7 @@ async fn attempt(
     let challenge = api::face_challenge(&tx, &asked).await.map_err(Failure::Api)?;
     let deadline = now_ms() + ((CHALLENGE_LIFETIME - UPLOAD_MARGIN) * 1000) as f64;
     ui.step.set(CapturePhase::Far);
+    ui.colours.set((0, challenge.flashes.len()));
     ui.oval.set(None);
     ui.phase.set(Phase::Capturing);
     // t = 0 of the evidence: the small oval is shown.
@@ -319,6 +323,13 @@ async fn attempt(
     Ok(done)
 }
 
+/// The capture's three steps as the page lists them, with how far the person is.
+const CAPTURE_STEPS: [(CapturePhase, &str); 3] = [(CapturePhase::Far, "Small oval"), (CapturePhase::Near, "Come closer"), (CapturePhase::Light, "Colours")];
+
+fn step_index(phase: CapturePhase) -> usize {
+    CAPTURE_STEPS.iter().position(|(p, _)| *p == phase).unwrap_or(0)
+}
+
 /// Where the oval is before the challenge says: the middle of the picture.
 const NO_OVAL: ShownOval = ShownOval { left: 0.3, top: 0.2, width: 0.4, height: 0.6 };
 
@@ -350,6 +361,7 @@ pub fn FaceStep(
         step: RwSignal::new(CapturePhase::Far),
         oval: RwSignal::new(None),
         seconds_left: RwSignal::new(CHALLENGE_LIFETIME),
+        colours: RwSignal::new((0, 0)),
         stopped: RwSignal::new(false),
     };
     let consent = RwSignal::new(false);
@@ -436,6 +448,19 @@ pub fn FaceStep(
             aria-labelledby="face-instruction" aria-describedby="face-guidance"
             on:keydown=move |ev| if ev.key() == "Escape" { stop() }>
             <div class="capture-text">
+                <ol class="capture-steps" aria-label="Steps of the face check">
+                    {CAPTURE_STEPS.iter().enumerate().map(move |(i, (_, label))| {
+                        let step = ui.step;
+                        let done = move || step_index(step.get()) > i;
+                        let current = move || (step_index(step.get()) == i).then_some("step");
+                        view! {
+                            <li class=("done", done) aria-current=current>
+                                <span class="sr-only">{move || if done() { "Done: " } else { "" }}</span>
+                                {format!("{}. {label}", i + 1)}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
                 <p class="instruction" id="face-instruction" aria-live="polite">{move || instruction(ui.step.get())}</p>
                 <p class=move || if ui.guidance.get().is_some_and(|g| g.is_problem()) { "guidance warn" } else { "guidance" } role="status" id="face-guidance">
                     {move || match (in_ovals(), ui.guidance.get()) {
@@ -447,6 +472,10 @@ pub fn FaceStep(
                 <p class="muted">
                     {move || if in_ovals() { format!("{COLOURS_WARNING} {} seconds left.", ui.seconds_left.get()) } else { String::new() }}
                 </p>
+                <Show when=move || !in_ovals()>
+                    <progress id="face-colours" max=move || ui.colours.get().1.max(1) value=move || ui.colours.get().0
+                        aria-label="Colours shown"></progress>
+                </Show>
                 <button type="button" class="secondary small" node_ref=stop_button on:click=move |_| stop()>"Stop"</button>
             </div>
             <div class="picture">
