@@ -186,6 +186,18 @@ pub async fn delete_application(id: &str) -> Result<Deleted, ApiFail> {
     send::<(), _>("DELETE", &format!("/applications/{}", enc(id)), None).await
 }
 
+/// Sets the application's logo to `file` (the server checks its bytes).
+pub async fn set_logo(id: &str, file: &web_sys::File) -> Result<Application, ApiFail> {
+    let url = format!("/admin/api/applications/{}/logo", enc(id));
+    let req =
+        with_csrf(Request::put(&url)).header("Content-Type", "application/octet-stream").body(wasm_bindgen::JsValue::from(file.clone())).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
+}
+
+pub async fn remove_logo(id: &str) -> Result<Application, ApiFail> {
+    send::<(), _>("DELETE", &format!("/applications/{}/logo", enc(id)), None).await
+}
+
 pub async fn application_secret(id: &str) -> Result<ClientSecret, ApiFail> {
     get(&format!("/applications/{}/secret", enc(id))).await
 }

@@ -74,6 +74,7 @@ async fn with_context(req: Request, env: Env, method: &Method, segments: &[&str]
         (Method::Get | Method::Post, ["userinfo"]) => oauth::userinfo(req, &mut ctx).await,
         (Method::Post, ["cognito", "events"]) => oauth::cognito_event(req, &mut ctx).await,
         (Method::Get, ["api", "login", tx]) => login::state(req, &mut ctx, tx).await,
+        (Method::Get, ["api", "logo", client_id]) => login::logo(req, &mut ctx, client_id).await,
         (Method::Post, ["api", "login", tx, "totp", "enrol"]) => login::totp_enrol(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp", "enrol", "confirm"]) => login::totp_confirm(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "face", "challenge"]) => login::face_challenge(req, &mut ctx, tx).await,

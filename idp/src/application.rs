@@ -48,6 +48,10 @@ pub struct ApplicationRecord {
     /// The AWS region of the stack as an administrator entered it ([`aws_region`]).
     #[serde(default)]
     pub aws_region: Option<String>,
+    /// The logo the login page shows beside the name (its bytes are under
+    /// `KvKey::Logo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<crate::logo::LogoRef>,
     /// The client secret, sealed to this client ID.
     pub sealed_secret: String,
     pub secret_rotated_at: u64,
@@ -121,6 +125,7 @@ impl ApplicationRecord {
             id_token_signed_response_alg: input.id_token_signed_response_alg.unwrap_or_default(),
             require_pushed_authorization_requests: input.require_pushed_authorization_requests.unwrap_or(true),
             aws_region: None,
+            logo: None,
             sealed_secret,
             secret_rotated_at: now,
             created_at: now,
@@ -233,6 +238,7 @@ impl ApplicationRecord {
             id_token_signed_response_alg: self.id_token_signed_response_alg,
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             aws_region: self.aws_region.clone(),
+            logo_url: self.logo.as_ref().map(|l| l.url(self.client_id.as_str())),
             deployment_region: None,
             created_at: self.created_at,
             updated_at: self.updated_at,

@@ -48,6 +48,7 @@ pub mod guidance;
 pub mod ids;
 pub mod keys;
 pub mod lockout;
+pub mod logo;
 pub mod passkey;
 pub mod pkce;
 pub mod qr;

@@ -85,6 +85,8 @@ pub enum KvKey<'a> {
         context: &'a CognitoContext,
     },
     Keyset,
+    /// An application's logo (its bytes, base64).
+    Logo(&'a str),
     /// An audit entry at `at_ms` (milliseconds), with a random tie-breaker.
     Audit {
         at_ms: u64,
@@ -105,6 +107,7 @@ impl fmt::Display for KvKey<'_> {
             Self::DirectoryIndexed => f.write_str("directory:indexed"),
             Self::Deployment { client_id, context } => write!(f, "deployment:{client_id}:{}:{}", context.aws_account_id, context.region),
             Self::Keyset => f.write_str("keyset"),
+            Self::Logo(client_id) => write!(f, "logo:{client_id}"),
             Self::Audit { at_ms, tie } => write!(f, "audit:{:020}:{tie}", u64::MAX - at_ms),
         }
     }

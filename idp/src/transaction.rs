@@ -42,6 +42,9 @@ pub struct LoginTransaction {
     /// default.
     #[serde(default)]
     pub face_assurance: FaceAssurance,
+    /// Where the login page loads the application's logo from, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_logo: Option<String>,
 }
 
 impl LoginTransaction {
@@ -66,7 +69,13 @@ impl LoginTransaction {
             acceptable,
             authenticated: Vec::new(),
             face_assurance: FaceAssurance::default(),
+            application_logo: None,
         }
+    }
+
+    /// The same transaction, showing the logo at `url` (the application's, if it has one).
+    pub fn with_logo(self, url: Option<String>) -> Self {
+        Self { application_logo: url, ..self }
     }
 
     /// The same transaction, matching faces at `level` (the application's setting).

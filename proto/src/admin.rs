@@ -143,6 +143,9 @@ pub struct Application {
     /// "Integration information" box (for the update-stack command of a secret rotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws_region: Option<String>,
+    /// Where the application's logo is served (this origin), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
     /// The region of the application's stack as Biopass saw it: its deployments' region, when
     /// they all run in one. Only `GET /admin/api/applications/{client_id}` fills it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -86,6 +86,9 @@ pub enum LoginStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginState {
     pub application_name: String,
+    /// Where the application's logo is served (this origin), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_logo: Option<String>,
     pub username: String,
     /// Unix seconds after which the transaction is gone.
     pub expires_at: u64,

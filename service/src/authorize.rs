@@ -96,7 +96,8 @@ pub async fn authorize<V: OneTime, R: Records>(
     }
     let browser = browser.filter(|c| c.len() == 43).unwrap_or_else(|| cx.rng.token::<32>());
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser, may_enrol, cx.now)
-        .with_face_assurance(app.face_assurance);
+        .with_face_assurance(app.face_assurance)
+        .with_logo(app.logo.as_ref().map(|l| l.url(app.client_id.as_str())));
     let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, sign_in, &tx).await?;
     Ok(Authorized::Login { tx_id, browser })
 }

@@ -146,6 +146,7 @@ pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, calle
 pub fn state(step: &Step) -> LoginState {
     LoginState {
         application_name: step.tx.application_name.clone(),
+        application_logo: step.tx.application_logo.clone(),
         username: step.tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default(),
         expires_at: step.tx.expires_at,
         step: step.tx.shown_step(step.user.as_ref()),

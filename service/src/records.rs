@@ -11,6 +11,7 @@ use crate::store::{StoreError, StoreResult};
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::CognitoContext;
 use biopass_idp::ids::UserName;
+use biopass_idp::logo::Logo;
 use biopass_idp::schema::{KvKey, KvPrefix};
 use biopass_idp::user::UserRecord;
 use biopass_idp::{audit, directory, schema};
@@ -162,8 +163,26 @@ impl<R: Records> RecordStore<R> {
         self.put_json(&KvKey::Application(app.client_id.as_str()).to_string(), app).await
     }
 
+    /// Removes the application and its logo.
     pub async fn delete_application(&self, client_id: &str) -> StoreResult<()> {
+        self.delete_key(KvKey::Logo(client_id)).await?;
         self.delete_key(KvKey::Application(client_id)).await
+    }
+
+    /// The application's logo (`biopass_idp::logo`).
+    pub async fn logo(&self, client_id: &str) -> StoreResult<Option<Logo>> {
+        if client_id.is_empty() || client_id.len() > 64 {
+            return Ok(None);
+        }
+        self.get_json(&KvKey::Logo(client_id).to_string()).await
+    }
+
+    pub async fn put_logo(&self, client_id: &str, logo: &Logo) -> StoreResult<()> {
+        self.put_json(&KvKey::Logo(client_id).to_string(), logo).await
+    }
+
+    pub async fn delete_logo(&self, client_id: &str) -> StoreResult<()> {
+        self.delete_key(KvKey::Logo(client_id)).await
     }
 
     /// Every application, newest first.

@@ -8,6 +8,7 @@ import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account, loginWithTotp, startLogin } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
 import { axe as checkA11y, launch, open, shot } from '../lib/browser.mjs';
+import { png } from '../lib/png.mjs';
 
 const CALLBACK = 'https://payroll.example.com/cb';
 let worker, state, browser, context, page;
@@ -259,6 +260,32 @@ test('client authentication: choosing a method and giving its key is one form wi
   await expectEventually(async () => assert.equal(await storedMethod(), 'client_secret'));
   await page.getByText('Saved: Client ID and secret.', { exact: true }).waitFor();
   assert.equal(await save.isDisabled(), true);
+});
+
+test('a logo chosen from a file: refused when it is not an image, shown once uploaded, removed', async () => {
+  await page.reload();
+  await page.getByRole('heading', { name: 'Logo', exact: true }).waitFor();
+  const file = page.locator('#logo-file');
+  const upload = page.getByRole('button', { name: 'Upload logo' });
+  await upload.click();
+  await page.getByRole('alert').filter({ hasText: 'Choose an image file first.' }).waitFor();
+  await file.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
+  await upload.click();
+  await page.getByRole('alert').filter({ hasText: 'the logo must be a PNG, JPEG or WebP image' }).waitFor();
+  assert.equal((await appByName('Payroll')).logo_url, undefined, 'nothing stored');
+  await file.setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: png(30, 10) });
+  await upload.click();
+  await page.getByText('Saved: logo.', { exact: true }).waitFor();
+  const preview = page.getByRole('img', { name: 'Payroll logo' });
+  await preview.waitFor();
+  await page.waitForFunction(() => document.querySelector('img.logo-preview')?.complete);
+  assert.deepEqual(await preview.evaluate((i) => [i.naturalWidth, i.naturalHeight]), [30, 10]);
+  assert.match((await appByName('Payroll')).logo_url, /^\/api\/logo\//);
+  await axe('application-logo');
+  await page.getByRole('button', { name: 'Remove logo' }).click();
+  await page.getByText('Removed: logo.', { exact: true }).waitFor();
+  await expectEventually(async () => assert.equal((await appByName('Payroll')).logo_url, undefined));
+  await expectEventually(async () => assert.equal(await page.locator('img.logo-preview').count(), 0));
 });
 
 async function expectEventually(check, ms = 5000) {

@@ -8,6 +8,7 @@ import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
 import { axe, launch, open, shot } from '../lib/browser.mjs';
+import { png } from '../lib/png.mjs';
 
 const CALLBACK = 'https://rp.example.com/callback';
 let worker, state, browser, config, app;
@@ -115,6 +116,61 @@ test('first login enrols an authenticator app, the second asks for its code', as
     assert.deepEqual(claims.amr, ['otp']);
     await context.close();
   }
+});
+
+/** PUT the application's logo with raw bytes, as the console does. */
+async function putLogo(bytes) {
+  const r = await fetch(`${worker.url}/admin/api/applications/${app.client_id}/logo`, {
+    method: 'PUT', headers: { authorization: `Bearer ${worker.adminToken}`, 'content-type': 'application/octet-stream' }, body: bytes,
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+test("an application's logo: only a PNG, JPEG or WebP image is taken, served as one, and shown on its login page", async () => {
+  for (const [what, bytes] of [
+    ['an HTML page', Buffer.from('<html><script>alert(1)</script></html>')],
+    ['an SVG image', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')],
+    ['nothing', Buffer.alloc(0)],
+    ['a PNG over 64 KB', Buffer.concat([png(4, 4), Buffer.alloc(70_000)])],
+  ]) {
+    const r = await putLogo(bytes);
+    assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error, 'invalid_input', what);
+    assert.equal(r.body.field, 'logo', what);
+  }
+  assert.equal((await admin(worker, 'GET', `/applications/${app.client_id}`)).body.logo_url, undefined, 'nothing stored');
+  const image = png(24, 12);
+  const set = await putLogo(image);
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  const url = set.body.logo_url;
+  assert.match(url, new RegExp(`^/api/logo/${app.client_id}\\?v=[0-9a-f]{16}$`));
+  // Served as the image its bytes are, with nothing to run, cached while the URL is current.
+  const served = await fetch(`${worker.url}${url}`);
+  assert.equal(served.status, 200);
+  assert.equal(served.headers.get('content-type'), 'image/png');
+  assert.equal(served.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(served.headers.get('content-security-policy'), /default-src 'none'; sandbox/);
+  assert.match(served.headers.get('cache-control'), /immutable/);
+  assert.deepEqual(Buffer.from(await served.arrayBuffer()), image);
+  const audit = (await admin(worker, 'GET', '/audit')).body.items;
+  assert.ok(audit.some((e) => e.action === 'applications.logo.update' && e.target === app.client_id && e.target_name === 'Payroll'), 'the change is in the audit log');
+  // The person signing in sees it above the application's name.
+  const { page, context } = await begin(new Account('logo-viewer@example.com'));
+  const logo = page.getByRole('img', { name: 'Payroll logo' });
+  await logo.waitFor();
+  await page.waitForFunction(() => document.querySelector('img.app-logo')?.complete);
+  assert.deepEqual(await logo.evaluate((img) => [img.naturalWidth, img.naturalHeight]), [24, 12], 'the image loaded (the CSP allows it)');
+  await axe(page, 'login-with-logo');
+  await shot(page, 'login-with-logo');
+  await context.close();
+  // Removed: gone from the settings, from its URL and from the next sign-in.
+  assert.equal((await admin(worker, 'DELETE', `/applications/${app.client_id}/logo`)).status, 200);
+  assert.equal((await admin(worker, 'GET', `/applications/${app.client_id}`)).body.logo_url, undefined);
+  assert.equal((await fetch(`${worker.url}${url}`)).status, 404);
+  const again = await begin(new Account('logo-viewer-2@example.com'));
+  await again.page.getByRole('heading', { name: 'Sign in to Payroll' }).waitFor();
+  assert.equal(await again.page.locator('img.app-logo').count(), 0);
+  await again.context.close();
 });
 
 test('an expired or finished transaction is explained, not a blank page', async () => {

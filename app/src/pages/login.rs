@@ -139,7 +139,10 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
     if let Some(d) = web_sys::window().and_then(|w| w.document()) {
         d.set_title(&format!("Sign in to {}", state.application_name));
     }
+    // The application's logo, when its admin set one (served from this origin).
+    let logo = state.application_logo.clone().map(|url| view! { <img class="app-logo" src=url alt=format!("{} logo", state.application_name)/> });
     let header = view! {
+        {logo}
         <h1>"Sign in to " {state.application_name.clone()}</h1>
         <p class="muted">"Signing in as " <strong>{state.username.clone()}</strong></p>
     };

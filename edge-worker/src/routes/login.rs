@@ -28,6 +28,20 @@ pub async fn state(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Respon
     json(200, &service::state(&load(&req, ctx, tx_id).await?))
 }
 
+/// `GET /api/logo/{client_id}`: the application's logo, for the login page. Served with the
+/// type its bytes were checked to have (`biopass_idp::logo`), nothing to run in it, and for a
+/// year when the URL names the current version (a new logo is a new URL).
+pub async fn logo(req: Request, ctx: &mut Ctx, client_id: &str) -> AppResult<Response> {
+    let logo = ctx.records.logo(client_id).await?.ok_or_else(|| AppError::api(ApiErrorCode::NotFound, "This application has no logo."))?;
+    let current = req.url()?.query_pairs().any(|(k, v)| k == "v" && v == logo.reference().version);
+    let headers = crate::error::base_headers(logo.kind().content_type());
+    headers.set("Cache-Control", if current { "public, max-age=31536000, immutable" } else { "public, max-age=60" })?;
+    headers.delete("Pragma")?;
+    headers.set("Content-Security-Policy", "default-src 'none'; sandbox")?;
+    headers.set("Cross-Origin-Resource-Policy", "same-origin")?;
+    Ok(Response::builder().with_status(200).with_headers(headers).fixed(logo.bytes().to_vec()))
+}
+
 /// `POST /api/login/{tx}/totp/enrol`: offers a new TOTP seed (not yet saved to the user).
 pub async fn totp_enrol(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let step = load(&req, ctx, tx_id).await?;

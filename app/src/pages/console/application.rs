@@ -137,10 +137,14 @@ impl SaveStatus {
     /// Says which setting `u` saved; the count makes a second save of the same setting a
     /// new announcement.
     fn saved(self, u: &UpdateApplication) {
-        let what = saved_setting(u);
+        self.said(&format!("Saved: {}.", saved_setting(u)));
+    }
+
+    /// Announces `text`.
+    fn said(self, text: &str) {
         self.0.update(|s| {
             let n = s.as_ref().map_or(0, |(n, _)| n + 1);
-            *s = Some((n, format!("Saved: {what}.")));
+            *s = Some((n, text.to_owned()));
         });
     }
 }
@@ -176,10 +180,68 @@ fn saved_setting(u: &UpdateApplication) -> &'static str {
 fn Settings(app: Application, reload: RwSignal<u32>) -> impl IntoView {
     view! {
         <IntegrationBox app=app.clone() reload=reload/>
+        <LogoBox app=app.clone() reload=reload/>
         <CallbackBox app=app.clone()/>
         <AuthenticatorsBox app=app.clone() reload=reload/>
         <FaceAssuranceBox app=app.clone() reload=reload/>
         <IdTokenAlgBox app=app reload=reload/>
+    }
+}
+
+/// The logo the login page shows beside the application's name: a PNG, JPEG or WebP file of
+/// at most 64 KB, checked by the server; Remove takes it away.
+#[component]
+fn LogoBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
+    let status = use_context::<SaveStatus>();
+    let input = NodeRef::<leptos::html::Input>::new();
+    let error = RwSignal::new(None::<ApiFail>);
+    let id = app.client_id.clone();
+    let change = Action::new_local(move |file: &Option<web_sys::File>| {
+        let (id, file) = (id.clone(), file.clone());
+        async move {
+            let r = match &file {
+                Some(f) => api::set_logo(&id, f).await,
+                None => api::remove_logo(&id).await,
+            };
+            match r {
+                Ok(_) => {
+                    error.set(None);
+                    if let Some(s) = status {
+                        s.said(if file.is_some() { "Saved: logo." } else { "Removed: logo." });
+                    }
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    let chosen = move || input.get_untracked().and_then(|i| i.files()).and_then(|l| l.get(0));
+    let name = app.name.clone();
+    let current = app.logo_url.clone().map(|url| view! { <img class="logo-preview" src=url alt=format!("{name} logo")/> });
+    let has_logo = app.logo_url.is_some();
+    view! {
+        <section class="box" aria-labelledby="logo">
+            <h2 id="logo">"Logo"</h2>
+            <p class="muted" id="logo-help">"Shown to users beside the application's name when they sign in: a PNG, JPEG or WebP image of at most 64 KB, about 48 pixels high."</p>
+            {current}
+            <form class="row" on:submit=move |ev| {
+                ev.prevent_default();
+                match chosen() {
+                    Some(f) => { change.dispatch(Some(f)); }
+                    None => error.set(Some(ApiFail { code: biopass_proto::error::ApiErrorCode::InvalidInput, message: "Choose an image file first.".into(), field: Some("logo".into()) })),
+                }
+            }>
+                <input type="file" id="logo-file" node_ref=input accept="image/png,image/jpeg,image/webp" aria-describedby="logo-help"
+                    aria-invalid=move || error.get().is_some().then_some("true")/>
+                <button type="submit" class="secondary small" disabled=move || change.pending().get()>"Upload logo"</button>
+                <Show when=move || has_logo>
+                    <button type="button" class="secondary small" disabled=move || change.pending().get() on:click=move |_| { change.dispatch(None); }>"Remove logo"</button>
+                </Show>
+            </form>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert" id="logo-error">{move || error.get().map(|e| e.message).unwrap_or_default()}</p>
+            </Show>
+        </section>
     }
 }
 

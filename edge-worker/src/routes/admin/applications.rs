@@ -7,6 +7,8 @@ use crate::http::json_body;
 use crate::store::Ctx;
 use biopass_idp::application::{default_group_name, ApplicationRecord};
 use biopass_idp::deployment::single_region;
+use biopass_idp::error::ApiFailure;
+use biopass_idp::logo::{Logo, MAX_BYTES};
 use biopass_proto::admin::{ClientSecret, CreateApplication, Deleted, RotatedSecret, UpdateApplication};
 use worker::{Method, Request, Response};
 
@@ -41,6 +43,27 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
             app(ctx, id).await?;
             ctx.records.delete_application(id).await?;
             json(200, &Deleted { deleted: (*id).to_owned() })
+        }
+        (Method::Put, [id, "logo"]) => {
+            let mut a = app(ctx, id).await?;
+            let declared = req.headers().get("Content-Length")?.and_then(|l| l.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > MAX_BYTES) {
+                return Err(ApiFailure::invalid_field("logo", format!("the logo must be at most {} KB", MAX_BYTES / 1024)).into());
+            }
+            let logo = Logo::parse(req.bytes().await?)?;
+            ctx.records.put_logo(id, &logo).await?;
+            a.logo = Some(logo.reference());
+            a.updated_at = ctx.now;
+            ctx.records.put_application(&a).await?;
+            json(200, &a.view(&ctx.issuer))
+        }
+        (Method::Delete, [id, "logo"]) => {
+            let mut a = app(ctx, id).await?;
+            a.logo = None;
+            a.updated_at = ctx.now;
+            ctx.records.put_application(&a).await?;
+            ctx.records.delete_logo(id).await?;
+            json(200, &a.view(&ctx.issuer))
         }
         (Method::Get, [id, "secret"]) => {
             let a = app(ctx, id).await?;

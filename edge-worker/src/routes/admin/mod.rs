@@ -67,7 +67,7 @@ fn audit_action(method: &Method, rest: &[&str]) -> String {
     let path: Vec<&str> = rest.iter().enumerate().filter(|(i, _)| i % 2 == 0).map(|(_, s)| *s).collect();
     let verb = match method {
         Method::Post => "create",
-        Method::Patch => "update",
+        Method::Patch | Method::Put => "update",
         Method::Delete => "delete",
         _ => "call",
     };
