@@ -231,6 +231,7 @@ fn LogoBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
                     None => error.set(Some(ApiFail { code: biopass_proto::error::ApiErrorCode::InvalidInput, message: "Choose an image file first.".into(), field: Some("logo".into()) })),
                 }
             }>
+                <label for="logo-file">"Image file"</label>
                 <input type="file" id="logo-file" node_ref=input accept="image/png,image/jpeg,image/webp" aria-describedby="logo-help"
                     aria-invalid=move || error.get().is_some().then_some("true")/>
                 <button type="submit" class="secondary small" disabled=move || change.pending().get()>"Upload logo"</button>
