@@ -26,7 +26,7 @@
 use crate::error::{AppError, AppResult};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
-use biopass_service::store::{from_value, to_value, OneTime, StoreError, StoreResult};
+use biopass_service::store::{from_value, one_object, to_value, OneTime, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -424,10 +424,7 @@ impl OneTime for VaultClient {
     }
     async fn get_many(&self, keys: &[String], now: u64) -> StoreResult<Vec<Option<Value>>> {
         let Some(first) = keys.first() else { return Ok(Vec::new()) };
-        let object = vault_object(first).0;
-        if keys.iter().any(|k| vault_object(k).0 != object) {
-            return Err(StoreError(format!("get_many across objects: {keys:?}")));
-        }
+        one_object(keys)?;
         let slots = keys.iter().map(|k| vault_object(k).1.map(str::to_owned)).collect();
         let reply = self.run_op(first, Op::GetMany { now, slots }).await?;
         if reply.values.len() != keys.len() {

@@ -45,6 +45,18 @@ impl LogoType {
     }
 }
 
+/// Refuses a logo of `len` bytes when it is over [`MAX_BYTES`] (an upload's declared length
+/// is checked with this before its body is read).
+///
+/// # Errors
+/// `invalid_input` on the `logo` field.
+pub fn check_size(len: usize) -> Result<(), ApiFailure> {
+    if len > MAX_BYTES {
+        return Err(ApiFailure::invalid_field("logo", format!("the logo must be at most {} KB (this one is {} KB)", MAX_BYTES / 1024, len.div_ceil(1024))));
+    }
+    Ok(())
+}
+
 /// A logo's bytes, checked. Stored as its type and the bytes in base64; read back, the
 /// bytes are checked again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,12 +100,7 @@ impl Logo {
         if bytes.is_empty() {
             return Err(ApiFailure::invalid_field("logo", "choose an image file"));
         }
-        if bytes.len() > MAX_BYTES {
-            return Err(ApiFailure::invalid_field(
-                "logo",
-                format!("the logo must be at most {} KB (this one is {} KB)", MAX_BYTES / 1024, bytes.len().div_ceil(1024)),
-            ));
-        }
+        check_size(bytes.len())?;
         let kind = LogoType::sniff(&bytes).ok_or_else(|| ApiFailure::invalid_field("logo", "the logo must be a PNG, JPEG or WebP image"))?;
         Ok(Self { kind, bytes })
     }

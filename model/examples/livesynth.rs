@@ -799,7 +799,7 @@ fn bench(a: &Args) -> Res<()> {
     }
     let enrolments: usize = a.get("--enrolments").unwrap_or("0").parse()?;
     if enrolments > 0 {
-        // Genuine enrolments (one far and three near frames) with fresh challenges.
+        // Genuine enrolments (the frames an enrolment's challenge asks for) with fresh challenges.
         let mut why: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
         let mut accepted = 0usize;
         for i in 0..enrolments {

@@ -49,6 +49,11 @@ impl BBox {
         [(self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0]
     }
 
+    /// The same box moved by `dx`, `dy` pixels.
+    pub fn shifted(&self, dx: f32, dy: f32) -> BBox {
+        BBox { x1: self.x1 + dx, y1: self.y1 + dy, x2: self.x2 + dx, y2: self.y2 + dy }
+    }
+
     /// Area (zero for degenerate boxes).
     pub fn area(&self) -> f32 {
         self.width().max(0.0) * self.height().max(0.0)

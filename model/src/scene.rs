@@ -143,22 +143,20 @@ pub fn depth_ratio(lm: &Landmarks68) -> f32 {
 pub fn steady_depth_ratio(p: &Pipeline, frame: &Frame<'_>, face: &Face, landmarks: &Landmarks68) -> Result<f32> {
     let model = p.landmark_model();
     let (w, h) = (face.bbox.width(), face.bbox.height());
-    let mut sum = depth_ratio(landmarks);
-    let mut n = 1usize;
-    for (i, d) in DEPTH_SHIFTS.into_iter().enumerate() {
-        let b = &face.bbox;
-        let moved = Face { bbox: BBox { x1: b.x1 + d * w, x2: b.x2 + d * w, y1: b.y1 + d * h, y2: b.y2 + d * h }, score: face.score };
+    let ratio_of = |input: Vec<f32>, at: &Face| -> Result<f32> { Ok(depth_ratio(&crate::landmark::postprocess(&model.run(input)?, at))) };
+    // The box as is: its landmarks are given.
+    let mut ratios = vec![depth_ratio(landmarks)];
+    for d in DEPTH_SHIFTS {
+        let moved = Face { bbox: face.bbox.shifted(d * w, d * h), score: face.score };
         let input = LandmarkModel::preprocess(frame, &moved);
-        if i > 0 {
-            sum += depth_ratio(&crate::landmark::postprocess(&model.run(input.clone())?, &moved));
-            n += 1;
+        if d != 0.0 {
+            ratios.push(ratio_of(input.clone(), &moved)?);
         }
         // The mirrored crop's points are mirrored too; the ratio is the same either way
         // (the nose's and the jaw's points are symmetric sets, spreads are unsigned).
-        sum += depth_ratio(&crate::landmark::postprocess(&model.run(mirror(&input))?, &moved));
-        n += 1;
+        ratios.push(ratio_of(mirror(&input), &moved)?);
     }
-    Ok(sum / n as f32)
+    Ok(ratios.iter().sum::<f32>() / ratios.len() as f32)
 }
 
 /// Diagonal shifts of the face box (fractions of its width and height) for

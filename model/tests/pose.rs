@@ -2,7 +2,6 @@
 //! (yaw and roll change sign, pitch stays) and an in-plane rotation (roll follows it); the
 //! distance check's depth ratio of several crops is steadier than one crop's.
 
-use biopass_model::detect::BBox;
 use biopass_model::head_pose;
 use biopass_model::imageops::{self, Affine};
 use biopass_model::scene::{depth_ratio, steady_depth_ratio};
@@ -78,8 +77,7 @@ fn the_steady_depth_ratio_moves_less_than_one_crops() {
         for face in p.detect(&frame).unwrap() {
             let (mut single, mut steady) = (Vec::new(), Vec::new());
             for (dx, dy) in [(0.0, 0.0), (1.5, 0.0), (-1.5, 0.0), (0.0, 1.5), (0.0, -1.5), (1.0, 1.0)] {
-                let b = face.bbox;
-                let moved = Face { bbox: BBox { x1: b.x1 + dx, x2: b.x2 + dx, y1: b.y1 + dy, y2: b.y2 + dy }, score: face.score };
+                let moved = Face { bbox: face.bbox.shifted(dx, dy), score: face.score };
                 let lm = p.landmarks(&frame, &moved).unwrap();
                 single.push(depth_ratio(&lm));
                 steady.push(steady_depth_ratio(p, &frame, &moved, &lm).unwrap());

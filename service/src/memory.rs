@@ -4,7 +4,7 @@
 //! [`Clock`] that tests advance instead of sleeping.
 
 use crate::records::{Listed, Listing, Records};
-use crate::store::{OneTime, StoreError, StoreResult};
+use crate::store::{one_object, OneTime, StoreResult};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use serde_json::Value;
@@ -119,11 +119,7 @@ impl OneTime for MemoryVault {
 
     async fn get_many(&self, keys: &[String], now: u64) -> StoreResult<Vec<Option<Value>>> {
         give_way().await;
-        let Some(first) = keys.first() else { return Ok(Vec::new()) };
-        let object = vault_object(first).0;
-        if keys.iter().any(|k| vault_object(k).0 != object) {
-            return Err(StoreError(format!("get_many across objects: {keys:?}")));
-        }
+        let Some(object) = one_object(keys)? else { return Ok(Vec::new()) };
         self.calls.borrow_mut().push((object.to_owned(), keys.join(" ")));
         let slots = self.slots.borrow();
         Ok(keys.iter().map(|k| slots.get(k).and_then(|s| live(s, now).cloned())).collect())

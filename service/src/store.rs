@@ -110,6 +110,20 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     }
 }
 
+/// The one Vault object `keys` live in (`biopass_idp::schema::vault_object`), for
+/// [`OneTime::get_many`]; `None` for no keys.
+///
+/// # Errors
+/// When they live in more than one object.
+pub fn one_object(keys: &[String]) -> StoreResult<Option<&str>> {
+    let Some(first) = keys.first() else { return Ok(None) };
+    let object = biopass_idp::schema::vault_object(first).0;
+    if keys.iter().any(|k| biopass_idp::schema::vault_object(k).0 != object) {
+        return Err(StoreError(format!("get_many across objects: {keys:?}")));
+    }
+    Ok(Some(object))
+}
+
 /// `value` as the store keeps it.
 ///
 /// # Errors

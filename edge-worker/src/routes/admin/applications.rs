@@ -7,8 +7,7 @@ use crate::http::json_body;
 use crate::store::Ctx;
 use biopass_idp::application::{default_group_name, ApplicationRecord};
 use biopass_idp::deployment::single_region;
-use biopass_idp::error::ApiFailure;
-use biopass_idp::logo::{Logo, MAX_BYTES};
+use biopass_idp::logo::{check_size, Logo};
 use biopass_proto::admin::{ClientSecret, CreateApplication, Deleted, RotatedSecret, UpdateApplication};
 use worker::{Method, Request, Response};
 
@@ -46,9 +45,8 @@ pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest
         }
         (Method::Put, [id, "logo"]) => {
             let mut a = app(ctx, id).await?;
-            let declared = req.headers().get("Content-Length")?.and_then(|l| l.parse::<usize>().ok());
-            if declared.is_some_and(|n| n > MAX_BYTES) {
-                return Err(ApiFailure::invalid_field("logo", format!("the logo must be at most {} KB", MAX_BYTES / 1024)).into());
+            if let Some(declared) = req.headers().get("Content-Length")?.and_then(|l| l.parse::<usize>().ok()) {
+                check_size(declared)?;
             }
             let logo = Logo::parse(req.bytes().await?)?;
             ctx.records.put_logo(id, &logo).await?;
