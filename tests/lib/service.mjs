@@ -16,9 +16,12 @@ export async function startService(name, command, args, { cwd, env, healthUrl, t
   child.stderr.on('data', keep);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* the group is gone */ }
+      throw new Error(`${name} exited early:\n${output}`);
+    }
     try {
-      if ((await fetch(healthUrl)).ok) break;
+      if ((await fetch(healthUrl, { signal: AbortSignal.timeout(2000) })).ok) break;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) {
       process.kill(-child.pid, 'SIGKILL');

@@ -46,9 +46,25 @@ const LOGS = join(ROOT, 'tests', 'out');
  * `localhost` for passkeys (WebAuthn needs a domain name as relying party, not an IP).
  */
 export async function startWorker(state, { port, host = '127.0.0.1' } = {}) {
-  port ??= await freePort();
+  // A free port is only free until someone binds it: between freePort() and wrangler's bind
+  // another process (another test file's workerd, its internal sockets) may take it. Such a
+  // start is tried again on new ports (or, for a restart on a fixed port, the same one a
+  // moment later); any other failure is the test's.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(state, { port: port ?? await freePort(), host });
+    } catch (e) {
+      if (attempt >= 3 || !String(e.message).includes('Address already in use')) throw e;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+async function startWorkerOnce(state, { port, host }) {
   mkdirSync(LOGS, { recursive: true });
   const url = `http://${host}:${port}`;
+  let inspectorPort;
+  do inspectorPort = await freePort(); while (inspectorPort === port);
   const service = await startService('wrangler dev', join(ROOT, 'node_modules/.bin/wrangler'), [
     // The provider first (its port, its vars), then the face service it calls.
     'dev', '-c', 'wrangler.toml', '-c', 'face-service/wrangler.toml',
@@ -56,7 +72,7 @@ export async function startWorker(state, { port, host = '127.0.0.1' } = {}) {
     '--persist-to', join(state.dir, 'wrangler'),
     '--env-file', state.envFile,
     '--var', `ISSUER:${url}`,
-    '--inspector-port', String(await freePort()),
+    '--inspector-port', String(inspectorPort),
     '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'info',
   ], {
     cwd: ROOT,
