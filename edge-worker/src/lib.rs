@@ -81,6 +81,8 @@ async fn with_context(req: Request, env: Env, method: &Method, segments: &[&str]
         (Method::Post, ["api", "login", tx, "face"]) => login::face_evidence(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "totp"]) => login::totp_verify(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "skip"]) => login::skip(req, &mut ctx, tx).await,
+        (Method::Post, ["api", "login", tx, "recovery"]) => login::recovery_verify(req, &mut ctx, tx).await,
+        (Method::Post, ["api", "login", tx, "recovery", "new"]) => login::recovery_new(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "passkey", "options"]) => login::passkey_options(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "passkey", "enrol"]) => login::passkey_enrol(req, &mut ctx, tx).await,
         (Method::Post, ["api", "login", tx, "passkey"]) => login::passkey_verify(req, &mut ctx, tx).await,

@@ -22,6 +22,7 @@
 //! - [`application`]: the "Amazon Cognito MFA Application" entity and its admin rules.
 //! - [`audit`]: the audit log's search (outcomes, filters) and CSV export.
 //! - [`user`]: users and their enrolled authenticators.
+//! - [`recovery`]: one-time recovery codes (made, hashed, typed, used).
 //! - [`schema`]: every KV and Vault key: what is stored where.
 //! - [`directory`]: the admin directory's index keys (users by name, group members) and page sizes.
 //! - [`transaction`]: login transactions between `/authorize` and the code.
@@ -53,6 +54,7 @@ pub mod passkey;
 pub mod pkce;
 pub mod qr;
 pub mod random;
+pub mod recovery;
 pub mod schema;
 pub mod secretbox;
 pub mod session;

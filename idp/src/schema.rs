@@ -219,6 +219,10 @@ pub enum VaultKey<'a> {
     /// An access token of a user (user id, `jti`) revoked: a slot of the user's status
     /// object, so userinfo learns both in one call.
     UserRevoked(&'a str, &'a str),
+    /// A recovery code of a user (user id, its keyed hash) was used: a slot of the user's
+    /// status object, inserted once, so a code works once even while the record's removal
+    /// of it propagates.
+    RecoveryUsed(&'a str, &'a str),
     /// The pool that claimed a user registered before users were bound to pools.
     PoolClaim(&'a str),
     /// The claim of a user name in its realm (the same key as in KV).
@@ -249,6 +253,7 @@ impl fmt::Display for VaultKey<'_> {
             Self::Failures(Failures::Account(pool, name)) => write!(f, "fail:account:{}", sha256_hex(&KvKey::UserName(*pool, name).to_string())),
             Self::UserDisabled(user) => write!(f, "{USER_PREFIX}{user}"),
             Self::UserRevoked(user, jti) => write!(f, "{USER_PREFIX}{user}:revoked:{jti}"),
+            Self::RecoveryUsed(user, hash) => write!(f, "{USER_PREFIX}{user}:recovery-used:{hash}"),
             Self::PoolClaim(user) => write!(f, "user-pool:{user}"),
             Self::UserName(pool, name) => name_key(f, *pool, name),
             Self::Keyset => f.write_str("keyset"),
@@ -305,11 +310,7 @@ fn name_key(f: &mut fmt::Formatter<'_>, pool: Option<&CognitoContext>, name: &Us
 }
 
 fn authenticator(kind: AuthenticatorKind) -> &'static str {
-    match kind {
-        AuthenticatorKind::Totp => "totp",
-        AuthenticatorKind::Face => "face",
-        AuthenticatorKind::Passkey => "passkey",
-    }
+    kind.id()
 }
 
 /// The user id an index key (`uname:`, `member:`, `admin:`) ends with (ids hold no `:`),
@@ -455,6 +456,7 @@ mod tests {
         let revoked = VaultKey::UserRevoked("u1", "j1").to_string();
         assert_eq!(vault_object(&revoked), ("user-disabled:u1", Some("revoked:j1")));
         assert_ne!(vault_object(&VaultKey::UserRevoked("u2", "j1").to_string()).0, "user-disabled:u1");
+        assert_eq!(vault_object(&VaultKey::RecoveryUsed("u1", "ab12").to_string()), ("user-disabled:u1", Some("recovery-used:ab12")));
         // Malformed forms reach only an object of their own.
         assert_eq!(vault_object("user-disabled::x"), ("user-disabled::x", None));
         assert_eq!(vault_object("user-disabled:u1:"), ("user-disabled:u1:", None));

@@ -97,23 +97,35 @@ impl LoginTransaction {
     /// A user enrols without proving anything else only while they have no authenticator
     /// at all (the password, checked by Cognito, is all they have). Adding a second one
     /// needs one of theirs first, in this sign-in: so a stolen password cannot add the
-    /// thief's authenticator to an account.
+    /// thief's authenticator to an account. A user with recovery codes left may answer with
+    /// one instead of any authenticator; once they proved one the application accepts, new
+    /// codes are an addition like the others.
     pub fn next_step(&self, user: Option<&UserRecord>) -> LoginStep {
         let enrolled = user.map(UserRecord::enrolled).unwrap_or_default();
         let missing: Vec<_> = self.acceptable.iter().copied().filter(|k| !enrolled.contains(k)).collect();
         if !self.authenticated.is_empty() {
-            return LoginStep::Enrol { allowed: missing, additional: true, optional: self.proved_accepted().is_some() };
+            let optional = self.proved_accepted(user).is_some();
+            let mut allowed = missing;
+            if optional {
+                allowed.push(AuthenticatorKind::RecoveryCode);
+            }
+            return LoginStep::Enrol { allowed, additional: true, optional };
         }
         if enrolled.is_empty() {
             let allowed = if self.may_enrol { self.acceptable.clone() } else { Vec::new() };
             return LoginStep::Enrol { allowed, additional: false, optional: false };
         }
         let usable: Vec<_> = enrolled.iter().copied().filter(|k| self.acceptable.contains(k)).collect();
-        if usable.is_empty() {
-            LoginStep::Authenticate { enrolled, can_add: missing, must_add: true }
-        } else {
-            LoginStep::Authenticate { enrolled: usable, can_add: missing, must_add: false }
+        let must_add = usable.is_empty();
+        let mut answers = if must_add { enrolled } else { usable };
+        if user.is_some_and(|u| u.recovery_codes_left() > 0) {
+            answers.push(AuthenticatorKind::RecoveryCode);
         }
+        let mut can_add = missing;
+        if !must_add {
+            can_add.push(AuthenticatorKind::RecoveryCode);
+        }
+        LoginStep::Authenticate { enrolled: answers, can_add, must_add }
     }
 
     /// True when the sign-in was vouched for: pushed by an authenticated client (our
@@ -129,7 +141,9 @@ impl LoginTransaction {
     /// accepts. An answer for an account that cannot give it is a wrong answer.
     pub fn shown_step(&self, user: Option<&UserRecord>) -> LoginStep {
         if !self.vouched() && self.authenticated.is_empty() {
-            return LoginStep::Authenticate { enrolled: self.acceptable.clone(), can_add: Vec::new(), must_add: false };
+            let mut any = self.acceptable.clone();
+            any.push(AuthenticatorKind::RecoveryCode);
+            return LoginStep::Authenticate { enrolled: any, can_add: Vec::new(), must_add: false };
         }
         self.next_step(user)
     }
@@ -143,10 +157,13 @@ impl LoginTransaction {
         }
     }
 
-    /// The last authenticator proved in this sign-in that the application accepts: with one,
-    /// an addition the person asked for may be skipped and the sign-in finished with it.
-    pub fn proved_accepted(&self) -> Option<AuthenticatorKind> {
-        self.authenticated.iter().rev().copied().find(|k| self.acceptable.contains(k))
+    /// The last authenticator proved in this sign-in that the application accepts (a
+    /// recovery code counts for a `user` who has such an authenticator: it stands in for
+    /// it): with one, an addition the person asked for may be skipped and the sign-in
+    /// finished with it.
+    pub fn proved_accepted(&self, user: Option<&UserRecord>) -> Option<AuthenticatorKind> {
+        let has_accepted = user.is_some_and(|u| u.enrolled().iter().any(|k| self.acceptable.contains(k)));
+        self.authenticated.iter().rev().copied().find(|k| self.acceptable.contains(k) || (*k == AuthenticatorKind::RecoveryCode && has_accepted))
     }
 
     /// The `amr` values of a sign-in finished with `kind` after those proved before.
@@ -155,7 +172,13 @@ impl LoginTransaction {
         if !kinds.contains(&kind) {
             kinds.push(kind);
         }
-        kinds.into_iter().flat_map(|k| k.amr_values().iter().map(|v| (*v).to_owned())).collect()
+        let mut amr: Vec<String> = Vec::new();
+        for value in kinds.into_iter().flat_map(|k| k.amr_values().iter()) {
+            if !amr.iter().any(|v| v == value) {
+                amr.push((*value).to_owned());
+            }
+        }
+        amr
     }
 
     /// The code grant for `user`, authenticated now with `amr`, and the URL the browser
@@ -219,7 +242,11 @@ mod tests {
         user.totp = Some(Enrolled { sealed: String::new(), enrolled_at: 1 });
         assert_eq!(
             tx.next_step(Some(&user)),
-            LoginStep::Authenticate { enrolled: vec![AuthenticatorKind::Totp], can_add: vec![AuthenticatorKind::Face], must_add: false }
+            LoginStep::Authenticate {
+                enrolled: vec![AuthenticatorKind::Totp],
+                can_add: vec![AuthenticatorKind::Face, AuthenticatorKind::RecoveryCode],
+                must_add: false
+            }
         );
         let (grant, url) = tx.finish(&user, tx.amr(AuthenticatorKind::Totp), "the-code", "https://i", 1100);
         assert_eq!(grant.amr, vec!["otp"]);
@@ -242,10 +269,10 @@ mod tests {
 
     #[test]
     fn a_sign_in_nobody_vouched_for_shows_the_same_step_for_every_name_until_one_is_proved() {
-        use AuthenticatorKind::{Face, Totp};
+        use AuthenticatorKind::{Face, RecoveryCode, Totp};
         let blind = LoginTransaction::new(request(), "App".into(), "g".into(), vec![Face, Totp], "c", false, 1000);
         assert!(!blind.vouched());
-        let same = LoginStep::Authenticate { enrolled: vec![Face, Totp], can_add: vec![], must_add: false };
+        let same = LoginStep::Authenticate { enrolled: vec![Face, Totp, RecoveryCode], can_add: vec![], must_add: false };
         let mut disabled = with(true, false);
         disabled.disabled = true;
         for user in [None, Some(with(false, false)), Some(with(true, false)), Some(with(false, true)), Some(with(true, true)), Some(disabled)] {
@@ -253,7 +280,7 @@ mod tests {
         }
         // Once the person proved one, they see their own next step.
         let proved = LoginTransaction { authenticated: vec![Totp], ..blind.clone() };
-        assert_eq!(proved.shown_step(Some(&with(true, false))), LoginStep::Enrol { allowed: vec![Face], additional: true, optional: true });
+        assert_eq!(proved.shown_step(Some(&with(true, false))), LoginStep::Enrol { allowed: vec![Face, RecoveryCode], additional: true, optional: true });
         // A vouched-for sign-in shows the real step at once.
         let vouched = LoginTransaction { may_enrol: true, ..blind };
         assert_eq!(vouched.shown_step(None), LoginStep::Enrol { allowed: vec![Face, Totp], additional: false, optional: false });
@@ -282,10 +309,11 @@ mod tests {
         let proved = LoginTransaction { authenticated: vec![Totp], ..face_only.clone() };
         assert_eq!(proved.next_step(Some(&totp_user)), LoginStep::Enrol { allowed: vec![Face], additional: true, optional: false }, "a required addition");
         assert_eq!(proved.amr(Face), vec!["otp", "face"]);
-        // A user who has both only sees the accepted one, and has nothing to add.
+        // A user who has both only sees the accepted one; all they can add is new recovery codes.
         let both = with(true, true);
-        assert_eq!(face_only.next_step(Some(&both)), LoginStep::Authenticate { enrolled: vec![Face], can_add: vec![], must_add: false });
-        assert!(face_only.completes_with(&both, Face, true), "nothing left to add: the sign-in ends");
+        assert_eq!(face_only.next_step(Some(&both)), LoginStep::Authenticate { enrolled: vec![Face], can_add: vec![AuthenticatorKind::RecoveryCode], must_add: false });
+        assert!(face_only.completes_with(&both, Face, false));
+        assert!(!face_only.completes_with(&both, Face, true), "asked to add: new recovery codes");
         // Where both are accepted, a user with one may ask to add the other.
         let all = tx(&[Face, Totp]);
         assert!(all.completes_with(&totp_user, Totp, false));
@@ -297,5 +325,48 @@ mod tests {
         old.as_object_mut().unwrap().remove("acceptable");
         let old: LoginTransaction = serde_json::from_value(old).unwrap();
         assert_eq!(old.acceptable, vec![Face, Totp]);
+    }
+
+    fn with_codes(mut user: UserRecord) -> UserRecord {
+        let (_, codes) = crate::recovery::generate(&mut TestEntropy::new(9), &[1; 32], &user.id, 1);
+        user.recovery = Some(codes);
+        user
+    }
+
+    #[test]
+    fn recovery_codes_stand_in_for_an_authenticator_but_not_for_a_required_one() {
+        use AuthenticatorKind::{Face, RecoveryCode, Totp};
+        let tx = |acceptable: &[AuthenticatorKind]| LoginTransaction::new(request(), "App".into(), "g".into(), acceptable.to_vec(), "c", true, 1000);
+        let all = tx(&[Face, Totp]);
+        // A face-only user with codes may answer with a code instead, and it ends the sign-in.
+        let face_user = with_codes(with(false, true));
+        assert_eq!(all.next_step(Some(&face_user)), LoginStep::Authenticate { enrolled: vec![Face, RecoveryCode], can_add: vec![Totp, RecoveryCode], must_add: false });
+        assert!(all.completes_with(&face_user, RecoveryCode, false));
+        assert_eq!(all.amr(RecoveryCode), vec!["otp"]);
+        // Without codes left, no code is offered.
+        let mut spent = face_user.clone();
+        spent.recovery.as_mut().unwrap().hashes.clear();
+        assert_eq!(all.next_step(Some(&spent)), LoginStep::Authenticate { enrolled: vec![Face], can_add: vec![Totp, RecoveryCode], must_add: false });
+        // Having proved a code, adding something else may be skipped (it stands in for the face).
+        let by_code = LoginTransaction { authenticated: vec![RecoveryCode], ..all.clone() };
+        assert_eq!(by_code.proved_accepted(Some(&face_user)), Some(RecoveryCode));
+        assert_eq!(by_code.next_step(Some(&face_user)), LoginStep::Enrol { allowed: vec![Totp, RecoveryCode], additional: true, optional: true });
+        // Where the application accepts none of the person's authenticators, a code proves
+        // who they are but the addition stays required.
+        let face_only = tx(&[Face]);
+        let totp_user = with_codes(with(true, false));
+        assert_eq!(face_only.next_step(Some(&totp_user)), LoginStep::Authenticate { enrolled: vec![Totp, RecoveryCode], can_add: vec![Face], must_add: true });
+        assert!(!face_only.completes_with(&totp_user, RecoveryCode, false));
+        let by_code = LoginTransaction { authenticated: vec![RecoveryCode], ..face_only };
+        assert_eq!(by_code.proved_accepted(Some(&totp_user)), None);
+        assert_eq!(by_code.next_step(Some(&totp_user)), LoginStep::Enrol { allowed: vec![Face], additional: true, optional: false });
+        assert_eq!(by_code.amr(Face), vec!["otp", "face"]);
+        // Codes alone are no enrolment: a user whose authenticators were all reset enrols anew.
+        let mut reset = totp_user;
+        reset.totp = None;
+        assert!(matches!(all.next_step(Some(&reset)), LoginStep::Enrol { additional: false, .. }));
+        // The same value is not claimed twice.
+        let both = LoginTransaction { authenticated: vec![Totp], ..all };
+        assert_eq!(both.amr(RecoveryCode), vec!["otp"]);
     }
 }

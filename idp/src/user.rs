@@ -4,6 +4,7 @@
 use crate::authorize::CognitoContext;
 use crate::ids::UserName;
 use crate::random::Entropy;
+use crate::recovery::RecoveryCodes;
 use biopass_proto::admin::{Authenticators, PasskeyView, UpdateUser, User};
 use biopass_proto::login::AuthenticatorKind;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,9 @@ pub struct UserRecord {
     /// WebAuthn credentials, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passkeys: Vec<EnrolledPasskey>,
+    /// The unused recovery codes (their keyed hashes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoveryCodes>,
 }
 
 /// A passkey as stored: the credential id (base64url) and its public key
@@ -79,6 +83,7 @@ impl UserRecord {
             totp: None,
             face: None,
             passkeys: Vec::new(),
+            recovery: None,
         }
     }
 
@@ -101,6 +106,12 @@ impl UserRecord {
         }
     }
 
+    /// How many recovery codes the user has left.
+    pub fn recovery_codes_left(&self) -> usize {
+        self.recovery.as_ref().map_or(0, RecoveryCodes::left)
+    }
+
+    /// The user's authenticators (recovery codes are not one: see [`Self::recovery_codes_left`]).
     pub fn enrolled(&self) -> Vec<AuthenticatorKind> {
         let mut kinds = Vec::new();
         if self.face.is_some() {
@@ -124,6 +135,7 @@ impl UserRecord {
                 totp: self.totp.is_some(),
                 face: self.face.is_some(),
                 passkeys: self.passkeys.iter().map(|p| PasskeyView { credential_id: p.credential_id.clone(), enrolled_at: p.enrolled_at }).collect(),
+                recovery_codes: u32::try_from(self.recovery_codes_left()).unwrap_or(u32::MAX),
             },
             disabled: self.disabled,
             admin: self.admin,
@@ -158,7 +170,8 @@ impl UserRecord {
     }
 
     /// Removes the enrolled authenticator `kind` (`totp`, `face` or `passkey`: every
-    /// passkey, as in the admin API's path): the user enrols it again at their next sign-in.
+    /// passkey, as in the admin API's path; `recovery_code`: every recovery code): the user
+    /// enrols it again at their next sign-in (recovery codes come with it).
     ///
     /// # Errors
     /// The reason, for an unknown kind.
@@ -167,7 +180,8 @@ impl UserRecord {
             "totp" => self.totp = None,
             "face" => self.face = None,
             "passkey" => self.passkeys.clear(),
-            _ => return Err("the authenticator kind is totp, face or passkey"),
+            "recovery_code" => self.recovery = None,
+            _ => return Err("the authenticator kind is totp, face, passkey or recovery_code"),
         }
         Ok(())
     }

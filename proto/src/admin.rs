@@ -265,10 +265,13 @@ pub struct Authenticators {
     /// The user's passkeys (WebAuthn credentials).
     #[serde(default)]
     pub passkeys: Vec<PasskeyView>,
+    /// How many of the user's recovery codes are left unused (0: none made, or all used).
+    #[serde(default)]
+    pub recovery_codes: u32,
 }
 
 impl Authenticators {
-    /// True when none is enrolled.
+    /// True when none is enrolled (recovery codes are a fallback, not an authenticator).
     pub fn is_empty(&self) -> bool {
         !self.totp && !self.face && self.passkeys.is_empty()
     }

@@ -11,9 +11,15 @@ pub enum AuthenticatorKind {
     Face,
     /// A WebAuthn credential (FIDO2 passkey) with user verification.
     Passkey,
+    /// One of the user's one-time recovery codes: made at their first enrolment (and anew
+    /// after proving another authenticator), each usable once. Every application accepts it,
+    /// so a person whose camera or phone fails is not locked out; it is not a policy choice.
+    RecoveryCode,
 }
 
 impl AuthenticatorKind {
+    /// The kinds an application chooses from (recovery codes are not one: every
+    /// application takes them).
     pub const ALL: [Self; 3] = [Self::Face, Self::Totp, Self::Passkey];
 
     /// What an application accepts when nothing was chosen, and what a setting stored
@@ -28,18 +34,24 @@ impl AuthenticatorKind {
     /// `swk` (a proof of possession of a key; the attestation is not asked for, so nothing
     /// shows the key is in hardware: `hwk` would claim what was not checked) and `user`
     /// (the authenticator verified the person: user verification is required, and it does
-    /// not say whether by PIN or by a biometric, so neither `pin` nor `fpt` is claimed).
+    /// not say whether by PIN or by a biometric, so neither `pin` nor `fpt` is claimed). A
+    /// recovery code is a one-time password: `otp`.
     pub fn amr_values(self) -> &'static [&'static str] {
         match self {
-            Self::Totp => &["otp"],
+            Self::Totp | Self::RecoveryCode => &["otp"],
             Self::Face => &["face"],
             Self::Passkey => &["swk", "user"],
         }
     }
 
-    /// The first of [`Self::amr_values`]: a short stable name (element ids, audit entries).
-    pub fn amr(self) -> &'static str {
-        self.amr_values()[0]
+    /// A short stable name, as the wire spells it: storage keys, audit entries, element ids.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Face => "face",
+            Self::Passkey => "passkey",
+            Self::RecoveryCode => "recovery_code",
+        }
     }
 
     /// The name people see.
@@ -48,6 +60,7 @@ impl AuthenticatorKind {
             Self::Totp => "authenticator app",
             Self::Face => "face",
             Self::Passkey => "passkey",
+            Self::RecoveryCode => "recovery code",
         }
     }
 }
@@ -80,6 +93,10 @@ pub enum LoginStep {
     },
     /// Finished: send the browser to `redirect_to` (the client's callback with the code).
     Done { redirect_to: String },
+    /// New recovery codes, shown this once (only their hashes are kept): the answer to a
+    /// first enrolment and to `POST /api/login/{tx}/recovery/new`. Once the person has saved
+    /// them, `POST /api/login/{tx}/skip` finishes the sign-in. Never the answer to `GET`.
+    RecoveryCodes { codes: Vec<String> },
 }
 
 /// `GET /api/login/{transaction}`.
@@ -123,6 +140,22 @@ pub struct TotpAnswer {
     /// Once this answer authenticates them, go on to add another authenticator.
     #[serde(default)]
     pub add_authenticator: bool,
+}
+
+/// `POST /api/login/{transaction}/recovery`: a recovery code typed by the user (spaces,
+/// dashes and case do not matter).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryAnswer {
+    pub code: String,
+    /// Once this answer authenticates them, go on to add another authenticator.
+    #[serde(default)]
+    pub add_authenticator: bool,
+}
+
+impl std::fmt::Debug for RecoveryAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecoveryAnswer {{ code: <hidden>, add_authenticator: {} }}", self.add_authenticator)
+    }
 }
 
 /// What a face challenge is for.

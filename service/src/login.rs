@@ -20,6 +20,7 @@ use biopass_idp::lockout::{Answered, CodeAnswer, LOCKOUT_WINDOW};
 use biopass_idp::passkey::{self, IssuedPasskeyChallenge, PasskeyRejection};
 use biopass_idp::qr;
 use biopass_idp::random::Entropy;
+use biopass_idp::recovery::{self, TypedCode};
 use biopass_idp::schema::{sha256_hex, KvKey, SignInToken, VaultKey};
 use biopass_idp::secretbox::Purpose;
 use biopass_idp::totp::{self, TotpRejection, TotpSeed};
@@ -28,7 +29,7 @@ use biopass_idp::user::{Enrolled, EnrolledPasskey, UserRecord};
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{
     AuthenticatorKind, EvidenceFrame, FaceChallenge, FaceEvidence, FacePurpose, LoginState, LoginStep, PasskeyAssertion, PasskeyOptions, PasskeyRegistration,
-    PasskeyUser, TotpAnswer, TotpEnrolment,
+    PasskeyUser, RecoveryAnswer, TotpAnswer, TotpEnrolment,
 };
 
 /// A login step's result.
@@ -79,15 +80,6 @@ fn pending_seed_binding(tx_id: &str) -> String {
 /// key, so a sealed value copied into another record does not open.
 pub fn sealed_to(user_id: &str) -> String {
     KvKey::User(user_id).to_string()
-}
-
-/// How the audit log names an authenticator.
-fn audit_name(kind: AuthenticatorKind) -> &'static str {
-    match kind {
-        AuthenticatorKind::Totp => "totp",
-        AuthenticatorKind::Face => "face",
-        AuthenticatorKind::Passkey => "passkey",
-    }
 }
 
 /// Who is calling: the browser's secret (the `bp_browser` cookie) and address.
@@ -248,7 +240,7 @@ pub async fn authenticated<V: OneTime, R: Records>(
     if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
         return Err(gone());
     }
-    record(cx, step, "login.authenticated", format!("with {}, adding another authenticator", audit_name(kind))).await;
+    record(cx, step, "login.authenticated", format!("with {}, adding another authenticator", kind.id())).await;
     Ok(tx.next_step(Some(user)))
 }
 
@@ -261,13 +253,95 @@ pub async fn authenticated<V: OneTime, R: Records>(
 /// 403 when nothing the application accepts was proved in this sign-in, or for a disabled
 /// account; [`gone`] when the transaction ended meanwhile.
 pub async fn skip_addition<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step) -> LoginResult<LoginStep> {
-    let (Some(kind), Some(user)) = (step.tx.proved_accepted(), step.user.as_ref()) else {
+    let (Some(kind), Some(user)) = (step.tx.proved_accepted(step.user.as_ref()), step.user.as_ref()) else {
         return Err(api(ApiErrorCode::Forbidden, "Set up a way to sign in that this application accepts to finish signing in."));
     };
     if !step.tx.vouched() && cx.is_disabled(user).await? {
         return Err(disabled());
     }
     finish(cx, step, user, kind).await
+}
+
+/// `user` (not yet saved) just enrolled `kind`: saves them. An addition after proving
+/// another authenticator ends the sign-in; a first enrolment also makes the person's
+/// recovery codes (saved with the enrolment, in one write) and answers with them, shown
+/// once: the sign-in then ends when they have saved them (`skip_addition`).
+///
+/// # Errors
+/// [`gone`] when the transaction ended meanwhile; internal on a storage failure.
+async fn enrolled<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, mut user: UserRecord, kind: AuthenticatorKind) -> LoginResult<LoginStep> {
+    if !step.tx.authenticated.is_empty() {
+        cx.records.put_user(&user).await?;
+        return finish(cx, step, &user, kind).await;
+    }
+    let codes = new_recovery_codes(cx, &mut user);
+    cx.records.put_user(&user).await?;
+    let mut tx = step.tx.clone();
+    tx.authenticated.push(kind);
+    if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
+        return Err(gone());
+    }
+    record(cx, step, "user.recovery_code.create", format!("{} codes, with the first {}", codes.len(), kind.label())).await;
+    Ok(LoginStep::RecoveryCodes { codes })
+}
+
+/// The key recovery codes are hashed with.
+fn recovery_key<V, R>(cx: &Context<V, R>) -> [u8; 32] {
+    cx.master.derive(recovery::KEY_LABEL)
+}
+
+/// Makes `user` new recovery codes (replacing any old ones); the codes as shown.
+fn new_recovery_codes<V, R>(cx: &mut Context<V, R>, user: &mut UserRecord) -> Vec<String> {
+    let key = recovery_key(cx);
+    let (codes, stored) = recovery::generate(&mut cx.rng, &key, &user.id, cx.now);
+    user.recovery = Some(stored);
+    codes
+}
+
+/// `POST /api/login/{tx}/recovery/new`: new recovery codes, replacing the old ones, for a
+/// person who proved an authenticator the application accepts in this sign-in; shown once.
+///
+/// # Errors
+/// 403 before such a proof.
+pub async fn recovery_new<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step) -> LoginResult<LoginStep> {
+    let mut user = may_enrol(step, AuthenticatorKind::RecoveryCode)?;
+    let codes = new_recovery_codes(cx, &mut user);
+    cx.records.put_user(&user).await?;
+    record(cx, step, "user.recovery_code.create", format!("{} codes, replacing the old ones", codes.len())).await;
+    Ok(LoginStep::RecoveryCodes { codes })
+}
+
+/// `POST /api/login/{tx}/recovery`: signs in with a recovery code. It is counted like any
+/// answer (the lock-out of the user's recovery codes, or the client's in a sign-in nobody
+/// vouched for), works once even under concurrency (the Vault takes its use once), and is
+/// then removed from the user's record.
+///
+/// # Errors
+/// 400 for what cannot be a code (not counted); 401 (counted) for a wrong or used one; 429
+/// when locked.
+pub async fn recovery_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, answer: &RecoveryAnswer) -> LoginResult<LoginStep> {
+    let kind = AuthenticatorKind::RecoveryCode;
+    let user = answering(step, kind)?;
+    let Some(typed) = TypedCode::parse(&answer.code) else {
+        return Err(Failure::Api(ApiFailure::invalid_field("code", "Enter a recovery code as it was shown: 10 letters and digits, like 7K3QD-M9XPA.")));
+    };
+    let attempt = count_attempt(cx, step, kind, user.as_ref()).await?;
+    let key = recovery_key(cx);
+    let found = user.map(|u| (recovery::hash(&key, &u.id, &typed), u)).filter(|(h, u)| u.recovery.as_ref().is_some_and(|r| r.contains(h)));
+    let Some((hash, mut user)) = found else {
+        return Err(wrong_answer(cx, step, attempt, kind.id(), "That recovery code is not right, or was already used.").await);
+    };
+    let used = VaultKey::RecoveryUsed(&user.id, &hash).to_string();
+    if !cx.vault.insert(&used, serde_json::Value::Bool(true), cx.now + recovery::USED_MARK_LIFETIME, cx.now).await? {
+        return Err(wrong_answer(cx, step, attempt, kind.id(), "That recovery code is not right, or was already used.").await);
+    }
+    attempt.give_back(&cx.vault).await?;
+    if let Some(r) = user.recovery.as_mut() {
+        r.remove(&hash);
+    }
+    cx.records.put_user(&user).await?;
+    record(cx, step, "user.recovery_code.use", format!("{} left", user.recovery_codes_left())).await;
+    authenticated(cx, step, &user, kind, answer.add_authenticator).await
 }
 
 /// The user who may enrol `kind` in this sign-in, or why not. Before anything is proved
@@ -365,8 +439,7 @@ pub async fn totp_confirm<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: 
     cx.vault.advance(&lockout::authenticator(AuthenticatorKind::Totp, &user.id).key, totp_step).await?;
     user.totp =
         Some(Enrolled { sealed: cx.master.secret_box(Purpose::TotpSeed).seal(&mut cx.rng, &sealed_to(&user.id), seed.as_bytes()), enrolled_at: cx.now });
-    cx.records.put_user(&user).await?;
-    finish(cx, step, &user, AuthenticatorKind::Totp).await
+    enrolled(cx, step, user, AuthenticatorKind::Totp).await
 }
 
 /// `POST /api/login/{tx}/totp`: authenticates with an enrolled TOTP. Each time step's code
@@ -569,8 +642,7 @@ pub async fn face_evidence<V: OneTime, R: Records, A: FaceAnalysis>(
             };
             let sealed = cx.master.secret_box(Purpose::FaceTemplate).seal(&mut cx.rng, &sealed_to(&user.id), &face::template_bytes(&template));
             user.face = Some(Enrolled { sealed, enrolled_at: cx.now });
-            cx.records.put_user(&user).await?;
-            finish(cx, step, &user, AuthenticatorKind::Face).await
+            enrolled(cx, step, user, AuthenticatorKind::Face).await
         }
         FacePurpose::Authenticate => {
             let user = answering(step, AuthenticatorKind::Face)?;
@@ -774,9 +846,8 @@ pub async fn passkey_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step:
         cx.vault.advance(&VaultKey::PasskeyCounter(&user.id, &passkey::credential_tag(&new.credential_id)).to_string(), u64::from(new.sign_count)).await?;
     }
     user.passkeys.push(EnrolledPasskey { credential_id: id, sealed_key, sign_count: new.sign_count, enrolled_at: cx.now });
-    cx.records.put_user(&user).await?;
     record(cx, step, "user.passkey.enrol", format!("credential {}", passkey::credential_tag(&new.credential_id))).await;
-    finish(cx, step, &user, AuthenticatorKind::Passkey).await
+    enrolled(cx, step, user, AuthenticatorKind::Passkey).await
 }
 
 /// Checks an assertion for `user` (`None`: an account that cannot answer; the check fails

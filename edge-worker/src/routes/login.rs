@@ -13,7 +13,7 @@ use crate::routes::oauth::BROWSER_COOKIE;
 use crate::store::Ctx;
 use biopass_idp::error::ApiFailure;
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{FaceChallengeRequest, FaceEvidence, PasskeyAssertion, PasskeyRegistration, TotpAnswer};
+use biopass_proto::login::{FaceChallengeRequest, FaceEvidence, PasskeyAssertion, PasskeyRegistration, RecoveryAnswer, TotpAnswer};
 use biopass_service::login::{self as service, Caller, Step};
 use worker::{Request, Response};
 
@@ -67,6 +67,19 @@ pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppRes
     let answer: TotpAnswer = json_body(&mut req).await?;
     let step = load(&req, ctx, tx_id).await?;
     json(200, &service::totp_verify(ctx, &step, &answer).await?)
+}
+
+/// `POST /api/login/{tx}/recovery`: signs in with a recovery code.
+pub async fn recovery_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let answer: RecoveryAnswer = json_body(&mut req).await?;
+    let step = load(&req, ctx, tx_id).await?;
+    json(200, &service::recovery_verify(ctx, &step, &answer).await?)
+}
+
+/// `POST /api/login/{tx}/recovery/new`: new recovery codes after proving an authenticator.
+pub async fn recovery_new(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
+    let step = load(&req, ctx, tx_id).await?;
+    json(200, &service::recovery_new(ctx, &step).await?)
 }
 
 /// `POST /api/login/{tx}/passkey/options`: a one-use WebAuthn challenge and its options.

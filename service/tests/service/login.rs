@@ -74,7 +74,7 @@ pub(crate) fn registered(cx: &mut Cx, n: &str) -> UserRecord {
 }
 
 /// Starts a sign-in for `user`, vouched for or not; the step as the SPA's first call loads it.
-fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
+pub(crate) fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
     begin_accepting(cx, user, vouched, &AuthenticatorKind::all())
 }
 
@@ -92,6 +92,17 @@ pub(crate) fn caller() -> Caller {
 
 pub(crate) fn reload(cx: &Cx, step: &Step) -> Result<Step, Failure> {
     run(login::load(cx, &step.tx_id, step.caller.clone()))
+}
+
+/// The answer to a first enrolment: the new recovery codes, shown once; the person saved
+/// them, and the sign-in finishes (`skip_addition`). Its codes and the finished step.
+pub(crate) fn saved_codes(cx: &mut Cx, step: &Step, answer: LoginStep) -> (Vec<String>, LoginStep) {
+    let LoginStep::RecoveryCodes { codes } = answer else { panic!("no recovery codes: {answer:?}") };
+    assert_eq!(codes.len(), biopass_idp::recovery::COUNT);
+    let step = reload(cx, step).unwrap();
+    let done = run(login::skip_addition(cx, &step)).unwrap();
+    assert!(matches!(done, LoginStep::Done { .. }), "{done:?}");
+    (codes, done)
 }
 
 pub(crate) fn answer(code: &str) -> TotpAnswer {
@@ -137,13 +148,18 @@ pub(crate) fn audit(cx: &Cx) -> Vec<AuditEntry> {
 
 /// Enrols an authenticator app for `user` in a vouched-for sign-in; its seed.
 pub(crate) fn enrol_totp(cx: &mut Cx, user: &str) -> TotpSeed {
+    enrol_totp_and_codes(cx, user).0
+}
+
+/// [`enrol_totp`], and the recovery codes the enrolment showed.
+pub(crate) fn enrol_totp_and_codes(cx: &mut Cx, user: &str) -> (TotpSeed, Vec<String>) {
     let step = begin(cx, user, true);
     let offer = run(login::totp_enrol(cx, &step)).unwrap();
     let seed = seed_of(&offer.secret);
     let step = reload(cx, &step).unwrap();
-    let done = run(login::totp_confirm(cx, &step, &answer(&totp::code_at(&seed, cx.now)))).unwrap();
-    assert!(matches!(done, LoginStep::Done { .. }), "{done:?}");
-    seed
+    let answer = run(login::totp_confirm(cx, &step, &answer(&totp::code_at(&seed, cx.now)))).unwrap();
+    let (codes, _) = saved_codes(cx, &step, answer);
+    (seed, codes)
 }
 
 pub(crate) fn code_of(step: &LoginStep) -> String {
@@ -171,7 +187,8 @@ fn first_sign_in_enrols_an_app_a_wrong_code_is_counted_and_the_right_one_issues_
     let malformed = run(login::totp_confirm(&mut cx, &step, &answer("12ab56"))).unwrap_err();
     assert_eq!(api_code(&malformed), ApiErrorCode::InvalidInput, "not an attempt");
 
-    let done = confirm_now(&mut cx, &step, &seed).unwrap();
+    let answer = confirm_now(&mut cx, &step, &seed).unwrap();
+    let (_, done) = saved_codes(&mut cx, &step, answer);
     let code = code_of(&done);
     // The code belongs to the transaction's sign-in: the same Vault object.
     let object = |key: VaultKey<'_>| vault_object(&key.to_string()).0.to_owned();
@@ -187,7 +204,7 @@ fn first_sign_in_enrols_an_app_a_wrong_code_is_counted_and_the_right_one_issues_
     assert!(!saved.totp.as_ref().unwrap().sealed.contains(&offer.secret));
     let mut actions: Vec<String> = audit(&cx).into_iter().map(|e| e.action).collect();
     actions.sort();
-    assert_eq!(actions, ["login.failure", "login.success"], "one instant: in either order");
+    assert_eq!(actions, ["login.failure", "login.success", "user.recovery_code.create"], "one instant: in any order");
 }
 
 #[test]
@@ -391,7 +408,8 @@ fn a_transaction_started_before_sign_ins_shared_an_object_still_loads() {
     let seed = seed_of(&offer.secret);
     let step = reload(&cx, &step).unwrap();
     let code = totp::code_at(&seed, cx.now);
-    let done = run(login::totp_confirm(&mut cx, &step, &answer(&code))).unwrap();
+    let answer = run(login::totp_confirm(&mut cx, &step, &answer(&code))).unwrap();
+    let (_, done) = saved_codes(&mut cx, &step, answer);
     assert!(biopass_idp::schema::SignInToken::sign_in(&code_of(&done)).is_some());
     for id in ["", "short", &"A".repeat(44)] {
         assert_eq!(api_code(&run(login::load(&cx, id, caller())).unwrap_err()), ApiErrorCode::Expired, "{id:?}");

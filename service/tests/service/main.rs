@@ -15,5 +15,6 @@ mod oauth;
 mod one_time;
 mod passkey;
 mod records;
+mod recovery;
 mod tokens;
 mod users;
