@@ -10,7 +10,7 @@ use biopass_proto::admin::{
 use biopass_proto::error::{ApiError, ApiErrorCode};
 use biopass_proto::login::{
     AuthenticatorKind, FaceChallenge, FaceChallengeRequest, FaceEvidence, LoginState, LoginStep, PasskeyAssertion, PasskeyOptions, PasskeyRegistration,
-    TotpAnswer, TotpEnrolment,
+    RecoveryAnswer, TotpAnswer, TotpEnrolment,
 };
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -73,6 +73,17 @@ pub async fn skip_addition(tx: &str) -> Result<LoginStep, ApiFail> {
 
 pub async fn totp_verify(tx: &str, answer: &TotpAnswer) -> Result<LoginStep, ApiFail> {
     post_code(&format!("/api/login/{tx}/totp"), answer).await
+}
+
+/// Signs in with a recovery code.
+pub async fn recovery_verify(tx: &str, answer: &RecoveryAnswer) -> Result<LoginStep, ApiFail> {
+    let req = Request::post(&format!("/api/login/{tx}/recovery")).json(answer).map_err(network)?;
+    decode(req.send().await.map_err(network)?).await
+}
+
+/// New recovery codes (after proving an authenticator in this sign-in), shown once.
+pub async fn recovery_new(tx: &str) -> Result<LoginStep, ApiFail> {
+    decode(Request::post(&format!("/api/login/{tx}/recovery/new")).send().await.map_err(network)?).await
 }
 
 pub async fn face_challenge(tx: &str, request: &FaceChallengeRequest) -> Result<FaceChallenge, ApiFail> {
@@ -248,12 +259,7 @@ pub async fn delete_user(id: &str) -> Result<Deleted, ApiFail> {
 
 /// Removes a user's enrolled authenticator (`kind`; for passkeys, all of them).
 pub async fn reset_authenticator(id: &str, kind: AuthenticatorKind) -> Result<User, ApiFail> {
-    let kind = match kind {
-        AuthenticatorKind::Totp => "totp",
-        AuthenticatorKind::Face => "face",
-        AuthenticatorKind::Passkey => "passkey",
-    };
-    send::<(), _>("DELETE", &format!("/users/{}/authenticators/{kind}", enc(id)), None).await
+    send::<(), _>("DELETE", &format!("/users/{}/authenticators/{}", enc(id), kind.id()), None).await
 }
 
 pub async fn directory() -> Result<DirectoryStatus, ApiFail> {

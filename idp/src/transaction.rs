@@ -311,7 +311,10 @@ mod tests {
         assert_eq!(proved.amr(Face), vec!["otp", "face"]);
         // A user who has both only sees the accepted one; all they can add is new recovery codes.
         let both = with(true, true);
-        assert_eq!(face_only.next_step(Some(&both)), LoginStep::Authenticate { enrolled: vec![Face], can_add: vec![AuthenticatorKind::RecoveryCode], must_add: false });
+        assert_eq!(
+            face_only.next_step(Some(&both)),
+            LoginStep::Authenticate { enrolled: vec![Face], can_add: vec![AuthenticatorKind::RecoveryCode], must_add: false }
+        );
         assert!(face_only.completes_with(&both, Face, false));
         assert!(!face_only.completes_with(&both, Face, true), "asked to add: new recovery codes");
         // Where both are accepted, a user with one may ask to add the other.
@@ -340,7 +343,10 @@ mod tests {
         let all = tx(&[Face, Totp]);
         // A face-only user with codes may answer with a code instead, and it ends the sign-in.
         let face_user = with_codes(with(false, true));
-        assert_eq!(all.next_step(Some(&face_user)), LoginStep::Authenticate { enrolled: vec![Face, RecoveryCode], can_add: vec![Totp, RecoveryCode], must_add: false });
+        assert_eq!(
+            all.next_step(Some(&face_user)),
+            LoginStep::Authenticate { enrolled: vec![Face, RecoveryCode], can_add: vec![Totp, RecoveryCode], must_add: false }
+        );
         assert!(all.completes_with(&face_user, RecoveryCode, false));
         assert_eq!(all.amr(RecoveryCode), vec!["otp"]);
         // Without codes left, no code is offered.

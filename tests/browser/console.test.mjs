@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account, loginWithTotp, startLogin } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { axe as checkA11y, launch, open, shot } from '../lib/browser.mjs';
+import { axe as checkA11y, launch, open, saveRecoveryCodes, shot } from '../lib/browser.mjs';
 import { png } from '../lib/png.mjs';
 
 const CALLBACK = 'https://payroll.example.com/cb';
@@ -55,6 +55,7 @@ test('the one-time link creates the first admin, who signs in through the univer
   root.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
   await page.getByLabel('6-digit code from the app').fill(await root.nextCode());
   await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await saveRecoveryCodes(page);
   await page.getByRole('heading', { name: 'Applications' }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/console');
   const cookies = await context.cookies();

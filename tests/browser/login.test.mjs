@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import { newState, startWorker, admin } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { axe, launch, open, shot } from '../lib/browser.mjs';
+import { axe, launch, open, saveRecoveryCodes, shot } from '../lib/browser.mjs';
 import { png } from '../lib/png.mjs';
 
 const CALLBACK = 'https://rp.example.com/callback';
@@ -83,6 +83,14 @@ test('first login enrols an authenticator app, the second asks for its code', as
     await shot(page, 'login-enrol-wrong-code');
     await page.getByLabel('6-digit code from the app').fill(await account.nextCode());
     await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    // The first enrolment shows the recovery codes once, before going back.
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    await axe(page, 'login-recovery-codes');
+    assert.ok(!page.url().startsWith(CALLBACK));
+    await page.getByRole('button', { name: 'Copy the codes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Copied to the clipboard' }).waitFor();
+    account.recoveryCodes = await saveRecoveryCodes(page);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), account.recoveryCodes.join('\n'));
     const claims = await redeem(page, verifier, nonce);
     assert.equal(claims.preferred_username, 'ada@example.com');
     await context.close();
@@ -102,12 +110,14 @@ test('first login enrols an authenticator app, the second asks for its code', as
     // it and finish signing in (their camera failed, they changed their mind).
     const { page, context, verifier, nonce } = await begin(account);
     await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
-    const add = page.getByLabel('Also set up your face after this sign-in');
+    const add = page.getByLabel('Also set up your face or make new recovery codes after this sign-in');
     assert.equal(await add.isChecked(), false);
     await add.check();
     await axe(page, 'login-totp-add-face');
     await page.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Add a way to sign in' }).waitFor();
+    await page.getByRole('button', { name: /^Face/ }).click();
     await page.getByRole('heading', { name: 'Set up face sign-in' }).waitFor();
     assert.ok(!page.url().startsWith(CALLBACK), 'the sign-in goes on to the enrolment');
     await axe(page, 'login-add-face-skippable');
@@ -115,6 +125,44 @@ test('first login enrols an authenticator app, the second asks for its code', as
     const claims = await redeem(page, verifier, nonce);
     assert.deepEqual(claims.amr, ['otp']);
     await context.close();
+  }
+  {
+    // The usual way fails (a lost phone): one of the recovery codes gets the person in, once.
+    const { page, context, verifier, nonce } = await begin(account);
+    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByRole('heading', { name: 'Use a recovery code' }).waitFor();
+    await axe(page, 'login-recovery-code');
+    await page.getByLabel('Recovery code', { exact: true }).fill(account.recoveryCodes[0].toLowerCase().replace('-', ' '));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const claims = await redeem(page, verifier, nonce);
+    assert.deepEqual(claims.amr, ['otp']);
+    await context.close();
+  }
+  {
+    // A used code is refused; having proved the app, the person makes new codes, which
+    // replace the old ones.
+    const { page, context, verifier, nonce } = await begin(account);
+    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code', { exact: true }).fill(account.recoveryCodes[0]);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'already used' }).waitFor();
+    await page.getByRole('button', { name: 'Use your authenticator app instead' }).click();
+    await page.getByLabel('Also set up your face or make new recovery codes after this sign-in').check();
+    await page.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Add a way to sign in' }).waitFor();
+    await page.getByRole('button', { name: /^New recovery codes/ }).click();
+    await page.getByRole('heading', { name: 'Make new recovery codes' }).waitFor();
+    await page.getByRole('button', { name: 'Make new codes' }).click();
+    const fresh = await saveRecoveryCodes(page);
+    assert.ok(fresh.every((c) => !account.recoveryCodes.includes(c)), 'new codes');
+    const claims = await redeem(page, verifier, nonce);
+    assert.deepEqual(claims.amr, ['otp']);
+    await context.close();
+    const user = (await admin(worker, 'GET', `/users/${claims.sub}`)).body;
+    assert.equal(user.authenticators.recovery_codes, 10, 'the new ten, and none of the old');
   }
 });
 

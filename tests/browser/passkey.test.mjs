@@ -12,7 +12,7 @@ import * as client from 'openid-client';
 import { newState, startWorker, admin, createApp } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { axe, launch, open, shot } from '../lib/browser.mjs';
+import { axe, launch, open, reachCallback, shot } from '../lib/browser.mjs';
 
 const CALLBACK = 'https://rp.example.com/callback';
 let worker, state, browser;
@@ -77,8 +77,9 @@ async function begin(app, username, device) {
   return { page, context, verifier, nonce, app };
 }
 
+/** The claims of the code the page comes back with (a first enrolment's recovery codes saved on the way). */
 async function redeem({ page, verifier, nonce, app }) {
-  await page.waitForURL(`${CALLBACK}**`);
+  await reachCallback(page, `${CALLBACK}**`);
   const tokens = await client.authorizationCodeGrant(app.config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
   return tokens.claims();
 }

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { newState, startWorker, admin, freePort } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
-import { launch, shot } from '../lib/browser.mjs';
+import { launch, saveRecoveryCodes, shot } from '../lib/browser.mjs';
 import { startMinistack, cognito, createStack, updateStack, lambdaConfiguration, secretValue, ACCOUNT, REGION } from './ministack.mjs';
 import { startApp } from '../../examples/cognito-app/server.mjs';
 import { startAmplifyApp } from '../../examples/amplify-app/server.mjs';
@@ -142,6 +142,7 @@ test('first sign-in: password, Biopass registration and enrolment, Cognito token
   account.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
   await page.getByLabel('6-digit code from the app').fill(await account.nextCode());
   await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await saveRecoveryCodes(page);
   await page.waitForURL(`${app.url}/callback**`);
   const claims = await tokens(page);
   await shot(page, 'cognito-app-tokens');

@@ -76,6 +76,7 @@ test('first login enrols the face with consent, the second authenticates with it
   await axe(first.page, 'login-face-capture');
   await first.page.evaluate(() => { window.__person.away = false; });
   const claims = await redeem(config, first);
+  assert.equal(first.recoveryCodes?.length, 10, 'the first enrolment showed the recovery codes');
   report('enrolment', first);
   assert.deepEqual(claims.amr, ['face']);
   const m = first.marks;

@@ -35,6 +35,7 @@ test('evidence for an expired face challenge is refused (410), a fresh one succe
   const fresh = await login.challenge();
   const ok = await login.evidence({ nonce: fresh.body.nonce, consent: true, ...(await synth(PERSON_A, fresh.body)) });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  const claims = (await login.redeem(ok.body.redirect_to)).claims();
+  const done = await login.saved(ok);
+  const claims = (await login.redeem(done.body.redirect_to)).claims();
   assert.deepEqual(claims.amr, ['face']);
 });

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import * as client from 'openid-client';
 import { ROOT, createApp as createApplication } from '../lib/worker.mjs';
 export { workerdCpuMs } from '../lib/worker.mjs';
-import { startLogin } from '../lib/login.mjs';
+import { savedCodes, startLogin } from '../lib/login.mjs';
 
 import { CALLBACK, explained } from '../lib/facecam.mjs';
 export { CALLBACK };
@@ -66,8 +66,10 @@ export async function beginLogin(worker, config, username) {
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   });
   const { browser, tx } = await startLogin(worker.url, url.href);
-  return {
+  const login = {
     browser, tx, verifier, nonce, state: st,
+    /** After a first enrolment: keeps the recovery codes shown (`recoveryCodes`) and finishes, as Continue does. */
+    saved: (answer) => savedCodes(browser, tx, answer, login),
     loginState: () => browser.json('GET', `/api/login/${tx}`),
     challenge: async (body) => {
       const r = await browser.json('POST', `/api/login/${tx}/face/challenge`, body);
@@ -79,5 +81,6 @@ export async function beginLogin(worker, config, username) {
       pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: st, idTokenExpected: true,
     }), worker),
   };
+  return login;
 }
 

@@ -30,6 +30,7 @@ async function enrol(username) {
   const capture = await synth(PERSON_A, c);
   const r = await login.evidence({ nonce: c.nonce, consent: true, ...capture });
   assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal((await login.saved(r)).status, 200);
   return capture;
 }
 

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { admin, newState, startWorker } from '../lib/worker.mjs';
-import { Account } from '../lib/login.mjs';
+import { Account, savedCodes } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
 import { PERSON_A, buildTool, synth, createApp, relyingParty, beginLogin } from './helpers.mjs';
 
@@ -36,13 +36,18 @@ function assertError(r, status, code, pattern) {
   if (pattern) assert.match(r.body.message, pattern);
 }
 
-/** Sets up an authenticator app in `login` (its enrolment step); returns the confirm answer. */
+/**
+ * Sets up a first authenticator app in `login` (its enrolment step); the recovery codes it
+ * shows are kept on `account` and the sign-in finished; returns the finishing answer.
+ */
 async function enrolTotp(login, account) {
   const offer = await login.browser.json('POST', `/api/login/${login.tx}/totp/enrol`);
   assert.equal(offer.status, 200, JSON.stringify(offer.body));
   account.seed = base32Decode(offer.body.secret);
   account.lastStep = -1;
-  return login.browser.json('POST', `/api/login/${login.tx}/totp/enrol/confirm`, { code: await account.nextCode() });
+  const confirmed = await login.browser.json('POST', `/api/login/${login.tx}/totp/enrol/confirm`, { code: await account.nextCode() });
+  assert.equal(confirmed.body.step, 'recovery_codes', JSON.stringify(confirmed.body));
+  return savedCodes(login.browser, login.tx, confirmed, account);
 }
 
 const answerTotp = async (login, account, extra = {}) =>
@@ -88,7 +93,7 @@ test('an application that accepts only the face: a user with only an app proves 
   const login = await beginLogin(worker, rp.face.config, account.username);
   const s = await login.loginState();
   assert.equal(s.body.step, 'authenticate');
-  assert.deepEqual([s.body.enrolled, s.body.can_add, s.body.must_add], [['totp'], ['face'], true]);
+  assert.deepEqual([s.body.enrolled, s.body.can_add, s.body.must_add], [['totp', 'recovery_code'], ['face'], true]);
   // Nothing can be enrolled before the person has proved who they are.
   assertError(await login.challenge(), 403, 'forbidden');
   assertError(await login.browser.json('POST', `/api/login/${login.tx}/totp/enrol`), 403, 'forbidden');
@@ -109,10 +114,10 @@ test('an application that accepts only the face: a user with only an app proves 
   const user = (await admin(worker, 'GET', `/users/${claims.sub}`)).body;
   assert.deepEqual([user.authenticators.totp, user.authenticators.face], [true, true]);
 
-  // Next time the face alone is asked for, and there is nothing to add.
+  // Next time the face alone is asked for (or a recovery code), and all that can be added is new codes.
   const again = await beginLogin(worker, rp.face.config, account.username);
   const a = (await again.loginState()).body;
-  assert.deepEqual([a.step, a.enrolled, a.can_add, a.must_add], ['authenticate', ['face'], [], false]);
+  assert.deepEqual([a.step, a.enrolled, a.can_add, a.must_add], ['authenticate', ['face', 'recovery_code'], ['recovery_code'], false]);
   // The code the user still has is not a way into this application.
   assertError(await answerTotp(again, account), 403, 'forbidden', /not available/);
 });
@@ -126,7 +131,7 @@ test('where both are accepted, a second authenticator is added only after provin
   {
     const login = await beginLogin(worker, rp.both.config, account.username);
     const s = (await login.loginState()).body;
-    assert.deepEqual([s.step, s.enrolled, s.can_add, s.must_add], ['authenticate', ['totp'], ['face'], false]);
+    assert.deepEqual([s.step, s.enrolled, s.can_add, s.must_add], ['authenticate', ['totp', 'recovery_code'], ['face', 'recovery_code'], false]);
     // A stolen password alone cannot add the thief's face to the account.
     assertError(await login.challenge(), 403, 'forbidden');
     // Without asking to add one, the code ends the sign-in.
@@ -138,14 +143,14 @@ test('where both are accepted, a second authenticator is added only after provin
     // Asked for, the face may be skipped: the sign-in ends with the code alone.
     const login = await beginLogin(worker, rp.both.config, account.username);
     const next = await answerTotp(login, account, { add_authenticator: true });
-    assert.deepEqual(next.body, { step: 'enrol', allowed: ['face'], additional: true, optional: true });
+    assert.deepEqual(next.body, { step: 'enrol', allowed: ['face', 'recovery_code'], additional: true, optional: true });
     const skipped = await login.browser.json('POST', `/api/login/${login.tx}/skip`);
     assert.equal(skipped.body.step, 'done', JSON.stringify(skipped.body));
     assert.deepEqual((await login.redeem(skipped.body.redirect_to)).claims().amr, ['otp']);
   }
   const login = await beginLogin(worker, rp.both.config, account.username);
   const next = await answerTotp(login, account, { add_authenticator: true });
-  assert.deepEqual(next.body, { step: 'enrol', allowed: ['face'], additional: true, optional: true });
+  assert.deepEqual(next.body, { step: 'enrol', allowed: ['face', 'recovery_code'], additional: true, optional: true });
   const done = await enrolFace(login);
   assert.equal(done.status, 200, JSON.stringify(done.body));
   const claims = (await login.redeem(done.body.redirect_to)).claims();

@@ -50,7 +50,10 @@ async function enrol(username, person, { timed } = {}) {
   const t = await timedEvidence(login, { nonce: c.body.nonce, consent: true, ...capture });
   assert.equal(t.r.status, 200, JSON.stringify(t.r.body));
   if (timed) report(timed, capture.frames.length, t);
-  return login.redeem(t.r.body.redirect_to);
+  assert.equal(t.r.body.step, 'recovery_codes', 'a first enrolment shows the recovery codes');
+  const done = await login.saved(t.r);
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  return login.redeem(done.body.redirect_to);
 }
 
 /** An authentication challenge for `username`, with its login. */
@@ -58,7 +61,7 @@ async function authChallenge(username) {
   const login = await beginLogin(worker, config, username);
   const s = await login.loginState();
   assert.equal(s.body.step, 'authenticate', JSON.stringify(s.body));
-  assert.deepEqual(s.body.enrolled, ['face']);
+  assert.deepEqual(s.body.enrolled, ['face', 'recovery_code']);
   const c = await login.challenge();
   assert.equal(c.status, 200, JSON.stringify(c.body));
   assert.equal(c.body.purpose, 'authenticate');
@@ -109,7 +112,9 @@ test('first login: face enrolment needs consent; then the code is redeemed with 
   const t = await timedEvidence(login, { nonce: again.body.nonce, consent: true, ...next });
   assert.equal(t.r.status, 200, JSON.stringify(t.r.body));
   report('cold: enrolment, first use of the models in this isolate', next.frames.length, t);
-  const claims = (await login.redeem(t.r.body.redirect_to)).claims();
+  const done = await login.saved(t.r);
+  assert.equal(login.recoveryCodes.length, 10);
+  const claims = (await login.redeem(done.body.redirect_to)).claims();
   assert.deepEqual(claims.amr, ['face']);
   assert.equal(claims.preferred_username, 'alice@example.com');
   assert.equal(claims.nonce, login.nonce);

@@ -99,3 +99,36 @@ export async function open(page, url, worker, options = {}) {
     page.off('requestfailed', ended);
   }
 }
+
+/**
+ * The page after a first enrolment: the new recovery codes, shown once. Checks there are ten
+ * of the form XXXXX-XXXXX and that Continue waits for "I have saved these codes"; ticks it
+ * and continues, as a person does. Returns the codes.
+ */
+export async function saveRecoveryCodes(page) {
+  await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor({ timeout: 60_000 });
+  const codes = await page.locator('#recovery-codes li').allInnerTexts();
+  assert.equal(codes.length, 10, JSON.stringify(codes));
+  assert.ok(codes.every((c) => /^[0-9A-Z]{5}-[0-9A-Z]{5}$/.test(c.trim())), JSON.stringify(codes));
+  const next = page.getByRole('button', { name: 'Continue' });
+  assert.equal(await next.isDisabled(), true, 'Continue waits until the codes are saved');
+  await page.getByLabel('I have saved these codes').check();
+  await next.click();
+  return codes.map((c) => c.trim());
+}
+
+/**
+ * Waits for `page` to reach `url` (a glob, e.g. the client's callback); recovery codes shown
+ * on the way (after a first enrolment) are saved with [`saveRecoveryCodes`]. Returns the
+ * codes, or null when none were shown.
+ */
+export async function reachCallback(page, url, timeout = 90_000) {
+  const arrived = page.waitForURL(url, { timeout }).then(() => 'arrived');
+  const shown = page.locator('#recovery-codes').waitFor({ timeout }).then(() => 'codes', () => null);
+  if ((await Promise.race([arrived, shown])) === 'codes') {
+    const codes = await saveRecoveryCodes(page);
+    await arrived;
+    return codes;
+  }
+  return null;
+}

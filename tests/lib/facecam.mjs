@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { launch, open } from './browser.mjs';
+import { launch, open, saveRecoveryCodes } from './browser.mjs';
 
 export const CALLBACK = 'https://rp.example.com/callback';
 const CACHE = process.env.BIOPASS_CACHE || join(homedir(), '.cache/biopass');
@@ -392,11 +392,18 @@ export async function pageState(page) {
  * Waits for the code at the callback and redeems it; returns the ID token's claims. Fails
  * at once, with what the page says, when the page shows a failure instead.
  */
-export async function redeem(config, { page, verifier, nonce }, worker) {
+export async function redeem(config, session, worker) {
+  const { page, verifier, nonce } = session;
   const box = page.locator('.failure');
   const refused = box.waitFor({ timeout: 150_000 }).then(async () => `the page says: ${(await box.innerText()).replace(/\s+/g, ' ')}; ${await pageState(page)}`, () => null);
+  // A first enrolment shows the recovery codes before going back: they are saved
+  // (`session.recoveryCodes`), then the page goes on.
+  const codes = page.locator('#recovery-codes');
+  let codesFailed = null;
+  codes.waitFor({ timeout: 150_000 }).then(async () => { session.recoveryCodes = await saveRecoveryCodes(page); }, () => {}).catch((e) => { codesFailed = e; });
   const arrived = page.waitForURL(`${CALLBACK}**`, { timeout: 150_000 }).then(() => null);
   const failed = await Promise.race([arrived, refused.then((m) => m ?? arrived)]);
+  if (codesFailed) throw codesFailed;
   if (failed) throw new Error(failed);
   const grant = client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
   return (await explained(grant, worker)).claims();

@@ -59,6 +59,18 @@ export async function startLogin(base, authUrl, browser = new Browser(base)) {
   return { browser, tx: new URL(location, base).searchParams.get('tx') };
 }
 
+/**
+ * The answer to a first enrolment is the person's new recovery codes, shown once: keeps
+ * them on `account` (`recoveryCodes`) and finishes the sign-in as the page's Continue does.
+ * Any other answer is returned as it is.
+ */
+export async function savedCodes(browser, tx, answer, account = {}) {
+  if (answer.status !== 200 || answer.body.step !== 'recovery_codes') return answer;
+  if (answer.body.codes?.length !== 10) throw new Error(`recovery codes: ${JSON.stringify(answer.body)}`);
+  account.recoveryCodes = answer.body.codes;
+  return browser.json('POST', `/api/login/${tx}/skip`);
+}
+
 /** Completes a login with TOTP (enrolling first if needed); returns the callback URL. */
 export async function loginWithTotp(base, authUrl, account, browser) {
   const { browser: b, tx } = await startLogin(base, authUrl, browser);
@@ -71,6 +83,7 @@ export async function loginWithTotp(base, authUrl, account, browser) {
     account.seed = base32Decode(enrol.body.secret);
     account.lastStep = -1;
     done = await b.json('POST', `/api/login/${tx}/totp/enrol/confirm`, { code: await account.nextCode() });
+    done = await savedCodes(b, tx, done, account);
   } else if (state.body.step === 'authenticate') {
     done = await b.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
   } else {

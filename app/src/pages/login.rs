@@ -5,7 +5,7 @@ use super::face::FaceStep;
 use super::go;
 use crate::api::{self, ApiFail};
 use crate::components::{focus_new_headings, CodeInput, CopyButton, ErrorBanner};
-use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep, TotpAnswer};
+use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep, RecoveryAnswer, TotpAnswer};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -80,6 +80,19 @@ fn kinds_text(kinds: &[AuthenticatorKind]) -> String {
     kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(" or ")
 }
 
+/// What ticking "also add" does, in words: set up the authenticators of `can_add`, or make
+/// new recovery codes; `None` when nothing can be added.
+fn offer_text(can_add: &[AuthenticatorKind]) -> Option<String> {
+    let real: Vec<_> = can_add.iter().copied().filter(|k| *k != AuthenticatorKind::RecoveryCode).collect();
+    let codes = can_add.contains(&AuthenticatorKind::RecoveryCode);
+    match (real.is_empty(), codes) {
+        (true, false) => None,
+        (true, true) => Some("Also make new recovery codes after this sign-in".to_owned()),
+        (false, false) => Some(format!("Also set up your {} after this sign-in", kinds_text(&real))),
+        (false, true) => Some(format!("Also set up your {} or make new recovery codes after this sign-in", kinds_text(&real))),
+    }
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
@@ -88,12 +101,18 @@ pub fn LoginPage() -> impl IntoView {
         let tx = tx();
         async move { api::login_state(&tx).await }
     });
+    // New recovery codes, shown once: they are in no later answer.
+    let codes = RwSignal::new(None::<Vec<String>>);
     provide_context(Advance(Callback::new(move |(kind, step)| {
         if let Some(Ok(s)) = state.get_untracked() {
-            last_used::set(&s.username, kind);
+            // A recovery code is for when the usual way fails: not the next default.
+            if kind != AuthenticatorKind::RecoveryCode {
+                last_used::set(&s.username, kind);
+            }
         }
         match step {
             LoginStep::Done { redirect_to } => go(&redirect_to),
+            LoginStep::RecoveryCodes { codes: new } => codes.set(Some(new)),
             _ => state.refetch(),
         }
     })));
@@ -111,7 +130,7 @@ pub fn LoginPage() -> impl IntoView {
         <main class="card" aria-live="polite" node_ref=main>
             <Suspense fallback=|| view! { <p>"Loading your sign-in…"</p> }>
                 {move || state.get().map(|result| match result {
-                    Ok(s) => view! { <Steps tx=tx() state=s/> }.into_any(),
+                    Ok(s) => view! { <Steps tx=tx() state=s shown=codes.get()/> }.into_any(),
                     Err(e) => view! {
                         <h1>"Sign-in cannot continue"</h1>
                         <p class="error" role="alert">{e.message}</p>
@@ -134,7 +153,12 @@ pub fn application_name() -> String {
 }
 
 #[component]
-fn Steps(tx: String, state: LoginState) -> impl IntoView {
+fn Steps(
+    tx: String,
+    state: LoginState,
+    /// Recovery codes just made, to show (once) instead of the step.
+    shown: Option<Vec<String>>,
+) -> impl IntoView {
     provide_context(SignInTo(state.application_name.clone()));
     if let Some(d) = web_sys::window().and_then(|w| w.document()) {
         d.set_title(&format!("Sign in to {}", state.application_name));
@@ -147,7 +171,11 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
         <p class="muted">"Signing in as " <strong>{state.username.clone()}</strong></p>
     };
     let app = state.application_name.clone();
-    let body = match state.step {
+    let step = match shown {
+        Some(codes) => LoginStep::RecoveryCodes { codes },
+        None => state.step,
+    };
+    let body = match step {
         LoginStep::Enrol { allowed, .. } if allowed.is_empty() => view! {
             <p role="alert">"You have no authenticator set up, and this sign-in cannot set one up. Ask your administrator."</p>
         }
@@ -165,6 +193,7 @@ fn Steps(tx: String, state: LoginState) -> impl IntoView {
             go(&redirect_to);
             view! { <p>"Signed in. Returning to the application…"</p> }.into_any()
         }
+        LoginStep::RecoveryCodes { codes } => view! { <SaveCodes tx=tx codes=codes/> }.into_any(),
     };
     view! { {header} {body} }
 }
@@ -175,6 +204,9 @@ fn choice_text(kind: AuthenticatorKind) -> (&'static str, &'static str) {
         AuthenticatorKind::Face => ("Face", "Look at your camera while the screen shows a few colours. Nothing to install."),
         AuthenticatorKind::Totp => ("Authenticator app", "Type a 6-digit code from an app on your phone."),
         AuthenticatorKind::Passkey => ("Passkey", "Use your device's screen lock (fingerprint, face or PIN) or a security key."),
+        AuthenticatorKind::RecoveryCode => {
+            ("New recovery codes", "Ten new one-time codes for when you cannot use your authenticator. The old ones stop working.")
+        }
     }
 }
 
@@ -184,6 +216,7 @@ fn instead_text(kind: AuthenticatorKind) -> &'static str {
         AuthenticatorKind::Face => "Use your face instead",
         AuthenticatorKind::Totp => "Use your authenticator app instead",
         AuthenticatorKind::Passkey => "Use a passkey instead",
+        AuthenticatorKind::RecoveryCode => "Use a recovery code instead",
     }
 }
 
@@ -195,7 +228,7 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional
     let chosen = RwSignal::new(only);
     let can_choose = only.is_none();
     // From the face step: straight to the one other way, or back to the choice.
-    let others: Vec<AuthenticatorKind> = allowed.iter().copied().filter(|k| *k != AuthenticatorKind::Face).collect();
+    let others: Vec<AuthenticatorKind> = allowed.iter().copied().filter(|k| !matches!(k, AuthenticatorKind::Face | AuthenticatorKind::RecoveryCode)).collect();
     let from_face = match others.as_slice() {
         [one] => {
             let one = *one;
@@ -217,6 +250,7 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional
         Some(AuthenticatorKind::Face) => view! { <FaceStep tx=tx.clone() purpose=FacePurpose::Enrol/> }.into_any(),
         Some(AuthenticatorKind::Totp) => view! { <TotpEnrol tx=tx.clone() additional=additional/> {another()} }.into_any(),
         Some(AuthenticatorKind::Passkey) => view! { <PasskeyStep tx=tx.clone() purpose=FacePurpose::Enrol additional=additional/> {another()} }.into_any(),
+        Some(AuthenticatorKind::RecoveryCode) => view! { <NewCodes tx=tx.clone()/> {another()} }.into_any(),
         None => view! {
             <h2>{if additional { "Add a way to sign in" } else { "Choose how you will sign in" }}</h2>
             <p>{if additional {
@@ -228,7 +262,7 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional
                 {allowed.iter().map(|&kind| {
                     let (title, what) = choice_text(kind);
                     view! {
-                        <button type="button" class="choice" id=format!("choose-{}", kind.amr()) on:click=move |_| chosen.set(Some(kind))>
+                        <button type="button" class="choice" id=format!("choose-{}", kind.id()) on:click=move |_| chosen.set(Some(kind))>
                             <strong>{title}</strong>
                             <span>{what}</span>
                         </button>
@@ -277,15 +311,16 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
     let using = RwSignal::new(first.or(default).unwrap_or(AuthenticatorKind::Totp));
     let after = AfterSignIn { forget_face: RwSignal::new(false), add_authenticator: RwSignal::new(false) };
     let adding = kinds_text(&can_add);
+    let enrolled_text = kinds_text(&enrolled);
     let policy = must_add.then(|| {
         view! {
             <p class="notice" role="note" id="must-add">
-                {format!("{app} now asks for your {adding}. First confirm it is you with your {}; then set up your {adding}.", kinds_text(&enrolled))}
+                {format!("{app} now asks for your {adding}. First confirm it is you with your {enrolled_text}; then set up your {adding}.")}
             </p>
         }
     });
     // What may be added: the tick box goes in the code form, or under the camera.
-    let offer = (!must_add && !can_add.is_empty()).then(|| adding.clone());
+    let offer = if must_add { None } else { offer_text(&can_add) };
     let step = move || {
         let current = using.get();
         let mut others: Vec<AuthenticatorKind> = enrolled.iter().copied().filter(|k| *k != current).collect();
@@ -310,6 +345,7 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
                 <AddOffer after=after adding=offer.clone()/>
             }
             .into_any(),
+            AuthenticatorKind::RecoveryCode => view! { <RecoveryVerify tx=tx.clone() after=after adding=offer.clone()/> }.into_any(),
         };
         let links = others
             .into_iter()
@@ -452,8 +488,8 @@ fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
     }
 }
 
-/// The tick box that asks to add `adding` (the authenticators that may be added, in words)
-/// once this sign-in has proved who the person is; nothing when there is none.
+/// The tick box that asks to add what `adding` says ([`offer_text`]) once this sign-in has
+/// proved who the person is; nothing when there is none.
 #[component]
 fn AddOffer(after: AfterSignIn, adding: Option<String>) -> impl IntoView {
     adding.map(|adding| {
@@ -461,7 +497,7 @@ fn AddOffer(after: AfterSignIn, adding: Option<String>) -> impl IntoView {
             <label class="check">
                 <input type="checkbox" id="add-authenticator" prop:checked=move || after.add_authenticator.get()
                     on:change=move |ev| after.add_authenticator.set(event_target_checked(&ev))/>
-                {format!("Also set up your {adding} after this sign-in")}
+                {adding}
             </label>
         }
     })
@@ -482,5 +518,88 @@ fn TotpVerify(tx: String, after: AfterSignIn, adding: Option<String>) -> impl In
                 {move || if submit.pending().get() { "Checking…" } else { "Sign in" }}
             </button>
         </form>
+    }
+}
+
+/// Signing in with a recovery code: for when the usual authenticator cannot be used.
+#[component]
+fn RecoveryVerify(tx: String, after: AfterSignIn, adding: Option<String>) -> impl IntoView {
+    let advance = use_advance();
+    let code = RwSignal::new(String::new());
+    let submit = Action::new_local(move |code: &String| {
+        let (tx, code) = (tx.clone(), code.clone());
+        let add_authenticator = after.add_authenticator.get_untracked();
+        async move {
+            let next = api::recovery_verify(&tx, &RecoveryAnswer { code, add_authenticator }).await?;
+            advance.run(AuthenticatorKind::RecoveryCode, next);
+            Ok::<_, ApiFail>(())
+        }
+    });
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    view! {
+        <h2>"Use a recovery code"</h2>
+        <p>"Type one of the recovery codes you saved when you set up your sign-in. Each code works once."</p>
+        <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
+            <label for="recovery-code">"Recovery code"</label>
+            <input id="recovery-code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="20"
+                placeholder="XXXXX-XXXXX" prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
+            <AddOffer after=after adding=adding/>
+            <ErrorBanner error=error/>
+            <button type="submit" disabled=move || submit.pending().get()>
+                {move || if submit.pending().get() { "Checking…" } else { "Sign in" }}
+            </button>
+        </form>
+    }
+}
+
+/// Replacing one's recovery codes, after proving an authenticator in this sign-in.
+#[component]
+fn NewCodes(tx: String) -> impl IntoView {
+    let advance = use_advance();
+    let make = Action::new_local(move |_: &()| {
+        let tx = tx.clone();
+        async move {
+            let next = api::recovery_new(&tx).await?;
+            advance.run(AuthenticatorKind::RecoveryCode, next);
+            Ok::<_, ApiFail>(())
+        }
+    });
+    let error = Signal::derive(move || make.value().get().and_then(Result::err));
+    view! {
+        <h2>"Make new recovery codes"</h2>
+        <p>"You get ten new codes, shown once. Your old recovery codes stop working."</p>
+        <button type="button" id="recovery-new" disabled=move || make.pending().get() on:click=move |_| { make.dispatch(()); }>"Make new codes"</button>
+        <ErrorBanner error=error/>
+    }
+}
+
+/// New recovery codes, shown this once, and the end of the sign-in once the person saved them.
+#[component]
+fn SaveCodes(tx: String, codes: Vec<String>) -> impl IntoView {
+    let all = codes.join("\n");
+    let saved = RwSignal::new(false);
+    let finish = Action::new_local(move |_: &()| {
+        let tx = tx.clone();
+        async move {
+            if let LoginStep::Done { redirect_to } = api::skip_addition(&tx).await? {
+                go(&redirect_to);
+            }
+            Ok::<_, ApiFail>(())
+        }
+    });
+    let error = Signal::derive(move || finish.value().get().and_then(Result::err));
+    view! {
+        <h2>"Save your recovery codes"</h2>
+        <p>"If you cannot use your authenticator (a lost phone, a camera that fails), each of these codes signs you in once. Keep them somewhere safe, such as a password manager or a printed page: they are not shown again."</p>
+        <ol class="recovery-codes" id="recovery-codes">
+            {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+        </ol>
+        <p><CopyButton text=Signal::derive(move || all.clone()) label="the codes"/></p>
+        <label class="check">
+            <input type="checkbox" id="codes-saved" prop:checked=move || saved.get() on:change=move |ev| saved.set(event_target_checked(&ev))/>
+            "I have saved these codes"
+        </label>
+        <ErrorBanner error=error/>
+        <button type="button" id="codes-continue" disabled=move || !saved.get() || finish.pending().get() on:click=move |_| { finish.dispatch(()); }>"Continue"</button>
     }
 }

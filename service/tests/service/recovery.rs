@@ -3,7 +3,7 @@
 //! authenticator.
 
 use crate::helpers::{api_code, name, run};
-use crate::login::{advance, audit, begin, code_of, context, enrol_totp_and_codes, reload, registered, saved_codes, sibling, Cx};
+use crate::login::{advance, audit, begin, code_of, context, enrol_totp_and_codes, registered, reload, saved_codes, sibling, Cx};
 use biopass_idp::lockout::MAX_FAILURES;
 use biopass_idp::totp::{self, PERIOD};
 use biopass_proto::error::ApiErrorCode;

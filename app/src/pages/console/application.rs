@@ -327,7 +327,7 @@ fn AuthenticatorsBox(app: Application, reload: RwSignal<u32>) -> impl IntoView {
                     let on = accepted.contains(&kind);
                     let only = on && accepted.len() == 1;
                     let others = accepted.clone();
-                    let id = format!("accept-{}", kind.amr());
+                    let id = format!("accept-{}", kind.id());
                     view! {
                         <div class="check">
                             <input type="checkbox" id=id.clone() prop:checked=on disabled=only
@@ -354,6 +354,7 @@ fn authenticator_name(kind: AuthenticatorKind) -> &'static str {
         AuthenticatorKind::Face => "Face",
         AuthenticatorKind::Totp => "Authenticator app (TOTP)",
         AuthenticatorKind::Passkey => "Passkey (WebAuthn)",
+        AuthenticatorKind::RecoveryCode => "Recovery codes",
     }
 }
 

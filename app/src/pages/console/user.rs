@@ -68,6 +68,9 @@ fn UserDetail(user: User, entries: Vec<AuditEntry>) -> impl IntoView {
     for p in &user.authenticators.passkeys {
         authenticators.push(format!("Passkey {}… (since {})", p.credential_id.chars().take(8).collect::<String>(), datetime(p.enrolled_at)));
     }
+    if user.authenticators.recovery_codes > 0 {
+        authenticators.push(format!("Recovery codes ({} left)", user.authenticators.recovery_codes));
+    }
     view! {
         <h1>{user.username.clone()}</h1>
         <section class="box" aria-labelledby="user-about">
