@@ -37,15 +37,13 @@ pub enum CameraError {
 
 impl CameraError {
     pub fn message(&self) -> String {
+        let t = crate::lang::t();
         match self {
-            Self::Unsupported => "This browser cannot use a camera here. Open the sign-in in an up-to-date browser over https.".into(),
-            Self::PermissionDenied => {
-                "Camera access was refused. Allow the camera for this site in your browser's settings (the camera icon in the address bar), then try again."
-                    .into()
-            }
-            Self::NoCamera => "No camera was found. Connect a camera, or use another way to sign in.".into(),
-            Self::InUse => "The camera is in use by another application. Close it (for example a video call), then try again.".into(),
-            Self::Other(m) => format!("The camera could not start: {m}"),
+            Self::Unsupported => t.camera_unsupported.into(),
+            Self::PermissionDenied => t.camera_refused_what.into(),
+            Self::NoCamera => t.camera_none_what.into(),
+            Self::InUse => t.camera_in_use_what.into(),
+            Self::Other(m) => biopass_i18n::fill(t.camera_failed_what, &[("m", m)]),
         }
     }
 

@@ -6,12 +6,14 @@
 //! - [`api`]: every HTTP call to the worker (login API, admin API) and its error type.
 //! - [`pages`]: one module per route (`login` with its `face` step, `console`, `home`).
 //! - [`components`]: reusable pieces (error banner, code input).
+//! - [`lang`]: the login page's language, from the browser's, and its texts (`biopass_i18n`).
 //! - [`face`]: the camera and the face tracker's Web Worker (`public/face-worker.js`).
 //! - [`webauthn`]: the browser's passkey calls and their errors in words.
 
 mod api;
 mod components;
 mod face;
+mod lang;
 mod pages;
 mod webauthn;
 

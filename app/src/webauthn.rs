@@ -31,15 +31,14 @@ pub enum PasskeyError {
 impl PasskeyError {
     /// What the person is told.
     pub fn message(&self, enrolling: bool) -> String {
+        let t = crate::lang::t();
         match self {
-            Self::NotAllowed if enrolling => "The passkey was not created: the request was cancelled or timed out. Try again, and confirm on your device.".into(),
-            Self::NotAllowed => {
-                "No passkey was used: the request was cancelled or timed out, or this device has no passkey for this account. Try again, or use another way to sign in.".into()
-            }
-            Self::AlreadyRegistered => "This device already has a passkey for your account. Sign in with it instead.".into(),
-            Self::NotHere => "Passkeys are not allowed on this page. Use another way to sign in, or ask your administrator.".into(),
-            Self::Unsupported => "This browser or device cannot use passkeys. Use another way to sign in.".into(),
-            Self::Other(m) => format!("The passkey request failed: {m}. Try again, or use another way to sign in."),
+            Self::NotAllowed if enrolling => t.passkey_cancelled_create.into(),
+            Self::NotAllowed => t.passkey_cancelled_use.into(),
+            Self::AlreadyRegistered => t.passkey_exists.into(),
+            Self::NotHere => t.passkey_not_here.into(),
+            Self::Unsupported => t.passkey_unsupported.into(),
+            Self::Other(m) => biopass_i18n::fill(t.passkey_failed, &[("m", m)]),
         }
     }
 }

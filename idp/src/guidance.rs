@@ -1,6 +1,6 @@
 //! Live guidance on the login page, pure: from what the face tracker saw in a camera frame
-//! ([`TrackReport`]) and the oval the page shows, to what the person is told ("move back
-//! until your face fits the small oval", "come closer until your face fills the oval") and
+//! ([`TrackReport`]) and the oval the page shows, to what the person is told ([`Guidance`]:
+//! move back, come closer, into the oval; the page says it in the person's language) and
 //! when a frame is good to capture ([`Capture`]); where the page draws an oval
 //! ([`shown_oval`]) and which part of the camera's picture is the frame ([`camera_crop`]);
 //! and when, within each colour of the light sequence, the page takes its frame
@@ -81,18 +81,6 @@ impl Stage {
     }
 }
 
-/// The instruction the page shows (and screen readers announce) during `phase`.
-pub fn instruction(phase: CapturePhase) -> &'static str {
-    match phase {
-        CapturePhase::Far => "Fit your face in the small oval",
-        CapturePhase::Near => "Come closer until your face fills the oval",
-        CapturePhase::Light => "Hold still, keep your face in the light of the screen",
-    }
-}
-
-/// The warning shown before the capture starts.
-pub const COLOURS_WARNING: &str = "The screen will show a few bright colours for about two seconds.";
-
 /// What the page tells the person about the current frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guidance {
@@ -111,22 +99,6 @@ pub enum Guidance {
 }
 
 impl Guidance {
-    /// The sentence shown (and read by screen readers).
-    pub fn message(self) -> String {
-        match self {
-            Self::NoFace => "We cannot see a face. Look at the camera.".into(),
-            Self::SeveralFaces => "More than one face is in view. Only you should be in front of the camera.".into(),
-            Self::TooDark => "It is too dark. Turn on a light or face a window.".into(),
-            Self::ComeCloser(Stage::Far) => "Come a little closer: your face should fit the small oval.".into(),
-            Self::ComeCloser(Stage::Near) => "Come closer until your face fills the oval.".into(),
-            Self::MoveBack(Stage::Far) => "Move back until your face fits the small oval.".into(),
-            Self::MoveBack(Stage::Near) => "Move back a little: your face should just fill the oval.".into(),
-            Self::IntoOval => "Move your face into the oval.".into(),
-            Self::LookStraight => "Look straight at the camera.".into(),
-            Self::Good => "Good, hold still…".into(),
-        }
-    }
-
     /// True when the problem is not the oval but the scene (no face, another face, the
     /// light): shown as a warning.
     pub fn is_problem(self) -> bool {
@@ -376,7 +348,6 @@ mod tests {
         assert_eq!(at(FAR.width * 0.84), Guidance::ComeCloser(Stage::Far));
         // Where a sign-in starts: the face at the laptop's usual distance, too big.
         assert_eq!(at(0.4), Guidance::MoveBack(Stage::Far));
-        assert_eq!(Guidance::MoveBack(Stage::Far).message(), "Move back until your face fits the small oval.");
     }
 
     #[test]
@@ -388,7 +359,6 @@ mod tests {
         assert_eq!(at(NEAR.width * 1.13), Guidance::MoveBack(Stage::Near));
         // The face still at arm's length when the large oval appears.
         assert_eq!(at(FAR.width), Guidance::ComeCloser(Stage::Near));
-        assert_eq!(Guidance::ComeCloser(Stage::Near).message(), "Come closer until your face fills the oval.");
     }
 
     #[test]
@@ -401,7 +371,6 @@ mod tests {
         let near = |dx: f32| guide(&face_at(NEAR.cx + dx, NEAR.cy, NEAR.width), Stage::Near, &NEAR);
         assert_eq!(near(0.055), Guidance::Good);
         assert_eq!(near(-0.065), Guidance::IntoOval);
-        assert_eq!(Guidance::IntoOval.message(), "Move your face into the oval.");
     }
 
     #[test]
@@ -521,17 +490,5 @@ mod tests {
             // The server's lag: a frame it can read the colour in.
             assert!(at >= f64::from(LIGHT_LAG_MS));
         }
-    }
-
-    #[test]
-    fn messages_are_sentences_and_instructions_are_not() {
-        for g in [Guidance::NoFace, Guidance::TooDark, Guidance::ComeCloser(Stage::Far), Guidance::MoveBack(Stage::Near), Guidance::IntoOval, Guidance::Good] {
-            let m = g.message();
-            assert!(m.ends_with('.') || m.ends_with('…'), "{m}");
-        }
-        for p in [CapturePhase::Far, CapturePhase::Near, CapturePhase::Light] {
-            assert!(!instruction(p).ends_with('.'));
-        }
-        assert_eq!(instruction(CapturePhase::Light), "Hold still, keep your face in the light of the screen");
     }
 }

@@ -29,14 +29,14 @@ after(async () => {
   state?.cleanup();
 });
 
-async function begin(account) {
+async function begin(account, contextOptions = {}) {
   const verifier = client.randomPKCECodeVerifier();
   const nonce = client.randomNonce();
   const url = await client.buildAuthorizationUrlWithPAR(config, {
     redirect_uri: CALLBACK, scope: 'openid', nonce, login_hint: account.username,
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   });
-  const context = await browser.newContext();
+  const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   // The relying party's callback is not on this machine: answer it here.
   await page.route(`${CALLBACK}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>back at the application</h1>' }));
@@ -219,6 +219,40 @@ test("an application's logo: only a PNG, JPEG or WebP image is taken, served as 
   await again.page.getByRole('heading', { name: 'Sign in to Payroll' }).waitFor();
   assert.equal(await again.page.locator('img.app-logo').count(), 0);
   await again.context.close();
+});
+
+test("the page speaks the first of the browser's languages it knows, English otherwise; the whole sign-in works in it", async () => {
+  const account = new Account('greta@example.com');
+  {
+    // Swiss German first: the page is German, marked so for screen readers.
+    const { page, context, verifier, nonce } = await begin(account, { locale: 'de-CH' });
+    await page.getByRole('heading', { name: 'Bei Payroll anmelden' }).waitFor();
+    assert.equal(await page.getAttribute('html', 'lang'), 'de');
+    assert.equal(await page.title(), 'Bei Payroll anmelden');
+    await page.getByRole('heading', { name: 'Wählen Sie, wie Sie sich anmelden' }).waitFor();
+    await axe(page, 'login-de-choose');
+    await page.getByRole('button', { name: /^Authenticator-App/ }).click();
+    await page.getByRole('heading', { name: 'Authenticator-App einrichten' }).waitFor();
+    account.seed = base32Decode((await page.locator('code.secret').textContent()).trim());
+    await page.getByLabel('6-stelliger Code aus der App').fill(await account.nextCode());
+    await page.getByRole('button', { name: 'Bestätigen und anmelden' }).click();
+    await page.getByRole('heading', { name: 'Speichern Sie Ihre Wiederherstellungscodes' }).waitFor();
+    await axe(page, 'login-de-recovery-codes');
+    assert.equal(await page.getByRole('button', { name: 'Weiter' }).isDisabled(), true);
+    await page.getByLabel('Ich habe diese Codes gespeichert').check();
+    await page.getByRole('button', { name: 'Weiter' }).click();
+    const claims = await redeem(page, verifier, nonce);
+    assert.equal(claims.preferred_username, 'greta@example.com');
+    await context.close();
+  }
+  {
+    // A language the page does not speak, then English: English.
+    const { page, context } = await begin(account, { locale: 'fr-FR' });
+    await page.getByRole('heading', { name: 'Sign in to Payroll' }).waitFor();
+    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    await context.close();
+  }
 });
 
 test('an expired or finished transaction is explained, not a blank page', async () => {

@@ -39,7 +39,8 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>, #[prop(into)] label: Strin
     // None: not tried yet; Some(true): copied; Some(false): the browser refused (no
     // clipboard permission, or not a secure context), and the button says so.
     let copied = RwSignal::new(None::<bool>);
-    let aria = format!("Copy {label}");
+    let t = crate::lang::t();
+    let aria = biopass_i18n::fill(t.copy_label, &[("label", &label)]);
     view! {
         <button type="button" class="secondary small" aria-label=aria on:click=move |_| {
             let Some(w) = web_sys::window() else { return copied.set(Some(false)) };
@@ -49,14 +50,14 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>, #[prop(into)] label: Strin
             });
         }>
             {move || match copied.get() {
-                None => "Copy",
-                Some(true) => "Copied",
-                Some(false) => "Copy failed: select the text and copy it",
+                None => t.copy,
+                Some(true) => t.copied,
+                Some(false) => t.copy_failed,
             }}
         </button>
         <span class="sr-only" role="status">{move || match copied.get() {
-            Some(true) => "Copied to the clipboard",
-            Some(false) => "The browser did not allow copying",
+            Some(true) => t.copied_status,
+            Some(false) => t.copy_refused,
             None => "",
         }}</span>
     }

@@ -12,8 +12,10 @@
 use super::login::{application_name, use_advance, AfterSignIn};
 use crate::api::{self, ApiFail};
 use crate::face::{mark, next_video_frame, now_ms, prefers_reduced_motion, set_screen_colour, sleep_until, Camera, CameraError, Grabbed, TrackerWorker};
+use crate::lang::t;
+use biopass_i18n::fill;
 use biopass_idp::face::CHALLENGE_LIFETIME;
-use biopass_idp::guidance::{instruction, light_frame_time, next_colour_time, shown_oval, Capture, Guidance, ShownOval, COLOURS_WARNING};
+use biopass_idp::guidance::{light_frame_time, next_colour_time, shown_oval, Capture, Guidance, ShownOval, Stage};
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{AuthenticatorKind, CapturePhase, EvidenceFrame, FaceChallenge, FaceChallengeRequest, FaceEvidence, FacePurpose, LoginStep};
 use js_sys::Promise;
@@ -43,31 +45,31 @@ enum Failure {
 
 impl Failure {
     fn title(&self) -> &'static str {
+        let t = t();
         match self {
-            Self::Camera(CameraError::PermissionDenied) => "Camera access refused",
-            Self::Camera(CameraError::NoCamera) => "No camera found",
-            Self::Camera(CameraError::InUse) => "Camera in use",
-            Self::Camera(_) => "The camera did not start",
-            Self::Tracker(_) => "Face tracking did not start",
-            Self::TimedOut => "Time is up",
-            Self::Stopped => "Face check stopped",
+            Self::Camera(CameraError::PermissionDenied) => t.face_camera_refused,
+            Self::Camera(CameraError::NoCamera) => t.face_no_camera,
+            Self::Camera(CameraError::InUse) => t.face_camera_in_use,
+            Self::Camera(_) => t.face_camera_failed,
+            Self::Tracker(_) => t.face_tracking_failed,
+            Self::TimedOut => t.face_time_up,
+            Self::Stopped => t.face_stopped,
             Self::Api(e) => match e.code {
-                ApiErrorCode::Locked => "Face sign-in is locked",
-                ApiErrorCode::WrongAnswer => "Not recognised",
-                ApiErrorCode::Expired => "This check has expired",
-                _ => "We could not check your face",
+                ApiErrorCode::Locked => t.face_locked,
+                ApiErrorCode::WrongAnswer => t.face_not_recognised,
+                ApiErrorCode::Expired => t.face_expired,
+                _ => t.face_could_not_check,
             },
         }
     }
 
     fn message(&self) -> String {
+        let t = t();
         match self {
             Self::Camera(e) => e.message(),
-            Self::Tracker(m) => format!("The face models could not be loaded ({m}). Check your connection and try again."),
-            Self::TimedOut => {
-                format!("The face check must be finished within {CHALLENGE_LIFETIME} seconds. Try again, and follow the instructions above the picture.")
-            }
-            Self::Stopped => "You stopped the face check. Start it again when you are ready.".into(),
+            Self::Tracker(m) => fill(t.face_models_failed, &[("m", m)]),
+            Self::TimedOut => fill(t.face_time_up_what, &[("seconds", &CHALLENGE_LIFETIME.to_string())]),
+            Self::Stopped => t.face_stopped_what.into(),
             Self::Api(e) => e.message.clone(),
         }
     }
@@ -323,11 +325,46 @@ async fn attempt(
     Ok(done)
 }
 
-/// The capture's three steps as the page lists them, with how far the person is.
-const CAPTURE_STEPS: [(CapturePhase, &str); 3] = [(CapturePhase::Far, "Small oval"), (CapturePhase::Near, "Come closer"), (CapturePhase::Light, "Colours")];
+/// The capture's three steps, in the order the page lists them.
+const CAPTURE_STEPS: [CapturePhase; 3] = [CapturePhase::Far, CapturePhase::Near, CapturePhase::Light];
 
 fn step_index(phase: CapturePhase) -> usize {
-    CAPTURE_STEPS.iter().position(|(p, _)| *p == phase).unwrap_or(0)
+    CAPTURE_STEPS.iter().position(|p| *p == phase).unwrap_or(0)
+}
+
+/// A step's name in the list of steps.
+fn step_name(phase: CapturePhase) -> &'static str {
+    match phase {
+        CapturePhase::Far => t().face_step_far,
+        CapturePhase::Near => t().face_step_near,
+        CapturePhase::Light => t().face_step_colours,
+    }
+}
+
+/// What the person does in a part of the capture.
+fn instruction(phase: CapturePhase) -> &'static str {
+    match phase {
+        CapturePhase::Far => t().face_instruction_far,
+        CapturePhase::Near => t().face_instruction_near,
+        CapturePhase::Light => t().face_instruction_light,
+    }
+}
+
+/// The live guidance's sentence (shown, and read by screen readers).
+fn guidance_text(g: Guidance) -> &'static str {
+    let t = t();
+    match g {
+        Guidance::NoFace => t.face_no_face,
+        Guidance::SeveralFaces => t.face_several_faces,
+        Guidance::TooDark => t.face_too_dark,
+        Guidance::ComeCloser(Stage::Far) => t.face_closer_far,
+        Guidance::ComeCloser(Stage::Near) => t.face_closer_near,
+        Guidance::MoveBack(Stage::Far) => t.face_back_far,
+        Guidance::MoveBack(Stage::Near) => t.face_back_near,
+        Guidance::IntoOval => t.face_into_oval,
+        Guidance::LookStraight => t.face_look_straight,
+        Guidance::Good => t.face_good,
+    }
 }
 
 /// Where the oval is before the challenge says: the middle of the picture.
@@ -418,7 +455,8 @@ pub fn FaceStep(
         }
     });
     let stop = move || ui.stopped.set(true);
-    let heading = if purpose == FacePurpose::Enrol { "Set up face sign-in" } else { "Sign in with your face" };
+    let t = t();
+    let heading = if purpose == FacePurpose::Enrol { t.face_setup } else { t.face_sign_in };
     let other_link = other.map(|(label, go)| {
         view! {
             <p class="alternative"><button type="button" class="link" on:click=move |_| go.run(())>{label}</button></p>
@@ -430,32 +468,33 @@ pub fn FaceStep(
         <h2>{heading}</h2>
         <Show when=move || phase() == Phase::Consent>
             <div class="consent">
-                <p>{format!("{} will use your camera to check that you are a live person and to learn your face: fit your face in an oval, then come closer to the screen while it shows a few colours (it takes about ten seconds).", application_name())}</p>
+                <p>{fill(t.face_consent_intro, &[("app", &application_name())])}</p>
                 <ul>
-                    <li>"From a few pictures we compute a face template: numbers that describe your face. It is stored encrypted and used only to recognise you when you sign in."</li>
-                    <li>"The pictures are used for this check and not kept."</li>
-                    <li>"You can delete it at any time when you sign in (\u{201c}Delete my face data\u{201d}), and so can your administrator."</li>
+                    <li>{t.face_consent_template}</li>
+                    <li>{t.face_consent_pictures}</li>
+                    <li>{t.face_consent_delete}</li>
                 </ul>
-                <p class="warning" id="face-colours-warning">{COLOURS_WARNING}</p>
+                <p class="warning" id="face-colours-warning">{t.face_colours_warning}</p>
                 <label class="check">
                     <input type="checkbox" id="face-consent" prop:checked=move || consent.get() on:change=move |ev| consent.set(event_target_checked(&ev))/>
-                    {format!("I agree to {} processing my face (biometric data) to sign me in.", application_name())}
+                    {fill(t.face_consent_tick, &[("app", &application_name())])}
                 </label>
-                <button type="button" disabled=move || !consent.get() on:click=move |_| run()>"Continue"</button>
+                <button type="button" disabled=move || !consent.get() on:click=move |_| run()>{t.continue_}</button>
             </div>
         </Show>
         <div class="capture" class:hidden=move || !capturing() node_ref=screen role="dialog" aria-modal="true"
             aria-labelledby="face-instruction" aria-describedby="face-guidance"
             on:keydown=move |ev| if ev.key() == "Escape" { stop() }>
             <div class="capture-text">
-                <ol class="capture-steps" aria-label="Steps of the face check">
-                    {CAPTURE_STEPS.iter().enumerate().map(move |(i, (_, label))| {
+                <ol class="capture-steps" aria-label=t.face_steps>
+                    {CAPTURE_STEPS.iter().enumerate().map(move |(i, phase)| {
+                        let label = step_name(*phase);
                         let step = ui.step;
                         let done = move || step_index(step.get()) > i;
                         let current = move || (step_index(step.get()) == i).then_some("step");
                         view! {
                             <li class=("done", done) aria-current=current>
-                                <span class="sr-only">{move || if done() { "Done: " } else { "" }}</span>
+                                <span class="sr-only">{move || if done() { t.done_prefix } else { "" }}</span>
                                 {format!("{}. {label}", i + 1)}
                             </li>
                         }
@@ -464,25 +503,29 @@ pub fn FaceStep(
                 <p class="instruction" id="face-instruction" aria-live="polite">{move || instruction(ui.step.get())}</p>
                 <p class=move || if ui.guidance.get().is_some_and(|g| g.is_problem()) { "guidance warn" } else { "guidance" } role="status" id="face-guidance">
                     {move || match (in_ovals(), ui.guidance.get()) {
-                        (false, _) => String::new(),
-                        (true, Some(g)) => g.message(),
-                        (true, None) => "Looking for your face…".into(),
+                        (false, _) => "",
+                        (true, Some(g)) => guidance_text(g),
+                        (true, None) => t.face_looking,
                     }}
                 </p>
                 <p class="muted">
-                    {move || if in_ovals() { format!("{COLOURS_WARNING} {} seconds left.", ui.seconds_left.get()) } else { String::new() }}
+                    {move || if in_ovals() {
+                        format!("{} {}", t.face_colours_warning, fill(t.face_seconds_left, &[("seconds", &ui.seconds_left.get().to_string())]))
+                    } else {
+                        String::new()
+                    }}
                 </p>
                 <Show when=move || !in_ovals()>
                     <progress id="face-colours" max=move || ui.colours.get().1.max(1) value=move || ui.colours.get().0
-                        aria-label="Colours shown"></progress>
+                        aria-label=t.face_colours_shown></progress>
                 </Show>
-                <button type="button" class="secondary small" node_ref=stop_button on:click=move |_| stop()>"Stop"</button>
+                <button type="button" class="secondary small" node_ref=stop_button on:click=move |_| stop()>{t.stop}</button>
             </div>
             <div class="picture">
                 // Styles through the CSSOM (`style:`), which the pages' CSP allows; a style
                 // attribute would need 'unsafe-inline'.
                 <div class="window" style:clip-path=move || window_clip(oval())>
-                    <video node_ref=video autoplay=true playsinline=true muted=true aria-label="Your camera"></video>
+                    <video node_ref=video autoplay=true playsinline=true muted=true aria-label=t.face_your_camera></video>
                 </div>
                 <div class="oval" aria-hidden="true" style:left=move || pct(oval().left) style:top=move || pct(oval().top)
                     style:width=move || pct(oval().width) style:height=move || pct(oval().height)
@@ -495,20 +538,20 @@ pub fn FaceStep(
                     Some((loaded, total)) if total > 0.0 && loaded < total => {
                         let pct = (loaded / total * 100.0).floor();
                         view! {
-                            <label for="face-download">{format!("Downloading the face models… {pct}%")}</label>
+                            <label for="face-download">{fill(t.face_downloading, &[("pct", &pct.to_string())])}</label>
                             <progress id="face-download" max=total value=loaded></progress>
                         }.into_any()
                     }
-                    _ => view! { <p>"Starting the camera…"</p> }.into_any(),
+                    _ => view! { <p>{t.face_starting_camera}</p> }.into_any(),
                 }}
-                <p class="muted">{COLOURS_WARNING}</p>
+                <p class="muted">{t.face_colours_warning}</p>
             </div>
         </Show>
         <Show when=move || phase() == Phase::Checking>
-            <p role="status">"Checking…"</p>
+            <p role="status">{t.checking}</p>
         </Show>
         <Show when=move || phase() == Phase::Done>
-            <p role="status">"Done. Returning to the application…"</p>
+            <p role="status">{t.face_done_returning}</p>
         </Show>
         {move || match phase() {
             Phase::Failed(f) => {
@@ -519,7 +562,7 @@ pub fn FaceStep(
                         <p>{f.message()}</p>
                     </div>
                     <Show when=move || retry>
-                        <button type="button" on:click=move |_| run()>"Try again"</button>
+                        <button type="button" on:click=move |_| run()>{t.try_again}</button>
                     </Show>
                 }.into_any()
             }

@@ -5,6 +5,8 @@ use super::face::FaceStep;
 use super::go;
 use crate::api::{self, ApiFail};
 use crate::components::{focus_new_headings, CodeInput, CopyButton, ErrorBanner};
+use crate::lang::{kind_name, t};
+use biopass_i18n::fill;
 use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep, RecoveryAnswer, TotpAnswer};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -77,7 +79,7 @@ impl AfterSignIn {
 }
 
 fn kinds_text(kinds: &[AuthenticatorKind]) -> String {
-    kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(" or ")
+    kinds.iter().map(|k| kind_name(*k)).collect::<Vec<_>>().join(t().or)
 }
 
 /// What ticking "also add" does, in words: set up the authenticators of `can_add`, or make
@@ -87,14 +89,15 @@ fn offer_text(can_add: &[AuthenticatorKind]) -> Option<String> {
     let codes = can_add.contains(&AuthenticatorKind::RecoveryCode);
     match (real.is_empty(), codes) {
         (true, false) => None,
-        (true, true) => Some("Also make new recovery codes after this sign-in".to_owned()),
-        (false, false) => Some(format!("Also set up your {} after this sign-in", kinds_text(&real))),
-        (false, true) => Some(format!("Also set up your {} or make new recovery codes after this sign-in", kinds_text(&real))),
+        (true, true) => Some(t().offer_codes.to_owned()),
+        (false, false) => Some(fill(t().offer_kinds, &[("kinds", &kinds_text(&real))])),
+        (false, true) => Some(fill(t().offer_kinds_or_codes, &[("kinds", &kinds_text(&real))])),
     }
 }
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    crate::lang::use_browser_language();
     let query = use_query_map();
     let tx = move || query.read().get("tx").unwrap_or_default();
     let state = LocalResource::new(move || {
@@ -128,11 +131,11 @@ pub fn LoginPage() -> impl IntoView {
     });
     view! {
         <main class="card" aria-live="polite" node_ref=main>
-            <Suspense fallback=|| view! { <p>"Loading your sign-in…"</p> }>
+            <Suspense fallback=|| view! { <p>{t().loading}</p> }>
                 {move || state.get().map(|result| match result {
                     Ok(s) => view! { <Steps tx=tx() state=s shown=codes.get()/> }.into_any(),
                     Err(e) => view! {
-                        <h1>"Sign-in cannot continue"</h1>
+                        <h1>{t().cannot_continue}</h1>
                         <p class="error" role="alert">{e.message}</p>
                     }.into_any(),
                 })}
@@ -149,7 +152,7 @@ pub struct SignInTo(pub String);
 
 /// The name of the application being signed in to ("this application" outside a sign-in).
 pub fn application_name() -> String {
-    use_context::<SignInTo>().map_or_else(|| "this application".to_owned(), |a| a.0)
+    use_context::<SignInTo>().map_or_else(|| t().this_application.to_owned(), |a| a.0)
 }
 
 #[component]
@@ -161,14 +164,14 @@ fn Steps(
 ) -> impl IntoView {
     provide_context(SignInTo(state.application_name.clone()));
     if let Some(d) = web_sys::window().and_then(|w| w.document()) {
-        d.set_title(&format!("Sign in to {}", state.application_name));
+        d.set_title(&fill(t().title, &[("app", &state.application_name)]));
     }
     // The application's logo, when its admin set one (served from this origin).
     let logo = state.application_logo.clone().map(|url| view! { <img class="app-logo" src=url alt=format!("{} logo", state.application_name)/> });
     let header = view! {
         {logo}
-        <h1>"Sign in to " {state.application_name.clone()}</h1>
-        <p class="muted">"Signing in as " <strong>{state.username.clone()}</strong></p>
+        <h1>{fill(t().title, &[("app", &state.application_name)])}</h1>
+        <p class="muted">{t().signing_in_as} " " <strong>{state.username.clone()}</strong></p>
     };
     let app = state.application_name.clone();
     let step = match shown {
@@ -177,12 +180,12 @@ fn Steps(
     };
     let body = match step {
         LoginStep::Enrol { allowed, .. } if allowed.is_empty() => view! {
-            <p role="alert">"You have no authenticator set up, and this sign-in cannot set one up. Ask your administrator."</p>
+            <p role="alert">{t().no_authenticator_no_enrol}</p>
         }
         .into_any(),
         LoginStep::Enrol { allowed, additional, optional } => view! { <Enrol tx=tx allowed=allowed additional=additional optional=optional/> }.into_any(),
         LoginStep::Authenticate { enrolled, .. } if enrolled.is_empty() => view! {
-            <p role="alert">"None of your authenticators can be used here. Ask your administrator."</p>
+            <p role="alert">{t().none_usable}</p>
         }
         .into_any(),
         LoginStep::Authenticate { enrolled, can_add, must_add } => view! {
@@ -191,7 +194,7 @@ fn Steps(
         .into_any(),
         LoginStep::Done { redirect_to } => {
             go(&redirect_to);
-            view! { <p>"Signed in. Returning to the application…"</p> }.into_any()
+            view! { <p>{t().signed_in_returning}</p> }.into_any()
         }
         LoginStep::RecoveryCodes { codes } => view! { <SaveCodes tx=tx codes=codes/> }.into_any(),
     };
@@ -200,23 +203,23 @@ fn Steps(
 
 /// The words of a choice between authenticators.
 fn choice_text(kind: AuthenticatorKind) -> (&'static str, &'static str) {
+    let t = t();
     match kind {
-        AuthenticatorKind::Face => ("Face", "Look at your camera while the screen shows a few colours. Nothing to install."),
-        AuthenticatorKind::Totp => ("Authenticator app", "Type a 6-digit code from an app on your phone."),
-        AuthenticatorKind::Passkey => ("Passkey", "Use your device's screen lock (fingerprint, face or PIN) or a security key."),
-        AuthenticatorKind::RecoveryCode => {
-            ("New recovery codes", "Ten new one-time codes for when you cannot use your authenticator. The old ones stop working.")
-        }
+        AuthenticatorKind::Face => (t.choice_face, t.choice_face_what),
+        AuthenticatorKind::Totp => (t.choice_totp, t.choice_totp_what),
+        AuthenticatorKind::Passkey => (t.choice_passkey, t.choice_passkey_what),
+        AuthenticatorKind::RecoveryCode => (t.choice_recovery, t.choice_recovery_what),
     }
 }
 
 /// The link to another way of signing in.
 fn instead_text(kind: AuthenticatorKind) -> &'static str {
+    let t = t();
     match kind {
-        AuthenticatorKind::Face => "Use your face instead",
-        AuthenticatorKind::Totp => "Use your authenticator app instead",
-        AuthenticatorKind::Passkey => "Use a passkey instead",
-        AuthenticatorKind::RecoveryCode => "Use a recovery code instead",
+        AuthenticatorKind::Face => t.instead_face,
+        AuthenticatorKind::Totp => t.instead_totp,
+        AuthenticatorKind::Passkey => t.instead_passkey,
+        AuthenticatorKind::RecoveryCode => t.instead_recovery,
     }
 }
 
@@ -232,15 +235,15 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional
     let from_face = match others.as_slice() {
         [one] => {
             let one = *one;
-            let label = if one == AuthenticatorKind::Totp { "Set up an authenticator app instead" } else { "Create a passkey instead" };
+            let label = if one == AuthenticatorKind::Totp { t().setup_totp_instead } else { t().create_passkey_instead };
             (label, Callback::new(move |()| chosen.set(Some(one))))
         }
-        _ => ("Choose another way", Callback::new(move |()| chosen.set(None))),
+        _ => (t().choose_another_way, Callback::new(move |()| chosen.set(None))),
     };
     let another = move || {
         view! {
             <Show when=move || can_choose>
-                <p class="alternative"><button type="button" class="link" on:click=move |_| chosen.set(None)>"Choose another way"</button></p>
+                <p class="alternative"><button type="button" class="link" on:click=move |_| chosen.set(None)>{t().choose_another_way}</button></p>
             </Show>
         }
     };
@@ -252,11 +255,11 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional
         Some(AuthenticatorKind::Passkey) => view! { <PasskeyStep tx=tx.clone() purpose=FacePurpose::Enrol additional=additional/> {another()} }.into_any(),
         Some(AuthenticatorKind::RecoveryCode) => view! { <NewCodes tx=tx.clone()/> {another()} }.into_any(),
         None => view! {
-            <h2>{if additional { "Add a way to sign in" } else { "Choose how you will sign in" }}</h2>
+            <h2>{if additional { t().add_a_way } else { t().choose_how }}</h2>
             <p>{if additional {
-                "You have confirmed it is you. Choose the authenticator to add.".to_owned()
+                t().add_confirmed.to_owned()
             } else {
-                format!("This is your first sign-in to {}. Choose the authenticator you will use from now on.", application_name())
+                fill(t().first_sign_in_choose, &[("app", &application_name())])
             }}</p>
             <div class="choices">
                 {allowed.iter().map(|&kind| {
@@ -291,7 +294,7 @@ fn SkipAddition(tx: String) -> impl IntoView {
     let error = Signal::derive(move || skip.value().get().and_then(Result::err));
     view! {
         <p class="alternative">
-            <button type="button" class="link" disabled=move || skip.pending().get() on:click=move |_| { skip.dispatch(()); }>"Skip this and finish signing in"</button>
+            <button type="button" class="link" disabled=move || skip.pending().get() on:click=move |_| { skip.dispatch(()); }>{t().skip_addition}</button>
         </p>
         <ErrorBanner error=error/>
     }
@@ -315,7 +318,7 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
     let policy = must_add.then(|| {
         view! {
             <p class="notice" role="note" id="must-add">
-                {format!("{app} now asks for your {adding}. First confirm it is you with your {enrolled_text}; then set up your {adding}.")}
+                {fill(t().must_add, &[("app", &app), ("kinds", &adding), ("enrolled", &enrolled_text)])}
             </p>
         }
     });
@@ -358,11 +361,11 @@ fn Authenticate(tx: String, app: String, username: String, enrolled: Vec<Authent
         {step}
         <Show when=move || has_face>
             <details class="forget">
-                <summary>"Delete my face data"</summary>
-                <p>"Your face template is used only to sign you in. Tick the box, then finish this sign-in: once you are signed in, it is deleted, and next time you choose a new way to sign in."</p>
+                <summary>{t().delete_face}</summary>
+                <p>{t().delete_face_what}</p>
                 <label class="check">
                     <input type="checkbox" id="forget-face" prop:checked=move || after.forget_face.get() on:change=move |ev| after.forget_face.set(event_target_checked(&ev))/>
-                    "Delete my face data when I sign in"
+                    {t().delete_face_tick}
                 </label>
             </details>
         </Show>
@@ -408,20 +411,17 @@ fn PasskeyStep(
             }
         });
     };
+    let t = t();
     let (title, text, button) = if enrolling {
-        (
-            "Create a passkey",
-            if additional { "Add a passkey to your account.".to_owned() } else { format!("This is your first sign-in to {}.", application_name()) },
-            "Create a passkey",
-        )
+        (t.passkey_create, if additional { t.passkey_add.to_owned() } else { fill(t.first_sign_in, &[("app", &application_name())]) }, t.passkey_create)
     } else {
-        ("Sign in with your passkey", "Your device will ask for your fingerprint, face, PIN or security key.".to_owned(), "Use my passkey")
+        (t.passkey_sign_in, t.passkey_device_asks.to_owned(), t.passkey_use)
     };
     view! {
         <h2>{title}</h2>
-        <p>{text}  " A passkey stays on your device (or your password manager); only its public key leaves it."</p>
+        <p>{text} " " {t.passkey_stays}</p>
         <button type="button" id="passkey-go" on:click=go disabled=move || busy.get()>
-            {move || if busy.get() { "Waiting for your device…" } else { button }}
+            {move || if busy.get() { t.passkey_waiting } else { button }}
         </button>
         {move || error.get().map(|m| view! { <p class="error" role="alert" id="passkey-error">{m}</p> })}
     }
@@ -454,23 +454,23 @@ fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let submit = code_action(tx, true, None);
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
-    let why =
-        if additional { "Add an authenticator app to your account.".to_owned() } else { format!("This is your first sign-in to {}.", application_name()) };
+    let t = t();
+    let why = if additional { t.totp_add.to_owned() } else { fill(t.first_sign_in, &[("app", &application_name())]) };
     view! {
-        <h2>"Set up an authenticator app"</h2>
-        <p>{why} " Scan the code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or 1Password), then type the 6-digit code it shows."</p>
-        <Suspense fallback=|| view! { <p>"Preparing your code…"</p> }>
+        <h2>{t.totp_setup}</h2>
+        <p>{why} " " {t.totp_scan}</p>
+        <Suspense fallback=move || view! { <p>{t.totp_preparing}</p> }>
             {move || offer.get().map(|r| match r {
                 Ok(o) => {
                     let key = o.secret.clone();
                     view! {
                         <figure class="qr">
-                            <div role="img" aria-label="QR code for your authenticator app" inner_html=o.qr_svg.clone()></div>
+                            <div role="img" aria-label=t.totp_qr inner_html=o.qr_svg.clone()></div>
                             <figcaption>
-                                "Cannot scan? Enter this key: " <code class="secret">{o.secret.clone()}</code> " "
-                                <CopyButton text=Signal::derive(move || key.clone()) label="the key"/>
+                                {t.totp_cannot_scan} " " <code class="secret">{o.secret.clone()}</code> " "
+                                <CopyButton text=Signal::derive(move || key.clone()) label=t.totp_the_key/>
                                 <br/>
-                                <a id="otpauth-link" href=o.otpauth_uri.clone()>"Open in an authenticator app on this device"</a>
+                                <a id="otpauth-link" href=o.otpauth_uri.clone()>{t.totp_open_here}</a>
                             </figcaption>
                         </figure>
                     }.into_any()
@@ -479,10 +479,10 @@ fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
             })}
         </Suspense>
         <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
-            <CodeInput value=code label="6-digit code from the app"/>
+            <CodeInput value=code label=t.totp_code_from_the_app/>
             <ErrorBanner error=error/>
             <button type="submit" disabled=move || submit.pending().get()>
-                {move || if submit.pending().get() { "Checking…" } else { "Confirm and sign in" }}
+                {move || if submit.pending().get() { t.checking } else { t.totp_confirm }}
             </button>
         </form>
     }
@@ -509,13 +509,13 @@ fn TotpVerify(tx: String, after: AfterSignIn, adding: Option<String>) -> impl In
     let submit = code_action(tx, false, Some(after));
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {
-        <h2>"Enter your code"</h2>
+        <h2>{t().totp_enter}</h2>
         <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
-            <CodeInput value=code label="6-digit code from your authenticator app"/>
+            <CodeInput value=code label=t().totp_code_from_your_app/>
             <AddOffer after=after adding=adding/>
             <ErrorBanner error=error/>
             <button type="submit" disabled=move || submit.pending().get()>
-                {move || if submit.pending().get() { "Checking…" } else { "Sign in" }}
+                {move || if submit.pending().get() { t().checking } else { t().sign_in }}
             </button>
         </form>
     }
@@ -537,16 +537,16 @@ fn RecoveryVerify(tx: String, after: AfterSignIn, adding: Option<String>) -> imp
     });
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     view! {
-        <h2>"Use a recovery code"</h2>
-        <p>"Type one of the recovery codes you saved when you set up your sign-in. Each code works once."</p>
+        <h2>{t().recovery_use}</h2>
+        <p>{t().recovery_use_what}</p>
         <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
-            <label for="recovery-code">"Recovery code"</label>
+            <label for="recovery-code">{t().recovery_code}</label>
             <input id="recovery-code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="20"
                 placeholder="XXXXX-XXXXX" prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
             <AddOffer after=after adding=adding/>
             <ErrorBanner error=error/>
             <button type="submit" disabled=move || submit.pending().get()>
-                {move || if submit.pending().get() { "Checking…" } else { "Sign in" }}
+                {move || if submit.pending().get() { t().checking } else { t().sign_in }}
             </button>
         </form>
     }
@@ -566,9 +566,9 @@ fn NewCodes(tx: String) -> impl IntoView {
     });
     let error = Signal::derive(move || make.value().get().and_then(Result::err));
     view! {
-        <h2>"Make new recovery codes"</h2>
-        <p>"You get ten new codes, shown once. Your old recovery codes stop working."</p>
-        <button type="button" id="recovery-new" disabled=move || make.pending().get() on:click=move |_| { make.dispatch(()); }>"Make new codes"</button>
+        <h2>{t().recovery_new}</h2>
+        <p>{t().recovery_new_what}</p>
+        <button type="button" id="recovery-new" disabled=move || make.pending().get() on:click=move |_| { make.dispatch(()); }>{t().recovery_make}</button>
         <ErrorBanner error=error/>
     }
 }
@@ -589,17 +589,17 @@ fn SaveCodes(tx: String, codes: Vec<String>) -> impl IntoView {
     });
     let error = Signal::derive(move || finish.value().get().and_then(Result::err));
     view! {
-        <h2>"Save your recovery codes"</h2>
-        <p>"If you cannot use your authenticator (a lost phone, a camera that fails), each of these codes signs you in once. Keep them somewhere safe, such as a password manager or a printed page: they are not shown again."</p>
+        <h2>{t().recovery_save}</h2>
+        <p>{t().recovery_save_what}</p>
         <ol class="recovery-codes" id="recovery-codes">
             {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
         </ol>
-        <p><CopyButton text=Signal::derive(move || all.clone()) label="the codes"/></p>
+        <p><CopyButton text=Signal::derive(move || all.clone()) label=t().recovery_the_codes/></p>
         <label class="check">
             <input type="checkbox" id="codes-saved" prop:checked=move || saved.get() on:change=move |ev| saved.set(event_target_checked(&ev))/>
-            "I have saved these codes"
+            {t().recovery_saved}
         </label>
         <ErrorBanner error=error/>
-        <button type="button" id="codes-continue" disabled=move || !saved.get() || finish.pending().get() on:click=move |_| { finish.dispatch(()); }>"Continue"</button>
+        <button type="button" id="codes-continue" disabled=move || !saved.get() || finish.pending().get() on:click=move |_| { finish.dispatch(()); }>{t().continue_}</button>
     }
 }
