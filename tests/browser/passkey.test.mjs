@@ -190,8 +190,10 @@ test('a TOTP user adds a passkey after proving TOTP', async () => {
   const s = await begin(apps.appOrPasskey, account.username, device);
   await s.page.getByRole('heading', { name: 'Enter your code' }).waitFor();
   await s.page.getByLabel('6-digit code from your authenticator app').fill(await account.nextCode());
-  await s.page.getByLabel(/Also set up your passkey/).check();
+  await s.page.getByLabel('Also set up your passkey or make new recovery codes after this sign-in').check();
   await s.page.getByRole('button', { name: 'Sign in' }).click();
+  await s.page.getByRole('heading', { name: 'Add a way to sign in' }).waitFor();
+  await s.page.getByRole('button', { name: /^Passkey/ }).click();
   await s.page.getByRole('heading', { name: 'Create a passkey' }).waitFor();
   await shot(s.page, 'passkey-add-after-totp');
   await s.page.getByRole('button', { name: 'Create a passkey' }).click();

@@ -98,12 +98,25 @@ test('first login enrols the face with consent, the second authenticates with it
   // The second visit, in the same browser profile, takes the models from Cache Storage.
   const second = await beginFaceLogin({ context: first.context, config, username: 'grace@example.com', worker });
   await second.page.getByRole('heading', { name: 'Sign in with your face' }).waitFor();
-  assert.equal(await second.page.getByRole('button', { name: /instead/ }).count(), 0, 'no other authenticator to offer');
+  const others = await second.page.getByRole('button', { name: /instead/ }).allInnerTexts();
+  assert.deepEqual(others, ['Use a recovery code instead'], 'no other authenticator to offer, but the recovery codes');
   const again = await redeem(config, second);
   report('sign-in', second);
   assert.equal(again.sub, claims.sub);
   assert.deepEqual(again.amr, ['face']);
   assert.ok(second.marks.get('biopass:models-from-cache'), 'models from the cache');
+
+  // Her only authenticator is her face; on a computer whose camera she does not allow, she
+  // is not stranded: one of her recovery codes signs her in.
+  const refusing = await begin(await browserWith(['--use-fake-device-for-media-stream']), 'grace@example.com');
+  const f = await failure(refusing.page, 60_000);
+  assert.equal(f.title, 'Camera access refused', f.message);
+  await refusing.page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+  await refusing.page.getByLabel('Recovery code', { exact: true }).fill(first.recoveryCodes[0]);
+  await refusing.page.getByRole('button', { name: 'Sign in' }).click();
+  const byCode = await redeem(config, refusing);
+  assert.equal(byCode.sub, claims.sub);
+  assert.deepEqual(byCode.amr, ['otp']);
 });
 
 test('a person deletes their face data by proving it is them (asking for reduced motion)', { timeout: 400_000 }, async () => {

@@ -13,13 +13,28 @@ async function dropped(response) {
   return (await response.clone().text()).startsWith(MARK);
 }
 
+// The same proxy sometimes never answers one request at all (it loses a pooled connection
+// when both ends' 5 s keep-alive timers fire together; cloudflare/workers-sdk#14641, seen
+// once as a GET of the admin API left 300 s unanswered until the client gave up). A GET or
+// HEAD of ours with no deadline of its own that has no answer in 60 s (none takes more than
+// a few seconds) is sent again, once, and said so; a POST is never sent twice this way.
+const UNANSWERED_MS = 60_000;
+
 globalThis.fetch = async function fetchThroughDevProxy(input, init) {
   // A body that is a stream cannot be sent twice: those requests go through as they are.
   const replayable = !(init?.body instanceof ReadableStream) && !(input instanceof Request && input.body);
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const idempotent = (method === 'GET' || method === 'HEAD') && !init?.signal && !(input instanceof Request);
   for (let attempt = 1; ; attempt += 1) {
-    const response = await plain(input, init);
+    let response;
+    try {
+      response = await plain(input, idempotent && attempt === 1 ? { ...init, signal: AbortSignal.timeout(UNANSWERED_MS) } : init);
+    } catch (e) {
+      if (!idempotent || attempt > 1 || e?.name !== 'TimeoutError') throw e;
+      console.error(`wrangler dev's proxy left ${method} ${new URL(String(input)).pathname} unanswered for ${UNANSWERED_MS / 1000} s; sending it again`);
+      continue;
+    }
     if (!replayable || attempt > 2 || !(await dropped(response))) return response;
-    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
     const url = input instanceof Request ? input.url : String(input);
     console.error(`wrangler dev's proxy dropped ${method} ${new URL(url).pathname} before the worker saw it; sending it again`);
   }
