@@ -8,11 +8,15 @@
 //!   braces (`{app}`), filled by [`fill`]; the tests check that every language has the same
 //!   parts in each text.
 //!
-//! The admin console stays in English: its readers are the deployment's administrators.
+//! The login API's answers (`api_` texts, the face hints) are here too: the worker says them
+//! in the language of the request's `Accept-Language`, which the browser sends from the same
+//! preferences as `navigator.languages`. The admin console stays in English: its readers are
+//! the deployment's administrators.
 
 /// A language the login page speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
+    #[default]
     En,
     De,
 }
@@ -39,6 +43,23 @@ impl Lang {
                 Self::ALL.into_iter().find(|l| l.tag() == primary)
             })
             .unwrap_or(Self::En)
+    }
+
+    /// The language of an HTTP `Accept-Language` header (RFC 9110 §12.5.4): its tags in
+    /// order of their weights (`q`, 1 when absent; 0 means "not this one"), then [`Self::pick`].
+    pub fn from_accept_language(header: &str) -> Self {
+        let mut tags: Vec<(f32, usize, &str)> = header
+            .split(',')
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut bits = part.split(';');
+                let tag = bits.next()?.trim();
+                let q = bits.find_map(|b| b.trim().strip_prefix("q=").map(|v| v.trim().parse::<f32>().unwrap_or(0.0))).unwrap_or(1.0);
+                (!tag.is_empty() && q > 0.0).then_some((q, i, tag))
+            })
+            .collect();
+        tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        Self::pick(&tags.iter().map(|t| t.2).collect::<Vec<_>>())
     }
 
     pub fn texts(self) -> &'static Texts {
@@ -144,6 +165,43 @@ texts! {
     camera_unsupported, camera_refused_what, camera_none_what, camera_in_use_what,
     /// `{m}`: the browser's words.
     camera_failed_what,
+    // The login API's answers (the worker says them in the language of `Accept-Language`).
+    api_gone, api_disabled, api_malformed_code, api_cannot_enrol, api_other_browser,
+    api_locked_browser, api_locked_authenticator,
+    /// `{message}`, `{n}`.
+    api_attempts_left,
+    api_accept_to_finish, api_recovery_malformed, api_recovery_wrong,
+    /// `{kind}`.
+    api_not_accepted_new,
+    api_prove_first,
+    /// `{kind}`.
+    api_kind_not_available,
+    /// `{kind}`.
+    api_kind_not_enrolled,
+    api_totp_start_first, api_totp_enrol_wrong, api_totp_used, api_totp_wrong,
+    api_face_not_available, api_face_challenge_gone,
+    /// `{n}`.
+    api_face_frames,
+    api_face_consent,
+    api_passkeys_not_here, api_passkeys_full, api_passkey_not_available, api_passkey_gone, api_passkey_exists,
+    api_passkey_malformed, api_passkey_not_for_this, api_passkey_not_verified, api_passkey_algorithm, api_passkey_unknown, api_passkey_copied,
+    /// `{minutes}`.
+    api_retry_authenticator,
+    /// `{minutes}`.
+    api_retry_browser,
+    /// `{minutes}`.
+    api_retry_network,
+    /// `{seconds}`.
+    api_retry_account_seconds,
+    /// `{minutes}`.
+    api_retry_account_minutes,
+    /// `{m}`: what did not fit (technical, as the check says it).
+    api_face_inconsistent,
+    api_face_flat, api_face_no_light, api_face_not_live, api_face_different_people, api_face_not_recognised,
+    /// `{m}`: what to do ([`Texts::face_hint_look_straight`] and the other hints).
+    api_face_poor,
+    face_hint_look_straight, face_hint_look_moment, face_hint_room_dark, face_hint_lost, face_hint_too_dark, face_hint_blurred,
+    face_hint_unclear, face_hint_back_far, face_hint_closer_near, face_hint_hold_still,
 }
 
 /// English.
@@ -287,6 +345,62 @@ pub static EN: Texts = Texts {
     camera_none_what: "No camera was found. Connect a camera, or use another way to sign in.",
     camera_in_use_what: "The camera is in use by another application. Close it (for example a video call), then try again.",
     camera_failed_what: "The camera could not start: {m}",
+    api_gone: "This sign-in has expired or was already completed. Go back to the application and sign in again.",
+    api_disabled: "This account is disabled. Ask your administrator.",
+    api_malformed_code: "Enter the 6 digits shown in your authenticator app.",
+    api_cannot_enrol: "You have no authenticator enrolled, and this sign-in cannot enrol one. Ask your administrator.",
+    api_other_browser: "This sign-in was started in another browser. Start again from the application.",
+    api_locked_browser: "Too many failed attempts: this browser is locked for 15 minutes.",
+    api_locked_authenticator: "Too many failed attempts: this authenticator is locked for 15 minutes.",
+    api_attempts_left: "{message} {n} attempts left.",
+    api_accept_to_finish: "Set up a way to sign in that this application accepts to finish signing in.",
+    api_recovery_malformed: "Enter a recovery code as it was shown: 10 letters and digits, like 7K3QD-M9XPA.",
+    api_recovery_wrong: "That recovery code is not right, or was already used.",
+    api_not_accepted_new: "This application does not accept a new {kind} here.",
+    api_prove_first: "Sign in with an authenticator you have first; then you can add another.",
+    api_kind_not_available: "Signing in with your {kind} is not available for this application.",
+    api_kind_not_enrolled: "No {kind} is enrolled for this account.",
+    api_totp_start_first: "Start the authenticator app set-up first.",
+    api_totp_enrol_wrong: "That code is not right. Check your device's clock and try the current code.",
+    api_totp_used: "That code was already used. Wait for the next one.",
+    api_totp_wrong: "That code is not right.",
+    api_face_not_available: "Face sign-in is not available for this account here.",
+    api_face_challenge_gone: "This face check has expired or was already used. Start it again.",
+    api_face_frames: "Send between 1 and {n} frames.",
+    api_face_consent: "Face sign-in needs your consent to process your face.",
+    api_passkeys_not_here: "Passkeys are not available here: the sign-in page must be served from a domain name. Use another way to sign in.",
+    api_passkeys_full: "This account has as many passkeys as it may have. Ask your administrator to remove one.",
+    api_passkey_not_available: "Signing in with a passkey is not available for this application.",
+    api_passkey_gone: "This passkey request has expired or was already used. Try again.",
+    api_passkey_exists: "This passkey is already registered for your account.",
+    api_passkey_malformed: "The passkey's answer could not be read. Try again.",
+    api_passkey_not_for_this: "This passkey answer was not made for this sign-in. Start again from the application.",
+    api_passkey_not_verified: "Your device did not verify you (PIN, fingerprint or face). Try again and confirm on your device.",
+    api_passkey_algorithm: "This passkey uses a kind of key that is not accepted here. Use another passkey or another way to sign in.",
+    api_passkey_unknown: "That passkey is not one registered for your account here.",
+    api_passkey_copied: "That passkey was refused: it may have been copied. Ask your administrator.",
+    api_retry_authenticator: "Too many failed attempts. Try again in {minutes} minutes.",
+    api_retry_browser: "Too many failed attempts from this browser. Try again in {minutes} minutes.",
+    api_retry_network: "Too many failed attempts from your network. Try again in {minutes} minutes.",
+    api_retry_account_seconds: "Too many failed attempts for this account. Wait {seconds} seconds, then try again.",
+    api_retry_account_minutes: "Too many failed attempts for this account. Wait {minutes} minutes, then try again.",
+    api_face_inconsistent: "The face check did not go as asked ({m}). Start it again.",
+    api_face_flat: "We could not confirm a live person in front of the camera. Move closer until your face fills the oval.",
+    api_face_no_light: "We could not see the screen's light on your face. Keep your face in the light of the screen, close to it, and turn up its brightness.",
+    api_face_not_live: "We could not confirm a live person in front of the camera. Use a real camera, in good light, without glasses that reflect.",
+    api_face_different_people: "The frames do not all show the same person. Only one person should be in front of the camera.",
+    api_face_not_recognised: "We did not recognise your face. Try again, facing the camera in good light.",
+    api_face_poor: "{m} Then try again.",
+    face_hint_look_straight: "Look straight at the camera.",
+    face_hint_look_moment: "Look straight at the camera for a moment.",
+    face_hint_room_dark: "The room behind you is too dark for the light check. Turn on a light.",
+    face_hint_lost: "We lost sight of your face.",
+    face_hint_too_dark: "Your face is too dark. Face a window or a lamp.",
+    face_hint_blurred: "The picture is blurred. Hold still, and clean the camera if needed.",
+    face_hint_unclear: "Your face is not clearly visible. Remove anything covering it and face the camera in good light.",
+    face_hint_back_far: "Move back until your face fits the small oval.",
+    face_hint_closer_near: "Move closer until your face fills the oval.",
+    face_hint_hold_still: "Hold still, your face in the oval, until the colours end.",
 };
 
 /// German (formal address).
@@ -430,6 +544,62 @@ pub static DE: Texts = Texts {
     camera_none_what: "Es wurde keine Kamera gefunden. Schließen Sie eine Kamera an, oder melden Sie sich auf anderem Weg an.",
     camera_in_use_what: "Die Kamera wird von einer anderen Anwendung verwendet. Schließen Sie diese (zum Beispiel einen Videoanruf) und versuchen Sie es erneut.",
     camera_failed_what: "Die Kamera konnte nicht starten: {m}",
+    api_gone: "Diese Anmeldung ist abgelaufen oder wurde bereits abgeschlossen. Kehren Sie zur Anwendung zurück und melden Sie sich erneut an.",
+    api_disabled: "Dieses Konto ist deaktiviert. Wenden Sie sich an Ihren Administrator.",
+    api_malformed_code: "Geben Sie die 6 Ziffern ein, die Ihre Authenticator-App anzeigt.",
+    api_cannot_enrol: "Sie haben keinen Authenticator eingerichtet, und bei dieser Anmeldung kann keiner eingerichtet werden. Wenden Sie sich an Ihren Administrator.",
+    api_other_browser: "Diese Anmeldung wurde in einem anderen Browser begonnen. Beginnen Sie erneut in der Anwendung.",
+    api_locked_browser: "Zu viele Fehlversuche: Dieser Browser ist für 15 Minuten gesperrt.",
+    api_locked_authenticator: "Zu viele Fehlversuche: Dieser Authenticator ist für 15 Minuten gesperrt.",
+    api_attempts_left: "{message} Noch {n} Versuche.",
+    api_accept_to_finish: "Richten Sie einen Anmeldeweg ein, den diese Anwendung akzeptiert, um die Anmeldung abzuschließen.",
+    api_recovery_malformed: "Geben Sie einen Wiederherstellungscode so ein, wie er angezeigt wurde: 10 Buchstaben und Ziffern, etwa 7K3QD-M9XPA.",
+    api_recovery_wrong: "Dieser Wiederherstellungscode ist nicht richtig oder wurde bereits verwendet.",
+    api_not_accepted_new: "Diese Anwendung akzeptiert hier nicht: {kind}.",
+    api_prove_first: "Melden Sie sich zuerst mit einem Authenticator an, den Sie haben; danach können Sie einen weiteren hinzufügen.",
+    api_kind_not_available: "Die Anmeldung mit {kind} ist für diese Anwendung nicht verfügbar.",
+    api_kind_not_enrolled: "Für dieses Konto ist nicht eingerichtet: {kind}.",
+    api_totp_start_first: "Beginnen Sie zuerst mit der Einrichtung der Authenticator-App.",
+    api_totp_enrol_wrong: "Dieser Code ist nicht richtig. Prüfen Sie die Uhr Ihres Geräts und geben Sie den aktuellen Code ein.",
+    api_totp_used: "Dieser Code wurde bereits verwendet. Warten Sie auf den nächsten.",
+    api_totp_wrong: "Dieser Code ist nicht richtig.",
+    api_face_not_available: "Die Anmeldung mit Gesicht ist für dieses Konto hier nicht verfügbar.",
+    api_face_challenge_gone: "Diese Gesichtsprüfung ist abgelaufen oder wurde bereits verwendet. Starten Sie sie erneut.",
+    api_face_frames: "Senden Sie zwischen 1 und {n} Bildern.",
+    api_face_consent: "Die Anmeldung mit Gesicht braucht Ihre Einwilligung zur Verarbeitung Ihres Gesichts.",
+    api_passkeys_not_here: "Passkeys sind hier nicht verfügbar: Die Anmeldeseite muss unter einem Domainnamen ausgeliefert werden. Melden Sie sich auf anderem Weg an.",
+    api_passkeys_full: "Dieses Konto hat bereits so viele Passkeys wie erlaubt. Bitten Sie Ihren Administrator, einen zu entfernen.",
+    api_passkey_not_available: "Die Anmeldung mit einem Passkey ist für diese Anwendung nicht verfügbar.",
+    api_passkey_gone: "Diese Passkey-Anfrage ist abgelaufen oder wurde bereits verwendet. Versuchen Sie es erneut.",
+    api_passkey_exists: "Dieser Passkey ist bereits für Ihr Konto registriert.",
+    api_passkey_malformed: "Die Antwort des Passkeys konnte nicht gelesen werden. Versuchen Sie es erneut.",
+    api_passkey_not_for_this: "Diese Passkey-Antwort gehört nicht zu dieser Anmeldung. Beginnen Sie erneut in der Anwendung.",
+    api_passkey_not_verified: "Ihr Gerät hat Sie nicht überprüft (PIN, Fingerabdruck oder Gesicht). Versuchen Sie es erneut und bestätigen Sie auf Ihrem Gerät.",
+    api_passkey_algorithm: "Dieser Passkey verwendet eine Schlüsselart, die hier nicht akzeptiert wird. Verwenden Sie einen anderen Passkey oder einen anderen Anmeldeweg.",
+    api_passkey_unknown: "Dieser Passkey ist hier nicht für Ihr Konto registriert.",
+    api_passkey_copied: "Dieser Passkey wurde abgelehnt: Er wurde möglicherweise kopiert. Wenden Sie sich an Ihren Administrator.",
+    api_retry_authenticator: "Zu viele Fehlversuche. Versuchen Sie es in {minutes} Minuten erneut.",
+    api_retry_browser: "Zu viele Fehlversuche aus diesem Browser. Versuchen Sie es in {minutes} Minuten erneut.",
+    api_retry_network: "Zu viele Fehlversuche aus Ihrem Netzwerk. Versuchen Sie es in {minutes} Minuten erneut.",
+    api_retry_account_seconds: "Zu viele Fehlversuche für dieses Konto. Warten Sie {seconds} Sekunden und versuchen Sie es dann erneut.",
+    api_retry_account_minutes: "Zu viele Fehlversuche für dieses Konto. Warten Sie {minutes} Minuten und versuchen Sie es dann erneut.",
+    api_face_inconsistent: "Die Gesichtsprüfung verlief nicht wie verlangt ({m}). Starten Sie sie erneut.",
+    api_face_flat: "Wir konnten keine lebende Person vor der Kamera bestätigen. Kommen Sie näher, bis Ihr Gesicht das Oval ausfüllt.",
+    api_face_no_light: "Wir konnten das Licht des Bildschirms auf Ihrem Gesicht nicht sehen. Halten Sie Ihr Gesicht nah im Licht des Bildschirms und erhöhen Sie dessen Helligkeit.",
+    api_face_not_live: "Wir konnten keine lebende Person vor der Kamera bestätigen. Verwenden Sie eine echte Kamera, bei gutem Licht, ohne spiegelnde Brille.",
+    api_face_different_people: "Die Bilder zeigen nicht alle dieselbe Person. Nur eine Person sollte vor der Kamera sein.",
+    api_face_not_recognised: "Wir haben Ihr Gesicht nicht erkannt. Versuchen Sie es erneut, mit dem Gesicht zur Kamera und bei gutem Licht.",
+    api_face_poor: "{m} Versuchen Sie es dann erneut.",
+    face_hint_look_straight: "Schauen Sie direkt in die Kamera.",
+    face_hint_look_moment: "Schauen Sie einen Moment direkt in die Kamera.",
+    face_hint_room_dark: "Der Raum hinter Ihnen ist für die Lichtprüfung zu dunkel. Schalten Sie ein Licht ein.",
+    face_hint_lost: "Wir haben Ihr Gesicht aus den Augen verloren.",
+    face_hint_too_dark: "Ihr Gesicht ist zu dunkel. Wenden Sie sich einem Fenster oder einer Lampe zu.",
+    face_hint_blurred: "Das Bild ist unscharf. Halten Sie still und reinigen Sie bei Bedarf die Kamera.",
+    face_hint_unclear: "Ihr Gesicht ist nicht deutlich zu sehen. Entfernen Sie, was es verdeckt, und schauen Sie bei gutem Licht in die Kamera.",
+    face_hint_back_far: "Gehen Sie zurück, bis Ihr Gesicht in das kleine Oval passt.",
+    face_hint_closer_near: "Kommen Sie näher, bis Ihr Gesicht das Oval ausfüllt.",
+    face_hint_hold_still: "Halten Sie still, Ihr Gesicht im Oval, bis die Farben enden.",
 };
 
 #[cfg(test)]
@@ -451,6 +621,17 @@ mod tests {
         assert_eq!(Lang::pick::<&str>(&[]), Lang::En);
         assert_eq!(Lang::pick(&["", "x-klingon"]), Lang::En);
         assert_eq!(Lang::pick(&["des"]), Lang::En, "a prefix is not the tag");
+    }
+
+    #[test]
+    fn an_accept_language_header_is_read_by_weight() {
+        assert_eq!(Lang::from_accept_language("de-CH,de;q=0.9,en;q=0.8"), Lang::De);
+        assert_eq!(Lang::from_accept_language("en;q=0.5, de;q=0.9"), Lang::De, "by weight, not order");
+        assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en-US;q=0.8,de;q=0.7"), Lang::En);
+        assert_eq!(Lang::from_accept_language("de;q=0, en"), Lang::En, "q=0 is a refusal");
+        assert_eq!(Lang::from_accept_language(""), Lang::En);
+        assert_eq!(Lang::from_accept_language("*"), Lang::En);
+        assert_eq!(Lang::from_accept_language("de;q=abc,en;q=0.1"), Lang::En, "an unreadable weight counts as 0");
     }
 
     #[test]

@@ -37,6 +37,7 @@
 //! level ([`calibration`]).
 
 use crate::random::Entropy;
+use biopass_i18n::{fill, Texts};
 use biopass_proto::admin::FaceAssurance;
 use biopass_proto::login::{CapturePhase, FaceChallenge, FacePurpose, Flash, Oval, ScreenColour};
 use serde::{Deserialize, Serialize};
@@ -436,34 +437,74 @@ impl MeasuredFrame {
 
     /// Why this frame cannot be used for matching, if it cannot: no face, side-on, a weak
     /// detection, blurred or dark. NaN measures fail.
-    pub fn quality_problem(&self) -> Option<&'static str> {
+    pub fn quality_problem(&self) -> Option<FaceHint> {
         let below = |v: f32, floor: f32| v.partial_cmp(&floor).is_none_or(|o| o.is_lt());
         let within = |v: f32| v.abs() <= FRONTAL_MAX;
         let (Some(face), Some(q), Some(_)) = (self.found(), self.quality, self.embedding.as_ref()) else {
-            return Some("We lost sight of your face.");
+            return Some(FaceHint::Lost);
         };
         if !(within(face.yaw) && within(face.pitch)) {
-            Some("Look straight at the camera.")
+            Some(FaceHint::LookStraight)
         } else if below(q.brightness, MIN_BRIGHTNESS) {
-            Some("Your face is too dark. Face a window or a lamp.")
+            Some(FaceHint::TooDark)
         } else if below(q.sharpness, MIN_SHARPNESS) {
-            Some("The picture is blurred. Hold still, and clean the camera if needed.")
+            Some(FaceHint::Blurred)
         } else if below(q.detector_score, MIN_DETECTOR_SCORE) {
-            Some("Your face is not clearly visible. Remove anything covering it and face the camera in good light.")
+            Some(FaceHint::Unclear)
         } else {
             None
         }
     }
 }
 
-/// Why evidence was refused. The messages are for people; [`FaceRejection::attack`] names
-/// what the audit log records.
+/// What a person can do about evidence that could not be used, said in their language
+/// ([`FaceHint::text`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaceHint {
+    LookStraight,
+    /// Look straight at the camera for a moment (no frame was good enough).
+    LookMoment,
+    /// The room behind the person is too dark for the light check.
+    RoomDark,
+    /// The face was lost.
+    Lost,
+    TooDark,
+    Blurred,
+    /// Weakly detected: something covers the face, or bad light.
+    Unclear,
+    /// The small oval's face was too big: move back.
+    BackFar,
+    /// The large oval's face was too small: come closer.
+    CloserNear,
+    /// The face left the oval during the colours.
+    HoldStill,
+}
+
+impl FaceHint {
+    pub fn text(self, t: &Texts) -> &'static str {
+        match self {
+            Self::LookStraight => t.face_hint_look_straight,
+            Self::LookMoment => t.face_hint_look_moment,
+            Self::RoomDark => t.face_hint_room_dark,
+            Self::Lost => t.face_hint_lost,
+            Self::TooDark => t.face_hint_too_dark,
+            Self::Blurred => t.face_hint_blurred,
+            Self::Unclear => t.face_hint_unclear,
+            Self::BackFar => t.face_hint_back_far,
+            Self::CloserNear => t.face_hint_closer_near,
+            Self::HoldStill => t.face_hint_hold_still,
+        }
+    }
+}
+
+/// Why evidence was refused. The messages are for people, in their language
+/// ([`FaceRejection::message`]); [`FaceRejection::attack`] names what the audit log records.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaceRejection {
     /// The frames do not fit the challenge: their number, phases or times.
     Inconsistent(String),
     /// The face did not fit the ovals: no distance change.
-    NoDistanceChange(String),
+    NoDistanceChange(FaceHint),
     /// The face kept its proportions from far to near: flat.
     Flat { change: f32 },
     /// The face's colour did not follow the screen's.
@@ -476,26 +517,23 @@ pub enum FaceRejection {
     DifferentPeople,
     /// A frame cannot be used (no face, side-on, dark, blurred, a dark room): the message
     /// says why. Not counted.
-    PoorQuality(String),
+    PoorQuality(FaceHint),
     /// The face does not match the enrolled one.
     NotRecognised { score: f32 },
 }
 
 impl FaceRejection {
-    pub fn message(&self) -> String {
+    /// What the person is told, in the language of `t`.
+    pub fn message(&self, t: &Texts) -> String {
         match self {
-            Self::Inconsistent(m) => format!("The face check did not go as asked ({m}). Start it again."),
-            Self::NoDistanceChange(m) => m.clone(),
-            Self::Flat { .. } => "We could not confirm a live person in front of the camera. Move closer until your face fills the oval.".into(),
-            Self::NoLightResponse { .. } | Self::LightNotLocal { .. } => {
-                "We could not see the screen's light on your face. Keep your face in the light of the screen, close to it, and turn up its brightness.".into()
-            }
-            Self::PoorQuality(m) => format!("{m} Then try again."),
-            Self::NotLive => {
-                "We could not confirm a live person in front of the camera. Use a real camera, in good light, without glasses that reflect.".into()
-            }
-            Self::DifferentPeople => "The frames do not all show the same person. Only one person should be in front of the camera.".into(),
-            Self::NotRecognised { .. } => "We did not recognise your face. Try again, facing the camera in good light.".into(),
+            Self::Inconsistent(m) => fill(t.api_face_inconsistent, &[("m", m)]),
+            Self::NoDistanceChange(h) => h.text(t).to_owned(),
+            Self::Flat { .. } => t.api_face_flat.into(),
+            Self::NoLightResponse { .. } | Self::LightNotLocal { .. } => t.api_face_no_light.into(),
+            Self::PoorQuality(h) => fill(t.api_face_poor, &[("m", h.text(t))]),
+            Self::NotLive => t.api_face_not_live.into(),
+            Self::DifferentPeople => t.api_face_different_people.into(),
+            Self::NotRecognised { .. } => t.api_face_not_recognised.into(),
         }
     }
 
@@ -688,24 +726,24 @@ pub fn check_liveness(
         match f.face {
             Some(Some(face)) if face.faces > 1 => return Err(FaceRejection::DifferentPeople),
             Some(Some(_)) => {}
-            _ => return Err(FaceRejection::PoorQuality("We lost sight of your face.".into())),
+            _ => return Err(FaceRejection::PoorQuality(FaceHint::Lost)),
         }
     }
     let faces = |v: &[&MeasuredFrame]| v.iter().filter_map(|f| f.found().copied()).collect::<Vec<MeasuredFace>>();
     let (far_faces, near_faces) = (faces(&far), faces(&near));
     if far_faces.iter().chain(&near_faces).any(|f| f.yaw.abs() > CAPTURE_POSE_MAX || f.pitch.abs() > CAPTURE_POSE_MAX) {
-        return Err(FaceRejection::PoorQuality("Look straight at the camera.".into()));
+        return Err(FaceRejection::PoorQuality(FaceHint::LookStraight));
     }
     // 2. Distance.
     if !far_faces.iter().all(|f| fits(f, &challenge.far)) {
-        return Err(FaceRejection::NoDistanceChange("Move back until your face fits the small oval.".into()));
+        return Err(FaceRejection::NoDistanceChange(FaceHint::BackFar));
     }
     if !near_faces.iter().all(|f| fits(f, &challenge.near)) {
-        return Err(FaceRejection::NoDistanceChange("Move closer until your face fills the oval.".into()));
+        return Err(FaceRejection::NoDistanceChange(FaceHint::CloserNear));
     }
     (figures.growth, figures.perspective) = distance_figures(&far_faces, &near_faces);
     if figures.growth.partial_cmp(&GROWTH_MIN).is_none_or(|o| o.is_lt()) {
-        return Err(FaceRejection::NoDistanceChange("Move closer until your face fills the oval.".into()));
+        return Err(FaceRejection::NoDistanceChange(FaceHint::CloserNear));
     }
     if figures.perspective.partial_cmp(&PERSPECTIVE_MIN).is_none_or(|o| o.is_lt()) {
         return Err(FaceRejection::Flat { change: figures.perspective });
@@ -719,7 +757,7 @@ pub fn check_liveness(
     match (light.last().and_then(|f| f.face), reference) {
         (Some(Some(end)), Some(r)) if end.faces == 1 && (end.cx - r.cx).abs() <= OVAL_CENTRE && (0.8..=1.25).contains(&(end.width / r.width)) => {}
         (Some(Some(end)), _) if end.faces > 1 => return Err(FaceRejection::DifferentPeople),
-        _ => return Err(FaceRejection::NoDistanceChange("Hold still, your face in the oval, until the colours end.".into())),
+        _ => return Err(FaceRejection::NoDistanceChange(FaceHint::HoldStill)),
     }
     // 3. Light.
     for f in &light {
@@ -730,7 +768,7 @@ pub fn check_liveness(
             return Err(inconsistent("the room around the face is not in view"));
         }
         if c.background.iter().any(|v| v.partial_cmp(&BACKGROUND_MIN_LEVEL).is_none_or(|o| o.is_lt())) {
-            return Err(FaceRejection::PoorQuality("The room behind you is too dark for the light check. Turn on a light.".into()));
+            return Err(FaceRejection::PoorQuality(FaceHint::RoomDark));
         }
     }
     let lf = light_figures(&challenge.flashes, &windows, &light);
@@ -757,7 +795,7 @@ pub fn check_liveness(
     // 5. One person.
     let embeddings: Vec<&Vec<f32>> = far.iter().chain(&near).filter_map(|f| f.embedding.as_ref()).collect();
     if embeddings.len() != far.len() + near.len() {
-        return Err(FaceRejection::PoorQuality("We lost sight of your face.".into()));
+        return Err(FaceRejection::PoorQuality(FaceHint::Lost));
     }
     for (i, a) in embeddings.iter().enumerate() {
         for b in &embeddings[i + 1..] {
@@ -835,7 +873,7 @@ fn good_near(frames: &[MeasuredFrame], need: usize) -> Result<Vec<&MeasuredFrame
         return Ok(good);
     }
     let why = near.iter().find_map(|f| f.quality_problem());
-    Err(FaceRejection::PoorQuality(why.unwrap_or("Look straight at the camera for a moment.").into()))
+    Err(FaceRejection::PoorQuality(why.unwrap_or(FaceHint::LookMoment)))
 }
 
 /// The normalised mean of unit embeddings; `None` when it is zero or not finite.
@@ -1053,7 +1091,7 @@ mod tests {
         let (at, frames) = genuine(&c);
         let stranger = authenticate(&c, ColourTimes::nominal(at), &frames, ELAPSED, &person(3, 0.0), 0.6).unwrap_err();
         let nobody = authenticate_nobody(&c, ColourTimes::nominal(at), &frames, ELAPSED, &mut TestEntropy::new(9));
-        assert_eq!(nobody.message(), stranger.message());
+        assert_eq!(nobody.message(&biopass_i18n::EN), stranger.message(&biopass_i18n::EN));
         assert!(nobody.counts_as_failure());
         // A capture that fails the liveness check fails it the same way for everyone.
         let (at, mut still) = genuine(&c);
@@ -1061,7 +1099,10 @@ mod tests {
             f.face = Some(Some(face(&c.far, 0.66)));
         }
         let real = authenticate(&c, ColourTimes::nominal(at), &still, ELAPSED, &person(0, 0.0), 0.6).unwrap_err();
-        assert_eq!(authenticate_nobody(&c, ColourTimes::nominal(at), &still, ELAPSED, &mut TestEntropy::new(9)).message(), real.message());
+        assert_eq!(
+            authenticate_nobody(&c, ColourTimes::nominal(at), &still, ELAPSED, &mut TestEntropy::new(9)).message(&biopass_i18n::EN),
+            real.message(&biopass_i18n::EN)
+        );
     }
 
     fn refused(c: &IssuedChallenge, at: u32, frames: &[MeasuredFrame]) -> FaceRejection {
@@ -1077,7 +1118,7 @@ mod tests {
         }
         let r = refused(&c, at, &frames);
         assert!(matches!(r, FaceRejection::NoDistanceChange(_)) && r.counts_as_failure() && r.attack() == Some("no_distance_change"), "{r:?}");
-        assert!(r.message().contains("Move closer"));
+        assert!(r.message(&biopass_i18n::EN).contains("Move closer"));
     }
 
     #[test]
@@ -1261,14 +1302,14 @@ mod tests {
         let (at, mut frames) = genuine(&c);
         frames[NEAR + 2].quality = Some(FrameQuality { brightness: MIN_BRIGHTNESS - 1.0, ..CLEAR });
         let r = enrol(&c, ColourTimes::nominal(at), &frames, ELAPSED).unwrap_err();
-        assert!(matches!(r, FaceRejection::PoorQuality(_)) && r.message().contains("too dark") && !r.counts_as_failure(), "{r:?}");
+        assert!(matches!(r, FaceRejection::PoorQuality(_)) && r.message(&biopass_i18n::EN).contains("too dark") && !r.counts_as_failure(), "{r:?}");
         // A sign-in matches on its near frame, when it is good enough.
         let a = challenge();
         let (at, mut frames) = genuine(&a);
         assert!(authenticate(&a, ColourTimes::nominal(at), &frames, ELAPSED, &person(0, 0.1), 0.6).is_ok());
         frames[NEAR].quality = Some(FrameQuality { sharpness: MIN_SHARPNESS - 1.0, ..CLEAR });
         let r = authenticate(&a, ColourTimes::nominal(at), &frames, ELAPSED, &person(0, 0.1), 0.6).unwrap_err();
-        assert!(matches!(r, FaceRejection::PoorQuality(_)) && r.message().contains("blurred") && !r.counts_as_failure(), "{r:?}");
+        assert!(matches!(r, FaceRejection::PoorQuality(_)) && r.message(&biopass_i18n::EN).contains("blurred") && !r.counts_as_failure(), "{r:?}");
         type Spoil = fn(&mut FrameQuality);
         let cases: [(Spoil, &str); 3] = [
             (|q| q.sharpness = f32::NAN, "blurred"),
@@ -1281,7 +1322,7 @@ mod tests {
                 spoil(q);
             }
             let r = enrol(&c, ColourTimes::nominal(at), &frames, ELAPSED).unwrap_err();
-            assert!(r.message().contains(words), "{words}: {r:?}");
+            assert!(r.message(&biopass_i18n::EN).contains(words), "{words}: {r:?}");
         }
         assert_eq!(template_from_bytes(&template_bytes(&[0.5, -1.0])).unwrap(), vec![0.5, -1.0]);
         assert!(template_from_bytes(&[1, 2, 3]).is_none());
@@ -1372,7 +1413,7 @@ mod tests {
             // An account with no face answers what a stranger's face gets, whatever was sent.
             let nobody = authenticate_nobody(&c, colours, &frames, elapsed_ms, &mut TestEntropy::new(u64::from(flashes_at_ms)));
             if let Err(stranger) = stranger {
-                proptest::prop_assert_eq!(nobody.message(), stranger.message());
+                proptest::prop_assert_eq!(nobody.message(&biopass_i18n::EN), stranger.message(&biopass_i18n::EN));
             }
         }
     }

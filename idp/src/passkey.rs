@@ -63,17 +63,15 @@ pub enum PasskeyRejection {
 }
 
 impl PasskeyRejection {
-    /// What the person is told.
-    pub fn message(&self) -> &'static str {
+    /// What the person is told, in the language of `t`.
+    pub fn message(&self, t: &biopass_i18n::Texts) -> &'static str {
         match self {
-            Self::Malformed(_) => "The passkey's answer could not be read. Try again.",
-            Self::WrongType | Self::WrongChallenge | Self::WrongOrigin | Self::WrongRelyingParty => {
-                "This passkey answer was not made for this sign-in. Start again from the application."
-            }
-            Self::NotVerified => "Your device did not verify you (PIN, fingerprint or face). Try again and confirm on your device.",
-            Self::UnsupportedAlgorithm => "This passkey uses a kind of key that is not accepted here. Use another passkey or another way to sign in.",
-            Self::BadSignature | Self::UnknownCredential => "That passkey is not one registered for your account here.",
-            Self::CounterWentBack { .. } => "That passkey was refused: it may have been copied. Ask your administrator.",
+            Self::Malformed(_) => t.api_passkey_malformed,
+            Self::WrongType | Self::WrongChallenge | Self::WrongOrigin | Self::WrongRelyingParty => t.api_passkey_not_for_this,
+            Self::NotVerified => t.api_passkey_not_verified,
+            Self::UnsupportedAlgorithm => t.api_passkey_algorithm,
+            Self::BadSignature | Self::UnknownCredential => t.api_passkey_unknown,
+            Self::CounterWentBack { .. } => t.api_passkey_copied,
         }
     }
 

@@ -733,7 +733,7 @@ fn calibrate(a: &Args) -> Res<()> {
             let (f, verdict, _) = judge(&p, &issued, &shots, at)?;
             let v = match verdict {
                 Ok(()) => "accepted".to_string(),
-                Err(decide::FaceRejection::PoorQuality(m)) => format!("poor: {m}"),
+                Err(decide::FaceRejection::PoorQuality(m)) => format!("poor: {m:?}"),
                 Err(r) => r.attack().unwrap_or("poor_quality").to_string(),
             };
             rows.push((kind, f, v));
@@ -810,7 +810,7 @@ fn bench(a: &Args) -> Res<()> {
                 capture(&p, head, &issued.public(String::new()), Kind::Genuine, 5000 + i as u64).map_err(|e| e.to_string()).and_then(|(shots, at)| {
                     let measured = measure(&p, &shots).map_err(|e| e.to_string())?;
                     decide::enrol(&issued, decide::ColourTimes::nominal(at), &measured, 60_000).map_err(|r| match &r {
-                        decide::FaceRejection::PoorQuality(m) | decide::FaceRejection::NoDistanceChange(m) => m.clone(),
+                        decide::FaceRejection::PoorQuality(m) | decide::FaceRejection::NoDistanceChange(m) => format!("{m:?}"),
                         other => other.attack().unwrap_or("other").to_string(),
                     })
                 });
@@ -852,7 +852,7 @@ fn bench(a: &Args) -> Res<()> {
                         );
                     }
                     let label = match &r {
-                        decide::FaceRejection::PoorQuality(m) => format!("poor: {m}"),
+                        decide::FaceRejection::PoorQuality(m) => format!("poor: {m:?}"),
                         decide::FaceRejection::NotRecognised { score } => format!("not recognised ({name}, {score:.2})"),
                         other => other.attack().unwrap_or("other").to_string(),
                     };

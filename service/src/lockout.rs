@@ -5,6 +5,7 @@
 //! `biopass_idp::lockout`'s; which counters apply is [`counters`].
 
 use crate::store::{OneTime, StoreError};
+use biopass_i18n::{fill, Texts};
 use biopass_idp::lockout::{Limit, ACCOUNT_FREE, ACCOUNT_MAX_DELAY, ACCOUNT_WINDOW, ADDRESS_FAILURES, CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
 use biopass_idp::random::Entropy;
 use biopass_idp::schema::{Failures, VaultKey};
@@ -171,15 +172,15 @@ pub async fn locked_until<V: OneTime>(vault: &V, kind: AuthenticatorKind, user_i
 }
 
 /// What a refusal by `scope` until `retry_at` tells the person at `now`.
-pub fn refusal_message(scope: Scope, retry_at: u64, now: u64) -> (String, u64) {
+pub fn refusal_message(t: &Texts, scope: Scope, retry_at: u64, now: u64) -> (String, u64) {
     let retry = retry_at.saturating_sub(now).max(1);
-    let minutes = retry.div_ceil(60);
+    let minutes = retry.div_ceil(60).to_string();
     let message = match scope {
-        Scope::Authenticator => format!("Too many failed attempts. Try again in {minutes} minutes."),
-        Scope::Client => format!("Too many failed attempts from this browser. Try again in {minutes} minutes."),
-        Scope::Address => format!("Too many failed attempts from your network. Try again in {minutes} minutes."),
-        Scope::Account if retry < 120 => format!("Too many failed attempts for this account. Wait {retry} seconds, then try again."),
-        Scope::Account => format!("Too many failed attempts for this account. Wait {minutes} minutes, then try again."),
+        Scope::Authenticator => fill(t.api_retry_authenticator, &[("minutes", &minutes)]),
+        Scope::Client => fill(t.api_retry_browser, &[("minutes", &minutes)]),
+        Scope::Address => fill(t.api_retry_network, &[("minutes", &minutes)]),
+        Scope::Account if retry < 120 => fill(t.api_retry_account_seconds, &[("seconds", &retry.to_string())]),
+        Scope::Account => fill(t.api_retry_account_minutes, &[("minutes", &minutes)]),
     };
     (message, retry)
 }

@@ -14,6 +14,7 @@ use crate::http::Failure;
 use crate::lockout::{self, counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
 use crate::records::Records;
 use crate::store::{from_value, to_value, OneTime, StoreError};
+use biopass_i18n::{fill, Lang, Texts};
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge, MeasuredFrame};
 use biopass_idp::lockout::{Answered, CodeAnswer, LOCKOUT_WINDOW};
@@ -46,20 +47,20 @@ fn api(code: ApiErrorCode, message: impl Into<String>) -> Failure {
 }
 
 /// The answer to a step of a transaction that is over or never was.
-pub fn gone() -> Failure {
-    api(ApiErrorCode::Expired, "This sign-in has expired or was already completed. Go back to the application and sign in again.")
+pub fn gone(t: &Texts) -> Failure {
+    api(ApiErrorCode::Expired, t.api_gone)
 }
 
-fn disabled() -> Failure {
-    api(ApiErrorCode::Forbidden, "This account is disabled. Ask your administrator.")
+fn disabled(t: &Texts) -> Failure {
+    api(ApiErrorCode::Forbidden, t.api_disabled)
 }
 
-fn malformed_code() -> Failure {
-    Failure::Api(ApiFailure::invalid_field("code", "Enter the 6 digits shown in your authenticator app."))
+fn malformed_code(t: &Texts) -> Failure {
+    Failure::Api(ApiFailure::invalid_field("code", t.api_malformed_code))
 }
 
-fn not_allowed_to_enrol() -> Failure {
-    api(ApiErrorCode::Forbidden, "You have no authenticator enrolled, and this sign-in cannot enrol one. Ask your administrator.")
+fn not_allowed_to_enrol(t: &Texts) -> Failure {
+    api(ApiErrorCode::Forbidden, t.api_cannot_enrol)
 }
 
 /// A new one-time value of the sign-in of the transaction `tx_id` (its Vault object).
@@ -82,11 +83,13 @@ pub fn sealed_to(user_id: &str) -> String {
     KvKey::User(user_id).to_string()
 }
 
-/// Who is calling: the browser's secret (the `bp_browser` cookie) and address.
+/// Who is calling: the browser's secret (the `bp_browser` cookie), address, and the language
+/// the answers are said in (from `Accept-Language`).
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     pub browser: String,
     pub ip: Option<String>,
+    pub lang: Lang,
 }
 
 /// A live transaction and the user it is for, loaded for one step.
@@ -99,6 +102,11 @@ pub struct Step {
 }
 
 impl Step {
+    /// The texts of the caller's language.
+    fn t(&self) -> &'static Texts {
+        self.caller.lang.texts()
+    }
+
     /// Who is answering, for the audit log.
     fn actor(&self) -> String {
         format!("user:{}", self.tx.request.login_hint.as_ref().map(ToString::to_string).unwrap_or_default())
@@ -115,12 +123,13 @@ impl Step {
 pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, caller: Caller) -> LoginResult<Step> {
     // Ids of the form before sign-ins shared a Vault object (43 characters) still load, so a
     // deployment does not end the sign-ins under way.
+    let t = caller.lang.texts();
     if SignInToken::sign_in(tx_id).is_none() && tx_id.len() != 43 {
-        return Err(gone());
+        return Err(gone(t));
     }
-    let tx: LoginTransaction = from_value(cx.vault.get(&tx_key(tx_id), cx.now).await?)?.ok_or_else(gone)?;
+    let tx: LoginTransaction = from_value(cx.vault.get(&tx_key(tx_id), cx.now).await?)?.ok_or_else(|| gone(t))?;
     if !tx.bound_to(&caller.browser) {
-        return Err(api(ApiErrorCode::Forbidden, "This sign-in was started in another browser. Start again from the application."));
+        return Err(api(ApiErrorCode::Forbidden, t.api_other_browser));
     }
     let user = match &tx.request.login_hint {
         Some(name) => cx.records.user_named(tx.request.cognito.as_ref(), name).await?,
@@ -128,7 +137,7 @@ pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, calle
     };
     if let Some(u) = &user {
         if tx.vouched() && cx.is_disabled(u).await? {
-            return Err(disabled());
+            return Err(disabled(t));
         }
     }
     Ok(Step { tx_id: tx_id.to_owned(), tx, user, caller })
@@ -146,8 +155,8 @@ pub fn state(step: &Step) -> LoginState {
 }
 
 /// A refusal by a limit, as the login API says it.
-fn refused(scope: Scope, retry_at: u64, now: u64) -> Failure {
-    let (message, retry) = refusal_message(scope, retry_at, now);
+fn refused(t: &Texts, scope: Scope, retry_at: u64, now: u64) -> Failure {
+    let (message, retry) = refusal_message(t, scope, retry_at, now);
     Failure::Api(ApiFailure { retry_after: Some(retry), ..ApiFailure::new(ApiErrorCode::Locked, message) })
 }
 
@@ -164,7 +173,7 @@ pub async fn count_attempt<V: OneTime, R: Records>(
 ) -> LoginResult<Attempt> {
     match Attempt::start(&cx.vault, &mut cx.rng, cx.now, counters(&step.tx, kind, user, step.caller.ip.as_deref())).await {
         Ok(a) => Ok(a),
-        Err(NotCounted::Refused { scope, retry_at }) => Err(refused(scope, retry_at, cx.now)),
+        Err(NotCounted::Refused { scope, retry_at }) => Err(refused(step.t(), scope, retry_at, cx.now)),
         Err(NotCounted::Store(e)) => Err(e.into()),
     }
 }
@@ -181,15 +190,13 @@ async fn counted_wrong<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &St
     let Counted { left, scope } = counted;
     let action = if left == Some(0) { "login.locked" } else { "login.failure" };
     record(cx, step, action, format!("{what}: {message}")).await;
+    let t = step.t();
     match left {
         Some(0) => {
-            let whom = if scope == Scope::Client { "this browser is" } else { "this authenticator is" };
-            Failure::Api(ApiFailure {
-                retry_after: Some(LOCKOUT_WINDOW),
-                ..ApiFailure::new(ApiErrorCode::Locked, format!("Too many failed attempts: {whom} locked for 15 minutes."))
-            })
+            let locked = if scope == Scope::Client { t.api_locked_browser } else { t.api_locked_authenticator };
+            Failure::Api(ApiFailure { retry_after: Some(LOCKOUT_WINDOW), ..ApiFailure::new(ApiErrorCode::Locked, locked) })
         }
-        Some(n) => api(ApiErrorCode::WrongAnswer, format!("{message} {n} attempts left.")),
+        Some(n) => api(ApiErrorCode::WrongAnswer, fill(t.api_attempts_left, &[("message", message), ("n", &n.to_string())])),
         None => api(ApiErrorCode::WrongAnswer, message.to_owned()),
     }
 }
@@ -205,7 +212,7 @@ pub async fn record<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step,
 /// # Errors
 /// [`gone`] when the transaction ended meanwhile; internal on a storage failure.
 pub async fn finish<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, user: &UserRecord, kind: AuthenticatorKind) -> LoginResult<LoginStep> {
-    let tx: LoginTransaction = from_value(cx.vault.take(&tx_key(&step.tx_id), cx.now).await?)?.ok_or_else(gone)?;
+    let tx: LoginTransaction = from_value(cx.vault.take(&tx_key(&step.tx_id), cx.now).await?)?.ok_or_else(|| gone(step.t()))?;
     let code = sign_in_value(cx, &step.tx_id);
     let amr = tx.amr(kind);
     let detail = format!("with {}", amr.join(" and "));
@@ -230,7 +237,7 @@ pub async fn authenticated<V: OneTime, R: Records>(
     add: bool,
 ) -> LoginResult<LoginStep> {
     if !step.tx.vouched() && cx.is_disabled(user).await? {
-        return Err(disabled());
+        return Err(disabled(step.t()));
     }
     if step.tx.completes_with(user, kind, add) {
         return finish(cx, step, user, kind).await;
@@ -238,7 +245,7 @@ pub async fn authenticated<V: OneTime, R: Records>(
     let mut tx = step.tx.clone();
     tx.authenticated.push(kind);
     if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
-        return Err(gone());
+        return Err(gone(step.t()));
     }
     record(cx, step, "login.authenticated", format!("with {}, adding another authenticator", kind.id())).await;
     Ok(tx.next_step(Some(user)))
@@ -254,10 +261,10 @@ pub async fn authenticated<V: OneTime, R: Records>(
 /// account; [`gone`] when the transaction ended meanwhile.
 pub async fn skip_addition<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step) -> LoginResult<LoginStep> {
     let (Some(kind), Some(user)) = (step.tx.proved_accepted(step.user.as_ref()), step.user.as_ref()) else {
-        return Err(api(ApiErrorCode::Forbidden, "Set up a way to sign in that this application accepts to finish signing in."));
+        return Err(api(ApiErrorCode::Forbidden, step.t().api_accept_to_finish));
     };
     if !step.tx.vouched() && cx.is_disabled(user).await? {
-        return Err(disabled());
+        return Err(disabled(step.t()));
     }
     finish(cx, step, user, kind).await
 }
@@ -279,7 +286,7 @@ async fn enrolled<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, m
     let mut tx = step.tx.clone();
     tx.authenticated.push(kind);
     if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
-        return Err(gone());
+        return Err(gone(step.t()));
     }
     record(cx, step, "user.recovery_code.create", format!("{} codes, with the first {}", codes.len(), kind.label())).await;
     Ok(LoginStep::RecoveryCodes { codes })
@@ -323,17 +330,17 @@ pub async fn recovery_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, ste
     let kind = AuthenticatorKind::RecoveryCode;
     let user = answering(step, kind)?;
     let Some(typed) = TypedCode::parse(&answer.code) else {
-        return Err(Failure::Api(ApiFailure::invalid_field("code", "Enter a recovery code as it was shown: 10 letters and digits, like 7K3QD-M9XPA.")));
+        return Err(Failure::Api(ApiFailure::invalid_field("code", step.t().api_recovery_malformed)));
     };
     let attempt = count_attempt(cx, step, kind, user.as_ref()).await?;
     let key = recovery_key(cx);
     let found = user.map(|u| (recovery::hash(&key, &u.id, &typed), u)).filter(|(h, u)| u.recovery.as_ref().is_some_and(|r| r.contains(h)));
     let Some((hash, mut user)) = found else {
-        return Err(wrong_answer(cx, step, attempt, kind.id(), "That recovery code is not right, or was already used.").await);
+        return Err(wrong_answer(cx, step, attempt, kind.id(), step.t().api_recovery_wrong).await);
     };
     let used = VaultKey::RecoveryUsed(&user.id, &hash).to_string();
     if !cx.vault.insert(&used, serde_json::Value::Bool(true), cx.now + recovery::USED_MARK_LIFETIME, cx.now).await? {
-        return Err(wrong_answer(cx, step, attempt, kind.id(), "That recovery code is not right, or was already used.").await);
+        return Err(wrong_answer(cx, step, attempt, kind.id(), step.t().api_recovery_wrong).await);
     }
     attempt.give_back(&cx.vault).await?;
     if let Some(r) = user.recovery.as_mut() {
@@ -351,16 +358,26 @@ pub async fn recovery_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, ste
 /// 403 with what the person can do instead.
 pub fn may_enrol(step: &Step, kind: AuthenticatorKind) -> LoginResult<UserRecord> {
     match step.tx.shown_step(step.user.as_ref()) {
-        LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => step.user.clone().ok_or_else(not_allowed_to_enrol),
-        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => Err(not_allowed_to_enrol()),
-        LoginStep::Enrol { .. } => Err(api(ApiErrorCode::Forbidden, format!("This application does not accept a new {} here.", kind.label()))),
-        _ => Err(api(ApiErrorCode::Forbidden, "Sign in with an authenticator you have first; then you can add another.")),
+        LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => step.user.clone().ok_or_else(|| not_allowed_to_enrol(step.t())),
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => Err(not_allowed_to_enrol(step.t())),
+        LoginStep::Enrol { .. } => Err(api(ApiErrorCode::Forbidden, fill(step.t().api_not_accepted_new, &[("kind", kind_name(step.t(), kind))]))),
+        _ => Err(api(ApiErrorCode::Forbidden, step.t().api_prove_first)),
     }
 }
 
 /// True if `user` can answer with `kind` in this sign-in.
 pub fn can_authenticate(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> bool {
     matches!(tx.next_step(Some(user)), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind))
+}
+
+/// An authenticator's name in the person's language, in running text.
+fn kind_name(t: &Texts, kind: AuthenticatorKind) -> &'static str {
+    match kind {
+        AuthenticatorKind::Face => t.kind_face,
+        AuthenticatorKind::Totp => t.kind_totp,
+        AuthenticatorKind::Passkey => t.kind_passkey,
+        AuthenticatorKind::RecoveryCode => t.kind_recovery_code,
+    }
 }
 
 /// The user whose `kind` an answer is checked against. `Ok(None)`: the answer is checked as
@@ -372,11 +389,11 @@ pub fn can_authenticate(tx: &LoginTransaction, user: &UserRecord, kind: Authenti
 pub fn answering(step: &Step, kind: AuthenticatorKind) -> LoginResult<Option<UserRecord>> {
     let tx = &step.tx;
     if !matches!(tx.shown_step(step.user.as_ref()), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind)) {
-        return Err(api(ApiErrorCode::Forbidden, format!("Signing in with your {} is not available for this application.", kind.label())));
+        return Err(api(ApiErrorCode::Forbidden, fill(step.t().api_kind_not_available, &[("kind", kind_name(step.t(), kind))])));
     }
     match step.user.clone().filter(|u| can_authenticate(tx, u, kind)) {
         Some(u) => Ok(Some(u)),
-        None if tx.vouched() => Err(api(ApiErrorCode::Forbidden, format!("No {} is enrolled for this account.", kind.label()))),
+        None if tx.vouched() => Err(api(ApiErrorCode::Forbidden, fill(step.t().api_kind_not_enrolled, &[("kind", kind_name(step.t(), kind))]))),
         None => Ok(None),
     }
 }
@@ -404,7 +421,7 @@ pub async fn totp_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &S
     let mut tx = step.tx.clone();
     tx.pending_totp = Some(cx.master.secret_box(Purpose::TotpSeed).seal(&mut cx.rng, &pending_seed_binding(&step.tx_id), seed.as_bytes()));
     if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
-        return Err(gone());
+        return Err(gone(step.t()));
     }
     // The authenticator app lists the code under the application's name: what the person
     // signs in to, not the provider behind it.
@@ -420,7 +437,7 @@ pub async fn totp_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &S
 /// 400 for a malformed code or no set-up started; 401 (counted) for a wrong one.
 pub async fn totp_confirm<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, answer: &TotpAnswer) -> LoginResult<LoginStep> {
     let mut user = may_enrol(step, AuthenticatorKind::Totp)?;
-    let sealed = step.tx.pending_totp.as_deref().ok_or_else(|| api(ApiErrorCode::InvalidInput, "Start the authenticator app set-up first."))?;
+    let sealed = step.tx.pending_totp.as_deref().ok_or_else(|| api(ApiErrorCode::InvalidInput, step.t().api_totp_start_first))?;
     let seed = TotpSeed::from_bytes(
         cx.master
             .secret_box(Purpose::TotpSeed)
@@ -429,11 +446,11 @@ pub async fn totp_confirm<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: 
     );
     let verdict = totp::verify(&seed, &answer.code, cx.now, None);
     if verdict == Err(TotpRejection::Malformed) {
-        return Err(malformed_code());
+        return Err(malformed_code(step.t()));
     }
     let attempt = count_attempt(cx, step, AuthenticatorKind::Totp, Some(&user)).await?;
     let Ok(totp_step) = verdict else {
-        return Err(wrong_answer(cx, step, attempt, "totp enrolment", "That code is not right. Check your device's clock and try the current code.").await);
+        return Err(wrong_answer(cx, step, attempt, "totp enrolment", step.t().api_totp_enrol_wrong).await);
     };
     attempt.give_back(&cx.vault).await?;
     cx.vault.advance(&lockout::authenticator(AuthenticatorKind::Totp, &user.id).key, totp_step).await?;
@@ -452,7 +469,7 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
     let user = answering(step, AuthenticatorKind::Totp)?;
     // A malformed code is no attempt at all, for every account alike.
     if !totp::well_formed(&answer.code) {
-        return Err(malformed_code());
+        return Err(malformed_code(step.t()));
     }
     let user = match user {
         Some(u) if step.tx.vouched() => return totp_answer(cx, step, u, answer).await,
@@ -465,7 +482,7 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
     match (totp::verify(&seed, &answer.code, cx.now, None), user) {
         (Ok(totp_step), Some(mut user)) => {
             if !advance_totp_step(cx, &user.id, totp_step).await? {
-                return Err(wrong_answer(cx, step, attempt, "totp", "That code was already used. Wait for the next one.").await);
+                return Err(wrong_answer(cx, step, attempt, "totp", step.t().api_totp_used).await);
             }
             attempt.give_back(&cx.vault).await?;
             if answer.forget_face {
@@ -473,7 +490,7 @@ pub async fn totp_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &
             }
             authenticated(cx, step, &user, AuthenticatorKind::Totp, answer.add_authenticator).await
         }
-        _ => Err(wrong_answer(cx, step, attempt, "totp", "That code is not right.").await),
+        _ => Err(wrong_answer(cx, step, attempt, "totp", step.t().api_totp_wrong).await),
     }
 }
 
@@ -515,9 +532,9 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
             }
             authenticated(cx, step, &user, AuthenticatorKind::Totp, answer.add_authenticator).await
         }
-        Answered::Refused { retry_at } => Err(refused(counter.scope, retry_at, cx.now)),
+        Answered::Refused { retry_at } => Err(refused(step.t(), counter.scope, retry_at, cx.now)),
         Answered::Counted { count, used } => {
-            let message = if used { "That code was already used. Wait for the next one." } else { "That code is not right." };
+            let message = if used { step.t().api_totp_used } else { step.t().api_totp_wrong };
             Err(counted_wrong(cx, step, Counted { left: counter.left(count), scope: counter.scope }, "totp", message).await)
         }
         Answered::NeedFloor => Err(Failure::Internal("the TOTP counter asked for its floor twice".into())),
@@ -545,7 +562,7 @@ async fn ensure_face_not_locked<V: OneTime, R: Records>(cx: &Context<V, R>, step
         return Ok(());
     }
     match locked_until(&cx.vault, AuthenticatorKind::Face, &user.id, cx.now).await? {
-        Some(retry_at) => Err(refused(Scope::Authenticator, retry_at, cx.now)),
+        Some(retry_at) => Err(refused(step.t(), Scope::Authenticator, retry_at, cx.now)),
         None => Ok(()),
     }
 }
@@ -569,8 +586,8 @@ pub async fn face_challenge<V: OneTime, R: Records>(cx: &mut Context<V, R>, step
             }
             FacePurpose::Authenticate
         }
-        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol()),
-        _ => return Err(api(ApiErrorCode::Forbidden, "Face sign-in is not available for this account here.")),
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol(step.t())),
+        _ => return Err(api(ApiErrorCode::Forbidden, step.t().api_face_not_available)),
     };
     let nonce = sign_in_value(cx, &step.tx_id);
     let issued = face::new_challenge(&mut cx.rng, sha256_hex(&step.tx_id), purpose, reduced_motion, cx.now);
@@ -582,9 +599,8 @@ pub async fn face_challenge<V: OneTime, R: Records>(cx: &mut Context<V, R>, step
 ///
 /// # Errors
 /// 410 when it expired or was used; internal on a storage failure.
-pub async fn spend_face_challenge<V: OneTime, R: Records>(cx: &Context<V, R>, nonce: &str) -> LoginResult<IssuedChallenge> {
-    from_value(cx.vault.take(&challenge_key(nonce), cx.now).await?)?
-        .ok_or_else(|| api(ApiErrorCode::Expired, "This face check has expired or was already used. Start it again."))
+pub async fn spend_face_challenge<V: OneTime, R: Records>(cx: &Context<V, R>, nonce: &str, t: &Texts) -> LoginResult<IssuedChallenge> {
+    from_value(cx.vault.take(&challenge_key(nonce), cx.now).await?)?.ok_or_else(|| api(ApiErrorCode::Expired, t.api_face_challenge_gone))
 }
 
 /// What runs the face models on the frames of an evidence: detection, landmarks, alignment,
@@ -615,12 +631,12 @@ pub async fn face_evidence<V: OneTime, R: Records, A: FaceAnalysis>(
     evidence: &FaceEvidence,
     analysis: &A,
 ) -> LoginResult<LoginStep> {
-    let issued = spend_face_challenge(cx, &evidence.nonce).await?;
+    let issued = spend_face_challenge(cx, &evidence.nonce, step.t()).await?;
     if issued.transaction != sha256_hex(&step.tx_id) {
         return Err(face_refused(cx, step, FaceRejection::Inconsistent("the check belongs to another sign-in".into())).await);
     }
     if evidence.frames.is_empty() || evidence.frames.len() > face::MAX_FRAMES {
-        return Err(bad_evidence("frames", format!("Send between 1 and {} frames.", face::MAX_FRAMES)));
+        return Err(bad_evidence("frames", fill(step.t().api_face_frames, &[("n", &face::MAX_FRAMES.to_string())])));
     }
     let elapsed_ms = cx.now.saturating_sub(issued.issued_at).saturating_add(1).saturating_mul(1000);
     let colours = face::ColourTimes { start_ms: evidence.flashes_at_ms, shown_ms: &evidence.colours_shown_ms };
@@ -628,7 +644,7 @@ pub async fn face_evidence<V: OneTime, R: Records, A: FaceAnalysis>(
         FacePurpose::Enrol => {
             let mut user = may_enrol(step, AuthenticatorKind::Face)?;
             if !evidence.consent {
-                return Err(bad_evidence("consent", "Face sign-in needs your consent to process your face."));
+                return Err(bad_evidence("consent", step.t().api_face_consent));
             }
             let measured = analysis.measure(&evidence.frames).await?;
             let template = match face::enrol(&issued, colours, &measured, elapsed_ms) {
@@ -637,7 +653,7 @@ pub async fn face_evidence<V: OneTime, R: Records, A: FaceAnalysis>(
                     if let Some(kind) = r.attack() {
                         record(cx, step, "face.attack", format!("enrolment refused: {kind}")).await;
                     }
-                    return Err(api(ApiErrorCode::InvalidInput, r.message()));
+                    return Err(api(ApiErrorCode::InvalidInput, r.message(step.t())));
                 }
             };
             let sealed = cx.master.secret_box(Purpose::FaceTemplate).seal(&mut cx.rng, &sealed_to(&user.id), &face::template_bytes(&template));
@@ -672,16 +688,16 @@ pub async fn face_evidence<V: OneTime, R: Records, A: FaceAnalysis>(
                 }
                 (Err(r), _) if !r.counts_as_failure() => {
                     attempt.give_back(&cx.vault).await?;
-                    Err(api(ApiErrorCode::InvalidInput, r.message()))
+                    Err(api(ApiErrorCode::InvalidInput, r.message(step.t())))
                 }
                 (Err(r), _) => {
                     if let Some(kind) = r.attack() {
                         record(cx, step, "face.attack", format!("sign-in refused: {kind}")).await;
                     }
-                    Err(wrong_answer(cx, step, attempt, "face", &r.message()).await)
+                    Err(wrong_answer(cx, step, attempt, "face", &r.message(step.t())).await)
                 }
                 // Unreachable (`authenticate_nobody` never accepts); answered as a stranger's face.
-                (Ok(()), None) => Err(wrong_answer(cx, step, attempt, "face", &FaceRejection::NotRecognised { score: 0.0 }.message()).await),
+                (Ok(()), None) => Err(wrong_answer(cx, step, attempt, "face", &FaceRejection::NotRecognised { score: 0.0 }.message(step.t())).await),
             }
         }
     }
@@ -706,22 +722,19 @@ async fn face_refused<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Ste
     let face_user = step.user.as_ref().filter(|u| u.face.is_some() && can_authenticate(&step.tx, u, AuthenticatorKind::Face));
     if face_user.is_some() || !step.tx.vouched() {
         match count_attempt(cx, step, AuthenticatorKind::Face, face_user).await {
-            Ok(attempt) => wrong_answer(cx, step, attempt, "face", &rejection.message()).await,
+            Ok(attempt) => wrong_answer(cx, step, attempt, "face", &rejection.message(step.t())).await,
             Err(e) => e,
         }
     } else {
-        api(ApiErrorCode::Forbidden, rejection.message())
+        api(ApiErrorCode::Forbidden, rejection.message(step.t()))
     }
 }
 
 /// The relying party and origin of this issuer, or why passkeys cannot work here.
-fn relying_party(issuer: &str) -> LoginResult<(String, String)> {
+fn relying_party(issuer: &str, t: &Texts) -> LoginResult<(String, String)> {
     match (passkey::rp_id(issuer), passkey::origin(issuer)) {
         (Some(rp), Some(origin)) => Ok((rp, origin)),
-        _ => Err(api(
-            ApiErrorCode::Forbidden,
-            "Passkeys are not available here: the sign-in page must be served from a domain name. Use another way to sign in.",
-        )),
+        _ => Err(api(ApiErrorCode::Forbidden, t.api_passkeys_not_here)),
     }
 }
 
@@ -735,13 +748,13 @@ fn relying_party(issuer: &str) -> LoginResult<(String, String)> {
 /// # Errors
 /// 403 when passkeys are not available here.
 pub async fn passkey_options<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step) -> LoginResult<PasskeyOptions> {
-    let (rp_id, _) = relying_party(&cx.issuer)?;
+    let (rp_id, _) = relying_party(&cx.issuer, step.t())?;
     let kind = AuthenticatorKind::Passkey;
     let (purpose, user, credential_ids) = match step.tx.shown_step(step.user.as_ref()) {
         LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => {
             let u = may_enrol(step, kind)?;
             if u.passkeys.len() >= passkey::MAX_PASSKEYS {
-                return Err(api(ApiErrorCode::Conflict, "This account has as many passkeys as it may have. Ask your administrator to remove one."));
+                return Err(api(ApiErrorCode::Conflict, step.t().api_passkeys_full));
             }
             let entity = PasskeyUser { id: passkey::b64(u.id.as_bytes()), name: u.username.to_string(), display_name: u.username.to_string() };
             (FacePurpose::Enrol, Some(entity), u.passkeys.iter().map(|p| p.credential_id.clone()).collect())
@@ -753,8 +766,8 @@ pub async fn passkey_options<V: OneTime, R: Records>(cx: &mut Context<V, R>, ste
             };
             (FacePurpose::Authenticate, None, listed)
         }
-        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol()),
-        _ => return Err(api(ApiErrorCode::Forbidden, "Signing in with a passkey is not available for this application.")),
+        LoginStep::Enrol { allowed, .. } if allowed.is_empty() => return Err(not_allowed_to_enrol(step.t())),
+        _ => return Err(api(ApiErrorCode::Forbidden, step.t().api_passkey_not_available)),
     };
     let challenge = cx.rng.token::<32>();
     let expires_at = cx.now + passkey::CHALLENGE_TTL;
@@ -772,8 +785,8 @@ pub async fn passkey_options<V: OneTime, R: Records>(cx: &mut Context<V, R>, ste
     })
 }
 
-fn bad_passkey(field: &'static str) -> Failure {
-    Failure::Api(ApiFailure::invalid_field(field, PasskeyRejection::Malformed(field).message()))
+fn bad_passkey(field: &'static str, t: &Texts) -> Failure {
+    Failure::Api(ApiFailure::invalid_field(field, PasskeyRejection::Malformed(field).message(t)))
 }
 
 /// Spends the challenge a client data names, for this transaction and `purpose` (one use,
@@ -784,10 +797,10 @@ async fn spend_passkey_challenge<V: OneTime, R: Records>(
     client_data_json: &[u8],
     purpose: FacePurpose,
 ) -> LoginResult<Result<String, PasskeyRejection>> {
-    let challenge = passkey::challenge_of(client_data_json).map_err(|_| bad_passkey("client_data_json"))?;
+    let challenge = passkey::challenge_of(client_data_json).map_err(|_| bad_passkey("client_data_json", step.t()))?;
     let issued: Option<IssuedPasskeyChallenge> = from_value(cx.vault.take(&VaultKey::PasskeyChallenge(&challenge).to_string(), cx.now).await?)?;
     let Some(issued) = issued.filter(|i| i.expires_at > cx.now) else {
-        return Err(api(ApiErrorCode::Expired, "This passkey request has expired or was already used. Try again."));
+        return Err(api(ApiErrorCode::Expired, step.t().api_passkey_gone));
     };
     if issued.transaction != sha256_hex(&step.tx_id) || issued.purpose != purpose {
         return Ok(Err(PasskeyRejection::WrongChallenge));
@@ -814,10 +827,10 @@ fn passkey_key(cx: &Context<impl OneTime, impl Records>, user: &UserRecord, p: &
 /// is recorded); 409 for a credential the user already has.
 pub async fn passkey_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, reg: &PasskeyRegistration) -> LoginResult<LoginStep> {
     let mut user = may_enrol(step, AuthenticatorKind::Passkey)?;
-    let (rp_id, origin) = relying_party(&cx.issuer)?;
-    let client_data = passkey::unb64(&reg.client_data_json, "client_data_json").map_err(|_| bad_passkey("client_data_json"))?;
-    let attestation = passkey::unb64(&reg.attestation_object, "attestation_object").map_err(|_| bad_passkey("attestation_object"))?;
-    let credential_id = passkey::unb64(&reg.credential_id, "credential_id").map_err(|_| bad_passkey("credential_id"))?;
+    let (rp_id, origin) = relying_party(&cx.issuer, step.t())?;
+    let client_data = passkey::unb64(&reg.client_data_json, "client_data_json").map_err(|_| bad_passkey("client_data_json", step.t()))?;
+    let attestation = passkey::unb64(&reg.attestation_object, "attestation_object").map_err(|_| bad_passkey("attestation_object", step.t()))?;
+    let credential_id = passkey::unb64(&reg.credential_id, "credential_id").map_err(|_| bad_passkey("credential_id", step.t()))?;
     let checked = match spend_passkey_challenge(cx, step, &client_data, FacePurpose::Enrol).await? {
         Ok(challenge) => passkey::verify_registration(
             &passkey::Expected { rp_id: &rp_id, origin: &origin, challenge: &challenge },
@@ -833,12 +846,12 @@ pub async fn passkey_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step:
             if let Some(kind) = r.attack() {
                 record(cx, step, "passkey.attack", format!("enrolment refused: {kind}")).await;
             }
-            return Err(api(ApiErrorCode::InvalidInput, r.message()));
+            return Err(api(ApiErrorCode::InvalidInput, r.message(step.t())));
         }
     };
     let id = passkey::b64(&new.credential_id);
     if user.passkeys.iter().any(|p| p.credential_id == id) {
-        return Err(api(ApiErrorCode::Conflict, "This passkey is already registered for your account."));
+        return Err(api(ApiErrorCode::Conflict, step.t().api_passkey_exists));
     }
     let key = serde_json::to_vec(&new.public_key).map_err(|e| Failure::Internal(format!("passkey key: {e}")))?;
     let sealed_key = cx.master.secret_box(Purpose::PasskeyKey).seal(&mut cx.rng, &sealed_to(&user.id), &key);
@@ -854,6 +867,7 @@ pub async fn passkey_enrol<V: OneTime, R: Records>(cx: &mut Context<V, R>, step:
 /// as a wrong answer would).
 async fn check_assertion<V: OneTime, R: Records>(
     cx: &mut Context<V, R>,
+    step: &Step,
     user: Option<&UserRecord>,
     a: &PasskeyAssertion,
     expected: &passkey::Expected<'_>,
@@ -866,8 +880,8 @@ async fn check_assertion<V: OneTime, R: Records>(
     }
     let Some(enrolled) = user.passkeys.iter().find(|p| p.credential_id == a.credential_id.trim_end_matches('=')) else { return unknown };
     let key = passkey_key(cx, user, enrolled)?;
-    let authenticator_data = passkey::unb64(&a.authenticator_data, "authenticator_data").map_err(|_| bad_passkey("authenticator_data"))?;
-    let signature = passkey::unb64(&a.signature, "signature").map_err(|_| bad_passkey("signature"))?;
+    let authenticator_data = passkey::unb64(&a.authenticator_data, "authenticator_data").map_err(|_| bad_passkey("authenticator_data", step.t()))?;
+    let signature = passkey::unb64(&a.signature, "signature").map_err(|_| bad_passkey("signature", step.t()))?;
     let asserted = match passkey::verify_assertion(expected, &key, client_data, &authenticator_data, &signature) {
         Ok(x) => x,
         Err(r) => return Ok(Err(r)),
@@ -902,14 +916,14 @@ async fn check_assertion<V: OneTime, R: Records>(
 /// (counted) for a refusal; 429 when locked.
 pub async fn passkey_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, a: &PasskeyAssertion) -> LoginResult<LoginStep> {
     let user = answering(step, AuthenticatorKind::Passkey)?;
-    let (rp_id, origin) = relying_party(&cx.issuer)?;
-    let client_data = passkey::unb64(&a.client_data_json, "client_data_json").map_err(|_| bad_passkey("client_data_json"))?;
+    let (rp_id, origin) = relying_party(&cx.issuer, step.t())?;
+    let client_data = passkey::unb64(&a.client_data_json, "client_data_json").map_err(|_| bad_passkey("client_data_json", step.t()))?;
     let spent = spend_passkey_challenge(cx, step, &client_data, FacePurpose::Authenticate).await?;
     let attempt = count_attempt(cx, step, AuthenticatorKind::Passkey, user.as_ref()).await?;
     let verdict = match spent {
         Ok(challenge) => {
             let expected = passkey::Expected { rp_id: &rp_id, origin: &origin, challenge: &challenge };
-            match check_assertion(cx, user.as_ref(), a, &expected, &client_data).await {
+            match check_assertion(cx, step, user.as_ref(), a, &expected, &client_data).await {
                 Ok(v) => v,
                 Err(e) => {
                     attempt.give_back(&cx.vault).await?;
@@ -926,14 +940,14 @@ pub async fn passkey_verify<V: OneTime, R: Records>(cx: &mut Context<V, R>, step
         }
         (Err(r), _) if !r.counts_as_failure() => {
             attempt.give_back(&cx.vault).await?;
-            Err(api(ApiErrorCode::InvalidInput, r.message()))
+            Err(api(ApiErrorCode::InvalidInput, r.message(step.t())))
         }
         (Err(r), _) => {
             if let Some(kind) = r.attack() {
                 record(cx, step, "passkey.attack", format!("sign-in refused: {kind}")).await;
             }
-            Err(wrong_answer(cx, step, attempt, "passkey", r.message()).await)
+            Err(wrong_answer(cx, step, attempt, "passkey", r.message(step.t())).await)
         }
-        (Ok(()), None) => Err(wrong_answer(cx, step, attempt, "passkey", PasskeyRejection::UnknownCredential.message()).await),
+        (Ok(()), None) => Err(wrong_answer(cx, step, attempt, "passkey", PasskeyRejection::UnknownCredential.message(step.t())).await),
     }
 }

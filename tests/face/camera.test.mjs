@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { admin, newState, startWorker } from '../lib/worker.mjs';
-import { axe, launch, open, shot } from '../lib/browser.mjs';
+import { axe, launch, open, saveRecoveryCodes, shot } from '../lib/browser.mjs';
 import { CALLBACK, beginFaceLogin, camera, pageState, redeem, withPerson } from '../lib/facecam.mjs';
 import { createApp, relyingParty } from './helpers.mjs';
 import { Account } from '../lib/login.mjs';
@@ -293,6 +293,9 @@ test('an admin enrols their face from the one-time link and signs in to the cons
   await page.getByRole('button', { name: /^Face/ }).click();
   await page.getByLabel(/I agree to .+ processing my face/).check();
   await page.getByRole('button', { name: 'Continue' }).click();
+  // The first enrolment shows the recovery codes, then the console.
+  await arrive(page, 'Save your recovery codes');
+  await saveRecoveryCodes(page);
   await arrive(page, 'Applications');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('Administrator user name').fill('root');

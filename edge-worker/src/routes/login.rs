@@ -11,15 +11,17 @@ use crate::face::FaceService;
 use crate::http::{cookie, json_body};
 use crate::routes::oauth::BROWSER_COOKIE;
 use crate::store::Ctx;
+use biopass_i18n::Lang;
 use biopass_idp::error::ApiFailure;
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{FaceChallengeRequest, FaceEvidence, PasskeyAssertion, PasskeyRegistration, RecoveryAnswer, TotpAnswer};
 use biopass_service::login::{self as service, Caller, Step};
 use worker::{Request, Response};
 
-/// Loads the transaction `tx_id` for the browser and address of `req`.
+/// Loads the transaction `tx_id` for the browser, address and language (`Accept-Language`) of `req`.
 async fn load(req: &Request, ctx: &Ctx, tx_id: &str) -> AppResult<Step> {
-    let caller = Caller { browser: cookie(req, BROWSER_COOKIE).unwrap_or_default(), ip: crate::audit::client_ip(req) };
+    let lang = req.headers().get("accept-language").ok().flatten().map(|h| Lang::from_accept_language(&h)).unwrap_or_default();
+    let caller = Caller { browser: cookie(req, BROWSER_COOKIE).unwrap_or_default(), ip: crate::audit::client_ip(req), lang };
     Ok(service::load(ctx, tx_id, caller).await?)
 }
 

@@ -65,7 +65,7 @@ fn a_pushed_request_registers_the_user_and_starts_a_sign_in_bound_to_the_browser
     let p = params(&app, &[("request_uri", &uri)]);
     let Authorized::Login { tx_id, browser } = run(authorize(&mut cx, &p, Some(&uri), None)).unwrap() else { panic!("no sign-in") };
     assert_eq!(browser.len(), 43, "a new browser binding");
-    let step = run(login::load(&cx, &tx_id, Caller { browser: browser.clone(), ip: None })).unwrap();
+    let step = run(login::load(&cx, &tx_id, Caller { browser: browser.clone(), ip: None, ..Caller::default() })).unwrap();
     assert!(step.tx.vouched());
     // The transaction joins the pushed request's sign-in: one Vault object for both.
     let reference = uri.strip_prefix(biopass_idp::authorize::REQUEST_URI_PREFIX).unwrap();
@@ -160,7 +160,7 @@ fn a_returning_sign_in_creates_one_vault_object() {
     let p = params(&app, &[("request_uri", &uri)]);
     let Authorized::Login { tx_id, browser } = run(authorize(&mut cx, &p, Some(&uri), None)).unwrap() else { panic!("no sign-in") };
     steps.push(("authorize", cx.vault.take_calls()));
-    let step = run(login::load(&cx, &tx_id, Caller { browser, ip: None })).unwrap();
+    let step = run(login::load(&cx, &tx_id, Caller { browser, ip: None, ..Caller::default() })).unwrap();
     steps.push(("login state", cx.vault.take_calls()));
     let answer = biopass_proto::login::TotpAnswer { code: totp::code_at(&seed, cx.now), add_authenticator: false, forget_face: false };
     let done = run(login::totp_verify(&mut cx, &step, &answer)).unwrap();

@@ -28,7 +28,7 @@ fn code_of(step: &LoginStep) -> String {
 /// Finishes the console sign-in `started` as if the admin proved who they are.
 fn signed_in(cx: &mut Cx, started: &console::ConsoleLogin) -> String {
     let tx_id = started.redirect_to.trim_start_matches("/login?tx=");
-    let step = run(login::load(cx, tx_id, Caller { browser: started.browser.clone(), ip: None })).unwrap();
+    let step = run(login::load(cx, tx_id, Caller { browser: started.browser.clone(), ip: None, ..Caller::default() })).unwrap();
     let user = run(cx.records.user_named(None, &name("root@example.com"))).unwrap().unwrap_or_else(|| step.user.clone().unwrap());
     code_of(&run(login::finish(cx, &step, &user, AuthenticatorKind::Totp)).unwrap())
 }
@@ -98,7 +98,7 @@ fn a_console_sign_in_for_someone_who_is_not_an_admin_opens_no_session() {
     run(cx.records.put_user(&ada)).unwrap();
     let started = run(console::start_login(&mut cx, &name("ada@example.com"), None, false)).unwrap();
     let tx_id = started.redirect_to.trim_start_matches("/login?tx=");
-    let step = run(login::load(&cx, tx_id, Caller { browser: started.browser.clone(), ip: None })).unwrap();
+    let step = run(login::load(&cx, tx_id, Caller { browser: started.browser.clone(), ip: None, ..Caller::default() })).unwrap();
     assert!(!step.tx.vouched(), "anyone can type a name here");
     let code = code_of(&run(login::finish(&mut cx, &step, &ada, AuthenticatorKind::Totp)).unwrap());
     assert_eq!(page_code(&run(console::open_session(&mut cx, &code, &started.verifier, None)).unwrap_err()), OAuthErrorCode::AccessDenied);
@@ -106,7 +106,7 @@ fn a_console_sign_in_for_someone_who_is_not_an_admin_opens_no_session() {
     let late = run(console::start_login(&mut cx, &name("ada@example.com"), None, false)).unwrap();
     crate::login::advance(&mut cx, TRANSACTION_LIFETIME);
     let tx_id = late.redirect_to.trim_start_matches("/login?tx=");
-    assert_eq!(api_code(&run(login::load(&cx, tx_id, Caller { browser: late.browser, ip: None })).unwrap_err()), ApiErrorCode::Expired);
+    assert_eq!(api_code(&run(login::load(&cx, tx_id, Caller { browser: late.browser, ip: None, ..Caller::default() })).unwrap_err()), ApiErrorCode::Expired);
 }
 
 #[test]
@@ -118,6 +118,6 @@ fn the_console_offers_passkeys_where_the_issuer_is_a_domain_name() {
     let mut cx = context();
     let started = run(console::start_login(&mut cx, &name("root@example.com"), None, false)).unwrap();
     let tx_id = started.redirect_to.trim_start_matches("/login?tx=");
-    let step = run(login::load(&cx, tx_id, Caller { browser: started.browser.clone(), ip: None })).unwrap();
+    let step = run(login::load(&cx, tx_id, Caller { browser: started.browser.clone(), ip: None, ..Caller::default() })).unwrap();
     assert_eq!(step.tx.acceptable, console::console_authenticators(&cx.issuer));
 }

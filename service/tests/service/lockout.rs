@@ -90,7 +90,10 @@ fn where_nobody_vouched_the_browser_is_locked_and_the_account_only_slowed() {
 
 #[test]
 fn refusals_say_how_long_to_wait() {
-    assert_eq!(refusal_message(Scope::Authenticator, 1_900, 1_000), ("Too many failed attempts. Try again in 15 minutes.".into(), 900));
-    assert_eq!(refusal_message(Scope::Account, 1_030, 1_000).0, "Too many failed attempts for this account. Wait 30 seconds, then try again.");
-    assert_eq!(refusal_message(Scope::Client, 1_000, 1_000).1, 1, "never zero seconds");
+    assert_eq!(refusal_message(&biopass_i18n::EN, Scope::Authenticator, 1_900, 1_000), ("Too many failed attempts. Try again in 15 minutes.".into(), 900));
+    assert_eq!(
+        refusal_message(&biopass_i18n::EN, Scope::Account, 1_030, 1_000).0,
+        "Too many failed attempts for this account. Wait 30 seconds, then try again."
+    );
+    assert_eq!(refusal_message(&biopass_i18n::EN, Scope::Client, 1_000, 1_000).1, 1, "never zero seconds");
 }

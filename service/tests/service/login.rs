@@ -87,7 +87,7 @@ pub(crate) fn begin_accepting(cx: &mut Cx, user: &str, vouched: bool, kinds: &[A
 }
 
 pub(crate) fn caller() -> Caller {
-    Caller { browser: BROWSER.into(), ip: Some("192.0.2.1".into()) }
+    Caller { browser: BROWSER.into(), ip: Some("192.0.2.1".into()), ..Caller::default() }
 }
 
 pub(crate) fn reload(cx: &Cx, step: &Step) -> Result<Step, Failure> {
@@ -357,7 +357,7 @@ fn a_transaction_expires_belongs_to_its_browser_and_ends_once() {
     let mut cx = context();
     registered(&mut cx, "ada@example.com");
     let step = begin(&mut cx, "ada@example.com", true);
-    let other = Caller { browser: "another browser".into(), ip: None };
+    let other = Caller { browser: "another browser".into(), ip: None, ..Caller::default() };
     assert_eq!(api_code(&run(login::load(&cx, &step.tx_id, other)).unwrap_err()), ApiErrorCode::Forbidden);
     assert_eq!(api_code(&run(login::load(&cx, "short", caller())).unwrap_err()), ApiErrorCode::Expired);
 
@@ -380,13 +380,13 @@ fn a_face_challenge_is_spent_once_and_expires() {
     let step = begin(&mut cx, "ada@example.com", true);
     let challenge = run(login::face_challenge(&mut cx, &step, false)).unwrap();
     assert_eq!(challenge.purpose, biopass_proto::login::FacePurpose::Enrol);
-    let issued = run(login::spend_face_challenge(&cx, &challenge.nonce)).unwrap();
+    let issued = run(login::spend_face_challenge(&cx, &challenge.nonce, &biopass_i18n::EN)).unwrap();
     assert_eq!(issued.flashes, challenge.flashes);
-    assert_eq!(api_code(&run(login::spend_face_challenge(&cx, &challenge.nonce)).unwrap_err()), ApiErrorCode::Expired);
+    assert_eq!(api_code(&run(login::spend_face_challenge(&cx, &challenge.nonce, &biopass_i18n::EN)).unwrap_err()), ApiErrorCode::Expired);
 
     let late = run(login::face_challenge(&mut cx, &step, true)).unwrap();
     advance(&mut cx, CHALLENGE_LIFETIME);
-    assert_eq!(api_code(&run(login::spend_face_challenge(&cx, &late.nonce)).unwrap_err()), ApiErrorCode::Expired);
+    assert_eq!(api_code(&run(login::spend_face_challenge(&cx, &late.nonce, &biopass_i18n::EN)).unwrap_err()), ApiErrorCode::Expired);
     assert!(LOG.with(|l| l.borrow().is_empty()), "nothing went wrong enough to log");
 }
 

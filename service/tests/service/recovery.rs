@@ -150,3 +150,22 @@ fn in_a_sign_in_nobody_vouched_for_every_name_is_offered_codes_and_answered_alik
     let step = begin(&mut cx, "ada@example.com", false);
     assert!(matches!(run(login::recovery_verify(&mut cx, &step, &code(&codes[1]))).unwrap(), LoginStep::Done { .. }));
 }
+
+#[test]
+fn the_answers_are_said_in_the_callers_language() {
+    let mut cx = context();
+    ada(&mut cx);
+    let english = begin(&mut cx, "ada@example.com", true);
+    let german = login::Step { caller: login::Caller { lang: biopass_i18n::Lang::De, ..english.caller.clone() }, ..english.clone() };
+    let wrong = run(login::recovery_verify(&mut cx, &german, &code("00000-00000"))).unwrap_err();
+    assert_eq!(crate::helpers::message(&wrong), "Dieser Wiederherstellungscode ist nicht richtig oder wurde bereits verwendet. Noch 4 Versuche.");
+    let wrong = run(login::recovery_verify(&mut cx, &english, &code("00000-00000"))).unwrap_err();
+    assert_eq!(crate::helpers::message(&wrong), "That recovery code is not right, or was already used. 3 attempts left.");
+    for _ in 0..3 {
+        run(login::recovery_verify(&mut cx, &german, &code("00000-00000"))).unwrap_err();
+    }
+    let locked = run(login::recovery_verify(&mut cx, &german, &code("00000-00000"))).unwrap_err();
+    assert_eq!(crate::helpers::message(&locked), "Zu viele Fehlversuche. Versuchen Sie es in 15 Minuten erneut.");
+    let gone = run(login::load(&cx, "no-such-sign-in", german.caller.clone())).unwrap_err();
+    assert!(crate::helpers::message(&gone).starts_with("Diese Anmeldung ist abgelaufen"), "{}", crate::helpers::message(&gone));
+}
