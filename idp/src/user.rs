@@ -171,7 +171,8 @@ impl UserRecord {
 
     /// Removes the enrolled authenticator `kind` (`totp`, `face` or `passkey`: every
     /// passkey, as in the admin API's path; `recovery_code`: every recovery code): the user
-    /// enrols it again at their next sign-in (recovery codes come with it).
+    /// enrols it again at their next sign-in. With the last authenticator go the recovery
+    /// codes (they stand in for an authenticator; the next enrolment makes new ones).
     ///
     /// # Errors
     /// The reason, for an unknown kind.
@@ -182,6 +183,9 @@ impl UserRecord {
             "passkey" => self.passkeys.clear(),
             "recovery_code" => self.recovery = None,
             _ => return Err("the authenticator kind is totp, face, passkey or recovery_code"),
+        }
+        if self.enrolled().is_empty() {
+            self.recovery = None;
         }
         Ok(())
     }
@@ -245,7 +249,16 @@ mod tests {
         u.totp = Some(Enrolled { sealed: "s".into(), enrolled_at: 1 });
         assert!(u.reset_authenticator("sms").is_err());
         assert!(u.totp.is_some());
+        let (_, codes) = crate::recovery::generate(&mut TestEntropy::new(3), &[1; 32], &u.id, 1);
+        u.recovery = Some(codes.clone());
+        u.face = Some(Enrolled { sealed: "f".into(), enrolled_at: 1 });
+        assert_eq!(u.reset_authenticator("recovery_code"), Ok(()));
+        assert!(u.recovery.is_none() && u.totp.is_some(), "codes revoked, the app kept");
+        u.recovery = Some(codes);
         assert_eq!(u.reset_authenticator("totp"), Ok(()));
         assert!(u.totp.is_none());
+        assert_eq!(u.recovery_codes_left(), 10, "the face is left: the codes stay");
+        assert_eq!(u.reset_authenticator("face"), Ok(()));
+        assert_eq!(u.recovery_codes_left(), 0, "with the last authenticator go the codes");
     }
 }

@@ -352,6 +352,14 @@ test('users: search, reset an enrolment, disable, delete with confirmation; grou
   await row.getByText('Authenticator app').waitFor();
   await row.getByRole('cell', { name: 'Finance' }).waitFor();
   await axe('users');
+  // Her recovery codes (from her first enrolment) can be revoked, after a confirmation.
+  await row.getByText('Recovery codes (10 left)').waitFor();
+  await row.getByRole('button', { name: 'Revoke recovery codes of ada@example.com' }).click();
+  await page.getByRole('alertdialog').getByText(/^Revoke the recovery codes of ada@example\.com\? The codes they saved stop working/).waitFor();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Revoke codes now' }).click();
+  await row.getByText('Recovery codes').waitFor({ state: 'detached' });
+  const revoked = (await admin(worker, 'GET', '/users?q=ada@')).body.items.find((u) => u.username === 'ada@example.com');
+  assert.deepEqual([revoked.authenticators.totp, revoked.authenticators.recovery_codes], [true, 0], 'the codes revoked, the app kept');
   // Every action that takes something away asks first, naming what is lost.
   await row.getByRole('button', { name: 'Reset app for ada@example.com' }).click();
   await page.getByRole('alertdialog').getByText(/^Reset the authenticator app of ada@example\.com\?/).waitFor();

@@ -211,6 +211,10 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         1 => auths.push("Passkey".to_owned()),
         n => auths.push(format!("{n} passkeys")),
     }
+    let codes_left = user.authenticators.recovery_codes;
+    if codes_left > 0 {
+        auths.push(format!("Recovery codes ({codes_left} left)"));
+    }
     let status = status(&user);
     let name = user.username.clone();
     let has_passkeys = !user.authenticators.passkeys.is_empty();
@@ -219,11 +223,12 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         format!("Reset app for {name}"),
         format!("Reset face for {name}"),
         format!("Reset passkeys for {name}"),
+        format!("Revoke recovery codes of {name}"),
         format!("{} {name}", if user.disabled { "Enable" } else { "Disable" }),
         format!("{} {name}", if user.admin { "Remove administrator role of" } else { "Make administrator:" }),
         format!("Delete {name}"),
     ];
-    let [totp_label, face_label, passkeys_label, toggle_label, role_label, delete_label] = labels;
+    let [totp_label, face_label, passkeys_label, codes_label, toggle_label, role_label, delete_label] = labels;
     let disabled = user.disabled;
     let admin = user.admin;
     // The action waiting for its confirmation: what is lost, the confirming button's words,
@@ -258,6 +263,11 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         AuthenticatorKind::Passkey,
         format!("Remove every passkey of {name}? The passkeys on their devices stop working for Biopass; they create a new one at their next sign-in."),
         "Remove passkeys now",
+    );
+    let revoke_codes = reset(
+        AuthenticatorKind::RecoveryCode,
+        format!("Revoke the recovery codes of {name}? The codes they saved stop working; they can make new ones after their next sign-in."),
+        "Revoke codes now",
     );
     let toggle = update(
         UpdateUser { disabled: Some(!disabled), ..Default::default() },
@@ -311,6 +321,9 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
                 </Show>
                 <Show when=move || has_passkeys>
                     <button type="button" class="secondary small" aria-label=passkeys_label.clone() on:click=reset_passkeys.clone()>"Reset passkeys"</button>
+                </Show>
+                <Show when=move || codes_left != 0>
+                    <button type="button" class="secondary small" aria-label=codes_label.clone() on:click=revoke_codes.clone()>"Revoke codes"</button>
                 </Show>
                 <button type="button" class=if disabled { "secondary small" } else { "danger small" } aria-label=toggle_label on:click=toggle>
                     {if disabled { "Enable" } else { "Disable" }}
