@@ -223,7 +223,7 @@ fn UserRow(user: User, reload: RwSignal<u32>, groups: Signal<Vec<Group>>) -> imp
         format!("Reset app for {name}"),
         format!("Reset face for {name}"),
         format!("Reset passkeys for {name}"),
-        format!("Revoke recovery codes of {name}"),
+        format!("Revoke codes of {name}"),
         format!("{} {name}", if user.disabled { "Enable" } else { "Disable" }),
         format!("{} {name}", if user.admin { "Remove administrator role of" } else { "Make administrator:" }),
         format!("Delete {name}"),
