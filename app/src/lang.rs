@@ -3,7 +3,6 @@
 //! mounts ([`use_browser_language`]). The admin console, which never chooses, stays English.
 
 use biopass_i18n::{Lang, Texts};
-use biopass_proto::login::AuthenticatorKind;
 use std::cell::Cell;
 
 thread_local! {
@@ -31,16 +30,5 @@ pub fn use_browser_language() {
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
         // A document that refuses the attribute keeps the default: nothing to tell.
         let _ = root.set_attribute("lang", lang().tag());
-    }
-}
-
-/// An authenticator's name in running text ("your {face}").
-pub fn kind_name(kind: AuthenticatorKind) -> &'static str {
-    let t = t();
-    match kind {
-        AuthenticatorKind::Face => t.kind_face,
-        AuthenticatorKind::Totp => t.kind_totp,
-        AuthenticatorKind::Passkey => t.kind_passkey,
-        AuthenticatorKind::RecoveryCode => t.kind_recovery_code,
     }
 }

@@ -13,6 +13,8 @@
 //! preferences as `navigator.languages`. The admin console stays in English: its readers are
 //! the deployment's administrators.
 
+use biopass_proto::login::AuthenticatorKind;
+
 /// A language the login page speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -66,6 +68,18 @@ impl Lang {
         match self {
             Self::En => &EN,
             Self::De => &DE,
+        }
+    }
+}
+
+impl Texts {
+    /// An authenticator's name in running text ("your {face}").
+    pub fn kind(&self, kind: AuthenticatorKind) -> &'static str {
+        match kind {
+            AuthenticatorKind::Face => self.kind_face,
+            AuthenticatorKind::Totp => self.kind_totp,
+            AuthenticatorKind::Passkey => self.kind_passkey,
+            AuthenticatorKind::RecoveryCode => self.kind_recovery_code,
         }
     }
 }

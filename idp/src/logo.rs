@@ -116,7 +116,7 @@ impl Logo {
     /// What the application's record keeps of it.
     pub fn reference(&self) -> LogoRef {
         let digest = Sha256::digest(&self.bytes);
-        let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let version = crate::schema::hex(&digest[..8]);
         LogoRef { kind: self.kind, version }
     }
 }

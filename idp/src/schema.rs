@@ -54,12 +54,12 @@ use std::fmt;
 
 /// Lower-case hex SHA-256 of `s`: how secrets and one-time values appear in keys.
 pub fn sha256_hex(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+/// `bytes` in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A record's key in KV.
@@ -247,7 +247,7 @@ impl fmt::Display for VaultKey<'_> {
             Self::TotpStep(user) => write!(f, "totp-step:{user}"),
             Self::PasskeyChallenge(challenge) => write!(f, "passkey-challenge:{}", sha256_hex(challenge)),
             Self::PasskeyCounter(user, tag) => write!(f, "passkey-count:{user}:{tag}"),
-            Self::Failures(Failures::Authenticator(kind, user)) => write!(f, "fail:{}:{user}", authenticator(*kind)),
+            Self::Failures(Failures::Authenticator(kind, user)) => write!(f, "fail:{}:{user}", kind.id()),
             Self::Failures(Failures::Browser(binding)) => write!(f, "fail:browser:{binding}"),
             Self::Failures(Failures::Address(ip)) => write!(f, "fail:address:{}", sha256_hex(ip)),
             Self::Failures(Failures::Account(pool, name)) => write!(f, "fail:account:{}", sha256_hex(&KvKey::UserName(*pool, name).to_string())),
@@ -307,10 +307,6 @@ fn name_key(f: &mut fmt::Formatter<'_>, pool: Option<&CognitoContext>, name: &Us
         None => write!(f, "username:{name}"),
         Some(p) => write!(f, "pool-user:{}:{}:{name}", p.aws_account_id, p.user_pool_id),
     }
-}
-
-fn authenticator(kind: AuthenticatorKind) -> &'static str {
-    kind.id()
 }
 
 /// The user id an index key (`uname:`, `member:`, `admin:`) ends with (ids hold no `:`),

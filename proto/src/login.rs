@@ -53,16 +53,6 @@ impl AuthenticatorKind {
             Self::RecoveryCode => "recovery_code",
         }
     }
-
-    /// The name people see.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Totp => "authenticator app",
-            Self::Face => "face",
-            Self::Passkey => "passkey",
-            Self::RecoveryCode => "recovery code",
-        }
-    }
 }
 
 /// What the SPA must do next in a login transaction.

@@ -288,7 +288,7 @@ async fn enrolled<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, m
     if !cx.vault.replace(&tx_key(&step.tx_id), to_value(&tx)?, cx.now).await? {
         return Err(gone(step.t()));
     }
-    record(cx, step, "user.recovery_code.create", format!("{} codes, with the first {}", codes.len(), kind.label())).await;
+    record(cx, step, "user.recovery_code.create", format!("{} codes, with the first {}", codes.len(), biopass_i18n::EN.kind(kind))).await;
     Ok(LoginStep::RecoveryCodes { codes })
 }
 
@@ -360,7 +360,7 @@ pub fn may_enrol(step: &Step, kind: AuthenticatorKind) -> LoginResult<UserRecord
     match step.tx.shown_step(step.user.as_ref()) {
         LoginStep::Enrol { allowed, .. } if allowed.contains(&kind) => step.user.clone().ok_or_else(|| not_allowed_to_enrol(step.t())),
         LoginStep::Enrol { allowed, .. } if allowed.is_empty() => Err(not_allowed_to_enrol(step.t())),
-        LoginStep::Enrol { .. } => Err(api(ApiErrorCode::Forbidden, fill(step.t().api_not_accepted_new, &[("kind", kind_name(step.t(), kind))]))),
+        LoginStep::Enrol { .. } => Err(api(ApiErrorCode::Forbidden, fill(step.t().api_not_accepted_new, &[("kind", step.t().kind(kind))]))),
         _ => Err(api(ApiErrorCode::Forbidden, step.t().api_prove_first)),
     }
 }
@@ -368,16 +368,6 @@ pub fn may_enrol(step: &Step, kind: AuthenticatorKind) -> LoginResult<UserRecord
 /// True if `user` can answer with `kind` in this sign-in.
 pub fn can_authenticate(tx: &LoginTransaction, user: &UserRecord, kind: AuthenticatorKind) -> bool {
     matches!(tx.next_step(Some(user)), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind))
-}
-
-/// An authenticator's name in the person's language, in running text.
-fn kind_name(t: &Texts, kind: AuthenticatorKind) -> &'static str {
-    match kind {
-        AuthenticatorKind::Face => t.kind_face,
-        AuthenticatorKind::Totp => t.kind_totp,
-        AuthenticatorKind::Passkey => t.kind_passkey,
-        AuthenticatorKind::RecoveryCode => t.kind_recovery_code,
-    }
 }
 
 /// The user whose `kind` an answer is checked against. `Ok(None)`: the answer is checked as
@@ -389,11 +379,11 @@ fn kind_name(t: &Texts, kind: AuthenticatorKind) -> &'static str {
 pub fn answering(step: &Step, kind: AuthenticatorKind) -> LoginResult<Option<UserRecord>> {
     let tx = &step.tx;
     if !matches!(tx.shown_step(step.user.as_ref()), LoginStep::Authenticate { enrolled, .. } if enrolled.contains(&kind)) {
-        return Err(api(ApiErrorCode::Forbidden, fill(step.t().api_kind_not_available, &[("kind", kind_name(step.t(), kind))])));
+        return Err(api(ApiErrorCode::Forbidden, fill(step.t().api_kind_not_available, &[("kind", step.t().kind(kind))])));
     }
     match step.user.clone().filter(|u| can_authenticate(tx, u, kind)) {
         Some(u) => Ok(Some(u)),
-        None if tx.vouched() => Err(api(ApiErrorCode::Forbidden, fill(step.t().api_kind_not_enrolled, &[("kind", kind_name(step.t(), kind))]))),
+        None if tx.vouched() => Err(api(ApiErrorCode::Forbidden, fill(step.t().api_kind_not_enrolled, &[("kind", step.t().kind(kind))]))),
         None => Ok(None),
     }
 }

@@ -44,6 +44,16 @@ async function begin(account, contextOptions = {}) {
   return { page, context, verifier, nonce };
 }
 
+/** From the code step, "Use a recovery code instead" (checked with axe), and `code` sent. */
+async function answerWithRecoveryCode(page, code) {
+  await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+  await page.getByRole('heading', { name: 'Use a recovery code' }).waitFor();
+  await axe(page, 'login-recovery-code');
+  await page.getByLabel('Recovery code', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 async function redeem(page, verifier, nonce) {
   await page.waitForURL(`${CALLBACK}**`);
   const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
@@ -129,12 +139,7 @@ test('first login enrols an authenticator app, the second asks for its code', as
   {
     // The usual way fails (a lost phone): one of the recovery codes gets the person in, once.
     const { page, context, verifier, nonce } = await begin(account);
-    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
-    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
-    await page.getByRole('heading', { name: 'Use a recovery code' }).waitFor();
-    await axe(page, 'login-recovery-code');
-    await page.getByLabel('Recovery code', { exact: true }).fill(account.recoveryCodes[0].toLowerCase().replace('-', ' '));
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await answerWithRecoveryCode(page, account.recoveryCodes[0].toLowerCase().replace('-', ' '));
     const claims = await redeem(page, verifier, nonce);
     assert.deepEqual(claims.amr, ['otp']);
     await context.close();
@@ -143,10 +148,7 @@ test('first login enrols an authenticator app, the second asks for its code', as
     // A used code is refused; having proved the app, the person makes new codes, which
     // replace the old ones.
     const { page, context, verifier, nonce } = await begin(account);
-    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
-    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
-    await page.getByLabel('Recovery code', { exact: true }).fill(account.recoveryCodes[0]);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await answerWithRecoveryCode(page, account.recoveryCodes[0]);
     await page.getByRole('alert').filter({ hasText: 'already used' }).waitFor();
     await page.getByRole('button', { name: 'Use your authenticator app instead' }).click();
     await page.getByLabel('Also set up your face or make new recovery codes after this sign-in').check();

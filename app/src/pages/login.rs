@@ -5,7 +5,7 @@ use super::face::FaceStep;
 use super::go;
 use crate::api::{self, ApiFail};
 use crate::components::{focus_new_headings, CodeInput, CopyButton, ErrorBanner};
-use crate::lang::{kind_name, t};
+use crate::lang::t;
 use biopass_i18n::fill;
 use biopass_proto::login::{AuthenticatorKind, FacePurpose, LoginState, LoginStep, RecoveryAnswer, TotpAnswer};
 use leptos::prelude::*;
@@ -79,7 +79,7 @@ impl AfterSignIn {
 }
 
 fn kinds_text(kinds: &[AuthenticatorKind]) -> String {
-    kinds.iter().map(|k| kind_name(*k)).collect::<Vec<_>>().join(t().or)
+    kinds.iter().map(|k| t().kind(*k)).collect::<Vec<_>>().join(t().or)
 }
 
 /// What ticking "also add" does, in words: set up the authenticators of `can_add`, or make
@@ -282,21 +282,37 @@ fn Enrol(tx: String, allowed: Vec<AuthenticatorKind>, additional: bool, optional
 /// sign-in with what they proved (their camera failed, or they changed their mind).
 #[component]
 fn SkipAddition(tx: String) -> impl IntoView {
-    let skip = Action::new_local(move |_: &()| {
-        let tx = tx.clone();
-        async move {
-            if let LoginStep::Done { redirect_to } = api::skip_addition(&tx).await? {
-                go(&redirect_to);
-            }
-            Ok::<_, ApiFail>(())
-        }
-    });
+    let skip = finish_action(tx);
     let error = Signal::derive(move || skip.value().get().and_then(Result::err));
     view! {
         <p class="alternative">
             <button type="button" class="link" disabled=move || skip.pending().get() on:click=move |_| { skip.dispatch(()); }>{t().skip_addition}</button>
         </p>
         <ErrorBanner error=error/>
+    }
+}
+
+/// Ends the sign-in with what was proved in it (`POST /api/login/{tx}/skip`) and goes back to
+/// the application: skipping an addition, or continuing once new recovery codes are saved.
+fn finish_action(tx: String) -> Action<(), Result<(), ApiFail>> {
+    Action::new_local(move |_: &()| {
+        let tx = tx.clone();
+        async move {
+            if let LoginStep::Done { redirect_to } = api::skip_addition(&tx).await? {
+                go(&redirect_to);
+            }
+            Ok(())
+        }
+    })
+}
+
+/// A form's submit button: `label`, or "Checking…" (disabled) while the answer is pending.
+#[component]
+fn SubmitButton(#[prop(into)] pending: Signal<bool>, label: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" disabled=move || pending.get()>
+            {move || if pending.get() { t().checking } else { label }}
+        </button>
     }
 }
 
@@ -481,9 +497,7 @@ fn TotpEnrol(tx: String, additional: bool) -> impl IntoView {
         <form on:submit=move |ev| { ev.prevent_default(); submit.dispatch(code.get()); }>
             <CodeInput value=code label=t.totp_code_from_the_app/>
             <ErrorBanner error=error/>
-            <button type="submit" disabled=move || submit.pending().get()>
-                {move || if submit.pending().get() { t.checking } else { t.totp_confirm }}
-            </button>
+            <SubmitButton pending=submit.pending() label=t.totp_confirm/>
         </form>
     }
 }
@@ -514,9 +528,7 @@ fn TotpVerify(tx: String, after: AfterSignIn, adding: Option<String>) -> impl In
             <CodeInput value=code label=t().totp_code_from_your_app/>
             <AddOffer after=after adding=adding/>
             <ErrorBanner error=error/>
-            <button type="submit" disabled=move || submit.pending().get()>
-                {move || if submit.pending().get() { t().checking } else { t().sign_in }}
-            </button>
+            <SubmitButton pending=submit.pending() label=t().sign_in/>
         </form>
     }
 }
@@ -545,9 +557,7 @@ fn RecoveryVerify(tx: String, after: AfterSignIn, adding: Option<String>) -> imp
                 placeholder="XXXXX-XXXXX" prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
             <AddOffer after=after adding=adding/>
             <ErrorBanner error=error/>
-            <button type="submit" disabled=move || submit.pending().get()>
-                {move || if submit.pending().get() { t().checking } else { t().sign_in }}
-            </button>
+            <SubmitButton pending=submit.pending() label=t().sign_in/>
         </form>
     }
 }
@@ -578,15 +588,7 @@ fn NewCodes(tx: String) -> impl IntoView {
 fn SaveCodes(tx: String, codes: Vec<String>) -> impl IntoView {
     let all = codes.join("\n");
     let saved = RwSignal::new(false);
-    let finish = Action::new_local(move |_: &()| {
-        let tx = tx.clone();
-        async move {
-            if let LoginStep::Done { redirect_to } = api::skip_addition(&tx).await? {
-                go(&redirect_to);
-            }
-            Ok::<_, ApiFail>(())
-        }
-    });
+    let finish = finish_action(tx);
     let error = Signal::derive(move || finish.value().get().and_then(Result::err));
     view! {
         <h2>{t().recovery_save}</h2>
