@@ -1,8 +1,12 @@
 // Side-by-side protocol benchmark: Biopass's OAuth endpoints against a peer worker on
 // Cloudflare's @cloudflare/workers-oauth-provider (bench/peer: grants every authorization at
-// once to a fixed user, so its numbers are the library's protocol work alone), both under
-// the repo's wrangler dev on 127.0.0.1, each with its own port and state. In interleaved
-// rounds (which worker goes first alternates) it measures, per worker: discovery (the
+// once to a fixed user, so its numbers are the library's protocol work alone), all under
+// the repo's wrangler dev on 127.0.0.1, each with its own port and state. The peer runs
+// twice: bare (bench/peer/wrangler.toml) and behind static assets routed like Biopass's
+// provider (bench/peer/wrangler.assets.toml: wrangler dev puts its asset router in front of
+// a Worker with assets, and that router's CPU is in the workerd process measured; on
+// Cloudflare it is not the Worker's CPU). In interleaved rounds (the order of the workers
+// turns each round) it measures, per worker: discovery (the
 // metadata document, sequential and concurrent), the code exchange at /token (codes made
 // beforehand: Biopass by whole TOTP sign-ins of new users, the peer by /authorize; only the
 // POST /token calls are measured), /userinfo with the fresh access tokens, and whole
@@ -11,7 +15,8 @@
 // min-max over rounds), requests/s and p50/p99 latency (medians over rounds), and each
 // worker's bundle size gzipped; then each worker's CPU per second while idle (nothing sent
 // for PROTOCOL_IDLE seconds, default 20, right after the rounds: Biopass's one-time objects
-// still wait for their expiry alarms). The peer needs its package: `npm ci --prefix bench/peer`.
+// still wait for their expiry alarms; with PROTOCOL_IDLE past the sign-ins' 15-minute
+// lifetime every alarm has rung, and the idle CPU per sign-in made is their whole cost). The peer needs its package: `npm ci --prefix bench/peer`.
 //   node bench/protocol.mjs [rounds=5] [requests=30] [discovery=200] [concurrency=8]
 //   (or PROTOCOL_ROUNDS, PROTOCOL_REQUESTS, PROTOCOL_DISCOVERY, PROTOCOL_CONCURRENCY)
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
@@ -102,7 +107,7 @@ const ready = (a) => a.lastStep <= step();
 let users = 0;
 
 function biopass(worker, app) {
-  const side = { name: 'Biopass', url: worker.url, pgid: worker.pgid, metadata: '/.well-known/openid-configuration', clientId: app.client_id, secret: app.secret, stop: worker.stop };
+  const side = { name: 'Biopass', flows: 0, url: worker.url, pgid: worker.pgid, metadata: '/.well-known/openid-configuration', clientId: app.client_id, secret: app.secret, stop: worker.stop };
   async function par(account, challenge) {
     const r = await ok(await fetch(`${side.url}/par`, {
       method: 'POST',
@@ -113,6 +118,7 @@ function biopass(worker, app) {
     return `${side.url}/authorize?${new URLSearchParams({ client_id: side.clientId, request_uri })}`;
   }
   async function signInToCode(account) {
+    side.flows++;
     const { verifier, challenge } = pkce();
     const cb = await loginWithTotp(side.url, await par(account, challenge), account);
     return { code: new URL(cb).searchParams.get('code'), verifier };
@@ -137,14 +143,14 @@ function biopass(worker, app) {
   return side;
 }
 
-async function startPeer() {
+async function startPeer(name, config) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const persist = mkdtempSync(join(tmpdir(), 'biopass-peer-'));
   mkdirSync(join(ROOT, 'tests/out'), { recursive: true });
   // The same flags and environment as tests/lib/worker.mjs's startWorker.
   const service = await startService('peer wrangler dev', WRANGLER, [
-    'dev', '--ip', '127.0.0.1', '--port', String(port),
+    'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
     '--persist-to', persist,
     '--var', `ISSUER:${url}`,
     '--inspector-port', String(await freePort()),
@@ -155,7 +161,7 @@ async function startPeer() {
     healthUrl: `${url}/.well-known/oauth-authorization-server`,
     logFile: join(ROOT, 'tests/out', `wrangler-peer-${port}.log`),
   });
-  const side = { name: 'peer', url, pgid: service.pgid, metadata: '/.well-known/oauth-authorization-server', stop: async () => { await service.stop(); rmSync(persist, { recursive: true, force: true }); } };
+  const side = { name, url, pgid: service.pgid, metadata: '/.well-known/oauth-authorization-server', stop: async () => { await service.stop(); rmSync(persist, { recursive: true, force: true }); } };
   try {
     // One confidential client through RFC 7591 dynamic registration (client_secret_basic).
     const reg = await (await ok(await fetch(`${url}/register`, {
@@ -220,7 +226,8 @@ const ROWS = [
   ['sign-in, per flow', 'call'],
   ['sign-in, per HTTP request', 'request'],
 ];
-const results = Object.fromEntries(ROWS.map(([row]) => [row, { Biopass: [], peer: [] }]));
+const PEERS = [['peer', 'wrangler.toml'], ['peer+assets', 'wrangler.assets.toml']];
+const results = Object.fromEntries(ROWS.map(([row]) => [row, Object.fromEntries(['Biopass', ...PEERS.map(([name]) => name)].map((name) => [name, []]))]));
 
 /** One round of every measurement for one worker. */
 async function round(side) {
@@ -280,7 +287,7 @@ try {
   const worker = await startWorker(state);
   sides.push({ stop: worker.stop });
   sides[0] = biopass(worker, await createApp(worker, 'Protocol bench'));
-  sides.push(await startPeer());
+  for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
 
   // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
   for (const side of sides) {
@@ -290,12 +297,12 @@ try {
     await side.signIn();
   }
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? sides : [...sides].reverse();
+    const order = sides.map((_, i) => sides[(i + r) % sides.length]);
     for (const side of order) await round(side);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
   }
 
-  // Idle: both workers at once, nothing sent.
+  // Idle: all workers at once, nothing sent.
   const idleFrom = sides.map((side) => workerdCpuMs(side.pgid));
   await new Promise((r) => setTimeout(r, IDLE * 1000));
   const idle = sides.map((side, i) => (workerdCpuMs(side.pgid) - idleFrom[i]) / IDLE);
@@ -312,26 +319,29 @@ try {
 
   const f = (x, d = 2) => x.toFixed(d);
   const cell = (ms) => `${f(median(ms))} (${f(Math.min(...ms))}-${f(Math.max(...ms))})`;
-  const table = [['endpoint', 'Biopass CPU ms/req', 'peer CPU ms/req', 'ratio', 'Biopass req/s', 'peer req/s', 'Biopass p50/p99 ms', 'peer p50/p99 ms']];
+  const names = sides.map((side) => side.name);
+  const table = [['endpoint', ...names.map((n) => `${n} CPU ms/req`), ...names.slice(1).map((n) => `ratio to ${n}`), ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} p50/p99 ms`)]];
   for (const [row, unit] of ROWS) {
-    const b = results[row].Biopass, p = results[row].peer;
+    const got = names.map((n) => results[row][n]);
     const cpu = (xs) => xs.map((m) => m.cpu);
     const m = (xs, k) => median(xs.map((x) => x[k]));
     const perFlow = unit === 'call';
     table.push([
       row + (perFlow ? ' (CPU ms/flow, flows/s)' : ''),
-      cell(cpu(b)), cell(cpu(p)),
-      median(cpu(p)) > 0 ? `${f(median(cpu(b)) / median(cpu(p)), 1)}x` : '-',
-      f(m(b, 'rate'), 1), f(m(p, 'rate'), 1),
-      `${f(m(b, 'p50'), 1)} / ${f(m(b, 'p99'), 1)}`, `${f(m(p, 'p50'), 1)} / ${f(m(p, 'p99'), 1)}`,
+      ...got.map((xs) => cell(cpu(xs))),
+      ...got.slice(1).map((p) => (median(cpu(p)) > 0 ? `${f(median(cpu(got[0])) / median(cpu(p)), 2)}x` : '-')),
+      ...got.map((xs) => f(m(xs, 'rate'), 1)),
+      ...got.map((xs) => `${f(m(xs, 'p50'), 1)} / ${f(m(xs, 'p99'), 1)}`),
     ]);
   }
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
   const line = (r) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
 
   console.log(`\nProtocol endpoints: Biopass vs a peer on @cloudflare/workers-oauth-provider ${PEER_VERSION}, both under wrangler dev ${WRANGLER_VERSION} on 127.0.0.1`);
-  console.log(`${ROUNDS} rounds, which worker goes first alternating; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
+  console.log(`${ROUNDS} rounds, the workers' order turning each round; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
   console.log('sign-in: Biopass PAR + authorize + login state + TOTP verify + token (5 requests); peer authorize + token (2 requests, no user step: it grants at once)');
+  console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
+  console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
   console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
   console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString()), 0)} ms ticks; median (min-max) over rounds. req/s and latency: medians over rounds.`);
   console.log(`inspector: ${insp} (wrangler dev ${WRANGLER_VERSION} has no option or environment variable that switches it off: --inspector-port only moves it)\n`);
@@ -339,6 +349,7 @@ try {
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const r of table.slice(1)) console.log(line(r));
   console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
+  console.log(`  Biopass made ${sides[0].flows} sign-ins (each one Vault object with its expiry alarm): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
   console.log(`\nbundle, Biopass provider: edge-worker/build ${bundle(BUILD, (n) => /\.(m?js|wasm)$/.test(n))}`);
   const faceBuild = join(ROOT, 'face-service', 'build');
   console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);

@@ -15,13 +15,18 @@
 //! attempt is counted before its answer is checked, in the same operation that checks the
 //! lock, so concurrent guesses cannot outrun the limit; a right answer gives its attempt
 //! back), and [`Op::Answer`] (a one-time code's answer in one operation: the lock, then the
-//! last used step moved forward or the answer counted; a user's TOTP counter). An alarm
-//! deletes entries when they expire: it is set for the earliest expiry in the object, and
-//! each time it rings it deletes what expired and is set for the next.
+//! last used step moved forward or the answer counted; a user's TOTP counter).
 //!
-//! Within one instance an operation's storage reads and writes are not interleaved with
-//! another request's: the runtime's input gates hold new events while storage calls are in
-//! flight, and the handlers await nothing else.
+//! Expiry: an entry past its expiry is absent to every operation at once; an alarm removes it
+//! from storage later. The alarm is set for the latest expiry in the object (kept in memory
+//! while the instance lives, so most writes do not read it), so it rings once for a sign-in,
+//! after the last of its values expired; when nothing is left it deletes the whole object.
+//!
+//! Storage goes through the runtime's synchronous key-value API (`ctx.storage.kv` of
+//! SQLite-backed objects, the same table the asynchronous API reads and writes, so values
+//! written by either read back through the other): an operation's reads and writes run
+//! without giving way, so no other request's operation on the object interleaves with them.
+//! Only alarm calls and deleting a whole object are awaited, after the operation's reads.
 
 use crate::error::{AppError, AppResult};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
@@ -30,6 +35,8 @@ use biopass_service::store::{from_value, one_object, to_value, OneTime, StoreErr
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::cell::Cell;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
 
 /// A Vault operation. Times are Unix seconds.
@@ -141,6 +148,75 @@ pub struct Reply {
 #[durable_object]
 pub struct Vault {
     state: State,
+    /// The alarm's time (Unix ms) as this instance last set or read it; `None`: not known.
+    alarm: Cell<Option<i64>>,
+}
+
+mod sys {
+    use worker::js_sys;
+    use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// `DurableObjectStorage.kv`: the synchronous key-value API of SQLite-backed objects.
+        pub type SyncKvStorage;
+        #[wasm_bindgen(method, catch)]
+        pub fn get(this: &SyncKvStorage, key: &str) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(method, catch)]
+        pub fn put(this: &SyncKvStorage, key: &str, value: JsValue) -> Result<(), JsValue>;
+        #[wasm_bindgen(method, catch)]
+        pub fn delete(this: &SyncKvStorage, key: &str) -> Result<bool, JsValue>;
+        /// An iterator of `[key, value]` pairs, in key order.
+        #[wasm_bindgen(method, catch)]
+        pub fn list(this: &SyncKvStorage) -> Result<js_sys::Iterator, JsValue>;
+    }
+}
+
+/// The object's storage through the synchronous key-value API; values are stored as
+/// `worker::Storage` stores them (serde-wasm-bindgen), so earlier values read back.
+struct Kv(sys::SyncKvStorage);
+
+impl Kv {
+    fn of(state: &State) -> worker::Result<Self> {
+        let kv = worker::js_sys::Reflect::get(state.storage().as_raw(), &JsValue::from_str("kv"))?;
+        if kv.is_undefined() {
+            return Err(worker::Error::RustError("the Vault's storage has no synchronous key-value API (not SQLite-backed)".into()));
+        }
+        Ok(Self(kv.unchecked_into()))
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &str) -> worker::Result<Option<T>> {
+        let found = self.0.get(key)?;
+        if found.is_undefined() {
+            return Ok(None);
+        }
+        Ok(Some(serde_wasm_bindgen::from_value(found)?))
+    }
+
+    fn put<T: Serialize>(&self, key: &str, value: &T) -> worker::Result<()> {
+        Ok(self.0.put(key, serde_wasm_bindgen::to_value(value)?)?)
+    }
+
+    fn delete(&self, key: &str) -> worker::Result<()> {
+        self.0.delete(key)?;
+        Ok(())
+    }
+
+    /// Every key with its value.
+    fn entries(&self) -> worker::Result<Vec<(String, JsValue)>> {
+        let mut out = Vec::new();
+        let iter = self.0.list()?;
+        loop {
+            let next = iter.next()?;
+            if next.done() {
+                return Ok(out);
+            }
+            let pair: worker::js_sys::Array = next.value().unchecked_into();
+            if let Some(key) = pair.get(0).as_string() {
+                out.push((key, pair.get(1)));
+            }
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -151,96 +227,103 @@ struct Entry {
 }
 
 impl Vault {
-    async fn live(&self, entry: &str, now: u64) -> worker::Result<Option<Entry>> {
-        let found: Option<Entry> = self.state.storage().get(entry).await?;
+    fn live(kv: &Kv, entry: &str, now: u64) -> worker::Result<Option<Entry>> {
+        let found: Option<Entry> = kv.get(entry)?;
         Ok(found.filter(|e| e.expires_at == 0 || now < e.expires_at))
     }
 
-    async fn store(&self, entry: &str, value: &Entry) -> worker::Result<()> {
-        self.state.storage().put(entry, value).await?;
+    async fn store(&self, kv: &Kv, entry: &str, value: &Entry) -> worker::Result<()> {
+        kv.put(entry, value)?;
         if value.expires_at > 0 {
             self.arm(value.expires_at).await?;
         }
         Ok(())
     }
 
-    /// Sets the alarm for `expires_at` unless it is set for earlier.
+    /// Sets the alarm for `expires_at` unless it is set for then or later.
     async fn arm(&self, expires_at: u64) -> worker::Result<()> {
         let ms = i64::try_from(expires_at).unwrap_or(i64::MAX / 1000).saturating_mul(1000);
         let storage = self.state.storage();
-        match storage.get_alarm().await? {
-            Some(set) if set <= ms => Ok(()),
-            _ => storage.set_alarm(worker::ScheduledTime::new(js_sys_date(ms))).await,
+        let set = match self.alarm.get() {
+            Some(known) => Some(known),
+            None => storage.get_alarm().await?,
+        };
+        if set.is_some_and(|at| at >= ms) {
+            self.alarm.set(set);
+            return Ok(());
         }
+        storage.set_alarm(worker::ScheduledTime::new(js_sys_date(ms))).await?;
+        self.alarm.set(Some(ms));
+        Ok(())
     }
 
     async fn run(&self, call: Call) -> worker::Result<Reply> {
-        let storage = self.state.storage();
+        let kv = Kv::of(&self.state)?;
         let slot = call.slot.as_deref();
         let (entry, counter, attempts_at) = (name("e", slot), name("n", slot), name("attempts", slot));
         Ok(match call.op {
             Op::Insert { value, expires_at, now } => {
-                if self.live(&entry, now).await?.is_some() {
+                if Self::live(&kv, &entry, now)?.is_some() {
                     Reply::default()
                 } else {
-                    self.store(&entry, &Entry { value, expires_at }).await?;
+                    self.store(&kv, &entry, &Entry { value, expires_at }).await?;
                     Reply { ok: true, ..Reply::default() }
                 }
             }
             Op::Take { now } => {
-                let found = self.live(&entry, now).await?;
+                let found = Self::live(&kv, &entry, now)?;
                 if found.is_some() {
-                    storage.delete(&entry).await?;
+                    kv.delete(&entry)?;
                 }
                 Reply { ok: found.is_some(), value: found.map(|e| e.value), ..Reply::default() }
             }
             Op::Get { now } => {
-                let found = self.live(&entry, now).await?;
+                let found = Self::live(&kv, &entry, now)?;
                 Reply { ok: found.is_some(), value: found.map(|e| e.value), ..Reply::default() }
             }
             Op::GetMany { now, slots } => {
                 let mut values = Vec::with_capacity(slots.len());
                 for s in &slots {
-                    values.push(self.live(&name("e", s.as_deref()), now).await?.map(|e| e.value));
+                    values.push(Self::live(&kv, &name("e", s.as_deref()), now)?.map(|e| e.value));
                 }
                 Reply { ok: true, values, ..Reply::default() }
             }
-            Op::Replace { value, now } => match self.live(&entry, now).await? {
+            Op::Replace { value, now } => match Self::live(&kv, &entry, now)? {
                 Some(old) => {
-                    storage.put(&entry, &Entry { value, expires_at: old.expires_at }).await?;
+                    kv.put(&entry, &Entry { value, expires_at: old.expires_at })?;
                     Reply { ok: true, ..Reply::default() }
                 }
                 None => Reply::default(),
             },
-            Op::GetOrInsert { value } => match self.live(&entry, 0).await? {
+            Op::GetOrInsert { value } => match Self::live(&kv, &entry, 0)? {
                 Some(existing) => Reply { ok: false, value: Some(existing.value), ..Reply::default() },
                 None => {
-                    self.store(&entry, &Entry { value: value.clone(), expires_at: 0 }).await?;
+                    self.store(&kv, &entry, &Entry { value: value.clone(), expires_at: 0 }).await?;
                     Reply { ok: true, value: Some(value), ..Reply::default() }
                 }
             },
             Op::Put { value } => {
-                storage.put(&entry, &Entry { value, expires_at: 0 }).await?;
+                kv.put(&entry, &Entry { value, expires_at: 0 })?;
                 Reply { ok: true, ..Reply::default() }
             }
             Op::Advance { to } => {
-                let current: Option<u64> = storage.get(&counter).await?;
+                let current: Option<u64> = kv.get(&counter)?;
                 if current.is_none_or(|c| to > c) {
-                    storage.put(&counter, to).await?;
+                    kv.put(&counter, &to)?;
                     Reply { ok: true, ..Reply::default() }
                 } else {
                     Reply::default()
                 }
             }
             Op::Check { now, window, limit } => {
-                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
+                let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
                 let refused = attempts.refused_until(now, window, limit);
                 Reply { ok: refused.is_none(), count: attempts.count(), oldest: attempts.oldest(), retry_at: refused.unwrap_or(0), ..Reply::default() }
             }
             Op::Reserve { now, window, limit, id } => {
-                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
+                let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
                 let decided = attempts.reserve(now, window, limit, id.clone());
-                storage.put(&attempts_at, &attempts).await?;
+                kv.put(&attempts_at, &attempts)?;
                 let oldest = attempts.oldest();
                 match decided {
                     Reservation::Counted { count } => Reply { ok: true, value: Some(Value::String(id)), count, oldest, ..Reply::default() },
@@ -248,33 +331,35 @@ impl Vault {
                 }
             }
             Op::Answer { answer: a } => {
-                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
-                let mut last: Option<u64> = storage.get(&counter).await?;
+                let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
+                let mut last: Option<u64> = kv.get(&counter)?;
                 let before = (attempts.clone(), last);
                 let answered = answer(&mut attempts, &mut last, a);
                 if before.0 != attempts {
-                    storage.put(&attempts_at, &attempts).await?;
+                    kv.put(&attempts_at, &attempts)?;
                 }
                 if let (Some(l), true) = (last, before.1 != last) {
-                    storage.put(&counter, l).await?;
+                    kv.put(&counter, &l)?;
                 }
                 Reply { ok: answered == Answered::Accepted, answered: Some(answered), ..Reply::default() }
             }
             Op::Counter => {
-                let current: Option<u64> = storage.get(&counter).await?;
+                let current: Option<u64> = kv.get(&counter)?;
                 Reply { ok: current.is_some(), value: current.map(Value::from), ..Reply::default() }
             }
             Op::Release { id } => {
-                let mut attempts: Attempts = storage.get(&attempts_at).await?.unwrap_or_default();
+                let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
                 let ok = attempts.release(&id);
-                storage.put(&attempts_at, &attempts).await?;
+                kv.put(&attempts_at, &attempts)?;
                 Reply { ok, ..Reply::default() }
             }
             Op::Clear => {
                 match slot {
-                    None => storage.delete_all().await?,
+                    None => self.state.storage().delete_all().await?,
                     Some(_) => {
-                        storage.delete_multiple(vec![entry, counter, attempts_at]).await?;
+                        for name in [entry, counter, attempts_at] {
+                            kv.delete(&name)?;
+                        }
                     }
                 }
                 Reply { ok: true, ..Reply::default() }
@@ -282,33 +367,44 @@ impl Vault {
         })
     }
 
-    /// Deletes the entries that expired and sets the alarm for the next expiry, if any.
+    /// The alarm: deletes the entries that expired; when nothing else is stored, the whole
+    /// object; otherwise sets the alarm again for the latest expiry still ahead, if any.
     async fn expire(&self, now: u64) -> worker::Result<()> {
-        let storage = self.state.storage();
-        let listed = storage.list_with_options(worker::ListOptions::new().prefix("e")).await?;
-        let (mut expired, mut next) = (Vec::new(), None::<u64>);
-        for name in listed.keys() {
-            let Some(name) = name?.as_string() else { continue };
-            // `e` and `e:{slot}` are entries; nothing else starts with `e`.
-            if name != "e" && !name.starts_with("e:") {
-                continue;
-            }
-            if let Some(entry) = storage.get::<Entry>(&name).await? {
-                match entry.expires_at {
-                    0 => {}
-                    at if at <= now => expired.push(name),
-                    at => next = Some(next.map_or(at, |n| n.min(at))),
+        self.alarm.set(None);
+        let kv = Kv::of(&self.state)?;
+        let (mut expired, mut later, mut kept) = (Vec::new(), None::<u64>, false);
+        for (name, value) in kv.entries()? {
+            // `e` and `e:{slot}` are entries; counters and attempts are kept.
+            let entry = if name == "e" || name.starts_with("e:") { serde_wasm_bindgen::from_value::<Entry>(value).ok() } else { None };
+            match entry.map(|e| e.expires_at) {
+                Some(at) if at > 0 && at <= now => expired.push(name),
+                Some(at) if at > now => {
+                    later = Some(later.map_or(at, |l| l.max(at)));
+                    kept = true;
                 }
+                _ => kept = true,
             }
         }
-        if !expired.is_empty() {
-            storage.delete_multiple(expired).await?;
+        if !kept {
+            return self.state.storage().delete_all().await;
         }
-        if let Some(at) = next {
+        for name in &expired {
+            kv.delete(name)?;
+        }
+        if let Some(at) = later {
             self.arm(at).await?;
         }
         Ok(())
     }
+}
+
+/// The whole body of a response, read by the runtime (`Response.text()`): `worker`'s own
+/// `Response::text` reads a streamed body chunk by chunk through the wasm, which cost more
+/// than the rest of a Vault call's reply handling.
+async fn body_text(resp: Response) -> worker::Result<String> {
+    let web: worker::web_sys::Response = resp.into();
+    let text = worker::wasm_bindgen_futures::JsFuture::from(web.text()?).await?;
+    text.as_string().ok_or_else(|| worker::Error::RustError("a response body that is not text".into()))
 }
 
 fn js_sys_date(ms: i64) -> worker::js_sys::Date {
@@ -317,7 +413,7 @@ fn js_sys_date(ms: i64) -> worker::js_sys::Date {
 
 impl DurableObject for Vault {
     fn new(state: State, _env: Env) -> Self {
-        Self { state }
+        Self { state, alarm: Cell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -355,11 +451,11 @@ impl VaultClient {
         let body = serde_json::to_string(&call).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
         init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
         let req = Request::new_with_init("https://vault/op", &init)?;
-        let mut resp = stub.fetch_with_request(req).await?;
+        let resp = stub.fetch_with_request(req).await?;
         if resp.status_code() != 200 {
             return Err(AppError::internal(format!("vault answered {}", resp.status_code())));
         }
-        Ok(resp.json().await?)
+        serde_json::from_str(&body_text(resp).await?).map_err(|e| AppError::internal(format!("vault reply: {e}")))
     }
 
     async fn run_op(&self, key: &str, op: Op) -> StoreResult<Reply> {

@@ -4,7 +4,7 @@
 //! stores ([`Context::new`]) and move `now` instead of sleeping.
 
 use crate::records::{RecordStore, Records};
-use crate::store::{from_value, to_value, OneTime, StoreResult};
+use crate::store::{to_value, OneTime, StoreResult};
 use biopass_idp::random::{Entropy, SeededEntropy};
 use biopass_idp::schema::VaultKey;
 use biopass_idp::secretbox::MasterKey;
@@ -80,7 +80,7 @@ impl<V: OneTime, R: Records> Context<V, R> {
         if user.disabled {
             return Ok(true);
         }
-        Ok(from_value::<bool>(self.vault.get(&VaultKey::UserDisabled(&user.id).to_string(), self.now).await?)? == Some(true))
+        crate::oauth::user_disabled(&self.vault, self.now, &user.id).await
     }
 
     /// Records that `user_id` is disabled (or enabled again) in the Vault too. Enabling

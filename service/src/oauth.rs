@@ -195,6 +195,14 @@ pub async fn token_status<V: OneTime>(vault: &V, now: u64, user_id: &str, jti: &
     Ok(TokenStatus { user_disabled: set(0), revoked: set(1) })
 }
 
+/// Whether `user_id` is disabled or deleted, from the user's status object alone.
+///
+/// # Errors
+/// When the store fails.
+pub async fn user_disabled<V: OneTime>(vault: &V, now: u64, user_id: &str) -> Result<bool, StoreError> {
+    Ok(from_value::<bool>(vault.get(&VaultKey::UserDisabled(user_id).to_string(), now).await?)? == Some(true))
+}
+
 /// What [`token_status`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenStatus {

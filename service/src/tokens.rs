@@ -7,7 +7,7 @@
 
 use crate::context::Context;
 use crate::http::{Challenge, Failure};
-use crate::oauth::{is_revoked, misused, record_redemption, redeem_code, token_status, OneTimeError};
+use crate::oauth::{is_revoked, misused, record_redemption, redeem_code, token_status, user_disabled, OneTimeError};
 use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::active_user;
@@ -74,7 +74,9 @@ pub async fn exchange_code<V: OneTime, R: Records>(
         }
         Err(e) => return Err(oauth(e.refusal()?)),
     };
-    if active_user(cx, &grant.user_id).await?.is_none() {
+    // The user's status object alone (no KV read of the record): disabling writes it before
+    // the record, and deleting leaves it saying so past the last code's lifetime.
+    if user_disabled(&cx.vault, cx.now, &grant.user_id).await? {
         return Err(oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone")));
     }
     // The access token's id is a value of the code's sign-in: its revocation, if the code is

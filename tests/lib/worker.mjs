@@ -81,7 +81,7 @@ async function startWorkerOnce(state, { port, host }) {
     healthUrl: `${url}/.well-known/openid-configuration`,
     logFile: join(LOGS, `wrangler-${port}.log`),
   });
-  return { ...service, url, port, adminToken: state.adminToken };
+  return { ...service, url, port, inspectorPort, adminToken: state.adminToken };
 }
 
 /** Calls the admin API; returns { status, body }. */

@@ -120,6 +120,16 @@ fn a_deleted_users_tokens_stop_working() {
     assert!(run(cx.vault.get(&status, cx.now + ACCESS_TOKEN_LIFETIME)).unwrap().is_none());
 }
 
+#[test]
+fn a_deleted_users_outstanding_code_gets_no_tokens() {
+    let mut cx = context();
+    let user = issued(&mut cx, "code-1");
+    let keyset = run(keys::load(&mut cx)).unwrap();
+    run(biopass_service::users::delete_user(&cx, &user.id)).unwrap();
+    let refused = run(tokens::exchange_code(&mut cx, &keyset, &InProcess, SigningAlg::Es256, "code-1", &redemption())).unwrap_err();
+    assert_eq!(oauth_error(&refused).0, OAuthErrorCode::InvalidGrant);
+}
+
 /// An access token as issued before revocations were kept with the user: no `rvu` claim.
 fn earlier_token(cx: &Cx, keyset: &biopass_idp::keys::OpenKeyset, user: &UserRecord, jti: &str) -> String {
     let claims = AccessTokenClaims {
