@@ -7,7 +7,8 @@
 //! by the runtime, and operations on different objects run in parallel.
 //!
 //! Operations: [`Op::Insert`] (fails if present), [`Op::Take`] (read and delete: the
-//! one-time redemption of codes, request URIs and transactions), [`Op::Get`], [`Op::GetMany`]
+//! one-time use of request URIs and transactions), [`Op::Redeem`] (a code's grant checked
+//! against the token request and taken in one operation), [`Op::Get`], [`Op::GetMany`]
 //! (several slots of one object in one call: userinfo's user status and token revocation),
 //! [`Op::Replace`], [`Op::GetOrInsert`] and [`Op::Put`] (keyset, user-name claims),
 //! [`Op::Advance`] (a counter that only grows: TOTP steps), and
@@ -29,9 +30,10 @@
 //! Only alarm calls and deleting a whole object are awaited, after the operation's reads.
 
 use crate::error::{AppError, AppResult};
+use biopass_idp::grant::{redeemable, Redemption, RedemptionParams};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
-use biopass_service::store::{from_value, one_object, to_value, OneTime, StoreError, StoreResult};
+use biopass_service::store::{from_value, one_object, to_value, OneTime, RedeemOutcome, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -100,6 +102,12 @@ pub enum Op {
     },
     /// The counter ([`Op::Advance`]); the reply's `value` holds it, if any.
     Counter,
+    /// Redeems a code's grant ([`biopass_idp::grant::redeemable`]): the reply's `value` is
+    /// the live grant, if any, and `ok` whether it was taken (removed).
+    Redeem {
+        now: u64,
+        redemption: RedemptionParams,
+    },
     Clear,
 }
 
@@ -343,6 +351,16 @@ impl Vault {
                 }
                 Reply { ok: answered == Answered::Accepted, answered: Some(answered), ..Reply::default() }
             }
+            Op::Redeem { now, redemption } => match Self::live(&kv, &entry, now)? {
+                None => Reply::default(),
+                Some(found) => {
+                    let taken = redeemable(&found.value, &redemption.as_redemption(), now);
+                    if taken {
+                        kv.delete(&entry)?;
+                    }
+                    Reply { ok: taken, value: Some(found.value), ..Reply::default() }
+                }
+            },
             Op::Counter => {
                 let current: Option<u64> = kv.get(&counter)?;
                 Reply { ok: current.is_some(), value: current.map(Value::from), ..Reply::default() }
@@ -562,5 +580,13 @@ impl OneTime for VaultClient {
     }
     async fn clear(&self, key: &str) -> StoreResult<()> {
         self.run_op(key, Op::Clear).await.map(|_| ())
+    }
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome> {
+        let reply = self.run_op(key, Op::Redeem { now, redemption: RedemptionParams::of(redemption) }).await?;
+        Ok(match (reply.ok, reply.value) {
+            (_, None) => RedeemOutcome::Absent,
+            (true, Some(grant)) => RedeemOutcome::Taken(grant),
+            (false, Some(grant)) => RedeemOutcome::Refused(grant),
+        })
     }
 }

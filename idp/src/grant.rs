@@ -33,6 +33,33 @@ pub struct Redemption<'a> {
     pub code_verifier: Option<&'a str>,
 }
 
+/// A [`Redemption`] that owns its values: what the token endpoint sends to where the code is
+/// kept, so the check and the removal are one operation there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionParams {
+    pub client_id: String,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    #[serde(default)]
+    pub code_verifier: Option<String>,
+}
+
+impl RedemptionParams {
+    pub fn of(r: &Redemption<'_>) -> Self {
+        Self { client_id: r.client_id.to_owned(), redirect_uri: r.redirect_uri.map(str::to_owned), code_verifier: r.code_verifier.map(str::to_owned) }
+    }
+
+    pub fn as_redemption(&self) -> Redemption<'_> {
+        Redemption { client_id: &self.client_id, redirect_uri: self.redirect_uri.as_deref(), code_verifier: self.code_verifier.as_deref() }
+    }
+}
+
+/// Whether the stored form of a code's grant may be taken for `r` at `now`
+/// ([`check_redemption`] accepts it); a value that is not a grant may not.
+pub fn redeemable(stored: &serde_json::Value, r: &Redemption<'_>, now: u64) -> bool {
+    CodeGrant::deserialize(stored).is_ok_and(|grant| check_redemption(&grant, r, now).is_ok())
+}
+
 /// Checks a redemption against the grant the code stood for, at Unix time `now`.
 ///
 /// # Errors

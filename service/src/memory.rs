@@ -4,7 +4,8 @@
 //! [`Clock`] that tests advance instead of sleeping.
 
 use crate::records::{Listed, Listing, Records};
-use crate::store::{one_object, OneTime, StoreResult};
+use crate::store::{one_object, OneTime, RedeemOutcome, StoreResult};
+use biopass_idp::grant::{redeemable, Redemption};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use serde_json::Value;
@@ -206,6 +207,18 @@ impl OneTime for MemoryVault {
             }
         }
         Ok(())
+    }
+
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome> {
+        give_way().await;
+        Ok(self.with(key, |s| match live(s, now).cloned() {
+            None => RedeemOutcome::Absent,
+            Some(grant) if redeemable(&grant, redemption, now) => {
+                s.entry = None;
+                RedeemOutcome::Taken(grant)
+            }
+            Some(grant) => RedeemOutcome::Refused(grant),
+        }))
     }
 }
 

@@ -3,7 +3,7 @@
 //! codes (RFC 6749 4.1), client assertion ids (RFC 7523 3, `jti`). The protocol checks are
 //! `biopass_idp`'s; this module stores and takes.
 
-use crate::store::{from_value, to_value, OneTime, StoreError};
+use crate::store::{from_value, to_value, OneTime, RedeemOutcome, StoreError};
 use biopass_idp::authorize::{AuthorizationRequest, REQUEST_URI_PREFIX};
 use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::error::OAuthError;
@@ -130,8 +130,8 @@ pub async fn issue_code<V: OneTime>(vault: &V, now: u64, code: &str, grant: &Cod
     Ok(())
 }
 
-/// Redeems `code`: checked against `redemption` (client, redirect URI, PKCE, expiry), then
-/// taken once (a second redemption, even a concurrent one, finds nothing). A redemption that
+/// Redeems `code`: checked against `redemption` (client, redirect URI, PKCE, expiry) and
+/// taken in one Vault operation (a second redemption, even a concurrent one, finds nothing). A redemption that
 /// fails the checks (another client, a wrong verifier) is refused without spending the code,
 /// so whoever sees a code cannot burn it for the client it was issued to.
 ///
@@ -139,13 +139,19 @@ pub async fn issue_code<V: OneTime>(vault: &V, now: u64, code: &str, grant: &Cod
 /// [`OneTimeError::Refused`] with `invalid_grant`.
 pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption: &Redemption<'_>) -> Result<CodeGrant, OneTimeError> {
     let gone = || OneTimeError::Refused(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
-    let key = VaultKey::Code(code).to_string();
-    let Some(seen) = from_value::<CodeGrant>(vault.get(&key, now).await?)? else {
-        revoke_on_replay(vault, now, code).await?;
-        return Err(gone());
-    };
-    check_redemption(&seen, redemption, now).map_err(OneTimeError::Misused)?;
-    from_value(vault.take(&key, now).await?)?.ok_or_else(gone)
+    match vault.redeem(&VaultKey::Code(code).to_string(), now, redemption).await? {
+        RedeemOutcome::Taken(grant) => from_value(Some(grant))?.ok_or_else(gone),
+        // Left in place: the check says why (it refused the same grant where it is kept).
+        RedeemOutcome::Refused(grant) => {
+            let seen: CodeGrant = from_value(Some(grant))?.ok_or_else(gone)?;
+            check_redemption(&seen, redemption, now).map_err(OneTimeError::Misused)?;
+            Err(gone())
+        }
+        RedeemOutcome::Absent => {
+            revoke_on_replay(vault, now, code).await?;
+            Err(gone())
+        }
+    }
 }
 
 /// What a redeemed code issued: the access token's `jti`, and when that token expires.

@@ -3,6 +3,7 @@
 //! cannot outrun a limit. `edge-worker/src/vault.rs` runs these operations in a Durable
 //! Object; [`crate::memory::MemoryVault`] runs them in memory for tests.
 
+use biopass_idp::grant::Redemption;
 use biopass_idp::lockout::{Answered, CodeAnswer, Limit};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -61,6 +62,21 @@ pub trait OneTime {
     /// The counter of `key` as [`Self::advance`] moved it, if any.
     async fn counter(&self, key: &str) -> StoreResult<Option<u64>>;
     async fn clear(&self, key: &str) -> StoreResult<()>;
+    /// Redeems the code grant under `key` for `redemption` in one operation
+    /// (`biopass_idp::grant::redeemable` decides): a live grant it accepts is removed and
+    /// answered, one it refuses stays where it is.
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome>;
+}
+
+/// What [`OneTime::redeem`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedeemOutcome {
+    /// The grant, removed: this caller alone has it.
+    Taken(Value),
+    /// The grant, left in place: the redemption did not match it.
+    Refused(Value),
+    /// No live grant under the key.
+    Absent,
 }
 
 /// A shared store is the store (tests give several contexts one in-memory Vault, as
@@ -107,6 +123,9 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     }
     async fn clear(&self, key: &str) -> StoreResult<()> {
         (**self).clear(key).await
+    }
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome> {
+        (**self).redeem(key, now, redemption).await
     }
 }
 

@@ -187,6 +187,10 @@ fn a_returning_sign_in_creates_one_vault_object() {
         println!("{name}: {} Vault calls, {} objects", calls.len(), reached.len());
     }
     println!("whole sign-in: {} calls over {} objects, {} of them new (one object per key: {} new)", all.len(), objects.len(), new.len(), keys_new.len());
+    // The code exchange: the code checked and taken in one call, the user's status, the
+    // redemption record (was: read, take, status, record, and a KV read of the user).
+    let token = &steps.iter().find(|(name, _)| *name == "token").map(|(_, calls)| calls.clone()).unwrap_or_default();
+    assert_eq!(token.len(), 3, "{token:?}");
     assert_eq!(sign_in.len(), 1, "every value of the sign-in in one object: {sign_in:?}");
     assert_eq!(new, sign_in, "the sign-in's object is the only one it creates");
     assert!(keys_new.len() >= 4, "request URI, transaction, code and its redemption record were objects of their own: {keys_new:?}");
