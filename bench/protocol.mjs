@@ -266,6 +266,28 @@ function bundle(dir, pick) {
   return `${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (${files.sort().join(', ')})`;
 }
 
+/**
+ * CPU time (ms) of a worker's process group for a long window: its workerd processes' own
+ * time plus the time of the group's children that exited and were reaped (cutime + cstime of
+ * every process in the group), so a runtime process that ends within the window does not take
+ * its CPU out of the sum.
+ */
+function groupCpuMs(pgid) {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) !== pgid) continue;
+      if (comm.startsWith('workerd')) ticks += Number(f[11]) + Number(f[12]);
+      ticks += Number(f[13]) + Number(f[14]);
+    } catch { /* process went away */ }
+  }
+  return (ticks * 1000) / CLK_TCK;
+}
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
 /** Whether the workerd processes of a process group were started with an inspector. */
 function inspector(pgid) {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
@@ -303,9 +325,9 @@ try {
   }
 
   // Idle: all workers at once, nothing sent.
-  const idleFrom = sides.map((side) => workerdCpuMs(side.pgid));
+  const idleFrom = sides.map((side) => groupCpuMs(side.pgid));
   await new Promise((r) => setTimeout(r, IDLE * 1000));
-  const idle = sides.map((side, i) => (workerdCpuMs(side.pgid) - idleFrom[i]) / IDLE);
+  const idle = sides.map((side, i) => (groupCpuMs(side.pgid) - idleFrom[i]) / IDLE);
 
   const insp = sides.map((s) => `${s.name} ${inspector(s.pgid) ? 'on' : 'off'}`).join(', ');
   const peerDist = mkdtempSync(join(tmpdir(), 'biopass-peer-dist-'));
