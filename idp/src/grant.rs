@@ -134,6 +134,21 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_grant_is_redeemable_only_as_check_redemption_allows() {
+        let stored = serde_json::to_value(grant()).unwrap();
+        assert!(redeemable(&stored, &ok_redemption(), 159));
+        assert!(!redeemable(&stored, &ok_redemption(), 160), "expired");
+        assert!(!redeemable(&stored, &Redemption { client_id: "c2", ..ok_redemption() }, 100), "another client");
+        assert!(!redeemable(&stored, &Redemption { code_verifier: Some("wrong-verifier-wrong-verifier-wrong-verifier"), ..ok_redemption() }, 100), "PKCE");
+        assert!(!redeemable(&serde_json::json!({"not": "a grant"}), &ok_redemption(), 100), "not a grant");
+        // What crosses to the Vault is the same redemption.
+        let params = RedemptionParams::of(&ok_redemption());
+        let back: RedemptionParams = serde_json::from_value(serde_json::to_value(&params).unwrap()).unwrap();
+        assert_eq!(back, params);
+        assert!(redeemable(&stored, &back.as_redemption(), 159));
+    }
+
+    #[test]
     fn redemption_rules() {
         let g = grant();
         check_redemption(&g, &ok_redemption(), 159).unwrap();
