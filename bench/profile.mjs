@@ -9,7 +9,7 @@
 //   node --experimental-websocket bench/profile.mjs [token|userinfo|discovery|signin] [N=30]
 // (Node 20 needs the flag for its WebSocket; after scripts/build.sh.)
 import { createHash, randomBytes } from 'node:crypto';
-import { newState, startWorker, createApp } from '../tests/lib/worker.mjs';
+import { newState, startWorker, createApp, groupProcesses } from '../tests/lib/worker.mjs';
 import { Account, loginWithTotp } from '../tests/lib/login.mjs';
 const what = process.argv[2] ?? 'token';
 if (!['token', 'userinfo', 'discovery', 'signin'].includes(what)) throw new Error(`what to profile: token, userinfo, discovery or signin, not ${what}`);
@@ -36,10 +36,9 @@ try {
   if (what === 'signin') await new Promise((r) => setTimeout(r, 31000));
   const { execSync } = await import('node:child_process');
   let target;
-  const { readFileSync } = await import('node:fs');
-  const ours = (pid) => { try { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[2]) === worker.pgid; } catch { return false; } };
   // This worker's workerd only (another run's could still be listening).
-  for (const l of execSync('ss -ltnpH').toString().split('\n').filter((l) => l.includes('workerd') && ours(l.match(/pid=(\d+)/)?.[1]))) {
+  const ours = new Set(groupProcesses(worker.pgid).map((p) => String(p.pid)));
+  for (const l of execSync('ss -ltnpH').toString().split('\n').filter((l) => l.includes('workerd') && ours.has(l.match(/pid=(\d+)/)?.[1]))) {
     const port = l.split(/\s+/)[3].split(':').pop();
     try { const ts = await (await globalThis.fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(1500) })).json(); target = ts.find((t) => t.id === 'core:user:biopass-edge') ?? target; } catch { /* not an inspector */ }
   }

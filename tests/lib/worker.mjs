@@ -113,19 +113,40 @@ export async function createApp(worker, name, extra = {}, callback = 'https://rp
   return { ...r.body, secret };
 }
 
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+/** Clock ticks per second of /proc's CPU times. */
+export const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
-/** User + system CPU time (ms) of the workerd processes of a worker's process group (its
- * `pgid`), from /proc: the runtime's own work included, so an upper bound of the Worker's. */
-export function workerdCpuMs(pgid) {
-  let ticks = 0;
+/**
+ * The processes of a process group (`pgid`) from /proc: `{ pid, comm, f }`, `f` the fields of
+ * `/proc/{pid}/stat` after the command name (`f[2]` the group, `f[11]`/`f[12]` user/system
+ * ticks, `f[13]`/`f[14]` those of reaped children).
+ */
+export function groupProcesses(pgid) {
+  const found = [];
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm.startsWith('workerd') && Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+      if (Number(f[2]) === pgid) found.push({ pid: Number(pid), comm, f });
     } catch { /* process went away */ }
   }
+  return found;
+}
+
+/** User + system CPU time (ms) of the workerd processes of a worker's process group (its
+ * `pgid`), from /proc: the runtime's own work included, so an upper bound of the Worker's. */
+export function workerdCpuMs(pgid) {
+  const ticks = groupProcesses(pgid).filter((p) => p.comm.startsWith('workerd')).reduce((t, p) => t + Number(p.f[11]) + Number(p.f[12]), 0);
+  return (ticks * 1000) / TICK;
+}
+
+/**
+ * What `workerdCpuMs` reads, for a long window, plus the time of the group's children that exited and
+ * were reaped (cutime + cstime of every process in the group), so a runtime process that ends
+ * within the window does not take its CPU out of the sum.
+ */
+export function groupCpuMs(pgid) {
+  const ticks = groupProcesses(pgid).reduce((t, p) => t + (p.comm.startsWith('workerd') ? Number(p.f[11]) + Number(p.f[12]) : 0) + Number(p.f[13]) + Number(p.f[14]), 0);
   return (ticks * 1000) / TICK;
 }
