@@ -6,12 +6,14 @@
 // provider (bench/peer/wrangler.assets.toml: wrangler dev puts its asset router in front of
 // a Worker with assets, and that router's CPU is in the workerd process measured; on
 // Cloudflare it is not the Worker's CPU). In interleaved rounds (the order of the workers
-// turns each round) it measures, per worker: discovery (the
+// turns each round, and each measurement is taken on every worker one after the other) it
+// measures, per worker: discovery (the
 // metadata document, sequential and concurrent), the code exchange at /token (codes made
 // beforehand: Biopass by whole TOTP sign-ins of new users, the peer by /authorize; only the
 // POST /token calls are measured), /userinfo with the fresh access tokens, and whole
 // returning sign-ins (Biopass: PAR, authorize, login state, TOTP verify of an enrolled user,
 // token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
+// min-max over rounds), Biopass's ratio to each peer (of each round's figures: median,
 // min-max over rounds), requests/s and p50/p99 latency (medians over rounds), and each
 // worker's bundle size gzipped; then each worker's CPU per second while idle (nothing sent
 // for PROTOCOL_IDLE seconds, default 20, right after the rounds: Biopass's one-time objects
@@ -19,6 +21,8 @@
 // lifetime every alarm has rung, and the idle CPU per sign-in made is their whole cost). The peer needs its package: `npm ci --prefix bench/peer`.
 //   node bench/protocol.mjs [rounds=5] [requests=30] [discovery=200] [concurrency=8]
 //   (or PROTOCOL_ROUNDS, PROTOCOL_REQUESTS, PROTOCOL_DISCOVERY, PROTOCOL_CONCURRENCY)
+//   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
+//   earlier commit after its build) as a further column, Biopass@<its commit>.
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
 // metadata GETs per worker and round, sequential and again at `concurrency`.
 import { execFileSync } from 'node:child_process';
@@ -42,6 +46,9 @@ const N = num(3, 'PROTOCOL_REQUESTS', 30);
 const IDLE = Number(process.env.PROTOCOL_IDLE ?? 20);
 const DISCOVERY = num(4, 'PROTOCOL_DISCOVERY', 200);
 const CONC = num(5, 'PROTOCOL_CONCURRENCY', 8);
+// A checkout (e.g. a git worktree of an earlier commit, built) whose provider runs beside
+// this one's, as a third column to compare with.
+const BASELINE = process.env.PROTOCOL_BASELINE;
 const CALLBACK = 'https://rp.example.com/callback';
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
 const PEER_DIR = join(ROOT, 'bench/peer');
@@ -102,12 +109,12 @@ async function discovery(side) {
 // a code is good for the current step or the next, so a user can sign in again without
 // waiting only while their last step is not ahead of the clock (`ready`). New users enrol
 // to make the codes of the code-exchange phase, which also fills this pool.
-const pool = [];
 const ready = (a) => a.lastStep <= step();
 let users = 0;
 
-function biopass(worker, app) {
-  const side = { name: 'Biopass', flows: 0, url: worker.url, pgid: worker.pgid, metadata: '/.well-known/openid-configuration', clientId: app.client_id, secret: app.secret, stop: worker.stop };
+function biopass(worker, app, name = 'Biopass') {
+  const pool = [];
+  const side = { name, flows: 0, url: worker.url, pgid: worker.pgid, metadata: '/.well-known/openid-configuration', clientId: app.client_id, secret: app.secret, stop: worker.stop };
   async function par(account, challenge) {
     const r = await ok(await fetch(`${side.url}/par`, {
       method: 'POST',
@@ -227,24 +234,31 @@ const ROWS = [
   ['sign-in, per HTTP request', 'request'],
 ];
 const PEERS = [['peer', 'wrangler.toml'], ['peer+assets', 'wrangler.assets.toml']];
-const results = Object.fromEntries(ROWS.map(([row]) => [row, Object.fromEntries(['Biopass', ...PEERS.map(([name]) => name)].map((name) => [name, []]))]));
+const results = Object.fromEntries(ROWS.map(([row]) => [row, {}]));
 
-/** One round of every measurement for one worker. */
-async function round(side) {
-  const keep = (row, m) => results[row][side.name].push(m);
-  const d1 = await measure(side, DISCOVERY, 1, () => discovery(side));
-  keep(ROWS[0][0], d1.request);
-  const d2 = await measure(side, DISCOVERY, CONC, () => discovery(side));
-  keep(ROWS[1][0], d2.request);
-  const codes = [];
-  for (let i = 0; i < N; i++) codes.push(await side.code());
-  const tokens = [];
-  keep(ROWS[2][0], (await measure(side, N, 1, async (i) => { tokens.push(await exchange(side, codes[i])); })).request);
-  keep(ROWS[3][0], (await measure(side, N, 1, (i) => userinfo(side, tokens[i]))).request);
-  await side.prepare(N);
-  const s = await measure(side, N, 1, () => side.signIn());
-  keep(ROWS[4][0], s.call);
-  keep(ROWS[5][0], s.request);
+/**
+ * One round of every measurement, each taken on every worker one after the other in `order`
+ * (so the machine's drift falls on all of them alike, and a round's ratios compare like with like).
+ */
+async function round(order) {
+  const keep = (side, row, m) => (results[row][side.name] ??= []).push(m);
+  for (const side of order) keep(side, ROWS[0][0], (await measure(side, DISCOVERY, 1, () => discovery(side))).request);
+  for (const side of order) keep(side, ROWS[1][0], (await measure(side, DISCOVERY, CONC, () => discovery(side))).request);
+  const codes = new Map();
+  for (const side of order) {
+    const made = [];
+    for (let i = 0; i < N; i++) made.push(await side.code());
+    codes.set(side, made);
+  }
+  const tokens = new Map(order.map((side) => [side, []]));
+  for (const side of order) keep(side, ROWS[2][0], (await measure(side, N, 1, async (i) => { tokens.get(side).push(await exchange(side, codes.get(side)[i])); })).request);
+  for (const side of order) keep(side, ROWS[3][0], (await measure(side, N, 1, (i) => userinfo(side, tokens.get(side)[i]))).request);
+  for (const side of order) await side.prepare(N);
+  for (const side of order) {
+    const s = await measure(side, N, 1, () => side.signIn());
+    keep(side, ROWS[4][0], s.call);
+    keep(side, ROWS[5][0], s.request);
+  }
 }
 
 /** Gzipped size (default level, file by file) of the files `pick` chooses under `dir`. */
@@ -276,6 +290,7 @@ function inspector(pgid) {
 }
 
 const state = newState();
+const baselineState = BASELINE ? newState() : null;
 const sides = [];
 try {
   // Started one after the other: two wrangler dev starting at once on 2 busy cores is slow.
@@ -283,6 +298,13 @@ try {
   sides.push({ stop: worker.stop });
   sides[0] = biopass(worker, await createApp(worker, 'Protocol bench'));
   for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
+  if (BASELINE) {
+    // Another checkout's build of the provider, measured beside this one (its own state).
+    const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
+    const other = await startWorker(baselineState, { root: BASELINE });
+    sides.push({ stop: other.stop });
+    sides[sides.length - 1] = biopass(other, await createApp(other, 'Protocol bench'), `Biopass@${rev}`);
+  }
 
   // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
   for (const side of sides) {
@@ -293,7 +315,7 @@ try {
   }
   for (let r = 0; r < ROUNDS; r++) {
     const order = sides.map((_, i) => sides[(i + r) % sides.length]);
-    for (const side of order) await round(side);
+    await round(order);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
   }
 
@@ -324,7 +346,11 @@ try {
     table.push([
       row + (perFlow ? ' (CPU ms/flow, flows/s)' : ''),
       ...got.map((xs) => cell(cpu(xs))),
-      ...got.slice(1).map((p) => (median(cpu(p)) > 0 ? `${f(median(cpu(got[0])) / median(cpu(p)), 2)}x` : '-')),
+      // Per round, Biopass's CPU over the peer's in that round: the median and the range.
+      ...got.slice(1).map((p) => {
+        const ratios = p.map((x, i) => (x.cpu > 0 ? got[0][i].cpu / x.cpu : NaN)).filter(Number.isFinite);
+        return ratios.length ? `${f(median(ratios), 2)}x (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})` : '-';
+      }),
       ...got.map((xs) => f(m(xs, 'rate'), 1)),
       ...got.map((xs) => `${f(m(xs, 'p50'), 1)} / ${f(m(xs, 'p99'), 1)}`),
     ]);
@@ -333,12 +359,13 @@ try {
   const line = (r) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
 
   console.log(`\nProtocol endpoints: Biopass vs a peer on @cloudflare/workers-oauth-provider ${PEER_VERSION}, both under wrangler dev ${WRANGLER_VERSION} on 127.0.0.1`);
-  console.log(`${ROUNDS} rounds, the workers' order turning each round; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
+  console.log(`${ROUNDS} rounds, the workers' order turning each round, each measurement taken on the workers one after the other; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
   console.log('sign-in: Biopass PAR + authorize + login state + TOTP verify + token (5 requests); peer authorize + token (2 requests, no user step: it grants at once)');
   console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
   console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
   console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
-  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds. req/s and latency: medians over rounds.`);
+  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds; ratio: of the same round's figures, median (min-max) over rounds.`);
+  console.log('  req/s and latency: medians over rounds.');
   console.log(`inspector: ${insp} (wrangler dev ${WRANGLER_VERSION} has no option or environment variable that switches it off: --inspector-port only moves it)\n`);
   console.log(line(table[0]));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
@@ -353,4 +380,5 @@ try {
 } finally {
   for (const side of sides.reverse()) await side.stop();
   state.cleanup();
+  baselineState?.cleanup();
 }

@@ -71,9 +71,26 @@ impl AppError {
     }
 }
 
-/// Headers every response of ours carries.
+thread_local! {
+    /// [`base_headers`] made once per isolate and content type, copied for each response
+    /// (one call into the runtime instead of one per header).
+    static BASE_HEADERS: std::cell::RefCell<Vec<(String, Headers)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Headers every response of ours carries (a fresh object the caller may add to).
 pub fn base_headers(content_type: &str) -> Headers {
-    headers_of(&http::base_headers(content_type))
+    BASE_HEADERS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let template = match cache.iter().position(|(t, _)| t == content_type) {
+            Some(i) => &cache[i].1,
+            None => {
+                cache.push((content_type.to_owned(), headers_of(&http::base_headers(content_type))));
+                &cache[cache.len() - 1].1
+            }
+        };
+        // Copying a Headers object cannot fail; should the runtime refuse, build it anew.
+        worker::web_sys::Headers::new_with_headers(&template.0).map_or_else(|_| headers_of(&http::base_headers(content_type)), Headers)
+    })
 }
 
 fn headers_of(pairs: &[(&'static str, String)]) -> Headers {

@@ -1,7 +1,7 @@
 //! Per-request context: KV as the service's [`Records`] (the records themselves are read and
 //! written by `biopass_service::records::RecordStore`), the Vault client, configuration,
-//! the clock and entropy; and what is cached per isolate: the signing keyset and the
-//! application records. Things that must be
+//! the clock and entropy; and what is cached per isolate: the signing keyset, the
+//! application records and the ids user names were last seen to name. Things that must be
 //! exactly-once go through [`crate::vault`]. Every key is built by `biopass_idp::schema`.
 
 use crate::error::{AppError, AppResult};
@@ -29,34 +29,50 @@ pub const KEYSET_CACHE_SECONDS: u64 = 60;
 /// after the write); one made elsewhere is seen within this time plus KV's own propagation
 /// (up to 60 s), so within 90 s.
 pub const APPLICATION_CACHE_SECONDS: u64 = 30;
-/// Most application records an isolate keeps (unknown client ids are never kept).
-const APPLICATION_CACHE_SIZE: usize = 256;
+/// Seconds an isolate remembers a value read with [`Records::get_remembered`] (a user name's
+/// id): the caller checks what it names, so this only bounds the memory's age.
+pub const REMEMBERED_SECONDS: u64 = 300;
+/// Most entries each of an isolate's caches keeps (absent keys are never kept).
+const CACHE_SIZE: usize = 256;
+
+/// Values an isolate keeps for `ttl` seconds, at most [`CACHE_SIZE`] of them.
+struct Kept {
+    ttl: u64,
+    entries: HashMap<String, (u64, String)>,
+}
+
+impl Kept {
+    fn new(ttl: u64) -> Self {
+        Self { ttl, entries: HashMap::new() }
+    }
+    fn get(&self, key: &str, now: u64) -> Option<String> {
+        self.entries.get(key).filter(|(at, _)| now < at + self.ttl).map(|(_, v)| v.clone())
+    }
+    fn keep(&mut self, key: &str, value: &str, now: u64) {
+        if self.entries.len() >= CACHE_SIZE {
+            self.entries.clear();
+        }
+        self.entries.insert(key.to_owned(), (now, value.to_owned()));
+    }
+    fn forget(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+}
 
 thread_local! {
     static KEYSET_CACHE: RefCell<Option<(u64, Rc<OpenKeyset>)>> = const { RefCell::new(None) };
-    static APPLICATIONS: RefCell<HashMap<String, (u64, String)>> = RefCell::new(HashMap::new());
+    static APPLICATIONS: RefCell<Kept> = RefCell::new(Kept::new(APPLICATION_CACHE_SECONDS));
+    static REMEMBERED: RefCell<Kept> = RefCell::new(Kept::new(REMEMBERED_SECONDS));
 }
 
 fn is_application(key: &str) -> bool {
     key.starts_with(&KvPrefix::Applications.to_string())
 }
 
-fn cached_application(key: &str, now: u64) -> Option<String> {
-    APPLICATIONS.with(|c| c.borrow().get(key).filter(|(at, _)| now < at + APPLICATION_CACHE_SECONDS).map(|(_, v)| v.clone()))
-}
-
-fn keep_application(key: &str, value: &str, now: u64) {
-    APPLICATIONS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= APPLICATION_CACHE_SIZE {
-            c.clear();
-        }
-        c.insert(key.to_owned(), (now, value.to_owned()));
-    });
-}
-
-fn forget_application(key: &str) {
-    APPLICATIONS.with(|c| c.borrow_mut().remove(key));
+/// Drops this isolate's copies of `key` (before and after a write through it).
+fn forget_everywhere(key: &str) {
+    APPLICATIONS.with(|c| c.borrow_mut().forget(key));
+    REMEMBERED.with(|c| c.borrow_mut().forget(key));
 }
 
 /// Workers KV as the service's [`Records`].
@@ -66,27 +82,39 @@ fn kv_error(e: worker::KvError) -> StoreError {
     StoreError(format!("kv: {e}"))
 }
 
-impl Records for Kv {
-    async fn get(&self, key: &str) -> StoreResult<Option<String>> {
-        if !is_application(key) {
-            return self.0.get(key).text().await.map_err(kv_error);
-        }
+impl Kv {
+    /// A read through `cache`: what it keeps, else KV's value (kept when present).
+    async fn get_through(&self, cache: &'static std::thread::LocalKey<RefCell<Kept>>, key: &str) -> StoreResult<Option<String>> {
         let now = crate::clock::now();
-        if let Some(kept) = cached_application(key, now) {
+        if let Some(kept) = cache.with(|c| c.borrow().get(key, now)) {
             return Ok(Some(kept));
         }
         let read = self.0.get(key).text().await.map_err(kv_error)?;
         if let Some(value) = &read {
-            keep_application(key, value, now);
+            cache.with(|c| c.borrow_mut().keep(key, value, now));
         }
         Ok(read)
     }
+}
+
+impl Records for Kv {
+    async fn get(&self, key: &str) -> StoreResult<Option<String>> {
+        if is_application(key) {
+            return self.get_through(&APPLICATIONS, key).await;
+        }
+        self.0.get(key).text().await.map_err(kv_error)
+    }
+
+    async fn get_remembered(&self, key: &str) -> StoreResult<Option<String>> {
+        self.get_through(&REMEMBERED, key).await
+    }
+
+    fn forget(&self, key: &str) {
+        REMEMBERED.with(|c| c.borrow_mut().forget(key));
+    }
 
     async fn put(&self, key: &str, value: String, metadata: Option<serde_json::Value>, ttl_seconds: Option<u64>) -> StoreResult<()> {
-        let application = is_application(key);
-        if application {
-            forget_application(key);
-        }
+        forget_everywhere(key);
         let mut put = self.0.put(key, value).map_err(kv_error)?;
         if let Some(m) = metadata {
             put = put.metadata(m).map_err(kv_error)?;
@@ -96,22 +124,15 @@ impl Records for Kv {
         }
         put.execute().await.map_err(kv_error)?;
         // Again once written: a read of this isolate made while the write was in flight
-        // may have kept the old record.
-        if application {
-            forget_application(key);
-        }
+        // may have kept the old value.
+        forget_everywhere(key);
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        let application = is_application(key);
-        if application {
-            forget_application(key);
-        }
+        forget_everywhere(key);
         self.0.delete(key).await.map_err(kv_error)?;
-        if application {
-            forget_application(key);
-        }
+        forget_everywhere(key);
         Ok(())
     }
 

@@ -24,22 +24,26 @@
 //! after the last of its values expired; when nothing is left it deletes the whole object.
 //!
 //! Storage goes through the runtime's synchronous key-value API (`ctx.storage.kv` of
-//! SQLite-backed objects, the same table the asynchronous API reads and writes, so values
-//! written by either read back through the other): an operation's reads and writes run
-//! without giving way, so no other request's operation on the object interleaves with them.
-//! Only alarm calls and deleting a whole object are awaited, after the operation's reads.
+//! SQLite-backed objects, the same table the asynchronous API reads and writes): an
+//! operation's reads and writes run without giving way, so no other request's operation on
+//! the object interleaves with them. Only alarm calls and deleting a whole object are
+//! awaited, after the operation's reads. Values are stored as JSON text; those stored
+//! before as structured values still read ([`Kv`]).
+//!
+//! Calls and replies are JSON text both ways, parsed in the wasm; the client calls the
+//! stub's own `fetch(url, init)`, so no `Request` is built on its side.
 
 use crate::error::{AppError, AppResult};
 use biopass_idp::grant::{redeemable, Redemption, RedemptionParams};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
-use biopass_service::store::{from_value, one_object, to_value, OneTime, RedeemOutcome, StoreError, StoreResult};
+use biopass_service::store::{from_value, one_object, same_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::Cell;
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
+use worker::{durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State};
 
 /// A Vault operation. Times are Unix seconds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -108,6 +112,17 @@ pub enum Op {
         now: u64,
         redemption: RedemptionParams,
     },
+    /// Takes the value if it is `expect` and stores `value` in the slot `into` of the same
+    /// object until `expires_at` ([`OneTime::exchange`]): the reply's `ok` says whether it
+    /// did, `value` holds the live value otherwise. An `into` that holds a live value is an
+    /// error, and nothing changes.
+    Exchange {
+        now: u64,
+        expect: Value,
+        into: Option<String>,
+        value: Value,
+        expires_at: u64,
+    },
     Clear,
 }
 
@@ -161,8 +176,8 @@ pub struct Vault {
 }
 
 mod sys {
-    use worker::js_sys;
     use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
+    use worker::{js_sys, web_sys};
 
     #[wasm_bindgen]
     extern "C" {
@@ -177,12 +192,28 @@ mod sys {
         /// An iterator of `[key, value]` pairs, in key order.
         #[wasm_bindgen(method, catch)]
         pub fn list(this: &SyncKvStorage) -> Result<js_sys::Iterator, JsValue>;
+
+        /// A Durable Object stub as the runtime gives it.
+        pub type ObjectStub;
+        /// `stub.fetch(url, init)`: a promise of the object's `Response`.
+        #[wasm_bindgen(method, catch)]
+        pub fn fetch(this: &ObjectStub, url: &str, init: &web_sys::RequestInit) -> Result<js_sys::Promise, JsValue>;
     }
 }
 
-/// The object's storage through the synchronous key-value API; values are stored as
-/// `worker::Storage` stores them (serde-wasm-bindgen), so earlier values read back.
+/// The object's storage through the synchronous key-value API. Values are stored as JSON
+/// text (one string across to the runtime, parsed in the wasm); values stored before as
+/// `worker::Storage` stores them (structured JavaScript values, serde-wasm-bindgen) still
+/// read: a stored string is always this form, as no value was ever stored as one before.
 struct Kv(sys::SyncKvStorage);
+
+/// A stored value, of either form [`Kv`] reads.
+fn decode<T: DeserializeOwned>(stored: JsValue) -> worker::Result<T> {
+    match stored.as_string() {
+        Some(text) => serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("vault value: {e}"))),
+        None => Ok(serde_wasm_bindgen::from_value(stored)?),
+    }
+}
 
 impl Kv {
     fn of(state: &State) -> worker::Result<Self> {
@@ -198,11 +229,12 @@ impl Kv {
         if found.is_undefined() {
             return Ok(None);
         }
-        Ok(Some(serde_wasm_bindgen::from_value(found)?))
+        decode(found).map(Some)
     }
 
     fn put<T: Serialize>(&self, key: &str, value: &T) -> worker::Result<()> {
-        Ok(self.0.put(key, serde_wasm_bindgen::to_value(value)?)?)
+        let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(format!("vault value: {e}")))?;
+        Ok(self.0.put(key, JsValue::from_str(&text))?)
     }
 
     fn delete(&self, key: &str) -> worker::Result<()> {
@@ -361,6 +393,20 @@ impl Vault {
                     Reply { ok: taken, value: Some(found.value), ..Reply::default() }
                 }
             },
+            Op::Exchange { now, expect, into, value, expires_at } => {
+                let target = name("e", into.as_deref());
+                if Self::live(&kv, &target, now)?.is_some() {
+                    return Err(worker::Error::RustError("exchange into a live value".into()));
+                }
+                match Self::live(&kv, &entry, now)? {
+                    Some(found) if found.value == expect => {
+                        kv.delete(&entry)?;
+                        self.store(&kv, &target, &Entry { value, expires_at }).await?;
+                        Reply { ok: true, ..Reply::default() }
+                    }
+                    found => Reply { ok: false, value: found.map(|e| e.value), ..Reply::default() },
+                }
+            }
             Op::Counter => {
                 let current: Option<u64> = kv.get(&counter)?;
                 Reply { ok: current.is_some(), value: current.map(Value::from), ..Reply::default() }
@@ -393,7 +439,7 @@ impl Vault {
         let (mut expired, mut later, mut kept) = (Vec::new(), None::<u64>, false);
         for (name, value) in kv.entries()? {
             // `e` and `e:{slot}` are entries; counters and attempts are kept.
-            let entry = if name == "e" || name.starts_with("e:") { serde_wasm_bindgen::from_value::<Entry>(value).ok() } else { None };
+            let entry = if name == "e" || name.starts_with("e:") { decode::<Entry>(value).ok() } else { None };
             match entry.map(|e| e.expires_at) {
                 Some(at) if at > 0 && at <= now => expired.push(name),
                 Some(at) if at > now => {
@@ -419,8 +465,7 @@ impl Vault {
 /// The whole body of a response, read by the runtime (`Response.text()`): `worker`'s own
 /// `Response::text` reads a streamed body chunk by chunk through the wasm (in a profile of
 /// code exchanges, ~2.2 ms of the 12.4 sampled per exchange).
-async fn body_text(resp: Response) -> worker::Result<String> {
-    let web: worker::web_sys::Response = resp.into();
+async fn body_text(web: worker::web_sys::Response) -> worker::Result<String> {
     let text = worker::wasm_bindgen_futures::JsFuture::from(web.text()?).await?;
     text.as_string().ok_or_else(|| worker::Error::RustError("a response body that is not text".into()))
 }
@@ -435,7 +480,8 @@ impl DurableObject for Vault {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let call: Call = req.json().await?;
+        // Parsed in the wasm from one string (`Request::json` would walk a JavaScript object).
+        let call: Call = serde_json::from_str(&req.text().await?).map_err(|e| worker::Error::RustError(format!("vault call: {e}")))?;
         let reply = self.run(call).await?;
         Response::from_json(&reply)
     }
@@ -462,16 +508,20 @@ impl VaultClient {
     /// Internal errors when the object cannot be reached.
     pub async fn run(&self, key: &str, op: Op) -> AppResult<Reply> {
         let (object, slot) = vault_object(key);
-        let stub = self.ns.id_from_name(object)?.get_stub()?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post);
+        // The stub's own `fetch(url, init)`: the runtime makes the request, none is built
+        // here (`worker::Request` would also read the request's `cf` properties).
+        let stub: sys::ObjectStub = self.ns.get_by_name(object)?.into_rpc();
         let call = Call { slot: slot.map(str::to_owned), op };
         let body = serde_json::to_string(&call).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
-        init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
-        let req = Request::new_with_init("https://vault/op", &init)?;
-        let resp = stub.fetch_with_request(req).await?;
-        if resp.status_code() != 200 {
-            return Err(AppError::internal(format!("vault answered {}", resp.status_code())));
+        let init = worker::web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(&body));
+        let answered = worker::wasm_bindgen_futures::JsFuture::from(stub.fetch("https://vault/op", &init).map_err(worker::Error::from)?)
+            .await
+            .map_err(worker::Error::from)?;
+        let resp: worker::web_sys::Response = answered.unchecked_into();
+        if resp.status() != 200 {
+            return Err(AppError::internal(format!("vault answered {}", resp.status())));
         }
         serde_json::from_str(&body_text(resp).await?).map_err(|e| AppError::internal(format!("vault reply: {e}")))
     }
@@ -587,6 +637,18 @@ impl OneTime for VaultClient {
             (_, None) => RedeemOutcome::Absent,
             (true, Some(grant)) => RedeemOutcome::Taken(grant),
             (false, Some(grant)) => RedeemOutcome::Refused(grant),
+        })
+    }
+    async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
+        if !same_object(key, into) {
+            return Err(StoreError(format!("exchange across objects: {} and {}", vault_object(key).0, vault_object(into).0)));
+        }
+        let into = vault_object(into).1.map(str::to_owned);
+        let reply = self.run_op(key, Op::Exchange { now, expect: expect.clone(), into, value, expires_at }).await?;
+        Ok(match (reply.ok, reply.value) {
+            (true, _) => Exchanged::Done,
+            (false, Some(found)) => Exchanged::Holds(found),
+            (false, None) => Exchanged::Absent,
         })
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::context::Context;
 use crate::http::Failure;
-use crate::oauth::{misused, resolve, start_transaction, OneTimeError};
+use crate::oauth::{invalid_request_uri, misused, resolve, spend, start_pushed_transaction, start_transaction, OneTimeError, Resolved};
 use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::resolve_user;
@@ -36,6 +36,15 @@ fn page(e: AuthorizeError) -> Failure {
     }
 }
 
+/// Sends the authorization request back to the application with an error (`to`), spending
+/// its pushed request: a request URI is spent by its first use, whether a sign-in starts or not.
+async fn ended<V: OneTime>(vault: &V, now: u64, resolved: Option<&Resolved>, to: Authorized) -> Result<Authorized, Failure> {
+    if let Some(r) = resolved {
+        spend(vault, now, r).await?;
+    }
+    Ok(to)
+}
+
 /// Decides an authorization request: `params` as sent, `request_uri` its PAR reference (if
 /// any), `browser` the browser's binding cookie (a new one when it has none).
 ///
@@ -55,9 +64,9 @@ pub async fn authorize<V: OneTime, R: Records>(
         .await?
         .ok_or_else(|| Failure::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
     let back = |uri: &str, state: Option<&str>, e: &OAuthError, issuer: &str| Authorized::Back(authorize::error_redirect(uri, state, e, issuer));
-    let (request, may_enrol, sign_in) = match request_uri {
+    let (request, may_enrol, sign_in, resolved) = match request_uri {
         Some(uri) => {
-            let pushed = match resolve(&cx.vault, cx.now, app.client_id.as_str(), uri).await {
+            let resolved = match resolve(&cx.vault, cx.now, app.client_id.as_str(), uri).await {
                 Ok(p) => p,
                 Err(OneTimeError::Misused(e)) => {
                     misused(cx, "authorize.request_uri_misused", app.client_id.as_str(), &e, None).await;
@@ -66,7 +75,8 @@ pub async fn authorize<V: OneTime, R: Records>(
                 Err(e) => return Err(Failure::Page(e.refusal()?)),
             };
             // The transaction joins the pushed request's sign-in (one Vault object).
-            (pushed.request, pushed.authenticated, uri.strip_prefix(REQUEST_URI_PREFIX).and_then(SignInToken::sign_in))
+            let sign_in = uri.strip_prefix(REQUEST_URI_PREFIX).and_then(SignInToken::sign_in);
+            (resolved.pushed.request.clone(), resolved.pushed.authenticated, sign_in, Some(resolved))
         }
         None => match authorize::validate(params, &client_view(&app), false) {
             Ok(r) if app.require_pushed_authorization_requests => {
@@ -77,27 +87,30 @@ pub async fn authorize<V: OneTime, R: Records>(
                 );
                 return Ok(back(&r.redirect_uri, r.state.as_deref(), &e, &cx.issuer));
             }
-            Ok(r) => (r, false, None),
+            Ok(r) => (r, false, None, None),
             Err(AuthorizeError::Fatal(e)) => return Err(Failure::Page(e)),
             Err(AuthorizeError::Redirect { redirect_uri, state, error }) => return Ok(back(&redirect_uri, state.as_deref(), &error, &cx.issuer)),
         },
     };
     let Some(username) = request.login_hint.clone() else {
         let e = OAuthError::new(OAuthErrorCode::LoginRequired, "the request does not say who is signing in (login_hint is required)");
-        return Ok(back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer));
+        return ended(&cx.vault, cx.now, resolved.as_ref(), back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer)).await;
     };
     // Only a sign-in someone vouched for says at once that the account is disabled; in any
     // other, that is said once the person proved who they are (`crate::login`).
     if let Some(user) = resolve_user(cx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
         if may_enrol && cx.is_disabled(&user).await? {
             let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
-            return Ok(back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer));
+            return ended(&cx.vault, cx.now, resolved.as_ref(), back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer)).await;
         }
     }
     let browser = browser.filter(|c| c.len() == 43).unwrap_or_else(|| cx.rng.token::<32>());
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser, may_enrol, cx.now)
         .with_face_assurance(app.face_assurance)
         .with_logo(app.logo.as_ref().map(|l| l.url(app.client_id.as_str())));
-    let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, sign_in, &tx).await?;
+    let tx_id = match &resolved {
+        Some(r) => start_pushed_transaction(&cx.vault, &mut cx.rng, cx.now, sign_in, r, &tx).await?.ok_or_else(|| Failure::Page(invalid_request_uri()))?,
+        None => start_transaction(&cx.vault, &mut cx.rng, cx.now, sign_in, &tx).await?,
+    };
     Ok(Authorized::Login { tx_id, browser })
 }

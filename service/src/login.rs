@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::http::Failure;
 use crate::lockout::{self, counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
 use crate::records::Records;
-use crate::store::{from_value, to_value, OneTime, StoreError};
+use crate::store::{from_value, same_object, to_value, Exchanged, OneTime, StoreError};
 use biopass_i18n::{fill, Lang, Texts};
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge, MeasuredFrame};
@@ -99,6 +99,9 @@ pub struct Step {
     pub tx: LoginTransaction,
     pub user: Option<UserRecord>,
     pub caller: Caller,
+    /// The transaction as the Vault answered it: [`finish`] exchanges it for the code only
+    /// if it is still that.
+    pub stored: serde_json::Value,
 }
 
 impl Step {
@@ -127,7 +130,8 @@ pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, calle
     if SignInToken::sign_in(tx_id).is_none() && tx_id.len() != 43 {
         return Err(gone(t));
     }
-    let tx: LoginTransaction = from_value(cx.vault.get(&tx_key(tx_id), cx.now).await?)?.ok_or_else(|| gone(t))?;
+    let stored = cx.vault.get(&tx_key(tx_id), cx.now).await?.ok_or_else(|| gone(t))?;
+    let tx: LoginTransaction = from_value(Some(stored.clone()))?.ok_or_else(|| gone(t))?;
     if !tx.bound_to(&caller.browser) {
         return Err(api(ApiErrorCode::Forbidden, t.api_other_browser));
     }
@@ -140,7 +144,7 @@ pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, calle
             return Err(disabled(t));
         }
     }
-    Ok(Step { tx_id: tx_id.to_owned(), tx, user, caller })
+    Ok(Step { tx_id: tx_id.to_owned(), tx, user, caller, stored })
 }
 
 /// `GET /api/login/{tx}`: what the SPA shows.
@@ -212,13 +216,30 @@ pub async fn record<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step,
 /// # Errors
 /// [`gone`] when the transaction ended meanwhile; internal on a storage failure.
 pub async fn finish<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, user: &UserRecord, kind: AuthenticatorKind) -> LoginResult<LoginStep> {
-    let tx: LoginTransaction = from_value(cx.vault.take(&tx_key(&step.tx_id), cx.now).await?)?.ok_or_else(|| gone(step.t()))?;
     let code = sign_in_value(cx, &step.tx_id);
+    let (tx_at, code_at) = (tx_key(&step.tx_id), VaultKey::Code(&code).to_string());
+    // The transaction as loaded becomes the code in one Vault operation. One that changed
+    // meanwhile (another step of the sign-in) or lives elsewhere (an id of the older form)
+    // is taken, and the code made from what was taken.
+    if same_object(&tx_at, &code_at) {
+        let amr = step.tx.amr(kind);
+        let (grant, redirect_to) = step.tx.finish(user, amr.clone(), &code, &cx.issuer, cx.now);
+        match cx.vault.exchange(&tx_at, &step.stored, &code_at, to_value(&grant)?, grant.expires_at, cx.now).await? {
+            Exchanged::Done => return finished(cx, step, &amr, redirect_to).await,
+            Exchanged::Absent => return Err(gone(step.t())),
+            Exchanged::Holds(_) => {}
+        }
+    }
+    let tx: LoginTransaction = from_value(cx.vault.take(&tx_at, cx.now).await?)?.ok_or_else(|| gone(step.t()))?;
     let amr = tx.amr(kind);
-    let detail = format!("with {}", amr.join(" and "));
-    let (grant, redirect_to) = tx.finish(user, amr, &code, &cx.issuer, cx.now);
+    let (grant, redirect_to) = tx.finish(user, amr.clone(), &code, &cx.issuer, cx.now);
     crate::oauth::issue_code(&cx.vault, cx.now, &code, &grant).await?;
-    record(cx, step, "login.success", detail).await;
+    finished(cx, step, &amr, redirect_to).await
+}
+
+/// The sign-in ended with the code issued: recorded, and where the browser goes.
+async fn finished<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, amr: &[String], redirect_to: String) -> LoginResult<LoginStep> {
+    record(cx, step, "login.success", format!("with {}", amr.join(" and "))).await;
     Ok(LoginStep::Done { redirect_to })
 }
 

@@ -4,7 +4,7 @@
 //! [`Clock`] that tests advance instead of sleeping.
 
 use crate::records::{Listed, Listing, Records};
-use crate::store::{one_object, OneTime, RedeemOutcome, StoreResult};
+use crate::store::{one_object, same_object, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
 use biopass_idp::grant::{redeemable, Redemption};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
@@ -220,6 +220,28 @@ impl OneTime for MemoryVault {
             Some(grant) => RedeemOutcome::Refused(grant),
         }))
     }
+
+    async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
+        give_way().await;
+        if !same_object(key, into) {
+            return Err(StoreError(format!("exchange across objects: {} and {}", vault_object(key).0, vault_object(into).0)));
+        }
+        self.calls.borrow_mut().push((vault_object(key).0.to_owned(), format!("{key} {into}")));
+        let mut slots = self.slots.borrow_mut();
+        if slots.get(into).is_some_and(|s| live(s, now).is_some()) {
+            return Err(StoreError(format!("exchange into a live value: {into}")));
+        }
+        let taken = slots.entry(key.to_owned()).or_default();
+        match live(taken, now).cloned() {
+            None => Ok(Exchanged::Absent),
+            Some(found) if found != *expect => Ok(Exchanged::Holds(found)),
+            Some(_) => {
+                taken.entry = None;
+                slots.entry(into.to_owned()).or_default().entry = Some((value, expires_at));
+                Ok(Exchanged::Done)
+            }
+        }
+    }
 }
 
 /// KV in memory: keys in order, each with its value and metadata. A time to live is kept
@@ -227,6 +249,12 @@ impl OneTime for MemoryVault {
 #[derive(Debug, Default)]
 pub struct MemoryRecords {
     entries: RefCell<BTreeMap<String, Entry>>,
+    /// Every operation as `"get key"`, `"put key"`, `"delete key"` or `"list prefix"`:
+    /// what a test counts.
+    calls: RefCell<Vec<String>>,
+    /// What [`Records::get_remembered`] read, as an isolate of the worker keeps it; writes
+    /// do not drop it, as writes made through another isolate do not.
+    remembered: RefCell<BTreeMap<String, String>>,
 }
 
 /// A value, its metadata and its time to live.
@@ -237,22 +265,49 @@ impl MemoryRecords {
     pub fn keys(&self) -> Vec<String> {
         self.entries.borrow().keys().cloned().collect()
     }
+
+    /// The operations since the last call, oldest first.
+    pub fn take_calls(&self) -> Vec<String> {
+        std::mem::take(&mut *self.calls.borrow_mut())
+    }
+
+    fn log(&self, op: &str, key: &str) {
+        self.calls.borrow_mut().push(format!("{op} {key}"));
+    }
 }
 
 impl Records for MemoryRecords {
     async fn get(&self, key: &str) -> StoreResult<Option<String>> {
         give_way().await;
+        self.log("get", key);
         Ok(self.entries.borrow().get(key).map(|(v, _, _)| v.clone()))
+    }
+
+    async fn get_remembered(&self, key: &str) -> StoreResult<Option<String>> {
+        if let Some(kept) = self.remembered.borrow().get(key) {
+            return Ok(Some(kept.clone()));
+        }
+        let read = self.get(key).await?;
+        if let Some(value) = &read {
+            self.remembered.borrow_mut().insert(key.to_owned(), value.clone());
+        }
+        Ok(read)
+    }
+
+    fn forget(&self, key: &str) {
+        self.remembered.borrow_mut().remove(key);
     }
 
     async fn put(&self, key: &str, value: String, metadata: Option<Value>, ttl_seconds: Option<u64>) -> StoreResult<()> {
         give_way().await;
+        self.log("put", key);
         self.entries.borrow_mut().insert(key.to_owned(), (value, metadata, ttl_seconds));
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
         give_way().await;
+        self.log("delete", key);
         self.entries.borrow_mut().remove(key);
         Ok(())
     }
@@ -260,6 +315,7 @@ impl Records for MemoryRecords {
     /// The cursor is the last key of the page (KV's is opaque; callers only pass it back).
     async fn list(&self, prefix: &str, limit: u64, cursor: Option<String>) -> StoreResult<Listing> {
         give_way().await;
+        self.log("list", prefix);
         let entries = self.entries.borrow();
         let after = |k: &String| cursor.as_ref().is_none_or(|c| k > c);
         let mut matching = entries.iter().filter(|(k, _)| k.starts_with(prefix) && after(k));

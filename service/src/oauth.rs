@@ -3,7 +3,7 @@
 //! codes (RFC 6749 4.1), client assertion ids (RFC 7523 3, `jti`). The protocol checks are
 //! `biopass_idp`'s; this module stores and takes.
 
-use crate::store::{from_value, to_value, OneTime, RedeemOutcome, StoreError};
+use crate::store::{from_value, same_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError};
 use biopass_idp::authorize::{AuthorizationRequest, REQUEST_URI_PREFIX};
 use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::error::OAuthError;
@@ -60,13 +60,24 @@ pub async fn push<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, pushe
     Ok(format!("{REQUEST_URI_PREFIX}{reference}"))
 }
 
-/// Takes the pushed request `request_uri` for `client_id`: once, before it expires, and only
-/// for the client that pushed it. Another client's attempt is refused without spending it,
-/// so whoever sees a request URI cannot burn it for its client.
+/// A pushed request found for its client, not yet spent: [`start_pushed_transaction`]
+/// spends it as the sign-in's transaction starts, [`spend`] when the request ends otherwise.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub pushed: PushedRequest,
+    /// Its Vault key, and its value as the Vault answered it.
+    key: String,
+    stored: serde_json::Value,
+}
+
+/// Finds the pushed request `request_uri` for `client_id`: live, and only for the client
+/// that pushed it. Another client's attempt is refused without spending it, so whoever sees
+/// a request URI cannot burn it for its client. It is spent once, by whichever use of it
+/// comes first ([`start_pushed_transaction`] or [`spend`]).
 ///
 /// # Errors
 /// [`OneTimeError::Refused`] (`invalid_request_uri`) otherwise.
-pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_uri: &str) -> Result<PushedRequest, OneTimeError> {
+pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_uri: &str) -> Result<Resolved, OneTimeError> {
     let invalid = || OneTimeError::Refused(invalid_request_uri());
     // Core 6.2: a request_uri hosted by the client is not supported; PAR's are (RFC 9126 5).
     let Some(reference) = request_uri.strip_prefix(REQUEST_URI_PREFIX) else {
@@ -79,12 +90,54 @@ pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_u
         return Err(invalid());
     }
     let key = VaultKey::PushedRequest(reference).to_string();
-    let seen: PushedRequest = from_value(vault.get(&key, now).await?)?.ok_or_else(invalid)?;
-    if seen.request.client_id != client_id {
+    let stored = vault.get(&key, now).await?.ok_or_else(invalid)?;
+    let pushed: PushedRequest = from_value(Some(stored.clone()))?.ok_or_else(invalid)?;
+    if pushed.request.client_id != client_id {
         return Err(OneTimeError::Misused(invalid_request_uri()));
     }
-    // Checked, then taken: of concurrent uses one gets it (the value never changes).
-    from_value(vault.take(&key, now).await?)?.ok_or_else(invalid)
+    Ok(Resolved { pushed, key, stored })
+}
+
+/// Spends a resolved pushed request whose authorization request ended without a sign-in
+/// (an error sent back to the application): it is not usable again.
+///
+/// # Errors
+/// When the store fails.
+pub async fn spend<V: OneTime>(vault: &V, now: u64, resolved: &Resolved) -> Result<(), StoreError> {
+    vault.take(&resolved.key, now).await.map(|_| ())
+}
+
+/// Starts the sign-in's transaction `tx` from the pushed request `resolved`, spending it in
+/// the same Vault operation when both live in the sign-in's object (a request URI of the
+/// older form is taken first); the transaction's id, or `None` when the request was spent
+/// meanwhile (a concurrent use of it won).
+///
+/// # Errors
+/// When the store fails.
+pub async fn start_pushed_transaction<V: OneTime>(
+    vault: &V,
+    rng: &mut impl Entropy,
+    now: u64,
+    sign_in: Option<&str>,
+    resolved: &Resolved,
+    tx: &LoginTransaction,
+) -> Result<Option<String>, StoreError> {
+    let id = SignInToken::mint(rng, sign_in);
+    let key = VaultKey::Transaction(&id).to_string();
+    if same_object(&resolved.key, &key) {
+        match vault.exchange(&resolved.key, &resolved.stored, &key, to_value(tx)?, tx.expires_at, now).await? {
+            Exchanged::Done => return Ok(Some(id)),
+            Exchanged::Absent => return Ok(None),
+            // Not as it was read (the value of a request URI never changes: only its form
+            // in storage could): taken as it is.
+            Exchanged::Holds(_) => {}
+        }
+    }
+    if vault.take(&resolved.key, now).await?.is_none() {
+        return Ok(None);
+    }
+    vault.insert(&key, to_value(tx)?, tx.expires_at, now).await?;
+    Ok(Some(id))
 }
 
 /// Records in the audit log a live code or request URI presented by the wrong client or

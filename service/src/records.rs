@@ -49,6 +49,15 @@ pub struct Listing {
 #[allow(async_fn_in_trait)]
 pub trait Records {
     async fn get(&self, key: &str) -> StoreResult<Option<String>>;
+    /// The value at `key`, or what the store remembers of it from an earlier read (the
+    /// worker keeps such values per isolate; absent keys are not remembered). Only for
+    /// values the caller can check against what they name, and [`Self::forget`] when the
+    /// check fails.
+    async fn get_remembered(&self, key: &str) -> StoreResult<Option<String>> {
+        self.get(key).await
+    }
+    /// Drops what [`Self::get_remembered`] remembers of `key`.
+    fn forget(&self, _key: &str) {}
     /// Writes `value` with `metadata`; it expires after `ttl_seconds` when given.
     async fn put(&self, key: &str, value: String, metadata: Option<Value>, ttl_seconds: Option<u64>) -> StoreResult<()>;
     async fn delete(&self, key: &str) -> StoreResult<()>;
@@ -60,6 +69,12 @@ pub trait Records {
 impl<T: Records> Records for std::rc::Rc<T> {
     async fn get(&self, key: &str) -> StoreResult<Option<String>> {
         (**self).get(key).await
+    }
+    async fn get_remembered(&self, key: &str) -> StoreResult<Option<String>> {
+        (**self).get_remembered(key).await
+    }
+    fn forget(&self, key: &str) {
+        (**self).forget(key);
     }
     async fn put(&self, key: &str, value: String, metadata: Option<Value>, ttl_seconds: Option<u64>) -> StoreResult<()> {
         (**self).put(key, value, metadata, ttl_seconds).await
@@ -226,9 +241,21 @@ impl<R: Records> RecordStore<R> {
     }
 
     /// The user a name key ([`KvKey::UserName`]) points to, whichever realm they belong to now.
+    ///
+    /// The name's id may be one the store remembers: ids are never reused, so a user record
+    /// under it whose own name key is `key` is the user `key` names. Otherwise (the user was
+    /// deleted or renamed, or `key` is a legacy form) the name is read again.
     pub async fn user_at(&self, key: KvKey<'_>) -> StoreResult<Option<UserRecord>> {
-        match self.raw.get(&key.to_string()).await? {
-            Some(id) => self.user(&id).await,
+        let key = key.to_string();
+        let Some(id) = self.raw.get_remembered(&key).await? else { return Ok(None) };
+        let first = self.user(&id).await?;
+        if first.as_ref().is_some_and(|u| KvKey::UserName(u.user_pool.as_ref(), &u.username).to_string() == key) {
+            return Ok(first);
+        }
+        self.raw.forget(&key);
+        match self.raw.get(&key).await? {
+            Some(fresh) if fresh == id => Ok(first),
+            Some(fresh) => self.user(&fresh).await,
             None => Ok(None),
         }
     }

@@ -66,6 +66,29 @@ pub trait OneTime {
     /// (`biopass_idp::grant::redeemable` decides): a live grant it accepts is removed and
     /// answered, one it refuses stays where it is.
     async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome>;
+    /// Takes `key` if its live value is `expect` and stores `value` under `into` until
+    /// `expires_at`, in one operation (a request URI becoming its sign-in's transaction, a
+    /// transaction its code). Nothing changes unless it answers [`Exchanged::Done`].
+    ///
+    /// # Errors
+    /// When the keys live in different objects, or `into` holds a live value.
+    async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged>;
+}
+
+/// What [`OneTime::exchange`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exchanged {
+    /// `key` was taken and `into` stored.
+    Done,
+    /// `key` holds another live value (it changed since it was read): nothing changed.
+    Holds(Value),
+    /// No live value under `key`: nothing changed.
+    Absent,
+}
+
+/// Whether `a` and `b` live in one Vault object (what [`OneTime::exchange`] needs).
+pub fn same_object(a: &str, b: &str) -> bool {
+    biopass_idp::schema::vault_object(a).0 == biopass_idp::schema::vault_object(b).0
 }
 
 /// What [`OneTime::redeem`] found.
@@ -126,6 +149,9 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     }
     async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome> {
         (**self).redeem(key, now, redemption).await
+    }
+    async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
+        (**self).exchange(key, expect, into, value, expires_at, now).await
     }
 }
 

@@ -44,15 +44,16 @@ const LOGS = join(ROOT, 'tests', 'out');
 /**
  * Starts the worker under wrangler dev on 127.0.0.1. `host` names it in its issuer URL:
  * `localhost` for passkeys (WebAuthn needs a domain name as relying party, not an IP).
+ * `root`: the checkout whose built Workers run (another one's build, for a bench's baseline).
  */
-export async function startWorker(state, { port, host = '127.0.0.1' } = {}) {
+export async function startWorker(state, { port, host = '127.0.0.1', root = ROOT } = {}) {
   // A free port is only free until someone binds it: between freePort() and wrangler's bind
   // another process (another test file's workerd, its internal sockets) may take it. Such a
   // start is tried again on new ports (or, for a restart on a fixed port, the same one a
   // moment later); any other failure is the test's.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startWorkerOnce(state, { port: port ?? await freePort(), host });
+      return await startWorkerOnce(state, { port: port ?? await freePort(), host, root });
     } catch (e) {
       if (attempt >= 3 || !String(e.message).includes('Address already in use')) throw e;
       await new Promise((r) => setTimeout(r, 500 * attempt));
@@ -60,7 +61,7 @@ export async function startWorker(state, { port, host = '127.0.0.1' } = {}) {
   }
 }
 
-async function startWorkerOnce(state, { port, host }) {
+async function startWorkerOnce(state, { port, host, root }) {
   mkdirSync(LOGS, { recursive: true });
   const url = `http://${host}:${port}`;
   let inspectorPort;
@@ -75,7 +76,7 @@ async function startWorkerOnce(state, { port, host }) {
     '--inspector-port', String(inspectorPort),
     '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'info',
   ], {
-    cwd: ROOT,
+    cwd: root,
     // No fetch of Cloudflare's `Request.cf` sample: there is no internet here.
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
     healthUrl: `${url}/.well-known/openid-configuration`,

@@ -1,7 +1,7 @@
 //! The OpenID provider's endpoints: discovery, JWKS, PAR (RFC 9126), authorize, token and
 //! userinfo.
 
-use crate::error::{json, json_text, redirect, AppError, AppResult, Challenge};
+use crate::error::{json, redirect, AppError, AppResult, Challenge};
 use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use crate::webcrypto::WebCrypto;
@@ -25,21 +25,42 @@ use worker::{Env, Method, Request, Response};
 /// The browser-binding cookie.
 pub const BROWSER_COOKIE: &str = "bp_browser";
 
+/// The discovery document's response as an isolate made it for its issuer: the body and the
+/// init each request's response is made from, in one call into the runtime.
+struct Prepared {
+    issuer: String,
+    body: worker::js_sys::Uint8Array,
+    init: worker::web_sys::ResponseInit,
+}
+
 thread_local! {
-    /// The discovery document, serialised once per isolate (per issuer).
-    static DISCOVERY: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+    static DISCOVERY: RefCell<Option<Prepared>> = const { RefCell::new(None) };
 }
 
 /// The discovery document. It needs no storage, key or entropy, so it is answered before
-/// any per-request context is made, from a copy kept for the isolate's life.
-pub fn discovery(env: &Env) -> AppResult<Response> {
+/// any per-request context is made, from a response prepared once per isolate.
+///
+/// # Errors
+/// Internal when the issuer is not configured or the runtime refuses the response.
+pub fn discovery(env: &Env) -> AppResult<worker::web_sys::Response> {
     let issuer = crate::store::issuer(env)?;
-    if let Some(text) = DISCOVERY.with(|c| c.borrow().as_ref().filter(|(i, _)| *i == issuer).map(|(_, t)| t.clone())) {
-        return Ok(json_text(200, text));
-    }
-    let text = serde_json::to_string(&metadata(&issuer)).map_err(|e| AppError::internal(format!("serialise: {e}")))?;
-    DISCOVERY.with(|c| *c.borrow_mut() = Some((issuer, text.clone())));
-    Ok(json_text(200, text))
+    DISCOVERY.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let prepared = match cache.take() {
+            Some(p) if p.issuer == issuer => p,
+            _ => {
+                let text = serde_json::to_string(&metadata(&issuer)).map_err(|e| AppError::internal(format!("serialise: {e}")))?;
+                let init = worker::web_sys::ResponseInit::new();
+                init.set_status(200);
+                init.set_headers(&crate::error::base_headers("application/json").0);
+                Prepared { issuer, body: worker::js_sys::Uint8Array::from(text.as_bytes()), init }
+            }
+        };
+        // The runtime copies the body and the headers into each response it makes.
+        let response = worker::web_sys::Response::new_with_opt_buffer_source_and_init(Some(&prepared.body), &prepared.init);
+        *cache = Some(prepared);
+        response.map_err(|e| AppError::internal(format!("discovery response: {e:?}")))
+    })
 }
 
 pub async fn jwks(ctx: &mut Ctx) -> AppResult<Response> {

@@ -160,8 +160,12 @@ fn a_returning_sign_in_creates_one_vault_object() {
     let p = params(&app, &[("request_uri", &uri)]);
     let Authorized::Login { tx_id, browser } = run(authorize(&mut cx, &p, Some(&uri), None)).unwrap() else { panic!("no sign-in") };
     steps.push(("authorize", cx.vault.take_calls()));
+    cx.records.raw().take_calls();
     let step = run(login::load(&cx, &tx_id, Caller { browser, ip: None, ..Caller::default() })).unwrap();
     steps.push(("login state", cx.vault.take_calls()));
+    // KV: the user's record; the id of their name is remembered from authorize.
+    let user_id = step.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
+    assert_eq!(cx.records.raw().take_calls(), [format!("get {}", biopass_idp::schema::KvKey::User(&user_id))]);
     let answer = biopass_proto::login::TotpAnswer { code: totp::code_at(&seed, cx.now), add_authenticator: false, forget_face: false };
     let done = run(login::totp_verify(&mut cx, &step, &answer)).unwrap();
     let LoginStep::Done { redirect_to } = &done else { panic!("not done: {done:?}") };
@@ -189,8 +193,14 @@ fn a_returning_sign_in_creates_one_vault_object() {
     println!("whole sign-in: {} calls over {} objects, {} of them new (one object per key: {} new)", all.len(), objects.len(), new.len(), keys_new.len());
     // The code exchange: the code checked and taken in one call, the user's status, the
     // redemption record (was: read, take, status, record, and a KV read of the user).
-    let token = &steps.iter().find(|(name, _)| *name == "token").map(|(_, calls)| calls.clone()).unwrap_or_default();
-    assert_eq!(token.len(), 3, "{token:?}");
+    let count = |step: &str| steps.iter().find(|(name, _)| *name == step).map_or(0, |(_, calls)| calls.len());
+    assert_eq!(count("token"), 3, "{steps:?}");
+    // Authorize: the request URI read, the user's status, and the request URI exchanged for
+    // the transaction in one call (was: read, take, status, insert).
+    assert_eq!(count("authorize"), 3, "{steps:?}");
+    // The TOTP answer (lock-out and step in one call), and the transaction exchanged for the
+    // code in one call (was: take, insert).
+    assert_eq!(count("totp"), 2, "{steps:?}");
     assert_eq!(sign_in.len(), 1, "every value of the sign-in in one object: {sign_in:?}");
     assert_eq!(new, sign_in, "the sign-in's object is the only one it creates");
     assert!(keys_new.len() >= 4, "request URI, transaction, code and its redemption record were objects of their own: {keys_new:?}");

@@ -374,6 +374,40 @@ fn a_transaction_expires_belongs_to_its_browser_and_ends_once() {
 }
 
 #[test]
+fn a_transaction_becomes_its_code_in_one_call_and_one_changed_meanwhile_ends_as_it_is_now() {
+    use biopass_proto::login::AuthenticatorKind;
+    use biopass_service::store::OneTime;
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let grant_of = |cx: &Cx, done: &LoginStep| -> biopass_idp::grant::CodeGrant {
+        let key = VaultKey::Code(&code_of(done)).to_string();
+        serde_json::from_value(run(cx.vault.get(&key, cx.now)).unwrap().expect("the code is kept")).unwrap()
+    };
+    // As loaded: the transaction is exchanged for the code, one Vault call.
+    let step = begin(&mut cx, "ada@example.com", true);
+    let user = step.user.clone().unwrap();
+    cx.vault.take_calls();
+    let done = run(login::finish(&mut cx, &step, &user, AuthenticatorKind::Totp)).unwrap();
+    let calls = cx.vault.take_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(grant_of(&cx, &done).amr, ["otp"]);
+    assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired, "the transaction is gone");
+
+    // Changed by another step of the sign-in after this one loaded it: the code is made
+    // from the transaction as it is now (its face check counts), and it still ends once.
+    let step = begin(&mut cx, "ada@example.com", true);
+    let mut now = step.tx.clone();
+    now.authenticated.push(AuthenticatorKind::Face);
+    let key = VaultKey::Transaction(&step.tx_id).to_string();
+    assert!(run(cx.vault.replace(&key, serde_json::to_value(&now).unwrap(), cx.now)).unwrap());
+    let done = run(login::finish(&mut cx, &step, &user, AuthenticatorKind::Totp)).unwrap();
+    let mut amr = grant_of(&cx, &done).amr;
+    amr.sort();
+    assert_eq!(amr, ["face", "otp"]);
+    assert_eq!(api_code(&run(login::finish(&mut cx, &step, &user, AuthenticatorKind::Totp)).unwrap_err()), ApiErrorCode::Expired);
+}
+
+#[test]
 fn a_face_challenge_is_spent_once_and_expires() {
     let mut cx = context();
     registered(&mut cx, "ada@example.com");

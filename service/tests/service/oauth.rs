@@ -5,8 +5,8 @@ use biopass_idp::grant::{CodeGrant, Redemption};
 use biopass_idp::pkce::CodeChallenge;
 use biopass_idp::schema::{SignInToken, VaultKey};
 use biopass_service::oauth::{
-    is_revoked, issue_code, push, record_redemption, redeem_code, resolve, spend_assertion, start_transaction, token_status, OneTimeError, PushedRequest,
-    TokenStatus,
+    is_revoked, issue_code, push, record_redemption, redeem_code, resolve, spend, spend_assertion, start_pushed_transaction, start_transaction, token_status,
+    OneTimeError, PushedRequest, TokenStatus,
 };
 use biopass_service::store::OneTime;
 
@@ -29,9 +29,31 @@ fn a_request_uri_works_once_for_its_client_until_it_expires() {
     let now = app.now();
     let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
     assert!(uri.starts_with("urn:ietf:params:oauth:request_uri:"));
-    assert_eq!(run(resolve(&app.vault, now, "c1", &uri)).unwrap(), pushed("c1"));
+    let resolved = run(resolve(&app.vault, now, "c1", &uri)).unwrap();
+    assert_eq!(resolved.pushed, pushed("c1"));
+    // Its first use starts the sign-in's transaction and spends it, in one Vault call.
+    let sign_in = SignInToken::sign_in(uri.trim_start_matches("urn:ietf:params:oauth:request_uri:"));
+    let tx = transaction("ada@example.com", true, "b", now);
+    app.vault.take_calls();
+    let tx_id = run(start_pushed_transaction(&app.vault, &mut app.rng, now, sign_in, &resolved, &tx)).unwrap().expect("a transaction");
+    assert_eq!(app.vault.take_calls().len(), 1);
+    assert!(run(app.vault.get(&VaultKey::Transaction(&tx_id).to_string(), now)).unwrap().is_some());
     let again = run(resolve(&app.vault, now, "c1", &uri)).unwrap_err();
     assert_eq!(code_of(&again), OAuthErrorCode::InvalidRequestUri, "the second use");
+    // Resolved twice before either use, it starts one transaction.
+    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
+    let sign_in = SignInToken::sign_in(uri.trim_start_matches("urn:ietf:params:oauth:request_uri:"));
+    let (a, b) = (run(resolve(&app.vault, now, "c1", &uri)).unwrap(), run(resolve(&app.vault, now, "c1", &uri)).unwrap());
+    let mut rng2 = biopass_idp::random::TestEntropy::new(99);
+    let started = run(futures::future::join(
+        start_pushed_transaction(&app.vault, &mut app.rng, now, sign_in, &a, &tx),
+        start_pushed_transaction(&app.vault, &mut rng2, now, sign_in, &b, &tx),
+    ));
+    assert_eq!([started.0.unwrap().is_some(), started.1.unwrap().is_some()].iter().filter(|s| **s).count(), 1, "one of two concurrent uses");
+    // An authorization request that ends with an error spends it too.
+    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
+    run(spend(&app.vault, now, &run(resolve(&app.vault, now, "c1", &uri)).unwrap())).unwrap();
+    assert!(run(resolve(&app.vault, now, "c1", &uri)).is_err());
 
     // Another client cannot use it, nor burn it for its client.
     let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();

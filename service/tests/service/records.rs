@@ -174,3 +174,28 @@ fn a_value_that_is_not_the_record_is_a_store_error_not_a_panic() {
     // An unknown or oversized client id is no application, without a read.
     assert_eq!(run(s.application(&"x".repeat(65))).unwrap(), None);
 }
+
+#[test]
+fn a_remembered_name_is_checked_against_the_user_it_names() {
+    let s = store();
+    let mut rng = TestEntropy::new(7);
+    let ada = member("ada@example.com", "g1", &mut rng);
+    run(s.put_user(&ada)).unwrap();
+    let n = name("ada@example.com");
+    assert_eq!(run(s.user_named(None, &n)).unwrap().map(|u| u.id), Some(ada.id.clone()));
+    s.raw().take_calls();
+    // Read again: the name's id is remembered, only the record is read.
+    assert_eq!(run(s.user_named(None, &n)).unwrap().map(|u| u.id), Some(ada.id.clone()));
+    assert_eq!(s.raw().take_calls(), [format!("get {}", KvKey::User(&ada.id))]);
+    // Deleted, and the name given to someone new (the store still remembers ada's id, as
+    // another isolate would): the new user is found, never the deleted one.
+    run(s.delete_user(&ada)).unwrap();
+    assert_eq!(run(s.user_named(None, &n)).unwrap(), None, "a deleted user is not found by the name they had");
+    let again = member("ada@example.com", "g2", &mut rng);
+    assert_ne!(again.id, ada.id);
+    run(s.put_user(&again)).unwrap();
+    assert_eq!(run(s.user_named(None, &n)).unwrap().map(|u| u.id), Some(again.id.clone()));
+    // A name in another realm is not this one, remembered or not.
+    let pool = CognitoContext { aws_account_id: "123456789012".into(), region: "eu-west-1".into(), user_pool_id: "eu-west-1_Abc".into() };
+    assert_eq!(run(s.user_named(Some(&pool), &n)).unwrap(), None);
+}
