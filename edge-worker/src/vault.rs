@@ -30,14 +30,17 @@
 //! awaited, after the operation's reads. Values are stored as JSON text; those stored
 //! before as structured values still read ([`Kv`]).
 //!
-//! Calls and replies are JSON text both ways, parsed in the wasm; the client calls the
-//! stub's own `fetch(url, init)`, so no `Request` is built on its side.
+//! Calls and replies are JSON text both ways, parsed in the wasm, in a header each while
+//! short (most are; longer ones are bodies); the client calls the stub's own
+//! `fetch(url, init)`, so no `Request` is built on its side.
 
 use crate::error::{AppError, AppResult};
 use biopass_idp::grant::{redeemable, Redemption, RedemptionParams};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
-use biopass_service::store::{from_value, one_object, same_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
+use biopass_service::store::{
+    from_value, header_safe_json, one_object, same_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult, HEADER_JSON_MAX,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -125,6 +128,12 @@ pub enum Op {
     },
     Clear,
 }
+
+/// The header a call travels in, and the one its reply travels in, when their JSON text
+/// ([`header_safe_json`]) is at most [`HEADER_JSON_MAX`] long; longer ones are bodies. A
+/// header is read at once, where a body is a stream read through a promise on both sides.
+const CALL_HEADER: &str = "x-vault-call";
+const REPLY_HEADER: &str = "x-vault-reply";
 
 /// One call to an object: `op` on the value in `slot` (`None`: the object's own value, the
 /// layout of an object that holds one key).
@@ -480,10 +489,22 @@ impl DurableObject for Vault {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        // Parsed in the wasm from one string (`Request::json` would walk a JavaScript object).
-        let call: Call = serde_json::from_str(&req.text().await?).map_err(|e| worker::Error::RustError(format!("vault call: {e}")))?;
+        // The call in its header, or (too long for one) in the body; parsed in the wasm from
+        // one string (`Request::json` would walk a JavaScript object).
+        let text = match req.headers().get(CALL_HEADER)? {
+            Some(text) => text,
+            None => req.text().await?,
+        };
+        let call: Call = serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("vault call: {e}")))?;
         let reply = self.run(call).await?;
-        Response::from_json(&reply)
+        let text = serde_json::to_string(&reply).map_err(|e| worker::Error::RustError(format!("vault reply: {e}")))?;
+        let safe = header_safe_json(&text);
+        if safe.len() <= HEADER_JSON_MAX {
+            let mut answer = Response::empty()?;
+            answer.headers_mut().set(REPLY_HEADER, &safe)?;
+            return Ok(answer);
+        }
+        Response::ok(text)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -512,10 +533,17 @@ impl VaultClient {
         // here (`worker::Request` would also read the request's `cf` properties).
         let stub: sys::ObjectStub = self.ns.get_by_name(object)?.into_rpc();
         let call = Call { slot: slot.map(str::to_owned), op };
-        let body = serde_json::to_string(&call).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
+        let text = serde_json::to_string(&call).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
         let init = worker::web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_body(&JsValue::from_str(&body));
+        let safe = header_safe_json(&text);
+        if safe.len() <= HEADER_JSON_MAX {
+            let headers = worker::web_sys::Headers::new().map_err(worker::Error::from)?;
+            headers.set(CALL_HEADER, &safe).map_err(worker::Error::from)?;
+            init.set_headers(&headers);
+        } else {
+            init.set_method("POST");
+            init.set_body(&JsValue::from_str(&text));
+        }
         let answered = worker::wasm_bindgen_futures::JsFuture::from(stub.fetch("https://vault/op", &init).map_err(worker::Error::from)?)
             .await
             .map_err(worker::Error::from)?;
@@ -523,7 +551,11 @@ impl VaultClient {
         if resp.status() != 200 {
             return Err(AppError::internal(format!("vault answered {}", resp.status())));
         }
-        serde_json::from_str(&body_text(resp).await?).map_err(|e| AppError::internal(format!("vault reply: {e}")))
+        let text = match resp.headers().get(REPLY_HEADER).map_err(worker::Error::from)? {
+            Some(text) => text,
+            None => body_text(resp).await?,
+        };
+        serde_json::from_str(&text).map_err(|e| AppError::internal(format!("vault reply: {e}")))
     }
 
     async fn run_op(&self, key: &str, op: Op) -> StoreResult<Reply> {

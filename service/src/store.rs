@@ -184,3 +184,48 @@ pub fn to_value<T: Serialize>(value: &T) -> StoreResult<Value> {
 pub fn from_value<T: DeserializeOwned>(value: Option<Value>) -> StoreResult<Option<T>> {
     value.map(|v| serde_json::from_value(v).map_err(|e| StoreError(format!("vault value: {e}")))).transpose()
 }
+
+/// The longest JSON text the worker sends to or from the Vault in a header instead of a body
+/// (a header is read at once; a body is a stream read through a promise).
+pub const HEADER_JSON_MAX: usize = 8 * 1024;
+
+/// `json` (compact JSON text, as `serde_json` writes it) with every character outside
+/// printable ASCII written as a `\uXXXX` escape (UTF-16, surrogate pairs above the BMP):
+/// the same JSON value, and a valid HTTP header value. JSON text has characters outside
+/// printable ASCII only inside strings (the control characters already escaped), where the
+/// escape means the same character.
+pub fn header_safe_json(json: &str) -> std::borrow::Cow<'_, str> {
+    if json.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if (' '..='~').contains(&c) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_safe_json;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn header_safe_json_is_printable_ascii_and_the_same_value() {
+        for v in [json!({"a": 1, "b": "plain"}), json!({"name": "Zoë Ünal 😀", "del": "\u{7f}", "tab": "\t", "quote": "\"\\/"}), json!(["€", null, true, 1.5])]
+        {
+            let text = serde_json::to_string(&v).unwrap();
+            let safe = header_safe_json(&text);
+            assert!(safe.bytes().all(|b| (0x20..0x7f).contains(&b)), "{safe}");
+            assert_eq!(serde_json::from_str::<Value>(&safe).unwrap(), v);
+        }
+        assert!(matches!(header_safe_json(r#"{"a":"b"}"#), std::borrow::Cow::Borrowed(_)), "ASCII text is not copied");
+    }
+}
