@@ -1,9 +1,10 @@
 //! ES256 through the runtime's WebCrypto: native code, where P-256 compiled to wasm costs
 //! milliseconds per signature. The keyset's keys are imported once per isolate (by `kid`,
 //! which names one key for ever); the header and claims are still `jwt-compact`'s
-//! (`biopass_idp::keys::OpenKeyset::unsigned_es256`).
+//! (`biopass_idp::keys::OpenKeyset::unsigned_es256`). A token this isolate signed is known
+//! valid without verifying it again ([`SignedHere`]).
 
-use biopass_idp::keys::{OpenKeyset, PresentedEs256, UnsignedToken};
+use biopass_idp::keys::{OpenKeyset, PresentedEs256, SignedHere, UnsignedToken};
 use biopass_service::http::Failure;
 use biopass_service::tokens::Es256;
 use std::cell::RefCell;
@@ -20,8 +21,13 @@ struct Imported {
     verify: CryptoKey,
 }
 
+/// How many signatures an isolate remembers ([`SignedHere`]): two per code exchange, so the
+/// access tokens of the last 512 exchanges.
+const REMEMBERED_SIGNATURES: usize = 1024;
+
 thread_local! {
     static IMPORTED: RefCell<HashMap<String, Imported>> = RefCell::new(HashMap::new());
+    static SIGNED: RefCell<SignedHere> = RefCell::new(SignedHere::new(REMEMBERED_SIGNATURES));
 }
 
 /// The worker's [`Es256`].
@@ -77,6 +83,7 @@ impl Es256 for WebCrypto {
         if signature.len() != 64 {
             return Err(Failure::Internal(format!("webcrypto sign: {} bytes", signature.len())));
         }
+        SIGNED.with(|s| s.borrow_mut().remember(&unsigned.kid, &unsigned.signing_input, &signature));
         Ok(unsigned.with_signature(&signature))
     }
 
@@ -84,6 +91,10 @@ impl Es256 for WebCrypto {
         // ES256 signatures are r || s, 64 bytes (RFC 7518 3.4); anything else is simply wrong.
         if presented.signature().len() != 64 {
             return Ok(false);
+        }
+        // Made here, over these very bytes, by a key still in the set: known valid.
+        if keys.has_es256(&presented.kid) && SIGNED.with(|s| s.borrow().made(&presented.kid, presented.signing_input, presented.signature())) {
+            return Ok(true);
         }
         let subtle = subtle()?;
         let key = keys_of(&subtle, keys, &presented.kid).await?;

@@ -438,6 +438,11 @@ impl OpenKeyset {
         Ok(unsigned.with_signature(&signature.to_bytes()))
     }
 
+    /// Whether the set holds the ES256 key `kid`.
+    pub fn has_es256(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid == kid)
+    }
+
     /// The ES256 key `kid` with its private part, to import into WebCrypto.
     pub fn es256_jwk(&self, kid: &str) -> Option<Es256Jwk> {
         let key = self.keys.iter().find(|k| k.kid == kid)?;
@@ -517,6 +522,56 @@ impl OpenKeyset {
     }
 }
 
+/// ES256 signatures one isolate made, remembered by SHA-256 of the key id and the signing
+/// input (at most `capacity`; the oldest are forgotten first). A token presented with
+/// exactly the signature made here over exactly that input, by a key still in the set, is
+/// known valid without verifying it again: the common case of userinfo called with the
+/// access token the same isolate just issued. Anything else is verified as before.
+#[derive(Debug)]
+pub struct SignedHere {
+    capacity: usize,
+    order: std::collections::VecDeque<[u8; 32]>,
+    made: std::collections::HashMap<[u8; 32], [u8; 64]>,
+}
+
+impl SignedHere {
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity, order: std::collections::VecDeque::new(), made: std::collections::HashMap::new() }
+    }
+
+    fn digest(kid: &str, signing_input: &str) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = Sha256::new();
+        h.update(kid.as_bytes());
+        h.update([0]);
+        h.update(signing_input.as_bytes());
+        h.finalize().into()
+    }
+
+    /// Remembers the signature made by `kid` over `signing_input` (ES256's 64 bytes; others
+    /// are not remembered).
+    pub fn remember(&mut self, kid: &str, signing_input: &str, signature: &[u8]) {
+        let Ok(signature) = <[u8; 64]>::try_from(signature) else { return };
+        if self.capacity == 0 {
+            return;
+        }
+        let digest = Self::digest(kid, signing_input);
+        if self.made.insert(digest, signature).is_none() {
+            self.order.push_back(digest);
+        }
+        while self.order.len() > self.capacity {
+            if let Some(oldest) = self.order.pop_front() {
+                self.made.remove(&oldest);
+            }
+        }
+    }
+
+    /// Whether this is a signature made here by `kid` over `signing_input`.
+    pub fn made(&self, kid: &str, signing_input: &str, signature: &[u8]) -> bool {
+        self.made.get(&Self::digest(kid, signing_input)).is_some_and(|s| s.as_slice() == signature)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,6 +580,27 @@ mod tests {
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     struct Demo {
         sub: String,
+    }
+
+    #[test]
+    fn a_signature_made_here_is_known_for_its_key_and_input_only_and_the_oldest_are_forgotten() {
+        let mut here = SignedHere::new(2);
+        let (a, b, c) = ([1u8; 64], [2u8; 64], [3u8; 64]);
+        here.remember("k1", "header.payload", &a);
+        assert!(here.made("k1", "header.payload", &a));
+        assert!(!here.made("k1", "header.payload", &b), "another signature over the same input");
+        assert!(!here.made("k1", "header.payload2", &a), "the same signature over another input");
+        assert!(!here.made("k2", "header.payload", &a), "another key");
+        assert!(!here.made("k1", "header.payload", &a[..63]), "a cut signature");
+        here.remember("k1", "short", &[9u8; 10]);
+        assert!(!here.made("k1", "short", &[9u8; 10]), "only ES256's 64 bytes are remembered");
+        here.remember("k1", "second", &b);
+        here.remember("k1", "third", &c);
+        assert!(!here.made("k1", "header.payload", &a), "the oldest is forgotten beyond the capacity");
+        assert!(here.made("k1", "second", &b) && here.made("k1", "third", &c));
+        let mut none = SignedHere::new(0);
+        none.remember("k1", "x", &a);
+        assert!(!none.made("k1", "x", &a));
     }
 
     #[test]
