@@ -7,7 +7,9 @@
 //! by the runtime, and operations on different objects run in parallel.
 //!
 //! Operations: [`Op::Insert`] (fails if present), [`Op::Take`] (read and delete: the
-//! one-time use of request URIs and transactions), [`Op::Redeem`] (a code's grant checked
+//! one-time use of request URIs and transactions), [`Op::Exchange`] (a value taken, if it
+//! is still the one read, and another stored beside it: a request URI becoming its
+//! transaction, a transaction its code), [`Op::Redeem`] (a code's grant checked
 //! against the token request and taken in one operation), [`Op::Get`], [`Op::GetMany`]
 //! (several slots of one object in one call: userinfo's user status and token revocation),
 //! [`Op::Replace`], [`Op::GetOrInsert`] and [`Op::Put`] (keyset, user-name claims),
