@@ -294,16 +294,18 @@ const baselineState = BASELINE ? newState() : null;
 const sides = [];
 try {
   // Started one after the other: two wrangler dev starting at once on 2 busy cores is slow.
-  const worker = await startWorker(state);
-  sides.push({ stop: worker.stop });
-  sides[0] = biopass(worker, await createApp(worker, 'Protocol bench'));
+  // A provider is in `sides` (to be stopped) before its set-up calls can fail.
+  const startBiopass = async (st, name, root) => {
+    const worker = await startWorker(st, { root });
+    sides.push({ stop: worker.stop });
+    sides[sides.length - 1] = biopass(worker, await createApp(worker, 'Protocol bench'), name);
+  };
+  await startBiopass(state, 'Biopass');
   for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
   if (BASELINE) {
     // Another checkout's build of the provider, measured beside this one (its own state).
     const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
-    const other = await startWorker(baselineState, { root: BASELINE });
-    sides.push({ stop: other.stop });
-    sides[sides.length - 1] = biopass(other, await createApp(other, 'Protocol bench'), `Biopass@${rev}`);
+    await startBiopass(baselineState, `Biopass@${rev}`, BASELINE);
   }
 
   // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.

@@ -39,8 +39,9 @@ pub use vault::Vault;
 
 /// The Worker's fetch handler, the export the runtime calls for each request. A GET of a
 /// metadata document is answered at once from the runtime's request: no future to drive and
-/// no `worker::Request` (which reads the request's `cf` properties). Everything else runs as a future ([`handle`]). Every
-/// failure is a response ([`AppError::into_response`]); nothing is thrown to the runtime.
+/// no `worker::Request` (which reads the request's `cf` properties). Everything else runs as
+/// a future ([`handle`]). Every failure is a response ([`AppError::into_response`]); nothing
+/// is thrown to the runtime.
 #[wasm_bindgen(js_name = fetch)]
 pub fn fetch(raw: web_sys::Request, env: Env, _ctx: worker::worker_sys::Context) -> JsValue {
     console_error_panic_hook::set_once();

@@ -40,9 +40,7 @@ use crate::error::{AppError, AppResult};
 use biopass_idp::grant::{redeemable, Redemption, RedemptionParams};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
-use biopass_service::store::{
-    from_value, header_safe_json, one_object, same_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult, HEADER_JSON_MAX,
-};
+use biopass_service::store::{from_value, in_header, one_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -131,8 +129,8 @@ pub enum Op {
     Clear,
 }
 
-/// The header a call travels in, and the one its reply travels in, when their JSON text
-/// ([`header_safe_json`]) is at most [`HEADER_JSON_MAX`] long; longer ones are bodies. A
+/// The header a call travels in, and the one its reply travels in, when their JSON text fits
+/// one ([`in_header`]); longer ones are bodies. A
 /// header is read at once, where a body is a stream read through a promise on both sides.
 const CALL_HEADER: &str = "x-vault-call";
 const REPLY_HEADER: &str = "x-vault-reply";
@@ -500,10 +498,9 @@ impl DurableObject for Vault {
         let call: Call = serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("vault call: {e}")))?;
         let reply = self.run(call).await?;
         let text = serde_json::to_string(&reply).map_err(|e| worker::Error::RustError(format!("vault reply: {e}")))?;
-        let safe = header_safe_json(&text);
-        if safe.len() <= HEADER_JSON_MAX {
+        if let Some(value) = in_header(&text) {
             let mut answer = Response::empty()?;
-            answer.headers_mut().set(REPLY_HEADER, &safe)?;
+            answer.headers_mut().set(REPLY_HEADER, &value)?;
             return Ok(answer);
         }
         Response::ok(text)
@@ -537,10 +534,9 @@ impl VaultClient {
         let call = Call { slot: slot.map(str::to_owned), op };
         let text = serde_json::to_string(&call).map_err(|e| AppError::internal(format!("vault op: {e}")))?;
         let init = worker::web_sys::RequestInit::new();
-        let safe = header_safe_json(&text);
-        if safe.len() <= HEADER_JSON_MAX {
+        if let Some(value) = in_header(&text) {
             let headers = worker::web_sys::Headers::new().map_err(worker::Error::from)?;
-            headers.set(CALL_HEADER, &safe).map_err(worker::Error::from)?;
+            headers.set(CALL_HEADER, &value).map_err(worker::Error::from)?;
             init.set_headers(&headers);
         } else {
             init.set_method("POST");
@@ -674,9 +670,7 @@ impl OneTime for VaultClient {
         })
     }
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
-        if !same_object(key, into) {
-            return Err(StoreError(format!("exchange across objects: {} and {}", vault_object(key).0, vault_object(into).0)));
-        }
+        one_object(&[key, into])?;
         let into = vault_object(into).1.map(str::to_owned);
         let reply = self.run_op(key, Op::Exchange { now, expect: expect.clone(), into, value, expires_at }).await?;
         Ok(match (reply.ok, reply.value) {

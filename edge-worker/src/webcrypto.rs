@@ -21,8 +21,8 @@ struct Imported {
     verify: CryptoKey,
 }
 
-/// How many signatures an isolate remembers ([`SignedHere`]): two per code exchange, so the
-/// access tokens of the last 512 exchanges.
+/// How many signatures an isolate remembers ([`SignedHere`]): one or two per code exchange
+/// (the access token, and the ID token when it is ES256), so at least the last 512.
 const REMEMBERED_SIGNATURES: usize = 1024;
 
 thread_local! {

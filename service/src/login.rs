@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::http::Failure;
 use crate::lockout::{self, counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
 use crate::records::Records;
-use crate::store::{from_value, same_object, to_value, Exchanged, OneTime, StoreError};
+use crate::store::{from_value, to_value, turn_into, OneTime, StoreError};
 use biopass_i18n::{fill, Lang, Texts};
 use biopass_idp::error::ApiFailure;
 use biopass_idp::face::{self, FaceRejection, IssuedChallenge, MeasuredFrame};
@@ -217,28 +217,17 @@ pub async fn record<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step,
 /// [`gone`] when the transaction ended meanwhile; internal on a storage failure.
 pub async fn finish<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, user: &UserRecord, kind: AuthenticatorKind) -> LoginResult<LoginStep> {
     let code = sign_in_value(cx, &step.tx_id);
-    let (tx_at, code_at) = (tx_key(&step.tx_id), VaultKey::Code(&code).to_string());
-    // The transaction as loaded becomes the code in one Vault operation. One that changed
-    // meanwhile (another step of the sign-in) or lives elsewhere (an id of the older form)
-    // is taken, and the code made from what was taken.
-    if same_object(&tx_at, &code_at) {
-        let amr = step.tx.amr(kind);
-        let (grant, redirect_to) = step.tx.finish(user, amr.clone(), &code, &cx.issuer, cx.now);
-        match cx.vault.exchange(&tx_at, &step.stored, &code_at, to_value(&grant)?, grant.expires_at, cx.now).await? {
-            Exchanged::Done => return finished(cx, step, &amr, redirect_to).await,
-            Exchanged::Absent => return Err(gone(step.t())),
-            Exchanged::Holds(_) => {}
-        }
-    }
-    let tx: LoginTransaction = from_value(cx.vault.take(&tx_at, cx.now).await?)?.ok_or_else(|| gone(step.t()))?;
-    let amr = tx.amr(kind);
-    let (grant, redirect_to) = tx.finish(user, amr.clone(), &code, &cx.issuer, cx.now);
-    crate::oauth::issue_code(&cx.vault, cx.now, &code, &grant).await?;
-    finished(cx, step, &amr, redirect_to).await
-}
-
-/// The sign-in ended with the code issued: recorded, and where the browser goes.
-async fn finished<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step, amr: &[String], redirect_to: String) -> LoginResult<LoginStep> {
+    // The transaction as loaded becomes the code (one that changed meanwhile, e.g. by another
+    // step of the sign-in, ends as it is now).
+    let (issuer, now) = (cx.issuer.as_str(), cx.now);
+    let make = |stored: &serde_json::Value| {
+        let tx: LoginTransaction = from_value(Some(stored.clone()))?.ok_or_else(|| StoreError("no transaction".into()))?;
+        let amr = tx.amr(kind);
+        let (grant, redirect_to) = tx.finish(user, amr.clone(), &code, issuer, now);
+        Ok((to_value(&grant)?, grant.expires_at, (amr, redirect_to)))
+    };
+    let ended = turn_into(&cx.vault, now, &tx_key(&step.tx_id), &step.stored, &VaultKey::Code(&code).to_string(), make).await?;
+    let (amr, redirect_to) = ended.ok_or_else(|| gone(step.t()))?;
     record(cx, step, "login.success", format!("with {}", amr.join(" and "))).await;
     Ok(LoginStep::Done { redirect_to })
 }

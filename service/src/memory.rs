@@ -4,7 +4,7 @@
 //! [`Clock`] that tests advance instead of sleeping.
 
 use crate::records::{Listed, Listing, Records};
-use crate::store::{one_object, same_object, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
+use crate::store::{one_object, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
 use biopass_idp::grant::{redeemable, Redemption};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
@@ -223,9 +223,7 @@ impl OneTime for MemoryVault {
 
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
         give_way().await;
-        if !same_object(key, into) {
-            return Err(StoreError(format!("exchange across objects: {} and {}", vault_object(key).0, vault_object(into).0)));
-        }
+        one_object(&[key, into])?;
         self.calls.borrow_mut().push((vault_object(key).0.to_owned(), format!("{key} {into}")));
         let mut slots = self.slots.borrow_mut();
         if slots.get(into).is_some_and(|s| live(s, now).is_some()) {

@@ -3,7 +3,7 @@
 //! codes (RFC 6749 4.1), client assertion ids (RFC 7523 3, `jti`). The protocol checks are
 //! `biopass_idp`'s; this module stores and takes.
 
-use crate::store::{from_value, same_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError};
+use crate::store::{from_value, to_value, turn_into, OneTime, RedeemOutcome, StoreError};
 use biopass_idp::authorize::{AuthorizationRequest, REQUEST_URI_PREFIX};
 use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::error::OAuthError;
@@ -123,21 +123,11 @@ pub async fn start_pushed_transaction<V: OneTime>(
     tx: &LoginTransaction,
 ) -> Result<Option<String>, StoreError> {
     let id = SignInToken::mint(rng, sign_in);
-    let key = VaultKey::Transaction(&id).to_string();
-    if same_object(&resolved.key, &key) {
-        match vault.exchange(&resolved.key, &resolved.stored, &key, to_value(tx)?, tx.expires_at, now).await? {
-            Exchanged::Done => return Ok(Some(id)),
-            Exchanged::Absent => return Ok(None),
-            // Not as it was read (the value of a request URI never changes: only its form
-            // in storage could): taken as it is.
-            Exchanged::Holds(_) => {}
-        }
-    }
-    if vault.take(&resolved.key, now).await?.is_none() {
-        return Ok(None);
-    }
-    vault.insert(&key, to_value(tx)?, tx.expires_at, now).await?;
-    Ok(Some(id))
+    let value = to_value(tx)?;
+    // A request URI's value never changes, so the transaction is the same whichever way.
+    let started =
+        turn_into(vault, now, &resolved.key, &resolved.stored, &VaultKey::Transaction(&id).to_string(), |_| Ok((value.clone(), tx.expires_at, ()))).await?;
+    Ok(started.map(|()| id))
 }
 
 /// Records in the audit log a live code or request URI presented by the wrong client or

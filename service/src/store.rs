@@ -87,8 +87,39 @@ pub enum Exchanged {
 }
 
 /// Whether `a` and `b` live in one Vault object (what [`OneTime::exchange`] needs).
-pub fn same_object(a: &str, b: &str) -> bool {
+fn same_object(a: &str, b: &str) -> bool {
     biopass_idp::schema::vault_object(a).0 == biopass_idp::schema::vault_object(b).0
+}
+
+/// Turns the value under `key` into a new one under `into`, once: `make` builds the new
+/// value, its expiry and what the caller gets back from the value it replaces. When both keys
+/// live in one object and `key` still holds `expect` (the value as the caller read it), that
+/// is one [`OneTime::exchange`]; otherwise (it changed meanwhile, or `key` is of a form kept
+/// in an object of its own) `key` is taken and `make` builds from what was taken. `None`
+/// when `key` holds no live value (another use of it came first).
+///
+/// # Errors
+/// When the store fails or `make` does.
+pub async fn turn_into<V: OneTime, T>(
+    vault: &V,
+    now: u64,
+    key: &str,
+    expect: &Value,
+    into: &str,
+    make: impl Fn(&Value) -> StoreResult<(Value, u64, T)>,
+) -> StoreResult<Option<T>> {
+    if same_object(key, into) {
+        let (value, expires_at, back) = make(expect)?;
+        match vault.exchange(key, expect, into, value, expires_at, now).await? {
+            Exchanged::Done => return Ok(Some(back)),
+            Exchanged::Absent => return Ok(None),
+            Exchanged::Holds(_) => {}
+        }
+    }
+    let Some(taken) = vault.take(key, now).await? else { return Ok(None) };
+    let (value, expires_at, back) = make(&taken)?;
+    vault.insert(into, value, expires_at, now).await?;
+    Ok(Some(back))
 }
 
 /// What [`OneTime::redeem`] found.
@@ -156,15 +187,16 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
 }
 
 /// The one Vault object `keys` live in (`biopass_idp::schema::vault_object`), for
-/// [`OneTime::get_many`]; `None` for no keys.
+/// [`OneTime::get_many`] and [`OneTime::exchange`]; `None` for no keys.
 ///
 /// # Errors
 /// When they live in more than one object.
-pub fn one_object(keys: &[String]) -> StoreResult<Option<&str>> {
+pub fn one_object<K: AsRef<str>>(keys: &[K]) -> StoreResult<Option<&str>> {
     let Some(first) = keys.first() else { return Ok(None) };
-    let object = biopass_idp::schema::vault_object(first).0;
-    if keys.iter().any(|k| biopass_idp::schema::vault_object(k).0 != object) {
-        return Err(StoreError(format!("get_many across objects: {keys:?}")));
+    let object = biopass_idp::schema::vault_object(first.as_ref()).0;
+    if keys.iter().any(|k| biopass_idp::schema::vault_object(k.as_ref()).0 != object) {
+        let keys: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+        return Err(StoreError(format!("one operation across objects: {keys:?}")));
     }
     Ok(Some(object))
 }
@@ -188,6 +220,12 @@ pub fn from_value<T: DeserializeOwned>(value: Option<Value>) -> StoreResult<Opti
 /// The longest JSON text the worker sends to or from the Vault in a header instead of a body
 /// (a header is read at once; a body is a stream read through a promise).
 pub const HEADER_JSON_MAX: usize = 8 * 1024;
+
+/// `json` as a header value ([`header_safe_json`]) when it is at most [`HEADER_JSON_MAX`]
+/// long; `None`: it goes as a body.
+pub fn in_header(json: &str) -> Option<std::borrow::Cow<'_, str>> {
+    Some(header_safe_json(json)).filter(|safe| safe.len() <= HEADER_JSON_MAX)
+}
 
 /// `json` (compact JSON text, as `serde_json` writes it) with every character outside
 /// printable ASCII written as a `\uXXXX` escape (UTF-16, surrogate pairs above the BMP):

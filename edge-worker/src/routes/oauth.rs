@@ -56,7 +56,8 @@ pub fn discovery(env: &Env) -> AppResult<worker::web_sys::Response> {
                 Prepared { issuer, body: worker::js_sys::Uint8Array::from(text.as_bytes()), init }
             }
         };
-        // The runtime copies the body and the headers into each response it makes.
+        // Each response gets its own copy of the body and headers (Fetch's Response
+        // constructor); repeated responses were checked to carry the whole document.
         let response = worker::web_sys::Response::new_with_opt_buffer_source_and_init(Some(&prepared.body), &prepared.init);
         *cache = Some(prepared);
         response.map_err(|e| AppError::internal(format!("discovery response: {e:?}")))
