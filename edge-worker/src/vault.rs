@@ -10,7 +10,8 @@
 //! one-time use of request URIs and transactions), [`Op::Exchange`] (a value taken, if it
 //! is still the one read, and another stored beside it: a request URI becoming its
 //! transaction, a transaction its code), [`Op::Redeem`] (a code's grant checked
-//! against the token request and taken in one operation), [`Op::Get`], [`Op::GetMany`]
+//! against the token request and taken, and the access token it issues recorded beside it,
+//! in one operation), [`Op::Get`], [`Op::GetMany`]
 //! (several slots of one object in one call: userinfo's user status and token revocation),
 //! [`Op::Replace`], [`Op::GetOrInsert`] and [`Op::Put`] (keyset, user-name claims),
 //! [`Op::Advance`] (a counter that only grows: TOTP steps), and
@@ -37,7 +38,7 @@
 //! `fetch(url, init)`, so no `Request` is built on its side.
 
 use crate::error::{AppError, AppResult};
-use biopass_idp::grant::{redeemable, Redemption, RedemptionParams};
+use biopass_idp::grant::{accepted_grant, Issued, Redeemed, Redemption, RedemptionParams};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use biopass_service::store::{from_value, in_header, one_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
@@ -109,11 +110,16 @@ pub enum Op {
     },
     /// The counter ([`Op::Advance`]); the reply's `value` holds it, if any.
     Counter,
-    /// Redeems a code's grant ([`biopass_idp::grant::redeemable`]): the reply's `value` is
-    /// the live grant, if any, and `ok` whether it was taken (removed).
+    /// Redeems a code's grant ([`biopass_idp::grant::accepted_grant`]): the reply's `value`
+    /// is the live grant, if any, and `ok` whether it was taken (removed). A grant taken with
+    /// `issued` leaves its record ([`biopass_idp::grant::Redeemed`]) in the slot `into`.
     Redeem {
         now: u64,
         redemption: RedemptionParams,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        issued: Option<Issued>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        into: Option<String>,
     },
     /// Takes the value if it is `expect` and stores `value` in the slot `into` of the same
     /// object until `expires_at` ([`OneTime::exchange`]): the reply's `ok` says whether it
@@ -392,14 +398,20 @@ impl Vault {
                 }
                 Reply { ok: answered == Answered::Accepted, answered: Some(answered), ..Reply::default() }
             }
-            Op::Redeem { now, redemption } => match Self::live(&kv, &entry, now)? {
+            Op::Redeem { now, redemption, issued, into } => match Self::live(&kv, &entry, now)? {
                 None => Reply::default(),
                 Some(found) => {
-                    let taken = redeemable(&found.value, &redemption.as_redemption(), now);
-                    if taken {
+                    let grant = accepted_grant(&found.value, &redemption.as_redemption(), now);
+                    if let Some(grant) = &grant {
                         kv.delete(&entry)?;
+                        if let Some(issued) = issued {
+                            let record = Redeemed::of(grant, issued);
+                            let expires_at = record.until;
+                            let value = to_value(&record).map_err(|e| worker::Error::RustError(e.0))?;
+                            self.store(&kv, &name("e", into.as_deref()), &Entry { value, expires_at }).await?;
+                        }
                     }
-                    Reply { ok: taken, value: Some(found.value), ..Reply::default() }
+                    Reply { ok: grant.is_some(), value: Some(found.value), ..Reply::default() }
                 }
             },
             Op::Exchange { now, expect, into, value, expires_at } => {
@@ -661,8 +673,15 @@ impl OneTime for VaultClient {
     async fn clear(&self, key: &str) -> StoreResult<()> {
         self.run_op(key, Op::Clear).await.map(|_| ())
     }
-    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome> {
-        let reply = self.run_op(key, Op::Redeem { now, redemption: RedemptionParams::of(redemption) }).await?;
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>, record: Option<(&str, &Issued)>) -> StoreResult<RedeemOutcome> {
+        let (into, issued) = match record {
+            Some((into, issued)) => {
+                one_object(&[key, into])?;
+                (vault_object(into).1.map(str::to_owned), Some(issued.clone()))
+            }
+            None => (None, None),
+        };
+        let reply = self.run_op(key, Op::Redeem { now, redemption: RedemptionParams::of(redemption), issued, into }).await?;
         Ok(match (reply.ok, reply.value) {
             (_, None) => RedeemOutcome::Absent,
             (true, Some(grant)) => RedeemOutcome::Taken(grant),

@@ -54,10 +54,45 @@ impl RedemptionParams {
     }
 }
 
-/// Whether the stored form of a code's grant may be taken for `r` at `now`
+/// The grant whose stored form is `stored`, when it may be taken for `r` at `now`
 /// ([`check_redemption`] accepts it); a value that is not a grant may not.
-pub fn redeemable(stored: &serde_json::Value, r: &Redemption<'_>, now: u64) -> bool {
-    CodeGrant::deserialize(stored).is_ok_and(|grant| check_redemption(&grant, r, now).is_ok())
+pub fn accepted_grant(stored: &serde_json::Value, r: &Redemption<'_>, now: u64) -> Option<CodeGrant> {
+    CodeGrant::deserialize(stored).ok().filter(|grant| check_redemption(grant, r, now).is_ok())
+}
+
+/// The access token a redemption issues: recorded beside the spent code, in the operation
+/// that spends it, so that a replay of the code revokes the token (RFC 6749 4.1.2, 10.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issued {
+    pub access_token_jti: String,
+    /// When the access token expires: the record is kept as long.
+    pub until: u64,
+}
+
+impl Issued {
+    /// The access token `jti` issued at `now`, with its lifetime.
+    pub fn at(access_token_jti: String, now: u64) -> Self {
+        Self { access_token_jti, until: now + ACCESS_TOKEN_LIFETIME }
+    }
+}
+
+/// What a redeemed code issued, and to whom: the record a replay of the code reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redeemed {
+    pub access_token_jti: String,
+    pub until: u64,
+    /// The token's user, whose status object keeps its revocation; absent in what was
+    /// recorded before (the revocation then goes to the sign-in's object, where userinfo
+    /// looks for such tokens').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+impl Redeemed {
+    /// The record of `grant` redeemed for `issued`.
+    pub fn of(grant: &CodeGrant, issued: Issued) -> Self {
+        Self { access_token_jti: issued.access_token_jti, until: issued.until, user_id: Some(grant.user_id.clone()) }
+    }
 }
 
 /// Checks a redemption against the grant the code stood for, at Unix time `now`.
@@ -84,7 +119,8 @@ pub fn check_redemption(grant: &CodeGrant, r: &Redemption<'_>, now: u64) -> Resu
 }
 
 /// The claims of the tokens issued for a grant, with their expiry times.
-pub fn token_claims(grant: &CodeGrant, issuer: &str, jti: String, now: u64) -> ((IdTokenClaims, u64), (AccessTokenClaims, u64)) {
+/// `issued` names the access token (its `jti` and expiry, as [`Issued::at`] made them).
+pub fn token_claims(grant: &CodeGrant, issuer: &str, issued: &Issued, now: u64) -> ((IdTokenClaims, u64), (AccessTokenClaims, u64)) {
     let id = IdTokenClaims {
         iss: issuer.to_owned(),
         sub: grant.user_id.clone(),
@@ -101,11 +137,11 @@ pub fn token_claims(grant: &CodeGrant, issuer: &str, jti: String, now: u64) -> (
         aud: format!("{issuer}{}", crate::discovery::paths::USERINFO),
         client_id: grant.client_id.clone(),
         scope: grant.scope.join(" "),
-        jti,
+        jti: issued.access_token_jti.clone(),
         preferred_username: grant.username.clone(),
         revocation_with_user: true,
     };
-    ((id, now + ID_TOKEN_LIFETIME), (access, now + ACCESS_TOKEN_LIFETIME))
+    ((id, now + ID_TOKEN_LIFETIME), (access, issued.until))
 }
 
 #[cfg(test)]
@@ -134,18 +170,21 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_grant_is_redeemable_only_as_check_redemption_allows() {
+    fn a_stored_grant_is_accepted_only_as_check_redemption_allows() {
         let stored = serde_json::to_value(grant()).unwrap();
-        assert!(redeemable(&stored, &ok_redemption(), 159));
-        assert!(!redeemable(&stored, &ok_redemption(), 160), "expired");
-        assert!(!redeemable(&stored, &Redemption { client_id: "c2", ..ok_redemption() }, 100), "another client");
-        assert!(!redeemable(&stored, &Redemption { code_verifier: Some("wrong-verifier-wrong-verifier-wrong-verifier"), ..ok_redemption() }, 100), "PKCE");
-        assert!(!redeemable(&serde_json::json!({"not": "a grant"}), &ok_redemption(), 100), "not a grant");
+        assert_eq!(accepted_grant(&stored, &ok_redemption(), 159), Some(grant()));
+        assert!(accepted_grant(&stored, &ok_redemption(), 160).is_none(), "expired");
+        assert!(accepted_grant(&stored, &Redemption { client_id: "c2", ..ok_redemption() }, 100).is_none(), "another client");
+        assert!(
+            accepted_grant(&stored, &Redemption { code_verifier: Some("wrong-verifier-wrong-verifier-wrong-verifier"), ..ok_redemption() }, 100).is_none(),
+            "PKCE"
+        );
+        assert!(accepted_grant(&serde_json::json!({"not": "a grant"}), &ok_redemption(), 100).is_none(), "not a grant");
         // What crosses to the Vault is the same redemption.
         let params = RedemptionParams::of(&ok_redemption());
         let back: RedemptionParams = serde_json::from_value(serde_json::to_value(&params).unwrap()).unwrap();
         assert_eq!(back, params);
-        assert!(redeemable(&stored, &back.as_redemption(), 159));
+        assert!(accepted_grant(&stored, &back.as_redemption(), 159).is_some());
     }
 
     #[test]
@@ -166,11 +205,15 @@ mod tests {
 
     #[test]
     fn claims_carry_the_grant() {
-        let ((id, id_exp), (at, at_exp)) = token_claims(&grant(), "https://i", "j".into(), 150);
+        let issued = Issued::at("j".into(), 150);
+        let ((id, id_exp), (at, at_exp)) = token_claims(&grant(), "https://i", &issued, 150);
         assert_eq!((id.iss.as_str(), id.aud.as_str(), id.nonce.as_deref(), id.auth_time), ("https://i", "c1", Some("n"), 100));
         assert_eq!(id.preferred_username, "alice");
         assert_eq!(id_exp, 150 + ID_TOKEN_LIFETIME);
         assert_eq!(at.aud, "https://i/userinfo");
-        assert_eq!(at_exp, 150 + ACCESS_TOKEN_LIFETIME);
+        assert_eq!((at.jti.as_str(), at_exp), ("j", 150 + ACCESS_TOKEN_LIFETIME));
+        // The redemption's record names the same token, for the grant's user.
+        let record = Redeemed::of(&grant(), issued);
+        assert_eq!((record.access_token_jti.as_str(), record.until, record.user_id.as_deref()), ("j", at_exp, Some("u1")));
     }
 }

@@ -127,7 +127,7 @@ pub async fn open_session<V: OneTime, R: Records>(
     let fail = |m: &str| Failure::Page(OAuthError::new(OAuthErrorCode::AccessDenied, m));
     let redirect_uri = format!("{}{CONSOLE_CALLBACK}", cx.issuer);
     let redemption = Redemption { client_id: CONSOLE_CLIENT_ID, redirect_uri: Some(&redirect_uri), code_verifier: Some(verifier) };
-    let grant = match redeem_code(&cx.vault, cx.now, code, &redemption).await {
+    let grant = match redeem_code(&cx.vault, cx.now, code, &redemption, None).await {
         Ok(g) => g,
         Err(OneTimeError::Misused(e)) => {
             misused(cx, "console.code_misused", CONSOLE_CLIENT_ID, &e, ip).await;

@@ -4,8 +4,8 @@
 //! [`Clock`] that tests advance instead of sleeping.
 
 use crate::records::{Listed, Listing, Records};
-use crate::store::{one_object, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
-use biopass_idp::grant::{redeemable, Redemption};
+use crate::store::{one_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
+use biopass_idp::grant::{accepted_grant, Issued, Redeemed, Redemption};
 use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use serde_json::Value;
@@ -209,16 +209,26 @@ impl OneTime for MemoryVault {
         Ok(())
     }
 
-    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome> {
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>, record: Option<(&str, &Issued)>) -> StoreResult<RedeemOutcome> {
         give_way().await;
-        Ok(self.with(key, |s| match live(s, now).cloned() {
-            None => RedeemOutcome::Absent,
-            Some(grant) if redeemable(&grant, redemption, now) => {
-                s.entry = None;
-                RedeemOutcome::Taken(grant)
-            }
-            Some(grant) => RedeemOutcome::Refused(grant),
-        }))
+        if let Some((into, _)) = record {
+            one_object(&[key, into])?;
+        }
+        let (outcome, recorded) = self.with(key, |s| match live(s, now).cloned() {
+            None => (RedeemOutcome::Absent, None),
+            Some(stored) => match accepted_grant(&stored, redemption, now) {
+                Some(grant) => {
+                    s.entry = None;
+                    (RedeemOutcome::Taken(stored), record.map(|(into, issued)| (into, Redeemed::of(&grant, issued.clone()))))
+                }
+                None => (RedeemOutcome::Refused(stored), None),
+            },
+        });
+        if let Some((into, r)) = recorded {
+            let until = r.until;
+            self.slots.borrow_mut().entry(into.to_owned()).or_default().entry = Some((to_value(&r)?, until));
+        }
+        Ok(outcome)
     }
 
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {

@@ -3,11 +3,11 @@
 //! codes (RFC 6749 4.1), client assertion ids (RFC 7523 3, `jti`). The protocol checks are
 //! `biopass_idp`'s; this module stores and takes.
 
-use crate::store::{from_value, to_value, turn_into, OneTime, RedeemOutcome, StoreError};
+use crate::store::{from_value, one_object, to_value, turn_into, OneTime, RedeemOutcome, StoreError};
 use biopass_idp::authorize::{AuthorizationRequest, REQUEST_URI_PREFIX};
 use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::error::OAuthError;
-use biopass_idp::grant::{check_redemption, CodeGrant, Redemption};
+use biopass_idp::grant::{check_redemption, CodeGrant, Issued, Redeemed, Redemption};
 use biopass_idp::random::Entropy;
 use biopass_idp::schema::{SignInToken, VaultKey};
 use biopass_idp::transaction::LoginTransaction;
@@ -174,16 +174,29 @@ pub async fn issue_code<V: OneTime>(vault: &V, now: u64, code: &str, grant: &Cod
 }
 
 /// Redeems `code`: checked against `redemption` (client, redirect URI, PKCE, expiry) and
-/// taken in one Vault operation (a second redemption, even a concurrent one, finds nothing). A redemption that
-/// fails the checks (another client, a wrong verifier) is refused without spending the code,
-/// so whoever sees a code cannot burn it for the client it was issued to.
+/// taken in one Vault operation (a second redemption, even a concurrent one, finds nothing),
+/// which also records the access token `issued`, if any, so that a replay of the code revokes
+/// it (RFC 6749 4.1.2, 10.5). A redemption that fails the checks (another client, a wrong
+/// verifier) is refused without spending the code, so whoever sees a code cannot burn it for
+/// the client it was issued to.
 ///
 /// # Errors
 /// [`OneTimeError::Refused`] with `invalid_grant`.
-pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption: &Redemption<'_>) -> Result<CodeGrant, OneTimeError> {
+pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption: &Redemption<'_>, issued: Option<&Issued>) -> Result<CodeGrant, OneTimeError> {
     let gone = || OneTimeError::Refused(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
-    match vault.redeem(&VaultKey::Code(code).to_string(), now, redemption).await? {
-        RedeemOutcome::Taken(grant) => from_value(Some(grant))?.ok_or_else(gone),
+    let key = VaultKey::Code(code).to_string();
+    let record = VaultKey::RedeemedCode(code).to_string();
+    // A code minted before a sign-in's values shared one object has its record elsewhere:
+    // recorded in a call of its own.
+    let together = one_object(&[&key, &record]).is_ok();
+    match vault.redeem(&key, now, redemption, issued.filter(|_| together).map(|i| (record.as_str(), i))).await? {
+        RedeemOutcome::Taken(stored) => {
+            let grant: CodeGrant = from_value(Some(stored))?.ok_or_else(gone)?;
+            if let (Some(issued), false) = (issued, together) {
+                vault.insert(&record, to_value(&Redeemed::of(&grant, issued.clone()))?, issued.until, now).await?;
+            }
+            Ok(grant)
+        }
         // Left in place: the check says why (it refused the same grant where it is kept).
         RedeemOutcome::Refused(grant) => {
             let seen: CodeGrant = from_value(Some(grant))?.ok_or_else(gone)?;
@@ -195,29 +208,6 @@ pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption
             Err(gone())
         }
     }
-}
-
-/// What a redeemed code issued: the access token's `jti`, and when that token expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Redeemed {
-    access_token_jti: String,
-    until: u64,
-    /// The token's user, whose status object keeps its revocation; absent in what was
-    /// recorded before (the revocation then goes to the sign-in's object, where userinfo
-    /// looks for such tokens').
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_id: Option<String>,
-}
-
-/// Notes that `code` was redeemed for `user_id`'s access token `access_token_jti`, valid
-/// until `until`, so that a replay of the code revokes that token (RFC 6749 4.1.2, 10.5).
-///
-/// # Errors
-/// When the store fails.
-pub async fn record_redemption<V: OneTime>(vault: &V, now: u64, code: &str, user_id: &str, access_token_jti: &str, until: u64) -> Result<(), StoreError> {
-    let value = to_value(&Redeemed { access_token_jti: access_token_jti.to_owned(), until, user_id: Some(user_id.to_owned()) })?;
-    vault.insert(&VaultKey::RedeemedCode(code).to_string(), value, until, now).await?;
-    Ok(())
 }
 
 /// A code presented again after its redemption: the access token it gave is revoked.

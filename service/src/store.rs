@@ -3,7 +3,7 @@
 //! cannot outrun a limit. `edge-worker/src/vault.rs` runs these operations in a Durable
 //! Object; [`crate::memory::MemoryVault`] runs them in memory for tests.
 
-use biopass_idp::grant::Redemption;
+use biopass_idp::grant::{Issued, Redemption};
 use biopass_idp::lockout::{Answered, CodeAnswer, Limit};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -63,9 +63,14 @@ pub trait OneTime {
     async fn counter(&self, key: &str) -> StoreResult<Option<u64>>;
     async fn clear(&self, key: &str) -> StoreResult<()>;
     /// Redeems the code grant under `key` for `redemption` in one operation
-    /// (`biopass_idp::grant::redeemable` decides): a live grant it accepts is removed and
-    /// answered, one it refuses stays where it is.
-    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome>;
+    /// (`biopass_idp::grant::accepted_grant` decides): a live grant it accepts is removed and
+    /// answered, and with `record` (a key in the same object, and the token issued) the
+    /// redemption's record (`biopass_idp::grant::Redeemed`) is stored there until the token
+    /// expires; a grant it refuses stays where it is, and nothing is recorded.
+    ///
+    /// # Errors
+    /// When `record`'s key lives in another object.
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>, record: Option<(&str, &Issued)>) -> StoreResult<RedeemOutcome>;
     /// Takes `key` if its live value is `expect` and stores `value` under `into` until
     /// `expires_at`, in one operation (a request URI becoming its sign-in's transaction, a
     /// transaction its code). Nothing changes unless it answers [`Exchanged::Done`].
@@ -178,8 +183,8 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     async fn clear(&self, key: &str) -> StoreResult<()> {
         (**self).clear(key).await
     }
-    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>) -> StoreResult<RedeemOutcome> {
-        (**self).redeem(key, now, redemption).await
+    async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>, record: Option<(&str, &Issued)>) -> StoreResult<RedeemOutcome> {
+        (**self).redeem(key, now, redemption, record).await
     }
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
         (**self).exchange(key, expect, into, value, expires_at, now).await
@@ -187,7 +192,7 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
 }
 
 /// The one Vault object `keys` live in (`biopass_idp::schema::vault_object`), for
-/// [`OneTime::get_many`] and [`OneTime::exchange`]; `None` for no keys.
+/// [`OneTime::get_many`], [`OneTime::exchange`] and [`OneTime::redeem`]; `None` for no keys.
 ///
 /// # Errors
 /// When they live in more than one object.

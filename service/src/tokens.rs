@@ -7,14 +7,14 @@
 
 use crate::context::Context;
 use crate::http::{Challenge, Failure};
-use crate::oauth::{is_revoked, misused, record_redemption, redeem_code, token_status, user_disabled, OneTimeError};
+use crate::oauth::{is_revoked, misused, redeem_code, token_status, user_disabled, OneTimeError};
 use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::active_user;
 use biopass_idp::claims::{AccessTokenClaims, ACCESS_TOKEN_LIFETIME, ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
 use biopass_idp::discovery::paths;
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
-use biopass_idp::grant::{token_claims, Redemption};
+use biopass_idp::grant::{token_claims, Issued, Redemption};
 use biopass_idp::keys::{OpenKeyset, PresentedEs256, SigningAlg, UnsignedToken};
 use biopass_idp::schema::SignInToken;
 use biopass_proto::oauth::{TokenResponse, UserInfo};
@@ -66,7 +66,11 @@ pub async fn exchange_code<V: OneTime, R: Records>(
     code: &str,
     redemption: &Redemption<'_>,
 ) -> Result<TokenResponse, Failure> {
-    let grant = match redeem_code(&cx.vault, cx.now, code, redemption).await {
+    // The access token's id is a value of the code's sign-in: its revocation, if the code is
+    // replayed, is kept in the sign-in's Vault object, which userinfo then reads. It is
+    // recorded in the call that spends the code.
+    let issued = Issued::at(SignInToken::mint(&mut cx.rng, SignInToken::sign_in(code)), cx.now);
+    let grant = match redeem_code(&cx.vault, cx.now, code, redemption, Some(&issued)).await {
         Ok(g) => g,
         Err(OneTimeError::Misused(e)) => {
             misused(cx, "token.code_misused", redemption.client_id, &e, None).await;
@@ -79,17 +83,13 @@ pub async fn exchange_code<V: OneTime, R: Records>(
     if user_disabled(&cx.vault, cx.now, &grant.user_id).await? {
         return Err(oauth(OAuthError::invalid_grant("the account this code was issued to is disabled or gone")));
     }
-    // The access token's id is a value of the code's sign-in: its revocation, if the code is
-    // replayed, is kept in the sign-in's Vault object, which userinfo then reads.
-    let jti = SignInToken::mint(&mut cx.rng, SignInToken::sign_in(code));
-    let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &cx.issuer, jti, cx.now);
+    let ((id_claims, id_exp), (at_claims, at_exp)) = token_claims(&grant, &cx.issuer, &issued, cx.now);
     let sign_err = |_| Failure::Internal("signing failed".into());
     let id_token = match id_alg {
         SigningAlg::Es256 => es256.sign(keys, &keys.unsigned_es256(ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?).await?,
         SigningAlg::Rs256 => keys.sign_with(id_alg, ID_TOKEN_TYP, &id_claims, cx.now, id_exp).map_err(sign_err)?,
     };
     let access_token = es256.sign(keys, &keys.unsigned_es256(ACCESS_TOKEN_TYP, &at_claims, cx.now, at_exp).map_err(sign_err)?).await?;
-    record_redemption(&cx.vault, cx.now, code, &grant.user_id, &at_claims.jti, at_exp).await?;
     Ok(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_LIFETIME, id_token, scope: grant.scope.join(" ") })
 }
 

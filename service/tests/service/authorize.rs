@@ -191,10 +191,10 @@ fn a_returning_sign_in_creates_one_vault_object() {
         println!("{name}: {} Vault calls, {} objects", calls.len(), reached.len());
     }
     println!("whole sign-in: {} calls over {} objects, {} of them new (one object per key: {} new)", all.len(), objects.len(), new.len(), keys_new.len());
-    // The code exchange: the code checked and taken in one call, the user's status, the
-    // redemption record (was: read, take, status, record, and a KV read of the user).
+    // The code exchange: the code checked, taken and its token recorded in one call, and the
+    // user's status (was: read, take, status, record, and a KV read of the user).
     let count = |step: &str| steps.iter().find(|(name, _)| *name == step).map_or(0, |(_, calls)| calls.len());
-    assert_eq!(count("token"), 3, "{steps:?}");
+    assert_eq!(count("token"), 2, "{steps:?}");
     // Authorize: the request URI read, the user's status, and the request URI exchanged for
     // the transaction in one call (was: read, take, status, insert).
     assert_eq!(count("authorize"), 3, "{steps:?}");

@@ -196,9 +196,9 @@ fn first_sign_in_enrols_an_app_a_wrong_code_is_counted_and_the_right_one_issues_
     // The transaction is over; the code is in the Vault, once.
     assert_eq!(api_code(&reload(&cx, &step).unwrap_err()), ApiErrorCode::Expired);
     let redemption = biopass_idp::grant::Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
-    let grant = run(redeem_code(&cx.vault, cx.now, &code, &redemption)).unwrap();
+    let grant = run(redeem_code(&cx.vault, cx.now, &code, &redemption, None)).unwrap();
     assert_eq!((grant.username.as_str(), grant.amr.as_slice()), ("ada@example.com", &["otp".to_owned()][..]));
-    assert!(run(redeem_code(&cx.vault, cx.now, &code, &redemption)).is_err());
+    assert!(run(redeem_code(&cx.vault, cx.now, &code, &redemption, None)).is_err());
     // The seed is saved sealed, and the audit log has the failure and the success.
     let saved = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
     assert!(!saved.totp.as_ref().unwrap().sealed.contains(&offer.secret));
@@ -465,7 +465,7 @@ fn an_addition_asked_for_after_proving_an_accepted_authenticator_can_be_skipped_
     let step = reload(&cx, &step).unwrap();
     let done = run(login::skip_addition(&mut cx, &step)).unwrap();
     let redemption = biopass_idp::grant::Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
-    let grant = run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption)).unwrap();
+    let grant = run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption, None)).unwrap();
     assert_eq!(grant.amr, ["otp"], "the sign-in ends with what was proved");
     assert!(audit(&cx).iter().any(|e| e.action == "login.success" && e.detail.as_deref() == Some("with otp")));
     // The transaction ended: skipping again finds nothing.

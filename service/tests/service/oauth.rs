@@ -1,12 +1,12 @@
 use crate::helpers::{run, transaction, App};
 use biopass_idp::claims::{CODE_LIFETIME, REQUEST_URI_LIFETIME, TRANSACTION_LIFETIME};
 use biopass_idp::error::OAuthErrorCode;
-use biopass_idp::grant::{CodeGrant, Redemption};
+use biopass_idp::grant::{CodeGrant, Issued, Redemption};
 use biopass_idp::pkce::CodeChallenge;
 use biopass_idp::schema::{SignInToken, VaultKey};
 use biopass_service::oauth::{
-    is_revoked, issue_code, push, record_redemption, redeem_code, resolve, spend, spend_assertion, start_pushed_transaction, start_transaction, token_status,
-    OneTimeError, PushedRequest, TokenStatus,
+    is_revoked, issue_code, push, redeem_code, resolve, spend, spend_assertion, start_pushed_transaction, start_transaction, token_status, OneTimeError,
+    PushedRequest, TokenStatus,
 };
 use biopass_service::store::OneTime;
 
@@ -96,7 +96,7 @@ fn a_code_is_redeemed_once_even_concurrently_and_a_failed_check_does_not_spend_i
     let verifier = "v".repeat(43);
     run(issue_code(&app.vault, now, "code-1", &grant(now, &verifier))).unwrap();
     let r = redemption(&verifier);
-    let results = run(futures::future::join_all((0..8).map(|_| redeem_code(&app.vault, now, "code-1", &r))));
+    let results = run(futures::future::join_all((0..8).map(|_| redeem_code(&app.vault, now, "code-1", &r, None))));
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| code_of(e) == OAuthErrorCode::InvalidGrant));
 
@@ -104,34 +104,56 @@ fn a_code_is_redeemed_once_even_concurrently_and_a_failed_check_does_not_spend_i
     // redeems it.
     run(issue_code(&app.vault, now, "code-2", &grant(now, &verifier))).unwrap();
     let wrong = "w".repeat(43);
-    assert_eq!(code_of(&run(redeem_code(&app.vault, now, "code-2", &redemption(&wrong))).unwrap_err()), OAuthErrorCode::InvalidGrant);
+    assert_eq!(code_of(&run(redeem_code(&app.vault, now, "code-2", &redemption(&wrong), None)).unwrap_err()), OAuthErrorCode::InvalidGrant);
     let other = Redemption { client_id: "c2", ..redemption(&verifier) };
-    assert_eq!(code_of(&run(redeem_code(&app.vault, now, "code-2", &other)).unwrap_err()), OAuthErrorCode::InvalidGrant);
-    assert_eq!(run(redeem_code(&app.vault, now, "code-2", &redemption(&verifier))).unwrap().user_id, "u1");
-    assert!(run(redeem_code(&app.vault, now, "code-2", &redemption(&verifier))).is_err(), "then spent");
+    assert_eq!(code_of(&run(redeem_code(&app.vault, now, "code-2", &other, None)).unwrap_err()), OAuthErrorCode::InvalidGrant);
+    assert_eq!(run(redeem_code(&app.vault, now, "code-2", &redemption(&verifier), None)).unwrap().user_id, "u1");
+    assert!(run(redeem_code(&app.vault, now, "code-2", &redemption(&verifier), None)).is_err(), "then spent");
 }
 
 #[test]
 fn a_replayed_code_revokes_the_access_token_it_gave() {
-    let app = App::new();
+    let mut app = App::new();
     let now = app.now();
     let verifier = "v".repeat(43);
-    run(issue_code(&app.vault, now, "code-5", &grant(now, &verifier))).unwrap();
-    run(redeem_code(&app.vault, now, "code-5", &redemption(&verifier))).unwrap();
-    run(record_redemption(&app.vault, now, "code-5", "u1", "at-1", now + 3600)).unwrap();
-    let clear = TokenStatus { user_disabled: false, revoked: false };
-    assert_eq!(run(token_status(&app.vault, now, "u1", "at-1")).unwrap(), clear);
-    // The replay fails, and the first redemption's token stops working: its revocation is
-    // kept with the user's status, which one call reads.
-    assert!(run(redeem_code(&app.vault, now + 5, "code-5", &redemption(&verifier))).is_err());
-    app.vault.take_calls();
-    assert_eq!(run(token_status(&app.vault, now + 5, "u1", "at-1")).unwrap(), TokenStatus { user_disabled: false, revoked: true });
-    assert_eq!(app.vault.take_calls().len(), 1, "one Vault call");
-    assert_eq!(run(token_status(&app.vault, now + 5, "u1", "at-2")).unwrap(), clear, "another token of the user");
-    assert_eq!(run(token_status(&app.vault, now + 5, "u2", "at-1")).unwrap(), clear, "another user");
-    assert_eq!(run(token_status(&app.vault, now + 3600, "u1", "at-1")).unwrap(), clear, "kept only while the token lives");
+    // A code of a sign-in is spent and its token recorded in one Vault call; a code in the
+    // form minted before sign-ins shared an object, in two.
+    let code = SignInToken::mint(&mut app.rng, None);
+    for (code, calls) in [(code.as_str(), 1), ("code-5", 2)] {
+        run(issue_code(&app.vault, now, code, &grant(now, &verifier))).unwrap();
+        app.vault.take_calls();
+        let issued = Issued { access_token_jti: "at-1".into(), until: now + 3600 };
+        run(redeem_code(&app.vault, now, code, &redemption(&verifier), Some(&issued))).unwrap();
+        assert_eq!(app.vault.take_calls().len(), calls, "{code}");
+        let clear = TokenStatus { user_disabled: false, revoked: false };
+        assert_eq!(run(token_status(&app.vault, now, "u1", "at-1")).unwrap(), clear);
+        // The replay fails, and the first redemption's token stops working: its revocation is
+        // kept with the user's status, which one call reads.
+        assert!(run(redeem_code(&app.vault, now + 5, code, &redemption(&verifier), None)).is_err());
+        app.vault.take_calls();
+        assert_eq!(run(token_status(&app.vault, now + 5, "u1", "at-1")).unwrap(), TokenStatus { user_disabled: false, revoked: true });
+        assert_eq!(app.vault.take_calls().len(), 1, "one Vault call");
+        assert_eq!(run(token_status(&app.vault, now + 5, "u1", "at-2")).unwrap(), clear, "another token of the user");
+        assert_eq!(run(token_status(&app.vault, now + 5, "u2", "at-1")).unwrap(), clear, "another user");
+        assert_eq!(run(token_status(&app.vault, now + 3600, "u1", "at-1")).unwrap(), clear, "kept only while the token lives");
+        // Revoked for the next round's code to show it again.
+        run(app.vault.clear(&VaultKey::UserRevoked("u1", "at-1").to_string())).unwrap();
+    }
     // A code never issued revokes nothing.
-    assert!(run(redeem_code(&app.vault, now, "never-issued", &redemption(&verifier))).is_err());
+    assert!(run(redeem_code(&app.vault, now, "never-issued", &redemption(&verifier), None)).is_err());
+    // A refused redemption records nothing: the code's later redemption and its replay
+    // revoke only the token that redemption issued.
+    let code = SignInToken::mint(&mut app.rng, None);
+    run(issue_code(&app.vault, now, &code, &grant(now, &verifier))).unwrap();
+    let wrong = "w".repeat(43);
+    let early = Issued { access_token_jti: "at-refused".into(), until: now + 3600 };
+    assert!(run(redeem_code(&app.vault, now, &code, &redemption(&wrong), Some(&early))).is_err());
+    assert!(run(app.vault.get(&VaultKey::RedeemedCode(&code).to_string(), now)).unwrap().is_none(), "nothing recorded");
+    let issued = Issued { access_token_jti: "at-3".into(), until: now + 3600 };
+    run(redeem_code(&app.vault, now, &code, &redemption(&verifier), Some(&issued))).unwrap();
+    assert!(run(redeem_code(&app.vault, now + 5, &code, &redemption(&verifier), None)).is_err());
+    assert!(run(token_status(&app.vault, now + 5, "u1", "at-3")).unwrap().revoked);
+    assert!(!run(token_status(&app.vault, now + 5, "u1", "at-refused")).unwrap().revoked);
 }
 
 #[test]
@@ -140,11 +162,11 @@ fn a_redemption_recorded_before_revocations_were_kept_with_the_user_revokes_wher
     let now = app.now();
     let verifier = "v".repeat(43);
     run(issue_code(&app.vault, now, "code-6", &grant(now, &verifier))).unwrap();
-    run(redeem_code(&app.vault, now, "code-6", &redemption(&verifier))).unwrap();
+    run(redeem_code(&app.vault, now, "code-6", &redemption(&verifier), None)).unwrap();
     // As the earlier layout recorded it: no user.
     let earlier = serde_json::json!({ "access_token_jti": "at-9", "until": now + 600 });
     run(app.vault.insert(&VaultKey::RedeemedCode("code-6").to_string(), earlier, now + 600, now)).unwrap();
-    assert!(run(redeem_code(&app.vault, now + 5, "code-6", &redemption(&verifier))).is_err());
+    assert!(run(redeem_code(&app.vault, now + 5, "code-6", &redemption(&verifier), None)).is_err());
     assert!(run(is_revoked(&app.vault, now + 5, "at-9")).unwrap());
 }
 
@@ -154,9 +176,8 @@ fn a_users_status_says_disabled_and_survives_enabling_with_the_revocations() {
     let (vault, now) = (&cx.vault, cx.now);
     let verifier = "v".repeat(43);
     run(issue_code(vault, now, "code-7", &grant(now, &verifier))).unwrap();
-    run(redeem_code(vault, now, "code-7", &redemption(&verifier))).unwrap();
-    run(record_redemption(vault, now, "code-7", "u1", "at-7", now + 600)).unwrap();
-    assert!(run(redeem_code(vault, now, "code-7", &redemption(&verifier))).is_err());
+    run(redeem_code(vault, now, "code-7", &redemption(&verifier), Some(&Issued { access_token_jti: "at-7".into(), until: now + 600 }))).unwrap();
+    assert!(run(redeem_code(vault, now, "code-7", &redemption(&verifier), None)).is_err());
     run(cx.mark_disabled("u1", true)).unwrap();
     assert_eq!(run(token_status(vault, now, "u1", "at-7")).unwrap(), TokenStatus { user_disabled: true, revoked: true });
     // Enabled again: the revoked token stays revoked.
@@ -172,9 +193,9 @@ fn a_code_expires_after_its_lifetime() {
     run(issue_code(&app.vault, now, "code-3", &grant(now, &verifier))).unwrap();
     app.clock.advance(CODE_LIFETIME - 1);
     run(issue_code(&app.vault, app.now(), "code-4", &grant(app.now(), &verifier))).unwrap();
-    assert!(run(redeem_code(&app.vault, app.now(), "code-3", &redemption(&verifier))).is_ok(), "one second before");
+    assert!(run(redeem_code(&app.vault, app.now(), "code-3", &redemption(&verifier), None)).is_ok(), "one second before");
     app.clock.advance(CODE_LIFETIME);
-    assert!(run(redeem_code(&app.vault, app.now(), "code-4", &redemption(&verifier))).is_err(), "at its expiry");
+    assert!(run(redeem_code(&app.vault, app.now(), "code-4", &redemption(&verifier), None)).is_err(), "at its expiry");
 }
 
 #[test]

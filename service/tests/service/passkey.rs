@@ -72,7 +72,7 @@ fn a_passkey_enrolled_at_first_sign_in_signs_in_again_with_amr_swk_and_user() {
     key.count = 2;
     let done = run(login::passkey_verify(&mut cx, &step, &assertion(&key, ORIGIN, &options.challenge))).unwrap();
     let redemption = Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
-    let grant = run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption)).unwrap();
+    let grant = run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption, None)).unwrap();
     assert_eq!(grant.amr, ["swk", "user"]);
 }
 
@@ -171,7 +171,7 @@ fn a_totp_user_adds_a_passkey_after_proving_totp_and_a_challenge_of_another_sign
     assert_eq!(api_code(&refused), ApiErrorCode::InvalidInput);
     let done = enrol(&mut cx, &step, &key).unwrap();
     let redemption = Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
-    assert_eq!(run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption)).unwrap().amr, ["otp", "swk", "user"]);
+    assert_eq!(run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption, None)).unwrap().amr, ["otp", "swk", "user"]);
     let saved = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
     assert_eq!(saved.enrolled(), vec![AuthenticatorKind::Totp, AuthenticatorKind::Passkey]);
 }

@@ -47,7 +47,7 @@ fn a_code_signs_in_once_is_kept_only_as_a_keyed_hash_and_forgives_case_and_dashe
     let typed = format!(" {} ", codes[2].to_lowercase().replace('-', " "));
     let done = run(login::recovery_verify(&mut cx, &step, &code(&typed))).unwrap();
     let redemption = biopass_idp::grant::Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
-    assert_eq!(run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption)).unwrap().amr, ["otp"]);
+    assert_eq!(run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption, None)).unwrap().amr, ["otp"]);
     assert_eq!(saved_user(&cx).recovery_codes_left(), 9);
     assert!(audit(&cx).iter().any(|e| e.action == "user.recovery_code.use" && e.detail.as_deref() == Some("9 left")));
 
@@ -112,7 +112,7 @@ fn new_codes_need_a_proven_authenticator_and_replace_the_old_ones() {
     let (new, done) = saved_codes(&mut cx, &step, fresh);
     assert!(new.iter().all(|c| !old.contains(c)));
     let redemption = biopass_idp::grant::Redemption { client_id: "c1", redirect_uri: Some("https://rp.example.com/cb"), code_verifier: None };
-    assert_eq!(run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption)).unwrap().amr, ["otp"]);
+    assert_eq!(run(redeem_code(&cx.vault, cx.now, &code_of(&done), &redemption, None)).unwrap().amr, ["otp"]);
     let step = begin(&mut cx, "ada@example.com", true);
     assert_eq!(api_code(&run(login::recovery_verify(&mut cx, &step, &code(&old[0]))).unwrap_err()), ApiErrorCode::WrongAnswer, "an old code");
     assert!(matches!(run(login::recovery_verify(&mut cx, &step, &code(&new[0]))).unwrap(), LoginStep::Done { .. }));
