@@ -3,7 +3,7 @@
 //! `biopass_service::records`).
 
 use crate::error::AppError;
-use worker::Request;
+use crate::http::Request;
 
 /// The caller's IP address as Cloudflare reports it.
 pub fn client_ip(req: &Request) -> Option<String> {

@@ -30,10 +30,11 @@ pub mod vault;
 pub mod webcrypto;
 
 use error::{AppError, AppResult};
+use http::Request;
 use routes::{admin, console, login, oauth};
 use store::Ctx;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
-use worker::{web_sys, Env, Method, Request, Response};
+use worker::{web_sys, Env, Method, Response};
 
 pub use vault::Vault;
 
@@ -58,9 +59,7 @@ pub fn fetch(raw: web_sys::Request, env: Env, _ctx: worker::worker_sys::Context)
 /// Whether `url` (absolute, as the runtime serialises it) names a metadata document: OpenID
 /// Connect Discovery 1.0, or the same document as RFC 8414 metadata (a query is ignored).
 fn is_metadata(url: &str) -> bool {
-    let path = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or("");
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    matches!(path, "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server")
+    matches!(http::path_of(url), "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server")
 }
 
 async fn handle(req: Request, env: Env) -> AppResult<Response> {

@@ -5,6 +5,7 @@
 //! HttpOnly, SameSite=Strict (Secure on https) and comes with a CSRF token.
 
 use crate::error::{cookie, json, json_with_cookies, redirect_with_cookies, AppError, AppResult};
+use crate::http::Request;
 use crate::http::{cookie as read_cookie, json_body, query_params};
 use crate::routes::oauth::BROWSER_COOKIE;
 use crate::store::Ctx;
@@ -16,7 +17,7 @@ use biopass_proto::admin::{AdminSession, Bootstrap, BootstrapLink, BootstrapLink
 use biopass_proto::error::ApiErrorCode;
 use biopass_service::console::{self, ConsoleLogin};
 use subtle::ConstantTimeEq;
-use worker::{Method, Request, Response};
+use worker::{Method, Response};
 
 /// Who is calling the admin API.
 pub enum Admin {

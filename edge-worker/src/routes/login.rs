@@ -8,6 +8,7 @@
 
 use crate::error::{json, AppError, AppResult};
 use crate::face::FaceService;
+use crate::http::Request;
 use crate::http::{cookie, json_body};
 use crate::routes::oauth::BROWSER_COOKIE;
 use crate::store::Ctx;
@@ -16,7 +17,7 @@ use biopass_idp::error::ApiFailure;
 use biopass_proto::error::ApiErrorCode;
 use biopass_proto::login::{FaceChallengeRequest, FaceEvidence, PasskeyAssertion, PasskeyRegistration, RecoveryAnswer, TotpAnswer};
 use biopass_service::login::{self as service, Caller, Step};
-use worker::{Request, Response};
+use worker::Response;
 
 /// Loads the transaction `tx_id` for the browser, address and language (`Accept-Language`) of `req`.
 async fn load(req: &Request, ctx: &Ctx, tx_id: &str) -> AppResult<Step> {

@@ -2,6 +2,7 @@
 //! userinfo.
 
 use crate::error::{json, redirect, AppError, AppResult, Challenge};
+use crate::http::Request;
 use crate::http::{bearer, cookie, form_params, one, query_params};
 use crate::store::Ctx;
 use crate::webcrypto::WebCrypto;
@@ -20,7 +21,7 @@ use biopass_service::oauth::{self as service, PushedRequest};
 use biopass_service::tokens;
 use serde::Deserialize;
 use std::cell::RefCell;
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Method, Response};
 
 /// The browser-binding cookie.
 pub const BROWSER_COOKIE: &str = "bp_browser";

@@ -4,12 +4,13 @@
 use super::{ensure_group, groups, no_such_endpoint, not_found};
 use crate::error::{json, AppError, AppResult};
 use crate::http::json_body;
+use crate::http::Request;
 use crate::store::Ctx;
 use biopass_idp::application::{default_group_name, ApplicationRecord};
 use biopass_idp::deployment::single_region;
 use biopass_idp::logo::{check_size, Logo};
 use biopass_proto::admin::{ClientSecret, CreateApplication, Deleted, RotatedSecret, UpdateApplication};
-use worker::{Method, Request, Response};
+use worker::{Method, Response};
 
 /// `rest`: the path after `applications`.
 pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {

@@ -3,13 +3,14 @@
 use super::{ensure_group, no_such_endpoint, users::listing_query};
 use crate::error::{json, AppError, AppResult};
 use crate::http::json_body;
+use crate::http::Request;
 use crate::store::Ctx;
 use biopass_idp::application::group_name;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::random::Entropy;
 use biopass_proto::admin::{CreateGroup, Deleted, Group};
 use biopass_proto::error::ApiErrorCode;
-use worker::{Method, Request, Response};
+use worker::{Method, Response};
 
 /// `rest`: the path after `groups`.
 pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str]) -> AppResult<Response> {

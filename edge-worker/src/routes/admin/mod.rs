@@ -6,12 +6,13 @@
 //! The rules (names, guides, patches) are `biopass_idp`'s.
 
 use crate::error::{json, AppError, AppResult};
+use crate::http::Request;
 use crate::routes::console::require_admin;
 use crate::store::Ctx;
 use biopass_idp::error::ApiFailure;
 use biopass_proto::admin::Group;
 use biopass_proto::error::ApiErrorCode;
-use worker::{Method, Request, Response};
+use worker::{Method, Response};
 
 mod applications;
 mod groups;
@@ -28,8 +29,10 @@ pub async fn route(req: Request, ctx: &mut Ctx, rest: &[&str]) -> AppResult<Resp
     // fields an update sets (from a copy of its body).
     let deleted_name = if method == Method::Delete { target_name(ctx, rest).await } else { None };
     let changes = match method {
-        Method::Patch => match req.clone() {
-            Ok(mut copy) => copy.json::<serde_json::Value>().await.ok().and_then(|b| biopass_idp::audit::changes(&b)),
+        Method::Patch => match req.try_clone() {
+            Ok(mut copy) => {
+                copy.text().await.ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|b| biopass_idp::audit::changes(&b))
+            }
             Err(_) => None,
         },
         _ => None,

@@ -5,11 +5,12 @@
 use super::{ensure_group, no_such_endpoint, not_found};
 use crate::error::{json, AppError, AppResult};
 use crate::http::json_body;
+use crate::http::Request;
 use crate::store::Ctx;
 use biopass_idp::directory;
 use biopass_idp::error::ApiFailure;
 use biopass_proto::admin::{CleanUpUsers, CleanedUp, Deleted, DirectoryStatus, Reindex, Reindexed, UpdateUser};
-use worker::{Method, Request, Response};
+use worker::{Method, Response};
 
 /// `rest`: the whole path (`users/...` or `directory/...`).
 pub(super) async fn handle(mut req: Request, ctx: &mut Ctx, method: Method, rest: &[&str], actor: &str, ip: Option<String>) -> AppResult<Response> {
