@@ -674,13 +674,11 @@ impl OneTime for VaultClient {
         self.run_op(key, Op::Clear).await.map(|_| ())
     }
     async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>, record: Option<(&str, &Issued)>) -> StoreResult<RedeemOutcome> {
-        let (into, issued) = match record {
-            Some((into, issued)) => {
-                one_object(&[key, into])?;
-                (vault_object(into).1.map(str::to_owned), Some(issued.clone()))
-            }
-            None => (None, None),
-        };
+        if let Some((into, _)) = record {
+            one_object(&[key, into])?;
+        }
+        let into = record.and_then(|(into, _)| vault_object(into).1.map(str::to_owned));
+        let issued = record.map(|(_, issued)| issued.clone());
         let reply = self.run_op(key, Op::Redeem { now, redemption: RedemptionParams::of(redemption), issued, into }).await?;
         Ok(match (reply.ok, reply.value) {
             (_, None) => RedeemOutcome::Absent,

@@ -3,7 +3,7 @@
 //! codes (RFC 6749 4.1), client assertion ids (RFC 7523 3, `jti`). The protocol checks are
 //! `biopass_idp`'s; this module stores and takes.
 
-use crate::store::{from_value, one_object, to_value, turn_into, OneTime, RedeemOutcome, StoreError};
+use crate::store::{from_value, same_object, to_value, turn_into, OneTime, RedeemOutcome, StoreError};
 use biopass_idp::authorize::{AuthorizationRequest, REQUEST_URI_PREFIX};
 use biopass_idp::claims::REQUEST_URI_LIFETIME;
 use biopass_idp::error::OAuthError;
@@ -188,7 +188,7 @@ pub async fn redeem_code<V: OneTime>(vault: &V, now: u64, code: &str, redemption
     let record = VaultKey::RedeemedCode(code).to_string();
     // A code minted before a sign-in's values shared one object has its record elsewhere:
     // recorded in a call of its own.
-    let together = one_object(&[&key, &record]).is_ok();
+    let together = same_object(&key, &record);
     match vault.redeem(&key, now, redemption, issued.filter(|_| together).map(|i| (record.as_str(), i))).await? {
         RedeemOutcome::Taken(stored) => {
             let grant: CodeGrant = from_value(Some(stored))?.ok_or_else(gone)?;

@@ -91,8 +91,9 @@ pub enum Exchanged {
     Absent,
 }
 
-/// Whether `a` and `b` live in one Vault object (what [`OneTime::exchange`] needs).
-fn same_object(a: &str, b: &str) -> bool {
+/// Whether `a` and `b` live in one Vault object (what [`OneTime::exchange`] and a
+/// redemption's record need).
+pub fn same_object(a: &str, b: &str) -> bool {
     biopass_idp::schema::vault_object(a).0 == biopass_idp::schema::vault_object(b).0
 }
 

@@ -30,9 +30,7 @@ pub async fn route(req: Request, ctx: &mut Ctx, rest: &[&str]) -> AppResult<Resp
     let deleted_name = if method == Method::Delete { target_name(ctx, rest).await } else { None };
     let changes = match method {
         Method::Patch => match req.try_clone() {
-            Ok(mut copy) => {
-                copy.text().await.ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|b| biopass_idp::audit::changes(&b))
-            }
+            Ok(mut copy) => crate::http::json_body::<serde_json::Value>(&mut copy).await.ok().and_then(|b| biopass_idp::audit::changes(&b)),
             Err(_) => None,
         },
         _ => None,
