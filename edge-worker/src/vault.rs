@@ -6,7 +6,8 @@
 //! other key has an object of its own, named by the key. Operations on one object are serialised
 //! by the runtime, and operations on different objects run in parallel.
 //!
-//! Operations: [`Op::Insert`] (fails if present), [`Op::Take`] (read and delete: the
+//! Operations: [`Op::Insert`] (fails if present; [`Op::InsertPair`] two at once: a sealed
+//! request URI's spent mark and its sign-in's transaction), [`Op::Take`] (read and delete: the
 //! one-time use of request URIs and transactions), [`Op::Exchange`] (a value taken, if it
 //! is still the one read, and another stored beside it: a request URI becoming its
 //! transaction, a transaction its code), [`Op::Redeem`] (a code's grant checked
@@ -56,6 +57,16 @@ pub enum Op {
     Insert {
         value: Value,
         expires_at: u64,
+        now: u64,
+    },
+    /// [`Op::Insert`] of two values at once, the second in the slot `beside` of the same
+    /// object, unless either slot holds a live value ([`OneTime::insert_pair`]).
+    InsertPair {
+        value: Value,
+        expires_at: u64,
+        beside: Option<String>,
+        beside_value: Value,
+        beside_expires_at: u64,
         now: u64,
     },
     Take {
@@ -322,6 +333,21 @@ impl Vault {
                     Reply::default()
                 } else {
                     self.store(&kv, &entry, &Entry { value, expires_at }).await?;
+                    Reply { ok: true, ..Reply::default() }
+                }
+            }
+            Op::InsertPair { value, expires_at, beside, beside_value, beside_expires_at, now } => {
+                let other = name("e", beside.as_deref());
+                if Self::live(&kv, &entry, now)?.is_some() || Self::live(&kv, &other, now)?.is_some() {
+                    Reply::default()
+                } else {
+                    kv.put(&entry, &Entry { value, expires_at })?;
+                    kv.put(&other, &Entry { value: beside_value, expires_at: beside_expires_at })?;
+                    // Both written before the alarm call gives way; it rings after the later.
+                    let latest = expires_at.max(beside_expires_at);
+                    if latest > 0 {
+                        self.arm(latest).await?;
+                    }
                     Reply { ok: true, ..Reply::default() }
                 }
             }
@@ -685,6 +711,13 @@ impl OneTime for VaultClient {
             (true, Some(grant)) => RedeemOutcome::Taken(grant),
             (false, Some(grant)) => RedeemOutcome::Refused(grant),
         })
+    }
+    async fn insert_pair(&self, first: (&str, Value, u64), second: (&str, Value, u64), now: u64) -> StoreResult<bool> {
+        one_object(&[first.0, second.0])?;
+        let (key, value, expires_at) = first;
+        let beside = vault_object(second.0).1.map(str::to_owned);
+        let op = Op::InsertPair { value, expires_at, beside, beside_value: second.1, beside_expires_at: second.2, now };
+        self.run_op(key, op).await.map(|r| r.ok)
     }
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
         one_object(&[key, into])?;

@@ -23,6 +23,8 @@ pub enum Purpose {
     FaceTemplate,
     /// A passkey's public key: not secret, sealed so it is bound to its user's record.
     PasskeyKey,
+    /// A pushed authorization request, sealed into its own `request_uri` (RFC 9126 2.2).
+    PushedRequest,
 }
 
 impl Purpose {
@@ -33,6 +35,7 @@ impl Purpose {
             Self::SigningKey => b"biopass/signing-key/v1",
             Self::FaceTemplate => b"biopass/face-template/v1",
             Self::PasskeyKey => b"biopass/passkey-key/v1",
+            Self::PushedRequest => b"biopass/pushed-request/v1",
         }
     }
 }

@@ -10,10 +10,9 @@ use crate::records::Records;
 use crate::store::OneTime;
 use crate::users::resolve_user;
 use biopass_idp::application::ApplicationRecord;
-use biopass_idp::authorize::{self, AuthorizeError, ClientView, Params, REQUEST_URI_PREFIX};
+use biopass_idp::authorize::{self, AuthorizeError, ClientView, Params};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
 use biopass_idp::random::Entropy;
-use biopass_idp::schema::SignInToken;
 use biopass_idp::transaction::LoginTransaction;
 
 /// Where `/authorize` sends the browser.
@@ -37,10 +36,13 @@ fn page(e: AuthorizeError) -> Failure {
 }
 
 /// Sends the authorization request back to the application with an error (`to`), spending
-/// its pushed request: a request URI is spent by its first use, whether a sign-in starts or not.
+/// its pushed request: a request URI is spent by its first use, whether a sign-in starts or
+/// not, and a later use gets the error page of a spent one.
 async fn ended<V: OneTime>(vault: &V, now: u64, resolved: Option<&Resolved>, to: Authorized) -> Result<Authorized, Failure> {
     if let Some(r) = resolved {
-        spend(vault, now, r).await?;
+        if !spend(vault, now, r).await? {
+            return Err(Failure::Page(invalid_request_uri()));
+        }
     }
     Ok(to)
 }
@@ -64,9 +66,9 @@ pub async fn authorize<V: OneTime, R: Records>(
         .await?
         .ok_or_else(|| Failure::Page(OAuthError::new(OAuthErrorCode::InvalidClient, "this application is not known to Biopass (unknown client_id)")))?;
     let back = |uri: &str, state: Option<&str>, e: &OAuthError, issuer: &str| Authorized::Back(authorize::error_redirect(uri, state, e, issuer));
-    let (request, may_enrol, sign_in, resolved) = match request_uri {
+    let (request, may_enrol, resolved) = match request_uri {
         Some(uri) => {
-            let resolved = match resolve(&cx.vault, cx.now, app.client_id.as_str(), uri).await {
+            let resolved = match resolve(&cx.vault, &cx.master, cx.now, app.client_id.as_str(), uri).await {
                 Ok(p) => p,
                 Err(OneTimeError::Misused(e)) => {
                     misused(cx, "authorize.request_uri_misused", app.client_id.as_str(), &e, None).await;
@@ -74,9 +76,7 @@ pub async fn authorize<V: OneTime, R: Records>(
                 }
                 Err(e) => return Err(Failure::Page(e.refusal()?)),
             };
-            // The transaction joins the pushed request's sign-in (one Vault object).
-            let sign_in = uri.strip_prefix(REQUEST_URI_PREFIX).and_then(SignInToken::sign_in);
-            (resolved.pushed.request.clone(), resolved.pushed.authenticated, sign_in, Some(resolved))
+            (resolved.pushed.request.clone(), resolved.pushed.authenticated, Some(resolved))
         }
         None => match authorize::validate(params, &client_view(&app), false) {
             Ok(r) if app.require_pushed_authorization_requests => {
@@ -87,7 +87,7 @@ pub async fn authorize<V: OneTime, R: Records>(
                 );
                 return Ok(back(&r.redirect_uri, r.state.as_deref(), &e, &cx.issuer));
             }
-            Ok(r) => (r, false, None, None),
+            Ok(r) => (r, false, None),
             Err(AuthorizeError::Fatal(e)) => return Err(Failure::Page(e)),
             Err(AuthorizeError::Redirect { redirect_uri, state, error }) => return Ok(back(&redirect_uri, state.as_deref(), &error, &cx.issuer)),
         },
@@ -109,8 +109,8 @@ pub async fn authorize<V: OneTime, R: Records>(
         .with_face_assurance(app.face_assurance)
         .with_logo(app.logo.as_ref().map(|l| l.url(app.client_id.as_str())));
     let tx_id = match &resolved {
-        Some(r) => start_pushed_transaction(&cx.vault, &mut cx.rng, cx.now, sign_in, r, &tx).await?.ok_or_else(|| Failure::Page(invalid_request_uri()))?,
-        None => start_transaction(&cx.vault, &mut cx.rng, cx.now, sign_in, &tx).await?,
+        Some(r) => start_pushed_transaction(&cx.vault, &mut cx.rng, cx.now, r, &tx).await?.ok_or_else(|| Failure::Page(invalid_request_uri()))?,
+        None => start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx).await?,
     };
     Ok(Authorized::Login { tx_id, browser })
 }

@@ -60,7 +60,7 @@ pub async fn start_login<V: OneTime, R: Records>(
     let browser = browser.filter(|c| c.len() == 43).unwrap_or_else(|| cx.rng.token::<32>());
     let kinds = console_authenticators(&cx.issuer);
     let tx = LoginTransaction::new(request, "Biopass admin console".into(), String::new(), kinds, &browser, may_enrol, cx.now);
-    let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx).await?;
+    let tx_id = start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx).await?;
     Ok(ConsoleLogin { redirect_to: format!("/login?tx={tx_id}"), browser, verifier })
 }
 

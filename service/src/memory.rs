@@ -231,6 +231,20 @@ impl OneTime for MemoryVault {
         Ok(outcome)
     }
 
+    async fn insert_pair(&self, first: (&str, Value, u64), second: (&str, Value, u64), now: u64) -> StoreResult<bool> {
+        give_way().await;
+        one_object(&[first.0, second.0])?;
+        self.calls.borrow_mut().push((vault_object(first.0).0.to_owned(), format!("{} {}", first.0, second.0)));
+        let mut slots = self.slots.borrow_mut();
+        if [first.0, second.0].iter().any(|k| slots.get(*k).is_some_and(|s| live(s, now).is_some())) {
+            return Ok(false);
+        }
+        for (key, value, expires_at) in [first, second] {
+            slots.entry(key.to_owned()).or_default().entry = Some((value, expires_at));
+        }
+        Ok(true)
+    }
+
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
         give_way().await;
         one_object(&[key, into])?;

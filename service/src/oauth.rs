@@ -10,6 +10,7 @@ use biopass_idp::error::OAuthError;
 use biopass_idp::grant::{check_redemption, CodeGrant, Issued, Redeemed, Redemption};
 use biopass_idp::random::Entropy;
 use biopass_idp::schema::{SignInToken, VaultKey};
+use biopass_idp::secretbox::{MasterKey, Purpose};
 use biopass_idp::transaction::LoginTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -49,35 +50,68 @@ impl From<StoreError> for OneTimeError {
     }
 }
 
-/// Keeps `pushed` for [`REQUEST_URI_LIFETIME`] seconds; answers its `request_uri`.
-///
-/// # Errors
-/// When the store fails.
-pub async fn push<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, pushed: &PushedRequest) -> Result<String, StoreError> {
-    // A pushed request starts a sign-in: its values share one Vault object (`SignInToken`).
-    let reference = SignInToken::mint(rng, None);
-    vault.insert(&VaultKey::PushedRequest(&reference).to_string(), to_value(pushed)?, now + REQUEST_URI_LIFETIME, now).await?;
-    Ok(format!("{REQUEST_URI_PREFIX}{reference}"))
+/// A pushed request as sealed into its `request_uri`: the request and when it expires.
+#[derive(Debug, Serialize, Deserialize)]
+struct Sealed {
+    pushed: PushedRequest,
+    expires_at: u64,
 }
 
-/// A pushed request found for its client, not yet spent: [`start_pushed_transaction`]
-/// spends it as the sign-in's transaction starts, [`spend`] when the request ends otherwise.
+/// The `request_uri` of `pushed`, usable for [`REQUEST_URI_LIFETIME`] seconds: the request
+/// sealed into it (RFC 9126 2.2 leaves the form to the server), so pushing stores nothing.
+/// Its reference (`{sign-in}.{secret}`, a [`SignInToken`]) names the sign-in's Vault object
+/// and is the sealed value's associated data, so a sealed request opens only under the
+/// reference it was made with; the reference's spent mark ([`start_pushed_transaction`],
+/// [`spend`]) makes it usable once.
+///
+/// # Errors
+/// When the request does not serialise (a bug).
+pub fn push(master: &MasterKey, rng: &mut impl Entropy, now: u64, pushed: &PushedRequest) -> Result<String, StoreError> {
+    let reference = SignInToken::mint(rng, None);
+    let sealed = Sealed { pushed: pushed.clone(), expires_at: now + REQUEST_URI_LIFETIME };
+    let text = serde_json::to_vec(&sealed).map_err(|e| StoreError(format!("pushed request: {e}")))?;
+    let sealed = master.secret_box(Purpose::PushedRequest).seal(rng, &reference, &text);
+    Ok(format!("{REQUEST_URI_PREFIX}{reference}.{sealed}"))
+}
+
+/// A pushed request found for its client, not yet spent (as far as its form can tell before
+/// the Vault is asked): [`start_pushed_transaction`] spends it as the sign-in's transaction
+/// starts, [`spend`] when the request ends otherwise.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub pushed: PushedRequest,
-    /// Its Vault key, and its value as the Vault answered it.
-    key: String,
-    stored: serde_json::Value,
+    /// The reference the request URI names it by (`{sign-in}.{secret}` when of this form).
+    reference: String,
+    source: Source,
+}
+
+impl Resolved {
+    /// The sign-in the request started, whose Vault object its transaction joins.
+    pub fn sign_in(&self) -> Option<&str> {
+        SignInToken::sign_in(&self.reference)
+    }
+}
+
+/// Where a resolved request came from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// Sealed into the request URI: the Vault key of its spent mark, and when it expires.
+    Sealed { mark: String, expires_at: u64 },
+    /// Stored in the Vault under its reference (the form of request URIs before they were
+    /// sealed; they live 60 s, so a deployment does not end the sign-ins under way): the key,
+    /// and the value as the Vault answered it.
+    Stored { key: String, stored: serde_json::Value },
 }
 
 /// Finds the pushed request `request_uri` for `client_id`: live, and only for the client
 /// that pushed it. Another client's attempt is refused without spending it, so whoever sees
 /// a request URI cannot burn it for its client. It is spent once, by whichever use of it
-/// comes first ([`start_pushed_transaction`] or [`spend`]).
+/// comes first ([`start_pushed_transaction`] or [`spend`]); a sealed one that was spent
+/// still resolves, and those refuse it.
 ///
 /// # Errors
 /// [`OneTimeError::Refused`] (`invalid_request_uri`) otherwise.
-pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_uri: &str) -> Result<Resolved, OneTimeError> {
+pub async fn resolve<V: OneTime>(vault: &V, master: &MasterKey, now: u64, client_id: &str, request_uri: &str) -> Result<Resolved, OneTimeError> {
     let invalid = || OneTimeError::Refused(invalid_request_uri());
     // Core 6.2: a request_uri hosted by the client is not supported; PAR's are (RFC 9126 5).
     let Some(reference) = request_uri.strip_prefix(REQUEST_URI_PREFIX) else {
@@ -86,31 +120,47 @@ pub async fn resolve<V: OneTime>(vault: &V, now: u64, client_id: &str, request_u
             "only request_uri values from this provider's pushed authorization request endpoint are accepted",
         )));
     };
-    if reference.is_empty() {
-        return Err(invalid());
-    }
-    let key = VaultKey::PushedRequest(reference).to_string();
-    let stored = vault.get(&key, now).await?.ok_or_else(invalid)?;
-    let pushed: PushedRequest = from_value(Some(stored.clone()))?.ok_or_else(invalid)?;
+    let (reference, pushed, source) = match reference.rsplit_once('.').filter(|(r, _)| SignInToken::sign_in(r).is_some()) {
+        Some((reference, sealed)) => {
+            let text = master.secret_box(Purpose::PushedRequest).open(reference, sealed).map_err(|_| invalid())?;
+            let opened: Sealed = serde_json::from_slice(&text).map_err(|_| invalid())?;
+            if now >= opened.expires_at {
+                return Err(invalid());
+            }
+            (reference, opened.pushed, Source::Sealed { mark: VaultKey::PushedRequest(reference).to_string(), expires_at: opened.expires_at })
+        }
+        None if reference.is_empty() => return Err(invalid()),
+        None => {
+            let key = VaultKey::PushedRequest(reference).to_string();
+            let stored = vault.get(&key, now).await?.ok_or_else(invalid)?;
+            let pushed: PushedRequest = from_value(Some(stored.clone()))?.ok_or_else(invalid)?;
+            (reference, pushed, Source::Stored { key, stored })
+        }
+    };
     if pushed.request.client_id != client_id {
         return Err(OneTimeError::Misused(invalid_request_uri()));
     }
-    Ok(Resolved { pushed, key, stored })
+    Ok(Resolved { pushed, reference: reference.to_owned(), source })
 }
 
 /// Spends a resolved pushed request whose authorization request ended without a sign-in
-/// (an error sent back to the application): it is not usable again.
+/// (an error sent back to the application): it is not usable again. Whether this use spent
+/// it (false: an earlier or concurrent use did).
 ///
 /// # Errors
 /// When the store fails.
-pub async fn spend<V: OneTime>(vault: &V, now: u64, resolved: &Resolved) -> Result<(), StoreError> {
-    vault.take(&resolved.key, now).await.map(|_| ())
+pub async fn spend<V: OneTime>(vault: &V, now: u64, resolved: &Resolved) -> Result<bool, StoreError> {
+    match &resolved.source {
+        Source::Sealed { mark, expires_at } => vault.insert(mark, serde_json::Value::Bool(true), *expires_at, now).await,
+        Source::Stored { key, .. } => Ok(vault.take(key, now).await?.is_some()),
+    }
 }
 
 /// Starts the sign-in's transaction `tx` from the pushed request `resolved`, spending it in
-/// the same Vault operation when both live in the sign-in's object (a request URI of the
-/// older form is taken first); the transaction's id, or `None` when the request was spent
-/// meanwhile (a concurrent use of it won).
+/// the same Vault operation (a sealed request's spent mark set beside the transaction; a
+/// stored one exchanged for it, or taken first when it is of a form kept in an object of its
+/// own); the transaction's id, or `None` when the request was spent already (an earlier or
+/// concurrent use of it won).
 ///
 /// # Errors
 /// When the store fails.
@@ -118,15 +168,19 @@ pub async fn start_pushed_transaction<V: OneTime>(
     vault: &V,
     rng: &mut impl Entropy,
     now: u64,
-    sign_in: Option<&str>,
     resolved: &Resolved,
     tx: &LoginTransaction,
 ) -> Result<Option<String>, StoreError> {
-    let id = SignInToken::mint(rng, sign_in);
+    let id = SignInToken::mint(rng, resolved.sign_in());
+    let key = VaultKey::Transaction(&id).to_string();
     let value = to_value(tx)?;
-    // A request URI's value never changes, so the transaction is the same whichever way.
-    let started =
-        turn_into(vault, now, &resolved.key, &resolved.stored, &VaultKey::Transaction(&id).to_string(), |_| Ok((value.clone(), tx.expires_at, ()))).await?;
+    let started = match &resolved.source {
+        Source::Sealed { mark, expires_at } => {
+            vault.insert_pair((mark, serde_json::Value::Bool(true), *expires_at), (&key, value, tx.expires_at), now).await?.then_some(())
+        }
+        // A request URI's value never changes, so the transaction is the same whichever way.
+        Source::Stored { key: stored_key, stored } => turn_into(vault, now, stored_key, stored, &key, |_| Ok((value.clone(), tx.expires_at, ()))).await?,
+    };
     Ok(started.map(|()| id))
 }
 
@@ -147,19 +201,13 @@ pub fn invalid_request_uri() -> OAuthError {
     OAuthError::new(biopass_idp::error::OAuthErrorCode::InvalidRequestUri, "the request_uri is unknown, expired or already used")
 }
 
-/// Starts the login transaction `tx` of the sign-in `sign_in` (the pushed request's, or a new
-/// one for a plain request); answers its id.
+/// Starts the login transaction `tx` of a new sign-in (a plain request's, or the console's);
+/// answers its id.
 ///
 /// # Errors
 /// When the store fails.
-pub async fn start_transaction<V: OneTime>(
-    vault: &V,
-    rng: &mut impl Entropy,
-    now: u64,
-    sign_in: Option<&str>,
-    tx: &LoginTransaction,
-) -> Result<String, StoreError> {
-    let id = SignInToken::mint(rng, sign_in);
+pub async fn start_transaction<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, tx: &LoginTransaction) -> Result<String, StoreError> {
+    let id = SignInToken::mint(rng, None);
     vault.insert(&VaultKey::Transaction(&id).to_string(), to_value(tx)?, tx.expires_at, now).await?;
     Ok(id)
 }

@@ -71,6 +71,13 @@ pub trait OneTime {
     /// # Errors
     /// When `record`'s key lives in another object.
     async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>, record: Option<(&str, &Issued)>) -> StoreResult<RedeemOutcome>;
+    /// Stores `first` and `second` (each a key, a value and its expiry) in one operation,
+    /// unless either key holds a live value; whether it did (a sealed request URI's spent
+    /// mark set as its sign-in's transaction starts).
+    ///
+    /// # Errors
+    /// When the keys live in different objects.
+    async fn insert_pair(&self, first: (&str, Value, u64), second: (&str, Value, u64), now: u64) -> StoreResult<bool>;
     /// Takes `key` if its live value is `expect` and stores `value` under `into` until
     /// `expires_at`, in one operation (a request URI becoming its sign-in's transaction, a
     /// transaction its code). Nothing changes unless it answers [`Exchanged::Done`].
@@ -187,13 +194,17 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     async fn redeem(&self, key: &str, now: u64, redemption: &Redemption<'_>, record: Option<(&str, &Issued)>) -> StoreResult<RedeemOutcome> {
         (**self).redeem(key, now, redemption, record).await
     }
+    async fn insert_pair(&self, first: (&str, Value, u64), second: (&str, Value, u64), now: u64) -> StoreResult<bool> {
+        (**self).insert_pair(first, second, now).await
+    }
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged> {
         (**self).exchange(key, expect, into, value, expires_at, now).await
     }
 }
 
 /// The one Vault object `keys` live in (`biopass_idp::schema::vault_object`), for
-/// [`OneTime::get_many`], [`OneTime::exchange`] and [`OneTime::redeem`]; `None` for no keys.
+/// [`OneTime::get_many`], [`OneTime::exchange`], [`OneTime::insert_pair`] and
+/// [`OneTime::redeem`]; `None` for no keys.
 ///
 /// # Errors
 /// When they live in more than one object.

@@ -163,7 +163,7 @@ pub async fn par(mut req: Request, ctx: &mut Ctx) -> AppResult<Response> {
         record_deployment(ctx, &app, cognito, None, app_client.as_ref()).await?;
     }
     let pushed = PushedRequest { request, authenticated: !app.is_public() };
-    let request_uri = service::push(&ctx.svc.vault, &mut ctx.svc.rng, ctx.svc.now, &pushed).await?;
+    let request_uri = service::push(&ctx.svc.master, &mut ctx.svc.rng, ctx.svc.now, &pushed)?;
     json(201, &ParResponse { request_uri, expires_in: REQUEST_URI_LIFETIME })
 }
 

@@ -54,7 +54,7 @@ fn page_code(f: &Failure) -> OAuthErrorCode {
 fn pushed(cx: &mut Cx, app: &ApplicationRecord, user: &str) -> String {
     let p = params(app, &[("login_hint", user)]);
     let request = biopass_idp::authorize::validate(&p, &biopass_service::authorize::client_view(app), true).unwrap();
-    run(push(&cx.vault, &mut cx.rng, cx.now, &PushedRequest { request, authenticated: true })).unwrap()
+    push(&cx.master, &mut cx.rng, cx.now, &PushedRequest { request, authenticated: true }).unwrap()
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn a_pushed_request_registers_the_user_and_starts_a_sign_in_bound_to_the_browser
     let step = run(login::load(&cx, &tx_id, Caller { browser: browser.clone(), ip: None, ..Caller::default() })).unwrap();
     assert!(step.tx.vouched());
     // The transaction joins the pushed request's sign-in: one Vault object for both.
-    let reference = uri.strip_prefix(biopass_idp::authorize::REQUEST_URI_PREFIX).unwrap();
+    let reference = uri.strip_prefix(biopass_idp::authorize::REQUEST_URI_PREFIX).and_then(|r| r.rsplit_once('.')).unwrap().0;
     let object = |key: VaultKey<'_>| vault_object(&key.to_string()).0.to_owned();
     assert_eq!(object(VaultKey::Transaction(&tx_id)), object(VaultKey::PushedRequest(reference)));
     assert!(object(VaultKey::Transaction(&tx_id)).starts_with("sign-in:"));
@@ -116,6 +116,8 @@ fn a_disabled_user_is_sent_back_from_a_vouched_for_request_only() {
     run(cx.mark_disabled(&user.id, true)).unwrap();
     let uri = pushed(&mut cx, &app, "ada@example.com");
     assert_eq!(error_of(&run(authorize(&mut cx, &params(&app, &[]), Some(&uri), None)).unwrap()), "access_denied");
+    // That spent the request URI: used again, it is refused on the error page.
+    assert_eq!(page_code(&run(authorize(&mut cx, &params(&app, &[]), Some(&uri), None)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
     // Not vouched for: the same as for anyone, until they prove who they are.
     let plain = run(authorize(&mut cx, &params(&app, &[("login_hint", "ada@example.com")]), None, None)).unwrap();
     assert!(matches!(plain, Authorized::Login { .. }), "{plain:?}");
@@ -195,9 +197,12 @@ fn a_returning_sign_in_creates_one_vault_object() {
     // user's status (was: read, take, status, record, and a KV read of the user).
     let count = |step: &str| steps.iter().find(|(name, _)| *name == step).map_or(0, |(_, calls)| calls.len());
     assert_eq!(count("token"), 2, "{steps:?}");
-    // Authorize: the request URI read, the user's status, and the request URI exchanged for
-    // the transaction in one call (was: read, take, status, insert).
-    assert_eq!(count("authorize"), 3, "{steps:?}");
+    // PAR: nothing stored, the request is sealed into its URI (was: one call creating the
+    // sign-in's object).
+    assert_eq!(count("par"), 0, "{steps:?}");
+    // Authorize: the user's status, and the request URI's spent mark with the transaction in
+    // one call (was: read, take, status, insert; then read, status, exchange).
+    assert_eq!(count("authorize"), 2, "{steps:?}");
     // The TOTP answer (lock-out and step in one call), and the transaction exchanged for the
     // code in one call (was: take, insert).
     assert_eq!(count("totp"), 2, "{steps:?}");

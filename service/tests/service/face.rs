@@ -53,7 +53,7 @@ fn with_face(cx: &mut Cx, n: &str) -> UserRecord {
 
 fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
     let tx = transaction(user, vouched, BROWSER, cx.now);
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
     run(login::load(cx, &id, Caller { browser: BROWSER.into(), ip: None, ..Caller::default() })).unwrap()
 }
 

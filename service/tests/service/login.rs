@@ -82,7 +82,7 @@ pub(crate) fn begin(cx: &mut Cx, user: &str, vouched: bool) -> Step {
 pub(crate) fn begin_accepting(cx: &mut Cx, user: &str, vouched: bool, kinds: &[AuthenticatorKind]) -> Step {
     let mut tx = transaction(user, vouched, BROWSER, cx.now);
     tx.acceptable = kinds.to_vec();
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
     run(login::load(cx, &id, caller())).unwrap()
 }
 
@@ -320,7 +320,7 @@ fn a_disabled_user_gets_no_step_when_vouched_for_and_is_told_only_after_proving_
 
     // Vouched for: refused at once.
     let tx = transaction("ada@example.com", true, BROWSER, cx.now);
-    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, None, &tx)).unwrap();
+    let id = run(start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx)).unwrap();
     assert_eq!(api_code(&run(login::load(&cx, &id, caller())).unwrap_err()), ApiErrorCode::Forbidden);
 
     // Not vouched for: the step is the same as for anyone; after the right code, refused.

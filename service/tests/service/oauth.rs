@@ -4,6 +4,7 @@ use biopass_idp::error::OAuthErrorCode;
 use biopass_idp::grant::{CodeGrant, Issued, Redemption};
 use biopass_idp::pkce::CodeChallenge;
 use biopass_idp::schema::{SignInToken, VaultKey};
+use biopass_idp::secretbox::MasterKey;
 use biopass_service::oauth::{
     is_revoked, issue_code, push, redeem_code, resolve, spend, spend_assertion, start_pushed_transaction, start_transaction, token_status, OneTimeError,
     PushedRequest, TokenStatus,
@@ -23,51 +24,106 @@ fn code_of(e: &OneTimeError) -> OAuthErrorCode {
     }
 }
 
+fn master() -> MasterKey {
+    MasterKey::from_bytes([3; 32])
+}
+
+/// The reference part of a request URI (`{sign-in}.{secret}`), and its sealed request.
+fn parts(uri: &str) -> (&str, &str) {
+    uri.strip_prefix("urn:ietf:params:oauth:request_uri:").and_then(|r| r.rsplit_once('.')).expect("a sealed request URI")
+}
+
 #[test]
 fn a_request_uri_works_once_for_its_client_until_it_expires() {
     let mut app = App::new();
     let now = app.now();
-    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
+    let key = master();
+    // Pushing stores nothing: the request is sealed into its URI.
+    let uri = push(&key, &mut app.rng, now, &pushed("c1")).unwrap();
     assert!(uri.starts_with("urn:ietf:params:oauth:request_uri:"));
-    let resolved = run(resolve(&app.vault, now, "c1", &uri)).unwrap();
+    assert!(app.vault.take_calls().is_empty());
+    assert!(!uri.contains("ada@example.com") && !uri.contains("rp.example.com"), "sealed, not readable: {uri}");
+    let resolved = run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap();
     assert_eq!(resolved.pushed, pushed("c1"));
+    assert!(app.vault.take_calls().is_empty(), "a sealed request resolves without the Vault");
     // Its first use starts the sign-in's transaction and spends it, in one Vault call.
-    let sign_in = SignInToken::sign_in(uri.trim_start_matches("urn:ietf:params:oauth:request_uri:"));
     let tx = transaction("ada@example.com", true, "b", now);
-    app.vault.take_calls();
-    let tx_id = run(start_pushed_transaction(&app.vault, &mut app.rng, now, sign_in, &resolved, &tx)).unwrap().expect("a transaction");
+    let tx_id = run(start_pushed_transaction(&app.vault, &mut app.rng, now, &resolved, &tx)).unwrap().expect("a transaction");
     assert_eq!(app.vault.take_calls().len(), 1);
     assert!(run(app.vault.get(&VaultKey::Transaction(&tx_id).to_string(), now)).unwrap().is_some());
-    let again = run(resolve(&app.vault, now, "c1", &uri)).unwrap_err();
-    assert_eq!(code_of(&again), OAuthErrorCode::InvalidRequestUri, "the second use");
+    assert_eq!(SignInToken::sign_in(&tx_id), SignInToken::sign_in(parts(&uri).0), "the transaction joins the request's sign-in");
+    // The second use starts nothing, nor does an error's spending count as a first use.
+    let again = run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap();
+    assert_eq!(run(start_pushed_transaction(&app.vault, &mut app.rng, now, &again, &tx)).unwrap(), None, "the second use");
+    assert!(!run(spend(&app.vault, now, &again)).unwrap());
     // Resolved twice before either use, it starts one transaction.
-    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
-    let sign_in = SignInToken::sign_in(uri.trim_start_matches("urn:ietf:params:oauth:request_uri:"));
-    let (a, b) = (run(resolve(&app.vault, now, "c1", &uri)).unwrap(), run(resolve(&app.vault, now, "c1", &uri)).unwrap());
+    let uri = push(&key, &mut app.rng, now, &pushed("c1")).unwrap();
+    let (a, b) = (run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap(), run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap());
     let mut rng2 = biopass_idp::random::TestEntropy::new(99);
     let started = run(futures::future::join(
-        start_pushed_transaction(&app.vault, &mut app.rng, now, sign_in, &a, &tx),
-        start_pushed_transaction(&app.vault, &mut rng2, now, sign_in, &b, &tx),
+        start_pushed_transaction(&app.vault, &mut app.rng, now, &a, &tx),
+        start_pushed_transaction(&app.vault, &mut rng2, now, &b, &tx),
     ));
     assert_eq!([started.0.unwrap().is_some(), started.1.unwrap().is_some()].iter().filter(|s| **s).count(), 1, "one of two concurrent uses");
-    // An authorization request that ends with an error spends it too.
-    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
-    run(spend(&app.vault, now, &run(resolve(&app.vault, now, "c1", &uri)).unwrap())).unwrap();
-    assert!(run(resolve(&app.vault, now, "c1", &uri)).is_err());
+    // An authorization request that ends with an error spends it too, once.
+    let uri = push(&key, &mut app.rng, now, &pushed("c1")).unwrap();
+    let resolved = run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap();
+    assert!(run(spend(&app.vault, now, &resolved)).unwrap());
+    assert!(!run(spend(&app.vault, now, &resolved)).unwrap(), "spent already");
+    assert_eq!(run(start_pushed_transaction(&app.vault, &mut app.rng, now, &resolved, &tx)).unwrap(), None);
 
     // Another client cannot use it, nor burn it for its client.
-    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
-    assert_eq!(code_of(&run(resolve(&app.vault, now, "c2", &uri)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
-    assert!(run(resolve(&app.vault, now, "c1", &uri)).is_ok());
+    let uri = push(&key, &mut app.rng, now, &pushed("c1")).unwrap();
+    let stolen = run(resolve(&app.vault, &key, now, "c2", &uri)).unwrap_err();
+    assert!(matches!(stolen, OneTimeError::Misused(_)));
+    assert_eq!(code_of(&stolen), OAuthErrorCode::InvalidRequestUri);
+    assert!(run(resolve(&app.vault, &key, now, "c1", &uri)).is_ok());
+
+    // Tampered with, moved to another reference, or sealed under another key: refused.
+    let (reference, sealed) = parts(&uri);
+    let mut bytes = sealed.as_bytes().to_vec();
+    bytes[20] = if bytes[20] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("urn:ietf:params:oauth:request_uri:{reference}.{}", String::from_utf8(bytes).unwrap());
+    assert_eq!(code_of(&run(resolve(&app.vault, &key, now, "c1", &tampered)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
+    let other = push(&key, &mut app.rng, now, &pushed("c1")).unwrap();
+    let moved = format!("urn:ietf:params:oauth:request_uri:{}.{sealed}", parts(&other).0);
+    assert_eq!(code_of(&run(resolve(&app.vault, &key, now, "c1", &moved)).unwrap_err()), OAuthErrorCode::InvalidRequestUri, "bound to its reference");
+    let foreign = run(resolve(&app.vault, &MasterKey::from_bytes([4; 32]), now, "c1", &uri)).unwrap_err();
+    assert_eq!(code_of(&foreign), OAuthErrorCode::InvalidRequestUri);
 
     // Expired after its lifetime, to the second.
-    let uri = run(push(&app.vault, &mut app.rng, now, &pushed("c1"))).unwrap();
-    app.clock.advance(REQUEST_URI_LIFETIME);
-    assert!(run(resolve(&app.vault, app.now(), "c1", &uri)).is_err());
+    let uri = push(&key, &mut app.rng, now, &pushed("c1")).unwrap();
+    app.clock.advance(REQUEST_URI_LIFETIME - 1);
+    assert!(run(resolve(&app.vault, &key, app.now(), "c1", &uri)).is_ok());
+    app.clock.advance(1);
+    assert!(run(resolve(&app.vault, &key, app.now(), "c1", &uri)).is_err());
     // Not a request_uri of ours at all.
-    assert!(run(resolve(&app.vault, app.now(), "c1", "urn:ietf:params:oauth:request_uri:")).is_err());
-    let hosted = run(resolve(&app.vault, app.now(), "c1", "https://rp.example.com/request.jwt")).unwrap_err();
+    assert!(run(resolve(&app.vault, &key, app.now(), "c1", "urn:ietf:params:oauth:request_uri:")).is_err());
+    assert!(run(resolve(&app.vault, &key, app.now(), "c1", "urn:ietf:params:oauth:request_uri:abc.def")).is_err());
+    let hosted = run(resolve(&app.vault, &key, app.now(), "c1", "https://rp.example.com/request.jwt")).unwrap_err();
     assert_eq!(code_of(&hosted), OAuthErrorCode::RequestUriNotSupported, "Core 6.2");
+}
+
+/// A request URI of the form before requests were sealed (the request kept in the Vault
+/// under its reference) still works, once, for its client, so a deployment does not end the
+/// sign-ins under way.
+#[test]
+fn a_stored_request_uri_still_works_once() {
+    let mut app = App::new();
+    let now = app.now();
+    let key = master();
+    let reference = SignInToken::mint(&mut app.rng, None);
+    let stored = serde_json::to_value(pushed("c1")).unwrap();
+    assert!(run(app.vault.insert(&VaultKey::PushedRequest(&reference).to_string(), stored, now + REQUEST_URI_LIFETIME, now)).unwrap());
+    let uri = format!("urn:ietf:params:oauth:request_uri:{reference}");
+    assert!(matches!(run(resolve(&app.vault, &key, now, "c2", &uri)).unwrap_err(), OneTimeError::Misused(_)));
+    let resolved = run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap();
+    assert_eq!(resolved.pushed, pushed("c1"));
+    let tx = transaction("ada@example.com", true, "b", now);
+    let tx_id = run(start_pushed_transaction(&app.vault, &mut app.rng, now, &resolved, &tx)).unwrap().expect("a transaction");
+    assert_eq!(SignInToken::sign_in(&tx_id), SignInToken::sign_in(&reference));
+    assert_eq!(code_of(&run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap_err()), OAuthErrorCode::InvalidRequestUri, "the second use");
+    assert_eq!(run(start_pushed_transaction(&app.vault, &mut app.rng, now, &resolved, &tx)).unwrap(), None);
 }
 
 fn grant(now: u64, verifier: &str) -> CodeGrant {
@@ -212,7 +268,7 @@ fn a_login_transaction_lives_for_its_lifetime() {
     let mut app = App::new();
     let now = app.now();
     let tx = transaction("ada@example.com", true, "b", now);
-    let id = run(start_transaction(&app.vault, &mut app.rng, now, None, &tx)).unwrap();
+    let id = run(start_transaction(&app.vault, &mut app.rng, now, &tx)).unwrap();
     assert!(SignInToken::sign_in(&id).is_some(), "a new sign-in's value: {id}");
     let key = VaultKey::Transaction(&id).to_string();
     assert!(run(app.vault.get(&key, now)).unwrap().is_some());
