@@ -373,7 +373,7 @@ try {
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const r of table.slice(1)) console.log(line(r));
   console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
-  console.log(`  Biopass made ${sides[0].flows} sign-ins (each one Vault object with its expiry alarm): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
+  console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
   console.log(`\nbundle, Biopass provider: edge-worker/build ${bundle(BUILD, (n) => /\.(m?js|wasm)$/.test(n))}`);
   const faceBuild = join(ROOT, 'face-service', 'build');
   console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);

@@ -1,7 +1,8 @@
 //! The `Vault` Durable Object: everything that must happen exactly once or be counted
 //! exactly. Each key lives in an object instance named by `biopass_idp::schema::vault_object`:
 //! the values of one sign-in (request URI, transaction, face challenges, code) share the
-//! sign-in's object, each in a slot of its own, so a sign-in creates one object; a user's
+//! sign-in's object, each in a slot of its own, and a pushed request's sign-in is in the object
+//! of every sign-in of the person it names, so a returning person's sign-in creates none; a user's
 //! status (disabled or deleted) and their revoked access tokens share the user's object; every
 //! other key has an object of its own, named by the key. Operations on one object are serialised
 //! by the runtime, and operations on different objects run in parallel.
@@ -24,8 +25,10 @@
 //!
 //! Expiry: an entry past its expiry is absent to every operation at once; an alarm removes it
 //! from storage later. The alarm is set for the latest expiry in the object (kept in memory
-//! while the instance lives, so most writes do not read it), so it rings once for a sign-in,
-//! after the last of its values expired; when nothing is left it deletes the whole object.
+//! while the instance lives, so most writes do not read it), so it rings once for a sign-in
+//! (or for sign-ins that follow each other), after the last of its values expired; when
+//! nothing is left it deletes the whole object. Setting it later first deletes what expired
+//! already, so an object in use all day does not keep what expired in it.
 //!
 //! Storage goes through the runtime's synchronous key-value API (`ctx.storage.kv` of
 //! SQLite-backed objects, the same table the asynchronous API reads and writes): an
@@ -199,6 +202,8 @@ pub struct Vault {
     state: State,
     /// The alarm's time (Unix ms) as this instance last set or read it; `None`: not known.
     alarm: Cell<Option<i64>>,
+    /// When (Unix seconds) this instance last swept the object on setting its alarm later.
+    swept_at: Cell<u64>,
 }
 
 mod sys {
@@ -298,16 +303,19 @@ impl Vault {
         Ok(found.filter(|e| e.expires_at == 0 || now < e.expires_at))
     }
 
-    async fn store(&self, kv: &Kv, entry: &str, value: &Entry) -> worker::Result<()> {
+    async fn store(&self, kv: &Kv, entry: &str, value: &Entry, now: u64) -> worker::Result<()> {
         kv.put(entry, value)?;
         if value.expires_at > 0 {
-            self.arm(value.expires_at).await?;
+            self.arm(kv, value.expires_at, now).await?;
         }
         Ok(())
     }
 
-    /// Sets the alarm for `expires_at` unless it is set for then or later.
-    async fn arm(&self, expires_at: u64) -> worker::Result<()> {
+    /// Sets the alarm for `expires_at` unless it is set for then or later. Setting it later
+    /// first deletes the entries that expired (`now`; at most once a minute): an object whose
+    /// alarm keeps moving on (every sign-in of a person shares one, and each sets it for its
+    /// own last expiry) would otherwise keep them until it is left alone long enough to ring.
+    async fn arm(&self, kv: &Kv, expires_at: u64, now: u64) -> worker::Result<()> {
         let ms = i64::try_from(expires_at).unwrap_or(i64::MAX / 1000).saturating_mul(1000);
         let storage = self.state.storage();
         let set = match self.alarm.get() {
@@ -317,6 +325,11 @@ impl Vault {
         if set.is_some_and(|at| at >= ms) {
             self.alarm.set(set);
             return Ok(());
+        }
+        // At most once a minute per instance: a sweep reads every entry of the object.
+        if set.is_some() && self.swept_at.get() + 60 <= now {
+            self.swept_at.set(now);
+            sweep(kv, now)?;
         }
         storage.set_alarm(worker::ScheduledTime::new(js_sys_date(ms))).await?;
         self.alarm.set(Some(ms));
@@ -332,7 +345,7 @@ impl Vault {
                 if Self::live(&kv, &entry, now)?.is_some() {
                     Reply::default()
                 } else {
-                    self.store(&kv, &entry, &Entry { value, expires_at }).await?;
+                    self.store(&kv, &entry, &Entry { value, expires_at }, now).await?;
                     Reply { ok: true, ..Reply::default() }
                 }
             }
@@ -346,7 +359,7 @@ impl Vault {
                     // Both written before the alarm call gives way; it rings after the later.
                     let latest = expires_at.max(beside_expires_at);
                     if latest > 0 {
-                        self.arm(latest).await?;
+                        self.arm(&kv, latest, now).await?;
                     }
                     Reply { ok: true, ..Reply::default() }
                 }
@@ -379,7 +392,7 @@ impl Vault {
             Op::GetOrInsert { value } => match Self::live(&kv, &entry, 0)? {
                 Some(existing) => Reply { ok: false, value: Some(existing.value), ..Reply::default() },
                 None => {
-                    self.store(&kv, &entry, &Entry { value: value.clone(), expires_at: 0 }).await?;
+                    self.store(&kv, &entry, &Entry { value: value.clone(), expires_at: 0 }, 0).await?;
                     Reply { ok: true, value: Some(value), ..Reply::default() }
                 }
             },
@@ -434,7 +447,7 @@ impl Vault {
                             let record = Redeemed::of(grant, issued);
                             let expires_at = record.until;
                             let value = to_value(&record).map_err(|e| worker::Error::RustError(e.0))?;
-                            self.store(&kv, &name("e", into.as_deref()), &Entry { value, expires_at }).await?;
+                            self.store(&kv, &name("e", into.as_deref()), &Entry { value, expires_at }, now).await?;
                         }
                     }
                     Reply { ok: grant.is_some(), value: Some(found.value), ..Reply::default() }
@@ -448,7 +461,7 @@ impl Vault {
                 match Self::live(&kv, &entry, now)? {
                     Some(found) if found.value == expect => {
                         kv.delete(&entry)?;
-                        self.store(&kv, &target, &Entry { value, expires_at }).await?;
+                        self.store(&kv, &target, &Entry { value, expires_at }, now).await?;
                         Reply { ok: true, ..Reply::default() }
                     }
                     found => Reply { ok: false, value: found.map(|e| e.value), ..Reply::default() },
@@ -483,29 +496,81 @@ impl Vault {
     async fn expire(&self, now: u64) -> worker::Result<()> {
         self.alarm.set(None);
         let kv = Kv::of(&self.state)?;
-        let (mut expired, mut later, mut kept) = (Vec::new(), None::<u64>, false);
-        for (name, value) in kv.entries()? {
-            // `e` and `e:{slot}` are entries; counters and attempts are kept.
-            let entry = if name == "e" || name.starts_with("e:") { decode::<Entry>(value).ok() } else { None };
-            match entry.map(|e| e.expires_at) {
-                Some(at) if at > 0 && at <= now => expired.push(name),
-                Some(at) if at > now => {
-                    later = Some(later.map_or(at, |l| l.max(at)));
-                    kept = true;
-                }
-                _ => kept = true,
-            }
-        }
-        if !kept {
+        let Some(later) = sweep(&kv, now)? else {
             return self.state.storage().delete_all().await;
-        }
-        for name in &expired {
-            kv.delete(name)?;
-        }
+        };
         if let Some(at) = later {
-            self.arm(at).await?;
+            self.arm(&kv, at, now).await?;
         }
         Ok(())
+    }
+}
+
+/// Deletes the entries that expired by `now` ([`sweep_plan`]). `None` when nothing else is
+/// stored; otherwise the latest expiry still ahead, if any.
+fn sweep(kv: &Kv, now: u64) -> worker::Result<Option<Option<u64>>> {
+    let stored: Vec<(String, Option<u64>)> = kv
+        .entries()?
+        .into_iter()
+        .map(|(name, value)| {
+            // `e` and `e:{slot}` are entries; counters and attempts are not.
+            let expires_at = if name == "e" || name.starts_with("e:") { decode::<Entry>(value).ok().map(|e| e.expires_at) } else { None };
+            (name, expires_at)
+        })
+        .collect();
+    let plan = sweep_plan(stored, now);
+    if !plan.kept {
+        return Ok(None);
+    }
+    for name in &plan.expired {
+        kv.delete(name)?;
+    }
+    Ok(Some(plan.later))
+}
+
+/// What a sweep does with an object's stored names.
+#[derive(Debug, PartialEq, Eq)]
+struct SweepPlan {
+    /// The entries that expired: deleted.
+    expired: Vec<String>,
+    /// The latest expiry still ahead.
+    later: Option<u64>,
+    /// Whether anything stays (counters, attempts, entries that never expire or are live).
+    kept: bool,
+}
+
+/// The sweep of `stored` (each name with its entry's expiry, 0 for never; `None` for what is
+/// not an entry, kept) at `now`.
+fn sweep_plan(stored: Vec<(String, Option<u64>)>, now: u64) -> SweepPlan {
+    let mut plan = SweepPlan { expired: Vec::new(), later: None, kept: false };
+    for (name, expires_at) in stored {
+        match expires_at {
+            Some(at) if at > 0 && at <= now => plan.expired.push(name),
+            Some(at) if at > now => {
+                plan.later = Some(plan.later.map_or(at, |l| l.max(at)));
+                plan.kept = true;
+            }
+            _ => plan.kept = true,
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sweep_plan, SweepPlan};
+
+    #[test]
+    fn a_sweep_deletes_what_expired_and_keeps_the_rest() {
+        let stored = |pairs: &[(&str, Option<u64>)]| pairs.iter().map(|(n, e)| ((*n).to_owned(), *e)).collect::<Vec<_>>();
+        // A person's sign-in object in use: two earlier sign-ins' values expired, one live.
+        let plan = sweep_plan(stored(&[("e:par:a", Some(100)), ("e:code-used:a", Some(150)), ("e:tx:b", Some(900)), ("attempts:x", None)]), 200);
+        assert_eq!(plan, SweepPlan { expired: vec!["e:par:a".into(), "e:code-used:a".into()], later: Some(900), kept: true });
+        // At its expiry to the second; an entry that never expires stays.
+        let plan = sweep_plan(stored(&[("e", Some(200)), ("e:forever", Some(0))]), 200);
+        assert_eq!(plan, SweepPlan { expired: vec!["e".into()], later: None, kept: true });
+        // Nothing left: the whole object goes.
+        assert!(!sweep_plan(stored(&[("e:par:a", Some(100)), ("e:tx:a", Some(150))]), 200).kept);
     }
 }
 
@@ -523,7 +588,7 @@ fn js_sys_date(ms: i64) -> worker::js_sys::Date {
 
 impl DurableObject for Vault {
     fn new(state: State, _env: Env) -> Self {
-        Self { state, alarm: Cell::new(None) }
+        Self { state, alarm: Cell::new(None), swept_at: Cell::new(0) }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {

@@ -172,6 +172,18 @@ impl SignInToken {
         rng.token::<12>()
     }
 
+    /// The sign-in part of the sign-ins of the user named `name` in its realm (`pool`):
+    /// [`SIGN_IN_ID_LEN`] characters of a keyed hash of the name (a key of its own, derived
+    /// from the master key), so the values of every sign-in of one person share one Vault
+    /// object, which a returning person's sign-in finds already made. It is the same whether
+    /// or not the account exists, and says nothing of the name without the key.
+    pub fn of_user(master: &crate::secretbox::MasterKey, pool: Option<&CognitoContext>, name: &UserName) -> String {
+        use base64::Engine;
+        let key = master.derive(b"biopass/sign-in-of-user/v1");
+        let tag = crate::secretbox::hmac_sha256(&key, KvKey::UserName(pool, name).to_string().as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..12])
+    }
+
     /// A new value of the sign-in `sign_in` (`None`: of a new sign-in).
     pub fn mint(rng: &mut impl crate::random::Entropy, sign_in: Option<&str>) -> String {
         let sign_in = sign_in.map_or_else(|| Self::new_sign_in(rng), str::to_owned);
@@ -326,6 +338,26 @@ mod tests {
 
     fn name(s: &str) -> UserName {
         UserName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_persons_sign_ins_share_one_id_that_says_nothing_without_the_key() {
+        use crate::secretbox::MasterKey;
+        let key = MasterKey::from_bytes([1; 32]);
+        let ada = SignInToken::of_user(&key, None, &name("ada@example.com"));
+        assert_eq!(ada.len(), SIGN_IN_ID_LEN);
+        assert_eq!(ada, SignInToken::of_user(&key, None, &name("ada@example.com")), "the same person, the same id");
+        let mut rng = crate::random::TestEntropy::new(7);
+        let value = SignInToken::mint(&mut rng, Some(&ada));
+        assert_eq!(SignInToken::sign_in(&value), Some(ada.as_str()), "a value of the person's sign-in object");
+        for other in [
+            SignInToken::of_user(&key, None, &name("bob@example.com")),
+            SignInToken::of_user(&key, Some(&pool()), &name("ada@example.com")),
+            SignInToken::of_user(&MasterKey::from_bytes([2; 32]), None, &name("ada@example.com")),
+        ] {
+            assert_ne!(other, ada, "another name, realm or key");
+        }
+        assert!(!ada.contains("ada"));
     }
 
     #[test]

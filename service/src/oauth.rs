@@ -60,14 +60,20 @@ struct Sealed {
 /// The `request_uri` of `pushed`, usable for [`REQUEST_URI_LIFETIME`] seconds: the request
 /// sealed into it (RFC 9126 2.2 leaves the form to the server), so pushing stores nothing.
 /// Its reference (`{sign-in}.{secret}`, a [`SignInToken`]) names the sign-in's Vault object
-/// and is the sealed value's associated data, so a sealed request opens only under the
+/// (vouched for, the one of every sign-in of the person named, [`SignInToken::of_user`]) and is the sealed
+/// value's associated data, so a sealed request opens only under the
 /// reference it was made with; the reference's spent mark ([`start_pushed_transaction`],
 /// [`spend`]) makes it usable once.
 ///
 /// # Errors
 /// When the request does not serialise (a bug).
 pub fn push(master: &MasterKey, rng: &mut impl Entropy, now: u64, pushed: &PushedRequest) -> Result<String, StoreError> {
-    let reference = SignInToken::mint(rng, None);
+    // Every sign-in of the person named that their application vouched for (it authenticated
+    // to push it) shares their sign-in object; another (a public client's, which anyone can
+    // push for any name) has an object of its own, so nobody can crowd a person's object.
+    let home =
+        pushed.request.login_hint.as_ref().filter(|_| pushed.authenticated).map(|name| SignInToken::of_user(master, pushed.request.cognito.as_ref(), name));
+    let reference = SignInToken::mint(rng, home.as_deref());
     let sealed = Sealed { pushed: pushed.clone(), expires_at: now + REQUEST_URI_LIFETIME };
     let text = serde_json::to_vec(&sealed).map_err(|e| StoreError(format!("pushed request: {e}")))?;
     let sealed = master.secret_box(Purpose::PushedRequest).seal(rng, &reference, &text);

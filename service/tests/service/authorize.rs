@@ -83,6 +83,34 @@ fn a_pushed_request_registers_the_user_and_starts_a_sign_in_bound_to_the_browser
     assert_eq!(kept, browser);
 }
 
+/// Every pushed sign-in of one person lives in one Vault object, so a returning person's
+/// sign-in creates none; another person's, and a plain request's, are elsewhere.
+#[test]
+fn a_persons_pushed_sign_ins_share_one_vault_object() {
+    let mut cx = context();
+    let app = app(&mut cx, false);
+    let object_of = |cx: &mut Cx, uri: &str| {
+        let p = params(&app, &[("request_uri", uri)]);
+        let Authorized::Login { tx_id, .. } = run(authorize(cx, &p, Some(uri), None)).unwrap() else { panic!("no sign-in") };
+        vault_object(&VaultKey::Transaction(&tx_id).to_string()).0.to_owned()
+    };
+    let first = pushed(&mut cx, &app, "ada@example.com");
+    let first = object_of(&mut cx, &first);
+    cx.vault.take_calls();
+    let again = pushed(&mut cx, &app, "ada@example.com");
+    assert_eq!(object_of(&mut cx, &again), first, "the same person's next sign-in");
+    assert!(cx.vault.take_calls().iter().all(|(object, _)| object == &first || object.starts_with("user-disabled:")), "no other object");
+    let bob = pushed(&mut cx, &app, "bob@example.com");
+    assert_ne!(object_of(&mut cx, &bob), first);
+    let Authorized::Login { tx_id, .. } = run(authorize(&mut cx, &params(&app, &[("login_hint", "ada@example.com")]), None, None)).unwrap() else { panic!() };
+    assert_ne!(vault_object(&VaultKey::Transaction(&tx_id).to_string()).0, first, "a plain request's sign-in has its own");
+    // A request nobody vouched for (a public client's push) has its own too.
+    let p = params(&app, &[("login_hint", "ada@example.com")]);
+    let request = biopass_idp::authorize::validate(&p, &biopass_service::authorize::client_view(&app), true).unwrap();
+    let public = push(&cx.master, &mut cx.rng, cx.now, &PushedRequest { request, authenticated: false }).unwrap();
+    assert_ne!(object_of(&mut cx, &public), first, "not vouched for");
+}
+
 #[test]
 fn a_plain_request_is_sent_back_where_pushed_requests_are_required_and_registers_nobody() {
     let mut cx = context();

@@ -1,0 +1,42 @@
+// Latency of each request of a returning TOTP sign-in (PAR, authorize, login state, TOTP
+// answer, token), sequential, against the provider under wrangler dev: p50, p90, p99 and max
+// per step over ROUNDS x USERS sign-ins, after each user's first sign-in (which enrols them)
+// and a wait for a fresh TOTP step. Where bench/protocol.mjs gives a sign-in's requests
+// together, this says which of them is slow. Also prints a request URI's length.
+//   node bench/steps.mjs [users=40] [rounds=3]   (after scripts/build.sh)
+import { createHash, randomBytes } from 'node:crypto';
+import { newState, startWorker, createApp } from '../tests/lib/worker.mjs';
+import { Account, loginWithTotp, Browser } from '../tests/lib/login.mjs';
+const state = newState();
+const worker = await startWorker(state);
+const CALLBACK = 'https://rp.example.com/callback';
+try {
+  const app = await createApp(worker, 'Steps');
+  const basic = 'Basic ' + Buffer.from(`${app.client_id}:${app.secret}`).toString('base64');
+  const par = async (account, challenge) => (await (await fetch(`${worker.url}/par`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ response_type: 'code', client_id: app.client_id, redirect_uri: CALLBACK, scope: 'openid', login_hint: account.username, code_challenge: challenge, code_challenge_method: 'S256' }) })).json()).request_uri;
+  const accounts = [];
+  const USERS = Number(process.argv[2] ?? 40), ROUNDS = Number(process.argv[3] ?? 3);
+  for (let i = 0; i < USERS; i++) { const a = new Account(`s-${i}@example.com`); const uri = await par(a, createHash('sha256').update('v').digest('base64url')); await loginWithTotp(worker.url, `${worker.url}/authorize?${new URLSearchParams({ client_id: app.client_id, request_uri: uri })}`, a); accounts.push(a); }
+  console.log('request_uri length', (await par(accounts[0], createHash('sha256').update('v').digest('base64url'))).length);
+  // Every user's first code was used: the next sign-ins answer in a later TOTP step.
+  await new Promise((r) => setTimeout(r, 31000));
+  const times = { par: [], authorize: [], state: [], totp: [], token: [] };
+  const t = async (k, f) => { const t0 = performance.now(); const v = await f(); times[k].push(performance.now() - t0); return v; };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const a of accounts) {
+      const verifier = randomBytes(32).toString('base64url');
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      const uri = await t('par', () => par(a, challenge));
+      const b = new Browser(worker.url);
+      const r = await t('authorize', async () => { const r = await b.fetch(`/authorize?${new URLSearchParams({ client_id: app.client_id, request_uri: uri })}`); await r.text(); return r; });
+      const tx = new URL(r.headers.get('location'), worker.url).searchParams.get('tx');
+      await t('state', () => b.json('GET', `/api/login/${tx}`));
+      const code = await a.nextCode();
+      const done = await t('totp', () => b.json('POST', `/api/login/${tx}/totp`, { code }));
+      const c = new URL(done.body.redirect_to).searchParams.get('code');
+      await t('token', async () => (await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: c, redirect_uri: CALLBACK, code_verifier: verifier }) })).json());
+    }
+  }
+  const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1); };
+  for (const [k, xs] of Object.entries(times)) console.log(k.padEnd(10), 'n', xs.length, 'p50', q(xs, 0.5), 'p90', q(xs, 0.9), 'p99', q(xs, 0.99), 'max', q(xs, 1));
+} finally { await worker.stop(); state.cleanup(); }
