@@ -21,6 +21,7 @@
 // lifetime every alarm has rung, and the idle CPU per sign-in made is their whole cost). The peer needs its package: `npm ci --prefix bench/peer`.
 //   node bench/protocol.mjs [rounds=5] [requests=30] [discovery=200] [concurrency=8]
 //   (or PROTOCOL_ROUNDS, PROTOCOL_REQUESTS, PROTOCOL_DISCOVERY, PROTOCOL_CONCURRENCY)
+//   PROTOCOL_ONLY=discovery measures the metadata document alone (many rounds in minutes).
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
@@ -49,6 +50,10 @@ const CONC = num(5, 'PROTOCOL_CONCURRENCY', 8);
 // A checkout (e.g. a git worktree of an earlier commit, built) whose provider runs beside
 // this one's, as a third column to compare with.
 const BASELINE = process.env.PROTOCOL_BASELINE;
+// PROTOCOL_ONLY=discovery: the metadata measurements alone, so many rounds fit in minutes
+// (a small difference needs many rounds to stand out from the machine's noise).
+const ONLY = process.env.PROTOCOL_ONLY;
+if (ONLY !== undefined && ONLY !== 'discovery') throw new Error(`PROTOCOL_ONLY can be discovery, not ${ONLY}`);
 const CALLBACK = 'https://rp.example.com/callback';
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
 const PEER_DIR = join(ROOT, 'bench/peer');
@@ -77,6 +82,8 @@ globalThis.fetch = async (input, init) => {
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b), h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+/** The `q` quantile of `xs`, interpolated between the nearest ranks. */
+const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b), at = q * (s.length - 1), lo = Math.floor(at); return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (at - lo); };
 const basic = (id, secret) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 const pkce = () => {
   const verifier = randomBytes(32).toString('base64url');
@@ -244,6 +251,7 @@ async function round(order) {
   const keep = (side, row, m) => (results[row][side.name] ??= []).push(m);
   for (const side of order) keep(side, ROWS[0][0], (await measure(side, DISCOVERY, 1, () => discovery(side))).request);
   for (const side of order) keep(side, ROWS[1][0], (await measure(side, DISCOVERY, CONC, () => discovery(side))).request);
+  if (ONLY) return;
   const codes = new Map();
   for (const side of order) {
     const made = [];
@@ -342,6 +350,7 @@ try {
   const table = [['endpoint', ...names.map((n) => `${n} CPU ms/req`), ...names.slice(1).map((n) => `ratio to ${n}`), ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} p50/p99 ms`)]];
   for (const [row, unit] of ROWS) {
     const got = names.map((n) => results[row][n]);
+    if (got.some((xs) => !xs)) continue; // not measured (PROTOCOL_ONLY)
     const cpu = (xs) => xs.map((m) => m.cpu);
     const m = (xs, k) => median(xs.map((x) => x[k]));
     const perFlow = unit === 'call';
@@ -351,7 +360,7 @@ try {
       // Per round, Biopass's CPU over the peer's in that round: the median and the range.
       ...got.slice(1).map((p) => {
         const ratios = p.map((x, i) => (x.cpu > 0 ? got[0][i].cpu / x.cpu : NaN)).filter(Number.isFinite);
-        return ratios.length ? `${f(median(ratios), 2)}x (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})` : '-';
+        return ratios.length ? `${f(median(ratios), 2)}x [${f(quantile(ratios, 0.25), 2)}-${f(quantile(ratios, 0.75), 2)}] (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})` : '-';
       }),
       ...got.map((xs) => f(m(xs, 'rate'), 1)),
       ...got.map((xs) => `${f(m(xs, 'p50'), 1)} / ${f(m(xs, 'p99'), 1)}`),
@@ -366,14 +375,14 @@ try {
   console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
   console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
   console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
-  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds; ratio: of the same round's figures, median (min-max) over rounds.`);
+  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds; ratio: of the same round's figures, median [quartiles] (min-max) over rounds.`);
   console.log('  req/s and latency: medians over rounds.');
   console.log(`inspector: ${insp} (wrangler dev ${WRANGLER_VERSION} has no option or environment variable that switches it off: --inspector-port only moves it)\n`);
   console.log(line(table[0]));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const r of table.slice(1)) console.log(line(r));
   console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
-  console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
+  if (sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
   console.log(`\nbundle, Biopass provider: edge-worker/build ${bundle(BUILD, (n) => /\.(m?js|wasm)$/.test(n))}`);
   const faceBuild = join(ROOT, 'face-service', 'build');
   console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);
