@@ -176,7 +176,10 @@ impl SignInToken {
     /// [`SIGN_IN_ID_LEN`] characters of a keyed hash of the name (a key of its own, derived
     /// from the master key), so the values of every sign-in of one person share one Vault
     /// object, which a returning person's sign-in finds already made. It is the same whether
-    /// or not the account exists, and says nothing of the name without the key.
+    /// or not the account exists, and says nothing of the name without the key; a client that
+    /// can push may compare it with the one of a name it guesses, but the values that carry
+    /// it go only to the person's browser and the application (request URI, transaction,
+    /// code, access token `jti`), which know who signs in.
     pub fn of_user(master: &crate::secretbox::MasterKey, pool: Option<&CognitoContext>, name: &UserName) -> String {
         use base64::Engine;
         let key = master.derive(b"biopass/sign-in-of-user/v1");

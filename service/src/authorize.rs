@@ -96,20 +96,28 @@ pub async fn authorize<V: OneTime, R: Records>(
         let e = OAuthError::new(OAuthErrorCode::LoginRequired, "the request does not say who is signing in (login_hint is required)");
         return ended(&cx.vault, cx.now, resolved.as_ref(), back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer)).await;
     };
-    // Only a sign-in someone vouched for says at once that the account is disabled; in any
-    // other, that is said once the person proved who they are (`crate::login`).
-    if let Some(user) = resolve_user(cx, &username, request.cognito.as_ref(), &app, may_enrol).await? {
-        if may_enrol && cx.is_disabled(&user).await? {
-            let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
-            return ended(&cx.vault, cx.now, resolved.as_ref(), back(&request.redirect_uri, request.state.as_deref(), &e, &cx.issuer)).await;
-        }
-    }
     let browser = browser.filter(|c| c.len() == 43).unwrap_or_else(|| cx.rng.token::<32>());
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser, may_enrol, cx.now)
         .with_face_assurance(app.face_assurance)
         .with_logo(app.logo.as_ref().map(|l| l.url(app.client_id.as_str())));
-    let tx_id = match &resolved {
-        Some(r) => start_pushed_transaction(&cx.vault, &mut cx.rng, cx.now, r, &tx).await?.ok_or_else(|| Failure::Page(invalid_request_uri()))?,
+    // A pushed request is spent before anything else is done for it (a sealed one resolves
+    // without the Vault), so a replay of it changes nothing: registers nobody, joins no group.
+    let pushed_tx = match &resolved {
+        Some(r) => Some(start_pushed_transaction(&cx.vault, &mut cx.rng, cx.now, r, &tx).await?.ok_or_else(|| Failure::Page(invalid_request_uri()))?),
+        None => None,
+    };
+    // Only a sign-in someone vouched for says at once that the account is disabled; in any
+    // other, that is said once the person proved who they are (`crate::login`). The
+    // transaction a disabled user's request started is never named to the browser, and
+    // expires unused.
+    if let Some(user) = resolve_user(cx, &username, tx.request.cognito.as_ref(), &app, may_enrol).await? {
+        if may_enrol && cx.is_disabled(&user).await? {
+            let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
+            return Ok(back(&tx.request.redirect_uri, tx.request.state.as_deref(), &e, &cx.issuer));
+        }
+    }
+    let tx_id = match pushed_tx {
+        Some(id) => id,
         None => start_transaction(&cx.vault, &mut cx.rng, cx.now, &tx).await?,
     };
     Ok(Authorized::Login { tx_id, browser })

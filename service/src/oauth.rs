@@ -101,8 +101,11 @@ impl Resolved {
 /// Where a resolved request came from.
 #[derive(Debug, Clone)]
 enum Source {
-    /// Sealed into the request URI: the Vault key of its spent mark, and when it expires.
-    Sealed { mark: String, expires_at: u64 },
+    /// Sealed into the request URI: the Vault key of its spent mark, and how long the mark is
+    /// kept: a lifetime past the URI's own expiry, so a use that found the URI live (its
+    /// `now` before the expiry) cannot find the mark already swept by an operation whose
+    /// `now` is later.
+    Sealed { mark: String, until: u64 },
     /// Stored in the Vault under its reference (the form of request URIs before they were
     /// sealed; they live 60 s, so a deployment does not end the sign-ins under way): the key,
     /// and the value as the Vault answered it.
@@ -133,13 +136,15 @@ pub async fn resolve<V: OneTime>(vault: &V, master: &MasterKey, now: u64, client
             if now >= opened.expires_at {
                 return Err(invalid());
             }
-            (reference, opened.pushed, Source::Sealed { mark: VaultKey::PushedRequest(reference).to_string(), expires_at: opened.expires_at })
+            let until = opened.expires_at + REQUEST_URI_LIFETIME;
+            (reference, opened.pushed, Source::Sealed { mark: VaultKey::PushedRequest(reference).to_string(), until })
         }
         None if reference.is_empty() => return Err(invalid()),
         None => {
             let key = VaultKey::PushedRequest(reference).to_string();
             let stored = vault.get(&key, now).await?.ok_or_else(invalid)?;
-            let pushed: PushedRequest = from_value(Some(stored.clone()))?.ok_or_else(invalid)?;
+            // A spent mark (a sealed URI cut short) is not a request either.
+            let pushed: PushedRequest = serde_json::from_value(stored.clone()).map_err(|_| invalid())?;
             (reference, pushed, Source::Stored { key, stored })
         }
     };
@@ -157,7 +162,7 @@ pub async fn resolve<V: OneTime>(vault: &V, master: &MasterKey, now: u64, client
 /// When the store fails.
 pub async fn spend<V: OneTime>(vault: &V, now: u64, resolved: &Resolved) -> Result<bool, StoreError> {
     match &resolved.source {
-        Source::Sealed { mark, expires_at } => vault.insert(mark, serde_json::Value::Bool(true), *expires_at, now).await,
+        Source::Sealed { mark, until } => vault.insert(mark, serde_json::Value::Bool(true), *until, now).await,
         Source::Stored { key, .. } => Ok(vault.take(key, now).await?.is_some()),
     }
 }
@@ -181,8 +186,8 @@ pub async fn start_pushed_transaction<V: OneTime>(
     let key = VaultKey::Transaction(&id).to_string();
     let value = to_value(tx)?;
     let started = match &resolved.source {
-        Source::Sealed { mark, expires_at } => {
-            vault.insert_pair((mark, serde_json::Value::Bool(true), *expires_at), (&key, value, tx.expires_at), now).await?.then_some(())
+        Source::Sealed { mark, until } => {
+            vault.insert_pair((mark, serde_json::Value::Bool(true), *until), (&key, value, tx.expires_at), now).await?.then_some(())
         }
         // A request URI's value never changes, so the transaction is the same whichever way.
         Source::Stored { key: stored_key, stored } => turn_into(vault, now, stored_key, stored, &key, |_| Ok((value.clone(), tx.expires_at, ()))).await?,

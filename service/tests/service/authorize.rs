@@ -75,8 +75,11 @@ fn a_pushed_request_registers_the_user_and_starts_a_sign_in_bound_to_the_browser
     let user = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
     assert_eq!(step.user.as_ref().map(|u| u.id.as_str()), Some(user.id.as_str()));
     assert_eq!(user.groups, ["g1"], "in the application's group");
-    // The request URI works once.
+    // The request URI works once, and its replay does nothing: the user deleted meanwhile is
+    // not registered again.
+    run(biopass_service::users::delete_user(&cx, &user.id)).unwrap();
     assert_eq!(page_code(&run(authorize(&mut cx, &p, Some(&uri), None)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
+    assert_eq!(run(cx.records.user_named(None, &name("ada@example.com"))).unwrap(), None, "the replay registered nobody");
     // A browser that has a binding keeps it.
     let again = pushed(&mut cx, &app, "ada@example.com");
     let Authorized::Login { browser: kept, .. } = run(authorize(&mut cx, &p, Some(&again), Some(browser.clone()))).unwrap() else { panic!() };

@@ -77,7 +77,8 @@ fn a_request_uri_works_once_for_its_client_until_it_expires() {
     let stolen = run(resolve(&app.vault, &key, now, "c2", &uri)).unwrap_err();
     assert!(matches!(stolen, OneTimeError::Misused(_)));
     assert_eq!(code_of(&stolen), OAuthErrorCode::InvalidRequestUri);
-    assert!(run(resolve(&app.vault, &key, now, "c1", &uri)).is_ok());
+    let mine = run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap();
+    assert!(run(start_pushed_transaction(&app.vault, &mut app.rng, now, &mine, &tx)).unwrap().is_some(), "still unspent for its client");
 
     // Tampered with, moved to another reference, or sealed under another key: refused.
     let (reference, sealed) = parts(&uri);
@@ -97,6 +98,15 @@ fn a_request_uri_works_once_for_its_client_until_it_expires() {
     assert!(run(resolve(&app.vault, &key, app.now(), "c1", &uri)).is_ok());
     app.clock.advance(1);
     assert!(run(resolve(&app.vault, &key, app.now(), "c1", &uri)).is_err());
+    // Cut short to its reference, a sealed one is no request (its spent mark is no request).
+    let (reference, _) = parts(&uri);
+    let resolved = run(resolve(&app.vault, &key, now, "c1", &uri)).unwrap();
+    assert!(run(spend(&app.vault, now, &resolved)).unwrap());
+    let cut = format!("urn:ietf:params:oauth:request_uri:{reference}");
+    assert_eq!(code_of(&run(resolve(&app.vault, &key, now, "c1", &cut)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
+    // Spent, its mark outlives it by a lifetime: a use that found it live cannot find the
+    // mark swept by a later one.
+    assert!(run(app.vault.get(&VaultKey::PushedRequest(reference).to_string(), now + 2 * REQUEST_URI_LIFETIME - 1)).unwrap().is_some());
     // Not a request_uri of ours at all.
     assert!(run(resolve(&app.vault, &key, app.now(), "c1", "urn:ietf:params:oauth:request_uri:")).is_err());
     assert!(run(resolve(&app.vault, &key, app.now(), "c1", "urn:ietf:params:oauth:request_uri:abc.def")).is_err());
