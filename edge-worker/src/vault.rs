@@ -496,19 +496,20 @@ impl Vault {
     async fn expire(&self, now: u64) -> worker::Result<()> {
         self.alarm.set(None);
         let kv = Kv::of(&self.state)?;
-        let Some(later) = sweep(&kv, now)? else {
+        let plan = sweep(&kv, now)?;
+        if !plan.kept {
             return self.state.storage().delete_all().await;
-        };
-        if let Some(at) = later {
+        }
+        if let Some(at) = plan.later {
             self.arm(&kv, at, now).await?;
         }
         Ok(())
     }
 }
 
-/// Deletes the entries that expired by `now` ([`sweep_plan`]). `None` when nothing else is
-/// stored; otherwise the latest expiry still ahead, if any.
-fn sweep(kv: &Kv, now: u64) -> worker::Result<Option<Option<u64>>> {
+/// Deletes the entries that expired by `now` ([`sweep_plan`]) unless nothing else is stored
+/// (the caller then deletes the whole object); the plan it followed.
+fn sweep(kv: &Kv, now: u64) -> worker::Result<SweepPlan> {
     let stored: Vec<(String, Option<u64>)> = kv
         .entries()?
         .into_iter()
@@ -519,13 +520,12 @@ fn sweep(kv: &Kv, now: u64) -> worker::Result<Option<Option<u64>>> {
         })
         .collect();
     let plan = sweep_plan(stored, now);
-    if !plan.kept {
-        return Ok(None);
+    if plan.kept {
+        for name in &plan.expired {
+            kv.delete(name)?;
+        }
     }
-    for name in &plan.expired {
-        kv.delete(name)?;
-    }
-    Ok(Some(plan.later))
+    Ok(plan)
 }
 
 /// What a sweep does with an object's stored names.

@@ -96,20 +96,24 @@ impl Resolved {
     pub fn sign_in(&self) -> Option<&str> {
         SignInToken::sign_in(&self.reference)
     }
+
+    /// Its Vault key: the stored request's, or a sealed one's spent mark.
+    fn key(&self) -> String {
+        VaultKey::PushedRequest(&self.reference).to_string()
+    }
 }
 
 /// Where a resolved request came from.
 #[derive(Debug, Clone)]
 enum Source {
-    /// Sealed into the request URI: the Vault key of its spent mark, and how long the mark is
-    /// kept: a lifetime past the URI's own expiry, so a use that found the URI live (its
-    /// `now` before the expiry) cannot find the mark already swept by an operation whose
-    /// `now` is later.
-    Sealed { mark: String, until: u64 },
+    /// Sealed into the request URI: how long its spent mark is kept, a lifetime past the
+    /// URI's own expiry, so a use that found the URI live (its `now` before the expiry)
+    /// cannot find the mark already swept by an operation whose `now` is later.
+    Sealed { until: u64 },
     /// Stored in the Vault under its reference (the form of request URIs before they were
-    /// sealed; they live 60 s, so a deployment does not end the sign-ins under way): the key,
-    /// and the value as the Vault answered it.
-    Stored { key: String, stored: serde_json::Value },
+    /// sealed; they live 60 s, so a deployment does not end the sign-ins under way): the value
+    /// as the Vault answered it.
+    Stored { stored: serde_json::Value },
 }
 
 /// Finds the pushed request `request_uri` for `client_id`: live, and only for the client
@@ -136,16 +140,14 @@ pub async fn resolve<V: OneTime>(vault: &V, master: &MasterKey, now: u64, client
             if now >= opened.expires_at {
                 return Err(invalid());
             }
-            let until = opened.expires_at + REQUEST_URI_LIFETIME;
-            (reference, opened.pushed, Source::Sealed { mark: VaultKey::PushedRequest(reference).to_string(), until })
+            (reference, opened.pushed, Source::Sealed { until: opened.expires_at + REQUEST_URI_LIFETIME })
         }
         None if reference.is_empty() => return Err(invalid()),
         None => {
-            let key = VaultKey::PushedRequest(reference).to_string();
-            let stored = vault.get(&key, now).await?.ok_or_else(invalid)?;
+            let stored = vault.get(&VaultKey::PushedRequest(reference).to_string(), now).await?.ok_or_else(invalid)?;
             // A spent mark (a sealed URI cut short) is not a request either.
             let pushed: PushedRequest = serde_json::from_value(stored.clone()).map_err(|_| invalid())?;
-            (reference, pushed, Source::Stored { key, stored })
+            (reference, pushed, Source::Stored { stored })
         }
     };
     if pushed.request.client_id != client_id {
@@ -161,9 +163,10 @@ pub async fn resolve<V: OneTime>(vault: &V, master: &MasterKey, now: u64, client
 /// # Errors
 /// When the store fails.
 pub async fn spend<V: OneTime>(vault: &V, now: u64, resolved: &Resolved) -> Result<bool, StoreError> {
+    let key = resolved.key();
     match &resolved.source {
-        Source::Sealed { mark, until } => vault.insert(mark, serde_json::Value::Bool(true), *until, now).await,
-        Source::Stored { key, .. } => Ok(vault.take(key, now).await?.is_some()),
+        Source::Sealed { until } => vault.insert(&key, serde_json::Value::Bool(true), *until, now).await,
+        Source::Stored { .. } => Ok(vault.take(&key, now).await?.is_some()),
     }
 }
 
@@ -183,14 +186,12 @@ pub async fn start_pushed_transaction<V: OneTime>(
     tx: &LoginTransaction,
 ) -> Result<Option<String>, StoreError> {
     let id = SignInToken::mint(rng, resolved.sign_in());
-    let key = VaultKey::Transaction(&id).to_string();
+    let (key, into) = (resolved.key(), VaultKey::Transaction(&id).to_string());
     let value = to_value(tx)?;
     let started = match &resolved.source {
-        Source::Sealed { mark, until } => {
-            vault.insert_pair((mark, serde_json::Value::Bool(true), *until), (&key, value, tx.expires_at), now).await?.then_some(())
-        }
+        Source::Sealed { until } => vault.insert_pair((&key, serde_json::Value::Bool(true), *until), (&into, value, tx.expires_at), now).await?.then_some(()),
         // A request URI's value never changes, so the transaction is the same whichever way.
-        Source::Stored { key: stored_key, stored } => turn_into(vault, now, stored_key, stored, &key, |_| Ok((value.clone(), tx.expires_at, ()))).await?,
+        Source::Stored { stored } => turn_into(vault, now, &key, stored, &into, |_| Ok((value.clone(), tx.expires_at, ()))).await?,
     };
     Ok(started.map(|()| id))
 }

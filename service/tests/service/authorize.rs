@@ -228,9 +228,8 @@ fn a_returning_sign_in_creates_one_vault_object() {
     // user's status (was: read, take, status, record, and a KV read of the user).
     let count = |step: &str| steps.iter().find(|(name, _)| *name == step).map_or(0, |(_, calls)| calls.len());
     assert_eq!(count("token"), 2, "{steps:?}");
-    // PAR: nothing stored, the request is sealed into its URI (was: one call creating the
-    // sign-in's object).
-    assert_eq!(count("par"), 0, "{steps:?}");
+    // PAR makes no Vault call: `oauth::push` takes no Vault, the request is sealed into its
+    // URI (was: one call creating the sign-in's object).
     // Authorize: the user's status, and the request URI's spent mark with the transaction in
     // one call (was: read, take, status, insert; then read, status, exchange).
     assert_eq!(count("authorize"), 2, "{steps:?}");
