@@ -93,6 +93,11 @@ pub fn base_headers(content_type: &str) -> Headers {
     })
 }
 
+/// A metadata document's headers ([`http::metadata_headers`]).
+pub fn metadata_headers() -> Headers {
+    headers_of(&http::metadata_headers())
+}
+
 fn headers_of(pairs: &[(&'static str, String)]) -> Headers {
     let h = Headers::new();
     for (name, value) in pairs {

@@ -65,6 +65,18 @@ pub fn api_status(code: ApiErrorCode) -> u16 {
     }
 }
 
+/// The headers of a metadata document (OpenID Connect Discovery, RFC 8414): public and the
+/// same for every caller until a deployment changes it, so a relying party's HTTP cache may
+/// keep it an hour (the token endpoint's `no-store` and `Pragma` are for secrets, and a
+/// referrer policy is for pages).
+pub fn metadata_headers() -> Vec<(&'static str, String)> {
+    vec![
+        ("Content-Type", "application/json".to_owned()),
+        ("Cache-Control", "public, max-age=3600".to_owned()),
+        ("X-Content-Type-Options", "nosniff".to_owned()),
+    ]
+}
+
 /// Headers every answer of ours carries, for a body of `content_type`.
 pub fn base_headers(content_type: &str) -> Vec<(&'static str, String)> {
     let mut h = vec![

@@ -64,7 +64,11 @@ after(async () => {
 });
 
 test('discovery names every endpoint and auth method, and the JWKS has our ES256 and RS256 keys', async () => {
-  const m = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
+  const served = await fetch(`${worker.url}/.well-known/openid-configuration`);
+  assert.equal(served.headers.get('content-type'), 'application/json');
+  assert.equal(served.headers.get('cache-control'), 'public, max-age=3600', 'a public document a relying party may cache');
+  assert.equal(served.headers.get('x-content-type-options'), 'nosniff');
+  const m = await served.json();
   assert.equal(m.issuer, worker.url);
   assert.equal(m.pushed_authorization_request_endpoint, `${worker.url}/par`);
   assert.deepEqual(m.token_endpoint_auth_methods_supported.sort(),
@@ -261,6 +265,7 @@ test('a wrong PKCE verifier is refused without spending the code and recorded; t
   // Whoever saw the code cannot burn it for the client it was issued to.
   const right = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: verifier }));
   assert.equal(right.status, 200, await right.clone().text());
+  assert.equal(right.headers.get('cache-control'), 'no-store', 'a token response is not kept (RFC 6749 5.1)');
   assert.ok((await right.json()).id_token);
   const again = await fetch(`${worker.url}/token`, form({ ...base, code_verifier: verifier }));
   assert.equal((await again.json()).error, 'invalid_grant', 'one use (RFC 6749 10.5)');

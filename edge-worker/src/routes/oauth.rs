@@ -26,10 +26,9 @@ use worker::{Env, Method, Response};
 /// The browser-binding cookie.
 pub const BROWSER_COOKIE: &str = "bp_browser";
 
-/// The discovery document's response as an isolate made it for its issuer: the body and the
-/// init each request's response is made from, in one call into the runtime.
+/// The discovery document's response as an isolate made it: the body and the init each
+/// request's response is made from, in one call into the runtime.
 struct Prepared {
-    issuer: String,
     body: worker::js_sys::Uint8Array,
     init: worker::web_sys::ResponseInit,
 }
@@ -39,22 +38,23 @@ thread_local! {
 }
 
 /// The discovery document. It needs no storage, key or entropy, so it is answered before
-/// any per-request context is made, from a response prepared once per isolate.
+/// any per-request context is made, from a response prepared by the isolate's first request:
+/// the issuer it names is a variable of the deployment, the same for the isolate's life.
 ///
 /// # Errors
 /// Internal when the issuer is not configured or the runtime refuses the response.
 pub fn discovery(env: &Env) -> AppResult<worker::web_sys::Response> {
-    let issuer = crate::store::issuer(env)?;
     DISCOVERY.with(|cache| {
         let mut cache = cache.borrow_mut();
         let prepared = match cache.take() {
-            Some(p) if p.issuer == issuer => p,
-            _ => {
+            Some(p) => p,
+            None => {
+                let issuer = crate::store::issuer(env)?;
                 let text = serde_json::to_string(&metadata(&issuer)).map_err(|e| AppError::internal(format!("serialise: {e}")))?;
                 let init = worker::web_sys::ResponseInit::new();
                 init.set_status(200);
-                init.set_headers(&crate::error::base_headers("application/json").0);
-                Prepared { issuer, body: worker::js_sys::Uint8Array::from(text.as_bytes()), init }
+                init.set_headers(&crate::error::metadata_headers().0);
+                Prepared { body: worker::js_sys::Uint8Array::from(text.as_bytes()), init }
             }
         };
         // Each response gets its own copy of the body and headers (Fetch's Response
