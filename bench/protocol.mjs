@@ -15,7 +15,8 @@
 // token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
 // min-max over rounds), Biopass's ratio to each peer (of each round's figures: median,
 // min-max over rounds), requests/s and p50/p99 latency (medians over rounds), and each
-// worker's bundle size gzipped; then each worker's CPU per second while idle (nothing sent
+// worker's bundle size gzipped, each Worker's startup CPU (wrangler check startup), the resident memory of each wrangler dev's workerd at the
+// end; then each worker's CPU per second while idle (nothing sent
 // for PROTOCOL_IDLE seconds, default 20, right after the rounds: Biopass's one-time objects
 // still wait for their expiry alarms; with PROTOCOL_IDLE past the sign-ins' 15-minute
 // lifetime every alarm has rung, and the idle CPU per sign-in made is their whole cost). The peer needs its package: `npm ci --prefix bench/peer`.
@@ -288,6 +289,41 @@ function bundle(dir, pick) {
   return `${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (${files.sort().join(', ')})`;
 }
 
+/** Resident memory (MiB) of the workerd processes of a process group, from /proc. */
+function workerdRssMiB(pgid) {
+  let kib = 0;
+  for (const { pid, comm } of groupProcesses(pgid)) {
+    if (!comm.startsWith('workerd')) continue;
+    try {
+      kib += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch { /* process went away */ }
+  }
+  return kib / 1024;
+}
+
+/**
+ * CPU ms of a Worker's startup (its modules evaluated and its wasm instantiated), by
+ * `wrangler check startup` (it builds the Worker as `wrangler deploy` would and profiles its
+ * startup in workerd): the profile's non-idle time, median (min-max) over `times` runs.
+ * The profile samples about every millisecond, so the figure is that coarse.
+ */
+function startupMs(cwd, config, times = 5) {
+  const out = mkdtempSync(join(tmpdir(), 'biopass-startup-'));
+  try {
+    const runs = [];
+    for (let i = 0; i < times; i++) {
+      const file = join(out, `${i}.cpuprofile`);
+      execFileSync(WRANGLER, ['check', 'startup', '-c', config, '--outfile', file], { cwd, stdio: 'pipe', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } });
+      const profile = JSON.parse(readFileSync(file, 'utf8'));
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      runs.push(profile.samples.reduce((t, id, j) => t + (byId.get(id).callFrame.functionName === '(idle)' ? 0 : profile.timeDeltas[j] ?? 0), 0) / 1000);
+    }
+    return runs;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /** Whether the workerd processes of a process group were started with an inspector. */
 function inspector(pgid) {
   return groupProcesses(pgid).some(({ pid, comm }) => {
@@ -323,6 +359,7 @@ try {
     await side.prepare(1);
     await side.signIn();
   }
+  const rssWarm = sides.map((side) => workerdRssMiB(side.pgid));
   for (let r = 0; r < ROUNDS; r++) {
     const order = sides.map((_, i) => sides[(i + r) % sides.length]);
     await round(order);
@@ -333,6 +370,8 @@ try {
   const idleFrom = sides.map((side) => groupCpuMs(side.pgid));
   await new Promise((r) => setTimeout(r, IDLE * 1000));
   const idle = sides.map((side, i) => (groupCpuMs(side.pgid) - idleFrom[i]) / IDLE);
+  const rss = sides.map((side) => workerdRssMiB(side.pgid));
+  const startup = { Biopass: startupMs(ROOT, 'wrangler.toml'), peer: startupMs(PEER_DIR, 'wrangler.toml') };
 
   const insp = sides.map((s) => `${s.name} ${inspector(s.pgid) ? 'on' : 'off'}`).join(', ');
   const peerDist = mkdtempSync(join(tmpdir(), 'biopass-peer-dist-'));
@@ -383,6 +422,9 @@ try {
   for (const r of table.slice(1)) console.log(line(r));
   console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
   if (sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
+  console.log(`memory, resident, of each wrangler dev's workerd after the warm-up / after the rounds and the idle time: ${sides.map((side, i) => `${side.name} ${f(rssWarm[i], 0)} / ${f(rss[i], 0)} MiB`).join(', ')}`);
+  console.log('  (Biopass\'s workerd also runs the face service, whose models are not loaded on this path, and every Vault object its sign-ins opened: on Cloudflare those run apart from the Worker)');
+  console.log(`startup, CPU ms by wrangler check startup (5 runs, median (min-max)): ${Object.entries(startup).map(([n, ms]) => `${n} ${cell(ms)}`).join(', ')}`);
   console.log(`\nbundle, Biopass provider: edge-worker/build ${bundle(BUILD, (n) => /\.(m?js|wasm)$/.test(n))}`);
   const faceBuild = join(ROOT, 'face-service', 'build');
   console.log(`bundle, Biopass face service (not on the protocol path): face-service/build ${bundle(faceBuild, (n) => /\.(m?js|wasm)$/.test(n))}`);
