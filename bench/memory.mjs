@@ -9,27 +9,15 @@
 // bench/protocol.mjs figures after sign-ins say more about the local simulation than about
 // the Worker.
 //   node bench/memory.mjs [N=2000]   (after scripts/build.sh and npm ci --prefix bench/peer)
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freePort, groupProcesses } from '../tests/lib/worker.mjs';
+import { ROOT, freePort, workerdRssMiB } from '../tests/lib/worker.mjs';
 import { startService } from '../tests/lib/service.mjs';
 
 const N = Number(process.argv[2] ?? 2000);
 if (!Number.isInteger(N) || N < 1) throw new Error('N must be a positive integer');
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
-
-/** Resident memory (MiB) of the workerd processes of a process group, from /proc. */
-function workerdRssMiB(pgid) {
-  let kib = 0;
-  for (const { pid, comm } of groupProcesses(pgid)) {
-    if (!comm.startsWith('workerd')) continue;
-    try {
-      kib += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch { /* process went away */ }
-  }
-  return kib / 1024;
-}
 
 const settle = () => new Promise((r) => setTimeout(r, 3000));
 

@@ -33,7 +33,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, TICK, newState, startWorker, createApp, freePort, groupCpuMs, groupProcesses, workerdCpuMs } from '../tests/lib/worker.mjs';
+import { ROOT, TICK, newState, startWorker, createApp, freePort, groupCpuMs, groupProcesses, workerdCpuMs, workerdRssMiB } from '../tests/lib/worker.mjs';
 import { startService } from '../tests/lib/service.mjs';
 import { Account, loginWithTotp } from '../tests/lib/login.mjs';
 import { step } from '../tests/lib/totp.mjs';
@@ -287,18 +287,6 @@ function bundle(dir, pick) {
   };
   walk(dir);
   return `${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (${files.sort().join(', ')})`;
-}
-
-/** Resident memory (MiB) of the workerd processes of a process group, from /proc. */
-function workerdRssMiB(pgid) {
-  let kib = 0;
-  for (const { pid, comm } of groupProcesses(pgid)) {
-    if (!comm.startsWith('workerd')) continue;
-    try {
-      kib += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch { /* process went away */ }
-  }
-  return kib / 1024;
 }
 
 /**

@@ -142,6 +142,18 @@ export function workerdCpuMs(pgid) {
   return (ticks * 1000) / TICK;
 }
 
+/** Resident memory (MiB) of the workerd processes of a worker's process group, from /proc. */
+export function workerdRssMiB(pgid) {
+  let kib = 0;
+  for (const { pid, comm } of groupProcesses(pgid)) {
+    if (!comm.startsWith('workerd')) continue;
+    try {
+      kib += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch { /* process went away */ }
+  }
+  return kib / 1024;
+}
+
 /**
  * What `workerdCpuMs` reads, for a long window, plus the time of the group's children that exited and
  * were reaped (cutime + cstime of every process in the group), so a runtime process that ends
