@@ -9,52 +9,48 @@
 // bench/protocol.mjs figures after sign-ins say more about the local simulation than about
 // the Worker.
 //   node bench/memory.mjs [N=2000]   (after scripts/build.sh and npm ci --prefix bench/peer)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT, freePort, workerdRssMiB } from '../tests/lib/worker.mjs';
-import { startService } from '../tests/lib/service.mjs';
+import { newState, startWorker, workerdRssMiB } from '../tests/lib/worker.mjs';
+import { PEER_METADATA, startPeerDev } from './lib.mjs';
 
 const N = Number(process.argv[2] ?? 2000);
 if (!Number.isInteger(N) || N < 1) throw new Error('N must be a positive integer');
-const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
 
 const settle = () => new Promise((r) => setTimeout(r, 3000));
 
-async function measure(name, cwd, configs, path) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const persist = mkdtempSync(join(tmpdir(), 'biopass-memory-'));
-  const service = await startService(`${name} wrangler dev`, WRANGLER, [
-    'dev', ...configs.flatMap((c) => ['-c', c]), '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', persist, '--var', `ISSUER:${url}`, '--inspector-port', String(await freePort()),
-    '--show-interactive-dev-session=false',
-  ], {
-    cwd,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-    healthUrl: `${url}${path}`,
-    timeoutMs: 180_000,
-  });
+/** `start()` gives `{ url, pgid, stop }`; its memory fresh and after N GETs of `path`. */
+async function measure(name, start, path) {
+  const running = await start();
   try {
     await settle();
-    const fresh = workerdRssMiB(service.pgid);
+    const fresh = workerdRssMiB(running.pgid);
     for (let i = 0; i < N; i++) {
-      const r = await fetch(`${url}${path}`);
+      const r = await fetch(`${running.url}${path}`);
       if (!r.ok) throw new Error(`${name}: ${path} answered ${r.status}`);
       await r.text();
     }
     await settle();
-    return { name, fresh, loaded: workerdRssMiB(service.pgid) };
+    return { name, fresh, loaded: workerdRssMiB(running.pgid) };
   } finally {
-    await service.stop();
-    rmSync(persist, { recursive: true, force: true });
+    await running.stop();
+  }
+}
+
+/** The provider under startWorker (`configs`: its default, or the provider's alone), its state removed when it stops. */
+async function provider(configs) {
+  const state = newState();
+  try {
+    const worker = await startWorker(state, { configs });
+    return { url: worker.url, pgid: worker.pgid, stop: async () => { await worker.stop(); state.cleanup(); } };
+  } catch (e) {
+    state.cleanup();
+    throw e;
   }
 }
 
 const rows = [
-  await measure('peer+assets', join(ROOT, 'bench/peer'), ['wrangler.assets.toml'], '/.well-known/oauth-authorization-server'),
-  await measure('Biopass provider alone', ROOT, ['wrangler.toml'], '/.well-known/openid-configuration'),
-  await measure('Biopass provider + face service', ROOT, ['wrangler.toml', 'face-service/wrangler.toml'], '/.well-known/openid-configuration'),
+  await measure('peer+assets', () => startPeerDev('wrangler.assets.toml'), PEER_METADATA),
+  await measure('Biopass provider alone', () => provider(['wrangler.toml']), '/.well-known/openid-configuration'),
+  await measure('Biopass provider + face service', () => provider(), '/.well-known/openid-configuration'),
 ];
 console.log(`\nResident memory of wrangler dev's workerd (MiB), fresh and after ${N} metadata GETs:`);
 console.log('| set-up | fresh | after GETs | fresh / peer+assets |');

@@ -29,12 +29,12 @@
 // metadata GETs per worker and round, sequential and again at `concurrency`.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, TICK, newState, startWorker, createApp, freePort, groupCpuMs, groupProcesses, workerdCpuMs, workerdRssMiB } from '../tests/lib/worker.mjs';
-import { startService } from '../tests/lib/service.mjs';
+import { ROOT, TICK, newState, startWorker, createApp, groupCpuMs, groupProcesses, workerdCpuMs, workerdRssMiB } from '../tests/lib/worker.mjs';
+import { PEER_DIR, PEER_METADATA, WRANGLER, startPeerDev } from './lib.mjs';
 import { Account, loginWithTotp } from '../tests/lib/login.mjs';
 import { step } from '../tests/lib/totp.mjs';
 
@@ -56,8 +56,6 @@ const BASELINE = process.env.PROTOCOL_BASELINE;
 const ONLY = process.env.PROTOCOL_ONLY;
 if (ONLY !== undefined && ONLY !== 'discovery') throw new Error(`PROTOCOL_ONLY can be discovery, not ${ONLY}`);
 const CALLBACK = 'https://rp.example.com/callback';
-const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
-const PEER_DIR = join(ROOT, 'bench/peer');
 const BUILD = join(ROOT, 'edge-worker/build');
 const started = performance.now();
 
@@ -159,24 +157,8 @@ function biopass(worker, app, name = 'Biopass') {
 }
 
 async function startPeer(name, config) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const persist = mkdtempSync(join(tmpdir(), 'biopass-peer-'));
-  mkdirSync(join(ROOT, 'tests/out'), { recursive: true });
-  // The same flags and environment as tests/lib/worker.mjs's startWorker.
-  const service = await startService('peer wrangler dev', WRANGLER, [
-    'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', persist,
-    '--var', `ISSUER:${url}`,
-    '--inspector-port', String(await freePort()),
-    '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'info',
-  ], {
-    cwd: PEER_DIR,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-    healthUrl: `${url}/.well-known/oauth-authorization-server`,
-    logFile: join(ROOT, 'tests/out', `wrangler-peer-${port}.log`),
-  });
-  const side = { name, url, pgid: service.pgid, metadata: '/.well-known/oauth-authorization-server', stop: async () => { await service.stop(); rmSync(persist, { recursive: true, force: true }); } };
+  const { url, pgid, stop } = await startPeerDev(config);
+  const side = { name, url, pgid, metadata: PEER_METADATA, stop };
   try {
     // One confidential client through RFC 7591 dynamic registration (client_secret_basic).
     const reg = await (await ok(await fetch(`${url}/register`, {
@@ -292,8 +274,8 @@ function bundle(dir, pick) {
 /**
  * CPU ms of a Worker's startup (its modules evaluated and its wasm instantiated), by
  * `wrangler check startup` (it builds the Worker as `wrangler deploy` would and profiles its
- * startup in workerd): the profile's non-idle time, median (min-max) over `times` runs.
- * The profile samples about every millisecond, so the figure is that coarse.
+ * startup in workerd): the profile's non-idle time of each of `times` runs. The profile
+ * samples about every millisecond, so the figure is that coarse.
  */
 function startupMs(cwd, config, times = 5) {
   const out = mkdtempSync(join(tmpdir(), 'biopass-startup-'));

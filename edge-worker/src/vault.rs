@@ -497,6 +497,8 @@ impl Vault {
         self.alarm.set(None);
         let kv = Kv::of(&self.state)?;
         let plan = sweep(&kv, now)?;
+        // Swept just now: setting the alarm again need not sweep a second time.
+        self.swept_at.set(now);
         if !plan.kept {
             return self.state.storage().delete_all().await;
         }

@@ -38,6 +38,9 @@ export function newState() {
   return { dir, adminToken, envFile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The provider's wrangler config, then the face service's: what `scripts/run` starts. */
+const PROVIDER_AND_FACE = ['wrangler.toml', 'face-service/wrangler.toml'];
+
 /** Where each worker's whole log goes (tests/out is not committed). */
 const LOGS = join(ROOT, 'tests', 'out');
 
@@ -45,15 +48,17 @@ const LOGS = join(ROOT, 'tests', 'out');
  * Starts the worker under wrangler dev on 127.0.0.1. `host` names it in its issuer URL:
  * `localhost` for passkeys (WebAuthn needs a domain name as relying party, not an IP).
  * `root`: the checkout whose built Workers run (another one's build, for a bench's baseline).
+ * `configs`: the wrangler configs it runs, the provider's first (by default with the face
+ * service it calls, as `scripts/run` starts them).
  */
-export async function startWorker(state, { port, host = '127.0.0.1', root = ROOT } = {}) {
+export async function startWorker(state, { port, host = '127.0.0.1', root = ROOT, configs = PROVIDER_AND_FACE } = {}) {
   // A free port is only free until someone binds it: between freePort() and wrangler's bind
   // another process (another test file's workerd, its internal sockets) may take it. Such a
   // start is tried again on new ports (or, for a restart on a fixed port, the same one a
   // moment later); any other failure is the test's.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startWorkerOnce(state, { port: port ?? await freePort(), host, root });
+      return await startWorkerOnce(state, { port: port ?? await freePort(), host, root, configs });
     } catch (e) {
       if (attempt >= 3 || !String(e.message).includes('Address already in use')) throw e;
       await new Promise((r) => setTimeout(r, 500 * attempt));
@@ -61,14 +66,14 @@ export async function startWorker(state, { port, host = '127.0.0.1', root = ROOT
   }
 }
 
-async function startWorkerOnce(state, { port, host, root }) {
+async function startWorkerOnce(state, { port, host, root, configs }) {
   mkdirSync(LOGS, { recursive: true });
   const url = `http://${host}:${port}`;
   let inspectorPort;
   do inspectorPort = await freePort(); while (inspectorPort === port);
   const service = await startService('wrangler dev', join(ROOT, 'node_modules/.bin/wrangler'), [
-    // The provider first (its port, its vars), then the face service it calls.
-    'dev', '-c', 'wrangler.toml', '-c', 'face-service/wrangler.toml',
+    // The provider first (its port, its vars), then what it calls.
+    'dev', ...configs.flatMap((c) => ['-c', c]),
     '--ip', '127.0.0.1', '--port', String(port),
     '--persist-to', join(state.dir, 'wrangler'),
     '--env-file', state.envFile,
