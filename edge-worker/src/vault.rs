@@ -24,9 +24,11 @@
 //! last used step moved forward or the answer counted; a user's TOTP counter).
 //!
 //! Expiry: an entry past its expiry is absent to every operation at once; an alarm removes it
-//! from storage later. The alarm is set for the latest expiry in the object (kept in memory
-//! while the instance lives, so most writes do not read it), so it rings once for a sign-in
-//! (or for sign-ins that follow each other), after the last of its values expired; when
+//! from storage later. The alarm is set for the latest expiry in the object, rounded up to
+//! the next quarter hour (kept in memory while the instance lives, so most writes do not
+//! read it, and the sign-ins of a person within a quarter hour move it once), so it rings
+//! once for a sign-in (or for sign-ins that follow each other), after the last of its values
+//! expired; when
 //! nothing is left it deletes the whole object. Setting it later first deletes what expired
 //! already, so an object in use all day does not keep what expired in it.
 //!
@@ -316,7 +318,7 @@ impl Vault {
     /// alarm keeps moving on (every sign-in of a person shares one, and each sets it for its
     /// own last expiry) would otherwise keep them until it is left alone long enough to ring.
     async fn arm(&self, kv: &Kv, expires_at: u64, now: u64) -> worker::Result<()> {
-        let ms = i64::try_from(expires_at).unwrap_or(i64::MAX / 1000).saturating_mul(1000);
+        let ms = unix_ms(expires_at);
         let storage = self.state.storage();
         let set = match self.alarm.get() {
             Some(known) => Some(known),
@@ -331,8 +333,9 @@ impl Vault {
             self.swept_at.set(now);
             sweep(kv, now)?;
         }
-        storage.set_alarm(worker::ScheduledTime::new(js_sys_date(ms))).await?;
-        self.alarm.set(Some(ms));
+        let at = unix_ms(alarm_time(expires_at));
+        storage.set_alarm(worker::ScheduledTime::new(js_sys_date(at))).await?;
+        self.alarm.set(Some(at));
         Ok(())
     }
 
@@ -509,6 +512,22 @@ impl Vault {
     }
 }
 
+/// How far an alarm's time is rounded up: a quarter of an hour, so the sign-ins of a person
+/// that follow each other within it move the object's alarm once (each move is a write of
+/// the runtime's alarm index), at the cost of what expired staying stored that much longer
+/// (absent to every operation all the same).
+const ALARM_GRAIN: u64 = 15 * 60;
+
+/// The time (Unix seconds) the alarm is set for to remove what expires at `expires_at`.
+fn alarm_time(expires_at: u64) -> u64 {
+    expires_at.div_ceil(ALARM_GRAIN).saturating_mul(ALARM_GRAIN)
+}
+
+/// Unix seconds in milliseconds, as the alarm API takes them.
+fn unix_ms(secs: u64) -> i64 {
+    i64::try_from(secs).unwrap_or(i64::MAX / 1000).saturating_mul(1000)
+}
+
 /// Deletes the entries that expired by `now` ([`sweep_plan`]) unless nothing else is stored
 /// (the caller then deletes the whole object); the plan it followed.
 fn sweep(kv: &Kv, now: u64) -> worker::Result<SweepPlan> {
@@ -560,7 +579,19 @@ fn sweep_plan(stored: Vec<(String, Option<u64>)>, now: u64) -> SweepPlan {
 
 #[cfg(test)]
 mod tests {
-    use super::{sweep_plan, SweepPlan};
+    use super::{alarm_time, sweep_plan, unix_ms, SweepPlan};
+
+    #[test]
+    fn an_alarm_is_set_at_the_next_quarter_hour_at_or_after_the_expiry() {
+        assert_eq!(alarm_time(900), 900);
+        assert_eq!(alarm_time(901), 1800);
+        assert_eq!(alarm_time(1799), 1800);
+        // Sign-ins a few minutes apart within one quarter hour share one alarm time.
+        assert_eq!(alarm_time(1_700_000_100 + 60), alarm_time(1_700_000_100 + 300));
+        assert_eq!(alarm_time(u64::MAX), u64::MAX);
+        assert_eq!(unix_ms(2), 2000);
+        assert_eq!(unix_ms(u64::MAX), i64::MAX / 1000 * 1000);
+    }
 
     #[test]
     fn a_sweep_deletes_what_expired_and_keeps_the_rest() {

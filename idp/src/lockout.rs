@@ -126,8 +126,8 @@ pub enum Answered {
     /// Wrong (`used`: right, but its step was used already): counted; `count` attempts are
     /// now within the window.
     Counted { count: u64, used: bool },
-    /// Right, but the last used step is not known here yet: nothing changed; ask again with
-    /// the floor (the step a store of an earlier layout kept).
+    /// The counter has no last used step yet: nothing changed; ask again with the floor
+    /// (the step a store of an earlier layout kept, 0 for none), which the answer then keeps.
     NeedFloor,
 }
 
@@ -156,19 +156,18 @@ pub fn answer(attempts: &mut Attempts, last: &mut Option<u64>, a: CodeAnswer) ->
     if let Some(retry_at) = attempts.refused_until(now, window, limit) {
         return Answered::Refused { retry_at };
     }
+    // A counter without a last step takes the floor first, whatever the answer, so a wrong
+    // answer also moves the counter to this layout and the floor is asked for once.
+    let Some(l) = last.or(floor) else {
+        return Answered::NeedFloor;
+    };
+    *last = Some(l);
     let used = match step {
-        Some(s) => match last.or(floor) {
-            None => return Answered::NeedFloor,
-            Some(l) if s > l => {
-                *last = Some(s);
-                return Answered::Accepted;
-            }
-            Some(_) => {
-                // A reused step still moves nothing; the floor is kept for the next answer.
-                *last = last.or(floor);
-                true
-            }
-        },
+        Some(s) if s > l => {
+            *last = Some(s);
+            return Answered::Accepted;
+        }
+        Some(_) => true,
         None => false,
     };
     match attempts.reserve(now, window, limit, id) {
@@ -190,6 +189,9 @@ mod tests {
             answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: None }),
             Answered::NeedFloor
         );
+        assert_eq!((a.count(), last), (0, None));
+        // A wrong one too: the floor comes first.
+        assert_eq!(answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "0".into(), step: None, floor: None }), Answered::NeedFloor);
         assert_eq!((a.count(), last), (0, None));
         // With the floor: a step at or below it is a reuse (counted), above it is accepted once.
         assert_eq!(
@@ -225,6 +227,22 @@ mod tests {
             answer(&mut a, &mut last, CodeAnswer { now: 1003, window: 900, limit: lock, id: "7".into(), step: Some(40), floor: None }),
             Answered::Accepted
         );
+    }
+
+    #[test]
+    fn a_wrong_answer_with_the_floor_keeps_the_floor() {
+        let lock = Limit::Lock { max: 5 };
+        let (mut a, mut last) = (Attempts::default(), None);
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: None, floor: Some(0) }),
+            Answered::Counted { count: 1, used: false }
+        );
+        assert_eq!(last, Some(0), "kept: the floor is not asked for again");
+        assert_eq!(
+            answer(&mut a, &mut last, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(7), floor: None }),
+            Answered::Accepted
+        );
+        assert_eq!(last, Some(7));
     }
 
     fn ids(n: usize) -> impl Iterator<Item = String> {

@@ -22,7 +22,9 @@
 //! # Vault: one-time and counted things (strongly consistent; `edge-worker/src/vault.rs`)
 //! Each key has a Vault object of its own (named by the key), except the values of one sign-in
 //! ([`SignInToken`]: `par`, `tx`, `face-nonce`, `code`, `code-used`), whose keys are
-//! `sign-in:{id}:{key}` and which share the object `sign-in:{id}` ([`vault_object`]).
+//! `sign-in:{id}:{key}` and which share the object `sign-in:{id}`, and the values of one user
+//! (status, revoked tokens, used recovery codes, the TOTP counter), whose keys are
+//! `user-disabled:{user}:{key}` and which share the user's status object ([`vault_object`]).
 //!
 //! | key | value |
 //! |---|---|
@@ -34,10 +36,12 @@
 //! | `jti:{client_id}:{sha256(jti)}` | a client assertion's id, inserted once |
 //! | `sign-in:{id}:face-nonce:{sha256(nonce)}` | a face challenge, taken once |
 //! | `session:{sha256(cookie)}` | a console session |
-//! | `totp-step:{user}` | the last TOTP step used, as an earlier layout kept it: now read only once per user, as the floor of the step kept beside the TOTP counter |
+//! | `totp-step:{user}` | the last TOTP step used, as the first layout kept it: now read only once per user, as a floor of the step kept beside the TOTP counter |
 //! | `passkey-challenge:{sha256(challenge)}` | a passkey ceremony's challenge, taken once (90 s) |
 //! | `passkey-count:{user}:{sha256(credential)}` | a passkey's highest signature counter (only moves forward), and whether it ever counted |
-//! | `fail:{totp,face}:{user}` | failed answers of one user's authenticator; the TOTP one also keeps the last TOTP step used (only moves forward), so one operation checks the lock-out and spends the step |
+//! | `user-disabled:{user}:fail-totp` | failed TOTP answers of one user and the last TOTP step used (only moves forward), so one operation checks the lock-out and spends the step; a slot of the user's status object, which every step of a sign-in the first factor vouched for reads already |
+//! | `fail:totp:{user}` | the same counter as the layout before kept it, in an object of its own: read once per user, for its step (a floor) and its lock |
+//! | `fail:face:{user}` | failed face answers of one user |
 //! | `fail:browser:{binding}` | failed answers from one browser (sign-ins nobody vouched for) |
 //! | `fail:address:{sha256(ip)}` | failed answers from one network address (same) |
 //! | `fail:account:{sha256(name key)}` | failed answers for one account name (same) |
@@ -221,7 +225,11 @@ pub enum VaultKey<'a> {
     FaceNonce(&'a str),
     /// A console session's cookie value (stored by its hash).
     Session(&'a str),
+    /// The last TOTP step used, as the first layout kept it.
     TotpStep(&'a str),
+    /// A user's TOTP counter as the layout before kept it, in an object of its own: read
+    /// once per user, for its last step and whether its lock is in force.
+    TotpCounterBefore(&'a str),
     /// A passkey ceremony's challenge (stored by its hash).
     PasskeyChallenge(&'a str),
     /// The highest signature counter seen for a user's passkey (user id, credential tag):
@@ -262,6 +270,8 @@ impl fmt::Display for VaultKey<'_> {
             Self::TotpStep(user) => write!(f, "totp-step:{user}"),
             Self::PasskeyChallenge(challenge) => write!(f, "passkey-challenge:{}", sha256_hex(challenge)),
             Self::PasskeyCounter(user, tag) => write!(f, "passkey-count:{user}:{tag}"),
+            Self::Failures(Failures::Authenticator(AuthenticatorKind::Totp, user)) => write!(f, "{USER_PREFIX}{user}:fail-totp"),
+            Self::TotpCounterBefore(user) => write!(f, "fail:totp:{user}"),
             Self::Failures(Failures::Authenticator(kind, user)) => write!(f, "fail:{}:{user}", kind.id()),
             Self::Failures(Failures::Browser(binding)) => write!(f, "fail:browser:{binding}"),
             Self::Failures(Failures::Address(ip)) => write!(f, "fail:address:{}", sha256_hex(ip)),
@@ -287,8 +297,9 @@ const USER_PREFIX: &str = "user-disabled:";
 
 /// Where a Vault key (as built by [`VaultKey`]) lives: the name of its object, and its slot in
 /// that object (`None`: the object's own value). A sign-in's values
-/// (`sign-in:{id}:{key}`) share the object `sign-in:{id}`; a user's revoked tokens
-/// (`user-disabled:{id}:{key}`) share the user's status object `user-disabled:{id}` (user ids
+/// (`sign-in:{id}:{key}`) share the object `sign-in:{id}`; a user's revoked tokens, used
+/// recovery codes and TOTP counter (`user-disabled:{id}:{key}`) share the user's status
+/// object `user-disabled:{id}` (user ids
 /// hold no `:`); every other key has an object of its own, named by the key, as before
 /// sign-ins shared one.
 pub fn vault_object(key: &str) -> (&str, Option<&str>) {
@@ -474,7 +485,9 @@ mod tests {
         ];
         let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
         assert_eq!(distinct.len(), keys.len());
-        assert_eq!(keys[0], "fail:totp:u1");
+        assert_eq!(keys[0], "user-disabled:u1:fail-totp");
+        assert_eq!(vault_object(&keys[0]), ("user-disabled:u1", Some("fail-totp")), "the user's status object");
+        assert_eq!(VaultKey::TotpCounterBefore("u1").to_string(), "fail:totp:u1");
         assert_eq!(keys[1], "fail:face:u1");
         assert_eq!(keys[7], "totp-step:u1");
         assert_eq!(VaultKey::UserName(None, &ada).to_string(), KvKey::UserName(None, &ada).to_string());

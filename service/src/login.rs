@@ -520,9 +520,13 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
     let ask = |id: String, floor: Option<u64>| CodeAnswer { now, window: counter.window, limit: counter.limit, id, step: verified, floor };
     let mut answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), None)).await?;
     if answered == Answered::NeedFloor {
-        // The first answer since the last used step moved beside the counter: the step as
-        // the earlier layout kept it.
-        let floor = cx.vault.counter(&VaultKey::TotpStep(&user.id).to_string()).await?.unwrap_or(0);
+        // The user's first answer since the counter moved into their status object: the
+        // earlier layouts' last step is the floor, and a lock they have in force still holds.
+        let before = VaultKey::TotpCounterBefore(&user.id).to_string();
+        if let Some(retry_at) = cx.vault.refused_until(&before, now, counter.window, counter.limit).await? {
+            return Err(refused(step.t(), counter.scope, retry_at, cx.now));
+        }
+        let floor = earlier_totp_step(cx, &user.id).await?;
         answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), Some(floor))).await?;
     }
     match answered {
@@ -546,13 +550,19 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
 /// no step yet.
 async fn advance_totp_step<V: OneTime, R: Records>(cx: &Context<V, R>, user_id: &str, to: u64) -> LoginResult<bool> {
     let key = lockout::authenticator(AuthenticatorKind::Totp, user_id).key;
-    if cx.vault.counter(&key).await?.is_none() {
-        let floor = cx.vault.counter(&VaultKey::TotpStep(user_id).to_string()).await?;
-        if floor.is_some_and(|f| to <= f) {
-            return Ok(false);
-        }
+    if cx.vault.counter(&key).await?.is_none() && to <= earlier_totp_step(cx, user_id).await? {
+        return Ok(false);
     }
     Ok(cx.vault.advance(&key, to).await?)
+}
+
+/// The last TOTP step used as the earlier layouts kept it (`totp-step:{user}`, then the
+/// counter `fail:totp:{user}` in an object of its own), 0 for none: the floor of the step
+/// kept in the user's status object, read once per user.
+async fn earlier_totp_step<V: OneTime, R: Records>(cx: &Context<V, R>, user_id: &str) -> LoginResult<u64> {
+    let first = cx.vault.counter(&VaultKey::TotpStep(user_id).to_string()).await?;
+    let before = cx.vault.counter(&VaultKey::TotpCounterBefore(user_id).to_string()).await?;
+    Ok(first.max(before).unwrap_or(0))
 }
 
 /// Refuses a face challenge while the user's face is locked (vouched-for sign-ins only:

@@ -128,9 +128,10 @@ async fn erase<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) ->
     }
     for key in [
         VaultKey::TotpStep(&user.id),
+        // The whole status object, the TOTP counter in it too.
         VaultKey::UserDisabled(&user.id),
         VaultKey::PoolClaim(&user.id),
-        VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Totp, &user.id)),
+        VaultKey::TotpCounterBefore(&user.id),
         VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Face, &user.id)),
     ] {
         cx.vault.clear(&key.to_string()).await?;

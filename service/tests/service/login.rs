@@ -287,13 +287,16 @@ fn a_right_totp_answer_is_one_vault_call_and_the_step_kept_by_the_earlier_layout
     let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
     let counter = VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Totp, &ada.id)).to_string();
 
-    // A right answer: one call, to the user's TOTP counter.
+    // A right answer: one call, to the user's TOTP counter, in the user's status object (which
+    // the vouched-for sign-in read already).
+    let status = VaultKey::UserDisabled(&ada.id).to_string();
+    assert_eq!(vault_object(&counter), (status.as_str(), Some("fail-totp")));
     advance(&mut cx, PERIOD);
     let step = begin(&mut cx, "ada@example.com", true);
     cx.vault.take_calls();
     assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
     let to_counter: Vec<(String, String)> = cx.vault.take_calls().into_iter().filter(|(_, k)| k.contains(&ada.id)).collect();
-    assert_eq!(to_counter, vec![(counter.clone(), counter.clone())], "the lock-out and the step in one operation");
+    assert_eq!(to_counter, vec![(status.clone(), counter.clone())], "the lock-out and the step in one operation");
 
     // A user whose last step only the earlier layout (`totp-step:{user}`) has: that step is
     // still spent, and the next one is accepted.
@@ -305,6 +308,49 @@ fn a_right_totp_answer_is_one_vault_call_and_the_step_kept_by_the_earlier_layout
     assert!(message(&used).contains("already used"), "{}", message(&used));
     advance(&mut cx, PERIOD);
     let step = reload(&cx, &step).unwrap();
+    assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
+
+    // A user whose last step only the counter of the layout before (`fail:totp:{user}`, an
+    // object of its own) has: that step is still spent, and the next one is accepted.
+    advance(&mut cx, PERIOD);
+    run(cx.vault.clear(&counter)).unwrap();
+    let before = VaultKey::TotpCounterBefore(&ada.id).to_string();
+    assert_eq!(vault_object(&before), (before.as_str(), None));
+    run(cx.vault.advance(&before, totp::verify(&seed, &totp::code_at(&seed, cx.now), cx.now, None).unwrap())).unwrap();
+    let step = begin(&mut cx, "ada@example.com", true);
+    let used = verify_now(&mut cx, &step, &seed).unwrap_err();
+    assert!(message(&used).contains("already used"), "{}", message(&used));
+    advance(&mut cx, PERIOD);
+    let step = reload(&cx, &step).unwrap();
+    assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
+}
+
+#[test]
+fn a_lock_the_earlier_layouts_counter_has_in_force_still_holds_for_right_and_wrong_answers() {
+    use biopass_idp::lockout::Limit;
+    use biopass_service::store::OneTime;
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    let counter = biopass_service::lockout::authenticator(AuthenticatorKind::Totp, &ada.id);
+    // As after an upgrade: the user's counter is only in the layout before, locked there.
+    run(cx.vault.clear(&counter.key)).unwrap();
+    let before = VaultKey::TotpCounterBefore(&ada.id).to_string();
+    let Limit::Lock { max } = counter.limit else { panic!("the TOTP counter locks") };
+    assert_eq!(max, MAX_FAILURES);
+    for i in 0..MAX_FAILURES {
+        run(cx.vault.reserve(&before, cx.now, LOCKOUT_WINDOW, counter.limit, format!("a{i}"))).unwrap().unwrap();
+    }
+    advance(&mut cx, PERIOD);
+    for right in [false, true] {
+        let step = begin(&mut cx, "ada@example.com", true);
+        let refused = answer_with(&mut cx, &step, &seed, right, false).unwrap_err();
+        assert_eq!(api_code(&refused), ApiErrorCode::Locked, "right: {right}");
+    }
+    // Once its window has passed, the right answer is accepted.
+    advance(&mut cx, LOCKOUT_WINDOW);
+    let step = begin(&mut cx, "ada@example.com", true);
     assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
 }
 
