@@ -428,10 +428,15 @@ impl Vault {
                 }
             }
             Op::Answer { answer: a } => {
+                // The object's own value, when the answer may be barred by it.
+                let own = match a.barred_by {
+                    Some(_) => Self::live(&kv, &name("e", None), a.now)?.map(|e| e.value),
+                    None => None,
+                };
                 let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
                 let mut last: Option<u64> = kv.get(&counter)?;
                 let before = (attempts.clone(), last);
-                let answered = answer(&mut attempts, &mut last, a);
+                let answered = answer(&mut attempts, &mut last, own.as_ref(), a);
                 if before.0 != attempts {
                     kv.put(&attempts_at, &attempts)?;
                 }

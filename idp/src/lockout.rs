@@ -129,6 +129,9 @@ pub enum Answered {
     /// The counter has no last used step yet: nothing changed; ask again with the floor
     /// (the step a store of an earlier layout kept, 0 for none), which the answer then keeps.
     NeedFloor,
+    /// The value of the counter's object was the answer's `barred_by` (the user's status
+    /// object: the user is disabled): nothing was judged, counted or moved.
+    Barred,
 }
 
 /// One answer with a one-time code, as the user's counter is asked to decide it ([`answer`]).
@@ -143,6 +146,10 @@ pub struct CodeAnswer {
     pub step: Option<u64>,
     /// The last step used as an earlier layout kept it (see [`Answered::NeedFloor`]).
     pub floor: Option<u64>,
+    /// Not judged while the value of the object that keeps the counter is this (see
+    /// [`Answered::Barred`]): the user's status is read in the same operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barred_by: Option<serde_json::Value>,
 }
 
 /// One answer with a one-time code, decided in the one operation of the user's counter: the
@@ -151,8 +158,11 @@ pub struct CodeAnswer {
 /// counted as attempt `id`. Concurrent answers are serialised by the store, so no more than
 /// the limit are ever judged and each step is accepted at most once. `floor` is the last step
 /// used as an earlier layout kept it, for a counter that has none yet.
-pub fn answer(attempts: &mut Attempts, last: &mut Option<u64>, a: CodeAnswer) -> Answered {
-    let CodeAnswer { now, window, limit, id, step, floor } = a;
+pub fn answer(attempts: &mut Attempts, last: &mut Option<u64>, own: Option<&serde_json::Value>, a: CodeAnswer) -> Answered {
+    let CodeAnswer { now, window, limit, id, step, floor, barred_by } = a;
+    if barred_by.is_some() && own == barred_by.as_ref() {
+        return Answered::Barred;
+    }
     if let Some(retry_at) = attempts.refused_until(now, window, limit) {
         return Answered::Refused { retry_at };
     }
@@ -186,47 +196,73 @@ mod tests {
         let (mut a, mut last) = (Attempts::default(), None);
         // A right answer on a counter without a last step asks for the floor, changing nothing.
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: None, barred_by: None }),
             Answered::NeedFloor
         );
         assert_eq!((a.count(), last), (0, None));
         // A wrong one too: the floor comes first.
-        assert_eq!(answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "0".into(), step: None, floor: None }), Answered::NeedFloor);
+        assert_eq!(
+            answer(&mut a, &mut last, None, CodeAnswer { now: 100, window: 900, limit: lock, id: "0".into(), step: None, floor: None, barred_by: None }),
+            Answered::NeedFloor
+        );
         assert_eq!((a.count(), last), (0, None));
         // With the floor: a step at or below it is a reuse (counted), above it is accepted once.
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: Some(10) }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: Some(10), barred_by: None }
+            ),
             Answered::Counted { count: 1, used: true }
         );
         assert_eq!(last, Some(10));
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(11), floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(11), floor: None, barred_by: None }),
             Answered::Accepted
         );
         assert_eq!((a.count(), last), (1, Some(11)));
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 102, window: 900, limit: lock, id: "3".into(), step: Some(11), floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 102, window: 900, limit: lock, id: "3".into(), step: Some(11), floor: None, barred_by: None }),
             Answered::Counted { count: 2, used: true }
         );
         // At the limit every answer is refused before its verdict, the right one included.
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 103, window: 900, limit: lock, id: "4".into(), step: Some(12), floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 103, window: 900, limit: lock, id: "4".into(), step: Some(12), floor: None, barred_by: None }),
             Answered::Refused { retry_at: 1000 }
         );
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 103, window: 900, limit: lock, id: "5".into(), step: None, floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 103, window: 900, limit: lock, id: "5".into(), step: None, floor: None, barred_by: None }),
             Answered::Refused { retry_at: 1000 }
         );
         assert_eq!((a.count(), last), (2, Some(11)));
         // Once the window has passed, a wrong answer is counted again and a right one accepted.
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 1000, window: 900, limit: lock, id: "6".into(), step: None, floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 1000, window: 900, limit: lock, id: "6".into(), step: None, floor: None, barred_by: None }),
             Answered::Counted { count: 2, used: false }
         );
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 1003, window: 900, limit: lock, id: "7".into(), step: Some(40), floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 1003, window: 900, limit: lock, id: "7".into(), step: Some(40), floor: None, barred_by: None }),
             Answered::Accepted
         );
+    }
+
+    #[test]
+    fn an_answer_barred_by_its_objects_value_is_not_judged() {
+        let lock = Limit::Lock { max: 5 };
+        let (mut a, mut last) = (Attempts::default(), Some(3));
+        let disabled = serde_json::Value::Bool(true);
+        let ask = |step: Option<u64>| CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step, floor: None, barred_by: Some(disabled.clone()) };
+        for step in [Some(7), None] {
+            assert_eq!(answer(&mut a, &mut last, Some(&disabled), ask(step)), Answered::Barred);
+        }
+        assert_eq!((a.count(), last), (0, Some(3)), "nothing counted or moved");
+        // Any other value, or none, bars nothing.
+        assert_eq!(answer(&mut a, &mut last, Some(&serde_json::Value::Bool(false)), ask(None)), Answered::Counted { count: 1, used: false });
+        assert_eq!(answer(&mut a, &mut last, None, ask(Some(7))), Answered::Accepted);
+        // Without `barred_by`, the object's value is not looked at.
+        let free = CodeAnswer { barred_by: None, ..ask(Some(8)) };
+        assert_eq!(answer(&mut a, &mut last, Some(&disabled), free), Answered::Accepted);
     }
 
     #[test]
@@ -234,12 +270,12 @@ mod tests {
         let lock = Limit::Lock { max: 5 };
         let (mut a, mut last) = (Attempts::default(), None);
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: None, floor: Some(0) }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: None, floor: Some(0), barred_by: None }),
             Answered::Counted { count: 1, used: false }
         );
         assert_eq!(last, Some(0), "kept: the floor is not asked for again");
         assert_eq!(
-            answer(&mut a, &mut last, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(7), floor: None }),
+            answer(&mut a, &mut last, None, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(7), floor: None, barred_by: None }),
             Answered::Accepted
         );
         assert_eq!(last, Some(7));

@@ -124,6 +124,12 @@ impl Step {
 /// [`gone`] for an unknown or expired transaction, 403 for another browser or a disabled
 /// user, internal on a storage failure.
 pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, caller: Caller) -> LoginResult<Step> {
+    load_reading_status(cx, tx_id, caller, true).await
+}
+
+/// [`load`], reading the user's status only when `status` says so: false only where the one
+/// use of the step reads it itself ([`load_and_verify_totp`]).
+async fn load_reading_status<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, caller: Caller, status: bool) -> LoginResult<Step> {
     // Ids of the form before sign-ins shared a Vault object (43 characters) still load, so a
     // deployment does not end the sign-ins under way.
     let t = caller.lang.texts();
@@ -140,11 +146,24 @@ pub async fn load<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: &str, calle
         None => None,
     };
     if let Some(u) = &user {
-        if tx.vouched() && cx.is_disabled(u).await? {
+        if status && tx.vouched() && cx.is_disabled(u).await? {
             return Err(disabled(t));
         }
     }
     Ok(Step { tx_id: tx_id.to_owned(), tx, user, caller, stored })
+}
+
+/// `POST /api/login/{tx}/totp` from the transaction's id: [`load`], then [`totp_verify`],
+/// with one Vault call fewer in a vouched-for sign-in. There the user's status is not read
+/// by the load but by the answer's own operation on the user's TOTP counter, which lives in
+/// the status object ([`Answered::Barred`]): a disabled user's answer is refused before it is
+/// judged, as the load would have refused it. Nothing else in that sign-in can end in a code.
+///
+/// # Errors
+/// As [`load`] and [`totp_verify`].
+pub async fn load_and_verify_totp<V: OneTime, R: Records>(cx: &mut Context<V, R>, tx_id: &str, caller: Caller, answer: &TotpAnswer) -> LoginResult<LoginStep> {
+    let step = load_reading_status(cx, tx_id, caller, false).await?;
+    totp_verify(cx, &step, answer).await
 }
 
 /// `GET /api/login/{tx}`: what the SPA shows.
@@ -517,7 +536,16 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
     let counter = lockout::authenticator(AuthenticatorKind::Totp, &user.id);
     let verified = totp::verify(&seed, &answer.code, cx.now, None).ok();
     let now = cx.now;
-    let ask = |id: String, floor: Option<u64>| CodeAnswer { now, window: counter.window, limit: counter.limit, id, step: verified, floor };
+    // Not judged while the user is disabled: the status object keeps the counter.
+    let ask = |id: String, floor: Option<u64>| CodeAnswer {
+        now,
+        window: counter.window,
+        limit: counter.limit,
+        id,
+        step: verified,
+        floor,
+        barred_by: Some(serde_json::Value::Bool(true)),
+    };
     let mut answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), None)).await?;
     if answered == Answered::NeedFloor {
         // The user's first answer since the counter moved into their status object: the
@@ -541,6 +569,7 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
             let message = if used { step.t().api_totp_used } else { step.t().api_totp_wrong };
             Err(counted_wrong(cx, step, Counted { left: counter.left(count), scope: counter.scope }, "totp", message).await)
         }
+        Answered::Barred => Err(disabled(step.t())),
         Answered::NeedFloor => Err(Failure::Internal("the TOTP counter asked for its floor twice".into())),
     }
 }

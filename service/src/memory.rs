@@ -187,7 +187,9 @@ impl OneTime for MemoryVault {
 
     async fn answer(&self, key: &str, a: CodeAnswer) -> StoreResult<Answered> {
         give_way().await;
-        Ok(self.with(key, |s| answer(&mut s.attempts, &mut s.counter, a)))
+        // The value of the object that keeps the counter: its own key's entry.
+        let own = self.slots.borrow().get(vault_object(key).0).and_then(|s| live(s, a.now).cloned());
+        Ok(self.with(key, |s| answer(&mut s.attempts, &mut s.counter, own.as_ref(), a)))
     }
 
     async fn counter(&self, key: &str) -> StoreResult<Option<u64>> {

@@ -121,16 +121,24 @@ test('a user name alone (a plain request) starts no sign-in, so nobody can lock 
   assert.ok(new URL(callback).searchParams.get('code'), 'the real user still signs in');
 });
 
-test('a user disabled during a sign-in gets no further step', async () => {
+test('a user disabled during a sign-in gets no further step, and the refused answer is not judged', async () => {
   const account = await enrolled('mid-login@example.com');
   const { browser, tx } = await startLogin(worker.url, (await pushed(account.username)).url);
-  const off = await admin(worker, 'PATCH', `/users/${await userId(account.username)}`, { disabled: true });
+  const id = await userId(account.username);
+  const off = await admin(worker, 'PATCH', `/users/${id}`, { disabled: true });
   assert.equal(off.status, 200);
-  const answer = await browser.json('POST', `/api/login/${tx}/totp`, { code: await account.nextCode() });
+  const code = await account.nextCode();
+  const answer = await browser.json('POST', `/api/login/${tx}/totp`, { code });
   assert.equal(answer.status, 403, JSON.stringify(answer.body));
   assert.match(answer.body.message, /disabled/);
   const fresh = await fetch((await pushed(account.username)).url, { redirect: 'manual' });
   assert.equal(new URL(fresh.headers.get('location'), worker.url).searchParams.get('error'), 'access_denied');
+  // The user's status is read by the answer's own operation on their TOTP counter: refused
+  // before it was judged, the code was not spent, so once enabled again the same code works.
+  assert.equal((await admin(worker, 'PATCH', `/users/${id}`, { disabled: false })).status, 200);
+  const again = await browser.json('POST', `/api/login/${tx}/totp`, { code });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.ok(again.body.redirect_to, JSON.stringify(again.body));
 });
 
 test('a code issued before the user was disabled is not redeemed, and their tokens stop working', async () => {

@@ -19,11 +19,15 @@ use biopass_proto::login::{FaceChallengeRequest, FaceEvidence, PasskeyAssertion,
 use biopass_service::login::{self as service, Caller, Step};
 use worker::Response;
 
-/// Loads the transaction `tx_id` for the browser, address and language (`Accept-Language`) of `req`.
-async fn load(req: &Request, ctx: &Ctx, tx_id: &str) -> AppResult<Step> {
+/// The browser, address and language (`Accept-Language`) of `req`.
+fn caller(req: &Request) -> Caller {
     let lang = req.headers().get("accept-language").ok().flatten().map(|h| Lang::from_accept_language(&h)).unwrap_or_default();
-    let caller = Caller { browser: cookie(req, BROWSER_COOKIE).unwrap_or_default(), ip: crate::audit::client_ip(req), lang };
-    Ok(service::load(ctx, tx_id, caller).await?)
+    Caller { browser: cookie(req, BROWSER_COOKIE).unwrap_or_default(), ip: crate::audit::client_ip(req), lang }
+}
+
+/// Loads the transaction `tx_id` for the caller of `req`.
+async fn load(req: &Request, ctx: &Ctx, tx_id: &str) -> AppResult<Step> {
+    Ok(service::load(ctx, tx_id, caller(req)).await?)
 }
 
 /// `GET /api/login/{tx}`.
@@ -68,8 +72,7 @@ pub async fn skip(req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Respons
 /// `POST /api/login/{tx}/totp`: authenticates with an enrolled TOTP.
 pub async fn totp_verify(mut req: Request, ctx: &mut Ctx, tx_id: &str) -> AppResult<Response> {
     let answer: TotpAnswer = json_body(&mut req).await?;
-    let step = load(&req, ctx, tx_id).await?;
-    json(200, &service::totp_verify(ctx, &step, &answer).await?)
+    json(200, &service::load_and_verify_totp(ctx, tx_id, caller(&req), &answer).await?)
 }
 
 /// `POST /api/login/{tx}/recovery`: signs in with a recovery code.

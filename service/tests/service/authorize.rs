@@ -237,6 +237,10 @@ fn a_returning_sign_in_creates_one_vault_object() {
     // code in one call (was: take, insert).
     assert_eq!(count("totp"), 2, "{steps:?}");
     assert_eq!(sign_in.len(), 1, "every value of the sign-in in one object: {sign_in:?}");
+    // The other is the user's status object, which holds the TOTP counter too (it was an
+    // object of its own).
+    let status = biopass_idp::schema::VaultKey::UserDisabled(&user_id).to_string();
+    assert_eq!(objects.iter().copied().filter(|o| !o.starts_with("sign-in:")).collect::<Vec<_>>(), [status.as_str()], "{objects:?}");
     assert_eq!(new, sign_in, "the sign-in's object is the only one it creates");
     assert!(keys_new.len() >= 4, "request URI, transaction, code and its redemption record were objects of their own: {keys_new:?}");
     // No value of the sign-in was stored under a key of its own.

@@ -326,6 +326,48 @@ fn a_right_totp_answer_is_one_vault_call_and_the_step_kept_by_the_earlier_layout
 }
 
 #[test]
+fn a_totp_answer_loaded_by_its_id_reads_the_users_status_in_the_answer_and_refuses_a_disabled_user_unjudged() {
+    use biopass_service::store::OneTime;
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    let status = VaultKey::UserDisabled(&ada.id).to_string();
+    let counter = biopass_service::lockout::authenticator(AuthenticatorKind::Totp, &ada.id).key;
+    let code = |cx: &Cx| answer(&totp::code_at(&seed, cx.now));
+
+    // Disabled after the sign-in began: refused, nothing counted and the step not spent.
+    advance(&mut cx, PERIOD);
+    let step = begin(&mut cx, "ada@example.com", true);
+    run(cx.mark_disabled(&ada.id, true)).unwrap();
+    cx.vault.take_calls();
+    let right = code(&cx);
+    let refused = run(login::load_and_verify_totp(&mut cx, &step.tx_id, caller(), &right)).unwrap_err();
+    assert_eq!(api_code(&refused), ApiErrorCode::Forbidden);
+    let calls = cx.vault.take_calls();
+    assert!(calls.iter().all(|(_, k)| *k != status), "the status is not read on its own: {calls:?}");
+    let wrong = answer(&wrong_code(&seed, cx.now));
+    let wrong = run(login::load_and_verify_totp(&mut cx, &step.tx_id, caller(), &wrong)).unwrap_err();
+    assert_eq!(api_code(&wrong), ApiErrorCode::Forbidden);
+    assert_eq!(
+        run(cx.vault.reserve(&counter, cx.now, LOCKOUT_WINDOW, biopass_idp::lockout::Limit::Lock { max: MAX_FAILURES }, "probe".into())).unwrap(),
+        Ok(("probe".into(), 1)),
+        "no attempt was counted"
+    );
+    run(cx.vault.release(&counter, "probe")).unwrap();
+
+    // Enabled again: the same code signs in, in three Vault calls (the transaction, the
+    // answer with the status, the code) over the sign-in's object and the status object.
+    run(cx.mark_disabled(&ada.id, false)).unwrap();
+    cx.vault.take_calls();
+    let done = run(login::load_and_verify_totp(&mut cx, &step.tx_id, caller(), &right)).unwrap();
+    assert!(matches!(done, LoginStep::Done { .. }), "{done:?}");
+    let calls = cx.vault.take_calls();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls.iter().filter(|(o, _)| *o == status).map(|(_, k)| k.as_str()).collect::<Vec<_>>(), [counter.as_str()]);
+}
+
+#[test]
 fn a_lock_the_earlier_layouts_counter_has_in_force_still_holds_for_right_and_wrong_answers() {
     use biopass_idp::lockout::Limit;
     use biopass_service::store::OneTime;
