@@ -7,8 +7,8 @@ use crate::context::Context;
 use crate::http::Failure;
 use crate::oauth::{invalid_request_uri, misused, resolve, spend, start_pushed_transaction, start_transaction, OneTimeError, Resolved};
 use crate::records::Records;
-use crate::store::OneTime;
-use crate::users::resolve_user;
+use crate::store::{both, OneTime};
+use crate::users::{named_and_disabled, settle_user};
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::{self, AuthorizeError, ClientView, Params};
 use biopass_idp::error::{OAuthError, OAuthErrorCode};
@@ -100,21 +100,50 @@ pub async fn authorize<V: OneTime, R: Records>(
     let tx = LoginTransaction::new(request, app.name.clone(), app.group_id.clone(), app.acceptable_authenticators.clone(), &browser, may_enrol, cx.now)
         .with_face_assurance(app.face_assurance)
         .with_logo(app.logo.as_ref().map(|l| l.url(app.client_id.as_str())));
-    // A pushed request is spent before anything else is done for it (a sealed one resolves
+    // A pushed request is spent before anything is written for it (a sealed one resolves
     // without the Vault), so a replay of it changes nothing: registers nobody, joins no group.
-    let pushed_tx = match &resolved {
-        Some(r) => Some(start_pushed_transaction(&cx.vault, &mut cx.rng, cx.now, r, &tx).await?.ok_or_else(|| Failure::Page(invalid_request_uri()))?),
+    // Meanwhile a vouched-for sign-in reads its user's record and status.
+    let pool = tx.request.cognito.as_ref();
+    let (vault, records, rng, now) = (&cx.vault, &cx.records, &mut cx.rng, cx.now);
+    let (pushed, starts, name) = (resolved.as_ref(), &tx, &username);
+    let spend = async move {
+        match pushed {
+            Some(r) => start_pushed_transaction(vault, rng, now, r, starts).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let look_up = async move {
+        match may_enrol {
+            true => named_and_disabled(records, vault, now, pool, name).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let (spent, found) = both(spend, look_up).await;
+    let pushed_tx = match spent? {
+        Some(started) => Some(started.ok_or_else(|| Failure::Page(invalid_request_uri()))?),
         None => None,
     };
     // Only a sign-in someone vouched for says at once that the account is disabled; in any
     // other, that is said once the person proved who they are (`crate::login`). The
     // transaction a disabled user's request started is never named to the browser, and
     // expires unused.
-    if let Some(user) = resolve_user(cx, &username, tx.request.cognito.as_ref(), &app, may_enrol).await? {
-        if may_enrol && cx.is_disabled(&user).await? {
-            let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
-            return Ok(back(&tx.request.redirect_uri, tx.request.state.as_deref(), &e, &cx.issuer));
+    let disabled = match found? {
+        // Vouched for: the user found joins the application's group, or one is registered
+        // (by this sign-in or a concurrent one, whose status is read then).
+        Some(found) => {
+            let known = found.as_ref().map(|(_, disabled)| *disabled);
+            match (known, settle_user(cx, found.map(|(user, _)| user), &username, pool, &app, may_enrol).await?) {
+                (Some(disabled), _) => disabled,
+                (None, Some(registered)) => cx.is_disabled(&registered).await?,
+                (None, None) => false,
+            }
         }
+        // Nobody vouched for it: nothing is looked up or said about the account here.
+        None => false,
+    };
+    if disabled {
+        let e = OAuthError::new(OAuthErrorCode::AccessDenied, "this account is disabled");
+        return Ok(back(&tx.request.redirect_uri, tx.request.state.as_deref(), &e, &cx.issuer));
     }
     let tx_id = match pushed_tx {
         Some(id) => id,

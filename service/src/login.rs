@@ -141,15 +141,16 @@ async fn load_reading_status<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: 
     if !tx.bound_to(&caller.browser) {
         return Err(api(ApiErrorCode::Forbidden, t.api_other_browser));
     }
+    let pool = tx.request.cognito.as_ref();
     let user = match &tx.request.login_hint {
-        Some(name) => cx.records.user_named(tx.request.cognito.as_ref(), name).await?,
+        Some(name) if status && tx.vouched() => match crate::users::named_and_disabled(&cx.records, &cx.vault, cx.now, pool, name).await? {
+            Some((_, true)) => return Err(disabled(t)),
+            Some((u, false)) => Some(u),
+            None => None,
+        },
+        Some(name) => cx.records.user_named(pool, name).await?,
         None => None,
     };
-    if let Some(u) = &user {
-        if status && tx.vouched() && cx.is_disabled(u).await? {
-            return Err(disabled(t));
-        }
-    }
     Ok(Step { tx_id: tx_id.to_owned(), tx, user, caller, stored })
 }
 

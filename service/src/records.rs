@@ -7,7 +7,7 @@
 //! KV is eventually consistent and has no atomic operations: what must happen once goes
 //! through the Vault ([`crate::store::OneTime`]) instead.
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{both, StoreError, StoreResult};
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::CognitoContext;
 use biopass_idp::ids::UserName;
@@ -19,6 +19,7 @@ use biopass_proto::admin::{AuditEntry, AuditPage, AuditQuery, Deployment, Group,
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::future::Future;
 
 /// User records one reindex call reads (each writes a few index keys).
 pub const REINDEX_BATCH: u64 = 100;
@@ -238,6 +239,26 @@ impl<R: Records> RecordStore<R> {
     /// The user `user_pool` (or Biopass itself, `None`) knows as `name`.
     pub async fn user_named(&self, user_pool: Option<&CognitoContext>, name: &UserName) -> StoreResult<Option<UserRecord>> {
         Ok(self.user_at(KvKey::UserName(user_pool, name)).await?.filter(|u| u.belongs_to(user_pool)))
+    }
+
+    /// [`Self::user_named`], with `alongside(id)` run at the same time as the read of the
+    /// user's record once the id their name points to is known: `Some` of its output when
+    /// that id is the user's; `None` when the name had to be read again (a remembered id that
+    /// is no longer theirs), and then the caller does without it.
+    pub async fn user_named_with<T, F: Future<Output = T>>(
+        &self,
+        user_pool: Option<&CognitoContext>,
+        name: &UserName,
+        alongside: impl FnOnce(String) -> F,
+    ) -> StoreResult<(Option<UserRecord>, Option<T>)> {
+        let key = KvKey::UserName(user_pool, name).to_string();
+        let Some(id) = self.raw.get_remembered(&key).await? else { return Ok((None, None)) };
+        let (first, beside) = both(self.user(&id), alongside(id.clone())).await;
+        let first = first?;
+        if first.as_ref().is_some_and(|u| KvKey::UserName(u.user_pool.as_ref(), &u.username).to_string() == key) {
+            return Ok((first.filter(|u| u.belongs_to(user_pool)), Some(beside)));
+        }
+        Ok((self.user_named(user_pool, name).await?, None))
     }
 
     /// The user a name key ([`KvKey::UserName`]) points to, whichever realm they belong to now.

@@ -6,7 +6,7 @@
 
 use crate::context::Context;
 use crate::http::Failure;
-use crate::records::Records;
+use crate::records::{RecordStore, Records};
 use crate::store::{from_value, to_value, OneTime, StoreError, StoreResult};
 use biopass_idp::application::ApplicationRecord;
 use biopass_idp::authorize::CognitoContext;
@@ -39,7 +39,23 @@ pub async fn resolve_user<V: OneTime, R: Records>(
     app: &ApplicationRecord,
     may_enrol: bool,
 ) -> StoreResult<Option<UserRecord>> {
-    if let Some(mut user) = cx.records.user_named(user_pool, username).await? {
+    let found = cx.records.user_named(user_pool, username).await?;
+    settle_user(cx, found, username, user_pool, app, may_enrol).await
+}
+
+/// [`resolve_user`] once the user named was looked up (`found`).
+///
+/// # Errors
+/// When a store fails.
+pub async fn settle_user<V: OneTime, R: Records>(
+    cx: &mut Context<V, R>,
+    found: Option<UserRecord>,
+    username: &UserName,
+    user_pool: Option<&CognitoContext>,
+    app: &ApplicationRecord,
+    may_enrol: bool,
+) -> StoreResult<Option<UserRecord>> {
+    if let Some(mut user) = found {
         if may_enrol && user.join(&app.group_id) {
             cx.records.put_user(&user).await?;
         }
@@ -61,6 +77,29 @@ pub async fn resolve_user<V: OneTime, R: Records>(
     } else {
         Ok(registered_meanwhile(cx, id, fresh).await?.filter(|u| u.belongs_to(user_pool)))
     }
+}
+
+/// The user `user_pool` (or Biopass itself, `None`) knows as `name`, and whether they are
+/// disabled (the flag of their record, or their status in the Vault, which an admin's change
+/// reaches at once): their record and their status are read at once.
+///
+/// # Errors
+/// When a store fails.
+pub async fn named_and_disabled<V: OneTime, R: Records>(
+    records: &RecordStore<R>,
+    vault: &V,
+    now: u64,
+    user_pool: Option<&CognitoContext>,
+    name: &UserName,
+) -> StoreResult<Option<(UserRecord, bool)>> {
+    let status = |id: String| async move { crate::oauth::user_disabled(vault, now, &id).await };
+    let (user, status) = records.user_named_with(user_pool, name, status).await?;
+    let Some(user) = user else { return Ok(None) };
+    let disabled = match status {
+        Some(in_vault) => user.disabled || in_vault?,
+        None => user.disabled || crate::oauth::user_disabled(vault, now, &user.id).await?,
+    };
+    Ok(Some((user, disabled)))
 }
 
 /// The user a concurrent first sign-in registered as `id`. Their record may not be written

@@ -58,3 +58,43 @@ fn a_replaced_transaction_keeps_its_expiry() {
     assert!(!run(app.vault.replace(tx, json!({"step": 3}), app.now())).unwrap(), "gone at the original expiry");
     assert_eq!(run(app.vault.get(tx, app.now())).unwrap(), None);
 }
+
+#[test]
+fn both_runs_two_calls_at_once_and_answers_both() {
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    /// Gives way once, as a subrequest does.
+    struct GiveWay(bool);
+    impl Future for GiveWay {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if std::mem::replace(&mut self.0, true) {
+                Poll::Ready(())
+            } else {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+    let log = RefCell::new(Vec::new());
+    let call = |name: &'static str, waits: usize| {
+        let log = &log;
+        async move {
+            log.borrow_mut().push(format!("{name} starts"));
+            for _ in 0..waits {
+                GiveWay(false).await;
+            }
+            log.borrow_mut().push(format!("{name} ends"));
+            name
+        }
+    };
+    assert_eq!(run(biopass_service::store::both(call("a", 2), call("b", 1))), ("a", "b"));
+    assert_eq!(*log.borrow(), ["a starts", "b starts", "b ends", "a ends"], "b ran while a waited");
+    // The vault's own calls too.
+    let app = App::new();
+    let now = app.now();
+    let (x, y) = run(biopass_service::store::both(app.vault.insert("x", json!(1), now + 60, now), app.vault.insert("y", json!(2), now + 60, now)));
+    assert!(x.unwrap() && y.unwrap());
+}
