@@ -4,7 +4,7 @@
 # worker-build, npm packages, the Python venv, and the face models. Safe to run again.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-APT_PACKAGES=(chromium chromium-driver ffmpeg wrk)
+APT_PACKAGES=(chromium chromium-driver ffmpeg wrk strace)
 
 apt_missing=()
 for p in "${APT_PACKAGES[@]}"; do
