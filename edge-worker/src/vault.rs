@@ -3,7 +3,8 @@
 //! the values of one sign-in (request URI, transaction, face challenges, code) share the
 //! sign-in's object, each in a slot of its own, and a pushed request's sign-in is in the object
 //! of every sign-in of the person it names, so a returning person's sign-in creates none; a user's
-//! status (disabled or deleted) and their revoked access tokens share the user's object; every
+//! status (disabled or deleted), their revoked access tokens, used recovery codes and TOTP
+//! counter share the user's object; every
 //! other key has an object of its own, named by the key. Operations on one object are serialised
 //! by the runtime, and operations on different objects run in parallel.
 //!
@@ -313,8 +314,8 @@ impl Vault {
         Ok(())
     }
 
-    /// Sets the alarm for `expires_at` unless it is set for then or later. Setting it later
-    /// first deletes the entries that expired (`now`; at most once a minute): an object whose
+    /// Sets the alarm for `expires_at` (at [`alarm_time`], the next quarter hour) unless it is
+    /// set for then or later. Setting it later first deletes the entries that expired (`now`; at most once a minute): an object whose
     /// alarm keeps moving on (every sign-in of a person shares one, and each sets it for its
     /// own last expiry) would otherwise keep them until it is left alone long enough to ring.
     async fn arm(&self, kv: &Kv, expires_at: u64, now: u64) -> worker::Result<()> {
@@ -487,7 +488,11 @@ impl Vault {
             }
             Op::Clear => {
                 match slot {
-                    None => self.state.storage().delete_all().await?,
+                    None => {
+                        // The whole object, its alarm too: the alarm this instance knew is gone.
+                        self.state.storage().delete_all().await?;
+                        self.alarm.set(None);
+                    }
                     Some(_) => {
                         for name in [entry, counter, attempts_at] {
                             kv.delete(&name)?;
@@ -500,7 +505,8 @@ impl Vault {
     }
 
     /// The alarm: deletes the entries that expired; when nothing else is stored, the whole
-    /// object; otherwise sets the alarm again for the latest expiry still ahead, if any.
+    /// object; otherwise sets the alarm again for the latest expiry still ahead, if any (at
+    /// the quarter hour after it, [`Vault::arm`]).
     async fn expire(&self, now: u64) -> worker::Result<()> {
         self.alarm.set(None);
         let kv = Kv::of(&self.state)?;

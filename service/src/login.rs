@@ -151,6 +151,10 @@ async fn load_reading_status<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: 
         Some(name) => cx.records.user_named(pool, name).await?,
         None => None,
     };
+    // The record's own flag costs no call (where the status is read, it was counted there).
+    if tx.vouched() && user.as_ref().is_some_and(|u| u.disabled) {
+        return Err(disabled(t));
+    }
     Ok(Step { tx_id: tx_id.to_owned(), tx, user, caller, stored })
 }
 
@@ -158,7 +162,9 @@ async fn load_reading_status<V: OneTime, R: Records>(cx: &Context<V, R>, tx_id: 
 /// with one Vault call fewer in a vouched-for sign-in. There the user's status is not read
 /// by the load but by the answer's own operation on the user's TOTP counter, which lives in
 /// the status object ([`Answered::Barred`]): a disabled user's answer is refused before it is
-/// judged, as the load would have refused it. Nothing else in that sign-in can end in a code.
+/// judged, and no other way through [`totp_verify`] ends in a code; a user disabled by their
+/// record's flag is refused by the load, which has the record. What is refused before the
+/// answer reaches the Vault (a malformed code, TOTP not offered) says that, not "disabled".
 ///
 /// # Errors
 /// As [`load`] and [`totp_verify`].
@@ -557,6 +563,11 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
         }
         let floor = earlier_totp_step(cx, &user.id).await?;
         answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), Some(floor))).await?;
+        if matches!(answered, Answered::Accepted | Answered::Counted { .. }) {
+            // The floor is kept beside the counter now: the earlier layouts' keys are done.
+            cx.vault.clear(&before).await?;
+            cx.vault.clear(&VaultKey::TotpStep(&user.id).to_string()).await?;
+        }
     }
     match answered {
         Answered::Accepted => {

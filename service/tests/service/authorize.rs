@@ -86,6 +86,27 @@ fn a_pushed_request_registers_the_user_and_starts_a_sign_in_bound_to_the_browser
     assert_eq!(kept, browser);
 }
 
+#[test]
+fn a_spent_request_uri_changes_nothing_for_an_existing_user_though_they_are_looked_up_meanwhile() {
+    let mut cx = context();
+    let app = app(&mut cx, true);
+    // Ada exists in another group than the application's.
+    let ada = UserRecord::register(name("ada@example.com"), None, "g0", &mut cx.rng, cx.now);
+    run(cx.records.put_user(&ada)).unwrap();
+    let uri = pushed(&mut cx, &app, "ada@example.com");
+    let resolved = run(biopass_service::oauth::resolve(&cx.vault, &cx.master, cx.now, app.client_id.as_str(), &uri)).ok().unwrap();
+    assert!(run(biopass_service::oauth::spend(&cx.vault, cx.now, &resolved)).unwrap(), "spent by an earlier use");
+    let p = params(&app, &[("request_uri", &uri)]);
+    assert_eq!(page_code(&run(authorize(&mut cx, &p, Some(&uri), None)).unwrap_err()), OAuthErrorCode::InvalidRequestUri);
+    let after = run(cx.records.user(&ada.id)).unwrap().unwrap();
+    assert_eq!(after.groups, ["g0"], "joined no group");
+    // Not spent: the same user joins the application's group.
+    let fresh = pushed(&mut cx, &app, "ada@example.com");
+    let p = params(&app, &[("request_uri", &fresh)]);
+    assert!(matches!(run(authorize(&mut cx, &p, Some(&fresh), None)).unwrap(), Authorized::Login { .. }));
+    assert_eq!(run(cx.records.user(&ada.id)).unwrap().unwrap().groups, ["g0", "g1"]);
+}
+
 /// Every pushed sign-in of one person lives in one Vault object, so a returning person's
 /// sign-in creates none; another person's, and a plain request's, are elsewhere.
 #[test]

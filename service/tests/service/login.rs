@@ -320,6 +320,9 @@ fn a_right_totp_answer_is_one_vault_call_and_the_step_kept_by_the_earlier_layout
     let step = begin(&mut cx, "ada@example.com", true);
     let used = verify_now(&mut cx, &step, &seed).unwrap_err();
     assert!(message(&used).contains("already used"), "{}", message(&used));
+    // Kept beside the counter now, the earlier layouts' keys are cleared.
+    assert_eq!(run(cx.vault.counter(&before)).unwrap(), None);
+    assert_eq!(run(cx.vault.counter(&VaultKey::TotpStep(&ada.id).to_string())).unwrap(), None);
     advance(&mut cx, PERIOD);
     let step = reload(&cx, &step).unwrap();
     assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
@@ -365,6 +368,21 @@ fn a_totp_answer_loaded_by_its_id_reads_the_users_status_in_the_answer_and_refus
     let calls = cx.vault.take_calls();
     assert_eq!(calls.len(), 3, "{calls:?}");
     assert_eq!(calls.iter().filter(|(o, _)| *o == status).map(|(_, k)| k.as_str()).collect::<Vec<_>>(), [counter.as_str()]);
+}
+
+#[test]
+fn a_totp_answer_loaded_by_its_id_is_refused_for_a_user_disabled_by_their_record_alone() {
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    advance(&mut cx, PERIOD);
+    let step = begin(&mut cx, "ada@example.com", true);
+    let mut ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    ada.disabled = true;
+    run(cx.records.put_user(&ada)).unwrap();
+    let right = answer(&totp::code_at(&seed, cx.now));
+    let refused = run(login::load_and_verify_totp(&mut cx, &step.tx_id, caller(), &right)).unwrap_err();
+    assert_eq!(api_code(&refused), ApiErrorCode::Forbidden);
 }
 
 #[test]
