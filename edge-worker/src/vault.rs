@@ -100,6 +100,8 @@ pub enum Op {
     Advance {
         to: u64,
     },
+    /// The attempts the counter holds, in `value`.
+    Attempts,
     /// Whether `limit` would refuse an attempt now: `ok` false and `retry_at` if so.
     Check {
         now: u64,
@@ -412,6 +414,11 @@ impl Vault {
                 } else {
                     Reply::default()
                 }
+            }
+            Op::Attempts => {
+                let attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
+                let value = to_value(&attempts).map_err(|e| worker::Error::RustError(e.0))?;
+                Reply { ok: true, value: Some(value), ..Reply::default() }
             }
             Op::Check { now, window, limit } => {
                 let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
@@ -798,6 +805,9 @@ impl OneTime for VaultClient {
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
         let r = self.run_op(key, Op::Check { now, window, limit }).await?;
         Ok((!r.ok).then(|| r.retry_at.max(now + 1)))
+    }
+    async fn attempts(&self, key: &str) -> StoreResult<Attempts> {
+        Ok(from_value(self.run_op(key, Op::Attempts).await?.value)?.unwrap_or_default())
     }
     async fn answer(&self, key: &str, answer: CodeAnswer) -> StoreResult<Answered> {
         self.run_op(key, Op::Answer { answer }).await?.answered.ok_or_else(|| StoreError("vault answer returned nothing".into()))

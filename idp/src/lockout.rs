@@ -106,6 +106,16 @@ impl Attempts {
         }
     }
 
+    /// Takes on `other`'s attempts (those of an earlier counter), each id once, oldest first.
+    pub fn take_on(&mut self, other: Attempts) {
+        for attempt in other.0 {
+            if !self.0.iter().any(|(_, id)| *id == attempt.1) {
+                self.0.push(attempt);
+            }
+        }
+        self.0.sort();
+    }
+
     /// Gives back attempt `id`; true if it was there.
     pub fn release(&mut self, id: &str) -> bool {
         let before = self.0.len();
@@ -150,6 +160,9 @@ pub struct CodeAnswer {
     /// [`Answered::Barred`]): the user's status is read in the same operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub barred_by: Option<serde_json::Value>,
+    /// With the floor: the attempts the earlier layout's counter holds, counted here too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<Attempts>,
 }
 
 /// One answer with a one-time code, decided in the one operation of the user's counter: the
@@ -159,9 +172,13 @@ pub struct CodeAnswer {
 /// the limit are ever judged and each step is accepted at most once. `floor` is the last step
 /// used as an earlier layout kept it, for a counter that has none yet.
 pub fn answer(attempts: &mut Attempts, last: &mut Option<u64>, own: Option<&serde_json::Value>, a: CodeAnswer) -> Answered {
-    let CodeAnswer { now, window, limit, id, step, floor, barred_by } = a;
+    let CodeAnswer { now, window, limit, id, step, floor, barred_by, carried } = a;
     if barred_by.is_some() && own == barred_by.as_ref() {
         return Answered::Barred;
+    }
+    // A counter taking its floor takes on what the earlier layout's counter counted.
+    if let (None, Some(_), Some(earlier)) = (*last, floor, carried) {
+        attempts.take_on(earlier);
     }
     if let Some(retry_at) = attempts.refused_until(now, window, limit) {
         return Answered::Refused { retry_at };
@@ -196,13 +213,23 @@ mod tests {
         let (mut a, mut last) = (Attempts::default(), None);
         // A right answer on a counter without a last step asks for the floor, changing nothing.
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: None, barred_by: None, carried: None }
+            ),
             Answered::NeedFloor
         );
         assert_eq!((a.count(), last), (0, None));
         // A wrong one too: the floor comes first.
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 100, window: 900, limit: lock, id: "0".into(), step: None, floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 100, window: 900, limit: lock, id: "0".into(), step: None, floor: None, barred_by: None, carried: None }
+            ),
             Answered::NeedFloor
         );
         assert_eq!((a.count(), last), (0, None));
@@ -212,37 +239,67 @@ mod tests {
                 &mut a,
                 &mut last,
                 None,
-                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: Some(10), barred_by: None }
+                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: Some(10), barred_by: None, carried: None }
             ),
             Answered::Counted { count: 1, used: true }
         );
         assert_eq!(last, Some(10));
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(11), floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(11), floor: None, barred_by: None, carried: None }
+            ),
             Answered::Accepted
         );
         assert_eq!((a.count(), last), (1, Some(11)));
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 102, window: 900, limit: lock, id: "3".into(), step: Some(11), floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 102, window: 900, limit: lock, id: "3".into(), step: Some(11), floor: None, barred_by: None, carried: None }
+            ),
             Answered::Counted { count: 2, used: true }
         );
         // At the limit every answer is refused before its verdict, the right one included.
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 103, window: 900, limit: lock, id: "4".into(), step: Some(12), floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 103, window: 900, limit: lock, id: "4".into(), step: Some(12), floor: None, barred_by: None, carried: None }
+            ),
             Answered::Refused { retry_at: 1000 }
         );
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 103, window: 900, limit: lock, id: "5".into(), step: None, floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 103, window: 900, limit: lock, id: "5".into(), step: None, floor: None, barred_by: None, carried: None }
+            ),
             Answered::Refused { retry_at: 1000 }
         );
         assert_eq!((a.count(), last), (2, Some(11)));
         // Once the window has passed, a wrong answer is counted again and a right one accepted.
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 1000, window: 900, limit: lock, id: "6".into(), step: None, floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 1000, window: 900, limit: lock, id: "6".into(), step: None, floor: None, barred_by: None, carried: None }
+            ),
             Answered::Counted { count: 2, used: false }
         );
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 1003, window: 900, limit: lock, id: "7".into(), step: Some(40), floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 1003, window: 900, limit: lock, id: "7".into(), step: Some(40), floor: None, barred_by: None, carried: None }
+            ),
             Answered::Accepted
         );
     }
@@ -252,7 +309,16 @@ mod tests {
         let lock = Limit::Lock { max: 5 };
         let (mut a, mut last) = (Attempts::default(), Some(3));
         let disabled = serde_json::Value::Bool(true);
-        let ask = |step: Option<u64>| CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step, floor: None, barred_by: Some(disabled.clone()) };
+        let ask = |step: Option<u64>| CodeAnswer {
+            now: 100,
+            window: 900,
+            limit: lock,
+            id: "1".into(),
+            step,
+            floor: None,
+            barred_by: Some(disabled.clone()),
+            carried: None,
+        };
         for step in [Some(7), None] {
             assert_eq!(answer(&mut a, &mut last, Some(&disabled), ask(step)), Answered::Barred);
         }
@@ -266,16 +332,49 @@ mod tests {
     }
 
     #[test]
+    fn a_counter_taking_its_floor_takes_on_the_earlier_counters_attempts() {
+        let lock = Limit::Lock { max: 3 };
+        let (mut a, mut last) = (Attempts::default(), None);
+        let earlier = Attempts(vec![(90, "x".into()), (95, "y".into())]);
+        let ask = |id: &str, step: Option<u64>, carried: Option<Attempts>| CodeAnswer {
+            now: 100,
+            window: 900,
+            limit: lock,
+            id: id.into(),
+            step,
+            floor: Some(5),
+            barred_by: None,
+            carried,
+        };
+        // Two earlier failures and this wrong one: the limit of 3 is reached.
+        assert_eq!(answer(&mut a, &mut last, None, ask("1", None, Some(earlier.clone()))), Answered::Counted { count: 3, used: false });
+        assert_eq!(answer(&mut a, &mut last, None, ask("2", Some(9), Some(earlier))), Answered::Refused { retry_at: 990 });
+        // Once the counter has its step, what is carried is not taken on again.
+        let (mut b, mut last_b) = (Attempts::default(), Some(5));
+        assert_eq!(answer(&mut b, &mut last_b, None, ask("3", None, Some(Attempts(vec![(90, "x".into())])))), Answered::Counted { count: 1, used: false });
+    }
+
+    #[test]
     fn a_wrong_answer_with_the_floor_keeps_the_floor() {
         let lock = Limit::Lock { max: 5 };
         let (mut a, mut last) = (Attempts::default(), None);
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: None, floor: Some(0), barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: None, floor: Some(0), barred_by: None, carried: None }
+            ),
             Answered::Counted { count: 1, used: false }
         );
         assert_eq!(last, Some(0), "kept: the floor is not asked for again");
         assert_eq!(
-            answer(&mut a, &mut last, None, CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(7), floor: None, barred_by: None }),
+            answer(
+                &mut a,
+                &mut last,
+                None,
+                CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(7), floor: None, barred_by: None, carried: None }
+            ),
             Answered::Accepted
         );
         assert_eq!(last, Some(7));

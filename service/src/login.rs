@@ -552,17 +552,17 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
         step: verified,
         floor,
         barred_by: Some(serde_json::Value::Bool(true)),
+        carried: None,
     };
     let mut answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), None)).await?;
     if answered == Answered::NeedFloor {
         // The user's first answer since the counter moved into their status object: the
-        // earlier layouts' last step is the floor, and a lock they have in force still holds.
+        // earlier layouts' last step is the floor, and the attempts the earlier counter
+        // counted are taken on (a lock it has in force still holds).
         let before = VaultKey::TotpCounterBefore(&user.id).to_string();
-        if let Some(retry_at) = cx.vault.refused_until(&before, now, counter.window, counter.limit).await? {
-            return Err(refused(step.t(), counter.scope, retry_at, cx.now));
-        }
+        let carried = cx.vault.attempts(&before).await?;
         let floor = earlier_totp_step(cx, &user.id).await?;
-        answered = cx.vault.answer(&counter.key, ask(cx.rng.token::<12>(), Some(floor))).await?;
+        answered = cx.vault.answer(&counter.key, CodeAnswer { carried: Some(carried), ..ask(cx.rng.token::<12>(), Some(floor)) }).await?;
         if matches!(answered, Answered::Accepted | Answered::Counted { .. }) {
             // The floor is kept beside the counter now: the earlier layouts' keys are done.
             cx.vault.clear(&before).await?;

@@ -185,6 +185,11 @@ impl OneTime for MemoryVault {
         Ok(self.with(key, |s| s.attempts.refused_until(now, window, limit).map(|t| t.max(now + 1))))
     }
 
+    async fn attempts(&self, key: &str) -> StoreResult<Attempts> {
+        give_way().await;
+        Ok(self.with(key, |s| s.attempts.clone()))
+    }
+
     async fn answer(&self, key: &str, a: CodeAnswer) -> StoreResult<Answered> {
         give_way().await;
         // The value of the object that keeps the counter: its own key's entry.

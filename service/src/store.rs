@@ -4,7 +4,7 @@
 //! Object; [`crate::memory::MemoryVault`] runs them in memory for tests.
 
 use biopass_idp::grant::{Issued, Redemption};
-use biopass_idp::lockout::{Answered, CodeAnswer, Limit};
+use biopass_idp::lockout::{Answered, Attempts, CodeAnswer, Limit};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -57,6 +57,8 @@ pub trait OneTime {
     async fn release(&self, key: &str, id: &str) -> StoreResult<()>;
     /// `Some(retry_at)` when `limit` would refuse an attempt now (without counting one).
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>>;
+    /// The attempts the counter `key` holds (all of them, pruned by nobody).
+    async fn attempts(&self, key: &str) -> StoreResult<Attempts>;
     /// Decides a one-time-code answer in one operation of the counter `key`
     /// (`biopass_idp::lockout::answer`): the limit, then the last used step kept beside the
     /// counter's attempts moves forward, or the answer is counted.
@@ -210,6 +212,9 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     }
     async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
         (**self).refused_until(key, now, window, limit).await
+    }
+    async fn attempts(&self, key: &str) -> StoreResult<Attempts> {
+        (**self).attempts(key).await
     }
     async fn answer(&self, key: &str, answer: CodeAnswer) -> StoreResult<Answered> {
         (**self).answer(key, answer).await

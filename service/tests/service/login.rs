@@ -415,6 +415,30 @@ fn a_lock_the_earlier_layouts_counter_has_in_force_still_holds_for_right_and_wro
 }
 
 #[test]
+fn the_failures_the_earlier_layouts_counter_counted_under_the_limit_count_after_the_move() {
+    use biopass_service::store::OneTime;
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    let counter = biopass_service::lockout::authenticator(AuthenticatorKind::Totp, &ada.id);
+    run(cx.vault.clear(&counter.key)).unwrap();
+    let before = VaultKey::TotpCounterBefore(&ada.id).to_string();
+    // One failure short of the lock, in the layout before.
+    for i in 0..MAX_FAILURES - 1 {
+        run(cx.vault.reserve(&before, cx.now, LOCKOUT_WINDOW, counter.limit, format!("a{i}"))).unwrap().unwrap();
+    }
+    advance(&mut cx, PERIOD);
+    let step = begin(&mut cx, "ada@example.com", true);
+    // The next wrong answer is the last one allowed (it says so: locked now); after it, even
+    // the right one is refused.
+    let wrong = answer_with(&mut cx, &step, &seed, false, false).unwrap_err();
+    assert_eq!(api_code(&wrong), ApiErrorCode::Locked, "{}", message(&wrong));
+    let step = begin(&mut cx, "ada@example.com", true);
+    assert_eq!(api_code(&verify_now(&mut cx, &step, &seed).unwrap_err()), ApiErrorCode::Locked);
+}
+
+#[test]
 fn a_disabled_user_gets_no_step_when_vouched_for_and_is_told_only_after_proving_who_they_are_otherwise() {
     let mut cx = context();
     registered(&mut cx, "ada@example.com");
