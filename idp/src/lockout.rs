@@ -210,98 +210,27 @@ mod tests {
     #[test]
     fn an_answer_is_checked_moved_or_counted_in_one_operation() {
         let lock = Limit::Lock { max: 2 };
+        let code = |now, id, step, floor| code_with(lock, now, id, step, floor);
         let (mut a, mut last) = (Attempts::default(), None);
         // A right answer on a counter without a last step asks for the floor, changing nothing.
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: None, barred_by: None, carried: None }
-            ),
-            Answered::NeedFloor
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(100, "1", Some(10), None)), Answered::NeedFloor);
         assert_eq!((a.count(), last), (0, None));
         // A wrong one too: the floor comes first.
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 100, window: 900, limit: lock, id: "0".into(), step: None, floor: None, barred_by: None, carried: None }
-            ),
-            Answered::NeedFloor
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(100, "0", None, None)), Answered::NeedFloor);
         assert_eq!((a.count(), last), (0, None));
         // With the floor: a step at or below it is a reuse (counted), above it is accepted once.
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: Some(10), floor: Some(10), barred_by: None, carried: None }
-            ),
-            Answered::Counted { count: 1, used: true }
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(100, "1", Some(10), Some(10))), Answered::Counted { count: 1, used: true });
         assert_eq!(last, Some(10));
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(11), floor: None, barred_by: None, carried: None }
-            ),
-            Answered::Accepted
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(101, "2", Some(11), None)), Answered::Accepted);
         assert_eq!((a.count(), last), (1, Some(11)));
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 102, window: 900, limit: lock, id: "3".into(), step: Some(11), floor: None, barred_by: None, carried: None }
-            ),
-            Answered::Counted { count: 2, used: true }
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(102, "3", Some(11), None)), Answered::Counted { count: 2, used: true });
         // At the limit every answer is refused before its verdict, the right one included.
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 103, window: 900, limit: lock, id: "4".into(), step: Some(12), floor: None, barred_by: None, carried: None }
-            ),
-            Answered::Refused { retry_at: 1000 }
-        );
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 103, window: 900, limit: lock, id: "5".into(), step: None, floor: None, barred_by: None, carried: None }
-            ),
-            Answered::Refused { retry_at: 1000 }
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(103, "4", Some(12), None)), Answered::Refused { retry_at: 1000 });
+        assert_eq!(answer(&mut a, &mut last, None, code(103, "5", None, None)), Answered::Refused { retry_at: 1000 });
         assert_eq!((a.count(), last), (2, Some(11)));
         // Once the window has passed, a wrong answer is counted again and a right one accepted.
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 1000, window: 900, limit: lock, id: "6".into(), step: None, floor: None, barred_by: None, carried: None }
-            ),
-            Answered::Counted { count: 2, used: false }
-        );
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 1003, window: 900, limit: lock, id: "7".into(), step: Some(40), floor: None, barred_by: None, carried: None }
-            ),
-            Answered::Accepted
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(1000, "6", None, None)), Answered::Counted { count: 2, used: false });
+        assert_eq!(answer(&mut a, &mut last, None, code(1003, "7", Some(40), None)), Answered::Accepted);
     }
 
     #[test]
@@ -357,27 +286,17 @@ mod tests {
     #[test]
     fn a_wrong_answer_with_the_floor_keeps_the_floor() {
         let lock = Limit::Lock { max: 5 };
+        let code = |now, id, step, floor| code_with(lock, now, id, step, floor);
         let (mut a, mut last) = (Attempts::default(), None);
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 100, window: 900, limit: lock, id: "1".into(), step: None, floor: Some(0), barred_by: None, carried: None }
-            ),
-            Answered::Counted { count: 1, used: false }
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(100, "1", None, Some(0))), Answered::Counted { count: 1, used: false });
         assert_eq!(last, Some(0), "kept: the floor is not asked for again");
-        assert_eq!(
-            answer(
-                &mut a,
-                &mut last,
-                None,
-                CodeAnswer { now: 101, window: 900, limit: lock, id: "2".into(), step: Some(7), floor: None, barred_by: None, carried: None }
-            ),
-            Answered::Accepted
-        );
+        assert_eq!(answer(&mut a, &mut last, None, code(101, "2", Some(7), None)), Answered::Accepted);
         assert_eq!(last, Some(7));
+    }
+
+    /// An answer at `now` in a window of 900 s, neither barred nor carrying attempts.
+    fn code_with(limit: Limit, now: u64, id: &str, step: Option<u64>, floor: Option<u64>) -> CodeAnswer {
+        CodeAnswer { now, window: 900, limit, id: id.into(), step, floor, barred_by: None, carried: None }
     }
 
     fn ids(n: usize) -> impl Iterator<Item = String> {

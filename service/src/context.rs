@@ -77,10 +77,7 @@ impl<V: OneTime, R: Records> Context<V, R> {
     /// when an admin disables someone, is strongly consistent, so a disabled user is stopped
     /// everywhere at once, not when KV has propagated.
     pub async fn is_disabled(&self, user: &UserRecord) -> StoreResult<bool> {
-        if user.disabled {
-            return Ok(true);
-        }
-        crate::oauth::user_disabled(&self.vault, self.now, &user.id).await
+        crate::users::is_disabled(&self.vault, self.now, user).await
     }
 
     /// Records that `user_id` is disabled (or enabled again) in the Vault too. Enabling

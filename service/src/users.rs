@@ -97,9 +97,21 @@ pub async fn named_and_disabled<V: OneTime, R: Records>(
     let Some(user) = user else { return Ok(None) };
     let disabled = match status {
         Some(in_vault) => user.disabled || in_vault?,
-        None => user.disabled || crate::oauth::user_disabled(vault, now, &user.id).await?,
+        None => is_disabled(vault, now, &user).await?,
     };
     Ok(Some((user, disabled)))
+}
+
+/// True while `user` is disabled: the flag of their record, or their status in the Vault
+/// (`Context::is_disabled`).
+///
+/// # Errors
+/// When the Vault fails.
+pub async fn is_disabled<V: OneTime>(vault: &V, now: u64, user: &UserRecord) -> StoreResult<bool> {
+    if user.disabled {
+        return Ok(true);
+    }
+    crate::oauth::user_disabled(vault, now, &user.id).await
 }
 
 /// The user a concurrent first sign-in registered as `id`. Their record may not be written

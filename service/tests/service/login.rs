@@ -385,8 +385,9 @@ fn a_totp_answer_loaded_by_its_id_is_refused_for_a_user_disabled_by_their_record
     assert_eq!(api_code(&refused), ApiErrorCode::Forbidden);
 }
 
-#[test]
-fn a_lock_the_earlier_layouts_counter_has_in_force_still_holds_for_right_and_wrong_answers() {
+/// Ada, enrolled, as after the upgrade that moved the TOTP counter: her counter only in the
+/// layout before (`fail:totp:{user}`), with `failures` counted there; then a TOTP period on.
+fn upgraded_with_failures(failures: u64) -> (Cx, TotpSeed) {
     use biopass_idp::lockout::Limit;
     use biopass_service::store::OneTime;
     let mut cx = context();
@@ -394,15 +395,19 @@ fn a_lock_the_earlier_layouts_counter_has_in_force_still_holds_for_right_and_wro
     let seed = enrol_totp(&mut cx, "ada@example.com");
     let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
     let counter = biopass_service::lockout::authenticator(AuthenticatorKind::Totp, &ada.id);
-    // As after an upgrade: the user's counter is only in the layout before, locked there.
     run(cx.vault.clear(&counter.key)).unwrap();
     let before = VaultKey::TotpCounterBefore(&ada.id).to_string();
-    let Limit::Lock { max } = counter.limit else { panic!("the TOTP counter locks") };
-    assert_eq!(max, MAX_FAILURES);
-    for i in 0..MAX_FAILURES {
+    assert_eq!(counter.limit, Limit::Lock { max: MAX_FAILURES });
+    for i in 0..failures {
         run(cx.vault.reserve(&before, cx.now, LOCKOUT_WINDOW, counter.limit, format!("a{i}"))).unwrap().unwrap();
     }
     advance(&mut cx, PERIOD);
+    (cx, seed)
+}
+
+#[test]
+fn a_lock_the_earlier_layouts_counter_has_in_force_still_holds_for_right_and_wrong_answers() {
+    let (mut cx, seed) = upgraded_with_failures(MAX_FAILURES);
     for right in [false, true] {
         let step = begin(&mut cx, "ada@example.com", true);
         let refused = answer_with(&mut cx, &step, &seed, right, false).unwrap_err();
@@ -416,19 +421,8 @@ fn a_lock_the_earlier_layouts_counter_has_in_force_still_holds_for_right_and_wro
 
 #[test]
 fn the_failures_the_earlier_layouts_counter_counted_under_the_limit_count_after_the_move() {
-    use biopass_service::store::OneTime;
-    let mut cx = context();
-    registered(&mut cx, "ada@example.com");
-    let seed = enrol_totp(&mut cx, "ada@example.com");
-    let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
-    let counter = biopass_service::lockout::authenticator(AuthenticatorKind::Totp, &ada.id);
-    run(cx.vault.clear(&counter.key)).unwrap();
-    let before = VaultKey::TotpCounterBefore(&ada.id).to_string();
     // One failure short of the lock, in the layout before.
-    for i in 0..MAX_FAILURES - 1 {
-        run(cx.vault.reserve(&before, cx.now, LOCKOUT_WINDOW, counter.limit, format!("a{i}"))).unwrap().unwrap();
-    }
-    advance(&mut cx, PERIOD);
+    let (mut cx, seed) = upgraded_with_failures(MAX_FAILURES - 1);
     let step = begin(&mut cx, "ada@example.com", true);
     // The next wrong answer is the last one allowed (it says so: locked now); after it, even
     // the right one is refused.
