@@ -3,8 +3,8 @@
 //! the values of one sign-in (request URI, transaction, face challenges, code) share the
 //! sign-in's object, each in a slot of its own, and a pushed request's sign-in is in the object
 //! of every sign-in of the person it names, so a returning person's sign-in creates none; a user's
-//! status (disabled or deleted), their revoked access tokens, used recovery codes and TOTP
-//! counter share the user's object; every
+//! status (disabled or deleted), their revoked access tokens, used recovery codes and counters
+//! of failed answers with each authenticator share the user's object; every
 //! other key has an object of its own, named by the key. Operations on one object are serialised
 //! by the runtime, and operations on different objects run in parallel.
 //!
@@ -21,7 +21,8 @@
 //! [`Op::Reserve`]/[`Op::Release`]/[`Op::Check`] (lock-outs over a sliding window: an
 //! attempt is counted before its answer is checked, in the same operation that checks the
 //! lock, so concurrent guesses cannot outrun the limit; a right answer gives its attempt
-//! back), and [`Op::Answer`] (a one-time code's answer in one operation: the lock, then the
+//! back; a counter that moved from another key takes on what it held there, once:
+//! `biopass_idp::lockout::moved`), and [`Op::Answer`] (a one-time code's answer in one operation: the lock, then the
 //! last used step moved forward or the answer counted; a user's TOTP counter).
 //!
 //! Expiry: an entry past its expiry is absent to every operation at once; an alarm removes it
@@ -46,9 +47,9 @@
 
 use crate::error::{AppError, AppResult};
 use biopass_idp::grant::{accepted_grant, Issued, Redeemed, Redemption, RedemptionParams};
-use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
+use biopass_idp::lockout::{answer, moved, Answered, Attempts, CodeAnswer, Earlier, Limit, Reservation};
 use biopass_idp::schema::vault_object;
-use biopass_service::store::{from_value, in_header, one_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
+use biopass_service::store::{from_value, in_header, one_object, to_value, Exchanged, Moved, OneTime, RedeemOutcome, StoreError, StoreResult};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -103,20 +104,26 @@ pub enum Op {
     /// The attempts the counter holds, in `value`.
     Attempts,
     /// Whether `limit` would refuse an attempt now: `ok` false and `retry_at` if so.
+    /// `earlier`: the counter's layout before, if it moved (the reply's `need_earlier` asks
+    /// for it, [`biopass_idp::lockout::moved`]); what it holds is stored here once read.
     Check {
         now: u64,
         window: u64,
         limit: Limit,
+        #[serde(default, skip_serializing_if = "Earlier::is_nothing")]
+        earlier: Earlier,
     },
     /// Counts an attempt now unless `limit` refuses it (see [`biopass_idp::lockout`]); the
     /// reply's `ok` says whether it was counted, `count` how many there are, `oldest` the
     /// oldest, `retry_at` when a refused attempt may come again and `value` the attempt's id
-    /// (for [`Op::Release`]).
+    /// (for [`Op::Release`]); `earlier` as for [`Op::Check`].
     Reserve {
         now: u64,
         window: u64,
         limit: Limit,
         id: String,
+        #[serde(default, skip_serializing_if = "Earlier::is_nothing")]
+        earlier: Earlier,
     },
     /// Gives back the attempt `id` (its answer was right, or not an answer at all).
     Release {
@@ -197,6 +204,10 @@ pub struct Reply {
     /// Answer: what it did.
     #[serde(default)]
     pub answered: Option<Answered>,
+    /// Check, Reserve: the counter stores nothing yet and its layout before is unread;
+    /// nothing changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub need_earlier: bool,
     /// GetMany: the values, in the order asked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<Option<Value>>,
@@ -420,13 +431,20 @@ impl Vault {
                 let value = to_value(&attempts).map_err(|e| worker::Error::RustError(e.0))?;
                 Reply { ok: true, value: Some(value), ..Reply::default() }
             }
-            Op::Check { now, window, limit } => {
-                let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
+            Op::Check { now, window, limit, earlier } => {
+                let Some((mut attempts, carried)) = moved(kv.get(&attempts_at)?, earlier) else {
+                    return Ok(Reply { need_earlier: true, ..Reply::default() });
+                };
+                if carried {
+                    kv.put(&attempts_at, &attempts)?;
+                }
                 let refused = attempts.refused_until(now, window, limit);
                 Reply { ok: refused.is_none(), count: attempts.count(), oldest: attempts.oldest(), retry_at: refused.unwrap_or(0), ..Reply::default() }
             }
-            Op::Reserve { now, window, limit, id } => {
-                let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
+            Op::Reserve { now, window, limit, id, earlier } => {
+                let Some((mut attempts, _)) = moved(kv.get(&attempts_at)?, earlier) else {
+                    return Ok(Reply { need_earlier: true, ..Reply::default() });
+                };
                 let decided = attempts.reserve(now, window, limit, id.clone());
                 kv.put(&attempts_at, &attempts)?;
                 let oldest = attempts.oldest();
@@ -792,19 +810,20 @@ impl OneTime for VaultClient {
     async fn advance(&self, key: &str, to: u64) -> StoreResult<bool> {
         self.run_op(key, Op::Advance { to }).await.map(|r| r.ok)
     }
-    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>> {
-        let r = self.run_op(key, Op::Reserve { now, window, limit, id }).await?;
-        Ok(match (r.ok, r.value) {
-            (true, Some(Value::String(id))) => Ok((id, r.count)),
-            _ => Err(r.retry_at.max(now + 1)),
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String, earlier: Earlier) -> StoreResult<Moved<Result<(String, u64), u64>>> {
+        let r = self.run_op(key, Op::Reserve { now, window, limit, id, earlier }).await?;
+        Ok(match (r.need_earlier, r.ok, r.value) {
+            (true, _, _) => Moved::NeedEarlier,
+            (false, true, Some(Value::String(id))) => Moved::Done(Ok((id, r.count))),
+            _ => Moved::Done(Err(r.retry_at.max(now + 1))),
         })
     }
     async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
         self.run_op(key, Op::Release { id: id.to_owned() }).await.map(|_| ())
     }
-    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
-        let r = self.run_op(key, Op::Check { now, window, limit }).await?;
-        Ok((!r.ok).then(|| r.retry_at.max(now + 1)))
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit, earlier: Earlier) -> StoreResult<Moved<Option<u64>>> {
+        let r = self.run_op(key, Op::Check { now, window, limit, earlier }).await?;
+        Ok(if r.need_earlier { Moved::NeedEarlier } else { Moved::Done((!r.ok).then(|| r.retry_at.max(now + 1))) })
     }
     async fn attempts(&self, key: &str) -> StoreResult<Attempts> {
         Ok(from_value(self.run_op(key, Op::Attempts).await?.value)?.unwrap_or_default())

@@ -51,6 +51,41 @@ pub enum Reservation {
     Refused { count: u64, retry_at: u64 },
 }
 
+/// A counter's layout before, for a counter that moved to another key (a user's
+/// authenticator counters moved into the user's status object): its first operation in the
+/// new place takes on the attempts the layout before holds ([`moved`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Earlier {
+    /// The counter never lived elsewhere.
+    #[default]
+    Nothing,
+    /// It did, and what it held there is not read yet.
+    Unread,
+    /// The attempts it holds there.
+    Read(Attempts),
+}
+
+impl Earlier {
+    pub fn is_nothing(&self) -> bool {
+        *self == Self::Nothing
+    }
+}
+
+/// The attempts an operation of a counter works on, from those it `stored` (`None`: nothing
+/// yet) and its [`Earlier`] layout: what it stores, else what the layout before holds (then
+/// `true`: the operation stores them, so they are taken on once, whatever it decides). `None`
+/// when it stores nothing and the layout before is [`Earlier::Unread`]: nothing changed; ask
+/// again with what the layout before holds.
+pub fn moved(stored: Option<Attempts>, earlier: Earlier) -> Option<(Attempts, bool)> {
+    match (stored, earlier) {
+        (Some(attempts), _) => Some((attempts, false)),
+        (None, Earlier::Nothing) => Some((Attempts::default(), false)),
+        (None, Earlier::Unread) => None,
+        (None, Earlier::Read(attempts)) => Some((attempts, true)),
+    }
+}
+
 /// The delay a paced counter asks for after `failures` attempts (seconds).
 pub fn pace_delay(failures: u64, free: u64, cap: u64) -> u64 {
     if failures < free {
@@ -206,6 +241,23 @@ pub fn answer(attempts: &mut Attempts, last: &mut Option<u64>, own: Option<&serd
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moved_counter_takes_on_its_earlier_layouts_attempts_once() {
+        let held = Attempts(vec![(100, "a".into()), (110, "b".into())]);
+        // Stored already: what the layout before holds is not looked at.
+        for earlier in [Earlier::Nothing, Earlier::Unread, Earlier::Read(Attempts::default())] {
+            assert_eq!(moved(Some(held.clone()), earlier), Some((held.clone(), false)));
+        }
+        // Nothing stored and no layout before: an empty counter, nothing to store for it.
+        assert_eq!(moved(None, Earlier::Nothing), Some((Attempts::default(), false)));
+        // Nothing stored and the layout before unread: ask for it.
+        assert_eq!(moved(None, Earlier::Unread), None);
+        // Read: taken on, and stored even by an operation that counts nothing.
+        assert_eq!(moved(None, Earlier::Read(held.clone())), Some((held, true)));
+        assert_eq!(moved(None, Earlier::Read(Attempts::default())), Some((Attempts::default(), true)));
+        assert!(Earlier::Nothing.is_nothing() && !Earlier::Unread.is_nothing());
+    }
 
     #[test]
     fn an_answer_is_checked_moved_or_counted_in_one_operation() {

@@ -23,7 +23,8 @@
 //! Each key has a Vault object of its own (named by the key), except the values of one sign-in
 //! ([`SignInToken`]: `par`, `tx`, `face-nonce`, `code`, `code-used`), whose keys are
 //! `sign-in:{id}:{key}` and which share the object `sign-in:{id}`, and the values of one user
-//! (status, revoked tokens, used recovery codes, the TOTP counter), whose keys are
+//! (status, revoked tokens, used recovery codes, the counters of failed answers with each
+//! authenticator), whose keys are
 //! `user-disabled:{user}:{key}` and which share the user's status object ([`vault_object`]).
 //!
 //! | key | value |
@@ -40,8 +41,8 @@
 //! | `passkey-challenge:{sha256(challenge)}` | a passkey ceremony's challenge, taken once (90 s) |
 //! | `passkey-count:{user}:{sha256(credential)}` | a passkey's highest signature counter (only moves forward), and whether it ever counted |
 //! | `user-disabled:{user}:fail-totp` | failed TOTP answers of one user and the last TOTP step used (only moves forward), so one operation checks the lock-out and spends the step; a slot of the user's status object, which every step of a sign-in the first factor vouched for reads already |
-//! | `fail:totp:{user}` | the same counter as the layout before kept it, in an object of its own: read once per user, for its step (a floor) and its lock |
-//! | `fail:face:{user}` | failed face answers of one user |
+//! | `user-disabled:{user}:fail-{kind}` | failed answers of one user with the face, a passkey or a recovery code (`face`, `passkey`, `recovery_code`): slots of the same object |
+//! | `fail:{kind}:{user}` | the same counters as the layout before kept them, each in an object of its own: read once per user and authenticator, when the counter in the status object is first used, for its attempts (and TOTP's for its step, a floor), then cleared |
 //! | `fail:browser:{binding}` | failed answers from one browser (sign-ins nobody vouched for) |
 //! | `fail:address:{sha256(ip)}` | failed answers from one network address (same) |
 //! | `fail:account:{sha256(name key)}` | failed answers for one account name (same) |
@@ -227,9 +228,10 @@ pub enum VaultKey<'a> {
     Session(&'a str),
     /// The last TOTP step used, as the first layout kept it.
     TotpStep(&'a str),
-    /// A user's TOTP counter as the layout before kept it, in an object of its own: read
-    /// once per user, for its last step and whether its lock is in force.
-    TotpCounterBefore(&'a str),
+    /// A user's counter of failed answers with an authenticator as the layout before kept
+    /// it, in an object of its own: read once per user and authenticator when the counter in
+    /// the user's status object is first used (for TOTP, also for its last step).
+    CounterBefore(AuthenticatorKind, &'a str),
     /// A passkey ceremony's challenge (stored by its hash).
     PasskeyChallenge(&'a str),
     /// The highest signature counter seen for a user's passkey (user id, credential tag):
@@ -270,9 +272,8 @@ impl fmt::Display for VaultKey<'_> {
             Self::TotpStep(user) => write!(f, "totp-step:{user}"),
             Self::PasskeyChallenge(challenge) => write!(f, "passkey-challenge:{}", sha256_hex(challenge)),
             Self::PasskeyCounter(user, tag) => write!(f, "passkey-count:{user}:{tag}"),
-            Self::Failures(Failures::Authenticator(AuthenticatorKind::Totp, user)) => write!(f, "{USER_PREFIX}{user}:fail-totp"),
-            Self::TotpCounterBefore(user) => write!(f, "fail:totp:{user}"),
-            Self::Failures(Failures::Authenticator(kind, user)) => write!(f, "fail:{}:{user}", kind.id()),
+            Self::Failures(Failures::Authenticator(kind, user)) => write!(f, "{USER_PREFIX}{user}:fail-{}", kind.id()),
+            Self::CounterBefore(kind, user) => write!(f, "fail:{}:{user}", kind.id()),
             Self::Failures(Failures::Browser(binding)) => write!(f, "fail:browser:{binding}"),
             Self::Failures(Failures::Address(ip)) => write!(f, "fail:address:{}", sha256_hex(ip)),
             Self::Failures(Failures::Account(pool, name)) => write!(f, "fail:account:{}", sha256_hex(&KvKey::UserName(*pool, name).to_string())),
@@ -298,7 +299,7 @@ const USER_PREFIX: &str = "user-disabled:";
 /// Where a Vault key (as built by [`VaultKey`]) lives: the name of its object, and its slot in
 /// that object (`None`: the object's own value). A sign-in's values
 /// (`sign-in:{id}:{key}`) share the object `sign-in:{id}`; a user's revoked tokens, used
-/// recovery codes and TOTP counter (`user-disabled:{id}:{key}`) share the user's status
+/// recovery codes and counters of failed answers (`user-disabled:{id}:{key}`) share the user's status
 /// object `user-disabled:{id}` (user ids
 /// hold no `:`); every other key has an object of its own, named by the key, as before
 /// sign-ins shared one.
@@ -487,8 +488,11 @@ mod tests {
         assert_eq!(distinct.len(), keys.len());
         assert_eq!(keys[0], "user-disabled:u1:fail-totp");
         assert_eq!(vault_object(&keys[0]), ("user-disabled:u1", Some("fail-totp")), "the user's status object");
-        assert_eq!(VaultKey::TotpCounterBefore("u1").to_string(), "fail:totp:u1");
-        assert_eq!(keys[1], "fail:face:u1");
+        assert_eq!(VaultKey::CounterBefore(AuthenticatorKind::Totp, "u1").to_string(), "fail:totp:u1");
+        assert_eq!(keys[1], "user-disabled:u1:fail-face");
+        assert_eq!(vault_object(&keys[1]), ("user-disabled:u1", Some("fail-face")), "the user's status object");
+        assert_eq!(VaultKey::CounterBefore(AuthenticatorKind::Face, "u1").to_string(), "fail:face:u1");
+        assert_eq!(VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::RecoveryCode, "u1")).to_string(), "user-disabled:u1:fail-recovery_code");
         assert_eq!(keys[7], "totp-step:u1");
         assert_eq!(VaultKey::UserName(None, &ada).to_string(), KvKey::UserName(None, &ada).to_string());
     }

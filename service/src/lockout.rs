@@ -4,14 +4,15 @@
 //! malformed code) gives its attempts back. The rules of one counter are
 //! `biopass_idp::lockout`'s; which counters apply is [`counters`].
 
-use crate::store::{OneTime, StoreError};
+use crate::store::{Moved, OneTime, StoreError, StoreResult};
 use biopass_i18n::{fill, Texts};
-use biopass_idp::lockout::{Limit, ACCOUNT_FREE, ACCOUNT_MAX_DELAY, ACCOUNT_WINDOW, ADDRESS_FAILURES, CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
+use biopass_idp::lockout::{Earlier, Limit, ACCOUNT_FREE, ACCOUNT_MAX_DELAY, ACCOUNT_WINDOW, ADDRESS_FAILURES, CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
 use biopass_idp::random::Entropy;
 use biopass_idp::schema::{Failures, VaultKey};
 use biopass_idp::transaction::LoginTransaction;
 use biopass_idp::user::UserRecord;
 use biopass_proto::login::AuthenticatorKind;
+use std::future::Future;
 
 /// Whose failures a counter holds: what a refusal tells the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,9 @@ pub struct Counter {
     pub window: u64,
     pub limit: Limit,
     pub scope: Scope,
+    /// The key the layout before kept this counter under, if it moved: its first operation
+    /// takes on what that one holds ([`on_counter`]).
+    pub earlier: Option<String>,
 }
 
 impl Counter {
@@ -46,13 +50,18 @@ impl Counter {
     }
 }
 
-/// The counter of one user's authenticator `kind` (the face challenge checks it too).
+/// The counter of one user's authenticator `kind` (the face challenge checks it too), in the
+/// user's status object. The layout before kept each in an object of its own: the face's,
+/// passkeys' and recovery codes' are taken on by their first operation here. TOTP's is not
+/// named: its answer takes it on with the last used step it also holds (`login::totp_answer`),
+/// which must be there to read then.
 pub fn authenticator(kind: AuthenticatorKind, user_id: &str) -> Counter {
     Counter {
         key: VaultKey::Failures(Failures::Authenticator(kind, user_id)).to_string(),
         window: LOCKOUT_WINDOW,
         limit: Limit::Lock { max: MAX_FAILURES },
         scope: Scope::Authenticator,
+        earlier: (kind != AuthenticatorKind::Totp).then(|| VaultKey::CounterBefore(kind, user_id).to_string()),
     }
 }
 
@@ -71,6 +80,7 @@ pub fn counters(tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&Us
         window: LOCKOUT_WINDOW,
         limit: Limit::Lock { max: CLIENT_FAILURES },
         scope: Scope::Client,
+        earlier: None,
     }];
     if let Some(ip) = address {
         out.push(Counter {
@@ -78,6 +88,7 @@ pub fn counters(tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&Us
             window: LOCKOUT_WINDOW,
             limit: Limit::Lock { max: ADDRESS_FAILURES },
             scope: Scope::Address,
+            earlier: None,
         });
     }
     if let Some(name) = &tx.request.login_hint {
@@ -86,6 +97,7 @@ pub fn counters(tx: &LoginTransaction, kind: AuthenticatorKind, user: Option<&Us
             window: ACCOUNT_WINDOW,
             limit: Limit::Pace { free: ACCOUNT_FREE, cap: ACCOUNT_MAX_DELAY },
             scope: Scope::Account,
+            earlier: None,
         });
     }
     out
@@ -133,7 +145,9 @@ impl Attempt {
     pub async fn start<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, counters: Vec<Counter>) -> Result<Self, NotCounted> {
         let mut held = Vec::with_capacity(counters.len());
         for c in counters {
-            match vault.reserve(&c.key, now, c.window, c.limit, rng.token::<12>()).await? {
+            let id = rng.token::<12>();
+            let reserved = on_counter(vault, &c, |earlier| vault.reserve(&c.key, now, c.window, c.limit, id.clone(), earlier)).await?;
+            match reserved {
                 Ok((id, count)) => held.push((c, id, count)),
                 Err(retry_at) => {
                     Self { held }.give_back(vault).await?;
@@ -168,7 +182,32 @@ impl Attempt {
 /// When the store fails.
 pub async fn locked_until<V: OneTime>(vault: &V, kind: AuthenticatorKind, user_id: &str, now: u64) -> Result<Option<u64>, StoreError> {
     let c = authenticator(kind, user_id);
-    vault.refused_until(&c.key, now, c.window, c.limit).await
+    on_counter(vault, &c, |earlier| vault.refused_until(&c.key, now, c.window, c.limit, earlier)).await
+}
+
+/// Runs `op` on counter `c`. A counter that moved is asked with its layout before unread; if
+/// it stores nothing yet, it asks for that ([`Moved::NeedEarlier`]), and `op` runs again with
+/// what the layout before holds, which the counter takes on; the key of the layout before
+/// is then cleared. Concurrent first operations each read it, and the counter takes it on
+/// once (the first to store wins; the others' copies are not looked at).
+///
+/// # Errors
+/// When the store fails, or a counter asks for its layout before twice.
+async fn on_counter<V: OneTime, T, F: Future<Output = StoreResult<Moved<T>>>>(vault: &V, c: &Counter, op: impl Fn(Earlier) -> F) -> StoreResult<T> {
+    let first = op(if c.earlier.is_some() { Earlier::Unread } else { Earlier::Nothing }).await?;
+    let before = match (first, &c.earlier) {
+        (Moved::Done(done), _) => return Ok(done),
+        (Moved::NeedEarlier, Some(before)) => before,
+        (Moved::NeedEarlier, None) => return Err(StoreError("a counter that never moved asked for its layout before".into())),
+    };
+    let held = vault.attempts(before).await?;
+    match op(Earlier::Read(held)).await? {
+        Moved::Done(done) => {
+            vault.clear(before).await?;
+            Ok(done)
+        }
+        Moved::NeedEarlier => Err(StoreError("a counter asked for its layout before twice".into())),
+    }
 }
 
 /// What a refusal by `scope` until `retry_at` tells the person at `now`.

@@ -559,7 +559,7 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
         // The user's first answer since the counter moved into their status object: the
         // earlier layouts' last step is the floor, and the attempts the earlier counter
         // counted are taken on (a lock it has in force still holds).
-        let before = VaultKey::TotpCounterBefore(&user.id).to_string();
+        let before = VaultKey::CounterBefore(AuthenticatorKind::Totp, &user.id).to_string();
         let carried = cx.vault.attempts(&before).await?;
         let floor = earlier_totp_step(cx, &user.id).await?;
         answered = cx.vault.answer(&counter.key, CodeAnswer { carried: Some(carried), ..ask(cx.rng.token::<12>(), Some(floor)) }).await?;
@@ -602,7 +602,7 @@ async fn advance_totp_step<V: OneTime, R: Records>(cx: &Context<V, R>, user_id: 
 /// kept in the user's status object, read once per user.
 async fn earlier_totp_step<V: OneTime, R: Records>(cx: &Context<V, R>, user_id: &str) -> LoginResult<u64> {
     let first = cx.vault.counter(&VaultKey::TotpStep(user_id).to_string()).await?;
-    let before = cx.vault.counter(&VaultKey::TotpCounterBefore(user_id).to_string()).await?;
+    let before = cx.vault.counter(&VaultKey::CounterBefore(AuthenticatorKind::Totp, user_id).to_string()).await?;
     Ok(first.max(before).unwrap_or(0))
 }
 

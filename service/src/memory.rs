@@ -4,9 +4,9 @@
 //! [`Clock`] that tests advance instead of sleeping.
 
 use crate::records::{Listed, Listing, Records};
-use crate::store::{one_object, to_value, Exchanged, OneTime, RedeemOutcome, StoreError, StoreResult};
+use crate::store::{one_object, to_value, Exchanged, Moved, OneTime, RedeemOutcome, StoreError, StoreResult};
 use biopass_idp::grant::{accepted_grant, Issued, Redeemed, Redemption};
-use biopass_idp::lockout::{answer, Answered, Attempts, CodeAnswer, Limit, Reservation};
+use biopass_idp::lockout::{answer, moved, Answered, Attempts, CodeAnswer, Earlier, Limit, Reservation};
 use biopass_idp::schema::vault_object;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
@@ -60,7 +60,8 @@ struct Slot {
     /// The value and when it expires (0: never).
     entry: Option<(Value, u64)>,
     counter: Option<u64>,
-    attempts: Attempts,
+    /// `None` until an operation stores some (as the Vault stores none before).
+    attempts: Option<Attempts>,
 }
 
 /// The Vault in memory: one slot per key. It also records which Durable Object each
@@ -166,35 +167,60 @@ impl OneTime for MemoryVault {
         }))
     }
 
-    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>> {
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String, earlier: Earlier) -> StoreResult<Moved<Result<(String, u64), u64>>> {
         give_way().await;
-        Ok(self.with(key, |s| match s.attempts.reserve(now, window, limit, id.clone()) {
-            Reservation::Counted { count } => Ok((id, count)),
-            Reservation::Refused { retry_at, .. } => Err(retry_at.max(now + 1)),
+        Ok(self.with(key, |s| {
+            let Some((mut attempts, _)) = moved(s.attempts.take(), earlier) else {
+                return Moved::NeedEarlier;
+            };
+            let decided = attempts.reserve(now, window, limit, id.clone());
+            s.attempts = Some(attempts);
+            Moved::Done(match decided {
+                Reservation::Counted { count } => Ok((id, count)),
+                Reservation::Refused { retry_at, .. } => Err(retry_at.max(now + 1)),
+            })
         }))
     }
 
     async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
         give_way().await;
-        self.with(key, |s| s.attempts.release(id));
+        self.with(key, |s| s.attempts.get_or_insert_default().release(id));
         Ok(())
     }
 
-    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit, earlier: Earlier) -> StoreResult<Moved<Option<u64>>> {
         give_way().await;
-        Ok(self.with(key, |s| s.attempts.refused_until(now, window, limit).map(|t| t.max(now + 1))))
+        Ok(self.with(key, |s| {
+            let Some((mut attempts, carried)) = moved(s.attempts.clone(), earlier) else {
+                return Moved::NeedEarlier;
+            };
+            // A check stores only what it took on from the layout before, as the Vault does.
+            if carried {
+                s.attempts = Some(attempts.clone());
+            }
+            let refused = attempts.refused_until(now, window, limit).map(|t| t.max(now + 1));
+            Moved::Done(refused)
+        }))
     }
 
     async fn attempts(&self, key: &str) -> StoreResult<Attempts> {
         give_way().await;
-        Ok(self.with(key, |s| s.attempts.clone()))
+        Ok(self.with(key, |s| s.attempts.clone().unwrap_or_default()))
     }
 
     async fn answer(&self, key: &str, a: CodeAnswer) -> StoreResult<Answered> {
         give_way().await;
         // The value of the object that keeps the counter: its own key's entry.
         let own = self.slots.borrow().get(vault_object(key).0).and_then(|s| live(s, a.now).cloned());
-        Ok(self.with(key, |s| answer(&mut s.attempts, &mut s.counter, own.as_ref(), a)))
+        Ok(self.with(key, |s| {
+            let mut attempts = s.attempts.clone().unwrap_or_default();
+            let answered = answer(&mut attempts, &mut s.counter, own.as_ref(), a);
+            // Stored when they changed, as the Vault does.
+            if s.attempts.as_ref().unwrap_or(&Attempts::default()) != &attempts {
+                s.attempts = Some(attempts);
+            }
+            answered
+        }))
     }
 
     async fn counter(&self, key: &str) -> StoreResult<Option<u64>> {

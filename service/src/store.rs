@@ -4,7 +4,7 @@
 //! Object; [`crate::memory::MemoryVault`] runs them in memory for tests.
 
 use biopass_idp::grant::{Issued, Redemption};
-use biopass_idp::lockout::{Answered, Attempts, CodeAnswer, Limit};
+use biopass_idp::lockout::{Answered, Attempts, CodeAnswer, Earlier, Limit};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -51,12 +51,14 @@ pub trait OneTime {
     /// Moves the key's counter up to `to`; false when it was already there or beyond.
     async fn advance(&self, key: &str, to: u64) -> StoreResult<bool>;
     /// Counts attempt `id` now unless `limit` refuses it within `window` seconds:
-    /// `Ok((id, count))` when counted, `Err(retry_at)` when refused.
-    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>>;
+    /// `Ok((id, count))` when counted, `Err(retry_at)` when refused; `earlier`: the counter's
+    /// layout before, if it moved ([`Moved`]).
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String, earlier: Earlier) -> StoreResult<Moved<Result<(String, u64), u64>>>;
     /// Gives back a counted attempt.
     async fn release(&self, key: &str, id: &str) -> StoreResult<()>;
-    /// `Some(retry_at)` when `limit` would refuse an attempt now (without counting one).
-    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>>;
+    /// `Some(retry_at)` when `limit` would refuse an attempt now (without counting one);
+    /// `earlier` as for [`Self::reserve`].
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit, earlier: Earlier) -> StoreResult<Moved<Option<u64>>>;
     /// The attempts the counter `key` holds (all of them, pruned by nobody).
     async fn attempts(&self, key: &str) -> StoreResult<Attempts>;
     /// Decides a one-time-code answer in one operation of the counter `key`
@@ -89,6 +91,16 @@ pub trait OneTime {
     /// # Errors
     /// When the keys live in different objects, or `into` holds a live value.
     async fn exchange(&self, key: &str, expect: &Value, into: &str, value: Value, expires_at: u64, now: u64) -> StoreResult<Exchanged>;
+}
+
+/// What an operation of a counter answers when the counter may have moved from another key
+/// (`biopass_idp::lockout::moved`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moved<T> {
+    Done(T),
+    /// The counter stores nothing yet and its layout before was not read: nothing changed;
+    /// ask again with what the layout before holds ([`Earlier::Read`]).
+    NeedEarlier,
 }
 
 /// What [`OneTime::exchange`] did.
@@ -204,14 +216,14 @@ impl<T: OneTime> OneTime for std::rc::Rc<T> {
     async fn advance(&self, key: &str, to: u64) -> StoreResult<bool> {
         (**self).advance(key, to).await
     }
-    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String) -> StoreResult<Result<(String, u64), u64>> {
-        (**self).reserve(key, now, window, limit, id).await
+    async fn reserve(&self, key: &str, now: u64, window: u64, limit: Limit, id: String, earlier: Earlier) -> StoreResult<Moved<Result<(String, u64), u64>>> {
+        (**self).reserve(key, now, window, limit, id, earlier).await
     }
     async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
         (**self).release(key, id).await
     }
-    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit) -> StoreResult<Option<u64>> {
-        (**self).refused_until(key, now, window, limit).await
+    async fn refused_until(&self, key: &str, now: u64, window: u64, limit: Limit, earlier: Earlier) -> StoreResult<Moved<Option<u64>>> {
+        (**self).refused_until(key, now, window, limit, earlier).await
     }
     async fn attempts(&self, key: &str) -> StoreResult<Attempts> {
         (**self).attempts(key).await

@@ -13,7 +13,7 @@ use biopass_idp::authorize::CognitoContext;
 use biopass_idp::claims::ACCESS_TOKEN_LIFETIME;
 use biopass_idp::error::ApiFailure;
 use biopass_idp::ids::UserName;
-use biopass_idp::schema::{Failures, KvKey, VaultKey};
+use biopass_idp::schema::{KvKey, VaultKey};
 use biopass_idp::user::{pool_tag, UserRecord};
 use biopass_proto::admin::UpdateUser;
 use biopass_proto::error::ApiErrorCode;
@@ -177,14 +177,13 @@ async fn erase<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) ->
     if from_value::<String>(cx.vault.get(&claim, cx.now).await?)?.as_deref() == Some(user.id.as_str()) {
         cx.vault.clear(&claim).await?;
     }
-    for key in [
-        VaultKey::TotpStep(&user.id),
-        // The whole status object, the TOTP counter in it too.
-        VaultKey::UserDisabled(&user.id),
-        VaultKey::PoolClaim(&user.id),
-        VaultKey::TotpCounterBefore(&user.id),
-        VaultKey::Failures(Failures::Authenticator(AuthenticatorKind::Face, &user.id)),
-    ] {
+    let kinds = [AuthenticatorKind::Totp, AuthenticatorKind::Face, AuthenticatorKind::Passkey, AuthenticatorKind::RecoveryCode];
+    // The whole status object, the counters of failed answers in it too; then the counters
+    // as the layout before kept them, in objects of their own.
+    let keys = [VaultKey::TotpStep(&user.id), VaultKey::UserDisabled(&user.id), VaultKey::PoolClaim(&user.id)]
+        .into_iter()
+        .chain(kinds.map(|kind| VaultKey::CounterBefore(kind, &user.id)));
+    for key in keys {
         cx.vault.clear(&key.to_string()).await?;
     }
     // The user's access tokens are refused by their status alone (userinfo reads no

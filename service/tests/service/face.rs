@@ -1,15 +1,19 @@
 use crate::helpers::{api_code, message, name, run, transaction};
 use crate::login::{context, Cx};
 use biopass_idp::face::{self, MeasuredFrame};
-use biopass_idp::lockout::MAX_FAILURES;
+use biopass_idp::lockout::{Earlier, LOCKOUT_WINDOW, MAX_FAILURES};
+use biopass_idp::schema::{vault_object, VaultKey};
 use biopass_idp::secretbox::Purpose;
 use biopass_idp::user::{Enrolled, UserRecord};
 use biopass_proto::error::ApiErrorCode;
-use biopass_proto::login::{CapturePhase, EvidenceFrame, FaceEvidence, FacePurpose};
+use biopass_proto::login::{AuthenticatorKind, CapturePhase, EvidenceFrame, FaceEvidence, FacePurpose};
 use biopass_service::http::Failure;
+use biopass_service::lockout::authenticator;
 use biopass_service::login::{self, Caller, FaceAnalysis, Step};
 use biopass_service::oauth::start_transaction;
+use biopass_service::store::{Moved, OneTime};
 use std::cell::Cell;
+use std::collections::BTreeSet;
 
 const BROWSER: &str = "browser-secret";
 
@@ -147,4 +151,90 @@ fn in_a_sign_in_nobody_vouched_for_a_face_answer_for_an_unknown_name_is_refused_
     let figures = Figures::of(vec![faceless(CapturePhase::Far, 0)]);
     let refused = run(login::face_evidence(&mut cx, &unknown, &evidence(&challenge.nonce, 1, false), &figures)).unwrap_err();
     assert_eq!(api_code(&refused), ApiErrorCode::WrongAnswer, "{}", message(&refused));
+}
+
+/// A counted face refusal for `step` (a capture with no face in it): its message.
+fn refused_capture(cx: &mut Cx, step: &Step) -> Failure {
+    let challenge = run(login::face_challenge(cx, step, false)).unwrap();
+    run(login::face_evidence(cx, step, &evidence(&challenge.nonce, 1, false), &Figures::of(vec![faceless(CapturePhase::Far, 0)]))).unwrap_err()
+}
+
+/// `failures` attempts counted on `user`'s face counter as the layout before kept it
+/// (`fail:face:{user}`, an object of its own), as the upgrade that moved it finds them.
+fn failures_before_the_move(cx: &Cx, user: &UserRecord, failures: u64) -> String {
+    let before = VaultKey::CounterBefore(AuthenticatorKind::Face, &user.id).to_string();
+    assert_eq!(before, format!("fail:face:{}", user.id));
+    let counter = authenticator(AuthenticatorKind::Face, &user.id);
+    for i in 0..failures {
+        let counted = run(cx.vault.reserve(&before, cx.now, counter.window, counter.limit, format!("before-{i}"), Earlier::Nothing)).unwrap();
+        assert!(matches!(counted, Moved::Done(Ok(_))), "{counted:?}");
+    }
+    before
+}
+
+#[test]
+fn a_users_face_counter_is_a_slot_of_their_status_object() {
+    let mut cx = context();
+    let ada = with_face(&mut cx, "ada@example.com");
+    let status = VaultKey::UserDisabled(&ada.id).to_string();
+    let counter = authenticator(AuthenticatorKind::Face, &ada.id).key;
+    assert_eq!(vault_object(&counter), (status.as_str(), Some("fail-face")));
+    let step = begin(&mut cx, "ada@example.com", true);
+    cx.vault.take_calls();
+    let refused = refused_capture(&mut cx, &step);
+    assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 1)), "{}", message(&refused));
+    // Her objects: the status object alone (the sign-in's own object aside); the layout
+    // before is read once, when the counter is first used.
+    let objects: BTreeSet<String> = cx.vault.take_calls().into_iter().map(|(o, _)| o).filter(|o| !o.starts_with("sign-in:")).collect();
+    assert_eq!(objects, BTreeSet::from([status.clone(), format!("fail:face:{}", ada.id)]));
+    let refused = refused_capture(&mut cx, &step);
+    assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 2)), "{}", message(&refused));
+    let objects: BTreeSet<String> = cx.vault.take_calls().into_iter().map(|(o, _)| o).filter(|o| !o.starts_with("sign-in:")).collect();
+    assert_eq!(objects, BTreeSet::from([status]), "once moved, nothing else");
+}
+
+#[test]
+fn a_lock_the_earlier_layouts_face_counter_has_in_force_still_holds_and_then_opens() {
+    let mut cx = context();
+    let ada = with_face(&mut cx, "ada@example.com");
+    let before = failures_before_the_move(&cx, &ada, MAX_FAILURES);
+    let step = begin(&mut cx, "ada@example.com", true);
+    let locked = run(login::face_challenge(&mut cx, &step, false)).unwrap_err();
+    assert_eq!(api_code(&locked), ApiErrorCode::Locked);
+    // Taken on by the counter in the status object, and the layout before cleared.
+    assert_eq!(run(cx.vault.attempts(&authenticator(AuthenticatorKind::Face, &ada.id).key)).unwrap().count(), MAX_FAILURES);
+    assert_eq!(run(cx.vault.attempts(&before)).unwrap().count(), 0);
+    let locked = run(login::face_challenge(&mut cx, &step, false)).unwrap_err();
+    assert_eq!(api_code(&locked), ApiErrorCode::Locked, "still, from the counter's new place");
+    crate::login::advance(&mut cx, LOCKOUT_WINDOW);
+    let step = begin(&mut cx, "ada@example.com", true);
+    let refused = refused_capture(&mut cx, &step);
+    assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 1)), "{}", message(&refused));
+}
+
+#[test]
+fn the_failures_the_earlier_layouts_face_counter_counted_under_the_limit_count_after_the_move() {
+    // Taken on by the challenge's check.
+    let mut cx = context();
+    let ada = with_face(&mut cx, "ada@example.com");
+    failures_before_the_move(&cx, &ada, 3);
+    let step = begin(&mut cx, "ada@example.com", true);
+    let refused = refused_capture(&mut cx, &step);
+    assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 4)), "{}", message(&refused));
+
+    // Taken on by the answer's count: a challenge issued before the upgrade (the counter in
+    // the status object has nothing yet when the evidence comes).
+    let mut cx = context();
+    let ada = with_face(&mut cx, "ada@example.com");
+    let step = begin(&mut cx, "ada@example.com", true);
+    let challenge = run(login::face_challenge(&mut cx, &step, false)).unwrap();
+    run(cx.vault.clear(&authenticator(AuthenticatorKind::Face, &ada.id).key)).unwrap();
+    let before = failures_before_the_move(&cx, &ada, 4);
+    let figures = Figures::of(vec![faceless(CapturePhase::Far, 0)]);
+    let refused = run(login::face_evidence(&mut cx, &step, &evidence(&challenge.nonce, 1, false), &figures)).unwrap_err();
+    // The fifth failure, with the four carried over: it locks.
+    assert_eq!(api_code(&refused), ApiErrorCode::Locked, "{}", message(&refused));
+    assert_eq!(run(cx.vault.attempts(&before)).unwrap().count(), 0, "the layout before is cleared");
+    let locked = run(login::face_challenge(&mut cx, &step, false)).unwrap_err();
+    assert_eq!(api_code(&locked), ApiErrorCode::Locked);
 }

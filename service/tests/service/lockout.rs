@@ -97,3 +97,33 @@ fn refusals_say_how_long_to_wait() {
     );
     assert_eq!(refusal_message(&biopass_i18n::EN, Scope::Client, 1_000, 1_000).1, 1, "never zero seconds");
 }
+
+#[test]
+fn concurrent_guesses_on_a_counter_that_moved_take_on_its_earlier_attempts_once_and_get_at_most_the_limit() {
+    use biopass_idp::lockout::Earlier;
+    use biopass_idp::schema::VaultKey;
+    use biopass_service::store::{Moved, OneTime};
+    let app = App::new();
+    let ada = user("ada@example.com");
+    let tx = transaction("ada@example.com", true, "browser-1", app.now());
+    let now = app.now();
+    // Two failures as the layout before kept them.
+    let before = VaultKey::CounterBefore(Face, &ada.id).to_string();
+    let counter = biopass_service::lockout::authenticator(Face, &ada.id);
+    assert_eq!(counter.earlier.as_deref(), Some(before.as_str()));
+    for id in ["b1", "b2"] {
+        let counted = run(app.vault.reserve(&before, now, counter.window, counter.limit, id.into(), Earlier::Nothing)).unwrap();
+        assert!(matches!(counted, Moved::Done(Ok(_))), "{counted:?}");
+    }
+    let mut rngs: Vec<_> = (0..20).map(biopass_idp::random::TestEntropy::new).collect();
+    let (vault, tx, ada) = (&app.vault, &tx, &ada);
+    let results = run(futures::future::join_all(
+        rngs.iter_mut().map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, Face, Some(ada), None)).await.map(Attempt::failed) }),
+    ));
+    // Every guess read the layout before while the counter had nothing; it took them on once.
+    let counted = results.iter().filter(|r| r.is_ok()).count() as u64;
+    assert_eq!(counted, MAX_FAILURES - 2);
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(NotCounted::Refused { scope: Scope::Authenticator, .. }))));
+    assert_eq!(run(app.vault.attempts(&counter.key)).unwrap().count(), MAX_FAILURES);
+    assert_eq!(run(app.vault.attempts(&before)).unwrap().count(), 0);
+}

@@ -1,7 +1,7 @@
 use crate::helpers::{api_code, message, name, run, transaction};
 use biopass_idp::claims::TRANSACTION_LIFETIME;
 use biopass_idp::face::CHALLENGE_LIFETIME;
-use biopass_idp::lockout::{LOCKOUT_WINDOW, MAX_FAILURES};
+use biopass_idp::lockout::{Earlier, LOCKOUT_WINDOW, MAX_FAILURES};
 use biopass_idp::random::SeededEntropy;
 use biopass_idp::schema::{vault_object, VaultKey};
 use biopass_idp::secretbox::MasterKey;
@@ -15,6 +15,7 @@ use biopass_service::http::Failure;
 use biopass_service::login::{self, Caller, Step};
 use biopass_service::memory::{MemoryRecords, MemoryVault};
 use biopass_service::oauth::{redeem_code, start_transaction};
+use biopass_service::store::Moved;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -314,7 +315,7 @@ fn a_right_totp_answer_is_one_vault_call_and_the_step_kept_by_the_earlier_layout
     // object of its own) has: that step is still spent, and the next one is accepted.
     advance(&mut cx, PERIOD);
     run(cx.vault.clear(&counter)).unwrap();
-    let before = VaultKey::TotpCounterBefore(&ada.id).to_string();
+    let before = VaultKey::CounterBefore(AuthenticatorKind::Totp, &ada.id).to_string();
     assert_eq!(vault_object(&before), (before.as_str(), None));
     run(cx.vault.advance(&before, totp::verify(&seed, &totp::code_at(&seed, cx.now), cx.now, None).unwrap())).unwrap();
     let step = begin(&mut cx, "ada@example.com", true);
@@ -353,8 +354,9 @@ fn a_totp_answer_loaded_by_its_id_reads_the_users_status_in_the_answer_and_refus
     let wrong = run(login::load_and_verify_totp(&mut cx, &step.tx_id, caller(), &wrong)).unwrap_err();
     assert_eq!(api_code(&wrong), ApiErrorCode::Forbidden);
     assert_eq!(
-        run(cx.vault.reserve(&counter, cx.now, LOCKOUT_WINDOW, biopass_idp::lockout::Limit::Lock { max: MAX_FAILURES }, "probe".into())).unwrap(),
-        Ok(("probe".into(), 1)),
+        run(cx.vault.reserve(&counter, cx.now, LOCKOUT_WINDOW, biopass_idp::lockout::Limit::Lock { max: MAX_FAILURES }, "probe".into(), Earlier::Nothing))
+            .unwrap(),
+        Moved::Done(Ok(("probe".into(), 1))),
         "no attempt was counted"
     );
     run(cx.vault.release(&counter, "probe")).unwrap();
@@ -396,10 +398,11 @@ fn upgraded_with_failures(failures: u64) -> (Cx, TotpSeed) {
     let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
     let counter = biopass_service::lockout::authenticator(AuthenticatorKind::Totp, &ada.id);
     run(cx.vault.clear(&counter.key)).unwrap();
-    let before = VaultKey::TotpCounterBefore(&ada.id).to_string();
+    let before = VaultKey::CounterBefore(AuthenticatorKind::Totp, &ada.id).to_string();
     assert_eq!(counter.limit, Limit::Lock { max: MAX_FAILURES });
     for i in 0..failures {
-        run(cx.vault.reserve(&before, cx.now, LOCKOUT_WINDOW, counter.limit, format!("a{i}"))).unwrap().unwrap();
+        let counted = run(cx.vault.reserve(&before, cx.now, LOCKOUT_WINDOW, counter.limit, format!("a{i}"), Earlier::Nothing)).unwrap();
+        assert!(matches!(counted, Moved::Done(Ok(_))), "{counted:?}");
     }
     advance(&mut cx, PERIOD);
     (cx, seed)
