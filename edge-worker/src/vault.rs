@@ -506,9 +506,13 @@ impl Vault {
                 Reply { ok: current.is_some(), value: current.map(Value::from), ..Reply::default() }
             }
             Op::Release { id } => {
+                // Written only when the attempt was there: a counter that stores nothing still
+                // takes on its layout before ([`Op::Check`]).
                 let mut attempts: Attempts = kv.get(&attempts_at)?.unwrap_or_default();
                 let ok = attempts.release(&id);
-                kv.put(&attempts_at, &attempts)?;
+                if ok {
+                    kv.put(&attempts_at, &attempts)?;
+                }
                 Reply { ok, ..Reply::default() }
             }
             Op::Clear => {
@@ -615,7 +619,32 @@ fn sweep_plan(stored: Vec<(String, Option<u64>)>, now: u64) -> SweepPlan {
 
 #[cfg(test)]
 mod tests {
-    use super::{alarm_time, sweep_plan, unix_ms, SweepPlan};
+    use super::{alarm_time, sweep_plan, unix_ms, Call, Op, Reply, SweepPlan};
+    use biopass_idp::lockout::{Attempts, Earlier, Limit};
+
+    #[test]
+    fn a_counters_layout_before_travels_only_when_named_and_a_call_without_it_reads() {
+        let limit = Limit::Lock { max: 5 };
+        let call = |earlier| Call { slot: Some("fail-face".into()), op: Op::Check { now: 10, window: 900, limit, earlier } };
+        let plain = serde_json::to_string(&call(Earlier::Nothing)).unwrap();
+        assert!(!plain.contains("earlier"), "{plain}");
+        // A call of the version before (no `earlier`) reads as one with nothing before.
+        let read: Call = serde_json::from_str(&plain).unwrap();
+        assert!(matches!(read.op, Op::Check { earlier: Earlier::Nothing, .. }));
+        for earlier in [Earlier::Unread, Earlier::Read(Attempts(vec![(5, "a".into())]))] {
+            let text = serde_json::to_string(&call(earlier.clone())).unwrap();
+            let read: Call = serde_json::from_str(&text).unwrap();
+            assert!(matches!(read.op, Op::Check { earlier: ref e, .. } if *e == earlier), "{text}");
+        }
+        let reserve = Call { slot: None, op: Op::Reserve { now: 1, window: 2, limit, id: "x".into(), earlier: Earlier::Unread } };
+        let read: Call = serde_json::from_str(&serde_json::to_string(&reserve).unwrap()).unwrap();
+        assert!(matches!(read.op, Op::Reserve { earlier: Earlier::Unread, .. }));
+        // The reply says `need_earlier` only when it is so.
+        assert!(!serde_json::to_string(&Reply::default()).unwrap().contains("need_earlier"));
+        let asked: Reply = serde_json::from_str(&serde_json::to_string(&Reply { need_earlier: true, ..Reply::default() }).unwrap()).unwrap();
+        assert!(asked.need_earlier);
+        assert!(!serde_json::from_str::<Reply>("{\"ok\":true}").unwrap().need_earlier);
+    }
 
     #[test]
     fn an_alarm_is_set_at_the_next_quarter_hour_at_or_after_the_expiry() {

@@ -184,7 +184,12 @@ impl OneTime for MemoryVault {
 
     async fn release(&self, key: &str, id: &str) -> StoreResult<()> {
         give_way().await;
-        self.with(key, |s| s.attempts.get_or_insert_default().release(id));
+        // Stored only when the attempt was there, as the Vault does.
+        self.with(key, |s| {
+            if let Some(attempts) = &mut s.attempts {
+                attempts.release(id);
+            }
+        });
         Ok(())
     }
 

@@ -178,11 +178,12 @@ async fn erase<V: OneTime, R: Records>(cx: &Context<V, R>, user: &UserRecord) ->
         cx.vault.clear(&claim).await?;
     }
     let kinds = [AuthenticatorKind::Totp, AuthenticatorKind::Face, AuthenticatorKind::Passkey, AuthenticatorKind::RecoveryCode];
-    // The whole status object, the counters of failed answers in it too; then the counters
-    // as the layout before kept them, in objects of their own.
-    let keys = [VaultKey::TotpStep(&user.id), VaultKey::UserDisabled(&user.id), VaultKey::PoolClaim(&user.id)]
+    // The counters as the layout before kept them, in objects of their own, then the whole
+    // status object (the counters in it too) last, so its "gone" follows at once.
+    let keys = [VaultKey::TotpStep(&user.id), VaultKey::PoolClaim(&user.id)]
         .into_iter()
-        .chain(kinds.map(|kind| VaultKey::CounterBefore(kind, &user.id)));
+        .chain(kinds.map(|kind| VaultKey::CounterBefore(kind, &user.id)))
+        .chain([VaultKey::UserDisabled(&user.id)]);
     for key in keys {
         cx.vault.clear(&key.to_string()).await?;
     }
