@@ -9,7 +9,7 @@
 // turns each round, and each measurement is taken on every worker one after the other) it
 // measures, per worker: discovery (the
 // metadata document, sequential and concurrent), the code exchange at /token (codes made
-// beforehand: Biopass by whole TOTP sign-ins of new users, the peer by /authorize; only the
+// just before, each worker's right before its exchanges: Biopass by whole TOTP sign-ins of new users, the peer by /authorize; only the
 // POST /token calls are measured), /userinfo with the fresh access tokens, and whole
 // returning sign-ins (Biopass: PAR, authorize, login state, TOTP verify of an enrolled user,
 // token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
@@ -235,14 +235,15 @@ async function round(order) {
   for (const side of order) keep(side, ROWS[0][0], (await measure(side, DISCOVERY, 1, () => discovery(side))).request);
   for (const side of order) keep(side, ROWS[1][0], (await measure(side, DISCOVERY, CONC, () => discovery(side))).request);
   if (ONLY) return;
-  const codes = new Map();
+  // Each worker's codes are exchanged right after that worker made them, as a relying party
+  // redeems a code as soon as the browser brings it back (not after the other workers made
+  // theirs: minutes, in which the runtime closes the idle Durable Objects a code lives in).
+  const tokens = new Map(order.map((side) => [side, []]));
   for (const side of order) {
     const made = [];
     for (let i = 0; i < N; i++) made.push(await side.code());
-    codes.set(side, made);
+    keep(side, ROWS[2][0], (await measure(side, N, 1, async (i) => { tokens.get(side).push(await exchange(side, made[i])); })).request);
   }
-  const tokens = new Map(order.map((side) => [side, []]));
-  for (const side of order) keep(side, ROWS[2][0], (await measure(side, N, 1, async (i) => { tokens.get(side).push(await exchange(side, codes.get(side)[i])); })).request);
   for (const side of order) keep(side, ROWS[3][0], (await measure(side, N, 1, (i) => userinfo(side, tokens.get(side)[i]))).request);
   for (const side of order) await side.prepare(N);
   for (const side of order) {
