@@ -14,7 +14,9 @@
 // returning sign-ins (Biopass: PAR, authorize, login state, TOTP verify of an enrolled user,
 // token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
 // min-max over rounds), Biopass's ratio to each peer (of each round's figures: median,
-// min-max over rounds), requests/s and p50/p99 latency (medians over rounds), and each
+// min-max over rounds), requests/s and p50/p99 latency (medians over rounds); a second table
+// of the latency tail: p99 of all rounds' latencies pooled, and Biopass's p99 over each
+// other worker's per round (median [quartiles] (min-max)); and each
 // worker's bundle size gzipped, each Worker's startup CPU (wrangler check startup), the resident memory of each wrangler dev's workerd at the
 // end; then each worker's CPU per second while idle (nothing sent
 // for PROTOCOL_IDLE seconds, default 20, right after the rounds: Biopass's one-time objects
@@ -210,8 +212,8 @@ async function measure(side, n, conc, fn) {
   const wall = (performance.now() - t0) / 1000;
   const cpu = workerdCpuMs(side.pgid) - cpu0;
   return {
-    request: { cpu: cpu / requests.length, rate: requests.length / wall, p50: pct(requests, 50), p99: pct(requests, 99) },
-    call: { cpu: cpu / n, rate: n / wall, p50: pct(calls, 50), p99: pct(calls, 99) },
+    request: { cpu: cpu / requests.length, rate: requests.length / wall, p50: pct(requests, 50), p99: pct(requests, 99), all: requests },
+    call: { cpu: cpu / n, rate: n / wall, p50: pct(calls, 50), p99: pct(calls, 99), all: calls },
   };
 }
 
@@ -376,8 +378,27 @@ try {
       ...got.map((xs) => `${f(m(xs, 'p50'), 1)} / ${f(m(xs, 'p99'), 1)}`),
     ]);
   }
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  const line = (r) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  // The tail on its own: p99 of every round's latencies pooled (more samples than one
+  // round's), and per round Biopass's p99 over each other worker's (whether a gap holds
+  // round after round or is one round's outliers).
+  const tails = [['endpoint', ...names.map((n) => `${n} p99 ms, pooled`), ...names.slice(1).map((n) => `p99 ratio to ${n}`)]];
+  for (const [row] of ROWS) {
+    const got = names.map((n) => results[row][n]);
+    if (got.some((xs) => !xs)) continue;
+    tails.push([
+      row,
+      ...got.map((xs) => f(pct(xs.flatMap((x) => x.all), 99), 1)),
+      ...got.slice(1).map((p) => {
+        const ratios = p.map((x, i) => got[0][i].p99 / x.p99).filter(Number.isFinite);
+        return `${f(median(ratios), 2)}x [${f(quantile(ratios, 0.25), 2)}-${f(quantile(ratios, 0.75), 2)}] (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})`;
+      }),
+    ]);
+  }
+  const widthsOf = (t) => t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)));
+  const lineOf = (w) => (r) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
+  const rule = (w) => '|' + w.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : '-'.repeat(n + 1) + ':')).join('|') + '|';
+  const widths = widthsOf(table);
+  const line = lineOf(widths);
 
   console.log(`\nProtocol endpoints: Biopass vs a peer on @cloudflare/workers-oauth-provider ${PEER_VERSION}, both under wrangler dev ${WRANGLER_VERSION} on 127.0.0.1`);
   console.log(`${ROUNDS} rounds, the workers' order turning each round, each measurement taken on the workers one after the other; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
@@ -391,6 +412,11 @@ try {
   console.log(line(table[0]));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const r of table.slice(1)) console.log(line(r));
+  const tailWidths = widthsOf(tails);
+  console.log(`\nlatency tail (the sign-in's rows: its HTTP requests, and whole flows):`);
+  console.log(lineOf(tailWidths)(tails[0]));
+  console.log(rule(tailWidths));
+  for (const r of tails.slice(1)) console.log(lineOf(tailWidths)(r));
   console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
   if (sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
   console.log(`memory, resident, of each wrangler dev's workerd after the warm-up / after the rounds and the idle time: ${sides.map((side, i) => `${side.name} ${f(rssWarm[i], 0)} / ${f(rss[i], 0)} MiB`).join(', ')}`);
