@@ -8,7 +8,7 @@
 // of two pools are two people. Each pool gets its own stack, as the deployment guide says.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { newState, startWorker, admin, freePort } from '../lib/worker.mjs';
+import { newState, startWorker, admin, freePorts } from '../lib/worker.mjs';
 import { Account } from '../lib/login.mjs';
 import { base32Decode } from '../lib/totp.mjs';
 import { launch, saveRecoveryCodes, shot } from '../lib/browser.mjs';
@@ -85,8 +85,8 @@ async function poolsSeen() {
 before(async () => {
   state = newState();
   [worker, aws] = await Promise.all([startWorker(state), startMinistack()]);
-  const appPort = await freePort();
-  [openPort, otherPort, amplifyPort] = [await freePort(), await freePort(), await freePort()];
+  let appPort;
+  [appPort, openPort, otherPort, amplifyPort] = await freePorts(4);
   const callback = `http://127.0.0.1:${appPort}/callback`;
 
   const created = await admin(worker, 'POST', '/applications', {

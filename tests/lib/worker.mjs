@@ -25,6 +25,16 @@ export async function freePort() {
   });
 }
 
+/**
+ * `n` free ports, all different: each is free only until someone binds it, and the system
+ * may hand the same one out again once it is closed.
+ */
+export async function freePorts(n) {
+  const ports = new Set();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 /** A fresh state directory and secrets; pass it to startWorker (again, for restarts). */
 export function newState() {
   const dir = mkdtempSync(join(tmpdir(), 'biopass-state-'));
