@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freePort } from '../tests/lib/worker.mjs';
+import { ROOT, freePorts } from '../tests/lib/worker.mjs';
 import { startService } from '../tests/lib/service.mjs';
 
 export const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
@@ -16,7 +16,7 @@ export const PEER_METADATA = '/.well-known/oauth-authorization-server';
  * tests/lib/worker.mjs's startWorker. Returns `{ url, pgid, stop }`.
  */
 export async function startPeerDev(config) {
-  const port = await freePort();
+  const [port, inspectorPort] = await freePorts(2);
   const url = `http://127.0.0.1:${port}`;
   const persist = mkdtempSync(join(tmpdir(), 'biopass-peer-'));
   mkdirSync(join(ROOT, 'tests/out'), { recursive: true });
@@ -25,7 +25,7 @@ export async function startPeerDev(config) {
       'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
       '--persist-to', persist,
       '--var', `ISSUER:${url}`,
-      '--inspector-port', String(await freePort()),
+      '--inspector-port', String(inspectorPort),
       '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'info',
     ], {
       cwd: PEER_DIR,
