@@ -15,8 +15,8 @@
 // token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
 // min-max over rounds), Biopass's ratio to each peer (of each round's figures: median,
 // min-max over rounds), requests/s and p50/p99 latency (medians over rounds); a second table
-// of the latency tail: p99 of all rounds' latencies pooled, and Biopass's p99 over each
-// other worker's per round (median [quartiles] (min-max)); and each
+// of the latency tail: p99 of all rounds' latencies pooled, and the ratio of Biopass's pooled
+// p99 to each other worker's with a 95% interval from resampling the rounds; and each
 // worker's bundle size gzipped, each Worker's startup CPU (wrangler check startup), the resident memory of each wrangler dev's workerd at the
 // end; then each worker's CPU per second while idle (nothing sent
 // for PROTOCOL_IDLE seconds, default 20, right after the rounds: Biopass's one-time objects
@@ -81,6 +81,15 @@ globalThis.fetch = async (input, init) => {
   return r;
 };
 
+/** Resamples of the latency-tail table's bootstrap. */
+const BOOTSTRAP = 400;
+/** A small deterministic generator of numbers in [0, 1) (mulberry32), so a table prints the same twice. */
+const seeded = (seed) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b), h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
 /** The `q` quantile of `xs`, interpolated between the nearest ranks. */
@@ -381,16 +390,24 @@ try {
   // The tail on its own: p99 of every round's latencies pooled (more samples than one
   // round's), and per round Biopass's p99 over each other worker's (whether a gap holds
   // round after round or is one round's outliers).
-  const tails = [['endpoint', ...names.map((n) => `${n} p99 ms, pooled`), ...names.slice(1).map((n) => `p99 ratio to ${n}`)]];
+  const tails = [['endpoint', ...names.map((n) => `${n} p99 ms, pooled`), ...names.slice(1).map((n) => `pooled p99 ratio to ${n} [95% bootstrap]`)]];
+  const pooledP99 = (xs, rounds) => pct(rounds.flatMap((i) => xs[i].all), 99);
   for (const [row] of ROWS) {
     const got = names.map((n) => results[row][n]);
     if (got.some((xs) => !xs)) continue;
+    const all = got[0].map((_, i) => i);
     tails.push([
       row,
-      ...got.map((xs) => f(pct(xs.flatMap((x) => x.all), 99), 1)),
+      ...got.map((xs) => f(pooledP99(xs, all), 1)),
       ...got.slice(1).map((p) => {
-        const ratios = p.map((x, i) => got[0][i].p99 / x.p99).filter(Number.isFinite);
-        return `${f(median(ratios), 2)}x [${f(quantile(ratios, 0.25), 2)}-${f(quantile(ratios, 0.75), 2)}] (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})`;
+        // Rounds drawn with replacement (the same rounds for both workers: they are paired),
+        // their latencies pooled: how far the ratio of the p99s moves with the rounds drawn.
+        const random = seeded(row.length * 7919 + got.indexOf(p));
+        const ratios = Array.from({ length: BOOTSTRAP }, () => {
+          const rounds = all.map(() => all[Math.floor(random() * all.length)]);
+          return pooledP99(got[0], rounds) / pooledP99(p, rounds);
+        }).filter(Number.isFinite);
+        return `${f(pooledP99(got[0], all) / pooledP99(p, all), 2)}x [${f(quantile(ratios, 0.025), 2)}-${f(quantile(ratios, 0.975), 2)}]`;
       }),
     ]);
   }
