@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 /// Gives way once before an operation runs, as a request to the Durable Object or KV
 /// does, so futures joined in a test interleave at every store operation instead of each
 /// running to its end in one poll (what makes a race in a test a race).
-struct YieldOnce(bool);
+pub struct YieldOnce(bool);
 
 impl Future for YieldOnce {
     type Output = ();
@@ -33,7 +33,8 @@ impl Future for YieldOnce {
     }
 }
 
-fn give_way() -> YieldOnce {
+/// A future that gives way once ([`YieldOnce`]), as a subrequest does.
+pub fn give_way() -> YieldOnce {
     YieldOnce(false)
 }
 
@@ -237,6 +238,7 @@ impl OneTime for MemoryVault {
     /// too); clearing a slot clears that slot.
     async fn clear(&self, key: &str) -> StoreResult<()> {
         give_way().await;
+        self.calls.borrow_mut().push((vault_object(key).0.to_owned(), key.to_owned()));
         let mut slots = self.slots.borrow_mut();
         match vault_object(key) {
             (object, None) => slots.retain(|k, _| vault_object(k).0 != object),

@@ -243,22 +243,16 @@ impl<R: Records> RecordStore<R> {
 
     /// [`Self::user_named`], with `alongside(id)` run at the same time as the read of the
     /// user's record once the id their name points to is known: `Some` of its output when
-    /// that id is the user's; `None` when the name had to be read again (a remembered id that
-    /// is no longer theirs), and then the caller does without it.
+    /// that id is the user's; `None` when the name pointed elsewhere once read again (a
+    /// remembered id that is no longer theirs), and then the caller does without it.
     pub async fn user_named_with<T, F: Future<Output = T>>(
         &self,
         user_pool: Option<&CognitoContext>,
         name: &UserName,
         alongside: impl FnOnce(String) -> F,
     ) -> StoreResult<(Option<UserRecord>, Option<T>)> {
-        let key = KvKey::UserName(user_pool, name).to_string();
-        let Some(id) = self.raw.get_remembered(&key).await? else { return Ok((None, None)) };
-        let (first, beside) = both(self.user(&id), alongside(id.clone())).await;
-        let first = first?;
-        if first.as_ref().is_some_and(|u| KvKey::UserName(u.user_pool.as_ref(), &u.username).to_string() == key) {
-            return Ok((first.filter(|u| u.belongs_to(user_pool)), Some(beside)));
-        }
-        Ok((self.user_named(user_pool, name).await?, None))
+        let (user, beside) = self.user_at_with(KvKey::UserName(user_pool, name), alongside).await?;
+        Ok((user.filter(|u| u.belongs_to(user_pool)), beside))
     }
 
     /// The user a name key ([`KvKey::UserName`]) points to, whichever realm they belong to now.
@@ -267,17 +261,28 @@ impl<R: Records> RecordStore<R> {
     /// under it whose own name key is `key` is the user `key` names. Otherwise (the user was
     /// deleted or renamed, or `key` is a legacy form) the name is read again.
     pub async fn user_at(&self, key: KvKey<'_>) -> StoreResult<Option<UserRecord>> {
+        Ok(self.user_at_with(key, |_| std::future::ready(())).await?.0)
+    }
+
+    /// [`Self::user_at`], with `alongside(id)` run beside the read of the record of the id
+    /// the name points to: its output is kept when that id turns out to be the user's.
+    async fn user_at_with<T, F: Future<Output = T>>(
+        &self,
+        key: KvKey<'_>,
+        alongside: impl FnOnce(String) -> F,
+    ) -> StoreResult<(Option<UserRecord>, Option<T>)> {
         let key = key.to_string();
-        let Some(id) = self.raw.get_remembered(&key).await? else { return Ok(None) };
-        let first = self.user(&id).await?;
+        let Some(id) = self.raw.get_remembered(&key).await? else { return Ok((None, None)) };
+        let (first, beside) = both(self.user(&id), alongside(id.clone())).await;
+        let first = first?;
         if first.as_ref().is_some_and(|u| KvKey::UserName(u.user_pool.as_ref(), &u.username).to_string() == key) {
-            return Ok(first);
+            return Ok((first, Some(beside)));
         }
         self.raw.forget(&key);
         match self.raw.get(&key).await? {
-            Some(fresh) if fresh == id => Ok(first),
-            Some(fresh) => self.user(&fresh).await,
-            None => Ok(None),
+            Some(fresh) if fresh == id => Ok((first, Some(beside))),
+            Some(fresh) => Ok((self.user(&fresh).await?, None)),
+            None => Ok((None, None)),
         }
     }
 

@@ -10,7 +10,6 @@ use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 use std::future::Future;
-use std::task::Poll;
 
 /// A storage failure: the store could not be reached or answered nonsense. Internal: the
 /// message is for the log, never for the caller.
@@ -117,28 +116,7 @@ pub enum Exchanged {
 /// Runs `a` and `b` at once and answers both outputs: each store call is a subrequest of its
 /// own, so their waits overlap instead of adding up.
 pub async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
-    let (mut out_a, mut out_b) = (None, None);
-    std::future::poll_fn(move |cx| {
-        if out_a.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(cx) {
-                out_a = Some(v);
-            }
-        }
-        if out_b.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(cx) {
-                out_b = Some(v);
-            }
-        }
-        match (out_a.take(), out_b.take()) {
-            (Some(x), Some(y)) => Poll::Ready((x, y)),
-            (x, y) => {
-                (out_a, out_b) = (x, y);
-                Poll::Pending
-            }
-        }
-    })
-    .await
+    futures_util::future::join(a, b).await
 }
 
 /// Whether `a` and `b` live in one Vault object (what [`OneTime::exchange`] and a

@@ -185,12 +185,19 @@ fn a_users_face_counter_is_a_slot_of_their_status_object() {
     assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 1)), "{}", message(&refused));
     // Her objects: the status object alone (the sign-in's own object aside); the layout
     // before is read once, when the counter is first used.
-    let objects: BTreeSet<String> = cx.vault.take_calls().into_iter().map(|(o, _)| o).filter(|o| !o.starts_with("sign-in:")).collect();
+    let first = cx.vault.take_calls();
+    let objects: BTreeSet<String> = first.iter().map(|(o, _)| o.clone()).filter(|o| !o.starts_with("sign-in:")).collect();
     assert_eq!(objects, BTreeSet::from([status.clone(), format!("fail:face:{}", ada.id)]));
+    // The calls on her counters: the challenge's check and the answer's count, and the first
+    // use's 3 more (the check asks again, the old object is read and cleared).
+    let on_counters = |calls: &[(String, String)]| calls.iter().filter(|(o, k)| *k == counter || !o.starts_with("sign-in:") && *o != status).count();
+    assert_eq!(on_counters(&first), 2 + 3, "{first:?}");
     let refused = refused_capture(&mut cx, &step);
     assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 2)), "{}", message(&refused));
-    let objects: BTreeSet<String> = cx.vault.take_calls().into_iter().map(|(o, _)| o).filter(|o| !o.starts_with("sign-in:")).collect();
-    assert_eq!(objects, BTreeSet::from([status]), "once moved, nothing else");
+    let second = cx.vault.take_calls();
+    let objects: BTreeSet<String> = second.iter().map(|(o, _)| o.clone()).filter(|o| !o.starts_with("sign-in:")).collect();
+    assert_eq!(objects, BTreeSet::from([status.clone()]), "once moved, nothing else");
+    assert_eq!(on_counters(&second), 2, "{second:?}");
 }
 
 #[test]

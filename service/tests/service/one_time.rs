@@ -61,30 +61,15 @@ fn a_replaced_transaction_keeps_its_expiry() {
 
 #[test]
 fn both_runs_two_calls_at_once_and_answers_both() {
+    use biopass_service::memory::give_way;
     use std::cell::RefCell;
-    use std::future::Future;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    /// Gives way once, as a subrequest does.
-    struct GiveWay(bool);
-    impl Future for GiveWay {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if std::mem::replace(&mut self.0, true) {
-                Poll::Ready(())
-            } else {
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
-    }
     let log = RefCell::new(Vec::new());
     let call = |name: &'static str, waits: usize| {
         let log = &log;
         async move {
             log.borrow_mut().push(format!("{name} starts"));
             for _ in 0..waits {
-                GiveWay(false).await;
+                give_way().await;
             }
             log.borrow_mut().push(format!("{name} ends"));
             name

@@ -199,3 +199,26 @@ fn a_remembered_name_is_checked_against_the_user_it_names() {
     let pool = CognitoContext { aws_account_id: "123456789012".into(), region: "eu-west-1".into(), user_pool_id: "eu-west-1_Abc".into() };
     assert_eq!(run(s.user_named(Some(&pool), &n)).unwrap(), None);
 }
+
+#[test]
+fn what_runs_beside_a_users_record_is_kept_only_for_the_id_that_is_theirs() {
+    let s = store();
+    let mut rng = TestEntropy::new(8);
+    let ada = member("ada@example.com", "g1", &mut rng);
+    run(s.put_user(&ada)).unwrap();
+    let n = name("ada@example.com");
+    let beside = |id: String| std::future::ready(id);
+    // The name's id: the record and what runs beside it, for that id.
+    let (found, with) = run(s.user_named_with(None, &n, beside)).unwrap();
+    assert_eq!((found.map(|u| u.id), with), (Some(ada.id.clone()), Some(ada.id.clone())));
+    // Remembered ada's id, the name now someone else's: their record, and nothing of what
+    // ran beside it for ada's id.
+    run(s.delete_user(&ada)).unwrap();
+    let again = member("ada@example.com", "g2", &mut rng);
+    run(s.put_user(&again)).unwrap();
+    let (found, with) = run(s.user_named_with(None, &n, beside)).unwrap();
+    assert_eq!(found.map(|u| u.id), Some(again.id.clone()));
+    assert_eq!(with, None);
+    // No such name: nothing, and nothing ran.
+    assert_eq!(run(s.user_named_with(None, &name("nobody@example.com"), beside)).unwrap(), (None, None));
+}
