@@ -14,17 +14,17 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newState, startWorker, createApp, groupProcesses } from '../tests/lib/worker.mjs';
-import { Account, loginWithTotp, Browser } from '../tests/lib/login.mjs';
+import { Account, authorizeUrl, loginWithTotp, pushRequest, Browser } from '../tests/lib/login.mjs';
 const state = newState();
 const worker = await startWorker(state);
 const CALLBACK = 'https://rp.example.com/callback';
 try {
   const app = await createApp(worker, 'Steps');
   const basic = 'Basic ' + Buffer.from(`${app.client_id}:${app.secret}`).toString('base64');
-  const par = async (account, challenge) => (await (await fetch(`${worker.url}/par`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ response_type: 'code', client_id: app.client_id, redirect_uri: CALLBACK, scope: 'openid', login_hint: account.username, code_challenge: challenge, code_challenge_method: 'S256' }) })).json()).request_uri;
+  const par = (account, challenge) => pushRequest(worker.url, app, account.username, challenge, CALLBACK);
   const accounts = [];
   const USERS = Number(process.argv[2] ?? 40), ROUNDS = Number(process.argv[3] ?? 3);
-  for (let i = 0; i < USERS; i++) { const a = new Account(`s-${i}@example.com`); const uri = await par(a, createHash('sha256').update('v').digest('base64url')); await loginWithTotp(worker.url, `${worker.url}/authorize?${new URLSearchParams({ client_id: app.client_id, request_uri: uri })}`, a); accounts.push(a); }
+  for (let i = 0; i < USERS; i++) { const a = new Account(`s-${i}@example.com`); const uri = await par(a, createHash('sha256').update('v').digest('base64url')); await loginWithTotp(worker.url, authorizeUrl(worker.url, app, uri), a); accounts.push(a); }
   console.log('request_uri length', (await par(accounts[0], createHash('sha256').update('v').digest('base64url'))).length);
   // Every user's first code was used: the next sign-ins answer in a later TOTP step.
   await new Promise((r) => setTimeout(r, 31000));
@@ -51,7 +51,7 @@ try {
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       const uri = await t('par', () => par(a, challenge));
       const b = new Browser(worker.url);
-      const r = await t('authorize', async () => { const r = await b.fetch(`/authorize?${new URLSearchParams({ client_id: app.client_id, request_uri: uri })}`); await r.text(); return r; });
+      const r = await t('authorize', async () => { const r = await b.fetch(authorizeUrl(worker.url, app, uri)); await r.text(); return r; });
       const tx = new URL(r.headers.get('location'), worker.url).searchParams.get('tx');
       await t('state', () => b.json('GET', `/api/login/${tx}`));
       const code = await a.nextCode();

@@ -10,26 +10,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { newState, startWorker, createApp } from './lib/worker.mjs';
-import { Account, loginWithTotp, startLogin } from './lib/login.mjs';
+import { Account, authorizeUrl, loginWithTotp, pushRequest, startLogin } from './lib/login.mjs';
 
 const earlier = process.argv[2];
 if (!earlier) throw new Error('usage: node tests/upgrade.mjs <checkout of an earlier commit, built>');
-const CALLBACK = 'https://rp.example.com/callback';
 const challenge = createHash('sha256').update('verifier').digest('base64url');
 // A well-formed recovery code nobody was given.
 const WRONG = '7K3QD-M9XPA';
 
 /** A vouched-for sign-in of `account`: its authorize URL (a pushed request). */
-async function pushed(worker, app, account) {
-  const basic = 'Basic ' + Buffer.from(`${app.client_id}:${app.secret}`).toString('base64');
-  const r = await fetch(`${worker.url}/par`, {
-    method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ response_type: 'code', client_id: app.client_id, redirect_uri: CALLBACK, scope: 'openid', login_hint: account.username, code_challenge: challenge, code_challenge_method: 'S256' }),
-  });
-  assert.equal(r.status, 201);
-  return `${worker.url}/authorize?${new URLSearchParams({ client_id: app.client_id, request_uri: (await r.json()).request_uri })}`;
-}
+const pushed = async (worker, app, account) => authorizeUrl(worker.url, app, await pushRequest(worker.url, app, account.username, challenge));
 
 /** Answers `codes` in one sign-in; each answer's status and message. */
 async function recovery(worker, app, account, codes) {

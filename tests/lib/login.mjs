@@ -49,6 +49,25 @@ export class Account {
   }
 }
 
+/**
+ * A pushed authorization request (RFC 9126) of `app` (a confidential client: `client_id`,
+ * `secret`) for `username`, as the Cognito stack makes one: its `request_uri`.
+ */
+export async function pushRequest(base, app, username, challenge, redirectUri = 'https://rp.example.com/callback') {
+  const r = await fetch(`${base}/par`, {
+    method: 'POST',
+    headers: { authorization: 'Basic ' + Buffer.from(`${app.client_id}:${app.secret}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ response_type: 'code', client_id: app.client_id, redirect_uri: redirectUri, scope: 'openid', login_hint: username, code_challenge: challenge, code_challenge_method: 'S256' }),
+  });
+  if (r.status !== 201) throw new Error(`PAR: ${r.status} ${await r.text()}`);
+  return (await r.json()).request_uri;
+}
+
+/** The authorize URL that starts the sign-in of a pushed request. */
+export function authorizeUrl(base, app, requestUri) {
+  return `${base}/authorize?${new URLSearchParams({ client_id: app.client_id, request_uri: requestUri })}`;
+}
+
 /** Starts a login at authUrl; returns { browser, tx } once the SPA route is reached. */
 export async function startLogin(base, authUrl, browser = new Browser(base)) {
   const r = await browser.fetch(authUrl);
