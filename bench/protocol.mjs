@@ -427,7 +427,7 @@ try {
   console.log('  req/s and latency: medians over rounds.');
   console.log(`inspector: ${insp} (wrangler dev ${WRANGLER_VERSION} has no option or environment variable that switches it off: --inspector-port only moves it)\n`);
   console.log(line(table[0]));
-  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  console.log(rule(widths));
   for (const r of table.slice(1)) console.log(line(r));
   const tailWidths = widthsOf(tails);
   console.log(`\nlatency tail (the sign-in's rows: its HTTP requests, and whole flows):`);
