@@ -51,7 +51,8 @@ const STALLED_MS = 30_000;
  * local server (its proxy in front of the runtime loses a pooled connection when both ends'
  * 5 s keep-alive timers fire together; cloudflare/workers-sdk#14641 and #15252). When a
  * request has waited 30 s and the worker's log has not grown for as long, the page is
- * reloaded once, and the run says so in its output. Everything else fails as before.
+ * reloaded once (or, when nothing was committed yet, the navigation is sent again once), and
+ * the run says so in its output. Everything else fails as before.
  */
 export async function open(page, url, worker, options = {}) {
   const pending = new Map();
@@ -84,10 +85,14 @@ export async function open(page, url, worker, options = {}) {
     const first = await Promise.race([navigation, stall]);
     if (first !== 'stalled') return first;
     navigation.catch(() => {});
-    console.log(`# the local server left a request unanswered for ${STALLED_MS} ms with nothing in its log; reloading ${page.url().slice(0, 80)} once\n${report()}`);
+    // Nothing committed yet (the page is still about:blank): a reload would load about:blank
+    // again, so the navigation itself is sent again; otherwise the page committed is reloaded
+    // (sending `url` again would repeat what the worker did process, like a spent request URI).
+    const committed = page.url() !== 'about:blank';
+    console.log(`# the local server left a request unanswered for ${STALLED_MS} ms with nothing in its log; ${committed ? `reloading ${page.url().slice(0, 80)}` : `sending ${url.slice(0, 80)} again`} once\n${report()}`);
     clearInterval(watch);
     pending.clear();
-    return await page.reload({ timeout: NAVIGATION_MS, ...options });
+    return await (committed ? page.reload({ timeout: NAVIGATION_MS, ...options }) : page.goto(url, { timeout: NAVIGATION_MS, ...options }));
   } catch (e) {
     e.message += `\n${report()}`;
     throw e;
