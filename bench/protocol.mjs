@@ -5,7 +5,8 @@
 // twice: bare (bench/peer/wrangler.toml) and behind static assets routed like Biopass's
 // provider (bench/peer/wrangler.assets.toml: wrangler dev puts its asset router in front of
 // a Worker with assets, and that router's CPU is in the workerd process measured; on
-// Cloudflare it is not the Worker's CPU). In interleaved rounds (the order of the workers
+// Cloudflare it is not the Worker's CPU); and the provider runs again without its static assets
+// (PROTOCOL_BARE=0 leaves it out), to compare with the bare peer. In interleaved rounds (the order of the workers
 // turns each round, and each measurement is taken on every worker one after the other) it
 // measures, per worker: discovery (the
 // metadata document, sequential and concurrent), the code exchange at /token (codes made
@@ -25,13 +26,14 @@
 //   node bench/protocol.mjs [rounds=5] [requests=30] [discovery=200] [concurrency=8]
 //   (or PROTOCOL_ROUNDS, PROTOCOL_REQUESTS, PROTOCOL_DISCOVERY, PROTOCOL_CONCURRENCY)
 //   PROTOCOL_ONLY=discovery measures the metadata document alone (many rounds in minutes).
+//   PROTOCOL_JSON=FILE writes every round's measurements to FILE.
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
 // metadata GETs per worker and round, sequential and again at `concurrency`.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -56,6 +58,14 @@ const BASELINE = process.env.PROTOCOL_BASELINE;
 // PROTOCOL_ONLY=discovery: the metadata measurements alone, so many rounds fit in minutes
 // (a small difference needs many rounds to stand out from the machine's noise).
 const ONLY = process.env.PROTOCOL_ONLY;
+// PROTOCOL_BARE=0 leaves out "Biopass (no assets)": the provider's Worker with its bindings
+// but without static assets, so that wrangler dev runs no asset router in front of it, as
+// the bare peer has none. Its ratio to the bare peer compares the two Workers' own CPU;
+// Biopass with its assets compares with peer+assets.
+const BARE = (process.env.PROTOCOL_BARE ?? '1') !== '0';
+// PROTOCOL_JSON=FILE also writes every round's measurements there (each worker's CPU, rate
+// and latencies per row and round), for analyses the tables do not print.
+const JSON_OUT = process.env.PROTOCOL_JSON;
 if (ONLY !== undefined && ONLY !== 'discovery') throw new Error(`PROTOCOL_ONLY can be discovery, not ${ONLY}`);
 const CALLBACK = 'https://rp.example.com/callback';
 const BUILD = join(ROOT, 'edge-worker/build');
@@ -317,17 +327,41 @@ function inspector(pgid) {
 
 const state = newState();
 const baselineState = BASELINE ? newState() : null;
+const bareState = BARE ? newState() : null;
+const BARE_NAME = 'Biopass (no assets)';
+
+/**
+ * The provider's wrangler config without its `[assets]` table (the SPA; no protocol endpoint
+ * reads it), written beside the run's other state with `main` as an absolute path.
+ */
+function withoutAssets() {
+  const lines = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').split('\n');
+  const out = [];
+  let skipping = false;
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) skipping = line.trim() === '[assets]';
+    if (!skipping) out.push(line.replace(/^main\s*=\s*"([^"]+)"/, (_, m) => `main = ${JSON.stringify(join(ROOT, m))}`));
+  }
+  const text = out.join('\n');
+  if (/\[assets\]|ASSETS|run_worker_first/.test(text) || !text.includes(`main = ${JSON.stringify(join(ROOT, 'edge-worker/build/index.js'))}`)) {
+    throw new Error('wrangler.toml changed shape: its assets could not be left out');
+  }
+  const file = join(bareState.dir, 'wrangler.no-assets.toml');
+  writeFileSync(file, text);
+  return file;
+}
 const sides = [];
 try {
   // Started one after the other: two wrangler dev starting at once on 2 busy cores is slow.
   // A provider is in `sides` (to be stopped) before its set-up calls can fail.
-  const startBiopass = async (st, name, root) => {
-    const worker = await startWorker(st, { root });
+  const startBiopass = async (st, name, root, configs) => {
+    const worker = await startWorker(st, { root, configs });
     sides.push({ stop: worker.stop });
     sides[sides.length - 1] = biopass(worker, await createApp(worker, 'Protocol bench'), name);
   };
   await startBiopass(state, 'Biopass');
   for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
+  if (BARE) await startBiopass(bareState, BARE_NAME, ROOT, [withoutAssets(), 'face-service/wrangler.toml']);
   if (BASELINE) {
     // Another checkout's build of the provider, measured beside this one (its own state).
     const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
@@ -365,10 +399,15 @@ try {
     rmSync(peerDist, { recursive: true, force: true });
   }
 
+  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, order: 'the workers order turns each round', results }));
   const f = (x, d = 2) => x.toFixed(d);
   const cell = (ms) => `${f(median(ms))} (${f(Math.min(...ms))}-${f(Math.max(...ms))})`;
   const names = sides.map((side) => side.name);
-  const table = [['endpoint', ...names.map((n) => `${n} CPU ms/req`), ...names.slice(1).map((n) => `ratio to ${n}`), ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} p50/p99 ms`)]];
+  // The ratios printed: Biopass's to every other worker's, and the bare Biopass's to the bare peer's.
+  const pairs = names.slice(1).map((n) => [0, names.indexOf(n)]);
+  if (names.includes(BARE_NAME)) pairs.push([names.indexOf(BARE_NAME), names.indexOf('peer')]);
+  const pairName = ([a, b]) => (a === 0 ? `ratio to ${names[b]}` : `${names[a]} to ${names[b]}`);
+  const table = [['endpoint', ...names.map((n) => `${n} CPU ms/req`), ...pairs.map(pairName), ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} p50/p99 ms`)]];
   for (const [row, unit] of ROWS) {
     const got = names.map((n) => results[row][n]);
     if (got.some((xs) => !xs)) continue; // not measured (PROTOCOL_ONLY)
@@ -379,8 +418,8 @@ try {
       row + (perFlow ? ' (CPU ms/flow, flows/s)' : ''),
       ...got.map((xs) => cell(cpu(xs))),
       // Per round, Biopass's CPU over the peer's in that round: the median and the range.
-      ...got.slice(1).map((p) => {
-        const ratios = p.map((x, i) => (x.cpu > 0 ? got[0][i].cpu / x.cpu : NaN)).filter(Number.isFinite);
+      ...pairs.map(([a, b]) => {
+        const ratios = got[b].map((x, i) => (x.cpu > 0 ? got[a][i].cpu / x.cpu : NaN)).filter(Number.isFinite);
         return ratios.length ? `${f(median(ratios), 2)}x [${f(quantile(ratios, 0.25), 2)}-${f(quantile(ratios, 0.75), 2)}] (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})` : '-';
       }),
       ...got.map((xs) => f(m(xs, 'rate'), 1)),
@@ -390,7 +429,7 @@ try {
   // The tail on its own: p99 of every round's latencies pooled (more samples than one
   // round's), and per round Biopass's p99 over each other worker's (whether a gap holds
   // round after round or is one round's outliers).
-  const tails = [['endpoint', ...names.map((n) => `${n} p99 ms, pooled`), ...names.slice(1).map((n) => `pooled p99 ratio to ${n} [95% bootstrap]`)]];
+  const tails = [['endpoint', ...names.map((n) => `${n} p99 ms, pooled`), ...pairs.map((pair) => `pooled p99 ${pairName(pair)} [95% bootstrap]`)]];
   const pooledP99 = (xs, rounds) => pct(rounds.flatMap((i) => xs[i].all), 99);
   for (const [row] of ROWS) {
     const got = names.map((n) => results[row][n]);
@@ -399,15 +438,15 @@ try {
     tails.push([
       row,
       ...got.map((xs) => f(pooledP99(xs, all), 1)),
-      ...got.slice(1).map((p) => {
+      ...pairs.map(([a, b]) => {
         // Rounds drawn with replacement (the same rounds for both workers: they are paired),
         // their latencies pooled: how far the ratio of the p99s moves with the rounds drawn.
-        const random = seeded(row.length * 7919 + got.indexOf(p));
+        const random = seeded(row.length * 7919 + b + 100 * a);
         const ratios = Array.from({ length: BOOTSTRAP }, () => {
           const rounds = all.map(() => all[Math.floor(random() * all.length)]);
-          return pooledP99(got[0], rounds) / pooledP99(p, rounds);
+          return pooledP99(got[a], rounds) / pooledP99(got[b], rounds);
         }).filter(Number.isFinite);
-        return `${f(pooledP99(got[0], all) / pooledP99(p, all), 2)}x [${f(quantile(ratios, 0.025), 2)}-${f(quantile(ratios, 0.975), 2)}]`;
+        return `${f(pooledP99(got[a], all) / pooledP99(got[b], all), 2)}x [${f(quantile(ratios, 0.025), 2)}-${f(quantile(ratios, 0.975), 2)}]`;
       }),
     ]);
   }
@@ -422,6 +461,7 @@ try {
   console.log('sign-in: Biopass PAR + authorize + login state + TOTP verify + token (5 requests); peer authorize + token (2 requests, no user step: it grants at once)');
   console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
   console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
+  if (BARE) console.log(`${BARE_NAME}: the provider's wrangler.toml without its [assets] table (no protocol endpoint reads them), so no asset router runs in front of it, as none runs in front of the bare peer`);
   console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
   console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds; ratio: of the same round's figures, median [quartiles] (min-max) over rounds.`);
   console.log('  req/s and latency: medians over rounds.');
@@ -448,4 +488,5 @@ try {
   for (const side of sides.reverse()) await side.stop();
   state.cleanup();
   baselineState?.cleanup();
+  bareState?.cleanup();
 }
