@@ -4,6 +4,7 @@
 //! malformed code) gives its attempts back. The rules of one counter are
 //! `biopass_idp::lockout`'s; which counters apply is [`counters`].
 
+use crate::context::Log;
 use crate::store::{Moved, OneTime, StoreError, StoreResult};
 use biopass_i18n::{fill, Texts};
 use biopass_idp::lockout::{Earlier, Limit, ACCOUNT_FREE, ACCOUNT_MAX_DELAY, ACCOUNT_WINDOW, ADDRESS_FAILURES, CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
@@ -142,11 +143,11 @@ impl Attempt {
     ///
     /// # Errors
     /// [`NotCounted::Refused`] when a limit refuses; [`NotCounted::Store`] when the store fails.
-    pub async fn start<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, counters: Vec<Counter>) -> Result<Self, NotCounted> {
+    pub async fn start<V: OneTime>(vault: &V, rng: &mut impl Entropy, now: u64, counters: Vec<Counter>, log: Log) -> Result<Self, NotCounted> {
         let mut held = Vec::with_capacity(counters.len());
         for c in counters {
             let id = rng.token::<12>();
-            let reserved = on_counter(vault, &c, |earlier| vault.reserve(&c.key, now, c.window, c.limit, id.clone(), earlier)).await?;
+            let reserved = on_counter(vault, &c, log, |earlier| vault.reserve(&c.key, now, c.window, c.limit, id.clone(), earlier)).await?;
             match reserved {
                 Ok((id, count)) => held.push((c, id, count)),
                 Err(retry_at) => {
@@ -180,20 +181,23 @@ impl Attempt {
 ///
 /// # Errors
 /// When the store fails.
-pub async fn locked_until<V: OneTime>(vault: &V, kind: AuthenticatorKind, user_id: &str, now: u64) -> Result<Option<u64>, StoreError> {
+pub async fn locked_until<V: OneTime>(vault: &V, kind: AuthenticatorKind, user_id: &str, now: u64, log: Log) -> Result<Option<u64>, StoreError> {
     let c = authenticator(kind, user_id);
-    on_counter(vault, &c, |earlier| vault.refused_until(&c.key, now, c.window, c.limit, earlier)).await
+    on_counter(vault, &c, log, |earlier| vault.refused_until(&c.key, now, c.window, c.limit, earlier)).await
 }
 
 /// Runs `op` on counter `c`. A counter that moved is asked with its layout before unread; if
 /// it stores nothing yet, it asks for that ([`Moved::NeedEarlier`]), and `op` runs again with
 /// what the layout before holds, which the counter takes on; the key of the layout before
 /// is then cleared. Concurrent first operations each read it, and the counter takes it on
-/// once (the first to store wins; the others' copies are not looked at).
+/// once (the first to store wins; the others' copies are not looked at). A clear that fails
+/// fails nothing (`op` was done, and the counter, storing something now, does not read its
+/// layout before again): it is logged, and the key stays until the user is deleted
+/// ([`crate::users::delete_user`]).
 ///
 /// # Errors
 /// When the store fails, or a counter asks for its layout before twice.
-async fn on_counter<V: OneTime, T, F: Future<Output = StoreResult<Moved<T>>>>(vault: &V, c: &Counter, op: impl Fn(Earlier) -> F) -> StoreResult<T> {
+async fn on_counter<V: OneTime, T, F: Future<Output = StoreResult<Moved<T>>>>(vault: &V, c: &Counter, log: Log, op: impl Fn(Earlier) -> F) -> StoreResult<T> {
     let first = op(if c.earlier.is_some() { Earlier::Unread } else { Earlier::Nothing }).await?;
     let before = match (first, &c.earlier) {
         (Moved::Done(done), _) => return Ok(done),
@@ -203,10 +207,18 @@ async fn on_counter<V: OneTime, T, F: Future<Output = StoreResult<Moved<T>>>>(va
     let held = vault.attempts(before).await?;
     match op(Earlier::Read(held)).await? {
         Moved::Done(done) => {
-            vault.clear(before).await?;
+            cleared_left_behind(vault, before, log).await;
             Ok(done)
         }
         Moved::NeedEarlier => Err(StoreError("a counter asked for its layout before twice".into())),
+    }
+}
+
+/// Clears `key`, a counter's layout before that its counter took on: a failure is logged,
+/// not returned (what was taken on is stored; the key is cleared again when the user is deleted).
+pub async fn cleared_left_behind<V: OneTime>(vault: &V, key: &str, log: Log) {
+    if let Err(e) = vault.clear(key).await {
+        log(&format!("the layout before of a counter, taken on, was not cleared ({key}): {e}"));
     }
 }
 

@@ -11,7 +11,7 @@
 
 use crate::context::Context;
 use crate::http::Failure;
-use crate::lockout::{self, counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
+use crate::lockout::{self, cleared_left_behind, counters, locked_until, refusal_message, Attempt, Counted, NotCounted, Scope};
 use crate::records::Records;
 use crate::store::{from_value, to_value, turn_into, OneTime, StoreError};
 use biopass_i18n::{fill, Lang, Texts};
@@ -201,7 +201,7 @@ pub async fn count_attempt<V: OneTime, R: Records>(
     kind: AuthenticatorKind,
     user: Option<&UserRecord>,
 ) -> LoginResult<Attempt> {
-    match Attempt::start(&cx.vault, &mut cx.rng, cx.now, counters(&step.tx, kind, user, step.caller.ip.as_deref())).await {
+    match Attempt::start(&cx.vault, &mut cx.rng, cx.now, counters(&step.tx, kind, user, step.caller.ip.as_deref()), cx.log).await {
         Ok(a) => Ok(a),
         Err(NotCounted::Refused { scope, retry_at }) => Err(refused(step.t(), scope, retry_at, cx.now)),
         Err(NotCounted::Store(e)) => Err(e.into()),
@@ -565,8 +565,8 @@ async fn totp_answer<V: OneTime, R: Records>(cx: &mut Context<V, R>, step: &Step
         answered = cx.vault.answer(&counter.key, CodeAnswer { carried: Some(carried), ..ask(cx.rng.token::<12>(), Some(floor)) }).await?;
         if matches!(answered, Answered::Accepted | Answered::Counted { .. }) {
             // The floor is kept beside the counter now: the earlier layouts' keys are done.
-            cx.vault.clear(&before).await?;
-            cx.vault.clear(&VaultKey::TotpStep(&user.id).to_string()).await?;
+            cleared_left_behind(&cx.vault, &before, cx.log).await;
+            cleared_left_behind(&cx.vault, &VaultKey::TotpStep(&user.id).to_string(), cx.log).await;
         }
     }
     match answered {
@@ -612,7 +612,7 @@ async fn ensure_face_not_locked<V: OneTime, R: Records>(cx: &Context<V, R>, step
     if !step.tx.vouched() {
         return Ok(());
     }
-    match locked_until(&cx.vault, AuthenticatorKind::Face, &user.id, cx.now).await? {
+    match locked_until(&cx.vault, AuthenticatorKind::Face, &user.id, cx.now, cx.log).await? {
         Some(retry_at) => Err(refused(step.t(), Scope::Authenticator, retry_at, cx.now)),
         None => Ok(()),
     }

@@ -72,6 +72,8 @@ struct Slot {
 pub struct MemoryVault {
     slots: RefCell<HashMap<String, Slot>>,
     calls: RefCell<Vec<(String, String)>>,
+    /// Objects whose clears fail ([`MemoryVault::fail_clears_in`]).
+    failing_clears: RefCell<Vec<String>>,
 }
 
 impl MemoryVault {
@@ -85,6 +87,12 @@ impl MemoryVault {
     /// starts again empty.
     pub fn take_calls(&self) -> Vec<(String, String)> {
         std::mem::take(&mut *self.calls.borrow_mut())
+    }
+
+    /// From now on every [`OneTime::clear`] of a key in `object` fails (and changes
+    /// nothing), as a store that cannot be reached would.
+    pub fn fail_clears_in(&self, object: &str) {
+        self.failing_clears.borrow_mut().push(object.to_owned());
     }
 }
 
@@ -239,6 +247,9 @@ impl OneTime for MemoryVault {
     async fn clear(&self, key: &str) -> StoreResult<()> {
         give_way().await;
         self.calls.borrow_mut().push((vault_object(key).0.to_owned(), key.to_owned()));
+        if self.failing_clears.borrow().iter().any(|o| o == vault_object(key).0) {
+            return Err(StoreError(format!("clear {key}: the object cannot be reached")));
+        }
         let mut slots = self.slots.borrow_mut();
         match vault_object(key) {
             (object, None) => slots.retain(|k, _| vault_object(k).0 != object),

@@ -201,6 +201,25 @@ fn a_users_face_counter_is_a_slot_of_their_status_object() {
 }
 
 #[test]
+fn an_earlier_face_counter_that_cannot_be_cleared_fails_no_answer_and_is_taken_on_once() {
+    let mut cx = context();
+    let ada = with_face(&mut cx, "ada@example.com");
+    let before = failures_before_the_move(&cx, &ada, 2);
+    cx.vault.fail_clears_in(&before);
+    crate::login::take_log();
+    let step = begin(&mut cx, "ada@example.com", true);
+    let refused = refused_capture(&mut cx, &step);
+    assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 3)), "{}", message(&refused));
+    let logged = crate::login::take_log();
+    assert!(logged.len() == 1 && logged[0].contains(&before), "the failed clear logged: {logged:?}");
+    // The counter stores her attempts now: the old ones left behind are not counted again.
+    let refused = refused_capture(&mut cx, &step);
+    assert!(message(&refused).contains(&format!("{} attempts left", MAX_FAILURES - 4)), "{}", message(&refused));
+    assert_eq!(crate::login::take_log(), Vec::<String>::new());
+    assert_eq!(run(cx.vault.attempts(&before)).unwrap().count(), 2, "left behind until she is deleted");
+}
+
+#[test]
 fn a_lock_the_earlier_layouts_face_counter_has_in_force_still_holds_and_then_opens() {
     let mut cx = context();
     let ada = with_face(&mut cx, "ada@example.com");

@@ -3,6 +3,11 @@ use biopass_idp::lockout::{CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
 use biopass_proto::login::AuthenticatorKind::{Face, Totp};
 use biopass_service::lockout::{counters, locked_until, refusal_message, Attempt, NotCounted, Scope};
 
+/// The service's log in these tests: nothing here goes wrong enough to log.
+fn nothing_logged(line: &str) {
+    panic!("logged: {line}");
+}
+
 /// A wrong answer in `tx`: counted and kept, or why not.
 fn wrong(
     app: &mut App,
@@ -12,7 +17,7 @@ fn wrong(
     ip: Option<&str>,
 ) -> Result<Option<u64>, NotCounted> {
     let now = app.now();
-    run(async { Attempt::start(&app.vault, &mut app.rng, now, counters(tx, kind, Some(u), ip)).await.map(|a| a.failed().left) })
+    run(async { Attempt::start(&app.vault, &mut app.rng, now, counters(tx, kind, Some(u), ip), nothing_logged).await.map(|a| a.failed().left) })
 }
 
 #[test]
@@ -28,8 +33,8 @@ fn five_wrong_answers_lock_the_authenticator_for_the_window_then_it_opens() {
     let refused = wrong(&mut app, &tx, Totp, &ada, None);
     let first = 1_800_000_000;
     assert_eq!(refused, Err(NotCounted::Refused { scope: Scope::Authenticator, retry_at: first + LOCKOUT_WINDOW }));
-    assert_eq!(run(locked_until(&app.vault, Totp, &ada.id, app.now())), Ok(Some(first + LOCKOUT_WINDOW)));
-    assert_eq!(run(locked_until(&app.vault, Face, &ada.id, app.now())), Ok(None), "each authenticator has its own count");
+    assert_eq!(run(locked_until(&app.vault, Totp, &ada.id, app.now(), nothing_logged)), Ok(Some(first + LOCKOUT_WINDOW)));
+    assert_eq!(run(locked_until(&app.vault, Face, &ada.id, app.now(), nothing_logged)), Ok(None), "each authenticator has its own count");
     // Once the first failure leaves the window, one more attempt is counted (and locks again).
     app.clock.advance(LOCKOUT_WINDOW - 50);
     assert_eq!(wrong(&mut app, &tx, Totp, &ada, None), Ok(Some(0)));
@@ -45,7 +50,7 @@ fn a_right_answer_gives_its_attempt_back() {
     }
     let now = app.now();
     run(async {
-        let a = Attempt::start(&app.vault, &mut app.rng, now, counters(&tx, Face, Some(&ada), None)).await.unwrap();
+        let a = Attempt::start(&app.vault, &mut app.rng, now, counters(&tx, Face, Some(&ada), None), nothing_logged).await.unwrap();
         a.give_back(&app.vault).await.unwrap();
     });
     // Still one attempt left: the right answer did not use it.
@@ -63,7 +68,8 @@ fn concurrent_guesses_get_at_most_the_limit_checked() {
     let tx = &tx;
     let ada = &ada;
     let results = run(futures::future::join_all(
-        rngs.iter_mut().map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, Totp, Some(ada), None)).await.map(Attempt::failed) }),
+        rngs.iter_mut()
+            .map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, Totp, Some(ada), None), nothing_logged).await.map(Attempt::failed) }),
     ));
     let counted = results.iter().filter(|r| r.is_ok()).count() as u64;
     assert_eq!(counted, MAX_FAILURES);
@@ -85,7 +91,7 @@ fn where_nobody_vouched_the_browser_is_locked_and_the_account_only_slowed() {
     app.clock.advance(120);
     // Counted on its own browser's counter (4 left there), and the account's pace let it through.
     assert_eq!(wrong(&mut app, &owner, Totp, &ada, Some("198.51.100.7")), Ok(Some(CLIENT_FAILURES - 1)));
-    assert_eq!(run(locked_until(&app.vault, Totp, &ada.id, app.now())), Ok(None), "the user's own counter is untouched");
+    assert_eq!(run(locked_until(&app.vault, Totp, &ada.id, app.now(), nothing_logged)), Ok(None), "the user's own counter is untouched");
 }
 
 #[test]
@@ -120,7 +126,8 @@ fn concurrent_guesses_on_a_counter_that_moved_take_on_its_earlier_attempts_once_
         let mut rngs: Vec<_> = (0..20).map(biopass_idp::random::TestEntropy::new).collect();
         let (vault, tx, ada) = (&app.vault, &tx, &ada);
         let results = run(futures::future::join_all(
-            rngs.iter_mut().map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, kind, Some(ada), None)).await.map(Attempt::failed) }),
+            rngs.iter_mut()
+                .map(|rng| async move { Attempt::start(vault, rng, now, counters(tx, kind, Some(ada), None), nothing_logged).await.map(Attempt::failed) }),
         ));
         // Taken on once, however many guesses found the counter empty at once.
         let counted = results.iter().filter(|r| r.is_ok()).count() as u64;

@@ -32,6 +32,11 @@ fn log(line: &str) {
     LOG.with(|l| l.borrow_mut().push(line.to_owned()));
 }
 
+/// What this test's contexts logged since the last call.
+pub(crate) fn take_log() -> Vec<String> {
+    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
 pub fn context() -> Cx {
     Context::new(Rc::default(), Rc::default(), "https://id.example.com".into(), MasterKey::from_bytes([9; 32]), START_MS, SeededEntropy::new([5; 32]), log)
 }
@@ -327,6 +332,37 @@ fn a_right_totp_answer_is_one_vault_call_and_the_step_kept_by_the_earlier_layout
     advance(&mut cx, PERIOD);
     let step = reload(&cx, &step).unwrap();
     assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
+}
+
+#[test]
+fn a_totp_answer_signs_in_though_the_earlier_layouts_keys_cannot_be_cleared() {
+    use biopass_service::store::OneTime;
+    let mut cx = context();
+    registered(&mut cx, "ada@example.com");
+    let seed = enrol_totp(&mut cx, "ada@example.com");
+    let ada = run(cx.records.user_named(None, &name("ada@example.com"))).unwrap().unwrap();
+    let counter = biopass_service::lockout::authenticator(AuthenticatorKind::Totp, &ada.id).key;
+    // As the upgrade finds her: her last step kept by the counter of the layout before.
+    advance(&mut cx, PERIOD);
+    run(cx.vault.clear(&counter)).unwrap();
+    let before = VaultKey::CounterBefore(AuthenticatorKind::Totp, &ada.id).to_string();
+    let first = VaultKey::TotpStep(&ada.id).to_string();
+    run(cx.vault.advance(&before, totp::verify(&seed, &totp::code_at(&seed, cx.now), cx.now, None).unwrap())).unwrap();
+    cx.vault.fail_clears_in(&before);
+    cx.vault.fail_clears_in(&first);
+    take_log();
+
+    // That step is still spent; the next one signs in, though neither earlier key is cleared.
+    let step = begin(&mut cx, "ada@example.com", true);
+    let used = verify_now(&mut cx, &step, &seed).unwrap_err();
+    assert!(message(&used).contains("already used"), "{}", message(&used));
+    let logged = take_log();
+    assert!(logged.len() == 2 && logged[0].contains(&before) && logged[1].contains(&first), "each failed clear logged: {logged:?}");
+    advance(&mut cx, PERIOD);
+    let step = reload(&cx, &step).unwrap();
+    assert!(matches!(verify_now(&mut cx, &step, &seed).unwrap(), LoginStep::Done { .. }));
+    assert_eq!(take_log(), Vec::<String>::new(), "the step kept beside the counter: the earlier keys are not read again");
+    assert!(run(cx.vault.counter(&before)).unwrap().is_some(), "left behind until she is deleted");
 }
 
 #[test]
