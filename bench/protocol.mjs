@@ -27,6 +27,7 @@
 //   (or PROTOCOL_ROUNDS, PROTOCOL_REQUESTS, PROTOCOL_DISCOVERY, PROTOCOL_CONCURRENCY)
 //   PROTOCOL_ONLY=discovery measures the metadata document alone (many rounds in minutes).
 //   PROTOCOL_JSON=FILE writes every round's measurements to FILE.
+//   PROTOCOL_BARE=0 leaves out the provider run without its static assets.
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
@@ -381,6 +382,11 @@ try {
     await round(order);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
   }
+  // Written before anything else can fail: a long run's measurements are not lost.
+  if (JSON_OUT) {
+    const workers = sides.map((side) => side.name);
+    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, workers, order: 'round r starts with workers[r % workers.length] and goes on in that order', results }));
+  }
 
   // Idle: all workers at once, nothing sent.
   const idleFrom = sides.map((side) => groupCpuMs(side.pgid));
@@ -399,7 +405,6 @@ try {
     rmSync(peerDist, { recursive: true, force: true });
   }
 
-  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, order: 'the workers order turns each round', results }));
   const f = (x, d = 2) => x.toFixed(d);
   const cell = (ms) => `${f(median(ms))} (${f(Math.min(...ms))}-${f(Math.max(...ms))})`;
   const names = sides.map((side) => side.name);
@@ -417,7 +422,8 @@ try {
     table.push([
       row + (perFlow ? ' (CPU ms/flow, flows/s)' : ''),
       ...got.map((xs) => cell(cpu(xs))),
-      // Per round, Biopass's CPU over the peer's in that round: the median and the range.
+      // Per round, the first worker's CPU of the pair over the second's in that round: the
+      // median, the quartiles and the range.
       ...pairs.map(([a, b]) => {
         const ratios = got[b].map((x, i) => (x.cpu > 0 ? got[a][i].cpu / x.cpu : NaN)).filter(Number.isFinite);
         return ratios.length ? `${f(median(ratios), 2)}x [${f(quantile(ratios, 0.25), 2)}-${f(quantile(ratios, 0.75), 2)}] (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})` : '-';
@@ -427,8 +433,8 @@ try {
     ]);
   }
   // The tail on its own: p99 of every round's latencies pooled (more samples than one
-  // round's), and per round Biopass's p99 over each other worker's (whether a gap holds
-  // round after round or is one round's outliers).
+  // round's), and for each pair the ratio of the pooled p99s with a bootstrap interval
+  // over the rounds (whether a gap holds round after round or is one round's outliers).
   const tails = [['endpoint', ...names.map((n) => `${n} p99 ms, pooled`), ...pairs.map((pair) => `pooled p99 ${pairName(pair)} [95% bootstrap]`)]];
   const pooledP99 = (xs, rounds) => pct(rounds.flatMap((i) => xs[i].all), 99);
   for (const [row] of ROWS) {

@@ -139,7 +139,8 @@ pub struct Attempt {
 
 impl Attempt {
     /// Counts an attempt at `now` on every counter, or gives back what was already counted
-    /// and says which refused.
+    /// and says which refused. `log`: where a counter's first use logs an old key it could
+    /// not clear ([`cleared_left_behind`]), which fails nothing.
     ///
     /// # Errors
     /// [`NotCounted::Refused`] when a limit refuses; [`NotCounted::Store`] when the store fails.
@@ -177,7 +178,8 @@ impl Attempt {
     }
 }
 
-/// Whether `user`'s authenticator `kind` is locked now: `Some(retry_at)` if so.
+/// Whether `user`'s authenticator `kind` is locked now: `Some(retry_at)` if so. `log` as
+/// for [`Attempt::start`].
 ///
 /// # Errors
 /// When the store fails.
@@ -216,7 +218,7 @@ async fn on_counter<V: OneTime, T, F: Future<Output = StoreResult<Moved<T>>>>(va
 
 /// Clears `key`, a counter's layout before that its counter took on: a failure is logged,
 /// not returned (what was taken on is stored; the key is cleared again when the user is deleted).
-pub async fn cleared_left_behind<V: OneTime>(vault: &V, key: &str, log: Log) {
+pub(crate) async fn cleared_left_behind<V: OneTime>(vault: &V, key: &str, log: Log) {
     if let Err(e) = vault.clear(key).await {
         log(&format!("the layout before of a counter, taken on, was not cleared ({key}): {e}"));
     }

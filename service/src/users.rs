@@ -154,7 +154,9 @@ async fn adopt_unbound<V: OneTime, R: Records>(
 
 /// Deletes the user `id` and what is kept for them: the record with their authenticators
 /// (sealed TOTP seed, face template), their name and index keys, and in the Vault their
-/// registration claim, last TOTP step, disabled marker and pool claim. Their sessions, codes
+/// registration claim, last TOTP step, pool claim, the failure counters earlier layouts kept
+/// in objects of their own, and their status object (disabled marker, counters,
+/// revocations), which then says "gone" until their access tokens have expired. Their sessions, codes
 /// and tokens stop working with the record (each is checked against an active user), and a
 /// later sign-in with the name registers someone new. The audit log keeps what they did. An
 /// administrator is not deleted: their role is removed first, so the console cannot lose

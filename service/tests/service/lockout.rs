@@ -150,3 +150,42 @@ fn giving_back_an_attempt_a_counter_never_held_does_not_make_it_skip_its_layout_
     let checked = run(app.vault.refused_until(&counter.key, app.now(), counter.window, counter.limit, Earlier::Unread)).unwrap();
     assert_eq!(checked, Moved::NeedEarlier);
 }
+
+thread_local! {
+    static LOGGED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn logged(line: &str) {
+    LOGGED.with(|l| l.borrow_mut().push(line.to_owned()));
+}
+
+#[test]
+fn a_right_answer_gives_its_attempt_back_though_the_old_counter_cannot_be_cleared() {
+    use biopass_idp::lockout::Earlier;
+    use biopass_proto::login::AuthenticatorKind::{Passkey, RecoveryCode};
+    use biopass_service::store::{Moved, OneTime};
+    // Passkeys and recovery codes: the answer's count is a counter's first use.
+    for kind in [Passkey, RecoveryCode] {
+        let mut app = App::new();
+        let ada = user("ada@example.com");
+        let tx = transaction("ada@example.com", true, "browser-1", app.now());
+        let now = app.now();
+        let counter = biopass_service::lockout::authenticator(kind, &ada.id);
+        let before = counter.earlier.clone().unwrap();
+        for id in ["b1", "b2"] {
+            let counted = run(app.vault.reserve(&before, now, counter.window, counter.limit, id.into(), Earlier::Nothing)).unwrap();
+            assert!(matches!(counted, Moved::Done(Ok(_))), "{counted:?}");
+        }
+        app.vault.fail_clears_in(&before);
+        LOGGED.with(|l| l.borrow_mut().clear());
+        let attempt = run(Attempt::start(&app.vault, &mut app.rng, now, counters(&tx, kind, Some(&ada), None), logged)).unwrap();
+        let lines = LOGGED.with(|l| l.take());
+        assert!(lines.len() == 1 && lines[0].contains(&before), "{kind:?}: the failed clear logged: {lines:?}");
+        // The right answer: its attempt given back, the two taken on kept.
+        run(attempt.give_back(&app.vault)).unwrap();
+        assert_eq!(run(app.vault.attempts(&counter.key)).unwrap().count(), 2, "{kind:?}");
+        // A wrong one next: the old attempts, left behind, are not taken on again.
+        assert_eq!(wrong(&mut app, &tx, kind, &ada, None), Ok(Some(MAX_FAILURES - 3)), "{kind:?}");
+        assert_eq!(run(app.vault.attempts(&before)).unwrap().count(), 2, "{kind:?}: left behind until she is deleted");
+    }
+}
