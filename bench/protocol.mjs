@@ -28,6 +28,7 @@
 //   PROTOCOL_ONLY=discovery measures the metadata document alone (many rounds in minutes).
 //   PROTOCOL_JSON=FILE writes every round's measurements to FILE.
 //   PROTOCOL_BARE=0 leaves out the provider run without its static assets.
+//   PROTOCOL_LIVES=K starts every worker again K-1 times during the rounds (see LIVES).
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
@@ -67,6 +68,14 @@ const BARE = (process.env.PROTOCOL_BARE ?? '1') !== '0';
 // PROTOCOL_JSON=FILE also writes every round's measurements there (each worker's CPU, rate
 // and latencies per row and round), for analyses the tables do not print.
 const JSON_OUT = process.env.PROTOCOL_JSON;
+// PROTOCOL_LIVES=K: the rounds are split into K lives, and before each life after the first
+// every worker is stopped and started again (on the same state). Two workerd processes of the
+// same code differ in their tail by up to ~14 % for as long as they run, which resampling the
+// rounds of one life does not see: with K > 1 the tail table's interval resamples whole lives.
+const LIVES = num(undefined, 'PROTOCOL_LIVES', 1);
+if (LIVES > ROUNDS) throw new Error('PROTOCOL_LIVES cannot exceed the rounds');
+/** The life (0..LIVES-1) of round `r`. */
+const lifeOf = (r) => Math.floor((r * LIVES) / ROUNDS);
 if (ONLY !== undefined && ONLY !== 'discovery') throw new Error(`PROTOCOL_ONLY can be discovery, not ${ONLY}`);
 const CALLBACK = 'https://rp.example.com/callback';
 const BUILD = join(ROOT, 'edge-worker/build');
@@ -360,24 +369,36 @@ try {
     sides.push({ stop: worker.stop });
     sides[sides.length - 1] = biopass(worker, await createApp(worker, 'Protocol bench'), name);
   };
-  await startBiopass(state, 'Biopass');
-  for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
-  if (BARE) await startBiopass(bareState, BARE_NAME, ROOT, [withoutAssets(), 'face-service/wrangler.toml']);
-  if (BASELINE) {
-    // Another checkout's build of the provider, measured beside this one (its own state).
-    const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
-    await startBiopass(baselineState, `Biopass@${rev}`, BASELINE);
-  }
-
-  // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
-  for (const side of sides) {
-    await discovery(side);
-    await userinfo(side, await exchange(side, await side.code()));
-    await side.prepare(1);
-    await side.signIn();
-  }
+  const bareConfig = BARE ? withoutAssets() : null;
+  // Every worker started (again: on the same state, Biopass's sign-ins counted on), and warmed up.
+  const startAll = async () => {
+    const flows = new Map(sides.map((side) => [side.name, side.flows ?? 0]));
+    sides.length = 0;
+    await startBiopass(state, 'Biopass');
+    for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
+    if (BARE) await startBiopass(bareState, BARE_NAME, ROOT, [bareConfig, 'face-service/wrangler.toml']);
+    if (BASELINE) {
+      // Another checkout's build of the provider, measured beside this one (its own state).
+      const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
+      await startBiopass(baselineState, `Biopass@${rev}`, BASELINE);
+    }
+    for (const side of sides) if (side.flows !== undefined) side.flows = flows.get(side.name) ?? 0;
+    // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
+    for (const side of sides) {
+      await discovery(side);
+      await userinfo(side, await exchange(side, await side.code()));
+      await side.prepare(1);
+      await side.signIn();
+    }
+  };
+  await startAll();
   const rssWarm = sides.map((side) => workerdRssMiB(side.pgid));
   for (let r = 0; r < ROUNDS; r++) {
+    if (r > 0 && lifeOf(r) !== lifeOf(r - 1)) {
+      for (const side of [...sides].reverse()) await side.stop();
+      await startAll();
+      process.stderr.write(`life ${lifeOf(r) + 1}/${LIVES}: every worker started again\n`);
+    }
     const order = sides.map((_, i) => sides[(i + r) % sides.length]);
     await round(order);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
@@ -385,7 +406,7 @@ try {
   // Written before anything else can fail: a long run's measurements are not lost.
   if (JSON_OUT) {
     const workers = sides.map((side) => side.name);
-    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, workers, order: 'round r starts with workers[r % workers.length] and goes on in that order', results }));
+    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, lives: LIVES, workers, order: 'round r starts with workers[r % workers.length] and goes on in that order', results }));
   }
 
   // Idle: all workers at once, nothing sent.
@@ -441,6 +462,7 @@ try {
     const got = names.map((n) => results[row][n]);
     if (got.some((xs) => !xs)) continue;
     const all = got[0].map((_, i) => i);
+    const lives = Array.from({ length: LIVES }, (_, k) => all.filter((i) => lifeOf(i) === k));
     tails.push([
       row,
       ...got.map((xs) => f(pooledP99(xs, all), 1)),
@@ -449,7 +471,9 @@ try {
         // their latencies pooled: how far the ratio of the p99s moves with the rounds drawn.
         const random = seeded(row.length * 7919 + b + 100 * a);
         const ratios = Array.from({ length: BOOTSTRAP }, () => {
-          const rounds = all.map(() => all[Math.floor(random() * all.length)]);
+          const rounds = LIVES > 1
+            ? Array.from({ length: LIVES }, () => lives[Math.floor(random() * LIVES)]).flat()
+            : all.map(() => all[Math.floor(random() * all.length)]);
           return pooledP99(got[a], rounds) / pooledP99(got[b], rounds);
         }).filter(Number.isFinite);
         return `${f(pooledP99(got[a], all) / pooledP99(got[b], all), 2)}x [${f(quantile(ratios, 0.025), 2)}-${f(quantile(ratios, 0.975), 2)}]`;
@@ -476,7 +500,7 @@ try {
   console.log(rule(widths));
   for (const r of table.slice(1)) console.log(line(r));
   const tailWidths = widthsOf(tails);
-  console.log(`\nlatency tail (the sign-in's rows: its HTTP requests, and whole flows):`);
+  console.log(`\nlatency tail (the sign-in's rows: its HTTP requests, and whole flows; the intervals resample ${LIVES > 1 ? `the ${LIVES} lives of the workers, each a start of every worker and its rounds` : 'the rounds, all of one life of the workers'}):`);
   console.log(lineOf(tailWidths)(tails[0]));
   console.log(rule(tailWidths));
   for (const r of tails.slice(1)) console.log(lineOf(tailWidths)(r));
