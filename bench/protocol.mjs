@@ -41,7 +41,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ROOT, TICK, newState, startWorker, createApp, groupCpuMs, groupProcesses, workerdCpuMs, workerdRssMiB } from '../tests/lib/worker.mjs';
 import { PEER_DIR, PEER_METADATA, WRANGLER, startPeerDev } from './lib.mjs';
-import { Account, loginWithTotp } from '../tests/lib/login.mjs';
+import { Account, authorizeUrl, loginWithTotp, pushRequest } from '../tests/lib/login.mjs';
 import { step } from '../tests/lib/totp.mjs';
 
 const num = (i, name, def) => {
@@ -152,19 +152,10 @@ let users = 0;
 function biopass(worker, app, name = 'Biopass') {
   const pool = [];
   const side = { name, flows: 0, url: worker.url, pgid: worker.pgid, metadata: '/.well-known/openid-configuration', clientId: app.client_id, secret: app.secret, stop: worker.stop };
-  async function par(account, challenge) {
-    const r = await ok(await fetch(`${side.url}/par`, {
-      method: 'POST',
-      headers: { authorization: basic(side.clientId, side.secret), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'code', client_id: side.clientId, redirect_uri: CALLBACK, scope: 'openid', login_hint: account.username, code_challenge: challenge, code_challenge_method: 'S256' }),
-    }), 'Biopass PAR', 201);
-    const { request_uri } = await r.json();
-    return `${side.url}/authorize?${new URLSearchParams({ client_id: side.clientId, request_uri })}`;
-  }
   async function signInToCode(account) {
     side.flows++;
     const { verifier, challenge } = pkce();
-    const cb = await loginWithTotp(side.url, await par(account, challenge), account);
+    const cb = await loginWithTotp(side.url, authorizeUrl(side.url, app, await pushRequest(side.url, app, account.username, challenge, CALLBACK)), account);
     return { code: new URL(cb).searchParams.get('code'), verifier };
   }
   /** A code from a whole sign-in of a new user (TOTP enrolment). */
@@ -361,6 +352,15 @@ function withoutAssets() {
   return file;
 }
 const sides = [];
+/** Biopass's sign-ins made, by worker, over the lives stopped (see PROTOCOL_LIVES). */
+const lastFlows = new Map();
+/** Stops every worker started, the last first, and forgets them. */
+async function stopAll() {
+  for (const side of sides.splice(0).reverse()) {
+    if (side.flows !== undefined) lastFlows.set(side.name, side.flows);
+    await side.stop();
+  }
+}
 try {
   // Started one after the other: two wrangler dev starting at once on 2 busy cores is slow.
   // A provider is in `sides` (to be stopped) before its set-up calls can fail.
@@ -372,8 +372,6 @@ try {
   const bareConfig = BARE ? withoutAssets() : null;
   // Every worker started (again: on the same state, Biopass's sign-ins counted on), and warmed up.
   const startAll = async () => {
-    const flows = new Map(sides.map((side) => [side.name, side.flows ?? 0]));
-    sides.length = 0;
     await startBiopass(state, 'Biopass');
     for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
     if (BARE) await startBiopass(bareState, BARE_NAME, ROOT, [bareConfig, 'face-service/wrangler.toml']);
@@ -382,7 +380,7 @@ try {
       const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
       await startBiopass(baselineState, `Biopass@${rev}`, BASELINE);
     }
-    for (const side of sides) if (side.flows !== undefined) side.flows = flows.get(side.name) ?? 0;
+    for (const side of sides) if (side.flows !== undefined) side.flows = lastFlows.get(side.name) ?? 0;
     // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
     for (const side of sides) {
       await discovery(side);
@@ -395,7 +393,7 @@ try {
   const rssWarm = sides.map((side) => workerdRssMiB(side.pgid));
   for (let r = 0; r < ROUNDS; r++) {
     if (r > 0 && lifeOf(r) !== lifeOf(r - 1)) {
-      for (const side of [...sides].reverse()) await side.stop();
+      await stopAll();
       await startAll();
       process.stderr.write(`life ${lifeOf(r) + 1}/${LIVES}: every worker started again\n`);
     }
@@ -515,7 +513,7 @@ try {
   console.log(`bundle, peer: wrangler deploy --dry-run ${peerBundle}`);
   console.log(`ran ${f((performance.now() - started) / 1000, 0)} s`);
 } finally {
-  for (const side of sides.reverse()) await side.stop();
+  await stopAll();
   state.cleanup();
   baselineState?.cleanup();
   bareState?.cleanup();

@@ -1,4 +1,5 @@
 use crate::helpers::{run, transaction, user, App};
+use crate::login::{log, take_log};
 use biopass_idp::lockout::{CLIENT_FAILURES, LOCKOUT_WINDOW, MAX_FAILURES};
 use biopass_proto::login::AuthenticatorKind::{Face, Totp};
 use biopass_service::lockout::{counters, locked_until, refusal_message, Attempt, NotCounted, Scope};
@@ -151,14 +152,6 @@ fn giving_back_an_attempt_a_counter_never_held_does_not_make_it_skip_its_layout_
     assert_eq!(checked, Moved::NeedEarlier);
 }
 
-thread_local! {
-    static LOGGED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn logged(line: &str) {
-    LOGGED.with(|l| l.borrow_mut().push(line.to_owned()));
-}
-
 #[test]
 fn a_right_answer_gives_its_attempt_back_though_the_old_counter_cannot_be_cleared() {
     use biopass_idp::lockout::Earlier;
@@ -177,9 +170,9 @@ fn a_right_answer_gives_its_attempt_back_though_the_old_counter_cannot_be_cleare
             assert!(matches!(counted, Moved::Done(Ok(_))), "{counted:?}");
         }
         app.vault.fail_clears_in(&before);
-        LOGGED.with(|l| l.borrow_mut().clear());
-        let attempt = run(Attempt::start(&app.vault, &mut app.rng, now, counters(&tx, kind, Some(&ada), None), logged)).unwrap();
-        let lines = LOGGED.with(|l| l.take());
+        take_log();
+        let attempt = run(Attempt::start(&app.vault, &mut app.rng, now, counters(&tx, kind, Some(&ada), None), log)).unwrap();
+        let lines = take_log();
         assert!(lines.len() == 1 && lines[0].contains(&before), "{kind:?}: the failed clear logged: {lines:?}");
         // The right answer: its attempt given back, the two taken on kept.
         run(attempt.give_back(&app.vault)).unwrap();

@@ -28,7 +28,8 @@ thread_local! {
     static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-fn log(line: &str) {
+/// The service's log in these tests: kept for [`take_log`].
+pub(crate) fn log(line: &str) {
     LOG.with(|l| l.borrow_mut().push(line.to_owned()));
 }
 
