@@ -11,7 +11,8 @@ export const PEER_DIR = join(ROOT, 'bench/peer');
 export const PEER_METADATA = '/.well-known/oauth-authorization-server';
 
 /**
- * Starts the peer (`config`: a wrangler config in bench/peer) under wrangler dev on
+ * Starts the peer (`config`: a wrangler config in bench/peer, or several, the peer's first,
+ * for Workers run beside it in the same wrangler dev) under wrangler dev on
  * 127.0.0.1 with its own port and state, with the same flags and environment as
  * tests/lib/worker.mjs's startWorker. Returns `{ url, pgid, stop }`.
  */
@@ -22,7 +23,7 @@ export async function startPeerDev(config) {
   mkdirSync(join(ROOT, 'tests/out'), { recursive: true });
   try {
     const service = await startService('peer wrangler dev', WRANGLER, [
-      'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
+      'dev', ...[config].flat().flatMap((c) => ['-c', c]), '--ip', '127.0.0.1', '--port', String(port),
       '--persist-to', persist,
       '--var', `ISSUER:${url}`,
       '--inspector-port', String(inspectorPort),

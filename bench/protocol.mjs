@@ -6,7 +6,10 @@
 // provider (bench/peer/wrangler.assets.toml: wrangler dev puts its asset router in front of
 // a Worker with assets, and that router's CPU is in the workerd process measured; on
 // Cloudflare it is not the Worker's CPU); and the provider runs again without its static assets
-// (PROTOCOL_BARE=0 leaves it out), to compare with the bare peer. In interleaved rounds (the order of the workers
+// (PROTOCOL_BARE=0 leaves it out), to compare with the bare peer; and the peer again with the
+// provider's bindings and no assets (bench/peer/wrangler.bindings.toml, PROTOCOL_BINDINGS=0
+// leaves it out), so that the provider without its assets, against it, compares the two
+// Workers' code alone. In interleaved rounds (the order of the workers
 // turns each round, and each measurement is taken on every worker one after the other) it
 // measures, per worker: discovery (the
 // metadata document, sequential and concurrent), the code exchange at /token (codes made
@@ -28,6 +31,7 @@
 //   PROTOCOL_ONLY=discovery measures the metadata document alone (many rounds in minutes).
 //   PROTOCOL_JSON=FILE writes every round's measurements to FILE.
 //   PROTOCOL_BARE=0 leaves out the provider run without its static assets.
+//   PROTOCOL_BINDINGS=0 leaves out the peer with the provider's bindings.
 //   PROTOCOL_LIVES=K starts every worker again K-1 times during the rounds (see LIVES).
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
@@ -65,6 +69,13 @@ const ONLY = process.env.PROTOCOL_ONLY;
 // the bare peer has none. Its ratio to the bare peer compares the two Workers' own CPU;
 // Biopass with its assets compares with peer+assets.
 const BARE = (process.env.PROTOCOL_BARE ?? '1') !== '0';
+// PROTOCOL_BINDINGS=0 leaves out "peer (provider bindings)": the peer's Worker with the
+// bindings the provider's has (a Durable Object namespace, a second KV namespace, the face
+// service behind a service binding, started beside it), none of them called. Its ratio to
+// the bare peer is what the bindings cost per request; "Biopass (no assets)" against it
+// differs from it in the code that answers only.
+const BINDINGS = (process.env.PROTOCOL_BINDINGS ?? '1') !== '0';
+const BINDINGS_NAME = 'peer (provider bindings)';
 // PROTOCOL_JSON=FILE also writes every round's measurements there (each worker's CPU, rate
 // and latencies per row and round), for analyses the tables do not print.
 const JSON_OUT = process.env.PROTOCOL_JSON;
@@ -110,6 +121,22 @@ const seeded = (seed) => () => {
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
+/**
+ * The 95% bootstrap interval of `stat` (a function of a list of round indices) over `all`
+ * rounds: whole lives drawn with replacement when PROTOCOL_LIVES > 1 (two processes of the
+ * same code differ for as long as they run), otherwise rounds. The workers of a pair are
+ * drawn together: their rounds are paired.
+ */
+function bootstrapped(all, random, stat) {
+  const lives = Array.from({ length: LIVES }, (_, k) => all.filter((i) => lifeOf(i) === k));
+  const stats = Array.from({ length: BOOTSTRAP }, () => {
+    const rounds = LIVES > 1
+      ? Array.from({ length: LIVES }, () => lives[Math.floor(random() * LIVES)]).flat()
+      : all.map(() => all[Math.floor(random() * all.length)]);
+    return stat(rounds);
+  }).filter(Number.isFinite);
+  return { lo: quantile(stats, 0.025), hi: quantile(stats, 0.975) };
+}
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b), h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
 /** The `q` quantile of `xs`, interpolated between the nearest ranks. */
@@ -245,7 +272,11 @@ const ROWS = [
   ['sign-in, per flow', 'call'],
   ['sign-in, per HTTP request', 'request'],
 ];
-const PEERS = [['peer', 'wrangler.toml'], ['peer+assets', 'wrangler.assets.toml']];
+const PEERS = [
+  ['peer', 'wrangler.toml'],
+  ['peer+assets', 'wrangler.assets.toml'],
+  ...(BINDINGS ? [[BINDINGS_NAME, ['wrangler.bindings.toml', join(ROOT, 'face-service/wrangler.toml')]]] : []),
+];
 const results = Object.fromEntries(ROWS.map(([row]) => [row, {}]));
 
 /**
@@ -404,7 +435,7 @@ try {
   // Written before anything else can fail: a long run's measurements are not lost.
   if (JSON_OUT) {
     const workers = sides.map((side) => side.name);
-    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, lives: LIVES, workers, order: 'round r starts with workers[r % workers.length] and goes on in that order', results }));
+    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, bindings: BINDINGS, lives: LIVES, workers, order: 'round r starts with workers[r % workers.length] and goes on in that order', results }));
   }
 
   // Idle: all workers at once, nothing sent.
@@ -430,6 +461,10 @@ try {
   // The ratios printed: Biopass's to every other worker's, and the bare Biopass's to the bare peer's.
   const pairs = names.slice(1).map((n) => [0, names.indexOf(n)]);
   if (names.includes(BARE_NAME)) pairs.push([names.indexOf(BARE_NAME), names.indexOf('peer')]);
+  if (names.includes(BINDINGS_NAME)) {
+    pairs.push([names.indexOf(BINDINGS_NAME), names.indexOf('peer')]);
+    if (names.includes(BARE_NAME)) pairs.push([names.indexOf(BARE_NAME), names.indexOf(BINDINGS_NAME)]);
+  }
   const pairName = ([a, b]) => (a === 0 ? `ratio to ${names[b]}` : `${names[a]} to ${names[b]}`);
   const table = [['endpoint', ...names.map((n) => `${n} CPU ms/req`), ...pairs.map(pairName), ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} p50/p99 ms`)]];
   for (const [row, unit] of ROWS) {
@@ -444,8 +479,12 @@ try {
       // Per round, the first worker's CPU of the pair over the second's in that round: the
       // median, the quartiles and the range.
       ...pairs.map(([a, b]) => {
-        const ratios = got[b].map((x, i) => (x.cpu > 0 ? got[a][i].cpu / x.cpu : NaN)).filter(Number.isFinite);
-        return ratios.length ? `${f(median(ratios), 2)}x [${f(quantile(ratios, 0.25), 2)}-${f(quantile(ratios, 0.75), 2)}] (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})` : '-';
+        const byRound = got[b].map((x, i) => (x.cpu > 0 ? got[a][i].cpu / x.cpu : NaN));
+        const ratios = byRound.filter(Number.isFinite);
+        if (!ratios.length) return '-';
+        // The median's 95% interval, over the rounds (or lives) drawn again.
+        const { lo, hi } = bootstrapped(byRound.map((_, i) => i), seeded(row.length * 104729 + b + 100 * a), (rounds) => median(rounds.map((i) => byRound[i]).filter(Number.isFinite)));
+        return `${f(median(ratios), 2)}x [${f(quantile(ratios, 0.25), 2)}-${f(quantile(ratios, 0.75), 2)}] {${f(lo, 2)}-${f(hi, 2)}} (${f(Math.min(...ratios), 2)}-${f(Math.max(...ratios), 2)})`;
       }),
       ...got.map((xs) => f(m(xs, 'rate'), 1)),
       ...got.map((xs) => `${f(m(xs, 'p50'), 1)} / ${f(m(xs, 'p99'), 1)}`),
@@ -460,21 +499,14 @@ try {
     const got = names.map((n) => results[row][n]);
     if (got.some((xs) => !xs)) continue;
     const all = got[0].map((_, i) => i);
-    const lives = Array.from({ length: LIVES }, (_, k) => all.filter((i) => lifeOf(i) === k));
     tails.push([
       row,
       ...got.map((xs) => f(pooledP99(xs, all), 1)),
       ...pairs.map(([a, b]) => {
         // Rounds drawn with replacement (the same rounds for both workers: they are paired),
         // their latencies pooled: how far the ratio of the p99s moves with the rounds drawn.
-        const random = seeded(row.length * 7919 + b + 100 * a);
-        const ratios = Array.from({ length: BOOTSTRAP }, () => {
-          const rounds = LIVES > 1
-            ? Array.from({ length: LIVES }, () => lives[Math.floor(random() * LIVES)]).flat()
-            : all.map(() => all[Math.floor(random() * all.length)]);
-          return pooledP99(got[a], rounds) / pooledP99(got[b], rounds);
-        }).filter(Number.isFinite);
-        return `${f(pooledP99(got[a], all) / pooledP99(got[b], all), 2)}x [${f(quantile(ratios, 0.025), 2)}-${f(quantile(ratios, 0.975), 2)}]`;
+        const { lo, hi } = bootstrapped(all, seeded(row.length * 7919 + b + 100 * a), (rounds) => pooledP99(got[a], rounds) / pooledP99(got[b], rounds));
+        return `${f(pooledP99(got[a], all) / pooledP99(got[b], all), 2)}x [${f(lo, 2)}-${f(hi, 2)}]`;
       }),
     ]);
   }
@@ -489,9 +521,10 @@ try {
   console.log('sign-in: Biopass PAR + authorize + login state + TOTP verify + token (5 requests); peer authorize + token (2 requests, no user step: it grants at once)');
   console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
   console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
+  if (BINDINGS) console.log(`${BINDINGS_NAME}: the peer's Worker with the provider's bindings (a Durable Object namespace, a second KV namespace, the face service behind a service binding, started beside it; none called) and no assets (bench/peer/wrangler.bindings.toml)`);
   if (BARE) console.log(`${BARE_NAME}: the provider's wrangler.toml without its [assets] table (no protocol endpoint reads them), so no asset router runs in front of it, as none runs in front of the bare peer`);
   console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
-  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds; ratio: of the same round's figures, median [quartiles] (min-max) over rounds.`);
+  console.log(`  Durable Object simulation and wrangler's proxy worker), read in ${f(1000 / TICK, 0)} ms ticks; median (min-max) over rounds; ratio: of the same round's figures, median [quartiles] {95% bootstrap of the median, over ${LIVES > 1 ? 'lives' : 'rounds'}} (min-max) over rounds.`);
   console.log('  req/s and latency: medians over rounds.');
   console.log(`inspector: ${insp} (wrangler dev ${WRANGLER_VERSION} has no option or environment variable that switches it off: --inspector-port only moves it)\n`);
   console.log(line(table[0]));
