@@ -9,8 +9,9 @@
 // (PROTOCOL_BARE=0 leaves it out), to compare with the bare peer; and the peer again with the
 // provider's bindings and no assets (bench/peer/wrangler.bindings.toml, PROTOCOL_BINDINGS=0
 // leaves it out), so that the provider without its assets, against it, compares the two
-// Workers' code alone. In interleaved rounds (the order of the workers
-// turns each round, and each measurement is taken on every worker one after the other) it
+// Workers' code alone. In interleaved rounds (each worker goes first in turn, the
+// others follow in an order shuffled per round, and each measurement is taken on every worker
+// one after the other) it
 // measures, per worker: discovery (the
 // metadata document, sequential and concurrent), the code exchange at /token (codes made
 // just before, each worker's right before its exchanges: Biopass by whole TOTP sign-ins of new users, the peer by /authorize; only the
@@ -383,6 +384,23 @@ function withoutAssets() {
   return file;
 }
 const sides = [];
+/**
+ * The workers' order in round `r`: each goes first in turn, and the others follow in an
+ * order shuffled per round (seeded), so that no worker always follows the same one. What a
+ * worker's process leaves running after its measurement (a provider closes the Vault objects
+ * its requests opened some seconds later) falls on whichever is measured next; a plain
+ * rotation would put it on the same neighbour every round.
+ */
+function orderOf(r) {
+  const first = sides[r % sides.length];
+  const rest = sides.filter((side) => side !== first);
+  const random = seeded(7907 * (r + 1));
+  for (let i = rest.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [rest[i], rest[j]] = [rest[j], rest[i]];
+  }
+  return [first, ...rest];
+}
 /** Biopass's sign-ins made, by worker, over the lives stopped (see PROTOCOL_LIVES). */
 const lastFlows = new Map();
 /** Stops every worker started, the last first, and forgets them. */
@@ -428,14 +446,14 @@ try {
       await startAll();
       process.stderr.write(`life ${lifeOf(r) + 1}/${LIVES}: every worker started again\n`);
     }
-    const order = sides.map((_, i) => sides[(i + r) % sides.length]);
+    const order = orderOf(r);
     await round(order);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
   }
   // Written before anything else can fail: a long run's measurements are not lost.
   if (JSON_OUT) {
     const workers = sides.map((side) => side.name);
-    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, bindings: BINDINGS, lives: LIVES, workers, order: 'round r starts with workers[r % workers.length] and goes on in that order', results }));
+    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, bindings: BINDINGS, lives: LIVES, workers, orders: Array.from({ length: ROUNDS }, (_, r) => orderOf(r).map((side) => side.name)), results }));
   }
 
   // Idle: all workers at once, nothing sent.
@@ -517,7 +535,7 @@ try {
   const line = lineOf(widths);
 
   console.log(`\nProtocol endpoints: Biopass vs a peer on @cloudflare/workers-oauth-provider ${PEER_VERSION}, both under wrangler dev ${WRANGLER_VERSION} on 127.0.0.1`);
-  console.log(`${ROUNDS} rounds, the workers' order turning each round, each measurement taken on the workers one after the other; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
+  console.log(`${ROUNDS} rounds, each worker first in turn and the others in an order shuffled per round, each measurement taken on the workers one after the other; per worker and round: discovery ${DISCOVERY} GETs sequential and ${DISCOVERY} at concurrency ${CONC}; ${N} code exchanges, ${N} userinfo calls, ${N} returning sign-ins, sequential`);
   console.log('sign-in: Biopass PAR + authorize + login state + TOTP verify + token (5 requests); peer authorize + token (2 requests, no user step: it grants at once)');
   console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
   console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
