@@ -33,6 +33,7 @@
 //   PROTOCOL_JSON=FILE writes every round's measurements to FILE.
 //   PROTOCOL_BARE=0 leaves out the provider run without its static assets.
 //   PROTOCOL_BINDINGS=0 leaves out the peer with the provider's bindings.
+//   PROTOCOL_DRESSED=1 adds the peer with the provider's bindings and assets.
 //   PROTOCOL_LIVES=K starts every worker again K-1 times during the rounds (see LIVES).
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
@@ -77,6 +78,10 @@ const BARE = (process.env.PROTOCOL_BARE ?? '1') !== '0';
 // differs from it in the code that answers only.
 const BINDINGS = (process.env.PROTOCOL_BINDINGS ?? '1') !== '0';
 const BINDINGS_NAME = 'peer (provider bindings)';
+// PROTOCOL_DRESSED=1 adds "peer (bindings+assets)": the peer's Worker with the provider's
+// bindings and the provider's assets and routing (bench/peer/wrangler.bindings-assets.toml),
+// to compare Biopass with as scripts/run starts it.
+const DRESSED = process.env.PROTOCOL_DRESSED === '1';
 // PROTOCOL_JSON=FILE also writes every round's measurements there (each worker's CPU, rate
 // and latencies per row and round), for analyses the tables do not print.
 const JSON_OUT = process.env.PROTOCOL_JSON;
@@ -277,6 +282,7 @@ const PEERS = [
   ['peer', 'wrangler.toml'],
   ['peer+assets', 'wrangler.assets.toml'],
   ...(BINDINGS ? [[BINDINGS_NAME, ['wrangler.bindings.toml', join(ROOT, 'face-service/wrangler.toml')]]] : []),
+  ...(DRESSED ? [['peer (bindings+assets)', ['wrangler.bindings-assets.toml', join(ROOT, 'face-service/wrangler.toml')]]] : []),
 ];
 const results = Object.fromEntries(ROWS.map(([row]) => [row, {}]));
 
@@ -448,12 +454,12 @@ try {
     }
     const order = orderOf(r);
     await round(order);
-    process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order.map((s) => s.name).join(' first, then ')})\n`);
+    process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order[0].name} first, then ${order.slice(1).map((s) => s.name).join(', ')})\n`);
   }
   // Written before anything else can fail: a long run's measurements are not lost.
   if (JSON_OUT) {
     const workers = sides.map((side) => side.name);
-    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, bindings: BINDINGS, lives: LIVES, workers, orders: Array.from({ length: ROUNDS }, (_, r) => orderOf(r).map((side) => side.name)), results }));
+    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, bindings: BINDINGS, dressed: DRESSED, lives: LIVES, workers, orders: Array.from({ length: ROUNDS }, (_, r) => orderOf(r).map((side) => side.name)), results }));
   }
 
   // Idle: all workers at once, nothing sent.
@@ -539,6 +545,7 @@ try {
   console.log('sign-in: Biopass PAR + authorize + login state + TOTP verify + token (5 requests); peer authorize + token (2 requests, no user step: it grants at once)');
   console.log('peer: bench/peer/wrangler.toml; peer+assets: the same Worker behind static assets routed like Biopass\'s provider (bench/peer/wrangler.assets.toml; wrangler dev\'s asset router runs in front of');
   console.log('  every request of a Worker with assets, and its CPU is in the workerd process measured)');
+  if (DRESSED) console.log('peer (bindings+assets): the peer\'s Worker with the provider\'s bindings and its assets and routing (bench/peer/wrangler.bindings-assets.toml)');
   if (BINDINGS) console.log(`${BINDINGS_NAME}: the peer's Worker with the provider's bindings (a Durable Object namespace, a second KV namespace, the face service behind a service binding, started beside it; none called) and no assets (bench/peer/wrangler.bindings.toml)`);
   if (BARE) console.log(`${BARE_NAME}: the provider's wrangler.toml without its [assets] table (no protocol endpoint reads them), so no asset router runs in front of it, as none runs in front of the bare peer`);
   console.log('CPU: user+sys time of the workerd processes of each wrangler dev (/proc), per request: an upper bound of the billed CPU (it includes the runtime\'s HTTP work, the local KV and');
@@ -553,8 +560,9 @@ try {
   console.log(lineOf(tailWidths)(tails[0]));
   console.log(rule(tailWidths));
   for (const r of tails.slice(1)) console.log(lineOf(tailWidths)(r));
-  console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
-  if (sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
+  if (!(IDLE > 0)) console.log('\nidle: not measured (PROTOCOL_IDLE=0)');
+  else console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
+  if (IDLE > 0 && sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
   console.log(`memory, resident, of each wrangler dev's workerd after the warm-up / after the rounds and the idle time: ${sides.map((side, i) => `${side.name} ${f(rssWarm[i], 0)} / ${f(rss[i], 0)} MiB`).join(', ')}`);
   console.log('  (Biopass\'s workerd also runs the face service, whose models are not loaded on this path, and every Vault object its sign-ins opened: on Cloudflare those run apart from the Worker)');
   console.log(`startup, CPU ms by wrangler check startup (5 runs, median (min-max)): ${Object.entries(startup).map(([n, ms]) => `${n} ${cell(ms)}`).join(', ')}`);
