@@ -83,7 +83,8 @@ const BINDINGS_NAME = 'peer (provider bindings)';
 // to compare Biopass with as scripts/run starts it.
 const DRESSED = process.env.PROTOCOL_DRESSED === '1';
 // PROTOCOL_JSON=FILE also writes every round's measurements there (each worker's CPU, rate
-// and latencies per row and round), for analyses the tables do not print.
+// and latencies per row and round, and when each request started, in Unix ms, to set
+// against a trace of the workers), for analyses the tables do not print.
 const JSON_OUT = process.env.PROTOCOL_JSON;
 // PROTOCOL_LIVES=K: the rounds are split into K lives, and before each life after the first
 // every worker is stopped and started again (on the same state). Two workerd processes of the
@@ -111,10 +112,15 @@ const WRANGLER_VERSION = version(join(ROOT, 'node_modules/wrangler'));
 // dropped before the worker saw it.
 const baseFetch = globalThis.fetch;
 let recording = null;
+/** Beside `recording`: when each request started (Unix ms), to set against traces of the workers. */
+let recordingStarts = null;
 globalThis.fetch = async (input, init) => {
   const t0 = performance.now();
   const r = await baseFetch(input, init);
-  if (recording) recording.push(performance.now() - t0);
+  if (recording) {
+    recording.push(performance.now() - t0);
+    recordingStarts?.push(performance.timeOrigin + t0);
+  }
   return r;
 };
 
@@ -245,10 +251,12 @@ async function startPeer(name, config) {
  */
 async function measure(side, n, conc, fn) {
   const requests = [];
+  const starts = [];
   const calls = [];
   const cpu0 = workerdCpuMs(side.pgid);
   const t0 = performance.now();
   recording = requests;
+  recordingStarts = starts;
   let next = 0;
   try {
     await Promise.all(Array.from({ length: Math.min(conc, n) }, async () => {
@@ -261,11 +269,12 @@ async function measure(side, n, conc, fn) {
     }));
   } finally {
     recording = null;
+    recordingStarts = null;
   }
   const wall = (performance.now() - t0) / 1000;
   const cpu = workerdCpuMs(side.pgid) - cpu0;
   return {
-    request: { cpu: cpu / requests.length, rate: requests.length / wall, p50: pct(requests, 50), p99: pct(requests, 99), all: requests },
+    request: { cpu: cpu / requests.length, rate: requests.length / wall, p50: pct(requests, 50), p99: pct(requests, 99), all: requests, at: starts },
     call: { cpu: cpu / n, rate: n / wall, p50: pct(calls, 50), p99: pct(calls, 99), all: calls },
   };
 }
