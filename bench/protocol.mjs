@@ -18,10 +18,11 @@
 // POST /token calls are measured), /userinfo with the fresh access tokens, and whole
 // returning sign-ins (Biopass: PAR, authorize, login state, TOTP verify of an enrolled user,
 // token; the peer: authorize, token). Prints one table: workerd CPU ms per request (median,
-// min-max over rounds), Biopass's ratio to each peer (of each round's figures: median,
-// min-max over rounds), requests/s and p50/p99 latency (medians over rounds); a second table
-// of the latency tail: p99 of all rounds' latencies pooled, and the ratio of Biopass's pooled
-// p99 to each other worker's with a 95% interval from resampling the rounds; and each
+// min-max over rounds), the ratios of pairs of workers (Biopass to every other; the provider
+// without assets to the bare peer and to the peer with its bindings; of each round's figures:
+// median, quartiles, 95% bootstrap interval of the median, min-max), requests/s and p50/p99
+// latency (medians over rounds); a second table of the latency tail: p99 of all rounds'
+// latencies pooled, and each pair's ratio of pooled p99s with a 95% bootstrap interval; and each
 // worker's bundle size gzipped, each Worker's startup CPU (wrangler check startup), the resident memory of each wrangler dev's workerd at the
 // end; then each worker's CPU per second while idle (nothing sent
 // for PROTOCOL_IDLE seconds, default 20, right after the rounds: Biopass's one-time objects
@@ -111,15 +112,15 @@ const WRANGLER_VERSION = version(join(ROOT, 'node_modules/wrangler'));
 // records (`recording`). It wraps tests/lib's fetch, which resends what wrangler dev's proxy
 // dropped before the worker saw it.
 const baseFetch = globalThis.fetch;
+// `recording`: each request's latency in `all` and its start (Unix ms, to set against traces
+// of the workers) in `at`.
 let recording = null;
-/** Beside `recording`: when each request started (Unix ms), to set against traces of the workers. */
-let recordingStarts = null;
 globalThis.fetch = async (input, init) => {
   const t0 = performance.now();
   const r = await baseFetch(input, init);
   if (recording) {
-    recording.push(performance.now() - t0);
-    recordingStarts?.push(performance.timeOrigin + t0);
+    recording.all.push(performance.now() - t0);
+    recording.at.push(performance.timeOrigin + t0);
   }
   return r;
 };
@@ -250,13 +251,11 @@ async function startPeer(name, config) {
  * call), requests/s, calls/s, and the p50/p99 latency of requests and of calls.
  */
 async function measure(side, n, conc, fn) {
-  const requests = [];
-  const starts = [];
+  const requests = { all: [], at: [] };
   const calls = [];
   const cpu0 = workerdCpuMs(side.pgid);
   const t0 = performance.now();
   recording = requests;
-  recordingStarts = starts;
   let next = 0;
   try {
     await Promise.all(Array.from({ length: Math.min(conc, n) }, async () => {
@@ -269,12 +268,11 @@ async function measure(side, n, conc, fn) {
     }));
   } finally {
     recording = null;
-    recordingStarts = null;
   }
   const wall = (performance.now() - t0) / 1000;
   const cpu = workerdCpuMs(side.pgid) - cpu0;
   return {
-    request: { cpu: cpu / requests.length, rate: requests.length / wall, p50: pct(requests, 50), p99: pct(requests, 99), all: requests, at: starts },
+    request: { cpu: cpu / requests.all.length, rate: requests.all.length / wall, p50: pct(requests.all, 50), p99: pct(requests.all, 99), ...requests },
     call: { cpu: cpu / n, rate: n / wall, p50: pct(calls, 50), p99: pct(calls, 99), all: calls },
   };
 }
@@ -455,6 +453,7 @@ try {
   };
   await startAll();
   const rssWarm = sides.map((side) => workerdRssMiB(side.pgid));
+  const orders = [];
   for (let r = 0; r < ROUNDS; r++) {
     if (r > 0 && lifeOf(r) !== lifeOf(r - 1)) {
       await stopAll();
@@ -462,19 +461,23 @@ try {
       process.stderr.write(`life ${lifeOf(r) + 1}/${LIVES}: every worker started again\n`);
     }
     const order = orderOf(r);
+    orders.push(order.map((side) => side.name));
     await round(order);
     process.stderr.write(`round ${r + 1}/${ROUNDS} done (${order[0].name} first, then ${order.slice(1).map((s) => s.name).join(', ')})\n`);
   }
   // Written before anything else can fail: a long run's measurements are not lost.
   if (JSON_OUT) {
     const workers = sides.map((side) => side.name);
-    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, bindings: BINDINGS, dressed: DRESSED, lives: LIVES, workers, orders: Array.from({ length: ROUNDS }, (_, r) => orderOf(r).map((side) => side.name)), results }));
+    writeFileSync(JSON_OUT, JSON.stringify({ rounds: ROUNDS, requests: N, discovery: DISCOVERY, concurrency: CONC, bare: BARE, bindings: BINDINGS, dressed: DRESSED, lives: LIVES, workers, orders, results }));
   }
 
-  // Idle: all workers at once, nothing sent.
-  const idleFrom = sides.map((side) => groupCpuMs(side.pgid));
-  await new Promise((r) => setTimeout(r, IDLE * 1000));
-  const idle = sides.map((side, i) => (groupCpuMs(side.pgid) - idleFrom[i]) / IDLE);
+  // Idle: all workers at once, nothing sent (null when PROTOCOL_IDLE=0).
+  let idle = null;
+  if (IDLE > 0) {
+    const idleFrom = sides.map((side) => groupCpuMs(side.pgid));
+    await new Promise((r) => setTimeout(r, IDLE * 1000));
+    idle = sides.map((side, i) => (groupCpuMs(side.pgid) - idleFrom[i]) / IDLE);
+  }
   const rss = sides.map((side) => workerdRssMiB(side.pgid));
   const startup = { Biopass: startupMs(ROOT, 'wrangler.toml'), peer: startupMs(PEER_DIR, 'wrangler.toml') };
 
@@ -536,8 +539,8 @@ try {
       row,
       ...got.map((xs) => f(pooledP99(xs, all), 1)),
       ...pairs.map(([a, b]) => {
-        // Rounds drawn with replacement (the same rounds for both workers: they are paired),
-        // their latencies pooled: how far the ratio of the p99s moves with the rounds drawn.
+        // Rounds (or lives) drawn with replacement, the same for both workers (they are
+        // paired), their latencies pooled: how far the ratio of the p99s moves with them.
         const { lo, hi } = bootstrapped(all, seeded(row.length * 7919 + b + 100 * a), (rounds) => pooledP99(got[a], rounds) / pooledP99(got[b], rounds));
         return `${f(pooledP99(got[a], all) / pooledP99(got[b], all), 2)}x [${f(lo, 2)}-${f(hi, 2)}]`;
       }),
@@ -569,9 +572,9 @@ try {
   console.log(lineOf(tailWidths)(tails[0]));
   console.log(rule(tailWidths));
   for (const r of tails.slice(1)) console.log(lineOf(tailWidths)(r));
-  if (!(IDLE > 0)) console.log('\nidle: not measured (PROTOCOL_IDLE=0)');
+  if (!idle) console.log('\nidle: not measured (PROTOCOL_IDLE=0)');
   else console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
-  if (IDLE > 0 && sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
+  if (idle && sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
   console.log(`memory, resident, of each wrangler dev's workerd after the warm-up / after the rounds and the idle time: ${sides.map((side, i) => `${side.name} ${f(rssWarm[i], 0)} / ${f(rss[i], 0)} MiB`).join(', ')}`);
   console.log('  (Biopass\'s workerd also runs the face service, whose models are not loaded on this path, and every Vault object its sign-ins opened: on Cloudflare those run apart from the Worker)');
   console.log(`startup, CPU ms by wrangler check startup (5 runs, median (min-max)): ${Object.entries(startup).map(([n, ms]) => `${n} ${cell(ms)}`).join(', ')}`);
