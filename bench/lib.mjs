@@ -14,9 +14,10 @@ export const PEER_METADATA = '/.well-known/oauth-authorization-server';
  * Starts the peer (`config`: a wrangler config in bench/peer, or several, the peer's first,
  * for Workers run beside it in the same wrangler dev) under wrangler dev on
  * 127.0.0.1 with its own port and state, with the same flags and environment as
- * tests/lib/worker.mjs's startWorker. Returns `{ url, pgid, stop }`.
+ * tests/lib/worker.mjs's startWorker; `vars`: further variables (name to text). Returns
+ * `{ url, pgid, stop }`.
  */
-export async function startPeerDev(config) {
+export async function startPeerDev(config, vars = {}) {
   const [port, inspectorPort] = await freePorts(2);
   const url = `http://127.0.0.1:${port}`;
   const persist = mkdtempSync(join(tmpdir(), 'biopass-peer-'));
@@ -25,7 +26,7 @@ export async function startPeerDev(config) {
     const service = await startService('peer wrangler dev', WRANGLER, [
       'dev', ...[config].flat().flatMap((c) => ['-c', c]), '--ip', '127.0.0.1', '--port', String(port),
       '--persist-to', persist,
-      '--var', `ISSUER:${url}`,
+      '--var', `ISSUER:${url}`, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
       '--inspector-port', String(inspectorPort),
       '--show-interactive-dev-session=false', '--log-level', process.env.BIOPASS_WORKER_LOG ?? 'info',
     ], {

@@ -35,6 +35,8 @@
 //   PROTOCOL_BARE=0 leaves out the provider run without its static assets.
 //   PROTOCOL_BINDINGS=0 leaves out the peer with the provider's bindings.
 //   PROTOCOL_DRESSED=1 adds the peer with the provider's bindings and assets.
+//   PROTOCOL_FLOOR=1 (with PROTOCOL_ONLY=discovery) adds a Worker that only answers a fixed
+//   text, and prints each worker's CPU above it: its own code's share.
 //   PROTOCOL_LIVES=K starts every worker again K-1 times during the rounds (see LIVES).
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
@@ -83,6 +85,13 @@ const BINDINGS_NAME = 'peer (provider bindings)';
 // bindings and the provider's assets and routing (bench/peer/wrangler.bindings-assets.toml),
 // to compare Biopass with as scripts/run starts it.
 const DRESSED = process.env.PROTOCOL_DRESSED === '1';
+// PROTOCOL_FLOOR=1 (with PROTOCOL_ONLY=discovery) adds "floor": a Worker that answers every
+// request with the provider's metadata document as a fixed text and does nothing else
+// (bench/peer/floor.js). Its CPU per request is the share every worker pays to the runtime and
+// wrangler dev; a worker's CPU above the floor is its own code's, and the bench prints the
+// provider's (without assets) and the bare peer's side by side.
+const FLOOR = process.env.PROTOCOL_FLOOR === '1';
+const FLOOR_NAME = 'floor';
 // PROTOCOL_JSON=FILE also writes every round's measurements there (each worker's CPU, rate
 // and latencies per row and round, and when each request started, in Unix ms, to set
 // against a trace of the workers), for analyses the tables do not print.
@@ -96,6 +105,7 @@ if (LIVES > ROUNDS) throw new Error('PROTOCOL_LIVES cannot exceed the rounds');
 /** The life (0..LIVES-1) of round `r`. */
 const lifeOf = (r) => Math.floor((r * LIVES) / ROUNDS);
 if (ONLY !== undefined && ONLY !== 'discovery') throw new Error(`PROTOCOL_ONLY can be discovery, not ${ONLY}`);
+if (FLOOR && !ONLY) throw new Error('PROTOCOL_FLOOR=1 needs PROTOCOL_ONLY=discovery: the floor answers nothing else');
 const CALLBACK = 'https://rp.example.com/callback';
 const BUILD = join(ROOT, 'edge-worker/build');
 const started = performance.now();
@@ -246,6 +256,12 @@ async function startPeer(name, config) {
   return side;
 }
 
+/** The floor (PROTOCOL_FLOOR): a Worker answering `doc` to every request, nothing else. */
+async function startFloor(doc) {
+  const { url, pgid, stop } = await startPeerDev('wrangler.floor.toml', { DOC: doc });
+  return { name: FLOOR_NAME, url, pgid, metadata: '/', stop };
+}
+
 /**
  * Runs `n` calls of `fn` with `conc` at a time; answers the workerd CPU per request (and per
  * call), requests/s, calls/s, and the p50/p99 latency of requests and of calls.
@@ -294,6 +310,25 @@ const PEERS = [
 const results = Object.fromEntries(ROWS.map(([row]) => [row, {}]));
 
 /**
+ * Biopass's codes live 60 s. Making a round's N codes takes a few seconds; when wrangler dev's
+ * proxy stalls a request during it (it once left one unanswered for 60 s), the codes made
+ * before the stall would expire before they are exchanged. Codes whose making took longer than
+ * `CODE_BUDGET_MS` are dropped and made again (at most twice), and the stall is reported.
+ */
+const CODE_BUDGET_MS = 20_000;
+async function freshCodes(side) {
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    const made = [];
+    for (let i = 0; i < N; i++) made.push(await side.code());
+    const took = performance.now() - t0;
+    if (took <= CODE_BUDGET_MS) return made;
+    if (attempt === 2) throw new Error(`${side.name}: making ${N} codes took over ${CODE_BUDGET_MS / 1000} s three times`);
+    console.log(`  ${side.name}: making ${N} codes took ${(took / 1000).toFixed(1)} s (a stalled request); made again`);
+  }
+}
+
+/**
  * One round of every measurement, each taken on every worker one after the other in `order`
  * (so the machine's drift falls on all of them alike, and a round's ratios compare like with like).
  */
@@ -307,8 +342,7 @@ async function round(order) {
   // theirs: minutes, in which the runtime closes the idle Durable Objects a code lives in).
   const tokens = new Map(order.map((side) => [side, []]));
   for (const side of order) {
-    const made = [];
-    for (let i = 0; i < N; i++) made.push(await side.code());
+    const made = await freshCodes(side);
     keep(side, ROWS[2][0], (await measure(side, N, 1, async (i) => { tokens.get(side).push(await exchange(side, made[i])); })).request);
   }
   for (const side of order) keep(side, ROWS[3][0], (await measure(side, N, 1, (i) => userinfo(side, tokens.get(side)[i]))).request);
@@ -437,6 +471,7 @@ try {
     await startBiopass(state, 'Biopass');
     for (const [name, config] of PEERS) sides.push(await startPeer(name, config));
     if (BARE) await startBiopass(bareState, BARE_NAME, ROOT, [bareConfig, 'face-service/wrangler.toml']);
+    if (FLOOR) sides.push(await startFloor(await (await ok(await fetch(`${sides[0].url}${sides[0].metadata}`), 'Biopass discovery')).text()));
     if (BASELINE) {
       // Another checkout's build of the provider, measured beside this one (its own state).
       const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
@@ -446,6 +481,7 @@ try {
     // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
     for (const side of sides) {
       await discovery(side);
+      if (side.name === FLOOR_NAME) continue;
       await userinfo(side, await exchange(side, await side.code()));
       await side.prepare(1);
       await side.signIn();
@@ -500,6 +536,10 @@ try {
   if (names.includes(BINDINGS_NAME)) {
     pairs.push([names.indexOf(BINDINGS_NAME), names.indexOf('peer')]);
     if (names.includes(BARE_NAME)) pairs.push([names.indexOf(BARE_NAME), names.indexOf(BINDINGS_NAME)]);
+  }
+  if (names.includes(FLOOR_NAME)) {
+    if (names.includes(BARE_NAME)) pairs.push([names.indexOf(BARE_NAME), names.indexOf(FLOOR_NAME)]);
+    pairs.push([names.indexOf('peer'), names.indexOf(FLOOR_NAME)]);
   }
   const pairName = ([a, b]) => (a === 0 ? `ratio to ${names[b]}` : `${names[a]} to ${names[b]}`);
   const table = [['endpoint', ...names.map((n) => `${n} CPU ms/req`), ...pairs.map(pairName), ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} p50/p99 ms`)]];
@@ -572,6 +612,34 @@ try {
   console.log(lineOf(tailWidths)(tails[0]));
   console.log(rule(tailWidths));
   for (const r of tails.slice(1)) console.log(lineOf(tailWidths)(r));
+  if (names.includes(FLOOR_NAME)) {
+    // Each worker's own code: its CPU per request above the floor's in the same round.
+    const floor = names.indexOf(FLOOR_NAME);
+    console.log(`\nabove the floor (a worker's CPU ms per request minus the floor's in the same round: its own code's; median over rounds {95% bootstrap over ${LIVES > 1 ? 'lives' : 'rounds'}}):`);
+    for (const [row] of ROWS.slice(0, 2)) {
+      const got = names.map((n) => results[row][n]);
+      const all = got[0].map((_, i) => i);
+      const own = (a, rounds) => median(rounds.map((i) => got[a][i].cpu - got[floor][i].cpu));
+      const interval = (a, b, stat) => bootstrapped(all, seeded(row.length * 6151 + b + 100 * a), stat);
+      const cells = names.map((n, a) => {
+        if (a === floor) return `floor ${f(median(got[floor].map((m) => m.cpu)))} ms`;
+        const { lo, hi } = interval(a, floor, (rounds) => own(a, rounds));
+        return `${n} +${f(own(a, all), 3)} {${f(lo, 3)}-${f(hi, 3)}}`;
+      });
+      const bare = names.indexOf(BARE_NAME), peer = names.indexOf('peer');
+      let ratio = '';
+      if (bare >= 0) {
+        // A ratio only where the peer's own share stands clear of the floor in every resample
+        // (near zero, a ratio of two differences means nothing).
+        const peerOwn = interval(peer, floor, (rounds) => own(peer, rounds));
+        if (peerOwn.lo > 0) {
+          const { lo, hi } = interval(bare, peer, (rounds) => own(bare, rounds) / own(peer, rounds));
+          ratio = `; ${BARE_NAME} over peer: ${f(own(bare, all) / own(peer, all))}x {${f(lo)}-${f(hi)}}`;
+        } else ratio = `; no ratio: the peer's own share is not clear of the floor's noise`;
+      }
+      console.log(`  ${row}: ${cells.join(', ')}${ratio}`);
+    }
+  }
   if (!idle) console.log('\nidle: not measured (PROTOCOL_IDLE=0)');
   else console.log(`\nidle, right after the rounds, ${IDLE} s with nothing sent: ${sides.map((side, i) => `${side.name} ${f(idle[i], 1)} ms CPU/s`).join(', ')}`);
   if (idle && sides[0].flows) console.log(`  Biopass made ${sides[0].flows} sign-ins (each in its person's sign-in object, whose alarm rings after its last value expired): ${f((idle[0] * IDLE) / sides[0].flows, 2)} ms of idle CPU per sign-in in those ${IDLE} s`);
