@@ -38,6 +38,8 @@
 //   PROTOCOL_FLOOR=1 (with PROTOCOL_ONLY=discovery) adds a Worker that only answers a fixed
 //   text, and prints each worker's CPU above it: its own code's share.
 //   PROTOCOL_LIVES=K starts every worker again K-1 times during the rounds (see LIVES).
+//   PROTOCOL_BASELINE_ASSETS=0 runs that baseline without its static assets, like the
+//   provider's no-assets column, and prints the ratios of the two.
 //   PROTOCOL_BASELINE=DIR also runs the provider built in checkout DIR (a worktree of an
 //   earlier commit after its build) as a further column, Biopass@<its commit>.
 // requests: codes exchanged, userinfo calls and sign-ins per worker and round; discovery:
@@ -66,6 +68,9 @@ const CONC = num(5, 'PROTOCOL_CONCURRENCY', 8);
 // A checkout (e.g. a git worktree of an earlier commit, built) whose provider runs beside
 // this one's, as a third column to compare with.
 const BASELINE = process.env.PROTOCOL_BASELINE;
+// PROTOCOL_BASELINE_ASSETS=0: the baseline without its [assets] (as "Biopass (no assets)"),
+// so that the two compare the builds' code alone.
+const BASELINE_BARE = process.env.PROTOCOL_BASELINE_ASSETS === '0';
 // PROTOCOL_ONLY=discovery: the metadata measurements alone, so many rounds fit in minutes
 // (a small difference needs many rounds to stand out from the machine's noise).
 const ONLY = process.env.PROTOCOL_ONLY;
@@ -105,6 +110,7 @@ if (LIVES > ROUNDS) throw new Error('PROTOCOL_LIVES cannot exceed the rounds');
 /** The life (0..LIVES-1) of round `r`. */
 const lifeOf = (r) => Math.floor((r * LIVES) / ROUNDS);
 if (ONLY !== undefined && ONLY !== 'discovery') throw new Error(`PROTOCOL_ONLY can be discovery, not ${ONLY}`);
+if (BASELINE_BARE && !(BASELINE && BARE)) throw new Error('PROTOCOL_BASELINE_ASSETS=0 needs PROTOCOL_BASELINE and the no-assets column');
 if (FLOOR && !ONLY) throw new Error('PROTOCOL_FLOOR=1 needs PROTOCOL_ONLY=discovery: the floor answers nothing else');
 const CALLBACK = 'https://rp.example.com/callback';
 const BUILD = join(ROOT, 'edge-worker/build');
@@ -411,22 +417,23 @@ const bareState = BARE ? newState() : null;
 const BARE_NAME = 'Biopass (no assets)';
 
 /**
- * The provider's wrangler config without its `[assets]` table (the SPA; no protocol endpoint
- * reads it), written beside the run's other state with `main` as an absolute path.
+ * The wrangler config of the provider in checkout `root` without its `[assets]` table (the
+ * SPA; no protocol endpoint reads it), written into `dir` (the run's state) with `main` as an
+ * absolute path.
  */
-function withoutAssets() {
-  const lines = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').split('\n');
+function withoutAssets(root, dir) {
+  const lines = readFileSync(join(root, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let skipping = false;
   for (const line of lines) {
     if (/^\s*\[/.test(line)) skipping = line.trim() === '[assets]';
-    if (!skipping) out.push(line.replace(/^main\s*=\s*"([^"]+)"/, (_, m) => `main = ${JSON.stringify(join(ROOT, m))}`));
+    if (!skipping) out.push(line.replace(/^main\s*=\s*"([^"]+)"/, (_, m) => `main = ${JSON.stringify(join(root, m))}`));
   }
   const text = out.join('\n');
-  if (/\[assets\]|ASSETS|run_worker_first/.test(text) || !text.includes(`main = ${JSON.stringify(join(ROOT, 'edge-worker/build/index.js'))}`)) {
+  if (/\[assets\]|ASSETS|run_worker_first/.test(text) || !text.includes(`main = ${JSON.stringify(join(root, 'edge-worker/build/index.js'))}`)) {
     throw new Error('wrangler.toml changed shape: its assets could not be left out');
   }
-  const file = join(bareState.dir, 'wrangler.no-assets.toml');
+  const file = join(dir, 'wrangler.no-assets.toml');
   writeFileSync(file, text);
   return file;
 }
@@ -465,7 +472,8 @@ try {
     sides.push({ stop: worker.stop });
     sides[sides.length - 1] = biopass(worker, await createApp(worker, 'Protocol bench'), name);
   };
-  const bareConfig = BARE ? withoutAssets() : null;
+  const bareConfig = BARE ? withoutAssets(ROOT, bareState.dir) : null;
+  const baselineConfigs = BASELINE_BARE ? [withoutAssets(BASELINE, baselineState.dir), 'face-service/wrangler.toml'] : undefined;
   // Every worker started (again: on the same state, Biopass's sign-ins counted on), and warmed up.
   const startAll = async () => {
     await startBiopass(state, 'Biopass');
@@ -475,7 +483,7 @@ try {
     if (BASELINE) {
       // Another checkout's build of the provider, measured beside this one (its own state).
       const rev = execFileSync('git', ['-C', BASELINE, 'rev-parse', '--short', 'HEAD']).toString().trim();
-      await startBiopass(baselineState, `Biopass@${rev}`, BASELINE);
+      await startBiopass(baselineState, `Biopass@${rev}${BASELINE_BARE ? ' (no assets)' : ''}`, BASELINE, baselineConfigs);
     }
     for (const side of sides) if (side.flows !== undefined) side.flows = lastFlows.get(side.name) ?? 0;
     // Warm-up, not measured: isolates, Biopass's signing keys, the peer's client record.
@@ -533,6 +541,7 @@ try {
   // The ratios printed: Biopass's to every other worker's, and the bare Biopass's to the bare peer's.
   const pairs = names.slice(1).map((n) => [0, names.indexOf(n)]);
   if (names.includes(BARE_NAME)) pairs.push([names.indexOf(BARE_NAME), names.indexOf('peer')]);
+  if (BASELINE_BARE) pairs.push([names.indexOf(BARE_NAME), names.findIndex((n) => n.startsWith('Biopass@'))]);
   if (names.includes(BINDINGS_NAME)) {
     pairs.push([names.indexOf(BINDINGS_NAME), names.indexOf('peer')]);
     if (names.includes(BARE_NAME)) pairs.push([names.indexOf(BARE_NAME), names.indexOf(BINDINGS_NAME)]);

@@ -22,6 +22,8 @@ worker_build() {
   "$ROOT/node_modules/.bin/wasm-opt" --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd \
     --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
     "$dir/build/index_bg.wasm" -o "$dir/build/index_bg.wasm"
+  # A plain fetch entry in place of worker-build's per-request class and Proxies (see the script).
+  node "$ROOT/scripts/entry.mjs" "$dir/build/index.js" || die "$2: its entry could not be made plain"
 }
 worker_build edge-worker "the provider Worker"
 worker_build face-service "the face service Worker"
