@@ -23,7 +23,8 @@ worker_build() {
     --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
     "$dir/build/index_bg.wasm" -o "$dir/build/index_bg.wasm"
   # A plain fetch entry in place of worker-build's per-request class and Proxies (see the script).
-  node "$ROOT/scripts/entry.mjs" "$dir/build/index.js" || die "$2: its entry could not be made plain"
+  node "$ROOT/scripts/entry.mjs" "$dir/build/index.js" && grep -q 'biopass: plain fetch entry' "$dir/build/index.js" \
+    || die "$2: its entry could not be made plain"
 }
 worker_build edge-worker "the provider Worker"
 worker_build face-service "the face service Worker"
