@@ -634,19 +634,18 @@ try {
       const all = got[0].map((_, i) => i);
       const own = (a, rounds) => median(rounds.map((i) => got[a][i].cpu - got[floor][i].cpu));
       const interval = (a, b, stat) => bootstrapped(all, seeded(row.length * 6151 + b + 100 * a), stat);
-      const cells = names.map((n, a) => {
-        if (a === floor) return `floor ${f(median(got[floor].map((m) => m.cpu)))} ms`;
-        const { lo, hi } = interval(a, floor, (rounds) => own(a, rounds));
-        const signed = (x) => (x < 0 ? '' : '+') + f(x, 3);
-        return `${n} ${signed(own(a, all))} {${f(lo, 3)} to ${f(hi, 3)}}`;
-      });
+      // Each worker's share above the floor, with its interval (none for the floor itself).
+      const shares = names.map((_, a) => (a === floor ? null : interval(a, floor, (rounds) => own(a, rounds))));
+      const signed = (x) => (x < 0 ? '' : '+') + f(x, 3);
+      const cells = names.map((n, a) => (a === floor
+        ? `floor ${f(median(got[floor].map((m) => m.cpu)))} ms`
+        : `${n} ${signed(own(a, all))} {${f(shares[a].lo, 3)} to ${f(shares[a].hi, 3)}}`));
       const bare = names.indexOf(BARE_NAME), peer = names.indexOf('peer');
       let ratio = '';
       if (bare >= 0) {
         // A ratio only where the peer's own share stands clear of the floor (the lower end of
         // its 95% interval above 0): near zero, a ratio of two differences means nothing.
-        const peerOwn = interval(peer, floor, (rounds) => own(peer, rounds));
-        if (peerOwn.lo > 0) {
+        if (shares[peer].lo > 0) {
           const { lo, hi } = interval(bare, peer, (rounds) => own(bare, rounds) / own(peer, rounds));
           ratio = `; ${BARE_NAME} over peer: ${f(own(bare, all) / own(peer, all))}x {${f(lo)}-${f(hi)}}`;
         } else ratio = `; no ratio: the peer's own share is not clear of the floor's noise`;

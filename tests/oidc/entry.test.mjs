@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../lib/worker.mjs';
-import { MARK, plainEntry } from '../../scripts/entry.mjs';
+import { MARK, alone, plainEntry } from '../../scripts/entry.mjs';
 
 // worker-build 0.8.7's shim, minified, in the shape of a build (with other names: esbuild's
 // change from build to build, and `$` is one of them).
@@ -25,7 +25,7 @@ function exportsOf(built) {
   assert.equal(list.length, 1, 'one export list');
   const names = Object.fromEntries(list[0][1].split(',').map((s) => s.trim().split(/\s+as\s+/).reverse()));
   const definition = (name) => {
-    const at = built.search(new RegExp(`(?<![\\w$.])${name.replace(/[$]/g, '\\$')}=`));
+    const at = built.search(new RegExp(`${alone(name)}=`));
     return at < 0 ? null : built.slice(at, at + 200);
   };
   return { entry: definition(names.default), vault: names.Vault ? definition(names.Vault) : null };
@@ -44,6 +44,8 @@ test('the rewrite makes the default export a plain fetch entry, calling worker-b
   assert.ok(out.includes(ENTRY + MARK), out);
   assert.equal(out.replace(ENTRY + MARK, 'Ft=new Proxy(U,z)'), SHAPE, 'nothing else changed');
   assert.equal(plainEntry(out), out, 'a second run changes nothing');
+  // Were the mark lost, the rewritten entry is refused, not wrapped again.
+  assert.throws(() => plainEntry(out.replace(MARK, '')), /worker-build's output changed shape/, 'no second rewrite');
   // `$$` in a replacement string would become `$`: the glue's fetch named so stays itself.
   const dollars = SHAPE.replaceAll('tt', () => '$$');
   assert.ok(plainEntry(dollars).includes('try{return $$(request,env,ctx)}'), 'a name with `$$` kept');
